@@ -1,0 +1,32 @@
+# Two commands do all set-up on a fresh machine (Python 3.11 and Node present):
+#   make synth   synthesizes the example app into cdk.out/
+#   make test    runs the whole test suite
+PYTHON ?= python3
+VENV := .venv
+BIN := $(CURDIR)/$(VENV)/bin
+# Node 22 and the CDK CLI come from package.json; jsii and the CLI both find them on PATH.
+export PATH := $(CURDIR)/node_modules/.bin:$(BIN):$(PATH)
+export JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION := 1
+
+.PHONY: synth test clean
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	$(BIN)/python -m pip install --quiet --no-deps --editable .
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $@
+
+synth: $(VENV)/.installed node_modules/.installed
+	cdk synth --quiet
+	@echo "Templates written to cdk.out/"
+
+test: $(VENV)/.installed node_modules/.installed
+	$(BIN)/python -m pytest -n 2
+
+clean:
+	rm -rf $(VENV) node_modules cdk.out build dist constructs/*.egg-info

@@ -1,0 +1,85 @@
+"""The one custom-resource provider a stack needs, however many runs it holds."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from aws_cdk import Duration, Stack
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from aws_cdk import custom_resources as cr
+from constructs import Construct
+
+from ._lambda import start_run
+from ._lambda.start_run import fields
+from ._validation import acknowledge
+
+# The asset is the folder holding the ``start_run`` package; bytecode caches would make its
+# hash, and so the template, differ between machines.
+HANDLER_ASSET = Path(start_run.__file__).resolve().parent.parent
+ASSET_EXCLUDES = ["**/__pycache__", "**/*.pyc", "**/.DS_Store"]
+PROVIDER_ID = "HealthOmicsRunProvider"
+QUERY_INTERVAL = Duration.seconds(30)
+
+_FRAMEWORK_REASONS = (
+    ("AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]",
+     "The CDK Provider framework's own functions use the basic execution role for their logs."),
+    ("AwsSolutions-L1", "The CDK Provider framework chooses the Node.js runtime of its own functions."),
+    ("AwsSolutions-SF1", "Waiter state machine logs would copy the event, whose properties hold workflow parameters "
+                         "that may identify patients; the execution history is enough."),
+    ("AwsSolutions-SF2", "X-Ray tracing of the waiter state machine adds cost and no insight into HealthOmics runs."),
+    ("HIPAA.Security-LambdaConcurrency", "Functions run once per lifecycle event of a custom resource; "
+                                         "reserved concurrency would only take capacity from the account."),
+    ("HIPAA.Security-LambdaDLQ", "Invoked synchronously by CloudFormation's provider framework, which reports "
+                                 "every failure to CloudFormation; there is nothing to dead-letter."),
+    ("HIPAA.Security-LambdaInsideVPC", "The functions call only AWS APIs; a VPC adds NAT or endpoints and no protection."),
+    ("HIPAA.Security-CloudWatchLogGroupEncrypted", "The handler logs ids, statuses and outcomes only, never "
+                                                    "parameters or tags."),
+)
+
+
+class RunProvider(Construct):
+    """``on_event`` and ``is_complete`` functions behind ``custom_resources.Provider``."""
+
+    def __init__(self, scope: Construct, id: str) -> None:
+        super().__init__(scope, id)
+        self.log_group = logs.LogGroup(self, "Logs", retention=logs.RetentionDays.ONE_YEAR)
+        self.role = iam.Role(self, "HandlerRole", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+                             description="Starts, watches and cancels HealthOmics runs for this stack")
+        self.role.add_to_policy(iam.PolicyStatement(
+            actions=["logs:CreateLogStream", "logs:PutLogEvents"], resources=[f"{self.log_group.log_group_arn}"]))
+        code = lambda_.Code.from_asset(str(HANDLER_ASSET), exclude=ASSET_EXCLUDES)
+        on_event = self._function("OnEvent", code, "start_run.handler.on_event")
+        is_complete = self._function("IsComplete", code, "start_run.handler.is_complete")
+        self.provider = cr.Provider(
+            self, "Provider",
+            on_event_handler=on_event,
+            is_complete_handler=is_complete,
+            query_interval=QUERY_INTERVAL,
+            total_timeout=Duration.seconds(fields.MAX_TIMEOUT_SECONDS),
+            log_group=self.log_group,
+        )
+        acknowledge(self, *_FRAMEWORK_REASONS)
+        self.service_token = self.provider.service_token
+
+    def _function(self, id: str, code: lambda_.Code, handler: str) -> lambda_.Function:
+        return lambda_.Function(
+            self, id,
+            runtime=lambda_.Runtime.PYTHON_3_13,
+            architecture=lambda_.Architecture.ARM_64,
+            code=code,
+            handler=handler,
+            role=self.role,
+            log_group=self.log_group,
+            timeout=Duration.minutes(2),
+            memory_size=256,
+            description="HealthOmics run lifecycle (healthomics-run)",
+        )
+
+    @classmethod
+    def of(cls, scope: Construct) -> "RunProvider":
+        """The stack's provider, created on first use."""
+        stack = Stack.of(scope)
+        existing = stack.node.try_find_child(PROVIDER_ID)
+        return existing if isinstance(existing, RunProvider) else cls(stack, PROVIDER_ID)

@@ -1,0 +1,34 @@
+"""Synth-time checks: the handler's rules, applied to whatever is known before deploy."""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import jsii
+from aws_cdk import Acknowledgment, Token, Validations
+from constructs import Construct, IValidation
+
+
+def is_unresolved(value: Any) -> bool:
+    """True for a scalar only known at deploy time (a token). Containers are checked item by
+    item by the rules themselves, so one token inside a mapping does not hide the rest."""
+    return not isinstance(value, (dict, list, tuple)) and Token.is_unresolved(value)
+
+
+@jsii.implements(IValidation)
+class _Check:
+    def __init__(self, errors: Callable[[], list[str]]) -> None:
+        self._errors = errors
+
+    def validate(self) -> list[str]:
+        return list(self._errors())
+
+
+def add_check(construct: Construct, errors: Callable[[], list[str]]) -> None:
+    """Fail synthesis with ``errors()``; the messages name the prop and the allowed values."""
+    construct.node.add_validation(_Check(errors))
+
+
+def acknowledge(construct: Construct, *findings: tuple[str, str]) -> None:
+    """Acknowledge cdk-nag findings on ``construct`` (and below), each with a reason to review."""
+    Validations.of(construct).acknowledge(*(Acknowledgment(id=rule, reason=reason) for rule, reason in findings))

@@ -1,0 +1,69 @@
+"""The props every run construct takes: StartRun's fields in snake_case, plus the construct's own."""
+
+from __future__ import annotations
+
+from typing import Any, Mapping, TypedDict, Union
+
+from aws_cdk import Duration
+
+from .enums import (CacheBehavior, DeletePolicy, LogLevel, NetworkingMode, OutputUriPrefixMode, RetentionMode,
+                    StorageType, WaitFor, WorkflowType)
+from .run_group import IRunGroup
+
+
+class RunProps(TypedDict, total=False):
+    """Settings of one HealthOmics run. Each StartRun field is passed only when given.
+
+    - ``workflow_id``: the workflow to run (its id, not its uuid). Required unless ``source_run_id``.
+    - ``workflow_type``: Default: the service's (``PRIVATE``); ``READY2RUN`` for AWS's ready-made workflows.
+    - ``workflow_version_name``: Default: the workflow's default version.
+    - ``workflow_owner_id``: 12-digit account that shared the workflow. Default: this account.
+    - ``source_run_id``: StartRun's ``runId``: duplicate this earlier run. Default: none.
+    - ``name``: Default: the construct's path (last 128 characters).
+    - ``parameters``: workflow parameters; values keep their JSON types (numbers, booleans, lists,
+      objects). Checked against the workflow's parameter template before the run starts. Default: none.
+    - ``priority``: 0 to 100000, highest first within a run group. Default: the service's.
+    - ``storage_type``: Default: ``StorageType.DYNAMIC``. ``STATIC`` needs ``storage_capacity``.
+    - ``storage_capacity``: GiB of STATIC storage, 0 to 100000. Default: none (DYNAMIC needs none).
+    - ``cache_id``, ``cache_behavior``: a run cache and how to use it. Default: no cache.
+    - ``run_group``: a ``RunGroup``/``IRunGroup`` or an existing run group id. Default: none.
+    - ``log_level``: Default: the service's. ``retention_mode``: Default: the service's (``RETAIN``).
+    - ``tags``: run tags, at most 50. Default: none.
+    - ``networking_mode``, ``configuration_name``: ``VPC`` networking needs a configuration. Default: the service's.
+    - ``output_uri_prefix_mode``: Default: the service's (``SERVICE_DEFINED``).
+    - ``delete_policy``: what removing or replacing the resource does to its run. Default: ``DeletePolicy.RETAIN``.
+    - ``wait_for``: how far the run gets before the deployment goes on. Default: ``WaitFor.STARTED``.
+    - ``timeout``: how long to wait for ``wait_for``, at most 1 hour. Default: ``Duration.hours(1)``.
+    - ``rerun_token``: change it to start a fresh run with identical settings. Default: none.
+    """
+
+    workflow_id: str
+    workflow_type: Union[WorkflowType, str]
+    workflow_version_name: str
+    workflow_owner_id: str
+    source_run_id: str
+    name: str
+    parameters: Mapping[str, Any]
+    priority: int
+    storage_type: Union[StorageType, str]
+    storage_capacity: int
+    cache_id: str
+    cache_behavior: Union[CacheBehavior, str]
+    run_group: Union[IRunGroup, str]
+    log_level: Union[LogLevel, str]
+    retention_mode: Union[RetentionMode, str]
+    tags: Mapping[str, str]
+    networking_mode: Union[NetworkingMode, str]
+    configuration_name: str
+    output_uri_prefix_mode: Union[OutputUriPrefixMode, str]
+    delete_policy: Union[DeletePolicy, str]
+    wait_for: Union[WaitFor, str]
+    timeout: Duration
+    rerun_token: str
+
+
+def check_run_props(props: Mapping[str, Any]) -> None:
+    unknown = sorted(set(props) - set(RunProps.__annotations__))
+    if unknown:
+        raise TypeError(f"unknown run props: {', '.join(unknown)}; "
+                        f"allowed: {', '.join(sorted(RunProps.__annotations__))}")

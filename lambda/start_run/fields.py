@@ -1,0 +1,58 @@
+"""The run settings this library passes to StartRun, and their CloudFormation property names.
+
+One table drives the construct's properties, the handler's request, the fingerprint and the
+validation, so a field added here is carried end to end.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Field:
+    prop: str  # CloudFormation property of Custom::HealthOmicsRun
+    api: str  # StartRun request member
+    snake: str  # construct prop
+
+
+START_RUN_FIELDS: tuple[Field, ...] = (
+    Field("WorkflowId", "workflowId", "workflow_id"),
+    Field("WorkflowType", "workflowType", "workflow_type"),
+    Field("WorkflowVersionName", "workflowVersionName", "workflow_version_name"),
+    Field("WorkflowOwnerId", "workflowOwnerId", "workflow_owner_id"),
+    Field("SourceRunId", "runId", "source_run_id"),
+    Field("RoleArn", "roleArn", "role_arn"),
+    Field("OutputUri", "outputUri", "output_uri"),
+    Field("Name", "name", "name"),
+    Field("Parameters", "parameters", "parameters"),
+    Field("Priority", "priority", "priority"),
+    Field("StorageType", "storageType", "storage_type"),
+    Field("StorageCapacity", "storageCapacity", "storage_capacity"),
+    Field("CacheId", "cacheId", "cache_id"),
+    Field("CacheBehavior", "cacheBehavior", "cache_behavior"),
+    Field("RunGroupId", "runGroupId", "run_group_id"),
+    Field("LogLevel", "logLevel", "log_level"),
+    Field("RetentionMode", "retentionMode", "retention_mode"),
+    Field("Tags", "tags", "tags"),
+    Field("NetworkingMode", "networkingMode", "networking_mode"),
+    Field("ConfigurationName", "configurationName", "configuration_name"),
+    Field("OutputUriPrefixMode", "outputUriPrefixMode", "output_uri_prefix_mode"),
+)
+
+BY_PROP = {field.prop: field for field in START_RUN_FIELDS}
+BY_API = {field.api: field for field in START_RUN_FIELDS}
+
+# Settings of the construct itself. RerunToken changes the run (it feeds the fingerprint);
+# the others only change how the handler behaves, so changing them starts nothing.
+RERUN_TOKEN = "RerunToken"
+PARAMETER_TYPES = "ParameterTypes"
+DELETE_POLICY = "DeletePolicy"
+WAIT_FOR = "WaitFor"
+TIMEOUT_SECONDS = "TimeoutSeconds"
+
+DELETE_POLICIES = ("RETAIN", "CANCEL")
+WAIT_FOR_VALUES = ("STARTED", "RUNNING", "COMPLETED")
+MAX_TAGS = 50
+# The CDK Provider framework waits at most one hour for is_complete to report success.
+MAX_TIMEOUT_SECONDS = 3600

@@ -1,0 +1,126 @@
+"""Typed run settings, decoded from the strings CloudFormation hands a custom resource.
+
+CloudFormation passes every scalar in a custom resource's properties as a string: ``8`` arrives
+as ``"8"`` and ``false`` as ``"false"``, nested inside lists and objects too. Workflow
+parameters must reach StartRun with their original JSON types, so the construct writes the
+parameters as they are (readable in ``cdk diff``) plus a ``ParameterTypes`` map from JSON
+pointer to type for every leaf that is not a string; decoding applies that map. Decoding is
+idempotent, so it also reads a synthesized template, where values still have their types.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any, Iterator
+
+from . import fields, service_model
+
+NUMBER, BOOLEAN, NULL = "number", "boolean", "null"
+
+
+def _pointer_token(key: str | int) -> str:
+    return str(key).replace("~", "~0").replace("/", "~1")
+
+
+def _leaves(value: Any, pointer: str = "") -> Iterator[tuple[str, Any]]:
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield from _leaves(item, f"{pointer}/{_pointer_token(key)}")
+    elif isinstance(value, (list, tuple)):
+        for index, item in enumerate(value):
+            yield from _leaves(item, f"{pointer}/{index}")
+    else:
+        yield pointer, value
+
+
+def parameter_types(parameters: Any) -> dict[str, str]:
+    """JSON pointer -> type of every leaf CloudFormation would turn into a string."""
+    types = {}
+    for pointer, leaf in _leaves(parameters):
+        if isinstance(leaf, bool):
+            types[pointer] = BOOLEAN
+        elif isinstance(leaf, (int, float)):
+            types[pointer] = NUMBER
+        elif leaf is None:
+            types[pointer] = NULL
+    return types
+
+
+def _typed(raw: Any, kind: str, pointer: str) -> Any:
+    if kind == NULL:
+        return None
+    if kind == BOOLEAN:
+        if isinstance(raw, bool):
+            return raw
+        if str(raw).lower() in ("true", "false"):
+            return str(raw).lower() == "true"
+    if kind == NUMBER:
+        if isinstance(raw, (int, float)) and not isinstance(raw, bool):
+            return raw
+        try:
+            number = json.loads(str(raw))
+        except ValueError:
+            number = None
+        if isinstance(number, (int, float)) and not isinstance(number, bool):
+            return number
+    raise ValueError(f"parameters{pointer}: expected a {kind}, got {raw!r}")
+
+
+def _apply_types(value: Any, types: dict[str, str], pointer: str = "") -> Any:
+    if isinstance(value, dict):
+        return {k: _apply_types(v, types, f"{pointer}/{_pointer_token(k)}") for k, v in value.items()}
+    if isinstance(value, list):
+        return [_apply_types(v, types, f"{pointer}/{i}") for i, v in enumerate(value)]
+    kind = types.get(pointer)
+    return value if kind is None else _typed(value, kind, pointer)
+
+
+def decode_parameters(parameters: Any, types: dict[str, str] | None) -> Any:
+    return _apply_types(parameters, types or {})
+
+
+def _integer(prop: str, raw: Any) -> int:
+    if isinstance(raw, int) and not isinstance(raw, bool):
+        return raw
+    text = str(raw).strip()
+    if text.lstrip("-").isdigit():
+        return int(text)
+    raise ValueError(f"{prop}: expected a whole number, got {raw!r}")
+
+
+def _integer_members() -> frozenset[str]:
+    members = service_model.input_members("StartRun")
+    return frozenset(name for name, shape in members.items() if shape["type"] == "integer")
+
+
+@dataclass(frozen=True)
+class RunSettings:
+    """Everything the handler needs from a Custom::HealthOmicsRun's properties."""
+
+    request: dict[str, Any]  # StartRun members (without requestId), with their real types
+    rerun_token: str
+    delete_policy: str
+    wait_for: str
+    timeout_seconds: int
+
+    @classmethod
+    def from_properties(cls, props: dict[str, Any]) -> "RunSettings":
+        integers = _integer_members()
+        request: dict[str, Any] = {}
+        for field in fields.START_RUN_FIELDS:
+            raw = props.get(field.prop)
+            if raw is None or raw == "":
+                continue
+            if field.api == "parameters":
+                raw = decode_parameters(raw, props.get(fields.PARAMETER_TYPES))
+            elif field.api in integers:
+                raw = _integer(field.prop, raw)
+            request[field.api] = raw
+        return cls(
+            request=request,
+            rerun_token=str(props.get(fields.RERUN_TOKEN, "")),
+            delete_policy=str(props.get(fields.DELETE_POLICY, "RETAIN")),
+            wait_for=str(props.get(fields.WAIT_FOR, "STARTED")),
+            timeout_seconds=_integer(fields.TIMEOUT_SECONDS, props.get(fields.TIMEOUT_SECONDS, 3600)),
+        )

@@ -1,0 +1,126 @@
+"""Checks of StartRun settings, derived from the service model plus the rules between fields.
+
+The constructs run these at synth time (skipping values that are unresolved tokens) and the
+handler runs them again at deploy time, when tokens have resolved. Every message names the
+construct prop and the values it allows.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from typing import Any, Callable
+
+from . import fields, service_model
+
+IsUnresolved = Callable[[Any], bool]
+
+_UNICODE_CLASS = re.compile(r"\\p\{(\w)\}")
+
+
+def _pattern_check(pattern: str) -> Callable[[str], bool]:
+    """The model's patterns; those built from Unicode classes (``\\p{L}``) are checked by category."""
+    classes = _UNICODE_CLASS.findall(pattern)
+    if classes:
+        extra = {"\t", "\n", "\r"} if "\\t" in pattern else set()
+        return lambda text: all(unicodedata.category(ch)[0] in classes or ch in extra for ch in text)
+    compiled = re.compile(pattern)
+    return lambda text: compiled.fullmatch(text) is not None
+
+
+def _string_errors(name: str, value: Any, shape: dict[str, Any]) -> list[str]:
+    if not isinstance(value, str):
+        return [f"{name} must be a string, got {value!r}"]
+    if "enum" in shape:
+        if value not in shape["enum"]:
+            return [f"{name} must be one of {', '.join(shape['enum'])}; got {value!r}"]
+        return []
+    errors = []
+    low, high = shape.get("min"), shape.get("max")
+    if (low is not None and len(value) < low) or (high is not None and len(value) > high):
+        errors.append(f"{name} must be {low or 0} to {high} characters long, got {len(value)}")
+    if "pattern" in shape and value and not _pattern_check(shape["pattern"])(value):
+        errors.append(f"{name} must match the pattern {shape['pattern']}; got {value!r}")
+    return errors
+
+
+def _integer_errors(name: str, value: Any, shape: dict[str, Any]) -> list[str]:
+    if isinstance(value, bool) or not isinstance(value, int):
+        return [f"{name} must be a whole number, got {value!r}"]
+    low, high = shape.get("min"), shape.get("max")
+    if (low is not None and value < low) or (high is not None and value > high):
+        return [f"{name} must be between {low} and {high}, got {value}"]
+    return []
+
+
+def _tag_errors(name: str, tags: Any, shape: dict[str, Any], is_unresolved: IsUnresolved) -> list[str]:
+    if not isinstance(tags, dict):
+        return [f"{name} must be a mapping of tag keys to values"]
+    errors = []
+    if len(tags) > fields.MAX_TAGS:
+        errors.append(f"{name} may hold at most {fields.MAX_TAGS} tags, got {len(tags)}")
+    key_shape = service_model.shape(shape["key"]["shape"])
+    value_shape = service_model.shape(shape["value"]["shape"])
+    for key, value in tags.items():
+        if is_unresolved(key):
+            continue
+        errors += _string_errors(f"{name} key {key!r}", key, key_shape)
+        if isinstance(key, str) and key.lower().startswith("aws:"):
+            errors.append(f"{name} key {key!r} uses the reserved prefix 'aws:'")
+        if not is_unresolved(value):
+            errors += _string_errors(f"{name}[{key!r}]", value, value_shape)
+    return errors
+
+
+def _field_errors(api: str, value: Any, is_unresolved: IsUnresolved) -> list[str]:
+    name = fields.BY_API[api].snake
+    shape = service_model.input_members("StartRun")[api]
+    if shape.get("document"):
+        return [] if isinstance(value, dict) else [f"{name} must be a mapping of parameter names to values"]
+    if shape["type"] == "map":
+        return _tag_errors(name, value, shape, is_unresolved)
+    if shape["type"] == "integer":
+        return _integer_errors(name, value, shape)
+    return _string_errors(name, value, shape)
+
+
+def _cross_field_errors(known: dict[str, Any], given: set[str]) -> list[str]:
+    errors = []
+    if not given & {"workflowId", "runId"}:
+        errors.append("workflow_id is required (or source_run_id, to duplicate an earlier run)")
+    storage = known.get("storageType")
+    if storage == "DYNAMIC" and "storageCapacity" in given:
+        errors.append("storage_capacity applies only to storage_type STATIC; remove it or use STATIC")
+    if storage == "STATIC" and "storageCapacity" not in given:
+        errors.append("storage_type STATIC needs storage_capacity (in GiB); or use DYNAMIC")
+    if "cacheBehavior" in given and "cacheId" not in given:
+        errors.append("cache_behavior needs cache_id: it overrides the behaviour of a run cache")
+    if known.get("workflowType") == "READY2RUN" and "workflowOwnerId" in given:
+        errors.append("workflow_owner_id is for shared PRIVATE workflows, not READY2RUN ones")
+    if known.get("networkingMode") == "VPC" and "configurationName" not in given:
+        errors.append("networking_mode VPC needs configuration_name (the configuration holding the VPC settings)")
+    return errors
+
+
+def run_errors(request: dict[str, Any], is_unresolved: IsUnresolved = lambda _: False) -> list[str]:
+    """Every problem with a set of StartRun members (api names, real types)."""
+    given = {api for api, value in request.items() if value is not None}
+    known = {api: request[api] for api in given if not is_unresolved(request[api])}
+    errors = []
+    for api in sorted(known, key=list(fields.BY_API).index):
+        errors += _field_errors(api, known[api], is_unresolved)
+    return errors + _cross_field_errors(known, given)
+
+
+def control_errors(delete_policy: str, wait_for: str, timeout_seconds: int) -> list[str]:
+    errors = []
+    if delete_policy not in fields.DELETE_POLICIES:
+        errors.append(f"delete_policy must be one of {', '.join(fields.DELETE_POLICIES)}; got {delete_policy!r}")
+    if wait_for not in fields.WAIT_FOR_VALUES:
+        errors.append(f"wait_for must be one of {', '.join(fields.WAIT_FOR_VALUES)}; got {wait_for!r}")
+    if not 1 <= timeout_seconds <= fields.MAX_TIMEOUT_SECONDS:
+        errors.append(
+            f"timeout must be between 1 second and {fields.MAX_TIMEOUT_SECONDS // 60} minutes "
+            f"(the limit of the custom-resource Provider framework), got {timeout_seconds} seconds"
+        )
+    return errors

@@ -1,0 +1,102 @@
+"""The HealthOmics calls the handler makes, with service errors turned into advice."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+ACTIVE_STATUSES = frozenset({"PENDING", "STARTING", "RUNNING"})
+ENDED_BADLY = frozenset({"FAILED", "CANCELLED", "DELETED"})
+
+_ADVICE = {
+    "AccessDeniedException": (
+        "Check that the handler's role may call this action on the workflow, run group and runs, "
+        "and may iam:PassRole the service role to omics.amazonaws.com."
+    ),
+    "ValidationException": (
+        "Check the setting the message names: the output URI must be in the workflow's Region, the "
+        "service role must trust omics.amazonaws.com, and parameters must match the workflow's template."
+    ),
+    "ServiceQuotaExceededException": (
+        "A HealthOmics quota is used up (concurrent runs, run storage, or the number of retained runs). "
+        "Delete old runs, ask for a quota increase, or use retention_mode REMOVE."
+    ),
+    "ResourceNotFoundException": (
+        "Check that workflow_id, workflow_version_name, run_group, cache_id and source_run_id exist "
+        "in this account and Region."
+    ),
+    "ConflictException": "The resource is changing or in a state that forbids this; deploy again shortly.",
+    "ThrottlingException": "HealthOmics still throttled after retries; deploy again later or ask for a higher quota.",
+    "InternalServerException": "A transient HealthOmics error; deploy again.",
+    "RequestTimeoutException": "A transient HealthOmics error; deploy again.",
+}
+
+
+class RunError(RuntimeError):
+    """A failure CloudFormation shows as the resource's status reason."""
+
+
+def _explain(action: str, error: ClientError) -> RunError:
+    code = error.response.get("Error", {}).get("Code", "Unknown")
+    message = error.response.get("Error", {}).get("Message", "")
+    advice = _ADVICE.get(code, "")
+    return RunError(f"HealthOmics {action} failed with {code}: {message}. {advice}".strip())
+
+
+def _code(error: ClientError) -> str:
+    return error.response.get("Error", {}).get("Code", "")
+
+
+def start(omics, request: dict[str, Any], request_id: str) -> dict[str, Any]:
+    try:
+        return omics.start_run(**request, requestId=request_id)
+    except ClientError as error:
+        raise _explain("StartRun", error) from error
+
+
+def describe(omics, run_id: str) -> dict[str, Any] | None:
+    """GetRun, or None when no run has this id any more."""
+    try:
+        return omics.get_run(id=run_id)
+    except ClientError as error:
+        if _code(error) == "ResourceNotFoundException":
+            return None
+        raise _explain("GetRun", error) from error
+
+
+def cancel(omics, run_id: str) -> None:
+    try:
+        omics.cancel_run(id=run_id)
+    except ClientError as error:
+        # Gone, or it finished between our GetRun and this call: nothing left to cancel.
+        if _code(error) not in ("ResourceNotFoundException", "ConflictException"):
+            raise _explain("CancelRun", error) from error
+
+
+def parameter_template(omics, request: dict[str, Any]) -> dict[str, Any]:
+    """The parameter template of the workflow (version) the run will use."""
+    scope = {k: v for k, v in (("type", request.get("workflowType")),
+                               ("workflowOwnerId", request.get("workflowOwnerId"))) if v}
+    try:
+        if "workflowVersionName" in request:
+            found = omics.get_workflow_version(
+                workflowId=request["workflowId"], versionName=request["workflowVersionName"], **scope)
+        else:
+            found = omics.get_workflow(id=request["workflowId"], **scope)
+    except ClientError as error:
+        raise _explain("GetWorkflow", error) from error
+    return found.get("parameterTemplate") or {}
+
+
+def parameter_errors(template: dict[str, Any], parameters: dict[str, Any]) -> list[str]:
+    unknown = sorted(set(parameters) - set(template))
+    missing = sorted(name for name, spec in template.items()
+                     if not (spec or {}).get("optional", False) and name not in parameters)
+    errors = []
+    if unknown:
+        errors.append(f"parameters not in the workflow's parameter template: {', '.join(unknown)} "
+                      f"(the template has: {', '.join(sorted(template)) or 'no parameters'})")
+    if missing:
+        errors.append(f"required workflow parameters missing: {', '.join(missing)}")
+    return errors
