@@ -6,7 +6,6 @@ VENV := .venv
 BIN := $(CURDIR)/$(VENV)/bin
 # Node 22 and the CDK CLI come from package.json; jsii and the CLI both find them on PATH.
 export PATH := $(CURDIR)/node_modules/.bin:$(BIN):$(PATH)
-export JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION := 1
 
 .PHONY: synth test clean
 

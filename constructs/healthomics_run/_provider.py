@@ -13,7 +13,7 @@ from constructs import Construct
 
 from ._lambda import start_run
 from ._lambda.start_run import fields
-from ._validation import acknowledge
+from ._validation import acknowledge, wildcard_finding
 
 # The asset is the folder holding the ``start_run`` package; bytecode caches would make its
 # hash, and so the template, differ between machines.
@@ -34,6 +34,8 @@ _FRAMEWORK_REASONS = (
     ("HIPAA.Security-LambdaDLQ", "Invoked synchronously by CloudFormation's provider framework, which reports "
                                  "every failure to CloudFormation; there is nothing to dead-letter."),
     ("HIPAA.Security-LambdaInsideVPC", "The functions call only AWS APIs; a VPC adds NAT or endpoints and no protection."),
+    ("HIPAA.Security-IAMNoInlinePolicy", "Each role's policy is generated from the runs of this stack alone; "
+                                         "a managed policy would be shared and reviewed apart from them."),
     ("HIPAA.Security-CloudWatchLogGroupEncrypted", "The handler logs ids, statuses and outcomes only, never "
                                                     "parameters or tags."),
 )
@@ -61,6 +63,10 @@ class RunProvider(Construct):
             log_group=self.log_group,
         )
         acknowledge(self, *_FRAMEWORK_REASONS)
+        invoked = [on_event, is_complete, *(self.provider.node.find_child(f"framework-{name}")
+                                            for name in ("isComplete", "onTimeout"))]
+        acknowledge(self, *((wildcard_finding(self, f"{fn.function_arn}:*"),
+                             "The Provider framework invokes any version of its own functions.") for fn in invoked))
         self.service_token = self.provider.service_token
 
     def _function(self, id: str, code: lambda_.Code, handler: str) -> lambda_.Function:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, Callable
 
 import jsii
-from aws_cdk import Acknowledgment, Token, Validations
+from aws_cdk import Acknowledgment, Stack, Token, Validations
 from constructs import Construct, IValidation
 
 
@@ -32,3 +32,20 @@ def add_check(construct: Construct, errors: Callable[[], list[str]]) -> None:
 def acknowledge(construct: Construct, *findings: tuple[str, str]) -> None:
     """Acknowledge cdk-nag findings on ``construct`` (and below), each with a reason to review."""
     Validations.of(construct).acknowledge(*(Acknowledgment(id=rule, reason=reason) for rule, reason in findings))
+
+
+def wildcard_finding(scope: Construct, arn: str) -> str:
+    """The id cdk-nag gives the IAM5 finding for a wildcard resource ``arn`` (tokens as ``<Name>``)."""
+
+    def part(value: Any) -> str:
+        if isinstance(value, str):
+            return value
+        if "Ref" in value:
+            return f"<{value['Ref']}>"
+        if "Fn::GetAtt" in value:
+            return "<{}.{}>".format(*value["Fn::GetAtt"])
+        raise ValueError(f"cannot name {value!r} as cdk-nag does")
+
+    resolved = Stack.of(scope).resolve(arn)
+    parts = resolved["Fn::Join"][1] if isinstance(resolved, dict) and "Fn::Join" in resolved else [resolved]
+    return f"AwsSolutions-IAM5[Resource::{''.join(part(p) for p in parts)}]"

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Optional
 
-from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import Aws, Duration, RemovalPolicy
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
@@ -58,15 +59,26 @@ class RunOutputBucket(s3.Bucket):
             minimum_tls_version=1.2,
             versioned=True,
             object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-            server_access_logs_bucket=self.access_logs_bucket,
-            server_access_logs_prefix=f"{id}/",
             lifecycle_rules=[s3.LifecycleRule(noncurrent_version_expiration=noncurrent_version_expiration)],
             removal_policy=removal_policy,
         )
+        self._log_to(self.access_logs_bucket, f"{id}/")
         acknowledge(self, (
             "HIPAA.Security-S3BucketReplicationEnabled",
             "Cross-Region replication is a data-residency decision for the owner; outputs are versioned and retained.",
         ))
+
+    def _log_to(self, target: s3.Bucket, prefix: str) -> None:
+        """Server access logging through a bucket policy on the target, not the legacy log-delivery ACL."""
+        target.add_to_resource_policy(iam.PolicyStatement(
+            principals=[iam.ServicePrincipal("logging.s3.amazonaws.com")],
+            actions=["s3:PutObject"],
+            resources=[target.arn_for_objects(f"{prefix}*")],
+            conditions={"ArnLike": {"aws:SourceArn": self.bucket_arn},
+                        "StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID}},
+        ))
+        self.node.default_child.logging_configuration = s3.CfnBucket.LoggingConfigurationProperty(
+            destination_bucket_name=target.bucket_name, log_file_prefix=prefix)
 
 
 def _acknowledge_access_log_bucket(bucket: s3.Bucket) -> None:
@@ -77,3 +89,4 @@ def _acknowledge_access_log_bucket(bucket: s3.Bucket) -> None:
         ("HIPAA.Security-S3DefaultEncryptionKMS", "S3 server access logs can be delivered only to SSE-S3 buckets."),
         ("HIPAA.Security-S3BucketReplicationEnabled", "Access logs stay in the Region of the bucket they describe."),
     )
+

@@ -11,6 +11,8 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
+from ._validation import acknowledge, wildcard_finding
+
 WORKFLOW_LOG_GROUP = "/aws/omics/WorkflowLog"
 
 
@@ -59,11 +61,13 @@ class RunServiceRole(iam.Role):
         )
         log_group = stack.format_arn(service="logs", resource="log-group", resource_name=WORKFLOW_LOG_GROUP,
                                      arn_format=ArnFormat.COLON_RESOURCE_NAME)
-        self.add_to_policy(iam.PolicyStatement(actions=["logs:CreateLogGroup"], resources=[f"{log_group}:*"]))
-        self.add_to_policy(iam.PolicyStatement(
-            actions=["logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents"],
-            resources=[f"{log_group}:log-stream:*"],
-        ))
+        self._allow(["logs:CreateLogGroup"], f"{log_group}:*",
+                    "HealthOmics creates its workflow log group on first use; the ARN of a log group ends in ':*'.")
+        self._allow(["logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents"],
+                    f"{log_group}:log-stream:*", "HealthOmics names one log stream per run and task.")
+        acknowledge(self, ("HIPAA.Security-IAMNoInlinePolicy",
+                           "The policy is generated for this role alone from the buckets, repositories and keys "
+                           "its runs use; a managed policy would be shared and reviewed apart from them."))
         for bucket in inputs:
             self.grant_input(bucket)
         if output_bucket is not None:
@@ -73,24 +77,28 @@ class RunServiceRole(iam.Role):
         for key in kms_keys:
             key.grant_encrypt_decrypt(self)
 
+    def _allow(self, actions: list[str], resource: str, why_wildcard: Optional[str] = None) -> None:
+        self.add_to_policy(iam.PolicyStatement(actions=actions, resources=[resource]))
+        if why_wildcard:
+            acknowledge(self, (wildcard_finding(self, resource), why_wildcard))
+
     def grant_input(self, bucket: s3.IBucket, prefix: str = "") -> None:
         """Let runs read the objects under ``prefix`` in ``bucket`` (and list it)."""
-        self.add_to_policy(iam.PolicyStatement(actions=["s3:GetObject"], resources=[bucket.arn_for_objects(f"{prefix}*")]))
-        self.add_to_policy(iam.PolicyStatement(actions=["s3:ListBucket"], resources=[bucket.bucket_arn]))
+        self._allow(["s3:GetObject"], bucket.arn_for_objects(f"{prefix}*"),
+                    "Runs read input objects (FASTQ, BAM, references) whose keys the parameters name.")
+        self._allow(["s3:ListBucket"], bucket.bucket_arn)
         if bucket.encryption_key is not None:
             bucket.encryption_key.grant_decrypt(self)
 
     def grant_output(self, bucket: s3.IBucket, prefix: str = "") -> None:
         """Let runs write (and read back) objects under ``prefix`` in ``bucket``."""
-        self.add_to_policy(iam.PolicyStatement(
-            actions=["s3:GetObject", "s3:PutObject"], resources=[bucket.arn_for_objects(f"{prefix}*")]))
-        self.add_to_policy(iam.PolicyStatement(actions=["s3:ListBucket"], resources=[bucket.bucket_arn]))
+        self._allow(["s3:GetObject", "s3:PutObject"], bucket.arn_for_objects(f"{prefix}*"),
+                    "HealthOmics names the output objects of a run under its output prefix.")
+        self._allow(["s3:ListBucket"], bucket.bucket_arn)
         if bucket.encryption_key is not None:
             bucket.encryption_key.grant_encrypt_decrypt(self)
 
     def grant_image_pull(self, repository: ecr.IRepository) -> None:
         """Let runs pull the workflow's container images from ``repository``."""
-        self.add_to_policy(iam.PolicyStatement(
-            actions=["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
-            resources=[repository.repository_arn],
-        ))
+        self._allow(["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
+                    repository.repository_arn)

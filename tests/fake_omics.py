@@ -1,0 +1,194 @@
+"""An in-process HealthOmics for tests (moto has no HealthOmics backend).
+
+It attaches to a real botocore ``omics`` client: botocore validates and serializes each request
+with the service model, as for the real service; the fake then validates the request again against
+that model, answers the HTTP request with a JSON response the real parser reads (so modeled
+exceptions and botocore's retries behave as they do against AWS), and validates its own answer
+against the output shape. State is kept the way the service keeps it: the same ``requestId``
+returns the same run, run ids come from a counter and are reused after a run is deleted, and
+StartRun checks the role and output bucket in moto's IAM and S3.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+import uuid
+from collections import Counter
+from typing import Any, Callable
+
+import boto3
+from botocore.awsrequest import AWSResponse
+from botocore.exceptions import ClientError
+from botocore.validate import ParamValidator
+
+ACCOUNT = "123456789012"  # moto's default example account
+REGION = "us-east-1"
+
+
+class _Body(io.BytesIO):
+    def stream(self, **_: Any):
+        yield self.getvalue()
+
+
+class ServiceError(Exception):
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code, self.message = code, message
+
+
+class FakeHealthOmics:
+    def __init__(self, client) -> None:
+        self.client = client
+        self.model = client.meta.service_model
+        self.workflows: dict[str, dict[str, Any]] = {}
+        self.runs: dict[str, dict[str, Any]] = {}
+        self.tokens: dict[str, str] = {}
+        self.calls: list[tuple[str, dict[str, Any]]] = []  # every HTTP attempt, retries included
+        self.faults: list[tuple[str, str, str]] = []
+        self.sleeps: list[float] = []  # backoff delays botocore asked for
+        self._next_id = 1000001
+        self._pending: tuple[str, dict[str, Any]] | None = None
+        client.meta.events.register("before-parameter-build.omics", self._capture)
+        client.meta.events.register("before-send.omics", self._respond)
+
+    # -- test controls -------------------------------------------------------------------
+    def add_workflow(self, workflow_id: str, template: dict[str, dict[str, Any]], *,
+                     workflow_type: str = "PRIVATE", versions: dict[str, dict] | None = None) -> None:
+        self.workflows[workflow_id] = {"type": workflow_type, "parameterTemplate": template,
+                                       "versions": versions or {}}
+
+    def fail_next(self, operation: str, code: str, message: str, times: int = 1) -> None:
+        self.faults += [(operation, code, message)] * times
+
+    def set_status(self, run_id: str, status: str, *, failure_reason: str = "", status_message: str = "") -> None:
+        run = self.runs[run_id]
+        run.update(status=status, failureReason=failure_reason or None, statusMessage=status_message or None)
+
+    def delete_run(self, run_id: str) -> None:
+        del self.runs[run_id]
+
+    def start_stranger_run(self, run_id: str) -> None:
+        """Somebody else's run that inherited ``run_id`` after ours was deleted."""
+        self.runs[run_id] = self._new_run(run_id, {"roleArn": f"arn:aws:iam::{ACCOUNT}:role/other",
+                                                   "outputUri": "s3://other-bucket/"})
+        self.runs[run_id]["status"] = "RUNNING"
+
+    def count(self, operation: str) -> int:
+        return Counter(name for name, _ in self.calls)[operation]
+
+    def params_of(self, operation: str) -> list[dict[str, Any]]:
+        return [params for name, params in self.calls if name == operation]
+
+    # -- botocore hooks ------------------------------------------------------------------
+    def _capture(self, params: dict[str, Any], model, **_: Any) -> None:
+        self._pending = (model.name, dict(params))
+
+    def _respond(self, request, **_: Any) -> AWSResponse:
+        operation, params = self._pending
+        self.calls.append((operation, params))
+        op_model = self.model.operation_model(operation)
+        report = ParamValidator().validate(params, op_model.input_shape)
+        assert not report.has_errors(), report.generate_report()
+        try:
+            fault = next((f for f in self.faults if f[0] == operation), None)
+            if fault:
+                self.faults.remove(fault)
+                raise ServiceError(fault[1], fault[2])
+            result = self._operation(operation)(params)
+        except ServiceError as error:
+            status = self.model.shape_for(error.code).metadata["error"]["httpStatusCode"]
+            return self._http(request, status, {"message": error.message}, {"x-amzn-errortype": error.code})
+        if op_model.output_shape is None:
+            assert result == {}, f"{operation} has no output in the model"
+        else:
+            output = ParamValidator().validate(result, op_model.output_shape)
+            assert not output.has_errors(), output.generate_report()
+        return self._http(request, op_model.http.get("responseCode", 200), result, {})
+
+    @staticmethod
+    def _http(request, status: int, body: dict[str, Any], headers: dict[str, str]) -> AWSResponse:
+        payload = json.dumps(body, default=lambda v: v.isoformat()).encode()
+        return AWSResponse(request.url, status, {"content-type": "application/json", **headers}, _Body(payload))
+
+    def _operation(self, name: str) -> Callable[[dict[str, Any]], dict[str, Any]]:
+        handlers = {"StartRun": self._start_run, "GetRun": self._get_run, "CancelRun": self._cancel_run,
+                    "GetWorkflow": self._get_workflow, "GetWorkflowVersion": self._get_workflow_version}
+        if name not in handlers:
+            raise AssertionError(f"the fake does not implement {name}")
+        return handlers[name]
+
+    # -- the service ---------------------------------------------------------------------
+    def _workflow(self, workflow_id: str, workflow_type: str | None) -> dict[str, Any]:
+        workflow = self.workflows.get(workflow_id)
+        if workflow is None or workflow["type"] != (workflow_type or "PRIVATE"):
+            raise ServiceError("ResourceNotFoundException", f"Workflow {workflow_id} not found")
+        return workflow
+
+    def _get_workflow(self, params: dict[str, Any]) -> dict[str, Any]:
+        workflow = self._workflow(params["id"], params.get("type"))
+        return {"id": params["id"], "arn": f"arn:aws:omics:{REGION}:{ACCOUNT}:workflow/{params['id']}",
+                "status": "ACTIVE", "type": workflow["type"], "parameterTemplate": workflow["parameterTemplate"]}
+
+    def _get_workflow_version(self, params: dict[str, Any]) -> dict[str, Any]:
+        workflow = self._workflow(params["workflowId"], params.get("type"))
+        version = workflow["versions"].get(params["versionName"])
+        if version is None:
+            raise ServiceError("ResourceNotFoundException", f"Version {params['versionName']} not found")
+        return {"workflowId": params["workflowId"], "versionName": params["versionName"], "status": "ACTIVE",
+                "parameterTemplate": version}
+
+    def _check_role_and_bucket(self, params: dict[str, Any]) -> None:
+        role_name = params["roleArn"].rsplit("/", 1)[-1]
+        try:
+            boto3.client("iam", region_name=REGION).get_role(RoleName=role_name)
+        except ClientError:
+            raise ServiceError("ValidationException", f"Role {params['roleArn']} cannot be assumed") from None
+        bucket = params["outputUri"].removeprefix("s3://").split("/", 1)[0]
+        names = [b["Name"] for b in boto3.client("s3", region_name=REGION).list_buckets()["Buckets"]]
+        if bucket not in names:
+            raise ServiceError("ValidationException", f"Output bucket {bucket} does not exist")
+
+    def _new_run(self, run_id: str, params: dict[str, Any]) -> dict[str, Any]:
+        prefix_mode = params.get("outputUriPrefixMode", "SERVICE_DEFINED")
+        output = params["outputUri"] if prefix_mode == "NONE_WITH_OVERWRITE" else f"{params['outputUri'].rstrip('/')}/{run_id}"
+        return {"id": run_id, "uuid": str(uuid.uuid4()), "arn": f"arn:aws:omics:{REGION}:{ACCOUNT}:run/{run_id}",
+                "status": "PENDING", "runOutputUri": output, "creationTime": dt.datetime.now(dt.timezone.utc),
+                "request": params}
+
+    def _start_run(self, params: dict[str, Any]) -> dict[str, Any]:
+        known = self.tokens.get(params["requestId"])
+        if known in self.runs:
+            run = self.runs[known]
+        else:
+            if "workflowId" in params:
+                self._workflow(params["workflowId"], params.get("workflowType"))
+            if "runId" in params and params["runId"] not in self.runs:
+                raise ServiceError("ResourceNotFoundException", f"Run {params['runId']} not found")
+            self._check_role_and_bucket(params)
+            run_id = str(self._next_id)
+            self._next_id += 1
+            run = self.runs[run_id] = self._new_run(run_id, params)
+            self.tokens[params["requestId"]] = run_id
+        return {key: run[key] for key in ("arn", "id", "status", "uuid", "runOutputUri")}
+
+    def _get_run(self, params: dict[str, Any]) -> dict[str, Any]:
+        run = self.runs.get(params["id"])
+        if run is None:
+            raise ServiceError("ResourceNotFoundException", f"Run {params['id']} not found")
+        request = run["request"]
+        described = {key: run[key] for key in ("arn", "id", "uuid", "status", "runOutputUri", "creationTime")}
+        described.update({key: request[key] for key in ("workflowId", "parameters", "roleArn", "outputUri")
+                          if key in request})
+        described.update({key: run[key] for key in ("failureReason", "statusMessage") if run.get(key)})
+        return described
+
+    def _cancel_run(self, params: dict[str, Any]) -> dict[str, Any]:
+        run = self.runs.get(params["id"])
+        if run is None:
+            raise ServiceError("ResourceNotFoundException", f"Run {params['id']} not found")
+        if run["status"] not in ("PENDING", "STARTING", "RUNNING"):
+            raise ServiceError("ConflictException", f"Run {params['id']} is {run['status']}")
+        run["status"] = "CANCELLED"
+        return {}

@@ -1,0 +1,90 @@
+"""The example app: deterministic, snapshot-stable, cdk-nag clean and cfn-lint clean."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+from aws_cdk import Validations
+from cdk_nag import AwsSolutionsChecks, HIPAASecurityChecks
+from aws_cdk import aws_s3 as s3
+from cfnlint.api import ManualArgs, lint
+
+from tests.synth import example_app
+
+# A Region that has HealthOmics (AWS::Omics::RunGroup exists in only some Regions).
+LINT_REGION = "us-east-1"
+LINT_IGNORED = [
+    "W3005",  # CDK adds DependsOn on a function's role even where a GetAtt already orders them
+    "I4010",  # informational: asks for a hand-written Metadata "Context" block, not a defect
+]
+SNAPSHOT = Path(__file__).with_name("snapshots") / "GermlineRunStack.template.json"
+
+
+def synth_example(outdir: Path, **context) -> dict:
+    example_app(str(outdir), **context).synth()
+    return json.loads((outdir / "GermlineRunStack.template.json").read_text())
+
+
+def test_synthesis_is_byte_identical_from_one_run_to_the_next(tmp_path):
+    import healthomics_run._lambda.start_run.handler  # noqa: F401  (leaves __pycache__ beside the asset)
+
+    example_app(str(tmp_path / "a")).synth()
+    example_app(str(tmp_path / "b")).synth()
+    first = (tmp_path / "a" / "GermlineRunStack.template.json").read_bytes()
+    assert first == (tmp_path / "b" / "GermlineRunStack.template.json").read_bytes()
+
+
+def test_example_stack_matches_its_snapshot(tmp_path):
+    template = synth_example(tmp_path)
+    if os.environ.get("UPDATE_SNAPSHOTS") == "1":
+        SNAPSHOT.parent.mkdir(exist_ok=True)
+        SNAPSHOT.write_text(json.dumps(template, indent=1, sort_keys=True) + "\n")
+    assert template == json.loads(SNAPSHOT.read_text()), "run UPDATE_SNAPSHOTS=1 make test and review the diff"
+
+
+def test_changing_a_parameter_changes_only_the_run_resource(tmp_path):
+    params = tmp_path / "params.json"
+    params.write_text(json.dumps({"sample_name": "NA24385", "threads": 8, "use_gpu": False,
+                                  "intervals": ["chr1", "chr2"]}))
+    before = synth_example(tmp_path / "before")
+    after = synth_example(tmp_path / "after", parameters_file=str(params))
+    changed = {name for name in before["Resources"] if before["Resources"][name] != after["Resources"][name]}
+    assert changed == {"GermlineRun1DD31D54"}
+    run_before, run_after = before["Resources"]["GermlineRun1DD31D54"], after["Resources"]["GermlineRun1DD31D54"]
+    assert run_before["Properties"]["RunSettingsDigest"] != run_after["Properties"]["RunSettingsDigest"]
+
+
+def test_cdk_nag_finds_nothing_unacknowledged(tmp_path):
+    app = example_app(str(tmp_path))
+    Validations.of(app).add_plugins(AwsSolutionsChecks(app), HIPAASecurityChecks(app))
+    app.synth()  # raises ValidationFailed when any finding is not acknowledged
+    report = json.loads((tmp_path / "validation-report.json").read_text())
+    assert all(r["conclusion"] == "success" for r in report["pluginReports"]), report
+
+
+def test_cdk_nag_really_runs_and_fails_an_unacknowledged_finding(tmp_path):
+    app = example_app(str(tmp_path))
+    s3.Bucket(app.node.find_child("GermlineRunStack"), "Unlogged")
+    Validations.of(app).add_plugins(AwsSolutionsChecks(app), HIPAASecurityChecks(app))
+    with pytest.raises(Exception, match="ValidationFailed"):
+        app.synth()
+    report = (tmp_path / "validation-report.json").read_text()
+    assert "AwsSolutions-S1" in report and "HIPAA.Security-S3BucketLoggingEnabled" in report
+
+
+def test_cfn_lint_finds_nothing(tmp_path):
+    template = synth_example(tmp_path)
+    matches = lint(json.dumps(template), config=ManualArgs(regions=[LINT_REGION], ignore_checks=LINT_IGNORED))
+    assert [str(m) for m in matches] == []
+
+
+@pytest.mark.parametrize("rule", ["AwsSolutions", "HIPAA"])
+def test_every_acknowledgement_states_a_reason(tmp_path, rule):
+    app = example_app(str(tmp_path))
+    acknowledged = [entry.data for node in app.node.find_all() for entry in node.node.metadata
+                    if entry.type == Validations.ACKNOWLEDGED_RULES_METADATA_KEY]
+    reasons = [reason for data in acknowledged for rule_id, reason in data.items() if rule in rule_id]
+    assert reasons and all(len(reason) > 30 for reason in reasons)

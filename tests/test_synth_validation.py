@@ -1,0 +1,81 @@
+"""Bad props fail synthesis with a message naming the prop and what it allows; tokens are left alone."""
+
+from __future__ import annotations
+
+import aws_cdk as cdk
+import pytest
+
+from healthomics_run import HealthOmicsRun, RunGroup, StorageType, WorkflowRun, WorkflowType
+from tests.synth import new_stack, only_run_properties
+
+
+def synth_run(**props) -> cdk.Stack:
+    stack = new_stack()
+    HealthOmicsRun(stack, "Run", **{"workflow_id": "1234567", **props})
+    cdk.App.of(stack).synth()
+    return stack
+
+
+@pytest.mark.parametrize("props, message", [
+    ({"priority": 100001}, "priority must be between 0 and 100000, got 100001"),
+    ({"storage_type": StorageType.STATIC}, "storage_type STATIC needs storage_capacity"),
+    ({"storage_capacity": 1200}, "storage_capacity applies only to storage_type STATIC"),
+    ({"storage_type": "FAST"}, "storage_type must be one of STATIC, DYNAMIC; got 'FAST'"),
+    ({"log_level": "DEBUG"}, "log_level must be one of OFF, FATAL, ERROR, ALL"),
+    ({"workflow_id": "wf-1"}, "workflow_id must match the pattern [0-9]+"),
+    ({"workflow_id": None}, "workflow_id is required (or source_run_id"),
+    ({"name": "x" * 129}, "name must be 1 to 128 characters long, got 129"),
+    ({"name": "bad\u0000name"}, "name must match the pattern"),
+    ({"workflow_version_name": "-v1"}, "workflow_version_name must match the pattern"),
+    ({"workflow_owner_id": "12345"}, "workflow_owner_id must match the pattern [0-9]{12}"),
+    ({"workflow_type": WorkflowType.READY2RUN, "workflow_owner_id": "123456789012"},
+     "workflow_owner_id is for shared PRIVATE workflows"),
+    ({"tags": {f"k{i}": "v" for i in range(51)}}, "tags may hold at most 50 tags, got 51"),
+    ({"tags": {"aws:owner": "lab"}}, "reserved prefix 'aws:'"),
+    ({"tags": {"k": "v" * 257}}, "must be 0 to 256 characters long"),
+    ({"cache_behavior": "CACHE_ALWAYS"}, "cache_behavior needs cache_id"),
+    ({"networking_mode": "VPC"}, "networking_mode VPC needs configuration_name"),
+    ({"parameters": ["not", "a", "mapping"]}, "parameters must be a mapping"),
+    ({"wait_for": "FOREVER"}, "wait_for must be one of STARTED, RUNNING, COMPLETED"),
+    ({"delete_policy": "DESTROY"}, "delete_policy must be one of RETAIN, CANCEL"),
+    ({"timeout": cdk.Duration.hours(2)}, "timeout must be between 1 second and 60 minutes"),
+])
+def test_invalid_prop_fails_synthesis_naming_it(props, message):
+    with pytest.raises(Exception) as raised:
+        synth_run(**props)
+    assert message in str(raised.value)
+
+
+def test_every_problem_is_reported_at_once():
+    with pytest.raises(Exception) as raised:
+        synth_run(priority=-1, log_level="LOUD")
+    assert "priority" in str(raised.value) and "log_level" in str(raised.value)
+
+
+def test_values_known_only_at_deploy_time_are_not_validated():
+    stack = new_stack()
+    workflow = cdk.CfnParameter(stack, "WorkflowId").value_as_string
+    priority = cdk.CfnParameter(stack, "Priority", type="Number").value_as_number
+    HealthOmicsRun(stack, "Run", workflow_id=workflow, priority=priority, tags={"sample": workflow})
+    cdk.App.of(stack).synth()
+    assert only_run_properties(stack)["WorkflowId"] == {"Ref": "WorkflowId"}
+
+
+@pytest.mark.parametrize("props, message", [
+    ({"max_cpus": 0}, "max_cpus must be a whole number from 1 to 100000, got 0"),
+    ({"max_runs": 100001}, "max_runs must be a whole number from 1 to 100000"),
+    ({"max_duration": cdk.Duration.seconds(90)}, "max_duration must be a whole number from 1 to 100000 minutes, got 1.5"),
+])
+def test_run_group_limits_are_checked_against_the_service_ranges(props, message):
+    stack = new_stack()
+    RunGroup(stack, "Group", **props)
+    with pytest.raises(Exception, match=message):
+        cdk.App.of(stack).synth()
+
+
+def test_duplicating_a_run_needs_no_workflow_id():
+    stack = new_stack()
+    role = cdk.aws_iam.Role.from_role_arn(stack, "Role", "arn:aws:iam::123456789012:role/omics-run-role")
+    WorkflowRun(stack, "Again", role=role, output_uri="s3://example-output-bucket/again/", source_run_id="1000001")
+    cdk.App.of(stack).synth()
+    assert only_run_properties(stack)["SourceRunId"] == "1000001"
