@@ -7,7 +7,7 @@ BIN := $(CURDIR)/$(VENV)/bin
 # Node 22 and the CDK CLI come from package.json; jsii and the CLI both find them on PATH.
 export PATH := $(CURDIR)/node_modules/.bin:$(BIN):$(PATH)
 
-.PHONY: synth test clean
+.PHONY: synth test clean service-model
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -29,3 +29,7 @@ test: $(VENV)/.installed node_modules/.installed
 
 clean:
 	rm -rf $(VENV) node_modules cdk.out build dist constructs/*.egg-info
+
+# Refresh the HealthOmics model the handler ships from the botocore pinned in requirements-dev.txt.
+service-model: $(VENV)/.installed
+	cp "$$($(BIN)/python -c 'import botocore, pathlib; print(pathlib.Path(botocore.__file__).parent)')/data/omics/2022-11-28/service-2.json.gz" lambda/start_run/models/omics/2022-11-28/

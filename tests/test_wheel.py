@@ -1,0 +1,45 @@
+"""A wheel built from this repository, installed elsewhere, synthesizes an app that uses the library."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+from tests.synth import ROOT
+
+APP = '''
+import json, sys
+import aws_cdk as cdk
+import healthomics_run
+from healthomics_run import HealthOmicsRun
+assert healthomics_run.__file__.startswith(sys.argv[1]), healthomics_run.__file__
+app = cdk.App(outdir=sys.argv[2])
+stack = cdk.Stack(app, "Installed")
+HealthOmicsRun(stack, "Run", workflow_id="1234567", parameters={"sample_name": "NA12878"})
+app.synth()
+'''
+
+
+def test_installed_wheel_carries_the_handler_and_synthesizes(tmp_path):
+    subprocess.run([sys.executable, "-m", "build", "--wheel", "--outdir", str(tmp_path / "dist"), str(ROOT)],
+                   check=True, capture_output=True)
+    (wheel,) = (tmp_path / "dist").glob("healthomics_run-*.whl")
+    names = zipfile.ZipFile(wheel).namelist()
+    assert "healthomics_run/_lambda/start_run/handler.py" in names
+    assert "healthomics_run/_lambda/start_run/models/omics/2022-11-28/service-2.json.gz" in names
+
+    site = tmp_path / "site"
+    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--target", str(site), str(wheel)],
+                   check=True, capture_output=True)
+    workdir = tmp_path / "elsewhere"
+    workdir.mkdir()
+    (workdir / "app.py").write_text(APP)
+    env = {**os.environ, "PYTHONPATH": str(site)}
+    subprocess.run([sys.executable, "app.py", str(site), str(workdir / "cdk.out")], cwd=workdir, env=env,
+                   check=True, capture_output=True)
+    assets = list((workdir / "cdk.out").glob("asset.*/start_run/handler.py"))
+    assert len(assets) == 1
+    assert "Custom::HealthOmicsRun" in (workdir / "cdk.out" / "Installed.template.json").read_text()
