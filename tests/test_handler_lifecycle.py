@@ -125,6 +125,14 @@ def test_delete_with_cancel_never_cancels_a_stranger_run_that_inherited_the_id(o
     assert omics.runs[run_id]["status"] == "RUNNING"
 
 
+def test_is_complete_after_delete_stops_waiting_at_the_deadline_without_failing(omics, props):
+    props = {**props, "DeletePolicy": "CANCEL"}
+    first = create(props)
+    omics.set_status(first["Data"]["RunId"], "STOPPING")
+    deleting = {**event("Delete", props, physical_id=first["PhysicalResourceId"]), WAIT_DEADLINE: 0}
+    assert handler.is_complete(deleting) == {"IsComplete": True}
+
+
 def test_delete_after_a_failed_create_succeeds_without_calling_the_service(omics, props):
     result = handler.on_event(event("Delete", {**props, "DeletePolicy": "CANCEL"}, physical_id=FAILED_CREATE_MARKER))
     assert result["PhysicalResourceId"] == FAILED_CREATE_MARKER
@@ -135,8 +143,8 @@ def test_is_complete_after_delete_with_cancel_waits_until_the_run_has_stopped(om
     props = {**props, "DeletePolicy": "CANCEL"}
     first = create(props)
     omics.set_status(first["Data"]["RunId"], "RUNNING")
-    deleting = {**event("Delete", props, physical_id=first["PhysicalResourceId"]), WAIT_DEADLINE: 2**40}
-    handler.on_event(deleting)
+    deleting = event("Delete", props, physical_id=first["PhysicalResourceId"])
+    deleting = {**deleting, **handler.on_event(deleting)}  # as the Provider framework passes it on
     omics.set_status(first["Data"]["RunId"], "STOPPING")
     assert handler.is_complete(deleting) == {"IsComplete": False}
     omics.set_status(first["Data"]["RunId"], "CANCELLED")

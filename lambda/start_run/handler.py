@@ -88,7 +88,13 @@ def _delete(event: dict[str, Any]) -> dict[str, Any]:
     elif policy == "CANCEL":
         outcome = _cancel(ref)
     log("delete", logical_id=event["LogicalResourceId"], physical_id=physical_id, outcome=outcome)
-    return {"PhysicalResourceId": physical_id}
+    return {"PhysicalResourceId": physical_id, WAIT_DEADLINE: int(time.time()) + _timeout_or_max(event)}
+
+
+def _timeout_or_max(event: dict[str, Any]) -> int:
+    """The resource's timeout; a Delete must never fail over a malformed one, so fall back to the most."""
+    raw = str(event["ResourceProperties"].get(fields.TIMEOUT_SECONDS, ""))
+    return int(raw) if raw.isdigit() else fields.MAX_TIMEOUT_SECONDS
 
 
 def _cancel(ref: RunRef) -> str:
