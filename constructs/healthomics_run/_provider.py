@@ -25,7 +25,6 @@ QUERY_INTERVAL = Duration.seconds(30)
 _FRAMEWORK_REASONS = (
     ("AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]",
      "The CDK Provider framework's own functions use the basic execution role for their logs."),
-    ("AwsSolutions-L1", "The CDK Provider framework chooses the Node.js runtime of its own functions."),
     ("AwsSolutions-SF1", "Waiter state machine logs would copy the event, whose properties hold workflow parameters "
                          "that may identify patients; the execution history is enough."),
     ("AwsSolutions-SF2", "X-Ray tracing of the waiter state machine adds cost and no insight into HealthOmics runs."),
@@ -72,7 +71,7 @@ class RunProvider(Construct):
     def _function(self, id: str, code: lambda_.Code, handler: str) -> lambda_.Function:
         return lambda_.Function(
             self, id,
-            runtime=lambda_.Runtime.PYTHON_3_13,
+            runtime=lambda_.Runtime.PYTHON_3_14,
             architecture=lambda_.Architecture.ARM_64,
             code=code,
             handler=handler,
