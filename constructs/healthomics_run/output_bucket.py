@@ -89,4 +89,3 @@ def _acknowledge_access_log_bucket(bucket: s3.Bucket) -> None:
         ("HIPAA.Security-S3DefaultEncryptionKMS", "S3 server access logs can be delivered only to SSE-S3 buckets."),
         ("HIPAA.Security-S3BucketReplicationEnabled", "Access logs stay in the Region of the bucket they describe."),
     )
-

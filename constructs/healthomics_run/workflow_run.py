@@ -15,7 +15,7 @@ from ._lambda.start_run import fields, rules
 from ._lambda.start_run.fingerprint import fingerprint
 from ._lambda.start_run.properties import parameter_types
 from ._provider import RunProvider
-from ._validation import acknowledge, add_check, is_unresolved
+from ._validation import acknowledge, add_check, is_unresolved, wildcard_finding
 from .enums import DeletePolicy, StorageType, WaitFor, WorkflowType
 from .run_group import IRunGroup, RunGroup
 from .run_props import RunProps, check_run_props
@@ -25,8 +25,6 @@ DEFAULT_TIMEOUT = Duration.hours(1)
 # Shown in ``cdk diff``: it changes exactly when a run setting known at synth time changes,
 # that is, when deploying will start a new run.
 SETTINGS_DIGEST = "RunSettingsDigest"
-# How cdk-nag names the ``run/*`` resource of the handler's policy in its findings.
-RUNS_ARN_IN_FINDINGS = "arn:<AWS::Partition>:omics:<AWS::Region>:<AWS::AccountId>:run/*"
 
 
 def _plain(value: Any) -> Any:
@@ -101,7 +99,8 @@ class WorkflowRun(Construct):
         """What the handler needs for this run, and no more."""
         stack = Stack.of(self)
         runs = stack.format_arn(service="omics", resource="run", resource_name="*")
-        start_on = [*self._workflow_arns(), runs]
+        workflows = self._workflow_arns()
+        start_on = [*workflows, runs]
         if self.run_group is not None:
             start_on.append(self.run_group.run_group_arn)
         if "cacheId" in self.request:
@@ -112,15 +111,15 @@ class WorkflowRun(Construct):
             iam.PolicyStatement(actions=["iam:PassRole"], resources=[self.role.role_arn],
                                 conditions={"StringEquals": {"iam:PassedToService": "omics.amazonaws.com"}}),
         ]
-        if self._workflow_arns():
+        if workflows:
             statements.append(iam.PolicyStatement(actions=["omics:GetWorkflow", "omics:GetWorkflowVersion"],
-                                                  resources=self._workflow_arns()))
+                                                  resources=workflows))
         if run_props.get("tags"):
             statements.append(iam.PolicyStatement(actions=["omics:TagResource"], resources=[runs]))
         for statement in statements:
             handler_role.add_to_principal_policy(statement)
         acknowledge(handler_role, (
-            f"AwsSolutions-IAM5[Resource::{RUNS_ARN_IN_FINDINGS}]",
+            wildcard_finding(self, runs),
             "Run ids are assigned by HealthOmics when StartRun returns; they cannot be named beforehand. "
             "Actions on runs are limited to this account and Region.",
         ))

@@ -40,7 +40,6 @@ START_RUN_FIELDS: tuple[Field, ...] = (
     Field("OutputUriPrefixMode", "outputUriPrefixMode", "output_uri_prefix_mode"),
 )
 
-BY_PROP = {field.prop: field for field in START_RUN_FIELDS}
 BY_API = {field.api: field for field in START_RUN_FIELDS}
 
 # Settings of the construct itself. RerunToken changes the run (it feeds the fingerprint);

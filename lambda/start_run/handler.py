@@ -14,7 +14,7 @@ import time
 from typing import Any
 
 from . import clients, fields, rules, runs
-from .fingerprint import fingerprint, request_id
+from .fingerprint import request_id
 from .log import log
 from .properties import RunSettings
 from .run_ref import RunRef
@@ -45,8 +45,12 @@ def _data(run: dict[str, Any]) -> dict[str, str]:
             "RunOutputUri": run.get("runOutputUri", ""), "Status": run["status"]}
 
 
-def _deadline(settings: RunSettings) -> int:
-    return int(time.time()) + settings.timeout_seconds
+def _deadline(timeout_seconds: int) -> int:
+    return int(time.time()) + timeout_seconds
+
+
+def _delete_policy(event: dict[str, Any]) -> str:
+    return event["ResourceProperties"].get(fields.DELETE_POLICY, "RETAIN")
 
 
 def _start(event: dict[str, Any], settings: RunSettings) -> dict[str, Any]:
@@ -56,13 +60,12 @@ def _start(event: dict[str, Any], settings: RunSettings) -> dict[str, Any]:
                                        settings.request.get("parameters", {}))
         if errors:
             raise runs.RunError("The run does not fit the workflow: " + "; ".join(errors))
-    token = request_id(event["StackId"], event["LogicalResourceId"],
-                       fingerprint(settings.request, settings.rerun_token))
+    token = request_id(event["StackId"], event["LogicalResourceId"], settings.fingerprint())
     run = runs.start(omics, settings.request, token)
     ref = RunRef(run["id"], run["uuid"])
     log("run started (or found by its requestId)", request_type=event["RequestType"],
         logical_id=event["LogicalResourceId"], run_id=run["id"], status=run["status"], request_id=token)
-    return {"PhysicalResourceId": str(ref), "Data": _data(run), WAIT_DEADLINE: _deadline(settings)}
+    return {"PhysicalResourceId": str(ref), "Data": _data(run), WAIT_DEADLINE: _deadline(settings.timeout_seconds)}
 
 
 def _keep(event: dict[str, Any], settings: RunSettings) -> dict[str, Any]:
@@ -75,20 +78,19 @@ def _keep(event: dict[str, Any], settings: RunSettings) -> dict[str, Any]:
             "retention_mode REMOVE). Change rerun_token to start a new run with these settings.")
     log("run settings unchanged; nothing started", logical_id=event["LogicalResourceId"],
         run_id=ref.run_id, status=run["status"])
-    return {"PhysicalResourceId": str(ref), "Data": _data(run), WAIT_DEADLINE: _deadline(settings)}
+    return {"PhysicalResourceId": str(ref), "Data": _data(run), WAIT_DEADLINE: _deadline(settings.timeout_seconds)}
 
 
 def _delete(event: dict[str, Any]) -> dict[str, Any]:
     physical_id = event["PhysicalResourceId"]
     ref = RunRef.parse(physical_id)
-    policy = event["ResourceProperties"].get(fields.DELETE_POLICY, "RETAIN")
     outcome = "retained"
     if ref is None:
         outcome = "no run was started (failed create); nothing to do"
-    elif policy == "CANCEL":
+    elif _delete_policy(event) == "CANCEL":
         outcome = _cancel(ref)
     log("delete", logical_id=event["LogicalResourceId"], physical_id=physical_id, outcome=outcome)
-    return {"PhysicalResourceId": physical_id, WAIT_DEADLINE: int(time.time()) + _timeout_or_max(event)}
+    return {"PhysicalResourceId": physical_id, WAIT_DEADLINE: _deadline(_timeout_or_max(event))}
 
 
 def _timeout_or_max(event: dict[str, Any]) -> int:
@@ -119,7 +121,7 @@ def on_event(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
     settings = _settings(event["ResourceProperties"])
     if request_type == "Update":
         old = RunSettings.from_properties(event["OldResourceProperties"])
-        if fingerprint(old.request, old.rerun_token) == fingerprint(settings.request, settings.rerun_token):
+        if old.fingerprint() == settings.fingerprint():
             return _keep(event, settings)
     return _start(event, settings)
 
@@ -127,7 +129,7 @@ def on_event(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
 def _wait_for_cancel(event: dict[str, Any]) -> dict[str, Any]:
     """After CANCEL, wait until the run has stopped, so that the role it uses outlives it."""
     ref = RunRef.parse(event["PhysicalResourceId"])
-    if ref is None or event["ResourceProperties"].get(fields.DELETE_POLICY, "RETAIN") != "CANCEL":
+    if ref is None or _delete_policy(event) != "CANCEL":
         return {"IsComplete": True}
     run = runs.describe(clients.omics(), ref.run_id)
     stopped = run is None or run["uuid"] != ref.uuid or run["status"] not in runs.ACTIVE_STATUSES | {"STOPPING"}

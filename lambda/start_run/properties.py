@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any, Iterator
 
 from . import fields, service_model
+from .fingerprint import fingerprint
 
 NUMBER, BOOLEAN, NULL = "number", "boolean", "null"
 
@@ -103,6 +104,10 @@ class RunSettings:
     delete_policy: str
     wait_for: str
     timeout_seconds: int
+
+    def fingerprint(self) -> str:
+        """What decides which run these settings name (see ``fingerprint``)."""
+        return fingerprint(self.request, self.rerun_token)
 
     @classmethod
     def from_properties(cls, props: dict[str, Any]) -> "RunSettings":
