@@ -12,6 +12,7 @@ from cdk_nag import AwsSolutionsChecks, HIPAASecurityChecks
 from aws_cdk import aws_s3 as s3
 from cfnlint.api import ManualArgs, lint
 
+from healthomics_run._provider import HANDLER_ASSET
 from tests.synth import example_app
 
 # A Region that has HealthOmics (AWS::Omics::RunGroup exists in only some Regions).
@@ -29,12 +30,25 @@ def synth_example(outdir: Path, **context) -> dict:
 
 
 def test_synthesis_is_byte_identical_from_one_run_to_the_next(tmp_path):
-    import healthomics_run._lambda.start_run.handler  # noqa: F401  (leaves __pycache__ beside the asset)
-
     example_app(str(tmp_path / "a")).synth()
     example_app(str(tmp_path / "b")).synth()
     first = (tmp_path / "a" / "GermlineRunStack.template.json").read_bytes()
     assert first == (tmp_path / "b" / "GermlineRunStack.template.json").read_bytes()
+
+
+def test_bytecode_caches_beside_the_handler_do_not_change_the_template(tmp_path):
+    """A machine that ran the handler's tests must synthesize what a fresh clone does."""
+    example_app(str(tmp_path / "clean")).synth()
+    cache = HANDLER_ASSET / "start_run" / "__pycache__"
+    cache.mkdir(exist_ok=True)
+    probe = cache / f"probe-{os.getpid()}.cpython-311.pyc"
+    probe.write_bytes(os.urandom(64))
+    try:
+        example_app(str(tmp_path / "cached")).synth()
+    finally:
+        probe.unlink()
+    clean = (tmp_path / "clean" / "GermlineRunStack.template.json").read_bytes()
+    assert clean == (tmp_path / "cached" / "GermlineRunStack.template.json").read_bytes()
 
 
 def test_example_stack_matches_its_snapshot(tmp_path):
