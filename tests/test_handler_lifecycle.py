@@ -204,4 +204,4 @@ def test_deploy_logs_never_contain_parameter_values_or_tags(omics, props, capsys
     assert "NA12878" not in logged and "PT-0042" not in logged and "chr1" not in logged
     records = [json.loads(line) for line in logged.splitlines()]
     assert {r["message"] for r in records} >= {"event", "run started (or found by its requestId)", "delete"}
-    assert any(r.get("run_id") == first["Data"]["RunId"] for r in records)
+    assert any(r.get("id") == first["Data"]["RunId"] for r in records)

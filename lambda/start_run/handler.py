@@ -1,11 +1,14 @@
 """Entry points for the CDK Provider framework: ``on_event`` and ``is_complete``.
 
-| event                               | outcome                                                  |
-|-------------------------------------|----------------------------------------------------------|
-| Create, or Update of run settings   | StartRun with a requestId derived from the settings      |
-| Update of anything else             | nothing started; same PhysicalResourceId                 |
-| Delete, RETAIN                      | nothing touched                                          |
-| Delete, CANCEL                      | CancelRun if the run (same uuid) is still active         |
+The same lifecycle serves a run (``Custom::HealthOmicsRun``) and a batch
+(``Custom::HealthOmicsRunBatch``); ``kinds`` holds what differs.
+
+| event                               | outcome                                                    |
+|-------------------------------------|------------------------------------------------------------|
+| Create, or Update of its settings   | StartRun / StartRunBatch with a requestId from the settings |
+| Update of anything else             | nothing started; same PhysicalResourceId                   |
+| Delete, RETAIN                      | nothing touched                                            |
+| Delete, CANCEL                      | CancelRun / CancelRunBatch if still active (same uuid)     |
 """
 
 from __future__ import annotations
@@ -13,36 +16,24 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from . import clients, fields, rules, runs
+from . import clients, fields, kinds, runs
 from .fingerprint import request_id
+from .kinds import Kind
 from .log import log
-from .properties import RunSettings
 from .run_ref import RunRef
 
-# Statuses that satisfy each wait_for; a run that ended badly never does.
-_REACHED = {
-    "STARTED": frozenset({"PENDING", "STARTING", "RUNNING", "STOPPING", "COMPLETED"}),
-    "RUNNING": frozenset({"RUNNING", "STOPPING", "COMPLETED"}),
-    "COMPLETED": frozenset({"COMPLETED"}),
-}
 WAIT_DEADLINE = "WaitDeadline"  # epoch seconds, passed from on_event to is_complete
 
 
-def _settings(props: dict[str, Any]) -> RunSettings:
+def _settings(kind: Kind, props: dict[str, Any]) -> Any:
     try:
-        settings = RunSettings.from_properties(props)
+        settings = kind.read(props)
     except ValueError as error:
-        raise runs.RunError(f"Invalid run settings: {error}") from error
-    errors = rules.run_errors(settings.request) + rules.control_errors(
-        settings.delete_policy, settings.wait_for, settings.timeout_seconds)
+        raise runs.RunError(f"Invalid {kind.noun} settings: {error}") from error
+    errors = kind.errors(settings)
     if errors:
-        raise runs.RunError("Invalid run settings: " + "; ".join(errors))
+        raise runs.RunError(f"Invalid {kind.noun} settings: " + "; ".join(errors))
     return settings
-
-
-def _data(run: dict[str, Any]) -> dict[str, str]:
-    return {"RunId": run["id"], "RunArn": run["arn"], "RunUuid": run["uuid"],
-            "RunOutputUri": run.get("runOutputUri", ""), "Status": run["status"]}
 
 
 def _deadline(timeout_seconds: int) -> int:
@@ -53,42 +44,42 @@ def _delete_policy(event: dict[str, Any]) -> str:
     return event["ResourceProperties"].get(fields.DELETE_POLICY, "RETAIN")
 
 
-def _start(event: dict[str, Any], settings: RunSettings) -> dict[str, Any]:
+def _start(kind: Kind, event: dict[str, Any], settings: Any) -> dict[str, Any]:
     omics = clients.omics()
-    if "workflowId" in settings.request:
-        errors = runs.parameter_errors(runs.parameter_template(omics, settings.request),
-                                       settings.request.get("parameters", {}))
-        if errors:
-            raise runs.RunError("The run does not fit the workflow: " + "; ".join(errors))
+    errors = kind.fit_errors(omics, settings)
+    if errors:
+        raise runs.RunError(f"The {kind.noun} does not fit the workflow: " + "; ".join(errors))
     token = request_id(event["StackId"], event["LogicalResourceId"], settings.fingerprint())
-    run = runs.start(omics, settings.request, token)
-    ref = RunRef(run["id"], run["uuid"])
-    log("run started (or found by its requestId)", request_type=event["RequestType"],
-        logical_id=event["LogicalResourceId"], run_id=run["id"], status=run["status"], request_id=token)
-    return {"PhysicalResourceId": str(ref), "Data": _data(run), WAIT_DEADLINE: _deadline(settings.timeout_seconds)}
+    started = kind.start(omics, settings.request, token)
+    ref = RunRef(started["id"], started["uuid"])
+    log(f"{kind.noun} started (or found by its requestId)", request_type=event["RequestType"],
+        logical_id=event["LogicalResourceId"], id=ref.id, status=started["status"], request_id=token)
+    return {"PhysicalResourceId": str(ref), "Data": kind.data(started),
+            WAIT_DEADLINE: _deadline(settings.timeout_seconds)}
 
 
-def _keep(event: dict[str, Any], settings: RunSettings) -> dict[str, Any]:
-    """An update that changes no run setting: report the current run, start nothing."""
+def _keep(kind: Kind, event: dict[str, Any], settings: Any) -> dict[str, Any]:
+    """An update that changes no setting that names the run or batch: report it, start nothing."""
     ref = RunRef.parse(event["PhysicalResourceId"])
-    run = runs.describe(clients.omics(), ref.run_id) if ref else None
-    if run is None or run["uuid"] != ref.uuid:
+    found = kind.describe(clients.omics(), ref.id) if ref else None
+    if found is None or found["uuid"] != ref.uuid:
         raise runs.RunError(
-            f"The run {event['PhysicalResourceId']} no longer exists in HealthOmics (deleted, or removed by "
-            "retention_mode REMOVE). Change rerun_token to start a new run with these settings.")
-    log("run settings unchanged; nothing started", logical_id=event["LogicalResourceId"],
-        run_id=ref.run_id, status=run["status"])
-    return {"PhysicalResourceId": str(ref), "Data": _data(run), WAIT_DEADLINE: _deadline(settings.timeout_seconds)}
+            f"The {kind.noun} {event['PhysicalResourceId']} no longer exists in HealthOmics (deleted, or removed by "
+            f"retention_mode REMOVE). Change rerun_token to start a new {kind.noun} with these settings.")
+    log(f"{kind.noun} settings unchanged; nothing started", logical_id=event["LogicalResourceId"],
+        id=ref.id, status=found["status"])
+    return {"PhysicalResourceId": str(ref), "Data": kind.data(found),
+            WAIT_DEADLINE: _deadline(settings.timeout_seconds)}
 
 
-def _delete(event: dict[str, Any]) -> dict[str, Any]:
+def _delete(kind: Kind, event: dict[str, Any]) -> dict[str, Any]:
     physical_id = event["PhysicalResourceId"]
     ref = RunRef.parse(physical_id)
     outcome = "retained"
     if ref is None:
-        outcome = "no run was started (failed create); nothing to do"
+        outcome = f"no {kind.noun} was started (failed create); nothing to do"
     elif _delete_policy(event) == "CANCEL":
-        outcome = _cancel(ref)
+        outcome = _cancel(kind, ref)
     log("delete", logical_id=event["LogicalResourceId"], physical_id=physical_id, outcome=outcome)
     return {"PhysicalResourceId": physical_id, WAIT_DEADLINE: _deadline(_timeout_or_max(event))}
 
@@ -96,68 +87,67 @@ def _delete(event: dict[str, Any]) -> dict[str, Any]:
 def _timeout_or_max(event: dict[str, Any]) -> int:
     """The resource's timeout; a Delete must never fail over a malformed one, so fall back to the most."""
     raw = str(event["ResourceProperties"].get(fields.TIMEOUT_SECONDS, ""))
-    return int(raw) if raw.isdigit() else fields.MAX_TIMEOUT_SECONDS
+    return min(int(raw), fields.MAX_TIMEOUT_SECONDS) if raw.isdigit() else fields.MAX_TIMEOUT_SECONDS
 
 
-def _cancel(ref: RunRef) -> str:
+def _cancel(kind: Kind, ref: RunRef) -> str:
     omics = clients.omics()
-    run = runs.describe(omics, ref.run_id)
-    if run is None:
-        return "run is gone; nothing to cancel"
-    if run["uuid"] != ref.uuid:
-        return "run id now names another run; left it alone"
-    if run["status"] not in runs.ACTIVE_STATUSES:
-        return f"run already {run['status']}; nothing to cancel"
-    runs.cancel(omics, ref.run_id)
+    found = kind.describe(omics, ref.id)
+    if found is None:
+        return f"{kind.noun} is gone; nothing to cancel"
+    if found["uuid"] != ref.uuid:
+        return f"{kind.noun} id now names another {kind.noun}; left it alone"
+    if found["status"] not in kind.active:
+        return f"{kind.noun} already {found['status']}; nothing to cancel"
+    kind.cancel(omics, ref.id)
     return "cancel requested"
 
 
 def on_event(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
     request_type = event["RequestType"]
-    log("event", request_type=request_type, logical_id=event["LogicalResourceId"],
-        physical_id=event.get("PhysicalResourceId"))
+    kind = kinds.of(event)
+    log("event", request_type=request_type, resource_type=event.get("ResourceType"),
+        logical_id=event["LogicalResourceId"], physical_id=event.get("PhysicalResourceId"))
     if request_type == "Delete":
-        return _delete(event)
-    settings = _settings(event["ResourceProperties"])
+        return _delete(kind, event)
+    settings = _settings(kind, event["ResourceProperties"])
     if request_type == "Update":
-        old = RunSettings.from_properties(event["OldResourceProperties"])
+        old = kind.read(event["OldResourceProperties"])
         if old.fingerprint() == settings.fingerprint():
-            return _keep(event, settings)
-    return _start(event, settings)
+            return _keep(kind, event, settings)
+    return _start(kind, event, settings)
 
 
-def _wait_for_cancel(event: dict[str, Any]) -> dict[str, Any]:
-    """After CANCEL, wait until the run has stopped, so that the role it uses outlives it."""
+def _wait_for_cancel(kind: Kind, event: dict[str, Any]) -> dict[str, Any]:
+    """After CANCEL, wait until it has stopped, so that the role it uses outlives it."""
     ref = RunRef.parse(event["PhysicalResourceId"])
     if ref is None or _delete_policy(event) != "CANCEL":
         return {"IsComplete": True}
-    run = runs.describe(clients.omics(), ref.run_id)
-    stopped = run is None or run["uuid"] != ref.uuid or run["status"] not in runs.ACTIVE_STATUSES | {"STOPPING"}
+    found = kind.describe(clients.omics(), ref.id)
+    stopped = found is None or found["uuid"] != ref.uuid or found["status"] not in kind.active | kind.stopping
     if not stopped and time.time() >= float(event.get(WAIT_DEADLINE) or 0):
-        log("run still stopping at the deadline; delete goes on", run_id=ref.run_id, status=run["status"])
+        log(f"{kind.noun} still stopping at the deadline; delete goes on", id=ref.id, status=found["status"])
         stopped = True
     return {"IsComplete": stopped}
 
 
 def is_complete(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
+    kind = kinds.of(event)
     if event["RequestType"] == "Delete":
-        return _wait_for_cancel(event)
-    settings = _settings(event["ResourceProperties"])
+        return _wait_for_cancel(kind, event)
+    settings = _settings(kind, event["ResourceProperties"])
     ref = RunRef.parse(event["PhysicalResourceId"])
-    run = runs.describe(clients.omics(), ref.run_id)
-    if run is None or run["uuid"] != ref.uuid:
-        raise runs.RunError(f"The run {ref} no longer exists in HealthOmics; it was deleted while we waited.")
-    status = run["status"]
-    if status in runs.ENDED_BADLY:
-        raise runs.RunError(
-            f"The run {ref.run_id} ended {status}: {run.get('failureReason') or 'no failure reason given'}; "
-            f"{run.get('statusMessage') or 'no status message'}. Its logs are in CloudWatch Logs under "
-            f"/aws/omics/WorkflowLog/run/{ref.run_id}.")
-    if status in _REACHED[settings.wait_for]:
-        log("run reached the awaited status", run_id=ref.run_id, status=status, wait_for=settings.wait_for)
-        return {"IsComplete": True, "Data": _data(run)}
+    found = kind.describe(clients.omics(), ref.id)
+    if found is None or found["uuid"] != ref.uuid:
+        raise runs.RunError(f"The {kind.noun} {ref} no longer exists in HealthOmics; it was deleted while we waited.")
+    status = found["status"]
+    if status in kind.ended_badly:
+        raise runs.RunError(kind.failure(found))
+    if status in kind.reached[settings.wait_for]:
+        log(f"{kind.noun} reached the awaited status", id=ref.id, status=status, wait_for=settings.wait_for)
+        return {"IsComplete": True, "Data": kind.data(found)}
     if time.time() >= float(event.get(WAIT_DEADLINE) or 0):
         raise runs.RunError(
-            f"The run {ref.run_id} is {status} and did not reach {settings.wait_for} within "
+            f"The {kind.noun} {ref.id} is {status} and did not reach {settings.wait_for} within "
             f"{settings.timeout_seconds} seconds (timeout). It keeps going; raise timeout or wait_for less.")
     return {"IsComplete": False}

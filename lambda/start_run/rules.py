@@ -7,6 +7,7 @@ construct prop and the values it allows.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from typing import Any, Callable
@@ -18,12 +19,19 @@ IsUnresolved = Callable[[Any], bool]
 _UNICODE_CLASS = re.compile(r"\\p\{(\w)\}")
 
 
+@functools.cache
 def _pattern_check(pattern: str) -> Callable[[str], bool]:
     """The model's patterns; those built from Unicode classes (``\\p{L}``) are checked by category."""
     classes = _UNICODE_CLASS.findall(pattern)
     if classes:
         extra = {"\t", "\n", "\r"} if "\\t" in pattern else set()
-        return lambda text: all(unicodedata.category(ch)[0] in classes or ch in extra for ch in text)
+        printable_ascii = {"L", "M", "Z", "S", "N", "P"} <= set(classes)
+
+        def check(text: str) -> bool:
+            if printable_ascii and text.isascii() and text.isprintable():
+                return True  # every printable ASCII character is in L, N, P, S or Zs: the common case, fast
+            return all(unicodedata.category(ch)[0] in classes or ch in extra for ch in text)
+        return check
     compiled = re.compile(pattern)
     return lambda text: compiled.fullmatch(text) is not None
 
@@ -73,8 +81,11 @@ def _tag_errors(name: str, tags: Any, shape: dict[str, Any], is_unresolved: IsUn
 
 
 def _field_errors(api: str, value: Any, is_unresolved: IsUnresolved) -> list[str]:
-    name = fields.BY_API[api].snake
-    shape = service_model.input_members("StartRun")[api]
+    return member_errors(fields.BY_API[api].snake, value, service_model.input_members("StartRun")[api], is_unresolved)
+
+
+def member_errors(name: str, value: Any, shape: dict[str, Any], is_unresolved: IsUnresolved = lambda _: False) -> list[str]:
+    """Problems with one value of a modeled member, reported under the construct's name for it."""
     if shape.get("document"):
         return [] if isinstance(value, dict) else [f"{name} must be a mapping of parameter names to values"]
     if shape["type"] == "map":

@@ -1,4 +1,4 @@
-"""The PhysicalResourceId of a Custom::HealthOmicsRun: the run's id *and* its uuid.
+"""The PhysicalResourceId of a run or batch resource: its HealthOmics id *and* its uuid.
 
 HealthOmics reuses the ids of deleted runs (and ``retentionMode=REMOVE`` deletes runs by
 itself), so an id alone could later name a stranger's run. The uuid never repeats: anything
@@ -10,19 +10,19 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-_FORMAT = re.compile(r"^(?P<run_id>[0-9]{1,18})/(?P<uuid>[0-9A-Za-z-]{1,64})$")
+_FORMAT = re.compile(r"^(?P<id>[0-9]{1,18})/(?P<uuid>[0-9A-Za-z-]{1,64})$")
 
 
 @dataclass(frozen=True)
 class RunRef:
-    run_id: str
+    id: str
     uuid: str
 
     def __str__(self) -> str:
-        return f"{self.run_id}/{self.uuid}"
+        return f"{self.id}/{self.uuid}"
 
     @classmethod
     def parse(cls, physical_id: str | None) -> "RunRef | None":
         """The run a PhysicalResourceId names, or None when it names none (a failed create)."""
         match = _FORMAT.match(physical_id or "")
-        return cls(match["run_id"], match["uuid"]) if match else None
+        return cls(match["id"], match["uuid"]) if match else None

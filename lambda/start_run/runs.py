@@ -37,14 +37,14 @@ class RunError(RuntimeError):
     """A failure CloudFormation shows as the resource's status reason."""
 
 
-def _explain(action: str, error: ClientError) -> RunError:
+def explain(action: str, error: ClientError) -> RunError:
     code = error.response.get("Error", {}).get("Code", "Unknown")
     message = error.response.get("Error", {}).get("Message", "")
     advice = _ADVICE.get(code, "")
     return RunError(f"HealthOmics {action} failed with {code}: {message}. {advice}".strip())
 
 
-def _code(error: ClientError) -> str:
+def code_of(error: ClientError) -> str:
     return error.response.get("Error", {}).get("Code", "")
 
 
@@ -52,7 +52,7 @@ def start(omics, request: dict[str, Any], request_id: str) -> dict[str, Any]:
     try:
         return omics.start_run(**request, requestId=request_id)
     except ClientError as error:
-        raise _explain("StartRun", error) from error
+        raise explain("StartRun", error) from error
 
 
 def describe(omics, run_id: str) -> dict[str, Any] | None:
@@ -60,9 +60,9 @@ def describe(omics, run_id: str) -> dict[str, Any] | None:
     try:
         return omics.get_run(id=run_id)
     except ClientError as error:
-        if _code(error) == "ResourceNotFoundException":
+        if code_of(error) == "ResourceNotFoundException":
             return None
-        raise _explain("GetRun", error) from error
+        raise explain("GetRun", error) from error
 
 
 def cancel(omics, run_id: str) -> None:
@@ -70,8 +70,8 @@ def cancel(omics, run_id: str) -> None:
         omics.cancel_run(id=run_id)
     except ClientError as error:
         # Gone, or it finished between our GetRun and this call: nothing left to cancel.
-        if _code(error) not in ("ResourceNotFoundException", "ConflictException"):
-            raise _explain("CancelRun", error) from error
+        if code_of(error) not in ("ResourceNotFoundException", "ConflictException"):
+            raise explain("CancelRun", error) from error
 
 
 def parameter_template(omics, request: dict[str, Any]) -> dict[str, Any]:
@@ -85,7 +85,7 @@ def parameter_template(omics, request: dict[str, Any]) -> dict[str, Any]:
         else:
             found = omics.get_workflow(id=request["workflowId"], **scope)
     except ClientError as error:
-        raise _explain("GetWorkflow", error) from error
+        raise explain("GetWorkflow", error) from error
     return found.get("parameterTemplate") or {}
 
 

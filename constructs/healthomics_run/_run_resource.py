@@ -1,0 +1,145 @@
+"""What a run and a batch resource share: run props, handler grants, properties and the digest."""
+
+from __future__ import annotations
+
+import enum
+from typing import Any, Callable, Optional
+
+import jsii
+from aws_cdk import CustomResource, Duration, IStableStringProducer, Lazy, Stack
+from aws_cdk import aws_iam as iam
+from constructs import Construct
+
+from ._lambda.start_run import fields
+from ._lambda.start_run.properties import parameter_types
+from ._provider import RunProvider
+from ._validation import acknowledge, wildcard_finding
+from .enums import DeletePolicy, StorageType, WaitFor, WorkflowType
+from .run_group import IRunGroup, RunGroup
+from .run_props import RunProps, check_run_props
+
+DEFAULT_TIMEOUT = Duration.hours(1)
+# Shown in ``cdk diff``: it changes exactly when a setting known at synth time changes,
+# that is, when deploying will start a new run (or batch).
+SETTINGS_DIGEST = "RunSettingsDigest"
+
+
+def plain(value: Any) -> Any:
+    return value.value if isinstance(value, enum.Enum) else value
+
+
+class RunResource(Construct):
+    """Base of ``WorkflowRun`` and ``WorkflowRunBatch``: reads the run props, resolves the run group,
+    builds the StartRun members and the construct's own settings."""
+
+    def __init__(self, scope: Construct, id: str, *, role: iam.IRole, output_uri: str, run_props: RunProps) -> None:
+        super().__init__(scope, id)
+        check_run_props(run_props)
+        self.role = role
+        self.run_group = _run_group(self, run_props.get("run_group"))
+        self.request = self._request(role, output_uri, run_props)
+        self.delete_policy: str = plain(run_props.get("delete_policy", DeletePolicy.RETAIN))
+        self.wait_for: str = plain(run_props.get("wait_for", WaitFor.STARTED))
+        self.timeout_seconds: int = int(run_props.get("timeout", DEFAULT_TIMEOUT).to_seconds())
+        self.rerun_token: str = run_props.get("rerun_token") or ""
+        self.provider = RunProvider.of(self)
+
+    def _request(self, role: iam.IRole, output_uri: str, run_props: RunProps) -> dict[str, Any]:
+        given = {**run_props, "role_arn": role.role_arn, "output_uri": output_uri,
+                 "run_group_id": self.run_group.run_group_id if self.run_group else None}
+        given.setdefault("name", self.node.path[-128:])
+        given.setdefault("storage_type", StorageType.DYNAMIC)
+        request = {field.api: plain(given.get(field.snake)) for field in fields.START_RUN_FIELDS}
+        return {api: value for api, value in request.items() if value is not None}
+
+    def _properties(self) -> dict[str, Any]:
+        """The shared settings as CloudFormation properties (StartRun members, typed parameters, controls)."""
+        properties = {fields.BY_API[api].prop: value for api, value in self.request.items()}
+        types = parameter_types(self.request.get("parameters", {}))
+        if types:
+            properties[fields.PARAMETER_TYPES] = types
+        if self.rerun_token:
+            properties[fields.RERUN_TOKEN] = self.rerun_token
+        properties[fields.DELETE_POLICY] = self.delete_policy
+        properties[fields.WAIT_FOR] = self.wait_for
+        properties[fields.TIMEOUT_SECONDS] = self.timeout_seconds
+        return properties
+
+    def _resource(self, resource_type: str, properties: dict[str, Any], digest: Callable[[], str]) -> CustomResource:
+        properties[SETTINGS_DIGEST] = Lazy.string(_Digest(digest))
+        return CustomResource(self, "Resource", service_token=self.provider.service_token,
+                              resource_type=resource_type, properties=properties)
+
+    def resolved(self, value: Any) -> Any:
+        """``value`` as it stands in the template: what the handler's fingerprint sees, tokens included."""
+        return Stack.of(self).resolve(value)
+
+    def workflow_arns(self) -> list[str]:
+        workflow_id = self.request.get("workflowId")
+        if workflow_id is None:
+            return []
+        ready2run = self.request.get("workflowType") == WorkflowType.READY2RUN.value
+        account = "" if ready2run else self.request.get("workflowOwnerId")
+        stack = Stack.of(self)
+        arns = [stack.format_arn(service="omics", resource="workflow", resource_name=workflow_id, account=account)]
+        if "workflowVersionName" in self.request:
+            arns.append(stack.format_arn(service="omics", resource="workflow", account=account,
+                                         resource_name=f"{workflow_id}/version/{self.request['workflowVersionName']}"))
+        return arns
+
+    def omics_arn(self, resource: str, name: str) -> str:
+        return Stack.of(self).format_arn(service="omics", resource=resource, resource_name=name)
+
+    def grant_handler(self, *, start_actions: list[str], watched: str, watch_actions: list[str]) -> None:
+        """What the handler needs for this resource, and no more.
+
+        ``start_actions`` are allowed on the workflow, the run group, the cache and ``run/*`` (a batch's
+        StartRunBatch is authorized against each of them too); ``watch_actions`` on ``watched``.
+        """
+        runs = self.omics_arn("run", "*")
+        workflows = self.workflow_arns()
+        start_on = [*workflows, runs, *([watched] if watched != runs else [])]
+        if self.run_group is not None:
+            start_on.append(self.run_group.run_group_arn)
+        if "cacheId" in self.request:
+            start_on.append(self.omics_arn("runCache", self.request["cacheId"]))
+        statements = [
+            iam.PolicyStatement(actions=start_actions, resources=start_on),
+            iam.PolicyStatement(actions=watch_actions, resources=[watched]),
+            iam.PolicyStatement(actions=["iam:PassRole"], resources=[self.role.role_arn],
+                                conditions={"StringEquals": {"iam:PassedToService": "omics.amazonaws.com"}}),
+        ]
+        if workflows:
+            statements.append(iam.PolicyStatement(actions=["omics:GetWorkflow", "omics:GetWorkflowVersion"],
+                                                  resources=workflows))
+        if self.request.get("tags"):
+            statements.append(iam.PolicyStatement(actions=["omics:TagResource"], resources=_unique(runs, watched)))
+        for statement in statements:
+            self.provider.role.add_to_principal_policy(statement)
+        for arn in _unique(runs, watched):
+            acknowledge(self.provider.role, (
+                wildcard_finding(self, arn),
+                "Run and batch ids are assigned by HealthOmics when they start; they cannot be named beforehand. "
+                "Actions on them are limited to this account and Region.",
+            ))
+
+
+def _unique(*arns: str) -> list[str]:
+    return list(dict.fromkeys(arns))
+
+
+def _run_group(scope: Construct, run_group: Optional[IRunGroup | str]) -> Optional[IRunGroup]:
+    if isinstance(run_group, str):
+        return RunGroup.from_run_group_id(scope, "RunGroup", run_group)
+    return run_group
+
+
+@jsii.implements(IStableStringProducer)
+class _Digest:
+    """Produces the first 16 hex characters of a resource's fingerprint, once the template is known."""
+
+    def __init__(self, digest: Callable[[], str]) -> None:
+        self._digest = digest
+
+    def produce(self) -> str:
+        return self._digest()[:16]

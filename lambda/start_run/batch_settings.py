@@ -1,0 +1,86 @@
+"""Typed batch settings, decoded from the properties of a ``Custom::HealthOmicsRunBatch``.
+
+The shared settings are the single run's properties (same names, same decoding); the samples
+come inline (``Samples`` plus ``SampleTypes``, as ``ParameterTypes`` for a run) or as an S3 settings
+file (``SampleSheetUri``) whose digest the construct wrote beside it (``SampleSheetDigest``).
+The fingerprint covers the shared settings, the batch's name and tags, and the digest of the
+sheet, never its location: the same sheet staged again elsewhere is the same batch.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from . import samples
+from .fingerprint import fingerprint
+from .properties import RunSettings, decode_parameters
+
+RESOURCE_TYPE = "Custom::HealthOmicsRunBatch"
+BATCH_NAME = "BatchName"
+INLINE_SAMPLES = "Samples"
+SAMPLE_TYPES = "SampleTypes"
+SAMPLE_SHEET_URI = "SampleSheetUri"
+SAMPLE_SHEET_DIGEST = "SampleSheetDigest"
+SAMPLE_COUNT = "SampleCount"
+
+
+@dataclass(frozen=True)
+class BatchSettings:
+    """Everything the handler needs from a Custom::HealthOmicsRunBatch's properties."""
+
+    shared: RunSettings  # the single-run view of the shared settings (request in StartRun form)
+    request: dict[str, Any]  # StartRunBatch members (without requestId), with their real types
+    sample_digest: str
+    sample_count: int
+
+    @property
+    def rerun_token(self) -> str:
+        return self.shared.rerun_token
+
+    @property
+    def delete_policy(self) -> str:
+        return self.shared.delete_policy
+
+    @property
+    def wait_for(self) -> str:
+        return self.shared.wait_for
+
+    @property
+    def timeout_seconds(self) -> int:
+        return self.shared.timeout_seconds
+
+    def fingerprint(self) -> str:
+        """What decides which batch these settings name."""
+        named = {key: value for key, value in self.request.items() if key != "batchRunSettings"}
+        return fingerprint({**named, "samples": self.sample_digest}, self.rerun_token)
+
+    @classmethod
+    def from_properties(cls, props: dict[str, Any]) -> "BatchSettings":
+        shared = RunSettings.from_properties(props)
+        request: dict[str, Any] = {"defaultRunSetting": samples.default_run_setting(shared.request)}
+        if props.get(BATCH_NAME):
+            request["batchName"] = str(props[BATCH_NAME])
+        if "tags" in shared.request:
+            request["tags"] = shared.request["tags"]
+        if props.get(SAMPLE_SHEET_URI):
+            request["batchRunSettings"] = {"s3UriSettings": str(props[SAMPLE_SHEET_URI])}
+            digest = str(props.get(SAMPLE_SHEET_DIGEST, ""))
+            count = int(str(props.get(SAMPLE_COUNT, 0)))
+        else:
+            inline = decode_parameters(props.get(INLINE_SAMPLES) or [], props.get(SAMPLE_TYPES))
+            request["batchRunSettings"] = {"inlineSettings": inline}
+            digest, count = samples.digest(inline), len(inline)
+        return cls(shared=shared, request=request, sample_digest=digest, sample_count=count)
+
+
+def batch_errors(request: dict[str, Any]) -> list[str]:
+    """What a batch cannot do that a single run can (StartRun members in ``request``)."""
+    errors = [f"{name} is not available for run batches: StartRunBatch's defaultRunSetting has no such field"
+              for name in samples.unsupported_in_batch(request)]
+    if "workflowId" not in request:
+        errors.append("workflow_id is required: every run of a batch runs the same workflow")
+    if request.get("workflowType") == "READY2RUN":
+        errors.append("workflow_type READY2RUN: HealthOmics runs batches of PRIVATE workflows only")
+    return errors
+
