@@ -44,6 +44,7 @@ class FakeHealthOmics:
         self.model = client.meta.service_model
         self.workflows: dict[str, dict[str, Any]] = {}
         self.runs: dict[str, dict[str, Any]] = {}
+        self.batches: dict[str, dict[str, Any]] = {}
         self.tokens: dict[str, str] = {}
         self.calls: list[tuple[str, dict[str, Any]]] = []  # every HTTP attempt, retries included
         self.faults: list[tuple[str, str, str]] = []
@@ -65,6 +66,12 @@ class FakeHealthOmics:
     def set_status(self, run_id: str, status: str, *, failure_reason: str = "", status_message: str = "") -> None:
         run = self.runs[run_id]
         run.update(status=status, failureReason=failure_reason or None, statusMessage=status_message or None)
+
+    def set_batch_status(self, batch_id: str, status: str, *, failure_reason: str = "", **counts: int) -> None:
+        """Move a batch on; ``counts`` are runSummary members (``completedRunCount=3``, ...)."""
+        batch = self.batches[batch_id]
+        batch.update(status=status, failureReason=failure_reason or None)
+        batch["runSummary"].update(counts)
 
     def delete_run(self, run_id: str) -> None:
         del self.runs[run_id]
@@ -114,7 +121,9 @@ class FakeHealthOmics:
 
     def _operation(self, name: str) -> Callable[[dict[str, Any]], dict[str, Any]]:
         handlers = {"StartRun": self._start_run, "GetRun": self._get_run, "CancelRun": self._cancel_run,
-                    "GetWorkflow": self._get_workflow, "GetWorkflowVersion": self._get_workflow_version}
+                    "GetWorkflow": self._get_workflow, "GetWorkflowVersion": self._get_workflow_version,
+                    "StartRunBatch": self._start_run_batch, "GetBatch": self._get_batch,
+                    "CancelRunBatch": self._cancel_run_batch}
         if name not in handlers:
             raise AssertionError(f"the fake does not implement {name}")
         return handlers[name]
@@ -191,4 +200,63 @@ class FakeHealthOmics:
         if run["status"] not in ("PENDING", "STARTING", "RUNNING"):
             raise ServiceError("ConflictException", f"Run {params['id']} is {run['status']}")
         run["status"] = "CANCELLED"
+        return {}
+
+    # -- batches ---------------------------------------------------------------------------
+    def _batch_settings(self, settings: dict[str, Any]) -> list[dict[str, Any]]:
+        """The per-run settings, read from S3 the way the service reads s3UriSettings (at the call)."""
+        if "inlineSettings" in settings:
+            return settings["inlineSettings"]
+        bucket, _, key = settings["s3UriSettings"].removeprefix("s3://").partition("/")
+        try:
+            body = boto3.client("s3", region_name=REGION).get_object(Bucket=bucket, Key=key)["Body"].read()
+        except ClientError:
+            raise ServiceError("ValidationException", f"Cannot read {settings['s3UriSettings']}") from None
+        entries = json.loads(body)
+        shape = self.model.shape_for("InlineSetting")
+        for entry in entries:
+            report = ParamValidator().validate(entry, shape)
+            assert not report.has_errors(), report.generate_report()
+        return entries
+
+    def _start_run_batch(self, params: dict[str, Any]) -> dict[str, Any]:
+        known = self.tokens.get(params["requestId"])
+        if known in self.batches:
+            batch = self.batches[known]
+        else:
+            default = params["defaultRunSetting"]
+            self._workflow(default["workflowId"], default.get("workflowType"))
+            self._check_role_and_bucket(default)
+            entries = self._batch_settings(params["batchRunSettings"])
+            ids = [entry["runSettingId"] for entry in entries]
+            if len(ids) != len(set(ids)):
+                raise ServiceError("ValidationException", "runSettingId values must be unique")
+            batch_id = str(self._next_id)
+            self._next_id += 1
+            batch = self.batches[batch_id] = {
+                "id": batch_id, "uuid": str(uuid.uuid4()), "arn": f"arn:aws:omics:{REGION}:{ACCOUNT}:runBatch/{batch_id}",
+                "status": "PENDING", "name": params.get("batchName"), "totalRuns": len(entries),
+                "defaultRunSetting": default, "creationTime": dt.datetime.now(dt.timezone.utc),
+                "runSummary": {}, "submissionSummary": {}, "entries": entries, "tags": params.get("tags") or {}}
+            self.tokens[params["requestId"]] = batch_id
+        return {key: batch[key] for key in ("id", "arn", "status", "uuid")}
+
+    def _batch(self, batch_id: str) -> dict[str, Any]:
+        batch = self.batches.get(batch_id)
+        if batch is None:
+            raise ServiceError("ResourceNotFoundException", f"Batch {batch_id} not found")
+        return batch
+
+    def _get_batch(self, params: dict[str, Any]) -> dict[str, Any]:
+        batch = self._batch(params["batchId"])
+        described = {key: batch[key] for key in ("id", "arn", "uuid", "status", "totalRuns", "defaultRunSetting",
+                                                 "creationTime", "runSummary", "submissionSummary")}
+        described.update({key: batch[key] for key in ("name", "failureReason") if batch.get(key)})
+        return described
+
+    def _cancel_run_batch(self, params: dict[str, Any]) -> dict[str, Any]:
+        batch = self._batch(params["batchId"])
+        if batch["status"] not in ("PENDING", "SUBMITTING", "INPROGRESS"):
+            raise ServiceError("ConflictException", f"Batch {params['batchId']} is {batch['status']}")
+        batch["status"] = "STOPPING"
         return {}

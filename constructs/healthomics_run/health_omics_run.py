@@ -1,8 +1,9 @@
-"""The pattern: everything one HealthOmics run needs, created unless given."""
+"""The patterns: everything one HealthOmics run (or batch) needs, created unless given."""
 
 from __future__ import annotations
 
-from typing import Optional, Sequence, Union
+import os
+from typing import Any, Mapping, Optional, Sequence, Union
 
 from aws_cdk import Duration
 from aws_cdk import aws_ecr as ecr
@@ -17,14 +18,16 @@ from .run_group import IRunGroup, RunGroup
 from .run_props import RunProps, check_run_props
 from .service_role import RunServiceRole
 from .workflow_run import WorkflowRun
+from .workflow_run_batch import WorkflowRunBatch
 
 # Limits of the run group created when none is given: generous for one germline or somatic
-# run, small enough that a mistaken parameter cannot burn a month's budget.
+# run, small enough that a mistaken parameter cannot burn a month's budget. A batch queues
+# behind max_runs, so a cohort is capped the same way.
 DEFAULT_RUN_GROUP_LIMITS = {"max_cpus": 256, "max_runs": 5, "max_duration": Duration.days(7)}
 
 
-class HealthOmicsRun(Construct):
-    """A service role, an output bucket, a run group and one run, started on deploy.
+class _RunInfrastructure(Construct):
+    """Service role, output bucket and run group, each created unless given.
 
     :param role: Default: a ``RunServiceRole`` with access to ``inputs`` and the output location.
         A role you bring is used as it is: give it access yourself.
@@ -32,26 +35,15 @@ class HealthOmicsRun(Construct):
     :param output_prefix: key prefix of the outputs in the bucket. Default: the construct's path and ``/``.
     :param run_group: a ``RunGroup``, an ``IRunGroup`` or an existing run group id.
         Default: a new ``RunGroup`` with ``DEFAULT_RUN_GROUP_LIMITS``.
-    :param inputs: buckets the run reads; the created role may read them. Default: none.
+    :param inputs: buckets the runs read; the created role may read them. Default: none.
     :param ecr_repositories: private repositories of the workflow's images. Default: none.
     :param kms_keys: keys of encrypted inputs. Default: none.
-    :param run_props: see ``RunProps``.
     """
 
-    def __init__(
-        self,
-        scope: Construct,
-        id: str,
-        *,
-        role: Optional[iam.IRole] = None,
-        output_bucket: Optional[s3.IBucket] = None,
-        output_prefix: Optional[str] = None,
-        run_group: Union[IRunGroup, str, None] = None,
-        inputs: Sequence[s3.IBucket] = (),
-        ecr_repositories: Sequence[ecr.IRepository] = (),
-        kms_keys: Sequence[kms.IKey] = (),
-        **run_props: Unpack[RunProps],
-    ) -> None:
+    def __init__(self, scope: Construct, id: str, *, role: Optional[iam.IRole], output_bucket: Optional[s3.IBucket],
+                 output_prefix: Optional[str], run_group: Union[IRunGroup, str, None], inputs: Sequence[s3.IBucket],
+                 ecr_repositories: Sequence[ecr.IRepository], kms_keys: Sequence[kms.IKey],
+                 run_props: Mapping[str, Any]) -> None:
         super().__init__(scope, id)
         check_run_props(run_props)
         self.output_prefix = output_prefix if output_prefix is not None else f"{self.node.path}/"
@@ -60,12 +52,52 @@ class HealthOmicsRun(Construct):
             self, "ServiceRole", inputs=inputs, output_bucket=self.output_bucket, output_prefix=self.output_prefix,
             ecr_repositories=ecr_repositories, kms_keys=kms_keys)
         self.run_group = run_group if run_group is not None else RunGroup(self, "RunGroup", **DEFAULT_RUN_GROUP_LIMITS)
-        self.run = WorkflowRun(self, "Run", role=self.role,
-                               output_uri=f"s3://{self.output_bucket.bucket_name}/{self.output_prefix}",
-                               run_group=self.run_group, **run_props)
+        self.output_uri = f"s3://{self.output_bucket.bucket_name}/{self.output_prefix}"
+
+    def grant_read_outputs(self, grantee: iam.IGrantable) -> iam.Grant:
+        """Let ``grantee`` read what the runs write."""
+        return self.output_bucket.grant_read(grantee, f"{self.output_prefix}*")
+
+
+class HealthOmicsRun(_RunInfrastructure):
+    """A service role, an output bucket, a run group and one run, started on deploy.
+
+    Takes the props of ``_RunInfrastructure`` (role, output_bucket, output_prefix, run_group, inputs,
+    ecr_repositories, kms_keys) and ``RunProps``.
+    """
+
+    def __init__(self, scope: Construct, id: str, *, role: Optional[iam.IRole] = None,
+                 output_bucket: Optional[s3.IBucket] = None, output_prefix: Optional[str] = None,
+                 run_group: Union[IRunGroup, str, None] = None, inputs: Sequence[s3.IBucket] = (),
+                 ecr_repositories: Sequence[ecr.IRepository] = (), kms_keys: Sequence[kms.IKey] = (),
+                 **run_props: Unpack[RunProps]) -> None:
+        super().__init__(scope, id, role=role, output_bucket=output_bucket, output_prefix=output_prefix,
+                         run_group=run_group, inputs=inputs, ecr_repositories=ecr_repositories, kms_keys=kms_keys,
+                         run_props=run_props)
+        self.run = WorkflowRun(self, "Run", role=self.role, output_uri=self.output_uri, run_group=self.run_group,
+                               **run_props)
         self.run_id, self.run_arn = self.run.run_id, self.run.run_arn
         self.run_uuid, self.run_output_uri = self.run.run_uuid, self.run.run_output_uri
 
-    def grant_read_outputs(self, grantee: iam.IGrantable) -> iam.Grant:
-        """Let ``grantee`` read what the run writes."""
-        return self.output_bucket.grant_read(grantee, f"{self.output_prefix}*")
+
+class HealthOmicsRunBatch(_RunInfrastructure):
+    """A service role, an output bucket, a run group and a batch of runs (a cohort), started on deploy.
+
+    Takes the infrastructure props of ``HealthOmicsRun``, ``samples`` or ``sample_sheet`` and ``batch_name``
+    (see ``WorkflowRunBatch``), and ``RunProps`` for the shared settings.
+    """
+
+    def __init__(self, scope: Construct, id: str, *, samples: Optional[Sequence[Mapping[str, Any]]] = None,
+                 sample_sheet: Optional[str | os.PathLike] = None, batch_name: Optional[str] = None,
+                 role: Optional[iam.IRole] = None, output_bucket: Optional[s3.IBucket] = None,
+                 output_prefix: Optional[str] = None, run_group: Union[IRunGroup, str, None] = None,
+                 inputs: Sequence[s3.IBucket] = (), ecr_repositories: Sequence[ecr.IRepository] = (),
+                 kms_keys: Sequence[kms.IKey] = (), **run_props: Unpack[RunProps]) -> None:
+        super().__init__(scope, id, role=role, output_bucket=output_bucket, output_prefix=output_prefix,
+                         run_group=run_group, inputs=inputs, ecr_repositories=ecr_repositories, kms_keys=kms_keys,
+                         run_props=run_props)
+        self.batch = WorkflowRunBatch(self, "Batch", role=self.role, output_uri=self.output_uri,
+                                      run_group=self.run_group, samples=samples, sample_sheet=sample_sheet,
+                                      batch_name=batch_name, **run_props)
+        self.batch_id, self.batch_arn, self.batch_uuid = self.batch.batch_id, self.batch.batch_arn, self.batch.batch_uuid
+        self.sample_count = self.batch.sample_count

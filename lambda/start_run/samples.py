@@ -10,12 +10,14 @@ reordering rows changes nothing, while any changed value names a new batch.
 from __future__ import annotations
 
 import csv
+import functools
 import hashlib
 import json
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
 from . import fields, rules, service_model
+from .rules import IsUnresolved
 
 # Sample key (as in code and sheets) -> InlineSetting member.
 SAMPLE_KEYS = {
@@ -33,10 +35,6 @@ MAX_INLINE_SAMPLES = 100  # inlineSettings
 
 class SampleSheetError(ValueError):
     """A sample sheet the service would reject; the message lists every problem by row."""
-
-
-def _inline_shape() -> dict[str, Any]:
-    return service_model.shape("InlineSetting")
 
 
 def read_sheet(path: str | Path) -> list[dict[str, Any]]:
@@ -95,26 +93,31 @@ def _csv_row(header: list[str], values: list[str]) -> dict[str, Any]:
     return row
 
 
-def to_settings(samples: Iterable[Mapping[str, Any]], source: str = "samples") -> list[dict[str, Any]]:
-    """InlineSettings for these samples, or a ``SampleSheetError`` naming every bad row."""
+def to_settings(samples: Iterable[Mapping[str, Any]], source: str = "samples",
+                is_unresolved: IsUnresolved = lambda _: False) -> list[dict[str, Any]]:
+    """InlineSettings for these samples, or a ``SampleSheetError`` naming every bad row.
+
+    Values for which ``is_unresolved`` holds (deploy-time tokens) are left to the handler.
+    Written for 100,000 rows: message strings are only built for rows that have a problem.
+    """
     settings, errors, seen = [], [], {}
-    shape = _inline_shape()
     for number, sample in enumerate(samples, start=1):
-        where = f"{source} row {number}"
         if not isinstance(sample, Mapping):
-            errors.append(f"{where}: expected an object with keys {', '.join(SAMPLE_KEYS)}")
+            errors.append(f"{source} row {number}: expected an object with keys {', '.join(SAMPLE_KEYS)}")
             continue
-        unknown = sorted(set(sample) - SAMPLE_KEYS.keys())
-        if unknown:
-            errors.append(f"{where}: unknown keys {', '.join(map(repr, unknown))}; allowed: {', '.join(SAMPLE_KEYS)}")
+        if not sample.keys() <= SAMPLE_KEYS.keys():
+            unknown = sorted(set(sample) - SAMPLE_KEYS.keys())
+            errors.append(f"{source} row {number}: unknown keys {', '.join(map(repr, unknown))}; "
+                          f"allowed: {', '.join(SAMPLE_KEYS)}")
         setting = {SAMPLE_KEYS[key]: value for key, value in sample.items() if key in SAMPLE_KEYS}
-        errors += [f"{where}: {error}" for error in setting_errors(setting, shape)]
+        problems = setting_errors(setting, is_unresolved)
+        if problems:
+            errors += [f"{source} row {number}: {problem}" for problem in problems]
         run_setting_id = setting.get("runSettingId")
-        if isinstance(run_setting_id, str):
-            if run_setting_id in seen:
-                errors.append(f"{where}: run_setting_id {run_setting_id!r} repeats row {seen[run_setting_id]}; "
-                              "each sample needs its own")
-            seen.setdefault(run_setting_id, number)
+        first = seen.setdefault(run_setting_id, number) if isinstance(run_setting_id, str) else number
+        if first != number:
+            errors.append(f"{source} row {number}: run_setting_id {run_setting_id!r} repeats row {first}; "
+                          "each sample needs its own")
         settings.append(setting)
     if not settings and not errors:
         errors.append(f"{source}: a batch needs at least one sample")
@@ -127,20 +130,35 @@ def to_settings(samples: Iterable[Mapping[str, Any]], source: str = "samples") -
     return settings
 
 
-def setting_errors(setting: Mapping[str, Any], shape: dict[str, Any] | None = None) -> list[str]:
+@functools.cache
+def _members() -> tuple[tuple[str, ...], dict[str, dict[str, Any]]]:
+    """InlineSetting's required members and each member's shape."""
+    shape = service_model.shape("InlineSetting")
+    members = {api: service_model.shape(member["shape"]) for api, member in shape["members"].items()}
+    return tuple(shape.get("required", [])), members
+
+
+_NAMES = {api: key for key, api in SAMPLE_KEYS.items()}
+
+
+def setting_errors(setting: Mapping[str, Any], is_unresolved: IsUnresolved = lambda _: False) -> list[str]:
     """Problems with one InlineSetting, by the service model, named by their sample keys."""
-    shape = shape or _inline_shape()
-    names = {api: key for key, api in SAMPLE_KEYS.items()}
-    errors = [f"{names[api]} is required" for api in shape.get("required", []) if api not in setting]
+    required, members = _members()
+    errors = [f"{_NAMES[api]} is required" for api in required if api not in setting]
     for api, value in setting.items():
-        member = service_model.shape(shape["members"][api]["shape"])
-        errors += rules.member_errors(names[api], value, member)
+        if not is_unresolved(value):
+            errors += rules.member_errors(_NAMES[api], value, members[api], is_unresolved)
     return errors
 
 
 def digest(settings: list[dict[str, Any]]) -> str:
     """SHA-256 of the canonical sheet: what decides whether two sheets describe the same batch."""
-    return hashlib.sha256(canonical_json(settings).encode("utf-8")).hexdigest()
+    return digest_of_text(canonical_json(settings))
+
+
+def digest_of_text(canonical: str) -> str:
+    """``digest`` when the canonical JSON is already at hand (a 100,000-sample sheet is large)."""
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
 def canonical_json(settings: list[dict[str, Any]]) -> str:

@@ -1,0 +1,141 @@
+"""A cohort as one CloudFormation resource (``Custom::HealthOmicsRunBatch``): StartRunBatch, idempotently.
+
+Up to ``MAX_INLINE_SAMPLES`` samples stand in the template, readable in ``cdk diff``. More go to
+S3 as a CDK asset (StartRunBatch's ``s3UriSettings``), and the template holds only the file's
+location, digest and sample count: its size does not grow with the cohort.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import Any, Mapping, Optional, Sequence
+
+from aws_cdk import Token
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_s3_assets as s3_assets
+from constructs import Construct
+from typing_extensions import Unpack
+
+from ._lambda.start_run import batch_settings as props_of
+from ._lambda.start_run import rules, samples, service_model
+from ._lambda.start_run.batch_settings import batch_errors
+from ._lambda.start_run.fingerprint import fingerprint
+from ._lambda.start_run.properties import parameter_types
+from ._run_resource import SETTINGS_DIGEST, RunResource
+from ._validation import add_check, is_unresolved
+from .run_props import RunProps
+
+RESOURCE_TYPE = props_of.RESOURCE_TYPE
+MAX_INLINE_SAMPLES = samples.MAX_INLINE_SAMPLES
+MAX_SAMPLES = samples.MAX_SAMPLES
+SampleSheetError = samples.SampleSheetError
+
+
+class WorkflowRunBatch(RunResource):
+    """Starts a batch of HealthOmics runs on deploy: shared settings plus one setting per sample.
+
+    :param role: the service role HealthOmics assumes; it is granted read access to the sample sheet file.
+    :param output_uri: ``s3://bucket/prefix`` for the runs' outputs (a sample's ``output_uri`` overrides it).
+    :param samples: per-sample settings, dicts with keys ``run_setting_id`` (required, unique), ``name``,
+        ``parameters`` (merged over the shared ``parameters``), ``priority``, ``output_uri``, ``tags``.
+        Default: none; give ``samples`` or ``sample_sheet``.
+    :param sample_sheet: path of a CSV (``parameters.<name>`` and ``tags.<key>`` columns) or JSON sample sheet.
+        Default: none.
+    :param batch_name: Default: the construct's path (last 64 characters).
+    :param run_props: the shared settings, see ``RunProps`` (``tags`` tag the batch and every run).
+        ``source_run_id``, ``output_uri_prefix_mode`` and READY2RUN workflows are not available to batches.
+
+    Attributes (tokens): ``batch_id``, ``batch_arn``, ``batch_uuid``; ``sample_count`` is a number.
+    """
+
+    def __init__(self, scope: Construct, id: str, *, role: iam.IRole, output_uri: str,
+                 samples: Optional[Sequence[Mapping[str, Any]]] = None, sample_sheet: Optional[str | os.PathLike] = None,
+                 batch_name: Optional[str] = None, **run_props: Unpack[RunProps]) -> None:
+        super().__init__(scope, id, role=role, output_uri=output_uri, run_props=run_props)
+        self.settings = _settings(samples, sample_sheet)
+        self.sample_count = len(self.settings)
+        self.batch_name = batch_name if batch_name is not None else self.node.path[-64:]
+        add_check(self, self._errors)
+        self.grant_handler(start_actions=["omics:StartRunBatch", "omics:StartRun"],
+                           watched=self.omics_arn("runBatch", "*"),
+                           watch_actions=["omics:GetBatch", "omics:CancelRunBatch"])
+        properties = {**self._properties(), props_of.BATCH_NAME: self.batch_name,
+                      props_of.SAMPLE_COUNT: self.sample_count}
+        self.sample_sheet_asset: Optional[s3_assets.Asset] = None
+        if self.sample_count <= MAX_INLINE_SAMPLES:
+            properties[props_of.INLINE_SAMPLES] = self.settings
+            types = parameter_types(self.settings)
+            if types:
+                properties[props_of.SAMPLE_TYPES] = types
+        else:
+            self.sample_sheet_asset, digest = self._stage(role)
+            properties[props_of.SAMPLE_SHEET_URI] = self.sample_sheet_asset.s3_object_url
+            properties[props_of.SAMPLE_SHEET_DIGEST] = digest
+        self.resource = self._resource(RESOURCE_TYPE, properties, lambda: self._fingerprint(properties))
+        self.batch_id: str = self.resource.get_att_string("BatchId")
+        self.batch_arn: str = self.resource.get_att_string("BatchArn")
+        self.batch_uuid: str = self.resource.get_att_string("BatchUuid")
+
+    def _errors(self) -> list[str]:
+        errors = rules.run_errors(self.request, is_unresolved) + batch_errors(self.request)
+        errors += rules.control_errors(self.delete_policy, self.wait_for, self.timeout_seconds)
+        if not is_unresolved(self.batch_name):
+            errors += rules.member_errors("batch_name", self.batch_name,
+                                          service_model.input_members("StartRunBatch")["batchName"])
+        return errors
+
+    def _stage(self, role: iam.IRole) -> tuple[s3_assets.Asset, str]:
+        """Writes the sheet as the S3 settings file (content-addressed, so synth is deterministic)."""
+        text = samples.canonical_json(self.settings)
+        if _may_hold_tokens(text) and Token.is_unresolved(text):
+            raise SampleSheetError(
+                f"{self.node.path}: a sample sheet of more than {MAX_INLINE_SAMPLES} samples is staged to S3 as a file, "
+                "where deploy-time values (tokens) cannot resolve; move them to the shared settings")
+        digest = samples.digest_of_text(text)
+        asset = s3_assets.Asset(self, "SampleSheet", path=str(_write_once(text, digest)))
+        # This one object, not the whole assets bucket that Asset.grant_read would open.
+        role.add_to_principal_policy(iam.PolicyStatement(
+            actions=["s3:GetObject"], resources=[asset.bucket.arn_for_objects(asset.s3_object_key)]))
+        return asset, digest
+
+    def _fingerprint(self, properties: dict[str, Any]) -> str:
+        """The handler's fingerprint over the properties as they stand in the template."""
+        template_properties = self.resolved({k: v for k, v in properties.items() if k != SETTINGS_DIGEST})
+        try:
+            return props_of.BatchSettings.from_properties(template_properties).fingerprint()
+        except ValueError:  # a whole number that is a token: the template itself is then the best witness
+            return fingerprint(template_properties)
+
+
+def _settings(given: Optional[Sequence[Mapping[str, Any]]], sheet: Optional[str | os.PathLike]) -> list[dict[str, Any]]:
+    if (given is None) == (sheet is None):
+        raise SampleSheetError("WorkflowRunBatch needs exactly one of samples (a list of dicts) or sample_sheet "
+                               "(a .csv or .json file)")
+    rows = samples.read_sheet(sheet) if sheet is not None else list(given)
+    # Inline samples may hold tokens; a staged sheet cannot (see _stage), and asking jsii about
+    # each of 100,000 rows would cost seconds.
+    check = is_unresolved if len(rows) <= MAX_INLINE_SAMPLES else (lambda _: False)
+    return samples.to_settings(rows, source=str(sheet) if sheet is not None else "samples", is_unresolved=check)
+
+
+def _may_hold_tokens(text: str) -> bool:
+    """Whether ``text`` holds the markers CDK encodes string and list tokens with.
+
+    A cheap first look, so that Token.is_unresolved (a jsii call with the whole text) only runs when
+    it may say yes: on a 100,000-sample sheet it costs a third of a second.
+    """
+    return "${Token[" in text or "#{Token[" in text
+
+
+def _write_once(text: str, digest: str) -> Path:
+    """The settings file for this content, under the system's temporary folder, named by its digest."""
+    folder = Path(tempfile.gettempdir()) / "healthomics-run-sample-sheets"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{digest}.json"
+    if not path.exists():
+        partial = path.with_suffix(f".{os.getpid()}.partial")
+        partial.write_text(text, encoding="utf-8")
+        partial.replace(path)
+    return path
