@@ -198,3 +198,11 @@ def test_run_group_accepts_a_run_group_construct():
 def test_unknown_run_prop_is_a_type_error_naming_it():
     with pytest.raises(TypeError, match="unknown run props: prioriti"):
         germline(new_stack(), prioriti=1)
+
+
+def test_the_run_starts_only_after_the_service_role_policy_exists():
+    stack = new_stack()
+    run = germline(stack)
+    (resource,) = runs(stack).values()
+    policy = stack.resolve(run.role.node.find_child("DefaultPolicy").node.default_child.logical_id)
+    assert policy in resource["DependsOn"]

@@ -15,6 +15,7 @@ from ._lambda.start_run.properties import parameter_types
 from ._provider import RunProvider
 from ._validation import acknowledge, wildcard_finding
 from .enums import DeletePolicy, StorageType, WaitFor, WorkflowType
+from .run_cache import IRunCache
 from .run_group import IRunGroup, RunGroup
 from .run_props import RunProps, check_run_props
 
@@ -42,11 +43,18 @@ class RunResource(Construct):
         self.wait_for: str = plain(run_props.get("wait_for", WaitFor.STARTED))
         self.timeout_seconds: int = int(run_props.get("timeout", DEFAULT_TIMEOUT).to_seconds())
         self.rerun_token: str = run_props.get("rerun_token") or ""
+        self.cache: Optional[IRunCache] = run_props.get("cache")
+        if self.cache is not None:
+            self.cache.grant_service_role(role)
         self.provider = RunProvider.of(self)
 
     def _request(self, role: iam.IRole, output_uri: str, run_props: RunProps) -> dict[str, Any]:
+        if "cache" in run_props and "cache_id" in run_props:
+            raise TypeError("give cache (a RunCache) or cache_id, not both")
         given = {**run_props, "role_arn": role.role_arn, "output_uri": output_uri,
                  "run_group_id": self.run_group.run_group_id if self.run_group else None}
+        if "cache" in run_props:
+            given["cache_id"] = run_props["cache"].cache_id
         given.setdefault("name", self.node.path[-128:])
         given.setdefault("storage_type", StorageType.DYNAMIC)
         request = {field.api: plain(given.get(field.snake)) for field in fields.START_RUN_FIELDS}
@@ -67,8 +75,11 @@ class RunResource(Construct):
 
     def _resource(self, resource_type: str, properties: dict[str, Any], digest: Callable[[], str]) -> CustomResource:
         properties[SETTINGS_DIGEST] = Lazy.string(_Digest(digest))
-        return CustomResource(self, "Resource", service_token=self.provider.service_token,
-                              resource_type=resource_type, properties=properties)
+        resource = CustomResource(self, "Resource", service_token=self.provider.service_token,
+                                  resource_type=resource_type, properties=properties)
+        # After the role's policies too, not only the role: HealthOmics checks access when the run starts.
+        resource.node.add_dependency(self.role)
+        return resource
 
     def resolved(self, value: Any) -> Any:
         """``value`` as it stands in the template: what the handler's fingerprint sees, tokens included."""
@@ -101,7 +112,9 @@ class RunResource(Construct):
         start_on = [*workflows, runs, *([watched] if watched != runs else [])]
         if self.run_group is not None:
             start_on.append(self.run_group.run_group_arn)
-        if "cacheId" in self.request:
+        if self.cache is not None:
+            start_on.append(self.cache.cache_arn)
+        elif "cacheId" in self.request:
             start_on.append(self.omics_arn("runCache", self.request["cacheId"]))
         statements = [
             iam.PolicyStatement(actions=start_actions, resources=start_on),

@@ -8,6 +8,7 @@ from aws_cdk import Duration
 
 from .enums import (CacheBehavior, DeletePolicy, LogLevel, NetworkingMode, OutputUriPrefixMode, RetentionMode,
                     StorageType, WaitFor, WorkflowType)
+from .run_cache import IRunCache
 from .run_group import IRunGroup
 
 
@@ -25,7 +26,10 @@ class RunProps(TypedDict, total=False):
     - ``priority``: 0 to 100000, highest first within a run group. Default: the service's.
     - ``storage_type``: Default: ``StorageType.DYNAMIC``. ``STATIC`` needs ``storage_capacity``.
     - ``storage_capacity``: GiB of STATIC storage, 0 to 100000. Default: none (DYNAMIC needs none).
-    - ``cache_id``, ``cache_behavior``: a run cache and how to use it. Default: no cache.
+    - ``cache``: a ``RunCache`` (or an imported ``IRunCache``): sets ``cache_id`` and gives the service role
+      the cache's S3 location. Default: no cache.
+    - ``cache_id``, ``cache_behavior``: a run cache by id, and an override of its default behaviour.
+      Default: no cache; the cache's own behaviour.
     - ``run_group``: a ``RunGroup``/``IRunGroup`` or an existing run group id. Default: none.
     - ``log_level``: Default: the service's. ``retention_mode``: Default: the service's (``RETAIN``).
     - ``tags``: run tags, at most 50. Default: none.
@@ -47,6 +51,7 @@ class RunProps(TypedDict, total=False):
     priority: int
     storage_type: Union[StorageType, str]
     storage_capacity: int
+    cache: IRunCache
     cache_id: str
     cache_behavior: Union[CacheBehavior, str]
     run_group: Union[IRunGroup, str]
