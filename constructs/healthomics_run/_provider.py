@@ -28,10 +28,12 @@ _FRAMEWORK_REASONS = (
     ("AwsSolutions-SF1", "Waiter state machine logs would copy the event, whose properties hold workflow parameters "
                          "that may identify patients; the execution history is enough."),
     ("AwsSolutions-SF2", "X-Ray tracing of the waiter state machine adds cost and no insight into HealthOmics runs."),
-    ("HIPAA.Security-LambdaConcurrency", "Functions run once per lifecycle event of a custom resource; "
-                                         "reserved concurrency would only take capacity from the account."),
-    ("HIPAA.Security-LambdaDLQ", "Invoked synchronously by CloudFormation's provider framework, which reports "
-                                 "every failure to CloudFormation; there is nothing to dead-letter."),
+    ("HIPAA.Security-LambdaConcurrency", "Functions run once per lifecycle event of a custom resource, or per status "
+                                         "change of a run waited for; reserved concurrency would only take capacity "
+                                         "from the account."),
+    ("HIPAA.Security-LambdaDLQ", "Invoked synchronously by CloudFormation's provider framework, which reports every "
+                                 "failure, or (the status signaller) by EventBridge, which retries; a signal still lost "
+                                 "ends in the wait condition's timeout, which fails the deployment visibly."),
     ("HIPAA.Security-LambdaInsideVPC", "The functions call only AWS APIs; a VPC adds NAT or endpoints and no protection."),
     ("HIPAA.Security-IAMNoInlinePolicy", "Each role's policy is generated from the runs of this stack alone; "
                                          "a managed policy would be shared and reviewed apart from them."),
@@ -50,9 +52,9 @@ class RunProvider(Construct):
                              description="Starts, watches and cancels HealthOmics runs for this stack")
         self.role.add_to_policy(iam.PolicyStatement(
             actions=["logs:CreateLogStream", "logs:PutLogEvents"], resources=[f"{self.log_group.log_group_arn}"]))
-        code = lambda_.Code.from_asset(str(HANDLER_ASSET), exclude=ASSET_EXCLUDES)
-        on_event = self._function("OnEvent", code, "start_run.handler.on_event")
-        is_complete = self._function("IsComplete", code, "start_run.handler.is_complete")
+        self.code = lambda_.Code.from_asset(str(HANDLER_ASSET), exclude=ASSET_EXCLUDES)
+        on_event = self._function("OnEvent", self.role, "start_run.handler.on_event")
+        is_complete = self._function("IsComplete", self.role, "start_run.handler.is_complete")
         self.provider = cr.Provider(
             self, "Provider",
             on_event_handler=on_event,
@@ -68,14 +70,33 @@ class RunProvider(Construct):
                              "The Provider framework invokes any version of its own functions.") for fn in invoked))
         self.service_token = self.provider.service_token
 
-    def _function(self, id: str, code: lambda_.Code, handler: str) -> lambda_.Function:
+    def signaller(self) -> lambda_.Function:
+        """The function that signals wait conditions on status change events; created on first use.
+
+        It has a role of its own: it may only read runs and batches (for the failure reason).
+        """
+        existing = self.node.try_find_child("StatusSignaller")
+        if isinstance(existing, lambda_.Function):
+            return existing
+        role = iam.Role(self, "SignallerRole", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+                        description="Reads HealthOmics runs and batches to signal CloudFormation wait conditions")
+        role.add_to_policy(iam.PolicyStatement(
+            actions=["logs:CreateLogStream", "logs:PutLogEvents"], resources=[self.log_group.log_group_arn]))
+        stack = Stack.of(self)
+        readable = [stack.format_arn(service="omics", resource=kind, resource_name="*") for kind in ("run", "runBatch")]
+        role.add_to_policy(iam.PolicyStatement(actions=["omics:GetRun", "omics:GetBatch"], resources=readable))
+        acknowledge(role, *((wildcard_finding(self, arn), "Run and batch ids are assigned by HealthOmics when they "
+                             "start; reading them is limited to this account and Region.") for arn in readable))
+        return self._function("StatusSignaller", role, "start_run.completion.on_status_event")
+
+    def _function(self, id: str, role: iam.IRole, handler: str) -> lambda_.Function:
         return lambda_.Function(
             self, id,
             runtime=lambda_.Runtime.PYTHON_3_14,
             architecture=lambda_.Architecture.ARM_64,
-            code=code,
+            code=self.code,
             handler=handler,
-            role=self.role,
+            role=role,
             log_group=self.log_group,
             timeout=Duration.minutes(2),
             memory_size=256,

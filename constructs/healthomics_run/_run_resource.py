@@ -3,21 +3,25 @@
 from __future__ import annotations
 
 import enum
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Optional, Sequence
 
 import jsii
 from aws_cdk import CustomResource, Duration, IStableStringProducer, Lazy, Stack
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from ._lambda.start_run import fields
 from ._lambda.start_run.properties import parameter_types
 from ._provider import RunProvider
-from ._validation import acknowledge, wildcard_finding
+from ._validation import acknowledge, add_check, wildcard_finding
+from .completion_wait import CompletionWait
 from .enums import DeletePolicy, StorageType, WaitFor, WorkflowType
 from .run_cache import IRunCache
 from .run_group import IRunGroup, RunGroup
 from .run_props import RunProps, check_run_props
+from .status_events import StatusEvents
 
 DEFAULT_TIMEOUT = Duration.hours(1)
 # Shown in ``cdk diff``: it changes exactly when a setting known at synth time changes,
@@ -33,6 +37,10 @@ class RunResource(Construct):
     """Base of ``WorkflowRun`` and ``WorkflowRunBatch``: reads the run props, resolves the run group,
     builds the StartRun members and the construct's own settings."""
 
+    STATUS_EVENTS: StatusEvents
+    ID_ATTRIBUTE: str
+    UUID_ATTRIBUTE: str
+
     def __init__(self, scope: Construct, id: str, *, role: iam.IRole, output_uri: str, run_props: RunProps) -> None:
         super().__init__(scope, id)
         check_run_props(run_props)
@@ -43,6 +51,10 @@ class RunResource(Construct):
         self.wait_for: str = plain(run_props.get("wait_for", WaitFor.STARTED))
         self.timeout_seconds: int = int(run_props.get("timeout", DEFAULT_TIMEOUT).to_seconds())
         self.rerun_token: str = run_props.get("rerun_token") or ""
+        self.notification_topic = run_props.get("notification_topic")
+        # COMPLETED beyond the Provider framework's hour: the resource waits for STARTED, a wait condition the rest.
+        self.waits_with_condition = (self.wait_for == WaitFor.COMPLETED.value
+                                     and self.timeout_seconds > fields.MAX_TIMEOUT_SECONDS)
         self.cache: Optional[IRunCache] = run_props.get("cache")
         if self.cache is not None:
             self.cache.grant_service_role(role)
@@ -69,8 +81,12 @@ class RunResource(Construct):
         if self.rerun_token:
             properties[fields.RERUN_TOKEN] = self.rerun_token
         properties[fields.DELETE_POLICY] = self.delete_policy
-        properties[fields.WAIT_FOR] = self.wait_for
-        properties[fields.TIMEOUT_SECONDS] = self.timeout_seconds
+        if self.waits_with_condition:
+            properties[fields.WAIT_FOR] = WaitFor.STARTED.value
+            properties[fields.TIMEOUT_SECONDS] = fields.MAX_TIMEOUT_SECONDS
+        else:
+            properties[fields.WAIT_FOR] = self.wait_for
+            properties[fields.TIMEOUT_SECONDS] = self.timeout_seconds
         return properties
 
     def _resource(self, resource_type: str, properties: dict[str, Any], digest: Callable[[], str]) -> CustomResource:
@@ -79,7 +95,32 @@ class RunResource(Construct):
                                   resource_type=resource_type, properties=properties)
         # After the role's policies too, not only the role: HealthOmics checks access when the run starts.
         resource.node.add_dependency(self.role)
+        self.completion: Construct = resource
+        if self.waits_with_condition:
+            self.completion = CompletionWait(
+                self, "Completion", resource=resource, resource_type=resource_type, id_attribute=self.ID_ATTRIBUTE,
+                uuid_attribute=self.UUID_ATTRIBUTE, status_events=self.STATUS_EVENTS,
+                timeout_seconds=self.timeout_seconds, generation=f"{digest()[:16]}T{self.timeout_seconds}")
+        if self.notification_topic is not None:
+            self._status_rule("Notifications", resource, targets.SnsTopic(self.notification_topic), ())
         return resource
+
+    def on_status_change(self, id: str, *, target: events.IRuleTarget, statuses: Sequence[str] = ()) -> events.Rule:
+        """An EventBridge rule that sends this resource's HealthOmics status change events to ``target``.
+
+        :param statuses: only these statuses (run statuses for a run, batch statuses for a batch).
+            Default: every status change.
+        """
+        return self._status_rule(id, self.resource, target, statuses)
+
+    def _status_rule(self, id: str, resource: CustomResource, target: events.IRuleTarget,
+                     statuses: Sequence[str]) -> events.Rule:
+        statuses = [plain(status) for status in statuses]
+        uuid = resource.get_att_string(self.UUID_ATTRIBUTE)
+        rule = events.Rule(self, id, description=f"HealthOmics status changes of {self.node.path}",
+                           event_pattern=self.STATUS_EVENTS.pattern(uuid, statuses), targets=[target])
+        add_check(rule, lambda: self.STATUS_EVENTS.errors(statuses))
+        return rule
 
     def resolved(self, value: Any) -> Any:
         """``value`` as it stands in the template: what the handler's fingerprint sees, tokens included."""

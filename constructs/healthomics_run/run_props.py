@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, Mapping, TypedDict, Union
 
 from aws_cdk import Duration
+from aws_cdk import aws_sns as sns
 
 from .enums import (CacheBehavior, DeletePolicy, LogLevel, NetworkingMode, OutputUriPrefixMode, RetentionMode,
                     StorageType, WaitFor, WorkflowType)
@@ -37,7 +38,11 @@ class RunProps(TypedDict, total=False):
     - ``output_uri_prefix_mode``: Default: the service's (``SERVICE_DEFINED``).
     - ``delete_policy``: what removing or replacing the resource does to its run. Default: ``DeletePolicy.RETAIN``.
     - ``wait_for``: how far the run gets before the deployment goes on. Default: ``WaitFor.STARTED``.
-    - ``timeout``: how long to wait for ``wait_for``, at most 1 hour. Default: ``Duration.hours(1)``.
+    - ``timeout``: how long to wait for ``wait_for``: at most 1 hour, or 12 hours for ``COMPLETED`` (past one
+      hour a CloudFormation wait condition waits, signalled by the run's status change event).
+      Default: ``Duration.hours(1)``.
+    - ``notification_topic``: an SNS topic that receives every HealthOmics status change event of the run
+      (of the batch, for a batch). Default: none; see also ``on_status_change``.
     - ``rerun_token``: change it to start a fresh run with identical settings. Default: none.
     """
 
@@ -64,6 +69,7 @@ class RunProps(TypedDict, total=False):
     delete_policy: Union[DeletePolicy, str]
     wait_for: Union[WaitFor, str]
     timeout: Duration
+    notification_topic: sns.ITopic
     rerun_token: str
 
 

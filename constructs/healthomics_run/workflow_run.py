@@ -12,6 +12,7 @@ from ._lambda.start_run.kinds import RUN_RESOURCE_TYPE
 from ._run_resource import RunResource
 from ._validation import add_check, is_unresolved
 from .run_props import RunProps
+from .status_events import RUN_EVENTS
 
 RESOURCE_TYPE = RUN_RESOURCE_TYPE
 
@@ -23,8 +24,12 @@ class WorkflowRun(RunResource):
     :param output_uri: ``s3://bucket/prefix`` where the run writes its outputs.
     :param run_props: see ``RunProps``.
 
-    Attributes (tokens): ``run_id``, ``run_arn``, ``run_uuid``, ``run_output_uri``.
+    Attributes (tokens): ``run_id``, ``run_arn``, ``run_uuid``, ``run_output_uri``. ``completion``: what to
+    depend on for a finished run when ``wait_for`` is COMPLETED (the wait condition beyond one hour).
     """
+
+    STATUS_EVENTS = RUN_EVENTS
+    ID_ATTRIBUTE, UUID_ATTRIBUTE = "RunId", "RunUuid"
 
     def __init__(self, scope: Construct, id: str, *, role: iam.IRole, output_uri: str,
                  **run_props: Unpack[RunProps]) -> None:

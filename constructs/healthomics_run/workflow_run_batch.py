@@ -26,6 +26,7 @@ from ._lambda.start_run.properties import parameter_types
 from ._run_resource import SETTINGS_DIGEST, RunResource
 from ._validation import add_check, is_unresolved
 from .run_props import RunProps
+from .status_events import BATCH_EVENTS
 
 RESOURCE_TYPE = props_of.RESOURCE_TYPE
 MAX_INLINE_SAMPLES = samples.MAX_INLINE_SAMPLES
@@ -48,7 +49,11 @@ class WorkflowRunBatch(RunResource):
         ``source_run_id``, ``output_uri_prefix_mode`` and READY2RUN workflows are not available to batches.
 
     Attributes (tokens): ``batch_id``, ``batch_arn``, ``batch_uuid``; ``sample_count`` is a number.
+    ``completion``: what to depend on for a processed batch when ``wait_for`` is COMPLETED.
     """
+
+    STATUS_EVENTS = BATCH_EVENTS
+    ID_ATTRIBUTE, UUID_ATTRIBUTE = "BatchId", "BatchUuid"
 
     def __init__(self, scope: Construct, id: str, *, role: iam.IRole, output_uri: str,
                  samples: Optional[Sequence[Mapping[str, Any]]] = None, sample_sheet: Optional[str | os.PathLike] = None,

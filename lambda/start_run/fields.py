@@ -55,3 +55,5 @@ WAIT_FOR_VALUES = ("STARTED", "RUNNING", "COMPLETED")
 MAX_TAGS = 50
 # The CDK Provider framework waits at most one hour for is_complete to report success.
 MAX_TIMEOUT_SECONDS = 3600
+# Longer waits for COMPLETED use a CloudFormation wait condition, which waits at most 12 hours.
+MAX_WAIT_CONDITION_SECONDS = 43200

@@ -16,7 +16,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from . import clients, fields, kinds, runs
+from . import clients, completion, fields, kinds, runs
 from .fingerprint import request_id
 from .kinds import Kind
 from .log import log
@@ -104,6 +104,8 @@ def _cancel(kind: Kind, ref: RunRef) -> str:
 
 
 def on_event(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
+    if event.get("ResourceType") == completion.CHECK_RESOURCE_TYPE:
+        return completion.check(event)
     request_type = event["RequestType"]
     kind = kinds.of(event)
     log("event", request_type=request_type, resource_type=event.get("ResourceType"),
@@ -132,6 +134,8 @@ def _wait_for_cancel(kind: Kind, event: dict[str, Any]) -> dict[str, Any]:
 
 
 def is_complete(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
+    if event.get("ResourceType") == completion.CHECK_RESOURCE_TYPE:
+        return {"IsComplete": True}
     kind = kinds.of(event)
     if event["RequestType"] == "Delete":
         return _wait_for_cancel(kind, event)

@@ -143,5 +143,6 @@ def of(event: dict[str, Any]) -> Kind:
     """The kind of resource an event is about."""
     resource_type = event.get("ResourceType", RUN_RESOURCE_TYPE)
     if resource_type not in BY_RESOURCE_TYPE:
-        raise runs.RunError(f"This handler serves {', '.join(BY_RESOURCE_TYPE)}, not {resource_type}.")
+        raise runs.RunError(f"This handler serves {', '.join(BY_RESOURCE_TYPE)} (and their completion checks), "
+                            f"not {resource_type}.")
     return BY_RESOURCE_TYPE[resource_type]

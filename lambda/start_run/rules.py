@@ -129,9 +129,13 @@ def control_errors(delete_policy: str, wait_for: str, timeout_seconds: int) -> l
         errors.append(f"delete_policy must be one of {', '.join(fields.DELETE_POLICIES)}; got {delete_policy!r}")
     if wait_for not in fields.WAIT_FOR_VALUES:
         errors.append(f"wait_for must be one of {', '.join(fields.WAIT_FOR_VALUES)}; got {wait_for!r}")
-    if not 1 <= timeout_seconds <= fields.MAX_TIMEOUT_SECONDS:
+    if wait_for == "COMPLETED" and not 1 <= timeout_seconds <= fields.MAX_WAIT_CONDITION_SECONDS:
         errors.append(
-            f"timeout must be between 1 second and {fields.MAX_TIMEOUT_SECONDS // 60} minutes "
-            f"(the limit of the custom-resource Provider framework), got {timeout_seconds} seconds"
-        )
+            f"timeout must be between 1 second and {fields.MAX_WAIT_CONDITION_SECONDS // 3600} hours for wait_for "
+            f"COMPLETED (the limit of a CloudFormation wait condition), got {timeout_seconds} seconds")
+    elif wait_for != "COMPLETED" and not 1 <= timeout_seconds <= fields.MAX_TIMEOUT_SECONDS:
+        errors.append(
+            f"timeout must be between 1 second and {fields.MAX_TIMEOUT_SECONDS // 60} minutes for wait_for "
+            f"{wait_for} (the limit of the custom-resource Provider framework; only COMPLETED waits longer), "
+            f"got {timeout_seconds} seconds")
     return errors

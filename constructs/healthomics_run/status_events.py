@@ -1,0 +1,40 @@
+"""HealthOmics status change events on EventBridge, matched for one run or one batch.
+
+HealthOmics sends ``Run Status Change`` for runs and ``RunBatch Status Change`` for batches
+(source ``aws.omics``); both carry the resource's ``uuid`` in their detail, which never repeats,
+unlike run ids.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence
+
+from aws_cdk import aws_events as events
+
+from ._lambda.start_run import service_model
+
+
+@dataclass(frozen=True)
+class StatusEvents:
+    detail_type: str
+    status_shape: str  # the service model's enum of statuses
+    ended: tuple[str, ...]  # statuses after which nothing changes
+
+    @property
+    def statuses(self) -> tuple[str, ...]:
+        return tuple(service_model.shape(self.status_shape)["enum"])
+
+    def errors(self, statuses: Sequence[str]) -> list[str]:
+        unknown = [status for status in statuses if status not in self.statuses]
+        return [f"statuses must be among {', '.join(self.statuses)}; got {', '.join(map(repr, unknown))}"] if unknown else []
+
+    def pattern(self, uuid: str, statuses: Sequence[str] = ()) -> events.EventPattern:
+        detail = {"uuid": [uuid]}
+        if statuses:
+            detail["status"] = list(statuses)
+        return events.EventPattern(source=["aws.omics"], detail_type=[self.detail_type], detail=detail)
+
+
+RUN_EVENTS = StatusEvents("Run Status Change", "RunStatus", ("COMPLETED", "FAILED", "CANCELLED", "DELETED"))
+BATCH_EVENTS = StatusEvents("RunBatch Status Change", "BatchStatus", ("PROCESSED", "FAILED", "CANCELLED"))
