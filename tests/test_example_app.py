@@ -21,19 +21,21 @@ LINT_IGNORED = [
     "W3005",  # CDK adds DependsOn on a function's role even where a GetAtt already orders them
     "I4010",  # informational: asks for a hand-written Metadata "Context" block, not a defect
 ]
-SNAPSHOT = Path(__file__).with_name("snapshots") / "GermlineRunStack.template.json"
+SNAPSHOTS = Path(__file__).with_name("snapshots")
+STACKS = ["GermlineRunStack", "CohortRunStack"]
 
 
-def synth_example(outdir: Path, **context) -> dict:
+def synth_example(outdir: Path, stack: str = "GermlineRunStack", **context) -> dict:
     example_app(str(outdir), **context).synth()
-    return json.loads((outdir / "GermlineRunStack.template.json").read_text())
+    return json.loads((outdir / f"{stack}.template.json").read_text())
 
 
-def test_synthesis_is_byte_identical_from_one_run_to_the_next(tmp_path):
+@pytest.mark.parametrize("stack", STACKS)
+def test_synthesis_is_byte_identical_from_one_run_to_the_next(tmp_path, stack):
     example_app(str(tmp_path / "a")).synth()
     example_app(str(tmp_path / "b")).synth()
-    first = (tmp_path / "a" / "GermlineRunStack.template.json").read_bytes()
-    assert first == (tmp_path / "b" / "GermlineRunStack.template.json").read_bytes()
+    first = (tmp_path / "a" / f"{stack}.template.json").read_bytes()
+    assert first == (tmp_path / "b" / f"{stack}.template.json").read_bytes()
 
 
 def test_bytecode_caches_beside_the_handler_do_not_change_the_template(tmp_path):
@@ -51,12 +53,14 @@ def test_bytecode_caches_beside_the_handler_do_not_change_the_template(tmp_path)
     assert clean == (tmp_path / "cached" / "GermlineRunStack.template.json").read_bytes()
 
 
-def test_example_stack_matches_its_snapshot(tmp_path):
-    template = synth_example(tmp_path)
+@pytest.mark.parametrize("stack", STACKS)
+def test_example_stack_matches_its_snapshot(tmp_path, stack):
+    template = synth_example(tmp_path, stack)
+    snapshot = SNAPSHOTS / f"{stack}.template.json"
     if os.environ.get("UPDATE_SNAPSHOTS") == "1":
-        SNAPSHOT.parent.mkdir(exist_ok=True)
-        SNAPSHOT.write_text(json.dumps(template, indent=1, sort_keys=True) + "\n")
-    assert template == json.loads(SNAPSHOT.read_text()), "run UPDATE_SNAPSHOTS=1 make test and review the diff"
+        snapshot.parent.mkdir(exist_ok=True)
+        snapshot.write_text(json.dumps(template, indent=1, sort_keys=True) + "\n")
+    assert template == json.loads(snapshot.read_text()), "run UPDATE_SNAPSHOTS=1 make test and review the diff"
 
 
 def test_changing_a_parameter_changes_only_the_run_resource(tmp_path):
@@ -89,8 +93,9 @@ def test_cdk_nag_really_runs_and_fails_an_unacknowledged_finding(tmp_path):
     assert "AwsSolutions-S1" in report and "HIPAA.Security-S3BucketLoggingEnabled" in report
 
 
-def test_cfn_lint_finds_nothing(tmp_path):
-    template = synth_example(tmp_path)
+@pytest.mark.parametrize("stack", STACKS)
+def test_cfn_lint_finds_nothing(tmp_path, stack):
+    template = synth_example(tmp_path, stack)
     matches = lint(json.dumps(template), config=ManualArgs(regions=[LINT_REGION], ignore_checks=LINT_IGNORED))
     assert [str(m) for m in matches] == []
 
