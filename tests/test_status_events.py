@@ -38,7 +38,7 @@ def test_on_status_change_matches_this_runs_events_by_uuid():
     stack = new_stack()
     run = germline(stack)
     queue = sqs.Queue(stack, "Queue")
-    run.run.on_status_change("Ended", target=targets.SqsQueue(queue), statuses=["COMPLETED", "FAILED"])
+    run.on_status_change("Ended", target=targets.SqsQueue(queue), statuses=["COMPLETED", "FAILED"])
     (run_id,) = template(stack).find_resources("Custom::HealthOmicsRun")
     template(stack).has_resource_properties("AWS::Events::Rule", {"EventPattern": {
         "source": ["aws.omics"], "detail-type": ["Run Status Change"],
@@ -48,7 +48,7 @@ def test_on_status_change_matches_this_runs_events_by_uuid():
 def test_on_status_change_of_a_batch_matches_its_batch_events():
     stack = new_stack()
     batch = cohort(stack)
-    batch.batch.on_status_change("Processed", target=targets.SqsQueue(sqs.Queue(stack, "Queue")),
+    batch.on_status_change("Processed", target=targets.SqsQueue(sqs.Queue(stack, "Queue")),
                                  statuses=["PROCESSED"])
     (batch_id,) = template(stack).find_resources("Custom::HealthOmicsRunBatch")
     template(stack).has_resource_properties("AWS::Events::Rule", {"EventPattern": {

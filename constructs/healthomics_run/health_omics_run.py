@@ -7,12 +7,14 @@ from typing import Any, Mapping, Optional, Sequence, Union
 
 from aws_cdk import Duration
 from aws_cdk import aws_ecr as ecr
+from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 from typing_extensions import Unpack
 
+from ._run_resource import RunResource
 from .output_bucket import RunOutputBucket
 from .run_group import IRunGroup, RunGroup
 from .run_props import RunProps, check_run_props
@@ -58,6 +60,14 @@ class _RunInfrastructure(Construct):
         """Let ``grantee`` read what the runs write."""
         return self.output_bucket.grant_read(grantee, f"{self.output_prefix}*")
 
+    def _started(self, resource: RunResource) -> None:
+        self._resource = resource
+        self.completion = resource.completion
+
+    def on_status_change(self, id: str, *, target: events.IRuleTarget, statuses: Sequence[str] = ()) -> events.Rule:
+        """See ``WorkflowRun.on_status_change`` (``WorkflowRunBatch.on_status_change`` for a batch)."""
+        return self._resource.on_status_change(id, target=target, statuses=statuses)
+
 
 class HealthOmicsRun(_RunInfrastructure):
     """A service role, an output bucket, a run group and one run, started on deploy.
@@ -76,6 +86,7 @@ class HealthOmicsRun(_RunInfrastructure):
                          run_props=run_props)
         self.run = WorkflowRun(self, "Run", role=self.role, output_uri=self.output_uri, run_group=self.run_group,
                                **run_props)
+        self._started(self.run)
         self.run_id, self.run_arn = self.run.run_id, self.run.run_arn
         self.run_uuid, self.run_output_uri = self.run.run_uuid, self.run.run_output_uri
 
@@ -99,5 +110,6 @@ class HealthOmicsRunBatch(_RunInfrastructure):
         self.batch = WorkflowRunBatch(self, "Batch", role=self.role, output_uri=self.output_uri,
                                       run_group=self.run_group, samples=samples, sample_sheet=sample_sheet,
                                       batch_name=batch_name, **run_props)
+        self._started(self.batch)
         self.batch_id, self.batch_arn, self.batch_uuid = self.batch.batch_id, self.batch.batch_arn, self.batch.batch_uuid
         self.sample_count = self.batch.sample_count
