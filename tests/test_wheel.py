@@ -10,15 +10,20 @@ from pathlib import Path
 
 from tests.synth import ROOT
 
+# Every construct, synthesized where boto3 and botocore cannot be imported: the library needs
+# neither (only the Lambda handler does, and the Lambda runtime has them).
 APP = '''
 import json, sys
+sys.modules["boto3"] = sys.modules["botocore"] = None
 import aws_cdk as cdk
 import healthomics_run
-from healthomics_run import HealthOmicsRun
+from healthomics_run import HealthOmicsRun, HealthOmicsRunBatch, RunCache, WaitFor
 assert healthomics_run.__file__.startswith(sys.argv[1]), healthomics_run.__file__
 app = cdk.App(outdir=sys.argv[2])
 stack = cdk.Stack(app, "Installed")
-HealthOmicsRun(stack, "Run", workflow_id="1234567", parameters={"sample_name": "NA12878"})
+HealthOmicsRun(stack, "Run", workflow_id="1234567", parameters={"sample_name": "NA12878"}, cache=RunCache(stack, "Cache"),
+               wait_for=WaitFor.COMPLETED, timeout=cdk.Duration.hours(3))
+HealthOmicsRunBatch(stack, "Cohort", workflow_id="1234567", samples=[{"run_setting_id": f"S{i}"} for i in range(101)])
 app.synth()
 '''
 
@@ -38,8 +43,11 @@ def test_installed_wheel_carries_the_handler_and_synthesizes(tmp_path):
     workdir.mkdir()
     (workdir / "app.py").write_text(APP)
     env = {**os.environ, "PYTHONPATH": str(site)}
-    subprocess.run([sys.executable, "app.py", str(site), str(workdir / "cdk.out")], cwd=workdir, env=env,
-                   check=True, capture_output=True)
+    synth = subprocess.run([sys.executable, "app.py", str(site), str(workdir / "cdk.out")], cwd=workdir, env=env,
+                           capture_output=True, text=True)
+    assert synth.returncode == 0, synth.stderr[-3000:]
     assets = list((workdir / "cdk.out").glob("asset.*/start_run/handler.py"))
     assert len(assets) == 1
-    assert "Custom::HealthOmicsRun" in (workdir / "cdk.out" / "Installed.template.json").read_text()
+    template = (workdir / "cdk.out" / "Installed.template.json").read_text()
+    assert all(kind in template for kind in ("Custom::HealthOmicsRun", "Custom::HealthOmicsRunBatch",
+                                             "AWS::CloudFormation::WaitCondition", "AWS::Omics::RunCache"))

@@ -20,7 +20,7 @@ from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from constructs import Construct
 
-from ._lambda.start_run.completion import CHECK_RESOURCE_TYPE
+from ._lambda.start_run.settings import CHECK_RESOURCE_TYPE
 from ._provider import RunProvider
 from .status_events import StatusEvents
 

@@ -8,7 +8,7 @@ from typing_extensions import Unpack
 
 from ._lambda.start_run import rules
 from ._lambda.start_run.fingerprint import fingerprint
-from ._lambda.start_run.kinds import RUN_RESOURCE_TYPE
+from ._lambda.start_run.settings import RUN_RESOURCE_TYPE
 from ._run_resource import RunResource
 from ._validation import add_check, is_unresolved
 from .run_props import RunProps

@@ -19,8 +19,7 @@ from typing import Any
 from . import clients, kinds
 from .kinds import Kind
 from .log import log
-
-CHECK_RESOURCE_TYPE = "Custom::HealthOmicsRunCompletionCheck"
+from .settings import CHECK_RESOURCE_TYPE
 SIGNAL_TIMEOUT_SECONDS = 20
 
 

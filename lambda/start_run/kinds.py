@@ -10,12 +10,10 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from . import batches, rules, runs
-from .batch_settings import RESOURCE_TYPE as BATCH_RESOURCE_TYPE
 from .batch_settings import BatchSettings, batch_errors
 from .properties import RunSettings
 from .samples import MAX_INLINE_SAMPLES, setting_errors
-
-RUN_RESOURCE_TYPE = "Custom::HealthOmicsRun"
+from .settings import BATCH_RESOURCE_TYPE, READERS, RUN_RESOURCE_TYPE
 
 
 @dataclass(frozen=True)
@@ -55,7 +53,7 @@ def _run_failure(run: dict[str, Any]) -> str:
 
 RUN = Kind(
     noun="run",
-    read=RunSettings.from_properties,
+    read=READERS[RUN_RESOURCE_TYPE],
     errors=lambda s: rules.run_errors(s.request) + rules.control_errors(s.delete_policy, s.wait_for, s.timeout_seconds),
     fit_errors=_run_fit_errors,
     start=runs.start,
@@ -118,7 +116,7 @@ def _batch_failure(batch: dict[str, Any]) -> str:
 
 BATCH = Kind(
     noun="batch",
-    read=BatchSettings.from_properties,
+    read=READERS[BATCH_RESOURCE_TYPE],
     errors=_batch_errors,
     fit_errors=_batch_fit_errors,
     start=batches.start,
