@@ -1,0 +1,227 @@
+"""healthomics-run plan: every row kind, the formats, the exit codes, and agreement with the handler."""
+
+from __future__ import annotations
+
+import json
+from importlib.metadata import entry_points
+from pathlib import Path
+from typing import Callable
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_s3 as s3
+
+from healthomics_run import (DeletePolicy, HealthOmicsRun, HealthOmicsRunBatch, RunGroup, RunServiceRole, WaitFor,
+                             WorkflowRun)
+from healthomics_run._lambda.start_run import handler
+from healthomics_run.plan import Action, cli, plan
+from healthomics_run.plan.assembly import load
+from tests.conftest import WORKFLOW_ID, event
+
+PARAMETERS = {"sample_name": "NA12878", "threads": 8}
+
+
+def assembly(tmp_path: Path, name: str, build: Callable[[cdk.Stack], None], nested: bool = False) -> Path:
+    app = cdk.App(outdir=str(tmp_path / name))
+    stack = cdk.Stack(app, "PlanStack")
+    build(cdk.NestedStack(stack, "Runs") if nested else stack)
+    app.synth()
+    return tmp_path / name
+
+
+def germline(**props) -> Callable[[cdk.Stack], None]:
+    def build(stack):
+        HealthOmicsRun(stack, "Germline", workflow_id=WORKFLOW_ID, **{"parameters": PARAMETERS, **props})
+    return build
+
+
+def only_row(tmp_path, before, after, **kwargs):
+    (row,) = plan(load(assembly(tmp_path, "base", before, **kwargs)), load(assembly(tmp_path, "head", after, **kwargs)))
+    return row
+
+
+def test_a_new_run_starts(tmp_path):
+    row = only_row(tmp_path, lambda stack: None, germline())
+    assert (row.action, row.kind, row.reason) == (Action.START, "run", "new resource: deploying starts a new run")
+
+
+def test_a_changed_parameter_starts_a_run_naming_the_parameter_but_not_its_value(tmp_path):
+    row = only_row(tmp_path, germline(), germline(parameters={**PARAMETERS, "sample_name": "NA24385"}))
+    assert row.action is Action.START and row.reason == "changed: parameters.sample_name"
+    (change,) = row.changes
+    assert (change.setting, change.old, change.new, change.sensitive) == (
+        "parameters.sample_name", "NA12878", "NA24385", True)
+
+
+def test_a_changed_rerun_token_starts_a_run(tmp_path):
+    row = only_row(tmp_path, germline(), germline(rerun_token="2026-11-24"))
+    assert row.action is Action.START and [c.setting for c in row.changes] == ["rerun_token"]
+
+
+def test_nothing_changed_keeps_the_run(tmp_path):
+    row = only_row(tmp_path, germline(), germline())
+    assert row.action is Action.KEEP and row.changes == () and row.notes == ()
+
+
+def test_wait_for_timeout_and_delete_policy_are_noted_but_start_nothing(tmp_path):
+    row = only_row(tmp_path, germline(), germline(wait_for=WaitFor.RUNNING, timeout=cdk.Duration.minutes(30),
+                                                  delete_policy=DeletePolicy.CANCEL))
+    assert row.action is Action.KEEP
+    assert {(c.setting, c.old, c.new) for c in row.notes} == {
+        ("wait_for", "STARTED", "RUNNING"), ("timeout_seconds", 3600, 1800), ("delete_policy", "RETAIN", "CANCEL")}
+
+
+@pytest.mark.parametrize("policy, action", [(DeletePolicy.CANCEL, Action.CANCEL), (DeletePolicy.RETAIN, Action.RETAIN)])
+def test_a_removed_run_is_cancelled_or_retained_by_its_delete_policy(tmp_path, policy, action):
+    row = only_row(tmp_path, germline(delete_policy=policy), lambda stack: None)
+    assert row.action is action
+
+
+def _run_writing_to(bucket_id: str) -> Callable[[cdk.Stack], None]:
+    def build(stack):
+        bucket = s3.Bucket(stack, bucket_id)
+        role = RunServiceRole(stack, "Role", output_bucket=bucket)
+        WorkflowRun(stack, "Run", role=role, output_uri=f"s3://{bucket.bucket_name}/out/", workflow_id=WORKFLOW_ID)
+    return build
+
+
+def test_a_setting_that_changes_to_a_deploy_time_value_is_decided_at_deploy_time(tmp_path):
+    row = only_row(tmp_path, _run_writing_to("Outputs"), _run_writing_to("OtherOutputs"))
+    assert row.action is Action.UNKNOWN and row.reason.startswith("decided at deploy time: output_uri changed")
+
+
+def _grouped(max_runs: int) -> Callable[[cdk.Stack], None]:
+    def build(stack):
+        HealthOmicsRun(stack, "Germline", workflow_id=WORKFLOW_ID, run_group=RunGroup(stack, "Group", max_runs=max_runs))
+    return build
+
+
+def test_a_setting_that_refers_to_a_changing_resource_is_decided_at_deploy_time(tmp_path):
+    row = only_row(tmp_path, _grouped(5), _grouped(10))
+    assert row.action is Action.UNKNOWN and "refer to Group" in row.reason and row.may_start
+
+
+def cohort(samples: list[dict]) -> Callable[[cdk.Stack], None]:
+    def build(stack):
+        HealthOmicsRunBatch(stack, "Cohort", workflow_id=WORKFLOW_ID, samples=samples)
+    return build
+
+
+def samples(count: int, changed: int | None = None) -> list[dict]:
+    return [{"run_setting_id": f"S{i:04d}", "parameters": {"sample_name": f"SAMPLE-{i:04d}" + ("x" if i == changed else "")}}
+            for i in range(count)]
+
+
+@pytest.mark.parametrize("count", [3, 150])
+def test_a_changed_sample_sheet_starts_a_batch_counting_added_removed_and_changed_samples(tmp_path, count):
+    before = samples(count)
+    after = samples(count, changed=1)[1:] + [{"run_setting_id": "S9999"}]
+    row = only_row(tmp_path, cohort(before), cohort(after))
+    assert row.action is Action.START and row.kind == "batch"
+    assert (row.samples.count, row.samples.added, row.samples.removed, row.samples.changed) == (count, 1, 1, 1)
+
+
+def test_reordered_samples_keep_the_batch(tmp_path):
+    row = only_row(tmp_path, cohort(samples(3)), cohort(list(reversed(samples(3)))))
+    assert row.action is Action.KEEP
+
+
+def test_staged_sheets_compared_as_bare_templates_give_counts_only(tmp_path):
+    base = assembly(tmp_path, "base", cohort(samples(150)))
+    head = assembly(tmp_path, "head", cohort(samples(150, changed=3)))
+    (row,) = plan(load(base / "PlanStack.template.json"), load(head / "PlanStack.template.json"))
+    assert row.action is Action.START and row.samples.count == 150 and row.samples.changed is None
+
+
+def test_runs_in_nested_stacks_are_planned(tmp_path):
+    row = only_row(tmp_path, germline(), germline(rerun_token="again"), nested=True)
+    assert row.action is Action.START and row.stack.startswith("PlanStack/Runs")
+
+
+def test_a_template_is_compared_with_the_deployed_stacks_get_template_output(tmp_path):
+    head = assembly(tmp_path, "head", germline(rerun_token="again")) / "PlanStack.template.json"
+    deployed = tmp_path / "deployed.json"
+    base_template = json.loads((assembly(tmp_path, "base", germline()) / "PlanStack.template.json").read_text())
+    deployed.write_text(json.dumps({"TemplateBody": base_template, "StagesAvailable": ["Original", "Processed"]}))
+    (row,) = plan(load(deployed), load(head))
+    assert row.action is Action.START
+
+
+def _cli(capsys, *args) -> tuple[int, str]:
+    code = cli.main([str(arg) for arg in args])
+    return code, capsys.readouterr().out
+
+
+def test_exit_code_0_when_no_run_starts_and_2_when_one_does(tmp_path, capsys):
+    base = assembly(tmp_path, "base", germline())
+    same = assembly(tmp_path, "same", germline())
+    changed = assembly(tmp_path, "changed", germline(priority=5))
+    assert _cli(capsys, base, same)[0] == cli.NO_RUN_STARTS
+    assert _cli(capsys, base, changed)[0] == cli.RUNS_START
+
+
+def test_exit_code_1_on_an_unreadable_input_or_bad_usage(tmp_path, capsys):
+    assert _cli(capsys, tmp_path / "missing", tmp_path / "missing")[0] == cli.ERROR
+    with pytest.raises(SystemExit) as usage:
+        cli.main(["only-one-path"])
+    assert usage.value.code == cli.ERROR
+
+
+def test_formats_say_the_same_thing(tmp_path, capsys):
+    base = assembly(tmp_path, "base", germline())
+    head = assembly(tmp_path, "head", germline(parameters={**PARAMETERS, "threads": 16}))
+    _, text = _cli(capsys, base, head)
+    _, markdown = _cli(capsys, base, head, "--format", "markdown")
+    _, document = _cli(capsys, base, head, "--format", "json", "--show-values")
+    assert "START" in text and "parameters.threads: (hidden; --show-values) → (hidden; --show-values)" in text
+    assert "| **START** | run | `PlanStack/Germline" in markdown and "**1 will start**" in markdown
+    resource = json.loads(document)["resources"][0]
+    assert json.loads(document)["summary"]["startsRuns"] is True
+    assert resource["changes"] == [{"setting": "parameters.threads", "old": 8, "new": 16, "hidden": False}]
+
+
+def test_the_console_script_is_installed_with_the_package():
+    (script,) = entry_points(group="console_scripts", name="healthomics-run")
+    assert script.load() is cli.console
+
+
+# -- the plan and the deploy agree --------------------------------------------------------------------
+
+def _literal_run(aws, **props) -> Callable[[cdk.Stack], None]:
+    """A run whose settings are all literals, so the handler can take the template's properties as they are."""
+    def build(stack):
+        role = iam.Role.from_role_arn(stack, "Role", aws["role_arn"])
+        WorkflowRun(stack, "Run", role=role, output_uri=aws["output_uri"], workflow_id=WORKFLOW_ID,
+                    **{"parameters": {"sample_name": "NA12878"}, **props})
+    return build
+
+
+@pytest.mark.parametrize("change", [
+    {"parameters": {"sample_name": "NA24385"}}, {"priority": 3}, {"rerun_token": "again"},
+    {"wait_for": WaitFor.RUNNING}, {"delete_policy": DeletePolicy.CANCEL}, {}])
+def test_the_plan_starts_a_run_exactly_when_the_handler_does(tmp_path, aws, omics, change):
+    base = assembly(tmp_path, "base", _literal_run(aws))
+    head = assembly(tmp_path, "head", _literal_run(aws, **change))
+    (row,) = plan(load(base), load(head))
+    old_props, new_props = (json.loads((path / "PlanStack.template.json").read_text())["Resources"][row.logical_id]
+                            ["Properties"] for path in (base, head))
+    created = handler.on_event(event("Create", old_props, logical_id=row.logical_id))
+    updated = handler.on_event(event("Update", new_props, physical_id=created["PhysicalResourceId"],
+                                     old_props=old_props, logical_id=row.logical_id))
+    started = updated["PhysicalResourceId"] != created["PhysicalResourceId"]
+    assert started == (row.action is Action.START)
+    assert omics.count("StartRun") == 1 + started
+
+
+def test_the_plan_needs_neither_aws_cdk_lib_nor_node(tmp_path):
+    import subprocess
+    import sys
+
+    base = assembly(tmp_path, "base", germline())
+    script = ("import sys; sys.modules['aws_cdk'] = sys.modules['jsii'] = None\n"
+              "from healthomics_run.plan import cli\n"
+              f"sys.exit(cli.main([{str(base)!r}, {str(base)!r}]))")
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env={"PATH": "/usr/bin:/bin"})
+    assert result.returncode == cli.NO_RUN_STARTS, result.stderr
+    assert "1 kept" in result.stdout

@@ -1,0 +1,56 @@
+"""End to end: the example app with one parameter changed, synthesized by the CDK CLI as a pull
+request's CI would, and the installed ``healthomics-run`` command reading both cloud assemblies."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.synth import ROOT
+
+CLI = shutil.which("cdk")
+
+
+def cdk_synth(outdir: Path, *context: str) -> Path:
+    arguments = [CLI, "synth", "--quiet", "--output", str(outdir)]
+    for item in context:
+        arguments += ["--context", item]
+    subprocess.run(arguments, cwd=ROOT, check=True, capture_output=True)
+    return outdir
+
+
+@pytest.mark.skipif(CLI is None, reason="the CDK CLI comes from node_modules (make test puts it on PATH)")
+def test_a_changed_parameter_in_the_example_app_is_planned_as_start(tmp_path):
+    parameters = json.loads((ROOT / "config" / "germline-parameters.json").read_text())
+    changed = tmp_path / "germline-parameters.json"
+    changed.write_text(json.dumps({**parameters, "sample_name": "NA24385"}))
+    base = cdk_synth(tmp_path / "base")
+    head = cdk_synth(tmp_path / "head", f"parameters_file={changed}")
+
+    command = [str(Path(sys.executable).with_name("healthomics-run")), "plan", str(base), str(head),
+               "--format", "markdown"]
+    result = subprocess.run(command, capture_output=True, text=True)
+    assert result.returncode == 2, result.stderr
+    assert "| **START** | run | `GermlineRunStack/Germline/Run` | changed: parameters.sample_name |" in result.stdout
+    assert "| **KEEP** | batch | `CohortRunStack/Cohort/Batch` |" in result.stdout
+    assert "NA24385" not in result.stdout  # values stay hidden without --show-values
+
+    same = subprocess.run([sys.executable, "-m", "healthomics_run.plan", str(base), str(base)],
+                          capture_output=True, text=True)
+    assert same.returncode == 0 and "2 kept" in same.stdout
+
+
+def test_the_readme_workflow_is_valid_yaml_that_runs_the_plan():
+    readme = (ROOT / "README.md").read_text()
+    block = readme.split("```yaml\n", 1)[1].split("```", 1)[0]
+    workflow = yaml.safe_load(block)
+    steps = workflow["jobs"]["plan"]["steps"]
+    plan_step = next(step for step in steps if step.get("id") == "plan")
+    assert "healthomics-run plan base/cdk.out head/cdk.out --format markdown" in plan_step["run"]
+    assert any("make -C head synth" in step.get("run", "") for step in steps)
