@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from botocore.exceptions import ClientError
-
-from .runs import code_of, explain
+from .runs import call, cancel_if_there, find
 
 # CancelRunBatch stops a batch in these; STOPPING is on its way to CANCELLED.
 ACTIVE_STATUSES = frozenset({"CREATING", "PENDING", "SUBMITTING", "INPROGRESS"})
@@ -17,26 +15,12 @@ AFTER_PROCESSED = frozenset({"PROCESSED", "RUNS_DELETING", "RUNS_DELETE_FAILED",
 
 
 def start(omics, request: dict[str, Any], request_id: str) -> dict[str, Any]:
-    try:
-        return omics.start_run_batch(**request, requestId=request_id)
-    except ClientError as error:
-        raise explain("StartRunBatch", error) from error
+    return call("StartRunBatch", omics.start_run_batch, **request, requestId=request_id)
 
 
 def describe(omics, batch_id: str) -> dict[str, Any] | None:
-    """GetBatch, or None when no batch has this id any more."""
-    try:
-        return omics.get_batch(batchId=batch_id)
-    except ClientError as error:
-        if code_of(error) == "ResourceNotFoundException":
-            return None
-        raise explain("GetBatch", error) from error
+    return find("GetBatch", omics.get_batch, batchId=batch_id)
 
 
 def cancel(omics, batch_id: str) -> None:
-    try:
-        omics.cancel_run_batch(batchId=batch_id)
-    except ClientError as error:
-        # Gone, or every run ended between our GetBatch and this call: nothing left to cancel.
-        if code_of(error) not in ("ResourceNotFoundException", "ConflictException"):
-            raise explain("CancelRunBatch", error) from error
+    cancel_if_there("CancelRunBatch", omics.cancel_run_batch, batchId=batch_id)

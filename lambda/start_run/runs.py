@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 from botocore.exceptions import ClientError
 
@@ -48,44 +48,54 @@ def code_of(error: ClientError) -> str:
     return error.response.get("Error", {}).get("Code", "")
 
 
-def start(omics, request: dict[str, Any], request_id: str) -> dict[str, Any]:
+def call(action: str, method: Callable[..., dict[str, Any]], **params: Any) -> dict[str, Any]:
+    """A HealthOmics call whose service errors become a ``RunError`` with advice."""
     try:
-        return omics.start_run(**request, requestId=request_id)
+        return method(**params)
     except ClientError as error:
-        raise explain("StartRun", error) from error
+        raise explain(action, error) from error
 
 
-def describe(omics, run_id: str) -> dict[str, Any] | None:
-    """GetRun, or None when no run has this id any more."""
+def find(action: str, method: Callable[..., dict[str, Any]], **params: Any) -> dict[str, Any] | None:
+    """A Get call, or None when nothing has this id any more."""
     try:
-        return omics.get_run(id=run_id)
+        return method(**params)
     except ClientError as error:
         if code_of(error) == "ResourceNotFoundException":
             return None
-        raise explain("GetRun", error) from error
+        raise explain(action, error) from error
+
+
+def cancel_if_there(action: str, method: Callable[..., dict[str, Any]], **params: Any) -> None:
+    """A Cancel call; gone, or ended between our Get and this call, means nothing is left to cancel."""
+    try:
+        method(**params)
+    except ClientError as error:
+        if code_of(error) not in ("ResourceNotFoundException", "ConflictException"):
+            raise explain(action, error) from error
+
+
+def start(omics, request: dict[str, Any], request_id: str) -> dict[str, Any]:
+    return call("StartRun", omics.start_run, **request, requestId=request_id)
+
+
+def describe(omics, run_id: str) -> dict[str, Any] | None:
+    return find("GetRun", omics.get_run, id=run_id)
 
 
 def cancel(omics, run_id: str) -> None:
-    try:
-        omics.cancel_run(id=run_id)
-    except ClientError as error:
-        # Gone, or it finished between our GetRun and this call: nothing left to cancel.
-        if code_of(error) not in ("ResourceNotFoundException", "ConflictException"):
-            raise explain("CancelRun", error) from error
+    cancel_if_there("CancelRun", omics.cancel_run, id=run_id)
 
 
 def parameter_template(omics, request: dict[str, Any]) -> dict[str, Any]:
     """The parameter template of the workflow (version) the run will use."""
     scope = {k: v for k, v in (("type", request.get("workflowType")),
                                ("workflowOwnerId", request.get("workflowOwnerId"))) if v}
-    try:
-        if "workflowVersionName" in request:
-            found = omics.get_workflow_version(
-                workflowId=request["workflowId"], versionName=request["workflowVersionName"], **scope)
-        else:
-            found = omics.get_workflow(id=request["workflowId"], **scope)
-    except ClientError as error:
-        raise explain("GetWorkflow", error) from error
+    if "workflowVersionName" in request:
+        found = call("GetWorkflowVersion", omics.get_workflow_version, workflowId=request["workflowId"],
+                     versionName=request["workflowVersionName"], **scope)
+    else:
+        found = call("GetWorkflow", omics.get_workflow, id=request["workflowId"], **scope)
     return found.get("parameterTemplate") or {}
 
 
