@@ -45,6 +45,7 @@ class FakeHealthOmics:
         self.workflows: dict[str, dict[str, Any]] = {}
         self.runs: dict[str, dict[str, Any]] = {}
         self.batches: dict[str, dict[str, Any]] = {}
+        self.run_caches: set[str] = set()
         self.tokens: dict[str, str] = {}
         self.calls: list[tuple[str, dict[str, Any]]] = []  # every HTTP attempt, retries included
         self.faults: list[tuple[str, str, str]] = []
@@ -59,6 +60,13 @@ class FakeHealthOmics:
                      workflow_type: str = "PRIVATE", versions: dict[str, dict] | None = None) -> None:
         self.workflows[workflow_id] = {"type": workflow_type, "parameterTemplate": template,
                                        "versions": versions or {}}
+
+    def add_run_cache(self, cache_id: str) -> None:
+        self.run_caches.add(cache_id)
+
+    def _check_cache(self, params: dict[str, Any]) -> None:
+        if "cacheId" in params and params["cacheId"] not in self.run_caches:
+            raise ServiceError("ResourceNotFoundException", f"Run cache {params['cacheId']} not found")
 
     def fail_next(self, operation: str, code: str, message: str, times: int = 1) -> None:
         self.faults += [(operation, code, message)] * times
@@ -176,6 +184,7 @@ class FakeHealthOmics:
             if "runId" in params and params["runId"] not in self.runs:
                 raise ServiceError("ResourceNotFoundException", f"Run {params['runId']} not found")
             self._check_role_and_bucket(params)
+            self._check_cache(params)
             run_id = str(self._next_id)
             self._next_id += 1
             run = self.runs[run_id] = self._new_run(run_id, params)
@@ -227,6 +236,7 @@ class FakeHealthOmics:
             default = params["defaultRunSetting"]
             self._workflow(default["workflowId"], default.get("workflowType"))
             self._check_role_and_bucket(default)
+            self._check_cache(default)
             entries = self._batch_settings(params["batchRunSettings"])
             ids = [entry["runSettingId"] for entry in entries]
             if len(ids) != len(set(ids)):

@@ -222,3 +222,10 @@ def test_an_unknown_resource_type_is_refused(omics, batch_props):
     unknown = {**batch_event("Create", batch_props), "ResourceType": "Custom::Something"}
     with pytest.raises(RunError, match="serves Custom::HealthOmicsRun, Custom::HealthOmicsRunBatch .*not Custom::Something"):
         handler.on_event(unknown)
+
+
+def test_a_run_cache_applies_to_every_run_of_the_batch(omics, batch_props):
+    omics.add_run_cache("7654321")
+    create({**batch_props, "CacheId": "7654321"})
+    (request,) = omics.params_of("StartRunBatch")
+    assert request["defaultRunSetting"]["cacheId"] == "7654321"

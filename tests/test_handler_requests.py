@@ -110,3 +110,15 @@ def test_fields_newer_than_old_botocore_reach_the_service(omics, props):
            "OutputUriPrefixMode": "NONE_WITH_OVERWRITE"})
     sent = omics.params_of("StartRun")[0]
     assert sent["networkingMode"] == "VPC" and sent["outputUriPrefixMode"] == "NONE_WITH_OVERWRITE"
+
+
+def test_a_run_cache_and_its_behaviour_reach_start_run(omics, props):
+    omics.add_run_cache("7654321")
+    start({**props, "CacheId": "7654321", "CacheBehavior": "CACHE_ALWAYS"})
+    sent = omics.params_of("StartRun")[0]
+    assert (sent["cacheId"], sent["cacheBehavior"]) == ("7654321", "CACHE_ALWAYS")
+
+
+def test_an_unknown_run_cache_fails_naming_what_to_check(omics, props):
+    with pytest.raises(RunError, match="ResourceNotFoundException: Run cache 7654321 not found.*cache_id"):
+        start({**props, "CacheId": "7654321"})
