@@ -12,8 +12,8 @@ import pytest
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
 
-from healthomics_run import (DeletePolicy, HealthOmicsRun, HealthOmicsRunBatch, RunGroup, RunServiceRole, WaitFor,
-                             WorkflowRun)
+from healthomics_run import (DeletePolicy, HealthOmicsRun, HealthOmicsRunBatch, RunCache, RunGroup, RunServiceRole,
+                             WaitFor, WorkflowRun)
 from healthomics_run._lambda.start_run import handler
 from healthomics_run.plan import Action, cli, plan
 from healthomics_run.plan.assembly import load
@@ -89,6 +89,14 @@ def _run_writing_to(bucket_id: str) -> Callable[[cdk.Stack], None]:
 def test_a_setting_that_changes_to_a_deploy_time_value_is_decided_at_deploy_time(tmp_path):
     row = only_row(tmp_path, _run_writing_to("Outputs"), _run_writing_to("OtherOutputs"))
     assert row.action is Action.UNKNOWN and row.reason.startswith("decided at deploy time: output_uri changed")
+
+
+def test_a_setting_added_with_a_deploy_time_value_starts_a_run(tmp_path):
+    def cached(stack):
+        HealthOmicsRun(stack, "Germline", workflow_id=WORKFLOW_ID, cache=RunCache(stack, "Cache"))
+
+    row = only_row(tmp_path, germline(parameters=None), cached)
+    assert row.action is Action.START and "cache_id" in row.reason
 
 
 def _grouped(max_runs: int) -> Callable[[cdk.Stack], None]:

@@ -131,10 +131,9 @@ def _decide(old_stack, new_stack, logical_id, old, new) -> Row:
     if same:
         return Row(Action.KEEP, reason=f"no setting that names the {noun} changed", notes=notes, samples=samples,
                    **base)
-    deploy_time = [c.setting for c in changes if _is_intrinsic(c.old) or _is_intrinsic(c.new)]
-    if deploy_time:
-        return Row(Action.UNKNOWN, reason=f"{DEPLOY_TIME}: {', '.join(deploy_time)} changed to a value known only "
-                   "at deploy time", changes=changes, notes=notes, samples=samples, **base)
+    if all(map(_uncertain, changes)):
+        return Row(Action.UNKNOWN, reason=f"{DEPLOY_TIME}: {', '.join(c.setting for c in changes)} changed to a value "
+                   "known only at deploy time", changes=changes, notes=notes, samples=samples, **base)
     return Row(Action.START, reason=f"changed: {', '.join(c.setting for c in changes)}", changes=changes,
                notes=notes, samples=samples, **base)
 
@@ -212,6 +211,12 @@ def _sample_settings(stack: StackTemplate, resource: dict[str, Any]) -> list[dic
 
 def _count(resource: dict[str, Any]) -> int:
     return int(str((resource.get("Properties") or {}).get("SampleCount", 0)))
+
+
+def _uncertain(change: Change) -> bool:
+    """Set on both sides, one of them only known at deploy time: they may still turn out equal."""
+    both_set = change.old is not MISSING and change.new is not MISSING
+    return both_set and (_is_intrinsic(change.old) or _is_intrinsic(change.new))
 
 
 def _is_intrinsic(value: Any) -> bool:
