@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import Optional, Sequence
 
 from aws_cdk import Duration, Stack
 from aws_cdk import aws_iam as iam
@@ -69,6 +71,26 @@ class RunProvider(Construct):
         acknowledge(self, *((wildcard_finding(self, f"{fn.function_arn}:*"),
                              "The Provider framework invokes any version of its own functions.") for fn in invoked))
         self.service_token = self.provider.service_token
+        self._allowed: set[tuple] = set()
+        self._acknowledged: set[str] = set()
+
+    def allow(self, actions: Sequence[str], resources: Sequence[str], conditions: Optional[dict] = None) -> None:
+        """Let the handler do ``actions`` on ``resources``, adding each statement once.
+
+        A stack of 1,000 runs of one workflow asks for the same statements 1,000 times; CDK would drop
+        the repeats anyway, but only after a round trip through jsii for each.
+        """
+        key = (tuple(actions), tuple(resources), json.dumps(conditions, sort_keys=True))
+        if key not in self._allowed:
+            self._allowed.add(key)
+            self.role.add_to_principal_policy(iam.PolicyStatement(
+                actions=list(actions), resources=list(resources), conditions=conditions))
+
+    def acknowledge_wildcard(self, arn: str, reason: str) -> None:
+        """Acknowledge cdk-nag's IAM5 finding for a wildcard ``arn`` on the handler role, once."""
+        if arn not in self._acknowledged:
+            self._acknowledged.add(arn)
+            acknowledge(self.role, (wildcard_finding(self, arn), reason))
 
     def signaller(self) -> lambda_.Function:
         """The function that signals wait conditions on status change events; created on first use.

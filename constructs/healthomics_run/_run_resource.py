@@ -15,7 +15,7 @@ from constructs import Construct
 from ._lambda.start_run import fields
 from ._lambda.start_run.properties import parameter_types
 from ._provider import RunProvider
-from ._validation import acknowledge, add_check, wildcard_finding
+from ._validation import add_check
 from .completion_wait import CompletionWait
 from .enums import DeletePolicy, StorageType, WaitFor, WorkflowType
 from .run_cache import IRunCache
@@ -157,25 +157,18 @@ class RunResource(Construct):
             start_on.append(self.cache.cache_arn)
         elif "cacheId" in self.request:
             start_on.append(self.omics_arn("runCache", self.request["cacheId"]))
-        statements = [
-            iam.PolicyStatement(actions=start_actions, resources=start_on),
-            iam.PolicyStatement(actions=watch_actions, resources=[watched]),
-            iam.PolicyStatement(actions=["iam:PassRole"], resources=[self.role.role_arn],
-                                conditions={"StringEquals": {"iam:PassedToService": "omics.amazonaws.com"}}),
-        ]
+        self.provider.allow(start_actions, start_on)
+        self.provider.allow(watch_actions, [watched])
+        self.provider.allow(["iam:PassRole"], [self.role.role_arn],
+                            conditions={"StringEquals": {"iam:PassedToService": "omics.amazonaws.com"}})
         if workflows:
-            statements.append(iam.PolicyStatement(actions=["omics:GetWorkflow", "omics:GetWorkflowVersion"],
-                                                  resources=workflows))
+            self.provider.allow(["omics:GetWorkflow", "omics:GetWorkflowVersion"], workflows)
         if self.request.get("tags"):
-            statements.append(iam.PolicyStatement(actions=["omics:TagResource"], resources=_unique(runs, watched)))
-        for statement in statements:
-            self.provider.role.add_to_principal_policy(statement)
+            self.provider.allow(["omics:TagResource"], _unique(runs, watched))
         for arn in _unique(runs, watched):
-            acknowledge(self.provider.role, (
-                wildcard_finding(self, arn),
-                "Run and batch ids are assigned by HealthOmics when they start; they cannot be named beforehand. "
-                "Actions on them are limited to this account and Region.",
-            ))
+            self.provider.acknowledge_wildcard(arn, "Run and batch ids are assigned by HealthOmics when they start; "
+                                                    "they cannot be named beforehand. Actions on them are limited "
+                                                    "to this account and Region.")
 
 
 def _unique(*arns: str) -> list[str]:
