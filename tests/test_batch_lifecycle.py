@@ -4,36 +4,18 @@ from __future__ import annotations
 
 import json
 
-import boto3
 import pytest
 
-from healthomics_run._lambda.start_run import handler, samples
+from healthomics_run._lambda.start_run import handler
 from healthomics_run._lambda.start_run.handler import WAIT_DEADLINE
 from healthomics_run._lambda.start_run.runs import RunError
-from tests.conftest import event
-from tests.fake_omics import REGION
-
-SAMPLES = [
-    {"runSettingId": "S1", "name": "sample-1", "parameters": {"sample_name": "SAMPLE-0001", "threads": "4"},
-     "priority": "10"},
-    {"runSettingId": "S2", "parameters": {"sample_name": "SAMPLE-0002"}},
-]
-LOGICAL_ID = "CohortBatch5E5C0F1A"
+from tests.world import (BATCH_TEMPLATE, SAMPLES, batch_event, batch_properties, sheet_properties,
+                         stage_sheet)
 
 
 @pytest.fixture
 def batch_props(props):
-    """A batch's properties as CloudFormation hands them over: inline samples, every scalar a string."""
-    shared = {k: v for k, v in props.items() if k not in ("Parameters", "ParameterTypes")}
-    return {**shared, "Parameters": {"reference": "s3://example-reference-bucket/ref.fa"},
-            "BatchName": "CohortStack/Cohort/Batch", "SampleCount": "2", "Samples": SAMPLES,
-            "SampleTypes": {"/0/parameters/threads": "number", "/0/priority": "number"}}
-
-
-def batch_event(request_type, props, **kwargs):
-    built = event(request_type, props, logical_id=LOGICAL_ID, **kwargs)
-    built["ResourceType"] = "Custom::HealthOmicsRunBatch"
-    return built
+    return batch_properties(props)
 
 
 def create(props):
@@ -42,8 +24,7 @@ def create(props):
 
 @pytest.fixture
 def omics(omics):
-    omics.workflows["1234567"]["parameterTemplate"] = {"reference": {}, "sample_name": {},
-                                                      "threads": {"optional": True}}
+    omics.workflows["1234567"]["parameterTemplate"] = BATCH_TEMPLATE
     return omics
 
 
@@ -101,22 +82,9 @@ def test_rerun_token_starts_a_new_batch_with_the_same_samples(omics, batch_props
     assert second["PhysicalResourceId"] != first["PhysicalResourceId"] and len(omics.batches) == 2
 
 
-def _staged(settings: list[dict], key: str) -> str:
-    boto3.client("s3", region_name=REGION).create_bucket(Bucket="example-assets-bucket")
-    boto3.client("s3", region_name=REGION).put_object(Bucket="example-assets-bucket", Key=key,
-                                                      Body=samples.canonical_json(settings).encode())
-    return f"s3://example-assets-bucket/{key}"
-
-
-def _sheet_props(batch_props, settings, uri):
-    shared = {k: v for k, v in batch_props.items() if k not in ("Samples", "SampleTypes")}
-    return {**shared, "SampleSheetUri": uri, "SampleSheetDigest": samples.digest(settings),
-            "SampleCount": str(len(settings))}
-
-
 def test_a_large_sheet_is_read_by_the_service_from_s3(omics, batch_props):
     settings = [{"runSettingId": f"S{i:04d}", "parameters": {"sample_name": f"SAMPLE-{i:04d}"}} for i in range(250)]
-    create(_sheet_props(batch_props, settings, _staged(settings, "sheet-a.json")))
+    create(sheet_properties(batch_props, settings, stage_sheet(settings, "sheet-a.json")))
     (request,) = omics.params_of("StartRunBatch")
     assert request["batchRunSettings"] == {"s3UriSettings": "s3://example-assets-bucket/sheet-a.json"}
     (batch,) = omics.batches.values()
@@ -125,9 +93,9 @@ def test_a_large_sheet_is_read_by_the_service_from_s3(omics, batch_props):
 
 def test_the_same_sheet_staged_elsewhere_starts_nothing(omics, batch_props):
     settings = [{"runSettingId": f"S{i:04d}"} for i in range(150)]
-    old = _sheet_props(batch_props, settings, _staged(settings, "sheet-a.json"))
+    old = sheet_properties(batch_props, settings, stage_sheet(settings, "sheet-a.json"))
     first = create(old)
-    moved = _sheet_props(batch_props, settings, _staged(settings, "sheet-b.json"))
+    moved = sheet_properties(batch_props, settings, stage_sheet(settings, "sheet-b.json"))
     result = handler.on_event(batch_event("Update", moved, physical_id=first["PhysicalResourceId"], old_props=old))
     assert result["PhysicalResourceId"] == first["PhysicalResourceId"] and omics.count("StartRunBatch") == 1
 

@@ -9,7 +9,7 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 import pytest
 
 from healthomics_run._lambda.start_run import completion, handler, kinds
-from tests.conftest import event
+from tests.world import event
 
 
 @pytest.fixture

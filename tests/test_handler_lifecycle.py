@@ -10,7 +10,7 @@ from healthomics_run._lambda.start_run import handler
 from healthomics_run._lambda.start_run.handler import WAIT_DEADLINE
 from healthomics_run._lambda.start_run.run_ref import RunRef
 from healthomics_run._lambda.start_run.runs import RunError
-from tests.conftest import event
+from tests.world import event
 
 FAILED_CREATE_MARKER = "AWSCDK::CustomResourceProviderFramework::CREATE_FAILED"
 

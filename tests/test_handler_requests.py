@@ -7,7 +7,7 @@ import pytest
 from healthomics_run._lambda.start_run import handler
 from healthomics_run._lambda.start_run.fingerprint import fingerprint, request_id
 from healthomics_run._lambda.start_run.runs import RunError
-from tests.conftest import STACK_ID, WORKFLOW_ID, event
+from tests.world import STACK_ID, WORKFLOW_ID, event
 
 
 def start(props, **kwargs):

@@ -17,7 +17,7 @@ from healthomics_run import (DeletePolicy, HealthOmicsRun, HealthOmicsRunBatch, 
 from healthomics_run._lambda.start_run import handler
 from healthomics_run.plan import Action, cli, plan
 from healthomics_run.plan.assembly import load
-from tests.conftest import WORKFLOW_ID, event
+from tests.world import WORKFLOW_ID, event
 
 PARAMETERS = {"sample_name": "NA12878", "threads": 8}
 
