@@ -20,7 +20,7 @@ _UNICODE_CLASS = re.compile(r"\\p\{(\w)\}")
 
 
 @functools.cache
-def _pattern_check(pattern: str) -> Callable[[str], bool]:
+def pattern_check(pattern: str) -> Callable[[str], bool]:
     """The model's patterns; those built from Unicode classes (``\\p{L}``) are checked by category."""
     classes = _UNICODE_CLASS.findall(pattern)
     if classes:
@@ -47,7 +47,7 @@ def _string_errors(name: str, value: Any, shape: dict[str, Any]) -> list[str]:
     low, high = shape.get("min"), shape.get("max")
     if (low is not None and len(value) < low) or (high is not None and len(value) > high):
         errors.append(f"{name} must be {low or 0} to {high} characters long, got {len(value)}")
-    if "pattern" in shape and value and not _pattern_check(shape["pattern"])(value):
+    if "pattern" in shape and value and not pattern_check(shape["pattern"])(value):
         errors.append(f"{name} must match the pattern {shape['pattern']}; got {value!r}")
     return errors
 
