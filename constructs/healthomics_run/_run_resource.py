@@ -89,21 +89,21 @@ class RunResource(Construct):
             properties[fields.TIMEOUT_SECONDS] = self.timeout_seconds
         return properties
 
-    def _resource(self, resource_type: str, properties: dict[str, Any], digest: Callable[[], str]) -> CustomResource:
+    def _create_resource(self, resource_type: str, properties: dict[str, Any], digest: Callable[[], str]) -> None:
+        """``self.resource``, and what waits for it or reports on it (``completion``, notifications)."""
         properties[SETTINGS_DIGEST] = Lazy.string(_Digest(digest))
-        resource = CustomResource(self, "Resource", service_token=self.provider.service_token,
-                                  resource_type=resource_type, properties=properties)
+        self.resource = CustomResource(self, "Resource", service_token=self.provider.service_token,
+                                       resource_type=resource_type, properties=properties)
         # After the role's policies too, not only the role: HealthOmics checks access when the run starts.
-        resource.node.add_dependency(self.role)
-        self.completion: Construct = resource
+        self.resource.node.add_dependency(self.role)
+        self.completion: Construct = self.resource
         if self.waits_with_condition:
             self.completion = CompletionWait(
-                self, "Completion", resource=resource, resource_type=resource_type, id_attribute=self.ID_ATTRIBUTE,
-                uuid_attribute=self.UUID_ATTRIBUTE, status_events=self.STATUS_EVENTS,
+                self, "Completion", resource=self.resource, resource_type=resource_type,
+                id_attribute=self.ID_ATTRIBUTE, uuid_attribute=self.UUID_ATTRIBUTE, status_events=self.STATUS_EVENTS,
                 timeout_seconds=self.timeout_seconds, generation=f"{digest()[:16]}T{self.timeout_seconds}")
         if self.notification_topic is not None:
-            self._status_rule("Notifications", resource, targets.SnsTopic(self.notification_topic), ())
-        return resource
+            self.on_status_change("Notifications", target=targets.SnsTopic(self.notification_topic))
 
     def on_status_change(self, id: str, *, target: events.IRuleTarget, statuses: Sequence[str] = ()) -> events.Rule:
         """An EventBridge rule that sends this resource's HealthOmics status change events to ``target``.
@@ -111,12 +111,8 @@ class RunResource(Construct):
         :param statuses: only these statuses (run statuses for a run, batch statuses for a batch).
             Default: every status change.
         """
-        return self._status_rule(id, self.resource, target, statuses)
-
-    def _status_rule(self, id: str, resource: CustomResource, target: events.IRuleTarget,
-                     statuses: Sequence[str]) -> events.Rule:
         statuses = [plain(status) for status in statuses]
-        uuid = resource.get_att_string(self.UUID_ATTRIBUTE)
+        uuid = self.resource.get_att_string(self.UUID_ATTRIBUTE)
         rule = events.Rule(self, id, description=f"HealthOmics status changes of {self.node.path}",
                            event_pattern=self.STATUS_EVENTS.pattern(uuid, statuses), targets=[target])
         add_check(rule, lambda: self.STATUS_EVENTS.errors(statuses))

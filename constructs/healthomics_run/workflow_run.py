@@ -39,8 +39,8 @@ class WorkflowRun(RunResource):
         runs = self.omics_arn("run", "*")
         self.grant_handler(start_actions=["omics:StartRun"], watched=runs,
                            watch_actions=["omics:GetRun", "omics:CancelRun"])
-        self.resource = self._resource(RESOURCE_TYPE, self._properties(),
-                                       lambda: fingerprint(self.resolved(self.request), self.rerun_token))
+        self._create_resource(RESOURCE_TYPE, self._properties(),
+                              lambda: fingerprint(self.resolved(self.request), self.rerun_token))
         self.run_id: str = self.resource.get_att_string("RunId")
         self.run_arn: str = self.resource.get_att_string("RunArn")
         self.run_uuid: str = self.resource.get_att_string("RunUuid")

@@ -78,7 +78,7 @@ class WorkflowRunBatch(RunResource):
             self.sample_sheet_asset, digest = self._stage(role)
             properties[props_of.SAMPLE_SHEET_URI] = self.sample_sheet_asset.s3_object_url
             properties[props_of.SAMPLE_SHEET_DIGEST] = digest
-        self.resource = self._resource(RESOURCE_TYPE, properties, lambda: self._fingerprint(properties))
+        self._create_resource(RESOURCE_TYPE, properties, lambda: self._fingerprint(properties))
         self.batch_id: str = self.resource.get_att_string("BatchId")
         self.batch_arn: str = self.resource.get_att_string("BatchArn")
         self.batch_uuid: str = self.resource.get_att_string("BatchUuid")
