@@ -7,7 +7,7 @@ BIN := $(CURDIR)/$(VENV)/bin
 # Node 22 and the CDK CLI come from package.json; jsii and the CLI both find them on PATH.
 export PATH := $(CURDIR)/node_modules/.bin:$(BIN):$(PATH)
 
-.PHONY: synth test clean service-model
+.PHONY: synth test bench clean service-model
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,11 @@ synth: $(VENV)/.installed node_modules/.installed
 
 test: $(VENV)/.installed node_modules/.installed
 	$(BIN)/python -m pytest -n 2
+
+# The scaling benchmark (about 8 minutes; never part of make test). Results go to bench/results/.
+bench: $(VENV)/.installed node_modules/.installed
+	$(BIN)/python -m pip install --quiet -r bench/requirements.txt
+	$(BIN)/python -m bench.run
 
 clean:
 	rm -rf $(VENV) node_modules cdk.out build dist constructs/*.egg-info
