@@ -197,3 +197,16 @@ def test_a_run_cache_applies_to_every_run_of_the_batch(omics, batch_props):
     create({**batch_props, "CacheId": "7654321"})
     (request,) = omics.params_of("StartRunBatch")
     assert request["defaultRunSetting"]["cacheId"] == "7654321"
+
+
+def test_delete_with_cancel_asks_again_when_the_batch_was_too_young_to_cancel(omics, batch_props):
+    props = {**batch_props, "DeletePolicy": "CANCEL"}
+    first = create(props)
+    batch_id = first["Data"]["BatchId"]
+    omics.set_batch_status(batch_id, "CREATING")
+    deleting = batch_event("Delete", props, physical_id=first["PhysicalResourceId"])
+    handler.on_event(deleting)  # CancelRunBatch refuses a CREATING batch (ConflictException)
+    omics.set_batch_status(batch_id, "INPROGRESS")
+    waiting = {**deleting, WAIT_DEADLINE: 4102444800}
+    assert handler.is_complete(waiting) == {"IsComplete": False}
+    assert omics.count("CancelRunBatch") == 2 and omics.batches[batch_id]["status"] == "STOPPING"

@@ -125,8 +125,12 @@ def _wait_for_cancel(kind: Kind, event: dict[str, Any]) -> dict[str, Any]:
     ref = RunRef.parse(event["PhysicalResourceId"])
     if ref is None or _delete_policy(event) != "CANCEL":
         return {"IsComplete": True}
-    found = kind.describe(clients.omics(), ref.id)
+    omics = clients.omics()
+    found = kind.describe(omics, ref.id)
     stopped = found is None or found["uuid"] != ref.uuid or found["status"] not in kind.active | kind.stopping
+    if not stopped and found["status"] in kind.active:
+        # Still not stopping: the cancel came too early to take (a batch still CREATING refuses it); ask again.
+        kind.cancel(omics, ref.id)
     if not stopped and time.time() >= float(event.get(WAIT_DEADLINE) or 0):
         log(f"{kind.noun} still stopping at the deadline; delete goes on", id=ref.id, status=found["status"])
         stopped = True
