@@ -184,12 +184,22 @@ def canonical_json(settings: list[dict[str, Any]]) -> str:
     return json.dumps(ordered, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
+# StartRun member -> its name in StartRunBatch's defaultRunSetting, where it differs.
+_IN_DEFAULT_RUN_SETTING = {"tags": "runTags"}
+_IN_START_RUN = {batch: run for run, batch in _IN_DEFAULT_RUN_SETTING.items()}
+
+
 def default_run_setting(request: Mapping[str, Any]) -> dict[str, Any]:
     """StartRun members as StartRunBatch's ``defaultRunSetting`` (run ``tags`` are ``runTags`` there)."""
-    return {("runTags" if api == "tags" else api): value for api, value in request.items()}
+    return {_IN_DEFAULT_RUN_SETTING.get(api, api): value for api, value in request.items()}
+
+
+def run_request(default: Mapping[str, Any]) -> dict[str, Any]:
+    """A ``defaultRunSetting`` back as StartRun members: the inverse of ``default_run_setting``."""
+    return {_IN_START_RUN.get(member, member): value for member, value in default.items()}
 
 
 def unsupported_in_batch(request: Mapping[str, Any]) -> list[str]:
     """StartRun members the batch's defaultRunSetting has no place for, by construct prop."""
     members = service_model.shape("DefaultRunSetting")["members"]
-    return [fields.BY_API[api].snake for api in request if (api if api != "tags" else "runTags") not in members]
+    return [fields.BY_API[api].snake for api in request if _IN_DEFAULT_RUN_SETTING.get(api, api) not in members]

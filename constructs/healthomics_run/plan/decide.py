@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, Iterator
 
 from .._lambda.start_run import fields
+from .._lambda.start_run.samples import run_request
 from .._lambda.start_run.settings import BATCH_RESOURCE_TYPE, READERS, RUN_RESOURCE_TYPE
 from .assembly import StackTemplate
 
@@ -153,18 +154,14 @@ def _changes(resource_type: str, old, new) -> Iterator[Change]:
     if resource_type == RUN_RESOURCE_TYPE:
         yield from _request_changes(old.request, new.request)
     else:
-        old_default, new_default = old.request["defaultRunSetting"], new.request["defaultRunSetting"]
-        yield from _request_changes(_as_run_request(old_default), _as_run_request(new_default))
+        yield from _request_changes(run_request(old.request["defaultRunSetting"]),
+                                    run_request(new.request["defaultRunSetting"]))
         if old.request.get("batchName") != new.request.get("batchName"):
             yield Change("batch_name", old.request.get("batchName", MISSING), new.request.get("batchName", MISSING))
         if old.sample_digest != new.sample_digest:
             yield Change("samples", f"{old.sample_count} samples", f"{new.sample_count} samples")
     if old.rerun_token != new.rerun_token:
         yield Change("rerun_token", old.rerun_token or MISSING, new.rerun_token or MISSING)
-
-
-def _as_run_request(default_run_setting: dict[str, Any]) -> dict[str, Any]:
-    return {("tags" if api == "runTags" else api): value for api, value in default_run_setting.items()}
 
 
 def _request_changes(old: dict[str, Any], new: dict[str, Any]) -> Iterator[Change]:
