@@ -130,6 +130,15 @@ def test_a_changed_sample_sheet_starts_a_batch_counting_added_removed_and_change
     assert (row.samples.count, row.samples.added, row.samples.removed, row.samples.changed) == (count, 1, 1, 1)
 
 
+def test_a_new_batch_with_a_deploy_time_number_is_planned_with_its_sample_count(tmp_path):
+    def build(stack):
+        priority = cdk.CfnParameter(stack, "Priority", type="Number", default=1).value_as_number
+        HealthOmicsRunBatch(stack, "Cohort", workflow_id=WORKFLOW_ID, samples=samples(3), priority=priority)
+
+    row = only_row(tmp_path, lambda stack: None, build)
+    assert row.action is Action.START and (row.samples.count, row.samples.added) == (3, 3)
+
+
 def test_reordered_samples_keep_the_batch(tmp_path):
     row = only_row(tmp_path, cohort(samples(3)), cohort(list(reversed(samples(3)))))
     assert row.action is Action.KEEP

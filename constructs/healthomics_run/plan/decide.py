@@ -22,6 +22,8 @@ KIND = {RUN_RESOURCE_TYPE: "run", BATCH_RESOURCE_TYPE: "batch"}
 CONTROLS = {fields.WAIT_FOR: "wait_for", fields.TIMEOUT_SECONDS: "timeout_seconds",
             fields.DELETE_POLICY: "delete_policy"}
 DEPLOY_TIME = "decided at deploy time"
+# What reading settings raises when a value is only known at deploy time (a token where a number belongs).
+_UNREADABLE = (ValueError, TypeError, KeyError)
 
 
 class Action(str, enum.Enum):
@@ -105,7 +107,7 @@ def _decide(old_stack, new_stack, logical_id, old, new) -> Row:
     noun = base["kind"]
     if old is None or (new is not None and old["Type"] != new["Type"]):
         return Row(Action.START, reason=f"new resource: deploying starts a new {noun}",
-                   samples=_samples(new_stack, None, new), **base)
+                   samples=_new_samples(new_stack, new), **base)
     if new is None:
         cancel = (old.get("Properties") or {}).get(fields.DELETE_POLICY) == "CANCEL"
         return Row(Action.CANCEL if cancel else Action.RETAIN, **base,
@@ -114,14 +116,15 @@ def _decide(old_stack, new_stack, logical_id, old, new) -> Row:
     old_props, new_props = old.get("Properties") or {}, new.get("Properties") or {}
     notes = tuple(Change(name, old_props.get(prop, MISSING), new_props.get(prop, MISSING))
                   for prop, name in CONTROLS.items() if old_props.get(prop) != new_props.get(prop))
-    samples = _samples(new_stack, (old_stack, old), new)
     read = READERS[new["Type"]]
     try:
         old_settings, new_settings = read(old_props), read(new_props)
         same = old_settings.fingerprint() == new_settings.fingerprint()
-    except (ValueError, TypeError, KeyError) as error:
+    except _UNREADABLE as error:
         return Row(Action.UNKNOWN, reason=f"{DEPLOY_TIME}: a setting is known only at deploy time ({error})",
-                   notes=notes, samples=samples, **base)
+                   notes=notes, samples=_count_only(new), **base)
+    samples = (_samples((new_stack, new_props, new_settings), (old_stack, old_props, old_settings))
+               if new["Type"] == BATCH_RESOURCE_TYPE else None)
     changes = tuple(_changes(new["Type"], old_settings, new_settings))
     changed_refs = sorted(ref for ref in _refs(_settings_only(old_props)) | _refs(_settings_only(new_props))
                           if old_stack.resources.get(ref) != new_stack.resources.get(ref))
@@ -183,31 +186,48 @@ def _keyed_changes(prefix: str, old: Any, new: Any, sensitive: bool) -> Iterator
             yield Change(f"{prefix}.{key}", old.get(key, MISSING), new.get(key, MISSING), sensitive=sensitive)
 
 
-def _samples(new_stack: StackTemplate | None, old: tuple | None, new: dict[str, Any] | None) -> SampleChanges | None:
-    """Sample counts of a batch, and how many samples were added, removed or changed."""
-    if new is None or new["Type"] != BATCH_RESOURCE_TYPE:
+def _new_samples(stack: StackTemplate, resource: dict[str, Any]) -> SampleChanges | None:
+    """A new batch's samples: all of them added."""
+    if resource["Type"] != BATCH_RESOURCE_TYPE:
         return None
-    new_settings = _sample_settings(new_stack, new)
-    count = len(new_settings) if new_settings is not None else _count(new)
-    if old is None:
-        return SampleChanges(count=count, added=count, removed=0, changed=0)
-    old_settings = _sample_settings(*old)
+    properties = resource.get("Properties") or {}
+    try:
+        settings = _sample_settings(stack, properties, READERS[BATCH_RESOURCE_TYPE](properties))
+    except _UNREADABLE:
+        settings = None
+    count = len(settings) if settings is not None else _count(properties)
+    return SampleChanges(count=count, added=count, removed=0, changed=0)
+
+
+def _count_only(resource: dict[str, Any]) -> SampleChanges | None:
+    if resource["Type"] != BATCH_RESOURCE_TYPE:
+        return None
+    return SampleChanges(count=_count(resource.get("Properties") or {}))
+
+
+def _samples(new: tuple, old: tuple) -> SampleChanges:
+    """A batch's sample count, and how many samples were added, removed or changed.
+
+    ``new`` and ``old`` are (stack, properties, settings as the handler reads them).
+    """
+    new_settings, old_settings = _sample_settings(*new), _sample_settings(*old)
     if old_settings is None or new_settings is None:
-        return SampleChanges(count=count)
+        return SampleChanges(count=new[2].sample_count)
     before = {s["runSettingId"]: s for s in old_settings}
     after = {s["runSettingId"]: s for s in new_settings}
-    return SampleChanges(count=count, added=len(after.keys() - before.keys()), removed=len(before.keys() - after.keys()),
+    return SampleChanges(count=len(after), added=len(after.keys() - before.keys()),
+                         removed=len(before.keys() - after.keys()),
                          changed=sum(1 for key in after.keys() & before.keys() if after[key] != before[key]))
 
 
-def _sample_settings(stack: StackTemplate, resource: dict[str, Any]) -> list[dict[str, Any]] | None:
-    properties = resource.get("Properties") or {}
-    settings = READERS[BATCH_RESOURCE_TYPE](properties).request["batchRunSettings"]
-    return settings["inlineSettings"] if "inlineSettings" in settings else stack.sample_sheet(properties)
+def _sample_settings(stack: StackTemplate, properties: dict[str, Any], settings) -> list[dict[str, Any]] | None:
+    """Inline samples as read, or a staged sheet from the assembly (None from a bare template)."""
+    run_settings = settings.request["batchRunSettings"]
+    return run_settings["inlineSettings"] if "inlineSettings" in run_settings else stack.sample_sheet(properties)
 
 
-def _count(resource: dict[str, Any]) -> int:
-    return int(str((resource.get("Properties") or {}).get("SampleCount", 0)))
+def _count(properties: dict[str, Any]) -> int:
+    return int(str(properties.get("SampleCount", 0)))
 
 
 def _uncertain(change: Change) -> bool:
