@@ -11,7 +11,7 @@ from aws_cdk import Validations
 from aws_cdk import aws_s3 as s3
 from cdk_nag import AwsSolutionsChecks, HIPAASecurityChecks
 
-from healthomics_run import HealthOmicsRunBatch, SampleSheetError, WorkflowType
+from healthomics_run import HealthOmicsRunBatch, SampleSheetError, ValidationError, WorkflowType
 from healthomics_run._lambda.start_run.batch_settings import BatchSettings
 from tests.synth import new_stack, template
 
@@ -126,32 +126,38 @@ def _sheet(tmp_path, text: str, name: str = "cohort.csv") -> str:
     ("run_setting_id,name\nS1,a,extra\n", r"row 1 \(line 2\): 3 values but the header has 2 columns"),
     ("run_setting_id\n", r"a batch needs at least one sample"),
 ])
-def test_a_bad_csv_sheet_fails_synthesis_naming_the_row(tmp_path, text, message):
-    with pytest.raises(SampleSheetError, match=message):
+def test_a_bad_csv_sheet_fails_at_construction_naming_the_row(tmp_path, text, message):
+    with pytest.raises(ValidationError, match=message) as raised:
         batch_stack(sample_sheet=_sheet(tmp_path, text))
+    assert raised.value.code == "InvalidSampleSheet" and raised.value.path == "CohortStack/Cohort/Batch"
+
+
+def test_code_written_for_earlier_releases_still_catches_sample_sheet_errors(tmp_path):
+    with pytest.raises(SampleSheetError, match="a batch needs at least one sample"):
+        batch_stack(sample_sheet=_sheet(tmp_path, "run_setting_id\n"))
 
 
 def test_a_bad_json_sheet_row_is_named(tmp_path):
     rows = cohort(3)
     rows[1]["output_uri"] = "s3://example-output-bucket/\u0000"
     rows[2]["colour"] = "blue"
-    with pytest.raises(SampleSheetError, match=r"row 2: output_uri must match the pattern.*row 3: unknown keys 'colour'"):
+    with pytest.raises(ValidationError, match=r"row 2: output_uri must match the pattern.*row 3: unknown keys 'colour'"):
         batch_stack(sample_sheet=_sheet(tmp_path, json.dumps(rows), "cohort.json"))
 
 
 def test_more_than_100000_samples_are_refused():
-    with pytest.raises(SampleSheetError, match="100001 samples; a batch holds at most 100000"):
+    with pytest.raises(ValidationError, match="100001 samples; a batch holds at most 100000"):
         batch_stack(samples=[{"run_setting_id": f"S{i}"} for i in range(100_001)])
 
 
 def test_a_sheet_must_be_csv_or_json(tmp_path):
-    with pytest.raises(SampleSheetError, match="must be a .csv or .json file, got '.xlsx'"):
+    with pytest.raises(ValidationError, match="must be a .csv or .json file, got '.xlsx'"):
         batch_stack(sample_sheet=_sheet(tmp_path, "", "cohort.xlsx"))
 
 
 @pytest.mark.parametrize("props", [{}, {"samples": cohort(1), "sample_sheet": "cohort.csv"}])
 def test_exactly_one_of_samples_or_sample_sheet(props):
-    with pytest.raises(SampleSheetError, match="exactly one of samples"):
+    with pytest.raises(ValidationError, match="exactly one of samples"):
         batch_stack(**props)
 
 
@@ -161,10 +167,10 @@ def test_exactly_one_of_samples_or_sample_sheet(props):
     ({"batch_name": "x" * 65}, "batch_name must be 1 to 64 characters long, got 65"),
     ({"priority": -1}, "priority must be between 0 and 100000, got -1"),
 ])
-def test_shared_settings_a_batch_cannot_have_fail_synthesis(props, message):
-    stack = batch_stack(samples=cohort(1), **props)
-    with pytest.raises(Exception, match=message):
-        cdk.App.of(stack).synth()
+def test_shared_settings_a_batch_cannot_have_fail_at_construction(props, message):
+    with pytest.raises(ValidationError, match=message) as raised:
+        batch_stack(samples=cohort(1), **props)
+    assert raised.value.code == "InvalidRunProps"
 
 
 def test_deploy_time_values_may_stand_in_inline_samples_but_not_in_a_staged_sheet():
@@ -172,7 +178,7 @@ def test_deploy_time_values_may_stand_in_inline_samples_but_not_in_a_staged_shee
     bucket = s3.Bucket(stack, "Outputs")
     HealthOmicsRunBatch(stack, "Small", samples=cohort(2, output_uri=f"s3://{bucket.bucket_name}/x/"), **SHARED)
     cdk.App.of(stack).synth()
-    with pytest.raises(SampleSheetError, match="deploy-time values \\(tokens\\) cannot resolve"):
+    with pytest.raises(ValidationError, match="deploy-time values \\(tokens\\) cannot resolve"):
         HealthOmicsRunBatch(stack, "Large", samples=cohort(101, output_uri=f"s3://{bucket.bucket_name}/x/"), **SHARED)
 
 

@@ -8,8 +8,8 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
 from aws_cdk.assertions import Match
 
-from healthomics_run import (DeletePolicy, HealthOmicsRun, RunGroup, RunServiceRole, StorageType, WaitFor,
-                             WorkflowRun)
+from healthomics_run import (DeletePolicy, HealthOmicsRun, RunGroup, RunServiceRole, StorageType, ValidationError,
+                             WaitFor, WorkflowRun)
 from tests.synth import new_stack, only_run_properties, runs, template
 
 PARAMETERS = {"sample_name": "NA12878", "threads": 8, "use_gpu": False, "intervals": ["chr1", "chr2"]}
@@ -39,7 +39,7 @@ def test_run_properties_are_start_run_fields_with_parameters_readable_and_typed(
     assert properties["Parameters"] == PARAMETERS
     assert properties["ParameterTypes"] == {"/threads": "number", "/use_gpu": "boolean"}
     assert properties["Priority"] == 3 and properties["StorageType"] == "DYNAMIC"
-    assert (properties["WaitFor"], properties["DeletePolicy"], properties["TimeoutSeconds"]) == ("RUNNING", "CANCEL", 3600)
+    assert (properties["WaitFor"], properties["DeletePolicy"], properties["TimeoutSeconds"]) == ("RUNNING", "CANCEL", 3000)
     (group_id,) = template(stack).find_resources("AWS::Omics::RunGroup")
     assert properties["RunGroupId"] == {"Fn::GetAtt": [group_id, "Id"]}
 
@@ -195,9 +195,10 @@ def test_run_group_accepts_a_run_group_construct():
     template(stack).resource_count_is("AWS::Omics::RunGroup", 1)
 
 
-def test_unknown_run_prop_is_a_type_error_naming_it():
-    with pytest.raises(TypeError, match="unknown run props: prioriti"):
+def test_unknown_run_prop_is_a_validation_error_naming_it():
+    with pytest.raises(ValidationError, match="TestStack/Germline: unknown run props: prioriti") as raised:
         germline(new_stack(), prioriti=1)
+    assert raised.value.code == "UnknownProps"
 
 
 def test_the_run_starts_only_after_the_service_role_policy_exists():

@@ -13,7 +13,7 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk.assertions import Match
 from cdk_nag import AwsSolutionsChecks, HIPAASecurityChecks
 
-from healthomics_run import CacheBehavior, HealthOmicsRun, HealthOmicsRunBatch, RunCache, RunServiceRole
+from healthomics_run import CacheBehavior, HealthOmicsRun, HealthOmicsRunBatch, RunCache, RunServiceRole, ValidationError
 from tests.synth import new_stack, template
 
 CACHE_BUCKET = "example-cache-bucket"
@@ -286,5 +286,5 @@ def test_the_handler_may_start_runs_with_that_cache_only():
 
 
 def test_cache_and_cache_id_together_are_refused():
-    with pytest.raises(TypeError, match="give cache \\(a RunCache\\) or cache_id, not both"):
+    with pytest.raises(ValidationError, match="give cache \\(a RunCache\\) or cache_id, not both"):
         _cached(new_stack(), cache_id="7654321")

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 _EXPORTS = {
     ".enums": ["CacheBehavior", "DeletePolicy", "LogLevel", "NetworkingMode", "OutputUriPrefixMode",
                "RetentionMode", "StorageType", "WaitFor", "WorkflowType"],
+    ".errors": ["ValidationError"],
     ".health_omics_run": ["DEFAULT_RUN_GROUP_LIMITS", "HealthOmicsRun", "HealthOmicsRunBatch"],
     ".output_bucket": ["RunOutputBucket"],
     ".run_cache": ["IRunCache", "RunCache"],
@@ -39,6 +40,7 @@ def __dir__() -> list[str]:
 if TYPE_CHECKING:  # for type checkers and editors, which do not run __getattr__
     from .enums import (CacheBehavior, DeletePolicy, LogLevel, NetworkingMode, OutputUriPrefixMode, RetentionMode,
                         StorageType, WaitFor, WorkflowType)
+    from .errors import ValidationError
     from .health_omics_run import DEFAULT_RUN_GROUP_LIMITS, HealthOmicsRun, HealthOmicsRunBatch
     from .output_bucket import RunOutputBucket
     from .run_cache import IRunCache, RunCache

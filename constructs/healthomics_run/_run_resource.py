@@ -12,18 +12,21 @@ from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
-from ._lambda.start_run import fields
+from ._lambda.start_run import fields, rules, service_model
 from ._lambda.start_run.properties import parameter_types
+from ._properties_size import MAX_PROPERTIES_BYTES, properties_size
 from ._provider import RunProvider
-from ._validation import add_check
+from ._validation import add_check, is_unresolved
 from .completion_wait import CompletionWait
 from .enums import DeletePolicy, StorageType, WaitFor, WorkflowType
+from .errors import (INVALID_OUTPUT_LOCATION, INVALID_PARAMETERS, INVALID_RUN_PROPS, INVALID_SAMPLE_SHEET,
+                     PROPERTIES_TOO_LARGE, raise_if_any)
 from .run_cache import IRunCache
 from .run_group import IRunGroup, RunGroup
-from .run_props import RunProps, check_run_props
+from .run_props import RunProps, run_props_problems
 from .status_events import StatusEvents
 
-DEFAULT_TIMEOUT = Duration.hours(1)
+DEFAULT_TIMEOUT = Duration.seconds(fields.MAX_TIMEOUT_SECONDS)
 # Shown in ``cdk diff``: it changes exactly when a setting known at synth time changes,
 # that is, when deploying will start a new run (or batch).
 SETTINGS_DIGEST = "RunSettingsDigest"
@@ -35,7 +38,11 @@ def plain(value: Any) -> Any:
 
 class RunResource(Construct):
     """Base of ``WorkflowRun`` and ``WorkflowRunBatch``: reads the run props, resolves the run group,
-    builds the StartRun members and the construct's own settings."""
+    builds the StartRun members and the construct's own settings.
+
+    Subclasses call ``_check`` before building anything from ``request`` (grants, properties), and
+    ``_check_size`` on the properties before creating the resource.
+    """
 
     STATUS_EVENTS: StatusEvents
     ID_ATTRIBUTE: str
@@ -43,13 +50,13 @@ class RunResource(Construct):
 
     def __init__(self, scope: Construct, id: str, *, role: iam.IRole, output_uri: str, run_props: RunProps) -> None:
         super().__init__(scope, id)
-        check_run_props(run_props)
+        raise_if_any(self, *run_props_problems(run_props))
         self.role = role
         self.run_group = _run_group(self, run_props.get("run_group"))
         self.request = self._request(role, output_uri, run_props)
         self.delete_policy: str = plain(run_props.get("delete_policy", DeletePolicy.RETAIN))
         self.wait_for: str = plain(run_props.get("wait_for", WaitFor.STARTED))
-        self.timeout_seconds: int = int(run_props.get("timeout", DEFAULT_TIMEOUT).to_seconds())
+        self.timeout_seconds: int = int((run_props.get("timeout") or DEFAULT_TIMEOUT).to_seconds())
         self.rerun_token: str = run_props.get("rerun_token") or ""
         self.notification_topic = run_props.get("notification_topic")
         # COMPLETED beyond the Provider framework's hour: the resource waits for STARTED, a wait condition the rest.
@@ -61,16 +68,47 @@ class RunResource(Construct):
         self.provider = RunProvider.of(self)
 
     def _request(self, role: iam.IRole, output_uri: str, run_props: RunProps) -> dict[str, Any]:
-        if "cache" in run_props and "cache_id" in run_props:
-            raise TypeError("give cache (a RunCache) or cache_id, not both")
         given = {**run_props, "role_arn": role.role_arn, "output_uri": output_uri,
                  "run_group_id": self.run_group.run_group_id if self.run_group else None}
-        if "cache" in run_props:
+        if run_props.get("cache") is not None:
             given["cache_id"] = run_props["cache"].cache_id
         given.setdefault("name", self.node.path[-128:])
         given.setdefault("storage_type", StorageType.DYNAMIC)
         request = {field.api: plain(given.get(field.snake)) for field in fields.START_RUN_FIELDS}
         return {api: value for api, value in request.items() if value is not None}
+
+    def _check(self, run_problems: Sequence[str] = (), sample_problems: Sequence[str] = ()) -> None:
+        """Raise a ``ValidationError`` naming every problem with the settings known now (tokens are left
+        to the handler), plus the subclass's own ``run_problems`` and ``sample_problems``."""
+        placed = {"outputUri": INVALID_OUTPUT_LOCATION, "parameters": INVALID_PARAMETERS}
+        rest = {api: value for api, value in self.request.items() if api not in placed}
+        found = {code: self._member_errors(api) for api, code in placed.items()}
+        output_uri = self.request.get("outputUri")
+        if not found[INVALID_OUTPUT_LOCATION] and not is_unresolved(output_uri):
+            found[INVALID_OUTPUT_LOCATION] = rules.output_uri_errors("output_uri", output_uri)
+        raise_if_any(self,
+                     (INVALID_RUN_PROPS, rules.run_errors(rest, is_unresolved) + list(run_problems)
+                      + rules.control_errors(self.delete_policy, self.wait_for, self.timeout_seconds)),
+                     (INVALID_OUTPUT_LOCATION, found[INVALID_OUTPUT_LOCATION]),
+                     (INVALID_PARAMETERS, found[INVALID_PARAMETERS]),
+                     (INVALID_SAMPLE_SHEET, sample_problems))
+
+    def _member_errors(self, api: str) -> list[str]:
+        value = self.request.get(api)
+        if value is None or is_unresolved(value):
+            return []
+        shape = service_model.input_members("StartRun")[api]
+        return rules.member_errors(fields.BY_API[api].snake, value, shape, is_unresolved)
+
+    def _check_size(self, properties: dict[str, Any], what: str) -> None:
+        """Refuse properties too large for the provider's event (see ``_properties_size``)."""
+        size = properties_size(properties)
+        if size > MAX_PROPERTIES_BYTES:
+            raise_if_any(self, (PROPERTIES_TOO_LARGE, [
+                f"the resource's properties take {size:,} bytes as JSON, mostly {what}; at most "
+                f"{MAX_PROPERTIES_BYTES:,} fit in the event CloudFormation sends the provider (a Step Functions "
+                f"input of at most 256 KiB, holding old and new properties on update). Make {what} smaller, "
+                "e.g. pass large inputs as S3 URIs (a later release stages parameters in S3)"]))
 
     def _properties(self) -> dict[str, Any]:
         """The shared settings as CloudFormation properties (StartRun members, typed parameters, controls)."""
@@ -92,8 +130,10 @@ class RunResource(Construct):
     def _create_resource(self, resource_type: str, properties: dict[str, Any], digest: Callable[[], str]) -> None:
         """``self.resource``, and what waits for it or reports on it (``completion``, notifications)."""
         properties[SETTINGS_DIGEST] = Lazy.string(_Digest(digest))
+        # ServiceTimeout set explicitly: the provider's own timeouts are nested inside it (see fields).
         self.resource = CustomResource(self, "Resource", service_token=self.provider.service_token,
-                                       resource_type=resource_type, properties=properties)
+                                       resource_type=resource_type, properties=properties,
+                                       service_timeout=Duration.seconds(fields.CFN_SERVICE_TIMEOUT_SECONDS))
         # After the role's policies too, not only the role: HealthOmics checks access when the run starts.
         self.resource.node.add_dependency(self.role)
         self.completion: Construct = self.resource
@@ -138,11 +178,16 @@ class RunResource(Construct):
     def omics_arn(self, resource: str, name: str) -> str:
         return Stack.of(self).format_arn(service="omics", resource=resource, resource_name=name)
 
+    def tags_resources(self) -> bool:
+        """Whether starting this resource tags what it creates (then the handler needs omics:TagResource)."""
+        return bool(self.request.get("tags"))
+
     def grant_handler(self, *, start_actions: list[str], watched: str, watch_actions: list[str]) -> None:
         """What the handler needs for this resource, and no more.
 
-        ``start_actions`` are allowed on the workflow, the run group, the cache and ``run/*`` (a batch's
-        StartRunBatch is authorized against each of them too); ``watch_actions`` on ``watched``.
+        ``start_actions`` are allowed on the workflow, the run group, the cache, the configuration and
+        ``run/*`` (a batch's StartRunBatch is authorized against each of them too); ``watch_actions`` on
+        ``watched``.
         """
         runs = self.omics_arn("run", "*")
         workflows = self.workflow_arns()
@@ -153,13 +198,15 @@ class RunResource(Construct):
             start_on.append(self.cache.cache_arn)
         elif "cacheId" in self.request:
             start_on.append(self.omics_arn("runCache", self.request["cacheId"]))
+        if "configurationName" in self.request:
+            start_on.append(self.omics_arn("configuration", self.request["configurationName"]))
         self.provider.allow(start_actions, start_on)
         self.provider.allow(watch_actions, [watched])
         self.provider.allow(["iam:PassRole"], [self.role.role_arn],
                             conditions={"StringEquals": {"iam:PassedToService": "omics.amazonaws.com"}})
         if workflows:
             self.provider.allow(["omics:GetWorkflow", "omics:GetWorkflowVersion"], workflows)
-        if self.request.get("tags"):
+        if self.tags_resources():
             self.provider.allow(["omics:TagResource"], _unique(runs, watched))
         for arn in _unique(runs, watched):
             self.provider.acknowledge_wildcard(arn, "Run and batch ids are assigned by HealthOmics when they start; "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any, Callable
 
 import jsii
@@ -11,8 +12,16 @@ from constructs import Construct, IValidation
 
 def is_unresolved(value: Any) -> bool:
     """True for a scalar only known at deploy time (a token). Containers are checked item by
-    item by the rules themselves, so one token inside a mapping does not hide the rest."""
-    return not isinstance(value, (dict, list, tuple)) and Token.is_unresolved(value)
+    item by the rules themselves, so one token inside a mapping does not hide the rest.
+
+    Only values jsii can carry are asked about: a set or bytes would raise in jsii, and NaN or an
+    infinity would stop its kernel (number tokens are finite numbers).
+    """
+    if isinstance(value, (dict, list, tuple)) or (isinstance(value, float) and not math.isfinite(value)):
+        return False
+    if not isinstance(value, (str, int, float)) and not hasattr(type(value), "__jsii_type__"):
+        return False  # neither a string, a number nor a jsii object (such as an IResolvable): not a token
+    return Token.is_unresolved(value)
 
 
 @jsii.implements(IValidation)

@@ -14,10 +14,14 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 from typing_extensions import Unpack
 
-from ._run_resource import RunResource
+from ._run_resource import RunResource, plain
+from ._validation import is_unresolved
+from .ecr_access import allow_omics_pull
+from .enums import DeletePolicy
+from .errors import INVALID_OUTPUT_LOCATION, raise_if_any
 from .output_bucket import RunOutputBucket
 from .run_group import IRunGroup, RunGroup
-from .run_props import RunProps, check_run_props
+from .run_props import RunProps, run_props_problems
 from .service_role import RunServiceRole
 from .workflow_run import WorkflowRun
 from .workflow_run_batch import WorkflowRunBatch
@@ -31,14 +35,16 @@ DEFAULT_RUN_GROUP_LIMITS = {"max_cpus": 256, "max_runs": 5, "max_duration": Dura
 class _RunInfrastructure(Construct):
     """Service role, output bucket and run group, each created unless given.
 
-    :param role: Default: a ``RunServiceRole`` with access to ``inputs`` and the output location.
-        A role you bring is used as it is: give it access yourself.
+    :param role: Default: a ``RunServiceRole`` with access to ``inputs`` and the output location; with
+        ``delete_policy`` RETAIN it and its policies are retained when the stack is deleted, so a run still
+        going keeps its permissions. A role you bring is used as it is: give it access yourself.
     :param output_bucket: Default: a new ``RunOutputBucket``.
     :param output_prefix: key prefix of the outputs in the bucket. Default: the construct's path and ``/``.
     :param run_group: a ``RunGroup``, an ``IRunGroup`` or an existing run group id.
         Default: a new ``RunGroup`` with ``DEFAULT_RUN_GROUP_LIMITS``.
     :param inputs: buckets the runs read; the created role may read them. Default: none.
-    :param ecr_repositories: private repositories of the workflow's images. Default: none.
+    :param ecr_repositories: private repositories of the workflow's images; each gets the repository policy
+        statement HealthOmics needs to pull (whatever the role). Default: none.
     :param kms_keys: keys of encrypted inputs. Default: none.
     """
 
@@ -47,12 +53,19 @@ class _RunInfrastructure(Construct):
                  ecr_repositories: Sequence[ecr.IRepository], kms_keys: Sequence[kms.IKey],
                  run_props: Mapping[str, Any]) -> None:
         super().__init__(scope, id)
-        check_run_props(run_props)
+        raise_if_any(self, *run_props_problems({**run_props, "run_group": run_group}),
+                     (INVALID_OUTPUT_LOCATION, _prefix_errors(output_prefix)))
         self.output_prefix = output_prefix if output_prefix is not None else f"{self.node.path}/"
         self.output_bucket: s3.IBucket = output_bucket or RunOutputBucket(self, "OutputBucket")
-        self.role: iam.IRole = role or RunServiceRole(
-            self, "ServiceRole", inputs=inputs, output_bucket=self.output_bucket, output_prefix=self.output_prefix,
-            ecr_repositories=ecr_repositories, kms_keys=kms_keys)
+        if role is None:
+            role = RunServiceRole(self, "ServiceRole", inputs=inputs, output_bucket=self.output_bucket,
+                                  output_prefix=self.output_prefix, ecr_repositories=ecr_repositories, kms_keys=kms_keys)
+            if plain(run_props.get("delete_policy", DeletePolicy.RETAIN)) == DeletePolicy.RETAIN.value:
+                role.retain()
+        else:
+            for repository in ecr_repositories:
+                allow_omics_pull(repository, self)
+        self.role: iam.IRole = role
         self.run_group = run_group if run_group is not None else RunGroup(self, "RunGroup", **DEFAULT_RUN_GROUP_LIMITS)
         self.output_uri = f"s3://{self.output_bucket.bucket_name}/{self.output_prefix}"
 
@@ -67,6 +80,17 @@ class _RunInfrastructure(Construct):
     def on_status_change(self, id: str, *, target: events.IRuleTarget, statuses: Sequence[str] = ()) -> events.Rule:
         """See ``WorkflowRun.on_status_change`` (``WorkflowRunBatch.on_status_change`` for a batch)."""
         return self._resource.on_status_change(id, target=target, statuses=statuses)
+
+
+def _prefix_errors(prefix: Optional[str]) -> list[str]:
+    if prefix is None or is_unresolved(prefix):
+        return []
+    if not isinstance(prefix, str):
+        return [f"output_prefix must be a string; got {prefix!r}"]
+    if prefix.startswith("/"):
+        return [f"output_prefix must not start with '/': it follows s3://bucket/, so the outputs would go under "
+                f"s3://bucket/{prefix}; got {prefix!r}"]
+    return []
 
 
 class HealthOmicsRun(_RunInfrastructure):

@@ -9,6 +9,7 @@ from aws_cdk import aws_sns as sns
 
 from .enums import (CacheBehavior, DeletePolicy, LogLevel, NetworkingMode, OutputUriPrefixMode, RetentionMode,
                     StorageType, WaitFor, WorkflowType)
+from .errors import INVALID_RUN_PROPS, UNKNOWN_PROPS
 from .run_cache import IRunCache
 from .run_group import IRunGroup
 
@@ -38,9 +39,10 @@ class RunProps(TypedDict, total=False):
     - ``output_uri_prefix_mode``: Default: the service's (``SERVICE_DEFINED``).
     - ``delete_policy``: what removing or replacing the resource does to its run. Default: ``DeletePolicy.RETAIN``.
     - ``wait_for``: how far the run gets before the deployment goes on. Default: ``WaitFor.STARTED``.
-    - ``timeout``: how long to wait for ``wait_for``: at most 1 hour, or 12 hours for ``COMPLETED`` (past one
-      hour a CloudFormation wait condition waits, signalled by the run's status change event).
-      Default: ``Duration.hours(1)``.
+    - ``timeout``: how long to wait for ``wait_for``: at most 50 minutes, or 12 hours for ``COMPLETED`` (past
+      50 minutes a CloudFormation wait condition waits, signalled by the run's status change event). The
+      provider's own limits sit inside CloudFormation's one-hour custom-resource timeout, so this message,
+      not a bare "timed out", is what a deploy that waited too long shows. Default: ``Duration.minutes(50)``.
     - ``notification_topic``: an SNS topic that receives every HealthOmics status change event of the run
       (of the batch, for a batch). Default: none; see also ``on_status_change``.
     - ``rerun_token``: change it to start a fresh run with identical settings. Default: none.
@@ -73,8 +75,27 @@ class RunProps(TypedDict, total=False):
     rerun_token: str
 
 
-def check_run_props(props: Mapping[str, Any]) -> None:
+def run_props_problems(props: Mapping[str, Any]) -> list[tuple[str, list[str]]]:
+    """Keywords that are not run props, and props of the wrong kind of object: what must be refused
+    before anything reads the props (a run group given as a number would crash there)."""
     unknown = sorted(set(props) - set(RunProps.__annotations__))
-    if unknown:
-        raise TypeError(f"unknown run props: {', '.join(unknown)}; "
-                        f"allowed: {', '.join(sorted(RunProps.__annotations__))}")
+    named = [f"unknown run props: {', '.join(unknown)}; allowed: {', '.join(sorted(RunProps.__annotations__))}"]
+    return [(UNKNOWN_PROPS, named if unknown else []), (INVALID_RUN_PROPS, _kind_errors(props))]
+
+
+def _kind_errors(props: Mapping[str, Any]) -> list[str]:
+    errors = []
+    if props.get("cache") is not None and props.get("cache_id") is not None:
+        errors.append("give cache (a RunCache) or cache_id, not both")
+    kinds = {
+        "cache": (lambda value: isinstance(value, IRunCache), "a RunCache or an IRunCache"),
+        "run_group": (lambda value: isinstance(value, (IRunGroup, str)), "a RunGroup, an IRunGroup or a run group id"),
+        "timeout": (lambda value: isinstance(value, Duration), "a Duration, e.g. Duration.minutes(30)"),
+        "notification_topic": (lambda value: hasattr(value, "topic_arn"), "an sns.ITopic"),
+        "rerun_token": (lambda value: isinstance(value, str), "a string"),
+    }
+    for prop, (fits, allowed) in kinds.items():
+        value = props.get(prop)
+        if value is not None and not fits(value):
+            errors.append(f"{prop} must be {allowed}; got {value!r}")
+    return errors

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Optional, Sequence
 
-from aws_cdk import ArnFormat, Aws, Stack
+import jsii
+from aws_cdk import ArnFormat, Aspects, Aws, CfnResource, IAspect, RemovalPolicy, Stack
 from aws_cdk import aws_ecr as ecr
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
@@ -12,6 +13,7 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from ._validation import acknowledge, wildcard_finding
+from .ecr_access import allow_omics_pull
 
 WORKFLOW_LOG_GROUP = "/aws/omics/WorkflowLog"
 
@@ -22,7 +24,8 @@ class RunServiceRole(iam.Role):
     The trust policy carries ``aws:SourceAccount`` and ``aws:SourceArn`` conditions, so
     HealthOmics may assume it only on behalf of this account and Region (no confused deputy).
     Permissions: write to the output location, read the inputs, CloudWatch Logs under
-    ``/aws/omics/WorkflowLog``, pull from the given ECR repositories, use the given KMS keys.
+    ``/aws/omics/WorkflowLog``, pull from the given ECR repositories (each also gets the repository
+    policy statement HealthOmics needs), use the given KMS keys.
     No ``*`` actions and no AWS managed policies.
 
     :param inputs: buckets the runs read. Default: none.
@@ -99,6 +102,25 @@ class RunServiceRole(iam.Role):
             bucket.encryption_key.grant_encrypt_decrypt(self)
 
     def grant_image_pull(self, repository: ecr.IRepository) -> None:
-        """Let runs pull the workflow's container images from ``repository``."""
+        """Let runs pull the workflow's container images from ``repository``: this role's policy, and the
+        repository policy statement for HealthOmics (see ``ecr_access.allow_omics_pull``; for an imported
+        repository, a synth warning says what to add by hand)."""
         self._allow(["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
                     repository.repository_arn)
+        allow_omics_pull(repository, self)
+
+    def retain(self) -> None:
+        """Keep the role and all its policies when the stack is deleted (``DeletionPolicy: Retain``).
+
+        A run that outlives its stack still needs the role. Applied at synthesis to everything under the
+        role, so policies added after this call (a run cache's grant, a staged sample sheet's, an
+        overflow policy) are kept too.
+        """
+        Aspects.of(self).add(_Retain())
+
+
+@jsii.implements(IAspect)
+class _Retain:
+    def visit(self, node) -> None:
+        if isinstance(node, CfnResource):
+            node.apply_removal_policy(RemovalPolicy.RETAIN)

@@ -6,11 +6,9 @@ from aws_cdk import aws_iam as iam
 from constructs import Construct
 from typing_extensions import Unpack
 
-from ._lambda.start_run import rules
 from ._lambda.start_run.fingerprint import fingerprint
 from ._lambda.start_run.settings import RUN_RESOURCE_TYPE
 from ._run_resource import RunResource
-from ._validation import add_check, is_unresolved
 from .run_props import RunProps
 from .status_events import RUN_EVENTS
 
@@ -23,6 +21,7 @@ class WorkflowRun(RunResource):
     :param role: the service role HealthOmics assumes (``RunServiceRole`` or your own).
     :param output_uri: ``s3://bucket/prefix`` where the run writes its outputs.
     :param run_props: see ``RunProps``.
+    :raises ValidationError: for bad props, naming each (see ``healthomics_run.errors``).
 
     Attributes (tokens): ``run_id``, ``run_arn``, ``run_uuid``, ``run_output_uri``. ``completion``: what to
     depend on for a finished run when ``wait_for`` is COMPLETED (the wait condition beyond one hour).
@@ -34,12 +33,13 @@ class WorkflowRun(RunResource):
     def __init__(self, scope: Construct, id: str, *, role: iam.IRole, output_uri: str,
                  **run_props: Unpack[RunProps]) -> None:
         super().__init__(scope, id, role=role, output_uri=output_uri, run_props=run_props)
-        add_check(self, lambda: rules.run_errors(self.request, is_unresolved)
-                  + rules.control_errors(self.delete_policy, self.wait_for, self.timeout_seconds))
+        self._check()
         runs = self.omics_arn("run", "*")
         self.grant_handler(start_actions=["omics:StartRun"], watched=runs,
                            watch_actions=["omics:GetRun", "omics:CancelRun"])
-        self._create_resource(RESOURCE_TYPE, self._properties(),
+        properties = self._properties()
+        self._check_size(properties, "parameters")
+        self._create_resource(RESOURCE_TYPE, properties,
                               lambda: fingerprint(self.resolved(self.request), self.rerun_token))
         self.run_id: str = self.resource.get_att_string("RunId")
         self.run_arn: str = self.resource.get_att_string("RunArn")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import tempfile
 from pathlib import Path
-from typing import Any, Mapping, Optional, Sequence
+from typing import Any, Iterable, Mapping, Optional, Sequence
 
 from aws_cdk import Token
 from aws_cdk import aws_iam as iam
@@ -24,13 +24,16 @@ from ._lambda.start_run.batch_settings import batch_errors
 from ._lambda.start_run.fingerprint import fingerprint
 from ._lambda.start_run.properties import parameter_types
 from ._run_resource import SETTINGS_DIGEST, RunResource
-from ._validation import add_check, is_unresolved
+from ._validation import is_unresolved
+from .errors import INVALID_SAMPLE_SHEET, raise_if_any
 from .run_props import RunProps
 from .status_events import BATCH_EVENTS
 
 RESOURCE_TYPE = props_of.RESOURCE_TYPE
 MAX_INLINE_SAMPLES = samples.MAX_INLINE_SAMPLES
 MAX_SAMPLES = samples.MAX_SAMPLES
+# Kept for code written for earlier releases: construction now raises ``ValidationError``
+# (code ``InvalidSampleSheet``), which ``except SampleSheetError`` still catches.
 SampleSheetError = samples.SampleSheetError
 
 
@@ -48,6 +51,8 @@ class WorkflowRunBatch(RunResource):
     :param run_props: the shared settings, see ``RunProps`` (``tags`` tag the batch and every run).
         ``source_run_id``, ``output_uri_prefix_mode`` and READY2RUN workflows are not available to batches.
 
+    :raises ValidationError: for bad props or samples, naming each (rows by number; see ``healthomics_run.errors``).
+
     Attributes (tokens): ``batch_id``, ``batch_arn``, ``batch_uuid``; ``sample_count`` is a number.
     ``completion``: what to depend on for a processed batch when ``wait_for`` is COMPLETED.
     """
@@ -59,10 +64,13 @@ class WorkflowRunBatch(RunResource):
                  samples: Optional[Sequence[Mapping[str, Any]]] = None, sample_sheet: Optional[str | os.PathLike] = None,
                  batch_name: Optional[str] = None, **run_props: Unpack[RunProps]) -> None:
         super().__init__(scope, id, role=role, output_uri=output_uri, run_props=run_props)
-        self.settings = _settings(samples, sample_sheet)
+        try:
+            self.settings, sample_problems = _settings(samples, sample_sheet), []
+        except SampleSheetError as error:
+            self.settings, sample_problems = [], [str(error)]
         self.sample_count = len(self.settings)
         self.batch_name = batch_name if batch_name is not None else self.node.path[-64:]
-        add_check(self, self._errors)
+        self._check(self._batch_errors(), sample_problems)
         self.grant_handler(start_actions=["omics:StartRunBatch", "omics:StartRun"],
                            watched=self.omics_arn("runBatch", "*"),
                            watch_actions=["omics:GetBatch", "omics:CancelRunBatch"])
@@ -78,14 +86,18 @@ class WorkflowRunBatch(RunResource):
             self.sample_sheet_asset, digest = self._stage(role)
             properties[props_of.SAMPLE_SHEET_URI] = self.sample_sheet_asset.s3_object_url
             properties[props_of.SAMPLE_SHEET_DIGEST] = digest
+        self._check_size(properties, "parameters and samples")
         self._create_resource(RESOURCE_TYPE, properties, lambda: self._fingerprint(properties))
         self.batch_id: str = self.resource.get_att_string("BatchId")
         self.batch_arn: str = self.resource.get_att_string("BatchArn")
         self.batch_uuid: str = self.resource.get_att_string("BatchUuid")
 
-    def _errors(self) -> list[str]:
-        errors = rules.run_errors(self.request, is_unresolved) + batch_errors(self.request)
-        errors += rules.control_errors(self.delete_policy, self.wait_for, self.timeout_seconds)
+    def tags_resources(self) -> bool:
+        """Shared tags, or any sample's (they become the run's ``runTags``, authorized as each run starts)."""
+        return super().tags_resources() or any(setting.get("runTags") for setting in self.settings)
+
+    def _batch_errors(self) -> list[str]:
+        errors = batch_errors(self.request)
         if not is_unresolved(self.batch_name):
             errors += rules.member_errors("batch_name", self.batch_name,
                                           service_model.input_members("StartRunBatch")["batchName"])
@@ -95,9 +107,9 @@ class WorkflowRunBatch(RunResource):
         """Writes the sheet as the S3 settings file (content-addressed, so synth is deterministic)."""
         text = samples.canonical_json(self.settings)
         if _may_hold_tokens(text) and Token.is_unresolved(text):
-            raise SampleSheetError(
-                f"{self.node.path}: a sample sheet of more than {MAX_INLINE_SAMPLES} samples is staged to S3 as a file, "
-                "where deploy-time values (tokens) cannot resolve; move them to the shared settings")
+            raise_if_any(self, (INVALID_SAMPLE_SHEET, [
+                f"a sample sheet of more than {MAX_INLINE_SAMPLES} samples is staged to S3 as a file, "
+                "where deploy-time values (tokens) cannot resolve; move them to the shared settings"]))
         digest = samples.digest_of_text(text)
         asset = s3_assets.Asset(self, "SampleSheet", path=str(_write_once(text, digest)))
         # This one object, not the whole assets bucket that Asset.grant_read would open.
@@ -118,6 +130,8 @@ def _settings(given: Optional[Sequence[Mapping[str, Any]]], sheet: Optional[str 
     if (given is None) == (sheet is None):
         raise SampleSheetError("WorkflowRunBatch needs exactly one of samples (a list of dicts) or sample_sheet "
                                "(a .csv or .json file)")
+    if given is not None and (isinstance(given, (str, bytes, Mapping)) or not isinstance(given, Iterable)):
+        raise SampleSheetError(f"samples must be a list of dicts, one per sample; got {type(given).__name__}")
     rows = samples.read_sheet(sheet) if sheet is not None else list(given)
     # Inline samples may hold tokens; a staged sheet cannot (see _stage), and asking jsii about
     # each of 100,000 rows would cost seconds.

@@ -16,18 +16,15 @@ from typing import Any, Iterator
 
 from . import fields, service_model
 from .fingerprint import fingerprint
+from .json_values import pointer_token
 
 NUMBER, BOOLEAN, NULL = "number", "boolean", "null"
-
-
-def _pointer_token(key: str | int) -> str:
-    return str(key).replace("~", "~0").replace("/", "~1")
 
 
 def _leaves(value: Any, pointer: str = "") -> Iterator[tuple[str, Any]]:
     if isinstance(value, dict):
         for key, item in value.items():
-            yield from _leaves(item, f"{pointer}/{_pointer_token(key)}")
+            yield from _leaves(item, f"{pointer}/{pointer_token(key)}")
     elif isinstance(value, (list, tuple)):
         for index, item in enumerate(value):
             yield from _leaves(item, f"{pointer}/{index}")
@@ -70,7 +67,7 @@ def _typed(raw: Any, kind: str, pointer: str) -> Any:
 
 def _apply_types(value: Any, types: dict[str, str], pointer: str = "") -> Any:
     if isinstance(value, dict):
-        return {k: _apply_types(v, types, f"{pointer}/{_pointer_token(k)}") for k, v in value.items()}
+        return {k: _apply_types(v, types, f"{pointer}/{pointer_token(k)}") for k, v in value.items()}
     if isinstance(value, list):
         return [_apply_types(v, types, f"{pointer}/{i}") for i, v in enumerate(value)]
     kind = types.get(pointer)

@@ -12,7 +12,7 @@ import re
 import unicodedata
 from typing import Any, Callable
 
-from . import fields, service_model
+from . import fields, json_values, service_model
 
 IsUnresolved = Callable[[Any], bool]
 
@@ -87,12 +87,21 @@ def _field_errors(api: str, value: Any, is_unresolved: IsUnresolved) -> list[str
 def member_errors(name: str, value: Any, shape: dict[str, Any], is_unresolved: IsUnresolved = lambda _: False) -> list[str]:
     """Problems with one value of a modeled member, reported under the construct's name for it."""
     if shape.get("document"):
-        return [] if isinstance(value, dict) else [f"{name} must be a mapping of parameter names to values"]
+        if not isinstance(value, dict):
+            return [f"{name} must be a mapping of parameter names to values"]
+        return json_values.errors(value, name, is_unresolved)
     if shape["type"] == "map":
         return _tag_errors(name, value, shape, is_unresolved)
     if shape["type"] == "integer":
         return _integer_errors(name, value, shape)
     return _string_errors(name, value, shape)
+
+
+def output_uri_errors(name: str, value: Any) -> list[str]:
+    """HealthOmics writes a run's outputs to S3 only, though the model's pattern allows any text."""
+    if isinstance(value, str) and not value.startswith("s3://"):
+        return [f"{name} must be an S3 URI (s3://bucket/prefix/); got {value!r}"]
+    return []
 
 
 def _cross_field_errors(known: dict[str, Any], given: set[str]) -> list[str]:

@@ -9,12 +9,14 @@ reordering rows changes nothing, while any changed value names a new batch.
 
 from __future__ import annotations
 
+import codecs
+import collections
 import csv
 import functools
 import hashlib
 import json
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any, Callable, Iterable, Mapping
 
 from . import fields, rules, service_model
 from .rules import IsUnresolved
@@ -41,15 +43,29 @@ def read_sheet(path: str | Path) -> list[dict[str, Any]]:
     """The rows of a CSV or JSON sample sheet, as sample dicts (keys as in code)."""
     path = Path(path)
     suffix = path.suffix.lower()
-    if suffix == ".json":
-        with path.open(encoding="utf-8") as handle:
+    if suffix not in (".csv", ".json"):
+        raise SampleSheetError(f"{path}: a sample sheet must be a .csv or .json file, got {suffix or 'no suffix'!r}")
+    try:
+        return _read_json(path) if suffix == ".json" else _read_csv(path)
+    except OSError as error:
+        raise SampleSheetError(f"{path}: cannot read the sample sheet ({error.strerror})") from None
+    except UnicodeDecodeError as error:
+        utf16 = error.start == 0 and error.object[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+        raise SampleSheetError(
+            f"{path}: a sample sheet must be UTF-8 text; byte {error.start} is not UTF-8"
+            f"{' (the file is UTF-16)' if utf16 else ''}. Save it again as UTF-8 (in a spreadsheet program: "
+            "'CSV UTF-8')") from None
+
+
+def _read_json(path: Path) -> list[dict[str, Any]]:
+    try:
+        with path.open(encoding="utf-8-sig") as handle:  # -sig: a byte order mark is not an error
             rows = json.load(handle)
-        if not isinstance(rows, list):
-            raise SampleSheetError(f"{path}: a JSON sample sheet must be a list of objects, one per sample")
-        return rows
-    if suffix == ".csv":
-        return _read_csv(path)
-    raise SampleSheetError(f"{path}: a sample sheet must be a .csv or .json file, got {suffix or 'no suffix'!r}")
+    except json.JSONDecodeError as error:
+        raise SampleSheetError(f"{path} line {error.lineno} column {error.colno}: not valid JSON ({error.msg})") from None
+    if not isinstance(rows, list):
+        raise SampleSheetError(f"{path}: a JSON sample sheet must be a list of objects, one per sample")
+    return rows
 
 
 def _read_csv(path: Path) -> list[dict[str, Any]]:
@@ -63,6 +79,10 @@ def _read_csv(path: Path) -> list[dict[str, Any]]:
             raise SampleSheetError(
                 f"{path} row 1 (header): unknown columns {', '.join(map(repr, unknown))}; allowed: "
                 f"{', '.join(SAMPLE_KEYS.keys() - set(NESTED_COLUMNS))}, parameters.<name>, tags.<key>")
+        repeated = [column for column, count in collections.Counter(header).items() if count > 1]
+        if repeated:  # a later cell would silently replace an earlier one
+            raise SampleSheetError(f"{path} row 1 (header): columns {', '.join(map(repr, repeated))} appear more "
+                                   "than once; give each column once")
         columns = [(column, *column.partition(".")[::2]) for column in header]  # (column, head, nested key)
         rows = []
         for values in reader:
@@ -138,6 +158,14 @@ def _members() -> tuple[tuple[str, ...], dict[str, dict[str, Any]]]:
     return tuple(shape.get("required", [])), members
 
 
+# Checks beyond the service model's shape, per InlineSetting member: (name, value) -> problems.
+_BEYOND_MODEL = {"outputUri": rules.output_uri_errors}
+
+
+def _beyond_model(api: str) -> Callable[[str, Any], list[str]]:
+    return _BEYOND_MODEL.get(api, lambda name, value: [])
+
+
 @functools.cache
 def _plainly_valid() -> dict[str, Any]:
     """Per string member, a quick test that passes the common, valid value; whatever it does not pass
@@ -147,8 +175,9 @@ def _plainly_valid() -> dict[str, Any]:
         if shape["type"] == "string" and "enum" not in shape:
             low, high = shape.get("min", 0), shape.get("max", float("inf"))
             matches = rules.pattern_check(shape["pattern"]) if "pattern" in shape else (lambda _: True)
-            tests[api] = lambda value, low=low, high=high, matches=matches: (
-                type(value) is str and low <= len(value) <= high and matches(value))
+            beyond = _beyond_model(api)
+            tests[api] = lambda value, low=low, high=high, matches=matches, beyond=beyond: (
+                type(value) is str and low <= len(value) <= high and matches(value) and not beyond("", value))
     return tests
 
 
@@ -164,7 +193,8 @@ def setting_errors(setting: Mapping[str, Any], is_unresolved: IsUnresolved = lam
         if api in plainly_valid and plainly_valid[api](value):
             continue
         if not is_unresolved(value):
-            errors += rules.member_errors(_NAMES[api], value, members[api], is_unresolved)
+            problems = rules.member_errors(_NAMES[api], value, members[api], is_unresolved)
+            errors += problems or _beyond_model(api)(_NAMES[api], value)
     return errors
 
 

@@ -1,0 +1,67 @@
+"""The one error the constructs raise for bad input: ``ValidationError``, at construction.
+
+Every construct-time failure of ``WorkflowRun``, ``WorkflowRunBatch``, ``HealthOmicsRun`` and
+``HealthOmicsRunBatch`` is a ``ValidationError`` raised from the line that creates the construct,
+before anything is built from the bad value. Its message reads
+``<construct path>: <what is wrong and what is allowed> [<code>]``, every problem found listed
+at once (separated by ``; ``). Values that are tokens are never checked here; the handler checks
+them at deploy time.
+
+``code`` is one of these stable strings (for programs; the message is for people):
+
+- ``UnknownProps``: a keyword the construct does not take (a misspelt prop).
+- ``InvalidRunProps``: a run prop the service, or the rules between props, would refuse: a value out of
+  range, a string prop given a non-string, ``cache`` with ``cache_id``, a prop a batch cannot have.
+- ``InvalidOutputLocation``: ``output_uri`` that is not ``s3://...``, ``output_prefix`` starting with ``/``.
+- ``InvalidParameters``: ``parameters`` that are not a mapping of JSON values.
+- ``InvalidSampleSheet``: samples (from code or a sheet) the service would refuse, or a sheet that
+  cannot be read; messages name the row.
+- ``PropertiesTooLarge``: the resource's properties would not fit the provider's event.
+
+When problems of several kinds are found together, ``code`` is the first kind in the order above.
+"""
+
+from __future__ import annotations
+
+from typing import Iterable, Sequence
+
+from constructs import Construct
+
+from ._lambda.start_run.samples import SampleSheetError
+
+UNKNOWN_PROPS = "UnknownProps"
+INVALID_RUN_PROPS = "InvalidRunProps"
+INVALID_OUTPUT_LOCATION = "InvalidOutputLocation"
+INVALID_PARAMETERS = "InvalidParameters"
+INVALID_SAMPLE_SHEET = "InvalidSampleSheet"
+PROPERTIES_TOO_LARGE = "PropertiesTooLarge"
+CODES = (UNKNOWN_PROPS, INVALID_RUN_PROPS, INVALID_OUTPUT_LOCATION, INVALID_PARAMETERS, INVALID_SAMPLE_SHEET,
+         PROPERTIES_TOO_LARGE)
+
+
+class ValidationError(ValueError):
+    """Bad input to a construct, named with the construct's path; see the module for ``code``.
+
+    :ivar code: a stable short code, one of ``CODES``.
+    :ivar path: the construct's path (``Stack/Construct``).
+    :ivar problems: each problem's message, without path and code.
+    """
+
+    def __init__(self, path: str, code: str, problems: Sequence[str]) -> None:
+        self.path, self.code, self.problems = path, code, list(problems)
+        super().__init__(f"{path}: {'; '.join(self.problems)} [{code}]")
+
+
+class _SampleSheetValidationError(ValidationError, SampleSheetError):
+    """A ``ValidationError`` (code ``InvalidSampleSheet``) that ``except SampleSheetError``, written for
+    earlier releases, still catches."""
+
+
+def raise_if_any(scope: Construct, *found: tuple[str, Iterable[str]]) -> None:
+    """Raise one ``ValidationError`` listing every problem in ``found`` (pairs of code and problems),
+    with the code of the first pair that has any; do nothing if none has."""
+    problems = [(code, list(messages)) for code, messages in found]
+    codes = [code for code, messages in problems if messages]
+    if codes:
+        kind = _SampleSheetValidationError if INVALID_SAMPLE_SHEET in codes else ValidationError
+        raise kind(scope.node.path, codes[0], [message for _, messages in problems for message in messages])

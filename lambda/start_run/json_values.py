@@ -1,0 +1,75 @@
+"""Whether a value can travel as JSON: workflow parameters and sample values must.
+
+A run's ``parameters`` go through the CDK (jsii, which speaks JSON), into the template and on to
+StartRun, which takes a JSON document. Anything else fails late and far from the cause: NaN stops
+the jsii kernel, a set or bytes crash in jsii or in ``json.dumps``. So every value is checked
+first, and each problem is named by its JSON pointer (``parameters/intervals/2``).
+
+Allowed: strings, finite numbers, booleans, null, lists (and tuples), mappings with non-empty
+string keys, and deploy-time values (tokens) wherever ``is_unresolved`` says so.
+Pure Python, shared by the constructs (at construction) and the handler.
+"""
+
+from __future__ import annotations
+
+import datetime
+import math
+from typing import Any, Callable, Mapping
+
+IsUnresolved = Callable[[Any], bool]
+
+_PLAIN_SCALARS = (str, int, bool, type(None))  # float needs a look: NaN and infinities are not JSON
+_PLAIN_TYPES, _STRING = frozenset(_PLAIN_SCALARS), frozenset({str})
+_HINTS: tuple[tuple[type, str], ...] = (
+    ((set, frozenset), "a set (use a list)"),
+    ((bytes, bytearray), "bytes (decode them to a string)"),
+    ((datetime.date, datetime.time), "a date or time (write it as an ISO 8601 string)"),
+)
+
+
+def pointer_token(key: str | int) -> str:
+    """One JSON pointer reference token (RFC 6901): ``~`` and ``/`` escaped."""
+    return str(key).replace("~", "~0").replace("/", "~1")
+
+
+def errors(value: Any, name: str, is_unresolved: IsUnresolved = lambda _: False) -> list[str]:
+    """Every value under ``value`` that is not JSON, each as ``<name>/<pointer>: <why>``.
+
+    Cheap for the common case (a mapping of strings and whole numbers): 100,000 sample rows are
+    checked in a few hundredths of a second.
+    """
+    if (type(value) is dict and "" not in value and _STRING.issuperset(map(type, value))
+            and _PLAIN_TYPES.issuperset(map(type, value.values()))):
+        return []
+    found: list[str] = []
+    _walk(value, name, is_unresolved, found)
+    return found
+
+
+def _walk(value: Any, pointer: str, is_unresolved: IsUnresolved, found: list[str]) -> None:
+    if isinstance(value, _PLAIN_SCALARS):
+        return
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            found.append(f"{pointer}: must be a finite number (JSON has no NaN or infinity); got {value!r}")
+        return
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            if not isinstance(key, str) or not key:
+                found.append(f"{pointer}: keys must be non-empty strings; got {key!r}")
+            else:
+                _walk(item, f"{pointer}/{pointer_token(key)}", is_unresolved, found)
+        return
+    if isinstance(value, (list, tuple)):
+        for index, item in enumerate(value):
+            _walk(item, f"{pointer}/{index}", is_unresolved, found)
+        return
+    if not is_unresolved(value):
+        found.append(f"{pointer}: must be a string, number, boolean, null, list or mapping; got {_described(value)}")
+
+
+def _described(value: Any) -> str:
+    for types, hint in _HINTS:
+        if isinstance(value, types):
+            return hint
+    return f"an object of type {type(value).__name__}"
