@@ -52,6 +52,9 @@ class FakeHealthOmics:
         self.sleeps: list[float] = []  # backoff delays botocore asked for
         self._next_id = 1000001
         self._pending: tuple[str, dict[str, Any]] | None = None
+        self.rate_limits: dict[str, int] = {}  # operation -> calls admitted per (virtual) second
+        self._admitted: Counter = Counter()
+        self.clock: Callable[[], float] | None = None
         client.meta.events.register("before-parameter-build.omics", self._capture)
         client.meta.events.register("before-send.omics", self._respond)
 
@@ -67,6 +70,16 @@ class FakeHealthOmics:
     def _check_cache(self, params: dict[str, Any]) -> None:
         if "cacheId" in params and params["cacheId"] not in self.run_caches:
             raise ServiceError("ResourceNotFoundException", f"Run cache {params['cacheId']} not found")
+
+    def limit(self, operation: str, per_second: int, clock) -> None:
+        """Throttle ``operation`` beyond ``per_second`` calls in each second of ``clock`` (a ``VirtualClock``),
+        as HealthOmics' API quotas do; each call also takes ``clock.latency`` of its time."""
+        self.rate_limits[operation] = per_second
+        self.clock = clock
+
+    def forget_request_ids(self) -> None:
+        """HealthOmics no longer remembers earlier requestIds (how long it does is not documented)."""
+        self.tokens.clear()
 
     def fail_next(self, operation: str, code: str, message: str, times: int = 1) -> None:
         self.faults += [(operation, code, message)] * times
@@ -107,6 +120,7 @@ class FakeHealthOmics:
         report = ParamValidator().validate(params, op_model.input_shape)
         assert not report.has_errors(), report.generate_report()
         try:
+            self._admit(operation)
             fault = next((f for f in self.faults if f[0] == operation), None)
             if fault:
                 self.faults.remove(fault)
@@ -121,6 +135,16 @@ class FakeHealthOmics:
             output = ParamValidator().validate(result, op_model.output_shape)
             assert not output.has_errors(), output.generate_report()
         return self._http(request, op_model.http.get("responseCode", 200), result, {})
+
+    def _admit(self, operation: str) -> None:
+        if self.clock is None:
+            return
+        self.clock.sleep(self.clock.latency)
+        if operation in self.rate_limits:
+            second = (operation, int(self.clock.time()))
+            if self._admitted[second] >= self.rate_limits[operation]:
+                raise ServiceError("ThrottlingException", "Rate exceeded")
+            self._admitted[second] += 1
 
     @staticmethod
     def _http(request, status: int, body: dict[str, Any], headers: dict[str, str]) -> AWSResponse:

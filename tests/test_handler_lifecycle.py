@@ -10,7 +10,7 @@ from healthomics_run._lambda.start_run import handler
 from healthomics_run._lambda.start_run.handler import WAIT_DEADLINE
 from healthomics_run._lambda.start_run.run_ref import RunRef
 from healthomics_run._lambda.start_run.runs import RunError
-from tests.world import event
+from tests.world import event, run_settings
 
 FAILED_CREATE_MARKER = "AWSCDK::CustomResourceProviderFramework::CREATE_FAILED"
 
@@ -23,7 +23,7 @@ def test_create_starts_one_run_and_returns_its_attributes(omics, props):
     result = create(props)
     assert omics.count("StartRun") == 1
     run = omics.runs[result["Data"]["RunId"]]
-    assert result["PhysicalResourceId"] == f"{run['id']}/{run['uuid']}"
+    assert RunRef.parse(result["PhysicalResourceId"]).alone() == RunRef(run["id"], run["uuid"], run_settings(props))
     assert result["Data"] == {"RunId": run["id"], "RunArn": run["arn"], "RunUuid": run["uuid"],
                               "RunOutputUri": run["runOutputUri"], "Status": "PENDING"}
 
@@ -71,12 +71,14 @@ def test_changing_rerun_token_starts_a_fresh_run_with_identical_settings(omics, 
         omics.runs[first["Data"]["RunId"]]["request"]["parameters"]
 
 
-def test_update_that_keeps_a_run_deleted_meanwhile_says_how_to_start_again(omics, props):
+def test_update_that_keeps_a_run_deleted_meanwhile_succeeds_reporting_it_deleted(omics, props):
     first = create(props)
     omics.delete_run(first["Data"]["RunId"])
-    with pytest.raises(RunError, match="rerun_token"):
-        handler.on_event(event("Update", {**props, "WaitFor": "RUNNING"}, physical_id=first["PhysicalResourceId"],
-                               old_props=props))
+    kept = handler.on_event(event("Update", {**props, "WaitFor": "RUNNING"}, physical_id=first["PhysicalResourceId"],
+                                  old_props=props))
+    assert kept["PhysicalResourceId"] == first["PhysicalResourceId"]
+    assert kept["Data"] == {**first["Data"], "RunOutputUri": "", "Status": "DELETED"}
+    assert omics.count("StartRun") == 1
 
 
 def test_delete_with_retain_touches_nothing(omics, props):

@@ -15,6 +15,7 @@ import pytest
 from moto import mock_aws
 
 from healthomics_run._lambda.start_run import clients, samples
+from healthomics_run._lambda.start_run.properties import RunSettings
 from tests.fake_omics import ACCOUNT, REGION, FakeHealthOmics
 
 WORKFLOW_ID = "1234567"
@@ -72,9 +73,14 @@ def run_properties(aws: dict[str, str]) -> dict[str, Any]:
         "StorageType": "DYNAMIC",
         "DeletePolicy": "RETAIN",
         "WaitFor": "STARTED",
-        "TimeoutSeconds": "3600",
+        "TimeoutSeconds": "3000",
         "RunSettingsDigest": "0123456789abcdef",
     }
+
+
+def run_settings(props: dict[str, Any]) -> str:
+    """What a physical id records of the settings a run ran with (see ``run_ref``)."""
+    return RunSettings.from_properties(props).fingerprint()[:16]
 
 
 def batch_properties(run_props: dict[str, Any]) -> dict[str, Any]:

@@ -22,7 +22,6 @@ from ._validation import acknowledge, wildcard_finding
 HANDLER_ASSET = Path(start_run.__file__).resolve().parent.parent
 ASSET_EXCLUDES = ["**/__pycache__", "**/*.pyc", "**/.DS_Store"]
 PROVIDER_ID = "HealthOmicsRunProvider"
-QUERY_INTERVAL = Duration.seconds(30)
 
 _FRAMEWORK_REASONS = (
     ("AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]",
@@ -40,7 +39,8 @@ _FRAMEWORK_REASONS = (
     ("HIPAA.Security-IAMNoInlinePolicy", "Each role's policy is generated from the runs of this stack alone; "
                                          "a managed policy would be shared and reviewed apart from them."),
     ("HIPAA.Security-CloudWatchLogGroupEncrypted", "The handler logs ids, statuses and outcomes only, never "
-                                                    "parameters or tags."),
+                                                    "parameters or tags; the framework's functions log events whole "
+                                                    "but at INFO, and run with application log level FATAL."),
 )
 
 
@@ -61,8 +61,8 @@ class RunProvider(Construct):
             self, "Provider",
             on_event_handler=on_event,
             is_complete_handler=is_complete,
-            query_interval=QUERY_INTERVAL,
-            total_timeout=Duration.seconds(fields.MAX_TIMEOUT_SECONDS),
+            query_interval=Duration.seconds(fields.QUERY_INTERVAL_SECONDS),
+            total_timeout=Duration.seconds(fields.PROVIDER_TOTAL_TIMEOUT_SECONDS),
             log_group=self.log_group,
         )
         acknowledge(self, *_FRAMEWORK_REASONS)
@@ -120,7 +120,7 @@ class RunProvider(Construct):
             handler=handler,
             role=role,
             log_group=self.log_group,
-            timeout=Duration.minutes(2),
+            timeout=Duration.seconds(fields.FUNCTION_TIMEOUT_SECONDS),
             memory_size=256,
             description="HealthOmics run lifecycle (healthomics-run)",
         )

@@ -12,6 +12,8 @@ STOPPING_STATUSES = frozenset({"STOPPING"})
 ENDED_BADLY = frozenset({"FAILED", "CANCELLED"})
 # Statuses after PROCESSED: the runs are being (or were) deleted by DeleteRunBatch.
 AFTER_PROCESSED = frozenset({"PROCESSED", "RUNS_DELETING", "RUNS_DELETE_FAILED", "RUNS_DELETED"})
+# A fresh start never takes over a batch cancelled, or whose runs were deleted, on purpose.
+NOT_ADOPTABLE = frozenset({"CANCELLED", "RUNS_DELETING", "RUNS_DELETE_FAILED", "RUNS_DELETED"})
 
 
 def start(omics, request: dict[str, Any], request_id: str) -> dict[str, Any]:

@@ -10,8 +10,11 @@ from botocore.config import Config
 
 from . import service_model
 
-# Standard mode retries throttling and transient errors with exponential backoff and jitter.
-RETRY_CONFIG = Config(retries={"mode": "standard", "max_attempts": 8}, user_agent_extra="healthomics-run")
+# Standard mode retries throttling and transient errors with exponential backoff and jitter. Few
+# attempts and short timeouts bound each call (budget.CALL_SECONDS); throttling that outlasts them is
+# waited out across is_complete polls instead (runs.RetryLater), so no invocation outlives its timeout.
+RETRY_CONFIG = Config(retries={"mode": "standard", "total_max_attempts": 3}, connect_timeout=5, read_timeout=15,
+                      user_agent_extra="healthomics-run")
 
 
 def new_omics_client():

@@ -19,6 +19,7 @@ from typing import Any
 from . import clients, kinds
 from .kinds import Kind
 from .log import log
+from .runs import RetryLater
 from .settings import CHECK_RESOURCE_TYPE
 SIGNAL_TIMEOUT_SECONDS = 20
 
@@ -68,6 +69,9 @@ def check(event: dict[str, Any]) -> dict[str, Any]:
     physical_id = event.get("PhysicalResourceId") or f"check-{props['Uuid']}"
     if event["RequestType"] != "Delete":
         kind = kinds.BY_RESOURCE_TYPE[props["ResourceType"]]
-        result = _signal_if_ended(kind, props["Id"], props["Uuid"], props["Handle"])
+        try:
+            result = _signal_if_ended(kind, props["Id"], props["Uuid"], props["Handle"])
+        except RetryLater:
+            result = "HealthOmics is throttling; the run's status change event signals instead"
         log("completion check", id=props["Id"], outcome=result)
     return {"PhysicalResourceId": physical_id}

@@ -53,7 +53,17 @@ TIMEOUT_SECONDS = "TimeoutSeconds"
 DELETE_POLICIES = ("RETAIN", "CANCEL")
 WAIT_FOR_VALUES = ("STARTED", "RUNNING", "COMPLETED")
 MAX_TAGS = 50
-# The CDK Provider framework waits at most one hour for is_complete to report success.
-MAX_TIMEOUT_SECONDS = 3600
+# Time limits, nested so that each message arrives before the limit above it cuts it off:
+# - CloudFormation fails a custom resource that has not answered within its ServiceTimeout, at most
+#   3,600 seconds (AWS::CloudFormation::CustomResource); we set it to the most, explicitly.
+# - The Provider framework's waiter must answer (its timeout failure included) a minute before that:
+#   on_event (at most ON_EVENT_SECONDS) plus the waiter's total timeout plus one last is_complete.
+# - The handler's own deadline (``timeout``) fails with its own message at least one query interval
+#   and one is_complete before the waiter gives up with a bare "Operation timed out".
+CFN_SERVICE_TIMEOUT_SECONDS = 3600
+FUNCTION_TIMEOUT_SECONDS = 120
+QUERY_INTERVAL_SECONDS = 30
+PROVIDER_TOTAL_TIMEOUT_SECONDS = CFN_SERVICE_TIMEOUT_SECONDS - 60 - 2 * FUNCTION_TIMEOUT_SECONDS  # 3,300 s
+MAX_TIMEOUT_SECONDS = 3000  # 50 minutes: the longest `timeout` the provider itself waits
 # Longer waits for COMPLETED use a CloudFormation wait condition, which waits at most 12 hours.
 MAX_WAIT_CONDITION_SECONDS = 43200

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from . import batches, rules, runs
+from . import batches, reasons, rules, runs
 from .batch_settings import BatchSettings, batch_errors
 from .properties import RunSettings
 from .samples import MAX_INLINE_SAMPLES, setting_errors
@@ -19,6 +19,7 @@ from .settings import BATCH_RESOURCE_TYPE, READERS, RUN_RESOURCE_TYPE
 @dataclass(frozen=True)
 class Kind:
     noun: str
+    arn_resource: str  # the resource type in its ARN: run, runBatch
     read: Callable[[dict[str, Any]], Any]  # properties -> RunSettings | BatchSettings
     errors: Callable[[Any], list[str]]  # settings -> problems found before any call
     fit_errors: Callable[[Any, Any], list[str]]  # (client, settings) -> problems found by asking the service
@@ -30,7 +31,14 @@ class Kind:
     stopping: frozenset[str]  # cancelled, not stopped yet
     reached: dict[str, frozenset[str]]  # wait_for -> statuses that satisfy it
     ended_badly: frozenset[str]
+    not_adoptable: frozenset[str]  # a fresh start never takes these over: stopped or removed on purpose
     failure: Callable[[dict[str, Any]], str]
+
+    def gone(self, stack_id: str, id: str, uuid: str) -> dict[str, Any]:
+        """What HealthOmics would say of a run (batch) it no longer has: its ids, status DELETED."""
+        partition, _, region, account = stack_id.split(":")[1:5]
+        arn = f"arn:{partition}:omics:{region}:{account}:{self.arn_resource}/{id}"
+        return {"id": id, "uuid": uuid, "arn": arn, "status": "DELETED"}
 
 
 def _run_fit_errors(omics, settings: RunSettings) -> list[str]:
@@ -45,14 +53,19 @@ def _run_data(run: dict[str, Any]) -> dict[str, Any]:
             "RunOutputUri": run.get("runOutputUri", ""), "Status": run["status"]}
 
 
+RERUN_ADVICE = "To run again with the same settings, change rerun_token."
+
+
 def _run_failure(run: dict[str, Any]) -> str:
-    return (f"The run {run['id']} ended {run['status']}: {run.get('failureReason') or 'no failure reason given'}; "
-            f"{run.get('statusMessage') or 'no status message'}. Its logs are in CloudWatch Logs under "
-            f"/aws/omics/WorkflowLog/run/{run['id']}.")
+    reason = reasons.bounded(run.get('failureReason') or 'no failure reason given', 400)
+    status_message = reasons.bounded(run.get('statusMessage') or 'no status message', 600)
+    return (f"The run {run['id']} ended {run['status']}: {reason}; {status_message}. Its logs are in CloudWatch "
+            f"Logs under /aws/omics/WorkflowLog/run/{run['id']}. {RERUN_ADVICE}")
 
 
 RUN = Kind(
     noun="run",
+    arn_resource="run",
     read=READERS[RUN_RESOURCE_TYPE],
     errors=lambda s: rules.run_errors(s.request) + rules.control_errors(s.delete_policy, s.wait_for, s.timeout_seconds),
     fit_errors=_run_fit_errors,
@@ -68,6 +81,7 @@ RUN = Kind(
         "COMPLETED": frozenset({"COMPLETED"}),
     },
     ended_badly=runs.ENDED_BADLY,
+    not_adoptable=runs.NOT_ADOPTABLE,
     failure=_run_failure,
 )
 
@@ -79,8 +93,9 @@ def _batch_errors(settings: BatchSettings) -> list[str]:
     if inline is not None:
         if len(inline) > MAX_INLINE_SAMPLES:
             errors.append(f"{len(inline)} inline samples; more than {MAX_INLINE_SAMPLES} go in a sample sheet file")
-        for number, setting in enumerate(inline, start=1):
-            errors += [f"samples row {number}: {error}" for error in setting_errors(setting)]
+        problems = [(f"row {number}", error) for number, setting in enumerate(inline, start=1)
+                    for error in setting_errors(setting)]
+        errors += reasons.grouped(problems, len(inline))
     return errors
 
 
@@ -91,11 +106,9 @@ def _batch_fit_errors(omics, settings: BatchSettings) -> list[str]:
         return []  # the sheet file was checked at synth time; reading it here would need the file
     template = runs.parameter_template(omics, settings.shared.request)
     shared = settings.shared.request.get("parameters", {})
-    errors = []
-    for setting in inline:
-        merged = {**shared, **(setting.get("parameters") or {})}
-        errors += [f"sample {setting['runSettingId']!r}: {error}" for error in runs.parameter_errors(template, merged)]
-    return errors
+    problems = [(repr(setting["runSettingId"]), error) for setting in inline
+                for error in runs.parameter_errors(template, {**shared, **(setting.get("parameters") or {})})]
+    return reasons.grouped(problems, len(inline))
 
 
 def _batch_data(batch: dict[str, Any]) -> dict[str, Any]:
@@ -110,12 +123,14 @@ def _batch_data(batch: dict[str, Any]) -> dict[str, Any]:
 
 
 def _batch_failure(batch: dict[str, Any]) -> str:
-    return (f"The batch {batch['id']} ended {batch['status']}: {batch.get('failureReason') or 'no failure reason given'}. "
-            f"ListRunsInBatch --batch-id {batch['id']} shows each sample's submission status and failure reason.")
+    reason = reasons.bounded(batch.get('failureReason') or 'no failure reason given', 600)
+    return (f"The batch {batch['id']} ended {batch['status']}: {reason}. ListRunsInBatch --batch-id {batch['id']} "
+            f"shows each sample's submission status and failure reason. {RERUN_ADVICE}")
 
 
 BATCH = Kind(
     noun="batch",
+    arn_resource="runBatch",
     read=READERS[BATCH_RESOURCE_TYPE],
     errors=_batch_errors,
     fit_errors=_batch_fit_errors,
@@ -131,6 +146,7 @@ BATCH = Kind(
         "COMPLETED": batches.AFTER_PROCESSED,
     },
     ended_badly=batches.ENDED_BADLY,
+    not_adoptable=batches.NOT_ADOPTABLE,
     failure=_batch_failure,
 )
 

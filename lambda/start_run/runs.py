@@ -1,18 +1,35 @@
-"""The HealthOmics calls the handler makes, with service errors turned into advice."""
+"""The HealthOmics calls the handler makes, with service errors turned into advice.
+
+Throttling and transient faults that outlast botocore's own retries do not fail a deployment:
+they raise ``RetryLater``, and the handler hands the step to ``is_complete``, which tries again
+at the next poll (with the same ``requestId``, so nothing starts twice) until the resource's timeout.
+"""
 
 from __future__ import annotations
 
 from typing import Any, Callable
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import ClientError, ConnectionError, HTTPClientError
+
+from . import budget, reasons
 
 ACTIVE_STATUSES = frozenset({"PENDING", "STARTING", "RUNNING"})
 ENDED_BADLY = frozenset({"FAILED", "CANCELLED", "DELETED"})
+# A fresh start never takes over a run in these: it was stopped or removed on purpose.
+NOT_ADOPTABLE = frozenset({"CANCELLED", "DELETED"})
+
+# Codes botocore's standard retry mode treats as throttling or transient, plus HealthOmics' own.
+RETRY_LATER_CODES = frozenset({
+    "ThrottlingException", "Throttling", "ThrottledException", "TooManyRequestsException", "RequestLimitExceeded",
+    "RequestThrottled", "RequestThrottledException", "SlowDown", "LimitExceededException",
+    "InternalServerException", "InternalServerError", "ServiceUnavailable", "ServiceUnavailableException",
+    "RequestTimeout", "RequestTimeoutException", "PriorRequestNotComplete",
+})
 
 _ADVICE = {
     "AccessDeniedException": (
-        "Check that the handler's role may call this action on the workflow, run group and runs, "
-        "and may iam:PassRole the service role to omics.amazonaws.com."
+        "Check that the handler's role may call this action on the workflow, run group, run cache, "
+        "configuration and runs, and may iam:PassRole the service role to omics.amazonaws.com."
     ),
     "ValidationException": (
         "Check the setting the message names: the output URI must be in the workflow's Region, the "
@@ -23,13 +40,10 @@ _ADVICE = {
         "Delete old runs, ask for a quota increase, or use retention_mode REMOVE."
     ),
     "ResourceNotFoundException": (
-        "Check that workflow_id, workflow_version_name, run_group, cache_id and source_run_id exist "
-        "in this account and Region."
+        "Check that workflow_id, workflow_version_name, run_group, cache_id, configuration_name and "
+        "source_run_id exist in this account and Region."
     ),
     "ConflictException": "The resource is changing or in a state that forbids this; deploy again shortly.",
-    "ThrottlingException": "HealthOmics still throttled after retries; deploy again later or ask for a higher quota.",
-    "InternalServerException": "A transient HealthOmics error; deploy again.",
-    "RequestTimeoutException": "A transient HealthOmics error; deploy again.",
 }
 
 
@@ -37,21 +51,39 @@ class RunError(RuntimeError):
     """A failure CloudFormation shows as the resource's status reason."""
 
 
+class RetryLater(Exception):
+    """HealthOmics is throttling us, briefly unavailable, or this invocation has too little time left:
+    the step is to be tried again at the next ``is_complete``. Never shown as a failure by itself."""
+
+
 def explain(action: str, error: ClientError) -> RunError:
-    code = error.response.get("Error", {}).get("Code", "Unknown")
-    message = error.response.get("Error", {}).get("Message", "")
+    code = code_of(error)
+    message = reasons.bounded(error.response.get("Error", {}).get("Message", ""), 600)
     advice = _ADVICE.get(code, "")
-    return RunError(f"HealthOmics {action} failed with {code}: {message}. {advice}".strip())
+    return RunError(f"HealthOmics {action} failed with {code or 'Unknown'}: {message}. {advice}".strip())
 
 
 def code_of(error: ClientError) -> str:
     return error.response.get("Error", {}).get("Code", "")
 
 
+def _invoke(action: str, method: Callable[..., dict[str, Any]], params: dict[str, Any]) -> dict[str, Any]:
+    """One call within this invocation's time, with throttling and transient faults as ``RetryLater``."""
+    budget.check(action)
+    try:
+        return method(**params)
+    except ClientError as error:
+        if code_of(error) in RETRY_LATER_CODES:
+            raise RetryLater(f"HealthOmics {action}: {code_of(error)}") from error
+        raise
+    except (ConnectionError, HTTPClientError) as error:  # timeouts and lost connections
+        raise RetryLater(f"HealthOmics {action}: {type(error).__name__}") from error
+
+
 def call(action: str, method: Callable[..., dict[str, Any]], **params: Any) -> dict[str, Any]:
     """A HealthOmics call whose service errors become a ``RunError`` with advice."""
     try:
-        return method(**params)
+        return _invoke(action, method, params)
     except ClientError as error:
         raise explain(action, error) from error
 
@@ -59,7 +91,7 @@ def call(action: str, method: Callable[..., dict[str, Any]], **params: Any) -> d
 def find(action: str, method: Callable[..., dict[str, Any]], **params: Any) -> dict[str, Any] | None:
     """A Get call, or None when nothing has this id any more."""
     try:
-        return method(**params)
+        return _invoke(action, method, params)
     except ClientError as error:
         if code_of(error) == "ResourceNotFoundException":
             return None
@@ -69,7 +101,7 @@ def find(action: str, method: Callable[..., dict[str, Any]], **params: Any) -> d
 def cancel_if_there(action: str, method: Callable[..., dict[str, Any]], **params: Any) -> None:
     """A Cancel call; gone, or ended between our Get and this call, means nothing is left to cancel."""
     try:
-        method(**params)
+        _invoke(action, method, params)
     except ClientError as error:
         if code_of(error) not in ("ResourceNotFoundException", "ConflictException"):
             raise explain(action, error) from error
@@ -100,13 +132,15 @@ def parameter_template(omics, request: dict[str, Any]) -> dict[str, Any]:
 
 
 def parameter_errors(template: dict[str, Any], parameters: dict[str, Any]) -> list[str]:
+    """Unknown and missing parameters, each list short enough for a CloudFormation reason."""
     unknown = sorted(set(parameters) - set(template))
     missing = sorted(name for name, spec in template.items()
                      if not (spec or {}).get("optional", False) and name not in parameters)
     errors = []
     if unknown:
-        errors.append(f"parameters not in the workflow's parameter template: {', '.join(unknown)} "
-                      f"(the template has: {', '.join(sorted(template)) or 'no parameters'})")
+        named = [reasons.with_suggestion(name, template) for name in unknown]
+        errors.append(f"parameters not in the workflow's parameter template: {reasons.listing(named)} "
+                      f"(the template has {len(template)}: {reasons.listing(sorted(template)) or 'none'})")
     if missing:
-        errors.append(f"required workflow parameters missing: {', '.join(missing)}")
+        errors.append(f"required workflow parameters missing: {reasons.listing(missing)}")
     return errors

@@ -1,0 +1,33 @@
+"""What is left of this Lambda invocation, so that no HealthOmics call starts that could outlive it.
+
+A function that runs past its configured timeout is stopped and the Provider framework takes that
+as a failure of the resource. So before each call the handler checks that the call's worst case
+(``CALL_SECONDS``, from the client's timeouts and retries in ``clients``) still fits; when it does
+not, the step is handed to the next ``is_complete`` instead (``runs.RetryLater``).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from typing import Any
+
+# clients.RETRY_CONFIG: 3 attempts of at most 5 s to connect and 15 s to read, plus backoff (< 1 s + 2 s).
+CALL_SECONDS = 65
+MARGIN_SECONDS = 5  # returning the result and logging
+
+_deadline = math.inf
+
+
+def begin(context: Any) -> None:
+    """Start counting for one invocation (``context`` is Lambda's; without one, there is no limit)."""
+    global _deadline
+    remaining = getattr(context, "get_remaining_time_in_millis", None)
+    _deadline = time.time() + remaining() / 1000 - MARGIN_SECONDS if remaining else math.inf
+
+
+def check(action: str) -> None:
+    if time.time() + CALL_SECONDS > _deadline:
+        from .runs import RetryLater  # runs imports this module
+
+        raise RetryLater(f"{action}: too little time left in this invocation")
