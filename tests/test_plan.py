@@ -69,7 +69,7 @@ def test_wait_for_timeout_and_delete_policy_are_noted_but_start_nothing(tmp_path
                                                   delete_policy=DeletePolicy.CANCEL))
     assert row.action is Action.KEEP
     assert {(c.setting, c.old, c.new) for c in row.notes} == {
-        ("wait_for", "STARTED", "RUNNING"), ("timeout_seconds", 3600, 1800), ("delete_policy", "RETAIN", "CANCEL")}
+        ("wait_for", "STARTED", "RUNNING"), ("timeout_seconds", 3000, 1800), ("delete_policy", "RETAIN", "CANCEL")}
 
 
 @pytest.mark.parametrize("policy, action", [(DeletePolicy.CANCEL, Action.CANCEL), (DeletePolicy.RETAIN, Action.RETAIN)])

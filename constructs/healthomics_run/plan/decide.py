@@ -127,7 +127,7 @@ def _decide(old_stack, new_stack, logical_id, old, new) -> Row:
                if new["Type"] == BATCH_RESOURCE_TYPE else None)
     changes = tuple(_changes(new["Type"], old_settings, new_settings))
     changed_refs = sorted(ref for ref in _refs(_settings_only(old_props)) | _refs(_settings_only(new_props))
-                          if old_stack.resources.get(ref) != new_stack.resources.get(ref))
+                          if _what_refs_see(old_stack.resources.get(ref)) != _what_refs_see(new_stack.resources.get(ref)))
     if same and changed_refs:
         return Row(Action.UNKNOWN, reason=f"{DEPLOY_TIME}: settings refer to {', '.join(changed_refs)}, which this "
                    f"deploy changes; if that gives them new values, a new {noun} starts",
@@ -145,6 +145,12 @@ def _decide(old_stack, new_stack, logical_id, old, new) -> Row:
 def _settings_only(properties: dict[str, Any]) -> dict[str, Any]:
     """The properties that can hold run settings: not the ServiceToken (the handler's own function)."""
     return {key: value for key, value in properties.items() if key != "ServiceToken"}
+
+
+def _what_refs_see(resource: dict[str, Any] | None) -> Any:
+    """What a ``Ref`` or ``Fn::GetAtt`` of a resource may depend on: its type and properties. Its
+    ``DeletionPolicy``, ``UpdateReplacePolicy``, ``DependsOn`` and ``Metadata`` change no value."""
+    return None if resource is None else (resource.get("Type"), resource.get("Properties"))
 
 
 def _path(resource: dict[str, Any], fallback: str) -> str:
