@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
+import time
 import uuid
 from collections import Counter
 from typing import Any, Callable
@@ -25,6 +26,11 @@ from botocore.validate import ParamValidator
 
 ACCOUNT = "123456789012"  # moto's default example account
 REGION = "us-east-1"
+
+
+def _now() -> dt.datetime:
+    """time.time, so that a test's virtual clock (tests.virtual_time) moves creation times too."""
+    return dt.datetime.fromtimestamp(time.time(), tz=dt.timezone.utc)
 
 
 class _Body(io.BytesIO):
@@ -155,7 +161,7 @@ class FakeHealthOmics:
         handlers = {"StartRun": self._start_run, "GetRun": self._get_run, "CancelRun": self._cancel_run,
                     "GetWorkflow": self._get_workflow, "GetWorkflowVersion": self._get_workflow_version,
                     "StartRunBatch": self._start_run_batch, "GetBatch": self._get_batch,
-                    "CancelRunBatch": self._cancel_run_batch}
+                    "CancelRunBatch": self._cancel_run_batch, "ListRunsInBatch": self._list_runs_in_batch}
         if name not in handlers:
             raise AssertionError(f"the fake does not implement {name}")
         return handlers[name]
@@ -195,7 +201,7 @@ class FakeHealthOmics:
         prefix_mode = params.get("outputUriPrefixMode", "SERVICE_DEFINED")
         output = params["outputUri"] if prefix_mode == "NONE_WITH_OVERWRITE" else f"{params['outputUri'].rstrip('/')}/{run_id}"
         return {"id": run_id, "uuid": str(uuid.uuid4()), "arn": f"arn:aws:omics:{REGION}:{ACCOUNT}:run/{run_id}",
-                "status": "PENDING", "runOutputUri": output, "creationTime": dt.datetime.now(dt.timezone.utc),
+                "status": "PENDING", "runOutputUri": output, "creationTime": _now(),
                 "request": params}
 
     def _start_run(self, params: dict[str, Any]) -> dict[str, Any]:
@@ -267,13 +273,28 @@ class FakeHealthOmics:
                 raise ServiceError("ValidationException", "runSettingId values must be unique")
             batch_id = str(self._next_id)
             self._next_id += 1
+            for entry in entries:  # submitted at once here; the service submits them gradually
+                run_id = str(self._next_id)
+                self._next_id += 1
+                run = self.runs[run_id] = self._new_run(run_id, {**default, **entry})
+                run.update(batchId=batch_id, runSettingId=entry["runSettingId"])
             batch = self.batches[batch_id] = {
                 "id": batch_id, "uuid": str(uuid.uuid4()), "arn": f"arn:aws:omics:{REGION}:{ACCOUNT}:runBatch/{batch_id}",
                 "status": "PENDING", "name": params.get("batchName"), "totalRuns": len(entries),
-                "defaultRunSetting": default, "creationTime": dt.datetime.now(dt.timezone.utc),
+                "defaultRunSetting": default, "creationTime": _now(),
                 "runSummary": {}, "submissionSummary": {}, "entries": entries, "tags": params.get("tags") or {}}
             self.tokens[params["requestId"]] = batch_id
         return {key: batch[key] for key in ("id", "arn", "status", "uuid")}
+
+    def batch_runs(self, batch_id: str) -> list[dict[str, Any]]:
+        return [run for run in self.runs.values() if run.get("batchId") == batch_id]
+
+    def _list_runs_in_batch(self, params: dict[str, Any]) -> dict[str, Any]:
+        self._batch(params["batchId"])
+        found = [run for run in self.batch_runs(params["batchId"])
+                 if params.get("runSettingId") in (None, run["runSettingId"])]
+        return {"runs": [{"runSettingId": run["runSettingId"], "runId": run["id"], "runArn": run["arn"],
+                          "runInternalUuid": run["uuid"], "submissionStatus": "SUCCESS"} for run in found]}
 
     def _batch(self, batch_id: str) -> dict[str, Any]:
         batch = self.batches.get(batch_id)
@@ -293,4 +314,7 @@ class FakeHealthOmics:
         if batch["status"] not in ("PENDING", "SUBMITTING", "INPROGRESS"):
             raise ServiceError("ConflictException", f"Batch {params['batchId']} is {batch['status']}")
         batch["status"] = "STOPPING"
+        for run in self.batch_runs(params["batchId"]):
+            if run["status"] in ("PENDING", "STARTING", "RUNNING"):
+                run["status"] = "CANCELLED"
         return {}

@@ -89,8 +89,21 @@ def test_handler_may_start_watch_and_cancel_batches_only():
     start = next(s for s in statements if s["Action"] == ["omics:StartRunBatch", "omics:StartRun"])
     resources = json.dumps(start["Resource"])
     assert ":runBatch/*" in resources and ":run/*" in resources and ":workflow/1234567" in resources
-    watch = next(s for s in statements if s["Action"] == ["omics:GetBatch", "omics:CancelRunBatch"])
+    watch = next(s for s in statements
+                 if s["Action"] == ["omics:GetBatch", "omics:CancelRunBatch", "omics:ListRunsInBatch"])
     assert ":runBatch/*" in json.dumps(watch["Resource"])
+    cancel_run = next(s for s in statements if s["Action"] == "omics:CancelRun")
+    assert ":run/*" in json.dumps(cancel_run["Resource"])
+
+
+def test_handler_may_read_and_write_the_ledger_folder_and_nothing_else_of_the_output_bucket():
+    """The ledger and the settings files of started batches live in one folder under the output URI
+    (cohorts.LEDGER_FOLDER); the handler's S3 access is to that folder's objects only."""
+    policies = template(batch_stack(samples=cohort(2))).find_resources("AWS::IAM::Policy")
+    statements = [s for p in policies.values() for s in p["Properties"]["PolicyDocument"]["Statement"]]
+    ledger = next(s for s in statements if s["Action"] == ["s3:GetObject", "s3:PutObject"]
+                  and "/.healthomics-run/*" in json.dumps(s["Resource"]))
+    assert json.dumps(ledger["Resource"]).endswith('/.healthomics-run/*"]]}')
 
 
 def test_a_csv_sample_sheet_with_parameter_and_tag_columns(tmp_path):

@@ -11,6 +11,8 @@ whole body the framework sends.
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from healthomics_run._lambda.start_run import handler, reasons
@@ -75,13 +77,16 @@ def test_a_long_failure_reason_from_the_service_keeps_what_to_do(omics, props):
 def test_any_other_long_message_is_cut_in_the_middle_keeping_its_start_and_end(omics, props, monkeypatch):
     def fails(*_):
         raise KeyError("start " + "x" * 10_000 + " end")
-    monkeypatch.setattr(handler, "_read", fails)
+    monkeypatch.setattr(handler.phases, "read", fails)
     message = _failure(lambda: handler.on_event(event("Create", props)))
     assert len(message.encode()) <= reasons.MAX_MESSAGE_BYTES
     assert message.startswith("'start") and message.endswith(" end'") and " [...] " in message
 
 
-@pytest.mark.parametrize("text", ["a" * 3000, "é" * 3000, "😀" * 1000])
-def test_bounded_counts_utf8_bytes_and_never_splits_a_character(text):
+@pytest.mark.parametrize("text", ["a" * 3000, "é" * 3000, "😀" * 1000, '"' * 3000, "\\" * 3000, "\x01" * 3000])
+def test_bounded_counts_bytes_as_sent_in_json_and_never_splits_a_character(text):
+    """The reason travels inside the JSON body (cfn-response.js JSON.stringify): a quote or backslash takes
+    two bytes there, a control character six."""
     cut = reasons.bounded(text, 100)
-    assert len(cut.encode("utf-8")) <= 100 and cut.encode("utf-8").decode("utf-8") == cut
+    assert len(json.dumps(cut, ensure_ascii=False).encode("utf-8")) - 2 <= 100
+    assert cut.encode("utf-8").decode("utf-8") == cut

@@ -110,9 +110,9 @@ def test_a_setting_that_refers_to_a_changing_resource_is_decided_at_deploy_time(
     assert row.action is Action.UNKNOWN and "refer to Group" in row.reason and row.may_start
 
 
-def cohort(samples: list[dict]) -> Callable[[cdk.Stack], None]:
+def cohort(samples: list[dict], **props) -> Callable[[cdk.Stack], None]:
     def build(stack):
-        HealthOmicsRunBatch(stack, "Cohort", workflow_id=WORKFLOW_ID, samples=samples)
+        HealthOmicsRunBatch(stack, "Cohort", workflow_id=WORKFLOW_ID, samples=samples, **props)
     return build
 
 
@@ -122,12 +122,13 @@ def samples(count: int, changed: int | None = None) -> list[dict]:
 
 
 @pytest.mark.parametrize("count", [3, 150])
-def test_a_changed_sample_sheet_starts_a_batch_counting_added_removed_and_changed_samples(tmp_path, count):
+def test_a_sheet_with_samples_added_removed_and_changed_runs_only_the_added_and_changed(tmp_path, count):
     before = samples(count)
     after = samples(count, changed=1)[1:] + [{"run_setting_id": "S9999"}]
     row = only_row(tmp_path, cohort(before), cohort(after))
     assert row.action is Action.START and row.kind == "batch"
     assert (row.samples.count, row.samples.added, row.samples.removed, row.samples.changed) == (count, 1, 1, 1)
+    assert row.runs_to_start == 2 and row.samples.run_ids == ("S0001", "S9999")
 
 
 def test_a_new_batch_with_a_deploy_time_number_is_planned_with_its_sample_count(tmp_path):
@@ -136,19 +137,7 @@ def test_a_new_batch_with_a_deploy_time_number_is_planned_with_its_sample_count(
         HealthOmicsRunBatch(stack, "Cohort", workflow_id=WORKFLOW_ID, samples=samples(3), priority=priority)
 
     row = only_row(tmp_path, lambda stack: None, build)
-    assert row.action is Action.START and (row.samples.count, row.samples.added) == (3, 3)
-
-
-def test_reordered_samples_keep_the_batch(tmp_path):
-    row = only_row(tmp_path, cohort(samples(3)), cohort(list(reversed(samples(3)))))
-    assert row.action is Action.KEEP
-
-
-def test_staged_sheets_compared_as_bare_templates_give_counts_only(tmp_path):
-    base = assembly(tmp_path, "base", cohort(samples(150)))
-    head = assembly(tmp_path, "head", cohort(samples(150, changed=3)))
-    (row,) = plan(load(base / "PlanStack.template.json"), load(head / "PlanStack.template.json"))
-    assert row.action is Action.START and row.samples.count == 150 and row.samples.changed is None
+    assert row.action is Action.START and (row.samples.count, row.samples.added, row.runs_to_start) == (3, 3, 3)
 
 
 def test_runs_in_nested_stacks_are_planned(tmp_path):
@@ -192,9 +181,9 @@ def test_formats_say_the_same_thing(tmp_path, capsys):
     _, markdown = _cli(capsys, base, head, "--format", "markdown")
     _, document = _cli(capsys, base, head, "--format", "json", "--show-values")
     assert "START" in text and "parameters.threads: (hidden; --show-values) → (hidden; --show-values)" in text
-    assert "| **START** | run | `PlanStack/Germline" in markdown and "**1 will start**" in markdown
+    assert "| **START** | run | `PlanStack/Germline" in markdown and "**1 run will start; resources: 1 starting**" in markdown
     resource = json.loads(document)["resources"][0]
-    assert json.loads(document)["summary"]["startsRuns"] is True
+    assert json.loads(document)["summary"]["startsRuns"] is True and resource["runsToStart"] == 1
     assert resource["changes"] == [{"setting": "parameters.threads", "old": 8, "new": 16, "hidden": False}]
 
 

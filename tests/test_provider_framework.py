@@ -12,7 +12,6 @@ size of the response body can't exceed 4096 bytes."
 
 from __future__ import annotations
 
-import json
 from typing import Any, Callable
 
 import pytest

@@ -218,3 +218,18 @@ def test_update_after_a_failed_create_starts_the_run(omics, props, physical_id):
     result = update(props, props, physical_id)
     assert omics.count("StartRun") == 1
     assert base(result["PhysicalResourceId"]).id == result["Data"]["RunId"]
+
+
+@pytest.mark.parametrize("first_status", ["FAILED", "PENDING"])
+def test_rollback_of_a_first_update_from_a_legacy_physical_id_keeps_the_run(omics, props, changed, first_status):
+    """A 0.1 physical id (``id/uuid``) records no settings. When the update fails before answering, the
+    rollback (props old, old props the failed ones) must find the run by what GetRun echoes back, not start
+    one, nor fail over it: GetRun returns the run's parameters and name (HealthOmics API Reference, GetRun,
+    https://docs.aws.amazon.com/omics/latest/api/API_GetRun.html)."""
+    first = create(props)
+    omics.set_status(first["Data"]["RunId"], first_status)
+    legacy = str(base(first["PhysicalResourceId"])).rsplit("/", 1)[0]
+    omics.forget_request_ids()
+    rollback = update(props, changed, legacy)
+    assert rollback["PhysicalResourceId"] == legacy and omics.count("StartRun") == 1
+    assert complete("Update", props, rollback, physical_id=legacy) == {"IsComplete": True}

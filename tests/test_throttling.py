@@ -60,7 +60,7 @@ def test_throttled_for_the_whole_timeout_fails_naming_the_throttling(omics, prop
     omics.fail_next("StartRun", "ThrottlingException", "Rate exceeded", times=100)
     created = event("Create", props)
     waiting = {**created, **handler.on_event(created), WAIT_DEADLINE: 0}
-    with pytest.raises(RunError, match="throttled the handler for the whole timeout"):
+    with pytest.raises(RunError, match="throttled the handler up to the timeout"):
         handler.is_complete(waiting)
 
 
@@ -155,3 +155,18 @@ def test_250_concurrent_creates_against_2_start_runs_a_second_start_250_runs_onc
     print(f"\n250 creates: {len(omics.runs)} runs, {outcome['invocations']} invocations, "
           f"{omics.count('StartRun')} StartRun calls, longest invocation {outcome['longest']:.1f} s, "
           f"all done after {outcome['finished_after']:.0f} s (virtual)")
+
+
+def test_a_run_started_after_a_hand_over_and_cancelled_while_waiting_fails_the_deploy_not_starts_another(
+        omics, props, clock):
+    """The requestId names the run this very request started; a cancelled one from an earlier deploy is
+    not ours, but this one is (created after the hand-over)."""
+    omics.fail_next("StartRun", "ThrottlingException", "Rate exceeded", times=3)
+    created = event("Create", {**props, "WaitFor": "COMPLETED"})
+    waiting = {**created, **handler.on_event(created)}
+    assert handler.is_complete(waiting) == {"IsComplete": False}
+    (run_id,) = omics.runs
+    omics.set_status(run_id, "CANCELLED")
+    with pytest.raises(RunError, match="ended CANCELLED"):
+        handler.is_complete(waiting)
+    assert len(omics.runs) == 1

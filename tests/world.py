@@ -30,6 +30,7 @@ BATCH_TEMPLATE = {"reference": {}, "sample_name": {}, "threads": {"optional": Tr
 STACK_ID = f"arn:aws:cloudformation:{REGION}:{ACCOUNT}:stack/GermlineRunStack/{uuid.UUID(int=1)}"
 RUN_LOGICAL_ID = "GermlineRun1DD31D54"
 BATCH_LOGICAL_ID = "CohortBatch5E5C0F1A"
+LEDGER_URI = f"s3://example-output-bucket/germline/.healthomics-run/{BATCH_LOGICAL_ID}.json"
 SAMPLES = [
     {"runSettingId": "S1", "name": "sample-1", "parameters": {"sample_name": "SAMPLE-0001", "threads": "4"},
      "priority": "10"},
@@ -57,6 +58,8 @@ def attach_fake(monkeypatch: pytest.MonkeyPatch, template: dict[str, Any] | None
     fake = FakeHealthOmics(client)
     fake.add_workflow(WORKFLOW_ID, template or TEMPLATE)
     monkeypatch.setattr(clients, "omics", lambda: client)
+    s3 = boto3.client("s3", region_name=REGION)  # moto's, for cohort ledgers and sample sheets
+    monkeypatch.setattr(clients, "s3", lambda: s3)
     return fake
 
 

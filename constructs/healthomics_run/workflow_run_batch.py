@@ -12,7 +12,7 @@ import tempfile
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Optional, Sequence
 
-from aws_cdk import Token
+from aws_cdk import Aws, Fn, Token
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3_assets as s3_assets
 from constructs import Construct
@@ -20,11 +20,11 @@ from typing_extensions import Unpack
 
 from ._lambda.start_run import batch_settings as props_of
 from ._lambda.start_run import rules, samples, service_model
-from ._lambda.start_run.batch_settings import batch_errors
+from ._lambda.start_run.batch_settings import LEDGER_FOLDER, batch_errors
 from ._lambda.start_run.fingerprint import fingerprint
 from ._lambda.start_run.properties import parameter_types
 from ._run_resource import SETTINGS_DIGEST, RunResource
-from ._validation import is_unresolved
+from ._validation import acknowledge, is_unresolved, wildcard_finding
 from .errors import INVALID_SAMPLE_SHEET, raise_if_any
 from .run_props import RunProps
 from .status_events import BATCH_EVENTS
@@ -73,7 +73,8 @@ class WorkflowRunBatch(RunResource):
         self._check(self._batch_errors(), sample_problems)
         self.grant_handler(start_actions=["omics:StartRunBatch", "omics:StartRun"],
                            watched=self.omics_arn("runBatch", "*"),
-                           watch_actions=["omics:GetBatch", "omics:CancelRunBatch"])
+                           watch_actions=["omics:GetBatch", "omics:CancelRunBatch", "omics:ListRunsInBatch"])
+        self._grant_ledger(role, output_uri)
         properties = {**self._properties(), props_of.BATCH_NAME: self.batch_name,
                       props_of.SAMPLE_COUNT: self.sample_count}
         self.sample_sheet_asset: Optional[s3_assets.Asset] = None
@@ -115,7 +116,21 @@ class WorkflowRunBatch(RunResource):
         # This one object, not the whole assets bucket that Asset.grant_read would open.
         role.add_to_principal_policy(iam.PolicyStatement(
             actions=["s3:GetObject"], resources=[asset.bucket.arn_for_objects(asset.s3_object_key)]))
+        # The handler reads the sheet too, to find the samples that have not run.
+        self.provider.allow(["s3:GetObject"], [asset.bucket.arn_for_objects(asset.s3_object_key)])
         return asset, digest
+
+    def _grant_ledger(self, role: iam.IRole, output_uri: str) -> None:
+        """The cohort's ledger and the settings files of the batches it starts (``cohorts.LEDGER_FOLDER``)
+        under the output URI: the handler reads and writes them, the service role reads the settings files."""
+        folder = ledger_folder_arn(output_uri)
+        self.provider.allow(["s3:GetObject", "s3:PutObject"], [folder])
+        self.provider.acknowledge_wildcard(folder, "One ledger per cohort and one settings file per batch it "
+                                                   "starts, named at deploy time, in this folder only.")
+        role.add_to_principal_policy(iam.PolicyStatement(actions=["s3:GetObject"], resources=[folder]))
+        acknowledge(role, (wildcard_finding(self, folder), "HealthOmics reads the settings file of each batch the "
+                                                           "cohort starts, named at deploy time, in this folder only."))
+        self.provider.allow(["omics:CancelRun"], [self.omics_arn("run", "*")])  # runs of samples no longer wanted
 
     def _fingerprint(self, properties: dict[str, Any]) -> str:
         """The handler's fingerprint over the properties as they stand in the template."""
@@ -158,3 +173,12 @@ def _write_once(text: str, digest: str) -> Path:
         partial.write_text(text, encoding="utf-8")
         partial.replace(path)
     return path
+
+
+def ledger_folder_arn(output_uri: str) -> str:
+    """Objects of the ledger folder under ``output_uri`` (``s3://bucket/prefix/``), as an ARN pattern."""
+    if Token.is_unresolved(output_uri) and not output_uri.startswith("s3://"):  # wholly a deploy-time value
+        path = Fn.select(1, Fn.split("s3://", output_uri))
+    else:
+        path = output_uri[len("s3://"):]
+    return f"arn:{Aws.PARTITION}:s3:::{path.rstrip('/')}/{LEDGER_FOLDER}/*"

@@ -23,6 +23,8 @@ SAMPLE_TYPES = "SampleTypes"
 SAMPLE_SHEET_URI = "SampleSheetUri"
 SAMPLE_SHEET_DIGEST = "SampleSheetDigest"
 SAMPLE_COUNT = "SampleCount"
+# Under the output URI: each cohort's ledger (cohorts, ledger) and the settings files of the batches it starts.
+LEDGER_FOLDER = ".healthomics-run"
 
 
 @dataclass(frozen=True)
@@ -55,6 +57,16 @@ class BatchSettings:
         named = {key: value for key, value in self.request.items() if key != "batchRunSettings"}
         return fingerprint({**named, "samples": self.sample_digest}, self.rerun_token)
 
+    def shared_fingerprint(self) -> str:
+        """What every sample's run shares: the default run setting and the rerun token (not the batch's
+        own name and tags, which name no run)."""
+        return fingerprint(self.request["defaultRunSetting"], self.rerun_token)
+
+    @property
+    def inline(self) -> list[dict[str, Any]] | None:
+        """The samples standing in the properties, or None when they are in a staged sheet."""
+        return self.request["batchRunSettings"].get("inlineSettings")
+
     @classmethod
     def from_properties(cls, props: dict[str, Any]) -> "BatchSettings":
         shared = RunSettings.from_properties(props)
@@ -84,3 +96,17 @@ def batch_errors(request: dict[str, Any]) -> list[str]:
         errors.append("workflow_type READY2RUN: HealthOmics runs batches of PRIVATE workflows only")
     return errors
 
+
+
+KEY_CHARS = 32  # hex characters of a sample key: 128 bits, collision-free at any cohort size
+
+
+def sample_keys(shared_fingerprint: str, settings: list[dict[str, Any]]) -> dict[str, str]:
+    """runSettingId -> the key of the run that sample needs: its own settings and the shared ones.
+
+    Two deploys need the same run for a sample exactly when its key is the same: changing the sample
+    (parameters, name, priority, output, tags) or a shared setting changes it; reordering rows, or
+    changing other samples, does not.
+    """
+    return {str(setting["runSettingId"]): fingerprint({"shared": shared_fingerprint, "sample": setting})[:KEY_CHARS]
+            for setting in settings}

@@ -13,7 +13,8 @@ ENDED_BADLY = frozenset({"FAILED", "CANCELLED"})
 # Statuses after PROCESSED: the runs are being (or were) deleted by DeleteRunBatch.
 AFTER_PROCESSED = frozenset({"PROCESSED", "RUNS_DELETING", "RUNS_DELETE_FAILED", "RUNS_DELETED"})
 # A fresh start never takes over a batch cancelled, or whose runs were deleted, on purpose.
-NOT_ADOPTABLE = frozenset({"CANCELLED", "RUNS_DELETING", "RUNS_DELETE_FAILED", "RUNS_DELETED"})
+NOT_ADOPTABLE = frozenset({"CANCELLED", "RUNS_DELETING", "RUNS_DELETE_FAILED", "RUNS_DELETED", "DELETED"})
+# (DELETED is no batch status: ``Kind.gone`` says it of a batch HealthOmics no longer has.)
 
 
 def start(omics, request: dict[str, Any], request_id: str) -> dict[str, Any]:

@@ -12,8 +12,10 @@ import math
 import time
 from typing import Any
 
-# clients.RETRY_CONFIG: 3 attempts of at most 5 s to connect and 15 s to read, plus backoff (< 1 s + 2 s).
-CALL_SECONDS = 65
+# clients.RETRY_CONFIG: 3 attempts of at most 5 s to connect and 15 s to read (per socket read: a slow
+# trickle could take longer, which HealthOmics' small JSON answers do not), plus two backoffs of at most
+# 1 s and 2 s, each lengthened by up to 5 s when the service sends x-amz-retry-after.
+CALL_SECONDS = 75
 MARGIN_SECONDS = 5  # returning the result and logging
 
 _deadline = math.inf

@@ -27,3 +27,9 @@ def new_omics_client():
 @functools.cache
 def omics():
     return new_omics_client()
+
+
+@functools.cache
+def s3():
+    """For cohort ledgers and sample sheets (``ledger``)."""
+    return boto3.client("s3", config=RETRY_CONFIG)

@@ -57,7 +57,7 @@ MAX_TAGS = 50
 # - CloudFormation fails a custom resource that has not answered within its ServiceTimeout, at most
 #   3,600 seconds (AWS::CloudFormation::CustomResource); we set it to the most, explicitly.
 # - The Provider framework's waiter must answer (its timeout failure included) a minute before that:
-#   on_event (at most ON_EVENT_SECONDS) plus the waiter's total timeout plus one last is_complete.
+#   on_event (at most FUNCTION_TIMEOUT_SECONDS) plus the waiter's total timeout plus one last is_complete.
 # - The handler's own deadline (``timeout``) fails with its own message at least one query interval
 #   and one is_complete before the waiter gives up with a bare "Operation timed out".
 CFN_SERVICE_TIMEOUT_SECONDS = 3600

@@ -1,7 +1,7 @@
 """Entry points for the CDK Provider framework: ``on_event`` and ``is_complete``.
 
-The same lifecycle serves a run (``Custom::HealthOmicsRun``) and a batch
-(``Custom::HealthOmicsRunBatch``); ``kinds`` holds what differs.
+This module's lifecycle serves a run (``Custom::HealthOmicsRun``); a cohort
+(``Custom::HealthOmicsRunBatch``) has its own, in ``cohorts``.
 
 | event                                            | outcome                                                      |
 |--------------------------------------------------|--------------------------------------------------------------|
@@ -21,30 +21,15 @@ Whatever HealthOmics throttles is not a failure: ``on_event`` hands the step to 
 from __future__ import annotations
 
 import functools
-import random
 import time
 from typing import Any, Callable, Optional
 
-from . import budget, clients, completion, fields, kinds, reasons, runs
-from .fingerprint import request_id
+from . import budget, clients, cohorts, completion, fields, fresh, kinds, phases, reasons, service_model
 from .kinds import Kind
 from .log import log
 from .run_ref import RunRef
-from .runs import RetryLater, RunError
-
-# Passed from on_event to is_complete (the framework merges on_event's result into the event).
-WAIT_DEADLINE = "WaitDeadline"  # epoch seconds
-PHASE = "Phase"  # what is_complete still has to do:
-START = "start"  # start the run: HealthOmics throttled on_event
-WAIT = "wait"  # wait for ``wait_for`` of the run this event started
-DESCRIBE = "describe"  # report the run the settings name: HealthOmics throttled on_event
-KEPT = "kept"  # nothing: the settings name a run that exists, already reported
-CHECKED = "ParametersChecked"  # the settings were checked against the workflow's template
-MAX_FRESH_STARTS = 10  # requestIds tried past runs cancelled or deleted, before giving up
-# Resources deployed together poll together: a start retried after throttling first waits a random part
-# of the query interval, so that they spread over it instead of all meeting the quota in the same second.
-RETRY_SPREAD_SECONDS = 20
-
+from .phases import CHECKED, DESCRIBE, HANDED_OVER_AT, KEPT, PHASE, START, WAIT, WAIT_DEADLINE
+from .runs import BadSettings, RetryLater, RunError
 
 def _sized_for_cloudformation(entry: Callable[[dict[str, Any]], dict[str, Any]]):
     """Count this invocation's time, and keep every failure message within what CloudFormation takes."""
@@ -58,30 +43,6 @@ def _sized_for_cloudformation(entry: Callable[[dict[str, Any]], dict[str, Any]])
                 raise
             raise RunError(reasons.bounded(str(error))) from error
     return wrapped
-
-
-def _read(kind: Kind, props: dict[str, Any]) -> Any:
-    try:
-        return kind.read(props)
-    except ValueError as error:
-        raise RunError(f"Invalid {kind.noun} settings: {error}") from error
-
-
-def _checked(kind: Kind, settings: Any) -> Any:
-    """``settings``, if a run may start with them. Only starts check: a rollback brings back settings an
-    older version accepted, and an Update that starts nothing must not fail over rules made since."""
-    errors = kind.errors(settings)
-    if errors:
-        raise RunError(f"Invalid {kind.noun} settings: " + "; ".join(errors))
-    return settings
-
-
-def _deadline(timeout_seconds: int) -> int:
-    return int(time.time()) + min(timeout_seconds, fields.MAX_TIMEOUT_SECONDS)
-
-
-def _past(event: dict[str, Any]) -> bool:
-    return time.time() >= float(event.get(WAIT_DEADLINE) or 0)
 
 
 def _delete_policy(event: dict[str, Any]) -> str:
@@ -98,13 +59,34 @@ def _old_fingerprint(kind: Kind, event: dict[str, Any]) -> Optional[str]:
 
 
 def _current(kind: Kind, event: dict[str, Any]) -> Optional[RunRef]:
-    """The run the resource names now, with the settings it ran with (read from the old properties
-    when its physical id predates recording them)."""
+    """The run the resource names now, with the settings it ran with (see ``_legacy_settings`` when its
+    physical id predates recording them)."""
     current = RunRef.parse(event.get("PhysicalResourceId"))
     if current is not None and not current.settings:
-        old = _old_fingerprint(kind, event)
-        current = RunRef(current.id, current.uuid, old[:16] if old else "", current.replaced)
+        current = RunRef(current.id, current.uuid, _legacy_settings(kind, event, current)[:16], current.replaced)
     return current
+
+
+def _legacy_settings(kind: Kind, event: dict[str, Any], current: RunRef) -> str:
+    """Which settings a run named by an ``id/uuid`` physical id ran with: normally the old properties; but in
+    the rollback of an update that failed before answering, the old properties are the failed ones and the
+    run ran with the new. HealthOmics says which: the one whose fields GetRun echoes back."""
+    old = _old_fingerprint(kind, event) or ""
+    try:
+        new = kind.read(event["ResourceProperties"])
+        found = kind.describe(clients.omics(), current.id) if new.fingerprint() != old else None
+        old_request = kind.read(event.get("OldResourceProperties") or {}).request if found else {}
+    except (ValueError, KeyError, TypeError, RetryLater):
+        return old
+    if found is None or found["uuid"] != current.uuid:
+        return old
+    return new.fingerprint() if _echoes(found, new.request) and not _echoes(found, old_request) else old
+
+
+def _echoes(found: dict[str, Any], request: dict[str, Any]) -> bool:
+    """Whether every StartRun field GetRun answered with has this request's value."""
+    echoed = service_model.output_members("GetRun").keys() & found.keys() & request.keys()
+    return bool(echoed) and all(found[name] == request[name] for name in echoed)
 
 
 def _named(kind: Kind, event: dict[str, Any], settings: Any) -> Optional[tuple[RunRef, str]]:
@@ -136,33 +118,7 @@ def _report(kind: Kind, event: dict[str, Any], named: RunRef, physical_id: str) 
 def _check_fit(kind: Kind, settings: Any) -> None:
     errors = kind.fit_errors(clients.omics(), settings)
     if errors:
-        raise RunError(f"The {kind.noun} does not fit the workflow: " + "; ".join(errors))
-
-
-def _start_fresh(kind: Kind, event: dict[str, Any], settings: Any) -> dict[str, Any]:
-    """Start (or find, by requestId) the run of these settings; never take over one cancelled or deleted.
-
-    The requestId is the same on every retry, so a retried deploy finds the run it started. When it
-    names a run stopped or removed on purpose (a resource removed with CANCEL and added back), the
-    next requestId in line, derived from that run's uuid, starts a fresh one: the same on retries too.
-    """
-    omics = clients.omics()
-    fingerprint = settings.fingerprint()
-    token = request_id(event["StackId"], event["LogicalResourceId"], fingerprint)
-    for _ in range(MAX_FRESH_STARTS):
-        started = kind.start(omics, settings.request, token)
-        found = kind.describe(omics, started["id"])  # StartRun may answer a repeated requestId with its first status
-        if found is None or found["uuid"] != started["uuid"]:
-            found = kind.gone(event["StackId"], started["id"], started["uuid"])
-        if found["status"] not in kind.not_adoptable:
-            log(f"{kind.noun} started (or found by its requestId)", request_type=event["RequestType"],
-                logical_id=event["LogicalResourceId"], id=found["id"], status=found["status"], request_id=token)
-            return found
-        log(f"requestId names a {kind.noun} that was {found['status']}; starting a fresh one",
-            logical_id=event["LogicalResourceId"], id=found["id"])
-        token = request_id(event["StackId"], event["LogicalResourceId"], f"{fingerprint}/after/{found['uuid']}")
-    raise RunError(f"{MAX_FRESH_STARTS} {kind.noun}s with these settings were cancelled or deleted; "
-                   f"change rerun_token to start another.")
+        raise BadSettings(f"The {kind.noun} does not fit the workflow: " + "; ".join(errors))
 
 
 def _start(kind: Kind, event: dict[str, Any], settings: Any) -> tuple[dict[str, Any], Optional[dict[str, Any]]]:
@@ -170,17 +126,18 @@ def _start(kind: Kind, event: dict[str, Any], settings: Any) -> tuple[dict[str, 
 
     Returns the answer for the framework, and the run as HealthOmics describes it (None when handed over).
     """
-    _checked(kind, settings)
+    kind.checked(settings)  # only starts check: a rollback brings back settings an older version accepted
     checked = bool(event.get(CHECKED))
     try:
         if not checked:
             _check_fit(kind, settings)
             checked = True
-        found = _start_fresh(kind, event, settings)
+        found = fresh.start_fresh(kind, event, settings.request, settings.fingerprint(), event.get(HANDED_OVER_AT))
     except RetryLater as why:
         log("HealthOmics is throttling; is_complete tries again", logical_id=event["LogicalResourceId"], why=str(why))
         pending = event.get("PhysicalResourceId") or f"pending/{settings.fingerprint()[:16]}"
-        return {"PhysicalResourceId": pending, PHASE: START, CHECKED: checked}, None
+        handed_over_at = event.get(HANDED_OVER_AT) or time.time()
+        return {"PhysicalResourceId": pending, PHASE: START, CHECKED: checked, HANDED_OVER_AT: handed_over_at}, None
     current = _current(kind, event) if event["RequestType"] == "Update" else None
     ref = RunRef(found["id"], found["uuid"], settings.fingerprint()[:16], current.alone() if current else None)
     return {"PhysicalResourceId": str(ref), "Data": kind.data(found), PHASE: WAIT, CHECKED: True}, found
@@ -200,7 +157,7 @@ def _delete(kind: Kind, event: dict[str, Any]) -> dict[str, Any]:
         except RetryLater:
             outcome = "HealthOmics is throttling; is_complete cancels"
     log("delete", logical_id=event["LogicalResourceId"], physical_id=physical_id, outcome=outcome)
-    return {"PhysicalResourceId": physical_id, WAIT_DEADLINE: _deadline(_timeout_or_max(event))}
+    return {"PhysicalResourceId": physical_id, WAIT_DEADLINE: phases.deadline(_timeout_or_max(event))}
 
 
 def _timeout_or_max(event: dict[str, Any]) -> int:
@@ -236,13 +193,14 @@ def _wait_for_cancel(kind: Kind, event: dict[str, Any]) -> dict[str, Any]:
             kind.cancel(omics, ref.id)
     except RetryLater:
         stopped = False
-    if not stopped and _past(event):
+    if not stopped and phases.past(event):
         log(f"{kind.noun} not known to have stopped at the deadline; delete goes on", id=ref.id)
         stopped = True
     return {"IsComplete": stopped}
 
 
 # -- entry points ------------------------------------------------------------------------------
+
 
 @_sized_for_cloudformation
 def on_event(event: dict[str, Any]) -> dict[str, Any]:
@@ -252,10 +210,12 @@ def on_event(event: dict[str, Any]) -> dict[str, Any]:
     kind = kinds.of(event)
     log("event", request_type=request_type, resource_type=event.get("ResourceType"),
         logical_id=event["LogicalResourceId"], physical_id=event.get("PhysicalResourceId"))
+    if kind is kinds.BATCH:
+        return cohorts.on_event(event)
     if request_type == "Delete":
         return _delete(kind, event)
-    settings = _read(kind, event["ResourceProperties"])
-    deadline = {WAIT_DEADLINE: _deadline(settings.timeout_seconds)}
+    settings = phases.read(kind, event["ResourceProperties"])
+    deadline = {WAIT_DEADLINE: phases.deadline(settings.timeout_seconds)}
     named = _named(kind, event, settings) if request_type == "Update" else None
     if named is not None:
         try:
@@ -265,59 +225,31 @@ def on_event(event: dict[str, Any]) -> dict[str, Any]:
     return {**_start(kind, event, settings)[0], **deadline}
 
 
-def _awaited(kind: Kind, event: dict[str, Any], settings: Any, found: dict[str, Any]) -> dict[str, Any]:
-    """Whether the run this event started has reached ``wait_for``; it fails the deploy if it ended badly."""
-    status = found["status"]
-    if status in kind.ended_badly:
-        raise RunError(kind.failure(found))
-    if status in kind.reached[settings.wait_for]:
-        log(f"{kind.noun} reached the awaited status", id=found["id"], status=status, wait_for=settings.wait_for)
-        return {"IsComplete": True, "Data": kind.data(found)}
-    if _past(event):
-        raise RunError(
-            f"The {kind.noun} {found['id']} is {status} and did not reach {settings.wait_for} within "
-            f"{settings.timeout_seconds} seconds (timeout). It keeps going; raise timeout or wait_for less.")
-    return {"IsComplete": False}
-
-
-def _throttled_past_deadline(kind: Kind, event: dict[str, Any], settings: Any, doing: str) -> RunError:
-    return RunError(f"HealthOmics throttled the handler for the whole timeout ({settings.timeout_seconds} seconds) "
-                    f"while it {doing} this {kind.noun}. Deploy again later (retries find the same {kind.noun}: "
-                    f"nothing starts twice), or ask for a higher HealthOmics API quota.")
-
-
 @_sized_for_cloudformation
 def is_complete(event: dict[str, Any]) -> dict[str, Any]:
     if event.get("ResourceType") == completion.CHECK_RESOURCE_TYPE:
         return {"IsComplete": True}
     kind = kinds.of(event)
+    if kind is kinds.BATCH:
+        return cohorts.is_complete(event)
     if event["RequestType"] == "Delete":
         return _wait_for_cancel(kind, event)
     phase = event.get(PHASE, WAIT)
     if phase == KEPT:
         return {"IsComplete": True}
-    settings = _read(kind, event["ResourceProperties"])
+    settings = phases.read(kind, event["ResourceProperties"])
     if phase == DESCRIBE:
         return _describe_later(kind, event)
     if phase == START:
-        time.sleep(random.uniform(0, RETRY_SPREAD_SECONDS))
+        phases.spread()
         outcome, found = _start(kind, event, settings)
         if found is None:
-            if _past(event):
-                raise _throttled_past_deadline(kind, event, settings, "started")
+            if phases.past(event):
+                raise phases.throttled_past_deadline(kind, event, settings, "started (or waited for)")
             return {"IsComplete": False}
-        done = _awaited(kind, event, settings, found)
+        done = phases.awaited(kind, event, settings, found)
         return {**done, "PhysicalResourceId": outcome["PhysicalResourceId"]} if done["IsComplete"] else done
-    ref = RunRef.parse(event["PhysicalResourceId"])
-    try:
-        found = kind.describe(clients.omics(), ref.id)
-    except RetryLater:
-        if _past(event):
-            raise _throttled_past_deadline(kind, event, settings, "waited for") from None
-        return {"IsComplete": False}
-    if found is None or found["uuid"] != ref.uuid:
-        raise RunError(f"The {kind.noun} {ref.id} no longer exists in HealthOmics; it was deleted while we waited.")
-    return _awaited(kind, event, settings, found)
+    return phases.wait_for(kind, event, settings, RunRef.parse(event["PhysicalResourceId"]))
 
 
 def _describe_later(kind: Kind, event: dict[str, Any]) -> dict[str, Any]:
@@ -327,7 +259,7 @@ def _describe_later(kind: Kind, event: dict[str, Any]) -> dict[str, Any]:
     try:
         return {"IsComplete": True, "Data": _report(kind, event, ref.alone(), event["PhysicalResourceId"])["Data"]}
     except RetryLater:
-        if not _past(event):
+        if not phases.past(event):
             return {"IsComplete": False}
     unknown = {**kind.gone(event["StackId"], ref.id, ref.uuid), "status": "UNKNOWN"}
     return {"IsComplete": True, "Data": kind.data(unknown)}

@@ -13,11 +13,14 @@ both arrive.
 from __future__ import annotations
 
 import difflib
+import json
+import re
 from typing import Iterable, Sequence
 
 MAX_MESSAGE_BYTES = 2000
 NAMED = 5  # items named in a list before the rest are counted
 _CUT = " [...] "
+_CONTROL = re.compile(r"[\x00-\x09\x0b-\x1f\x7f]")
 
 
 def listing(items: Sequence[str], named: int = NAMED) -> str:
@@ -48,11 +51,22 @@ def grouped(problems: Sequence[tuple[str, str]], total: int) -> list[str]:
 
 
 def bounded(message: str, limit: int = MAX_MESSAGE_BYTES) -> str:
-    """``message`` in at most ``limit`` UTF-8 bytes, cut in the middle when it must be."""
-    data = message.encode("utf-8")
-    if len(data) <= limit:
+    """``message`` in at most ``limit`` bytes as it travels, cut in the middle when it must be.
+
+    Counted as JSON (the framework sends it inside a JSON body, where a quote or backslash takes two
+    bytes and a control character six), after control characters other than newlines became spaces.
+    """
+    message = _CONTROL.sub(" ", message)
+    if _sent_size(message) <= limit:
         return message
-    keep = limit - len(_CUT.encode("utf-8"))
-    head = data[: keep * 2 // 3].decode("utf-8", errors="ignore")
-    tail = data[len(data) - (keep - keep * 2 // 3):].decode("utf-8", errors="ignore")
-    return head + _CUT + tail
+    keep = len(message)
+    while keep > 0:
+        keep -= max(1, (_sent_size(message) - limit) // 2 if keep == len(message) else keep // 10)
+        head, tail = message[: keep * 2 // 3], message[len(message) - (keep - keep * 2 // 3):]
+        if _sent_size(head + _CUT + tail) <= limit:
+            return head + _CUT + tail
+    return _CUT.strip()
+
+
+def _sent_size(text: str) -> int:
+    return len(json.dumps(text, ensure_ascii=False).encode("utf-8")) - 2  # without its quotes

@@ -51,16 +51,32 @@ class RunError(RuntimeError):
     """A failure CloudFormation shows as the resource's status reason."""
 
 
+class BadSettings(RunError):
+    """The settings cannot start a run: nothing was asked of HealthOmics, or it refused them as invalid."""
+
+
+class ServiceError(RunError):
+    """HealthOmics (or S3) refused a call for a reason other than throttling."""
+
+
+class Gone(RunError):
+    """The run or batch the resource waits for no longer exists in HealthOmics."""
+
+
+class EndedBadly(RunError):
+    """A run or batch this deploy started ended FAILED or CANCELLED."""
+
+
 class RetryLater(Exception):
     """HealthOmics is throttling us, briefly unavailable, or this invocation has too little time left:
     the step is to be tried again at the next ``is_complete``. Never shown as a failure by itself."""
 
 
-def explain(action: str, error: ClientError) -> RunError:
+def explain(action: str, error: ClientError) -> ServiceError:
     code = code_of(error)
     message = reasons.bounded(error.response.get("Error", {}).get("Message", ""), 600)
     advice = _ADVICE.get(code, "")
-    return RunError(f"HealthOmics {action} failed with {code or 'Unknown'}: {message}. {advice}".strip())
+    return ServiceError(f"HealthOmics {action} failed with {code or 'Unknown'}: {message}. {advice}".strip())
 
 
 def code_of(error: ClientError) -> str:

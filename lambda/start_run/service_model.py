@@ -33,3 +33,9 @@ def input_members(operation: str) -> dict[str, dict[str, Any]]:
     """Members of an operation's input, each resolved to its shape (constraints included)."""
     input_shape = shape(model()["operations"][operation]["input"]["shape"])
     return {name: shape(member["shape"]) for name, member in input_shape["members"].items()}
+
+
+def output_members(operation: str) -> dict[str, dict[str, Any]]:
+    """Members of an operation's output, each resolved to its shape."""
+    output_shape = shape(model()["operations"][operation]["output"]["shape"])
+    return {name: shape(member["shape"]) for name, member in output_shape["members"].items()}

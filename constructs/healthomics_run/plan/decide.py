@@ -1,19 +1,23 @@
-"""Which runs a deploy will start, keep, cancel or leave running, and why.
+"""Which runs a deploy will start, keep, cancel or leave running, how many, and why.
 
-START and KEEP are decided by comparing the fingerprints the handler derives the StartRun /
-StartRunBatch ``requestId`` from (``settings.READERS`` → ``.fingerprint()``): one implementation,
-so the plan cannot disagree with the deploy. Where a decision rests on a value CloudFormation only
-knows at deploy time (a ``Ref``/``Fn::GetAtt`` that changes, or refers to a resource this deploy
-changes), the plan says so instead of guessing.
+START and KEEP are decided with the handler's own code: a run by the fingerprint its StartRun
+``requestId`` derives from (``settings.READERS`` → ``.fingerprint()``); a batch sample by sample, by
+the key that names each sample's run (``batch_settings.sample_keys``): the runs that start are the
+head's samples whose key the base's samples do not have. One implementation, so the plan cannot
+disagree with the deploy. Where a decision rests on a value CloudFormation only knows at deploy time
+(a ``Ref``/``Fn::GetAtt`` that changes, or refers to a resource this deploy changes), the plan says
+so instead of guessing.
 """
 
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
+import functools
+from dataclasses import dataclass
 from typing import Any, Iterator
 
 from .._lambda.start_run import fields
+from .._lambda.start_run.batch_settings import BatchSettings, sample_keys
 from .._lambda.start_run.samples import run_request
 from .._lambda.start_run.settings import BATCH_RESOURCE_TYPE, READERS, RUN_RESOURCE_TYPE
 from .assembly import StackTemplate
@@ -22,13 +26,15 @@ KIND = {RUN_RESOURCE_TYPE: "run", BATCH_RESOURCE_TYPE: "batch"}
 CONTROLS = {fields.WAIT_FOR: "wait_for", fields.TIMEOUT_SECONDS: "timeout_seconds",
             fields.DELETE_POLICY: "delete_policy"}
 DEPLOY_TIME = "decided at deploy time"
+SHEET_NOT_AT_HAND = ("the staged sample sheet changed: which samples run is known only from the cloud assembly "
+                     "(cdk.out), not from templates")
 # What reading settings raises when a value is only known at deploy time (a token where a number belongs).
 _UNREADABLE = (ValueError, TypeError, KeyError)
 
 
 class Action(str, enum.Enum):
-    START = "START"  # a new run (batch) starts
-    KEEP = "KEEP"  # nothing run-relevant changed
+    START = "START"  # runs start: a new run, or a batch's new or changed samples
+    KEEP = "KEEP"  # no run starts
     CANCEL = "CANCEL"  # resource removed, DeletePolicy CANCEL
     RETAIN = "RETAIN"  # resource removed, the run keeps going
     UNKNOWN = "UNKNOWN"  # decided at deploy time
@@ -42,6 +48,10 @@ class _Missing:
 MISSING = _Missing()
 
 
+def plural(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
 @dataclass(frozen=True)
 class Change:
     setting: str  # as the construct names it: "parameters.sample_name", "rerun_token", ...
@@ -52,10 +62,14 @@ class Change:
 
 @dataclass(frozen=True)
 class SampleChanges:
+    """A batch's samples in the head template, how they differ from the base's, and which will run."""
+
     count: int
     added: int | None = None  # None: the sheets were not at hand (template files)
     removed: int | None = None
     changed: int | None = None
+    to_run: int | None = None  # samples whose run the deploy starts; None: not known from these templates
+    run_ids: tuple[str, ...] | None = None  # their run_setting_ids (sorted), when the sheets are at hand
 
 
 @dataclass(frozen=True)
@@ -73,6 +87,15 @@ class Row:
     @property
     def may_start(self) -> bool:
         return self.action in (Action.START, Action.UNKNOWN)
+
+    @property
+    def runs_to_start(self) -> int | None:
+        """1 for a run that starts, the samples that will run for a batch; None when decided at deploy time."""
+        if self.action is Action.UNKNOWN:
+            return None
+        if self.action is not Action.START:
+            return 0
+        return 1 if self.samples is None else self.samples.to_run
 
 
 def plan(base: dict[str, StackTemplate], head: dict[str, StackTemplate]) -> list[Row]:
@@ -106,8 +129,9 @@ def _decide(old_stack, new_stack, logical_id, old, new) -> Row:
             "kind": KIND[resource["Type"]]}
     noun = base["kind"]
     if old is None or (new is not None and old["Type"] != new["Type"]):
-        return Row(Action.START, reason=f"new resource: deploying starts a new {noun}",
-                   samples=_new_samples(new_stack, new), **base)
+        samples = _new_samples(new_stack, new)
+        why = f"deploying starts a new {noun}" if samples is None else f"every sample runs ({plural(samples.count, 'run')})"
+        return Row(Action.START, reason=f"new resource: {why}", samples=samples, **base)
     if new is None:
         cancel = (old.get("Properties") or {}).get(fields.DELETE_POLICY) == "CANCEL"
         return Row(Action.CANCEL if cancel else Action.RETAIN, **base,
@@ -119,27 +143,67 @@ def _decide(old_stack, new_stack, logical_id, old, new) -> Row:
     read = READERS[new["Type"]]
     try:
         old_settings, new_settings = read(old_props), read(new_props)
-        same = old_settings.fingerprint() == new_settings.fingerprint()
+        renamed = _naming(old_settings) != _naming(new_settings)
     except _UNREADABLE as error:
         return Row(Action.UNKNOWN, reason=f"{DEPLOY_TIME}: a setting is known only at deploy time ({error})",
                    notes=notes, samples=_count_only(new), **base)
-    samples = (_samples((new_stack, new_props, new_settings), (old_stack, old_props, old_settings))
-               if new["Type"] == BATCH_RESOURCE_TYPE else None)
+    batch = new["Type"] == BATCH_RESOURCE_TYPE
+    if batch:
+        notes += _batch_name_note(old_settings, new_settings)
+    samples = (_sample_changes((old_stack, old_props, old_settings), (new_stack, new_props, new_settings))
+               if batch else None)
+    row = functools.partial(Row, notes=notes, samples=samples, **base)
     changes = tuple(_changes(new["Type"], old_settings, new_settings))
     changed_refs = sorted(ref for ref in _refs(_settings_only(old_props)) | _refs(_settings_only(new_props))
                           if _what_refs_see(old_stack.resources.get(ref)) != _what_refs_see(new_stack.resources.get(ref)))
-    if same and changed_refs:
-        return Row(Action.UNKNOWN, reason=f"{DEPLOY_TIME}: settings refer to {', '.join(changed_refs)}, which this "
-                   f"deploy changes; if that gives them new values, a new {noun} starts",
-                   notes=notes, samples=samples, **base)
-    if same:
-        return Row(Action.KEEP, reason=f"no setting that names the {noun} changed", notes=notes, samples=samples,
-                   **base)
-    if all(map(_uncertain, changes)):
-        return Row(Action.UNKNOWN, reason=f"{DEPLOY_TIME}: {', '.join(c.setting for c in changes)} changed to a value "
-                   "known only at deploy time", changes=changes, notes=notes, samples=samples, **base)
-    return Row(Action.START, reason=f"changed: {', '.join(c.setting for c in changes)}", changes=changes,
-               notes=notes, samples=samples, **base)
+    if not renamed and changed_refs:
+        return row(Action.UNKNOWN, reason=f"{DEPLOY_TIME}: settings refer to {', '.join(changed_refs)}, which this "
+                   "deploy changes; if that gives them new values, " + ("runs start" if batch else "a new run starts"))
+    if renamed and all(map(_uncertain, changes)):
+        return row(Action.UNKNOWN, reason=f"{DEPLOY_TIME}: {', '.join(c.setting for c in changes)} changed to a value "
+                   "known only at deploy time", changes=changes)
+    if batch:
+        return _batch_row(row, changes, samples, new_settings.delete_policy)
+    if renamed:
+        return row(Action.START, reason=f"changed: {', '.join(c.setting for c in changes)}", changes=changes)
+    return row(Action.KEEP, reason="no setting that names the run changed")
+
+
+def _naming(settings) -> str:
+    """What every run of the resource is named by: a run's whole fingerprint; for a batch, the shared
+    part of each sample's key (its samples are compared one by one, in ``_sample_changes``)."""
+    return settings.shared_fingerprint() if isinstance(settings, BatchSettings) else settings.fingerprint()
+
+
+def _batch_row(row: functools.partial, changes: tuple[Change, ...], samples: SampleChanges, delete_policy: str) -> Row:
+    """A batch starts the runs of the samples whose key is new (all of them when a shared setting
+    changed); it is kept when there are none, whatever else changed (removed samples, row order, name)."""
+    if samples.to_run is None:
+        return row(Action.UNKNOWN, reason=SHEET_NOT_AT_HAND, changes=changes)
+    removed = _removed(samples.removed, delete_policy)
+    if not samples.to_run:
+        return row(Action.KEEP, reason=removed or "no sample's run settings changed", changes=changes)
+    every = f"every sample runs again ({plural(samples.to_run, 'run')})"
+    why = f"changed: {', '.join(c.setting for c in changes)}; {every}" if changes else _added_or_changed(samples)
+    return row(Action.START, reason="; ".join(filter(None, [why, removed])), changes=changes)
+
+
+def _added_or_changed(samples: SampleChanges) -> str:
+    counts = ", ".join(f"{count} {what}" for count, what in ((samples.added, "added"), (samples.changed, "changed"))
+                       if count)
+    return f"{plural(samples.to_run, 'sample')} to run: {counts}"
+
+
+def _removed(count: int | None, delete_policy: str) -> str:
+    """What happens to the runs of removed samples: the deploy starts nothing for them."""
+    if not count:
+        return ""
+    one = count == 1
+    if delete_policy == "CANCEL":
+        fate = f"{'its run is' if one else 'their runs are'} cancelled if still active (delete_policy CANCEL)"
+    else:
+        fate = f"{'its run keeps' if one else 'their runs keep'} going (delete_policy RETAIN)"
+    return f"{plural(count, 'sample')} removed: {fate}"
 
 
 def _settings_only(properties: dict[str, Any]) -> dict[str, Any]:
@@ -165,12 +229,14 @@ def _changes(resource_type: str, old, new) -> Iterator[Change]:
     else:
         yield from _request_changes(run_request(old.request["defaultRunSetting"]),
                                     run_request(new.request["defaultRunSetting"]))
-        if old.request.get("batchName") != new.request.get("batchName"):
-            yield Change("batch_name", old.request.get("batchName", MISSING), new.request.get("batchName", MISSING))
-        if old.sample_digest != new.sample_digest:
-            yield Change("samples", f"{old.sample_count} samples", f"{new.sample_count} samples")
     if old.rerun_token != new.rerun_token:
         yield Change("rerun_token", old.rerun_token or MISSING, new.rerun_token or MISSING)
+
+
+def _batch_name_note(old: BatchSettings, new: BatchSettings) -> tuple[Change, ...]:
+    """A batch's name names no run (samples' runs are named by their keys): changing it starts nothing."""
+    before, after = old.request.get("batchName", MISSING), new.request.get("batchName", MISSING)
+    return () if before == after else (Change("batch_name", before, after),)
 
 
 def _request_changes(old: dict[str, Any], new: dict[str, Any]) -> Iterator[Change]:
@@ -193,7 +259,7 @@ def _keyed_changes(prefix: str, old: Any, new: Any, sensitive: bool) -> Iterator
 
 
 def _new_samples(stack: StackTemplate, resource: dict[str, Any]) -> SampleChanges | None:
-    """A new batch's samples: all of them added."""
+    """A new batch's samples: every one of them runs."""
     if resource["Type"] != BATCH_RESOURCE_TYPE:
         return None
     properties = resource.get("Properties") or {}
@@ -202,7 +268,8 @@ def _new_samples(stack: StackTemplate, resource: dict[str, Any]) -> SampleChange
     except _UNREADABLE:
         settings = None
     count = len(settings) if settings is not None else _count(properties)
-    return SampleChanges(count=count, added=count, removed=0, changed=0)
+    ids = None if settings is None else tuple(sorted(str(setting["runSettingId"]) for setting in settings))
+    return SampleChanges(count=count, added=count, removed=0, changed=0, to_run=count, run_ids=ids)
 
 
 def _count_only(resource: dict[str, Any]) -> SampleChanges | None:
@@ -211,25 +278,40 @@ def _count_only(resource: dict[str, Any]) -> SampleChanges | None:
     return SampleChanges(count=_count(resource.get("Properties") or {}))
 
 
-def _samples(new: tuple, old: tuple) -> SampleChanges:
-    """A batch's sample count, and how many samples were added, removed or changed.
+def _sample_changes(old: tuple, new: tuple) -> SampleChanges:
+    """How a batch's samples changed, and which will run: the head's samples whose key none of the
+    base's samples has. ``old`` and ``new`` are (stack, properties, settings as the handler reads them)."""
+    before, after = _sample_settings(*old), _sample_settings(*new)
+    old_settings, new_settings = old[2], new[2]
+    if before is None or after is None:
+        return _sheet_not_at_hand(old_settings, new_settings)
+    ran = set(sample_keys(old_settings.shared_fingerprint(), before).values())
+    to_run = tuple(sorted(sample_id for sample_id, key in sample_keys(new_settings.shared_fingerprint(), after).items()
+                          if key not in ran))
+    before_by_id = {str(setting["runSettingId"]): setting for setting in before}
+    after_by_id = {str(setting["runSettingId"]): setting for setting in after}
+    return SampleChanges(count=len(after_by_id), added=len(after_by_id.keys() - before_by_id.keys()),
+                         removed=len(before_by_id.keys() - after_by_id.keys()),
+                         changed=sum(1 for key in after_by_id.keys() & before_by_id.keys()
+                                     if after_by_id[key] != before_by_id[key]),
+                         to_run=len(to_run), run_ids=to_run)
 
-    ``new`` and ``old`` are (stack, properties, settings as the handler reads them).
-    """
-    new_settings, old_settings = _sample_settings(*new), _sample_settings(*old)
-    if old_settings is None or new_settings is None:
-        return SampleChanges(count=new[2].sample_count)
-    before = {s["runSettingId"]: s for s in old_settings}
-    after = {s["runSettingId"]: s for s in new_settings}
-    return SampleChanges(count=len(after), added=len(after.keys() - before.keys()),
-                         removed=len(before.keys() - after.keys()),
-                         changed=sum(1 for key in after.keys() & before.keys() if after[key] != before[key]))
+
+def _sheet_not_at_hand(old: BatchSettings, new: BatchSettings) -> SampleChanges:
+    """A staged sheet from a bare template: its digest tells whether samples changed, not which. A
+    changed shared setting changes every sample's key, so then every sample runs all the same."""
+    same_sheet = old.sample_digest == new.sample_digest
+    if old.shared_fingerprint() != new.shared_fingerprint():
+        to_run = new.sample_count
+    else:
+        to_run = 0 if same_sheet else None
+    counts = (0, 0, 0) if same_sheet else (None, None, None)
+    return SampleChanges(new.sample_count, *counts, to_run=to_run)
 
 
 def _sample_settings(stack: StackTemplate, properties: dict[str, Any], settings) -> list[dict[str, Any]] | None:
     """Inline samples as read, or a staged sheet from the assembly (None from a bare template)."""
-    run_settings = settings.request["batchRunSettings"]
-    return run_settings["inlineSettings"] if "inlineSettings" in run_settings else stack.sample_sheet(properties)
+    return settings.inline if settings.inline is not None else stack.sample_sheet(properties)
 
 
 def _count(properties: dict[str, Any]) -> int:

@@ -1,0 +1,337 @@
+"""A cohort (``Custom::HealthOmicsRunBatch``) through CloudFormation: only samples that have not run start.
+
+Each sample's run has a key (``batch_settings.sample_keys``: the shared run settings and the sample's
+own). A Create or Update starts one StartRunBatch for the samples whose key the cohort's ledger has
+not recorded (``ledger``), with a requestId derived from exactly those keys, then records them:
+
+| change                                             | runs started                                  |
+|----------------------------------------------------|-----------------------------------------------|
+| a sample added, or one sample's settings changed   | that sample                                   |
+| a shared setting changed, or ``rerun_token``       | every sample                                  |
+| a sample removed, rows reordered, a retry, rollback| none                                          |
+
+The physical id names the generation: the digest of the keys the cohort wants. It stays the same
+when only the order of samples (or nothing run-relevant) changes; otherwise CloudFormation, once the
+update has succeeded, deletes the old generation, and that Delete is when runs no longer wanted are
+cancelled (``delete_policy`` CANCEL), just as a replaced single run is. On a rollback the roles swap:
+the generation the failed update answered is deleted, and the runs it started are cancelled.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections import defaultdict
+from typing import Any, Optional
+
+from botocore.exceptions import ClientError
+
+from . import clients, fields, fresh, ledger, phases, runs, samples
+from .batch_settings import LEDGER_FOLDER, BatchSettings, sample_keys
+from .fingerprint import fingerprint
+from .kinds import BATCH
+from .ledger import Ledger
+from .log import log
+from .phases import KEPT, PHASE, START, WAIT, WAIT_DEADLINE
+from .run_ref import RunRef
+from .runs import BadSettings, Gone, RetryLater
+
+WAIT_BATCH = "WaitBatch"  # "<id>/<uuid>" of the batch this request started, for is_complete
+_PHYSICAL_ID = re.compile(r"^cohort-(?P<resource>[0-9a-f]{12})/(?P<generation>[0-9a-f]{16})$")
+
+
+def ledger_uri(event: dict[str, Any]) -> str:
+    """Where the cohort's ledger is: beside its runs' outputs, named by the resource's logical id, so that
+    every event finds it, a Delete of an old generation (old properties) and a resource from before ledgers
+    included. A new output location is a shared setting: every sample runs again, recorded there."""
+    output = str(event["ResourceProperties"].get("OutputUri", "")).rstrip("/")
+    return f"{output}/{LEDGER_FOLDER}/{event['LogicalResourceId']}.json"
+
+
+def physical_id(event: dict[str, Any], generation: str) -> str:
+    resource = hashlib.sha256(f"{event['StackId']}/{event['LogicalResourceId']}".encode()).hexdigest()[:12]
+    return f"cohort-{resource}/{generation}"
+
+
+def generation_of(physical: Optional[str]) -> Optional[str]:
+    match = _PHYSICAL_ID.match(physical or "")
+    return match["generation"] if match else None
+
+
+def generation(keys: dict[str, str]) -> str:
+    return hashlib.sha256("".join(sorted(keys.values())).encode()).hexdigest()[:16]
+
+
+def cohort_samples(settings: BatchSettings) -> list[dict[str, Any]]:
+    """The cohort's samples: inline, or read from the staged sample sheet."""
+    if settings.inline is not None:
+        return settings.inline
+    text = ledger.read_text(clients.s3(), settings.request["batchRunSettings"]["s3UriSettings"])
+    if text is None:
+        raise Gone(f"The sample sheet {settings.request['batchRunSettings']['s3UriSettings']} is gone; deploy again "
+                   "to stage it.")
+    return json.loads(text)
+
+
+# -- Create and Update -------------------------------------------------------------------------
+
+def _legacy_seed(event: dict[str, Any], book: Ledger) -> None:
+    """A batch resource deployed before cohorts had ledgers names one batch (``id/uuid``) that ran every
+    sample of its old settings: record them, so upgrading starts nothing that already ran."""
+    ref = RunRef.parse(event.get("PhysicalResourceId"))
+    if ref is None or book.batches or "OldResourceProperties" not in event:
+        return
+    ran = _legacy_settings(event, ref)
+    try:
+        ran_samples = cohort_samples(ran)
+    except (ClientError, Gone):  # the sheet of an older deploy: the handler may read only the current one
+        ran_samples = _current_samples_in(ref.id, cohort_samples(BATCH.read(event["ResourceProperties"])))
+    keys = sample_keys(ran.shared_fingerprint(), ran_samples)
+    book.record(ref.id, ref.uuid, {key: run_setting_id for run_setting_id, key in keys.items()})
+
+
+def _current_samples_in(batch_id: str, current: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The current samples whose run setting ids the legacy batch ran (ListRunsInBatch): when the settings it
+    ran with cannot be read, a sample's id is the best witness that it ran (its own changes are not seen)."""
+    omics, ids, token = clients.omics(), set(), None
+    while True:
+        page = runs.call("ListRunsInBatch", omics.list_runs_in_batch, batchId=batch_id,
+                         **({"startingToken": token} if token else {}))
+        ids |= {run["runSettingId"] for run in page.get("runs", [])}
+        token = page.get("nextToken")
+        if not token:
+            return [sample for sample in current if sample["runSettingId"] in ids]
+
+
+def _legacy_settings(event: dict[str, Any], ref: RunRef) -> BatchSettings:
+    """The settings the legacy batch ran with: normally the old properties; in the rollback of an update that
+    failed before answering, the new ones. GetBatch says which: its default run setting and run count."""
+    old, new = BATCH.read(event["OldResourceProperties"]), BATCH.read(event["ResourceProperties"])
+
+    def matches(settings: BatchSettings, found: dict[str, Any]) -> bool:
+        return (found.get("defaultRunSetting") == settings.request["defaultRunSetting"]
+                and found.get("totalRuns") == settings.sample_count)
+    found = BATCH.describe(clients.omics(), ref.id)
+    if found is not None and found["uuid"] == ref.uuid and matches(new, found) and not matches(old, found):
+        return new
+    return old
+
+
+def _delta_request(event: dict[str, Any], settings: BatchSettings, missing: list[dict[str, Any]], total: int,
+                   delta: str) -> dict[str, Any]:
+    """StartRunBatch for the missing samples: inline up to 100, else an S3 settings file (the staged sheet
+    itself when every sample is missing, or one written beside the ledger)."""
+    request = {key: value for key, value in settings.request.items() if key != "batchRunSettings"}
+    if len(missing) <= samples.MAX_INLINE_SAMPLES:
+        request["batchRunSettings"] = {"inlineSettings": missing}
+    elif len(missing) == total and settings.inline is None:
+        request["batchRunSettings"] = settings.request["batchRunSettings"]
+    else:
+        uri = ledger_uri(event).removesuffix(".json") + f"/{delta}.json"
+        ledger.write_text(clients.s3(), uri, samples.canonical_json(missing))
+        request["batchRunSettings"] = {"s3UriSettings": uri}
+    return request
+
+
+def _start_missing(event: dict[str, Any], settings: BatchSettings, missing: list[dict[str, Any]],
+                   keys: dict[str, str], total: int, book: Ledger) -> dict[str, Any]:
+    BATCH.checked(settings)  # only starts check: a rollback brings back settings an older version accepted
+    problems = BATCH.fit_errors(clients.omics(), settings, missing)
+    if problems:
+        raise BadSettings("The batch does not fit the workflow: " + "; ".join(problems))
+    started = {keys[s["runSettingId"]]: s["runSettingId"] for s in missing}
+    delta = fingerprint(sorted(started))  # the requestId is derived from exactly what starts
+    request = _delta_request(event, settings, missing, total, delta)
+    found = fresh.start_fresh(BATCH, event, request, delta)
+    book.record(found["id"], found["uuid"], started)
+    return found
+
+
+def deploy(event: dict[str, Any], settings: BatchSettings) -> dict[str, Any]:
+    """Create or Update: start the samples that have not run; answer with the generation and the attributes."""
+    s3, uri = clients.s3(), ledger_uri(event)
+    book = ledger.load(s3, uri)
+    _legacy_seed(event, book)
+    cohort = cohort_samples(settings)
+    keys = sample_keys(settings.shared_fingerprint(), cohort)
+    missing = [sample for sample in cohort if not book.ran(keys[sample["runSettingId"]])]
+    gen = generation(keys)
+    answered = book.answers.get(gen, {})
+    if missing:
+        found = _start_missing(event, settings, missing, keys, len(cohort), book)
+        batch_id, started = found["id"], len(missing)
+    elif answered.get("request") == event["RequestId"]:  # the same request again: report what it started
+        batch_id, started = answered.get("batch"), answered.get("started", 0)
+    else:
+        batch_id, started = None, 0
+    book.answer(gen, keys.values(), event["RequestId"], batch_id, started)
+    ledger.save(s3, uri, book)
+    log("cohort deployed", logical_id=event["LogicalResourceId"], samples=len(cohort), runs_started=started,
+        batch_id=batch_id, generation=gen)
+    answer = {"PhysicalResourceId": physical_id(event, gen), "Data": _data(event, book, batch_id, started, len(cohort))}
+    if batch_id is not None and started:
+        return {**answer, PHASE: WAIT, WAIT_BATCH: f"{batch_id}/{book.batches[batch_id]}"}
+    return {**answer, PHASE: KEPT}
+
+
+def _data(event: dict[str, Any], book: Ledger, batch_id: Optional[str], started: int, count: int) -> dict[str, Any]:
+    """The latest batch's ids and status, the cohort's counts over the batches holding wanted runs."""
+    omics = clients.omics()
+    latest = batch_id or (next(reversed(book.batches)) if book.batches else None)
+    holding = {entry[1] for entry in book.samples.values() if ledger.WANTED in entry[2]} | ({latest} - {None})
+    described = {}
+    for id in sorted(holding):
+        try:
+            found = BATCH.describe(omics, id)
+        except RetryLater:
+            found = None  # counts are a report; throttling them must not hold the deploy
+        described[id] = found or BATCH.gone(event["StackId"], id, book.batches.get(id, ""))
+    counts = defaultdict(int)
+    for found in described.values():
+        for name, value in BATCH.data(found).items():
+            if isinstance(value, int):
+                counts[name] += value
+    head = BATCH.data(described[latest]) if latest else {"BatchId": "", "BatchArn": "", "BatchUuid": "", "Status": ""}
+    return {**head, **counts, "SampleCount": count, "RunsStarted": started, "BatchCount": len(book.batches)}
+
+
+# -- Delete ------------------------------------------------------------------------------------
+
+def _cancel_unwanted(event: dict[str, Any], book: Ledger) -> list[str]:
+    """Cancel the runs the current generation no longer wants: a whole batch when none of its runs is
+    wanted, else each run (ListRunsInBatch by run setting id, then CancelRun). Returns the batches cancelled."""
+    omics = clients.omics()
+    unwanted = book.unwanted()
+    live: dict[str, set[str]] = defaultdict(set)
+    for key, entry in book.samples.items():
+        if ledger.STOPPED not in entry[2]:
+            live[entry[1]].add(key)
+    by_batch: dict[str, list[str]] = defaultdict(list)
+    for key, entry in unwanted.items():
+        by_batch[entry[1]].append(key)
+    cancelled = []
+    try:
+        for batch_id, keys in by_batch.items():
+            if live[batch_id] <= set(keys):
+                found = BATCH.describe(omics, batch_id)
+                if found is not None and found["uuid"] == book.batches.get(batch_id) and found["status"] in BATCH.active:
+                    BATCH.cancel(omics, batch_id)
+                    cancelled.append(batch_id)
+                book.stop(keys)
+                continue
+            for key in keys:
+                listed = runs.call("ListRunsInBatch", omics.list_runs_in_batch, batchId=batch_id,
+                                   runSettingId=book.samples[key][0])
+                for run in listed.get("runs", []):
+                    if run.get("runId"):
+                        runs.cancel(omics, run["runId"])
+                book.stop([key])
+    finally:
+        ledger.save(clients.s3(), ledger_uri(event), book)  # what was cancelled so far
+    return cancelled
+
+
+def delete(event: dict[str, Any]) -> dict[str, Any]:
+    """Delete of a generation: with CANCEL, cancel what is no longer wanted; a removed resource wants nothing."""
+    physical = event["PhysicalResourceId"]
+    answer = {"PhysicalResourceId": physical, WAIT_DEADLINE: phases.deadline(fields.MAX_TIMEOUT_SECONDS)}
+    props = event["ResourceProperties"]
+    if props.get(fields.DELETE_POLICY, "RETAIN") != "CANCEL":
+        log("delete", logical_id=event["LogicalResourceId"], physical_id=physical, outcome="retained")
+        return answer
+    book = ledger.load(clients.s3(), ledger_uri(event))
+    legacy = RunRef.parse(physical)
+    if legacy is not None and not book.batches:  # deployed before ledgers, never updated since: its one batch
+        book.batches[legacy.id] = legacy.uuid
+        if _still_stopping(event, book, legacy.id):
+            log("delete", logical_id=event["LogicalResourceId"], physical_id=physical, outcome="cancel requested")
+        ledger.save(clients.s3(), ledger_uri(event), book)
+        return answer
+    if generation_of(physical) is not None and generation_of(physical) == book.current:
+        book.forget_current()  # the resource itself is removed, not one of its generations
+    try:
+        outcome = f"cancelled batches {_cancel_unwanted(event, book)}"
+    except RetryLater:
+        outcome = "HealthOmics is throttling; is_complete cancels the rest"
+    log("delete", logical_id=event["LogicalResourceId"], physical_id=physical, outcome=outcome)
+    return answer
+
+
+def wait_for_cancel(event: dict[str, Any]) -> dict[str, Any]:
+    """After a Delete with CANCEL: cancel what is still unwanted, and wait until the batches stopped.
+    Never fails: at the deadline the delete goes on."""
+    if event["ResourceProperties"].get(fields.DELETE_POLICY, "RETAIN") != "CANCEL":
+        return {"IsComplete": True}
+    try:
+        book = ledger.load(clients.s3(), ledger_uri(event))
+        _cancel_unwanted(event, book)
+        stopped_batches = _stopped_batches(book)
+        going = [id for id in stopped_batches if _still_stopping(event, book, id)]
+    except RetryLater:
+        going = ["(throttled)"]
+    if going and phases.past(event):
+        log("cohort batches not known to have stopped at the deadline; delete goes on", batches=going)
+        going = []
+    return {"IsComplete": not going}
+
+
+def _stopped_batches(book: Ledger) -> list[str]:
+    """Batches every run of which was stopped on purpose: they were (or are being) cancelled."""
+    live = {entry[1] for entry in book.samples.values() if ledger.STOPPED not in entry[2]}
+    return [id for id in book.batches if id not in live]
+
+
+def _still_stopping(event: dict[str, Any], book: Ledger, batch_id: str) -> bool:
+    found = BATCH.describe(clients.omics(), batch_id)
+    if found is None or found["uuid"] != book.batches[batch_id]:
+        return False
+    if found["status"] in BATCH.active:
+        BATCH.cancel(clients.omics(), batch_id)  # the cancel came too early to take (a batch still CREATING)
+    return found["status"] in BATCH.active | BATCH.stopping
+
+
+# -- entry points ------------------------------------------------------------------------------
+
+def on_event(event: dict[str, Any]) -> dict[str, Any]:
+    if event["RequestType"] == "Delete":
+        return delete(event)
+    settings = phases.read(BATCH, event["ResourceProperties"])
+    deadline = {WAIT_DEADLINE: phases.deadline(settings.timeout_seconds)}
+    try:
+        return {**deploy(event, settings), **deadline}
+    except RetryLater as why:
+        log("HealthOmics is throttling; is_complete tries again", logical_id=event["LogicalResourceId"], why=str(why))
+        pending = event.get("PhysicalResourceId") or "pending/cohort"
+        return {"PhysicalResourceId": pending, PHASE: START, **deadline}
+
+
+def is_complete(event: dict[str, Any]) -> dict[str, Any]:
+    if event["RequestType"] == "Delete":
+        return wait_for_cancel(event)
+    phase = event.get(PHASE, WAIT)
+    if phase == KEPT:
+        return {"IsComplete": True}
+    settings = phases.read(BATCH, event["ResourceProperties"])
+    answer: dict[str, Any] = {}
+    if phase == START:
+        phases.spread()
+        try:
+            answer = deploy(event, settings)
+        except RetryLater:
+            if phases.past(event):
+                raise phases.throttled_past_deadline(BATCH, event, settings, "started") from None
+            return {"IsComplete": False}
+        if answer[PHASE] == KEPT:
+            return {"IsComplete": True, "PhysicalResourceId": answer["PhysicalResourceId"], "Data": answer["Data"]}
+    waited = RunRef.parse(answer.get(WAIT_BATCH) or event.get(WAIT_BATCH))
+    if waited is None:  # an event from before cohorts: its physical id names the batch
+        waited = RunRef.parse(event["PhysicalResourceId"])
+    done = phases.wait_for(BATCH, event, settings, waited)
+    if done["IsComplete"]:
+        reported = answer.get("Data") or event.get("Data") or {}
+        book = ledger.load(clients.s3(), ledger_uri(event))
+        done["Data"] = _data(event, book, waited.id, reported.get("RunsStarted", 0), reported.get("SampleCount", 0))
+        if answer:
+            done["PhysicalResourceId"] = answer["PhysicalResourceId"]
+    return done
