@@ -27,8 +27,8 @@ import pytest
 
 from healthomics_run._lambda.start_run import clients, handler
 from tests.fake_omics import FakeHealthOmics
-from tests.world import (BATCH_TEMPLATE, attach_fake, batch_event, batch_properties, event, moto_world,
-                         run_properties, sheet_properties, stage_sheet)
+from tests.world import (BATCH_TEMPLATE, attach_fake, batch_properties, event, moto_world, run_properties,
+                         sheet_properties, stage_sheet)
 
 from .samples import sample
 
@@ -117,11 +117,13 @@ def run_lifecycle(record: Recorder, props: dict[str, Any], i: int) -> None:
 
 
 def batch_lifecycle(record: Recorder, batch_props: dict[str, Any], sheet: tuple[list, str], i: int) -> None:
-    inline = {**batch_props, "BatchName": f"bench/Cohort{i:06d}"}
-    record("Batch Create, inline samples", lambda: handler.on_event(batch_event("Create", inline)))
-    staged = sheet_properties(inline, *sheet)
-    record(f"Batch Create, S3 sample sheet ({SHEET_SAMPLES} samples)",
-           lambda: handler.on_event(batch_event("Create", staged)))
+    """A new cohort each time (its own logical id, so its own ledger)."""
+    def create(props: dict[str, Any], name: str) -> dict[str, Any]:
+        return handler.on_event(event("Create", props, logical_id=f"{name}{i:06d}",
+                                      resource_type="Custom::HealthOmicsRunBatch"))
+    record("Batch Create, inline samples", lambda: create(batch_props, "Inline"))
+    staged = sheet_properties(batch_props, *sheet)
+    record(f"Batch Create, S3 sample sheet ({SHEET_SAMPLES} samples)", lambda: create(staged, "Staged"))
 
 
 def lifecycle_events(runs: int = EVENT_RUNS) -> list[dict[str, Any]]:

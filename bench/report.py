@@ -59,6 +59,12 @@ def handler_table(rows: list[dict[str, Any]]) -> str:
                      for r in rows])
 
 
+def cohort_table(rows: list[dict[str, Any]]) -> str:
+    return markdown(["measure", "seconds", "peak Python memory (MB)", "runs to start", "calls"],
+                    [[r["measure"], f"{r['seconds']:.2f}", f"{r['peak_mb']:.0f}", f"{r['runs']:,}", r["calls"]]
+                     for r in rows])
+
+
 def targets_table(rows: list[dict[str, Any]]) -> str:
     return markdown(["target", "measured", "threshold", "result"],
                     [[r["target"], r["measured"], r["threshold"], r["result"]] for r in rows])

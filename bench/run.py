@@ -20,6 +20,9 @@ import time
 from pathlib import Path
 from typing import Any
 
+from healthomics_run._lambda.start_run.fields import FUNCTION_MEMORY_MB
+from healthomics_run._lambda.start_run.fields import FUNCTION_TIMEOUT_SECONDS as FUNCTION_TIMEOUT_S
+
 from . import limits, report
 from .samples import write_sheet
 
@@ -158,12 +161,27 @@ def handler_measures() -> list[dict[str, Any]]:
     return rows
 
 
+def cohort_measures() -> list[dict[str, Any]]:
+    """The handler and the plan on a cohort grown to 100,000 samples, 1,000 of them new (bench.cohort_delta)."""
+    wait_for_quiet_cpu()
+    done = subprocess.run([sys.executable, "-m", "bench.cohort_delta"], cwd=ROOT, check=True, capture_output=True,
+                          text=True)
+    measured = _last_bench_line(done.stdout)
+    handler, planned = measured["handler"], measured["plan"]
+    calls = ", ".join(f"{op} {n}" for op, n in sorted(handler["healthomics_calls"].items()))
+    return [{"measure": "handler: Update of a cohort grown to 100,000 samples (1,000 new)", "seconds": handler["seconds"],
+             "peak_mb": handler["peak_mb"], "runs": handler["runs_started"],
+             "calls": f"{calls}; S3 {handler['s3_calls']} (ledger {handler['ledger_bytes']:,} bytes)"},
+            {"measure": "plan: the same change, from two cloud assemblies", "seconds": planned["seconds"],
+             "peak_mb": planned["peak_mb"], "runs": planned["runs_to_start"], "calls": "none (reads files)"}]
+
+
 def _target(name: str, measured: str, threshold: str, ok: bool | None) -> dict[str, str]:
     return {"target": name, "measured": measured, "threshold": threshold,
             "result": "INFO" if ok is None else ("PASS" if ok else "FAIL")}
 
 
-def evaluate(rows: dict[tuple[str, int], dict], handler: list[dict],
+def evaluate(rows: dict[tuple[str, int], dict], handler: list[dict], cohorts: list[dict],
              paired: dict[int, list[float]] | None = None) -> list[dict[str, str]]:
     """The targets (PASS/FAIL; a case that was not measured fails) and INFO lines on what breaks."""
     def measured(kind: str, count: int) -> dict | None:
@@ -228,6 +246,16 @@ def evaluate(rows: dict[tuple[str, int], dict], handler: list[dict],
                                ", ".join(f"{c:,} runs: {v:,}" for c, v in baseline)
                                + f" chars; crosses 10,240 at about {breaks_at} runs", "10,240 chars", None))
     shipped = next((r for r in handler if r["measure"].endswith("as shipped (no bytecode)")), None)
+    for row in cohorts:
+        budget = FUNCTION_MEMORY_MB // 2 if row["measure"].startswith("handler") else None
+        targets.append(_target(
+            f"{row['measure']}: starts only the new samples"
+            + (f", within half the handler's {FUNCTION_MEMORY_MB} MB and its {FUNCTION_TIMEOUT_S} s" if budget else
+               ", in under 10 s"),
+            f"{row['runs']:,} runs, {row['seconds']:.2f} s, {row['peak_mb']:.0f} MB peak",
+            "1,000 runs" + (f", < {budget} MB, < {FUNCTION_TIMEOUT_S} s" if budget else ", < 10 s"),
+            row["runs"] == 1000 and (row["peak_mb"] < budget and row["seconds"] < FUNCTION_TIMEOUT_S if budget
+                                     else row["seconds"] < 10)))
     targets.append(_target("handler cold import (fresh interpreter, median of 7)",
                            f"{shipped['median_ms']:.0f} ms" if shipped else "not measured", "< 300 ms",
                            bool(shipped and shipped["median_ms"] < 300)))
@@ -257,13 +285,16 @@ def main() -> None:
             paired = paired_batch_walls(work)
     print("handler: cold import and lifecycle events ...", file=sys.stderr, flush=True)
     handler = handler_measures()
-    targets = evaluate(rows, handler, paired)
+    print("cohort grown to 100,000 samples: handler and plan ...", file=sys.stderr, flush=True)
+    cohorts = cohort_measures()
+    targets = evaluate(rows, handler, cohorts, paired)
     elapsed = time.perf_counter() - started
 
     scaling = list(rows.values())
     report.write_csv(RESULTS / "scaling.csv", scaling)
     report.write_csv(RESULTS / "templates.csv", details)
     report.write_csv(RESULTS / "handler.csv", handler)
+    report.write_csv(RESULTS / "cohorts.csv", cohorts)
     report.write_csv(RESULTS / "targets.csv", targets)
     report.plot(scaling, RESULTS / "scaling.png")
     summary = "\n\n".join([
@@ -271,6 +302,8 @@ def main() -> None:
         report.scaling_table(scaling),
         "Handler (in-process HealthOmics fake inside moto; times include botocore and the fake):",
         report.handler_table(handler),
+        "A cohort grown to 100,000 samples, 1,000 of them new (tracemalloc peak; the plan reads two cloud assemblies):",
+        report.cohort_table(cohorts),
         "Targets:", report.targets_table(targets),
         f"Benchmark run time: {elapsed / 60:.1f} min ({elapsed:.0f} s), Python {sys.version.split()[0]}, "
         f"{os.cpu_count()} CPUs.",

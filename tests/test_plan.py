@@ -13,7 +13,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
 
 from healthomics_run import (DeletePolicy, HealthOmicsRun, HealthOmicsRunBatch, RunCache, RunGroup, RunServiceRole,
-                             WaitFor, WorkflowRun)
+                             WaitFor, WorkflowRun, WorkflowRunBatch)
 from healthomics_run._lambda.start_run import handler
 from healthomics_run.plan import Action, cli, plan
 from healthomics_run.plan.assembly import load
@@ -231,3 +231,35 @@ def test_the_plan_needs_neither_aws_cdk_lib_nor_node(tmp_path):
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env={"PATH": "/usr/bin:/bin"})
     assert result.returncode == cli.NO_RUN_STARTS, result.stderr
     assert "1 kept" in result.stdout
+
+
+def _literal_cohort(aws, samples: list[dict], **props) -> Callable[[cdk.Stack], None]:
+    """A cohort whose settings are all literals, inline, so the handler can take the template's properties."""
+    def build(stack):
+        role = iam.Role.from_role_arn(stack, "Role", aws["role_arn"])
+        WorkflowRunBatch(stack, "Cohort", role=role, output_uri=aws["output_uri"], workflow_id=WORKFLOW_ID,
+                         samples=samples, **props)
+    return build
+
+
+def _sample(index: int, **changes) -> dict:
+    return {"run_setting_id": f"S{index}", "parameters": {"sample_name": f"SAMPLE-{index}"}, **changes}
+
+
+@pytest.mark.parametrize("head_samples, props", [
+    ([_sample(1), _sample(2), _sample(3)], {}), ([_sample(1), _sample(2, priority=5)], {}), ([_sample(1)], {}),
+    ([_sample(2), _sample(1)], {}), ([_sample(1), _sample(2)], {"rerun_token": "again"}),
+    ([_sample(1), _sample(2)], {"batch_name": "renamed"})])
+def test_the_plan_counts_the_runs_the_handler_starts_for_a_cohort(tmp_path, aws, omics, head_samples, props):
+    omics.workflows[WORKFLOW_ID]["parameterTemplate"] = {"sample_name": {}}
+    base = assembly(tmp_path, "base", _literal_cohort(aws, [_sample(1), _sample(2)]))
+    head = assembly(tmp_path, "head", _literal_cohort(aws, head_samples, **props))
+    (row,) = plan(load(base), load(head))
+    old_props, new_props = (json.loads((path / "PlanStack.template.json").read_text())["Resources"][row.logical_id]
+                            ["Properties"] for path in (base, head))
+    cohort_event = {"logical_id": row.logical_id, "resource_type": "Custom::HealthOmicsRunBatch"}
+    created = handler.on_event(event("Create", old_props, **cohort_event))
+    updated = handler.on_event(event("Update", new_props, physical_id=created["PhysicalResourceId"],
+                                     old_props=old_props, **cohort_event))
+    assert row.runs_to_start == updated["Data"]["RunsStarted"]
+    assert (row.action is Action.START) == (updated["Data"]["RunsStarted"] > 0)

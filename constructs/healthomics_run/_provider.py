@@ -121,7 +121,7 @@ class RunProvider(Construct):
             role=role,
             log_group=self.log_group,
             timeout=Duration.seconds(fields.FUNCTION_TIMEOUT_SECONDS),
-            memory_size=256,
+            memory_size=fields.FUNCTION_MEMORY_MB,
             description="HealthOmics run lifecycle (healthomics-run)",
         )
 

@@ -62,6 +62,8 @@ MAX_TAGS = 50
 #   and one is_complete before the waiter gives up with a bare "Operation timed out".
 CFN_SERVICE_TIMEOUT_SECONDS = 3600
 FUNCTION_TIMEOUT_SECONDS = 120
+# A 100,000-sample cohort's ledger and sheet take about 140 MB of Python objects at their peak (bench).
+FUNCTION_MEMORY_MB = 512
 QUERY_INTERVAL_SECONDS = 30
 PROVIDER_TOTAL_TIMEOUT_SECONDS = CFN_SERVICE_TIMEOUT_SECONDS - 60 - 2 * FUNCTION_TIMEOUT_SECONDS  # 3,300 s
 MAX_TIMEOUT_SECONDS = 3000  # 50 minutes: the longest `timeout` the provider itself waits
