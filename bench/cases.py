@@ -3,7 +3,8 @@
     python -m bench.cases KIND COUNT OUTDIR [SAMPLE_SHEET]
 
 KIND is ``runs`` (COUNT WorkflowRuns in one stack), ``nested`` (the same runs in NestedStacks of
-NESTED_SIZE), ``workflows`` (COUNT runs in one stack, each of its own workflow), ``batch`` (one
+NESTED_SIZE), ``workflows`` (COUNT runs in one stack, each of its own workflow), ``workflows_nested`` (the
+same in NestedStacks of NESTED_SIZE), ``batch`` (one
 HealthOmicsRunBatch reading SAMPLE_SHEET) or ``baseline`` (COUNT plain ``AwsCustomResource``s calling
 omics:startRun). The cloud assembly goes to OUTDIR; the last line on
 stdout is ``BENCH {json}`` with the in-process seconds, from before the App to after ``app.synth()``.
@@ -70,6 +71,16 @@ def build_workflows(app: cdk.App, count: int, _sheet: Any) -> None:
     add_runs(stack, Shared(stack), range(count), workflow_id=lambda i: str(2000001 + i))
 
 
+def build_workflows_nested(app: cdk.App, count: int, _sheet: Any) -> None:
+    """Each run of its own workflow, in nested stacks of NESTED_SIZE: each nested stack's handler role is
+    granted its runs' workflows."""
+    stack = cdk.Stack(app, f"Workflows{count}Nested")
+    shared = Shared(stack)
+    for part, start in enumerate(range(0, count, NESTED_SIZE)):
+        add_runs(cdk.NestedStack(stack, f"Part{part}"), shared, range(start, min(count, start + NESTED_SIZE)),
+                 workflow_id=lambda i: str(2000001 + i))
+
+
 def build_batch(app: cdk.App, count: int, sheet: str) -> None:
     stack = cdk.Stack(app, f"Batch{count}")
     HealthOmicsRunBatch(stack, "Cohort", workflow_id=WORKFLOW_ID, sample_sheet=sheet,
@@ -100,6 +111,7 @@ BUILDERS: dict[str, tuple[Callable[[cdk.App, int, Any], None], dict[str, Any]]] 
     "runs": (build_runs, NO_RESOURCE_LIMIT),
     "nested": (build_nested, {}),
     "workflows": (build_workflows, NO_RESOURCE_LIMIT),
+    "workflows_nested": (build_workflows_nested, {}),
     "batch": (build_batch, {}),
     "baseline": (build_baseline, NO_RESOURCE_LIMIT),
 }

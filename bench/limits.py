@@ -17,6 +17,7 @@ ROLE_INLINE_CHARS = 10_240  # all inline policies of one IAM role together, whit
 # does not fit in a role's default policy into "OverflowPolicy" managed policies, so this is where
 # a growing policy ends up.
 ROLE_MANAGED_POLICIES = 10
+MANAGED_POLICY_CHARS = 6_144  # one managed policy's document, whitespace not counted
 
 
 @dataclass
@@ -28,6 +29,7 @@ class TemplateReport:
     parameters: int
     role_chars: dict[str, int] = field(default_factory=dict)  # role logical id -> inline policy characters
     role_managed: dict[str, int] = field(default_factory=dict)  # role logical id -> managed policies attached
+    managed_chars: dict[str, int] = field(default_factory=dict)  # managed policy logical id -> its characters
 
     @property
     def largest_role_chars(self) -> int:
@@ -50,16 +52,41 @@ class TemplateReport:
                   for role, chars in self.role_chars.items() if chars > ROLE_INLINE_CHARS]
         found += [f"role {role}: {count} managed policies > {ROLE_MANAGED_POLICIES}"
                   for role, count in self.role_managed.items() if count > ROLE_MANAGED_POLICIES]
+        found += [f"managed policy {policy}: {chars} characters > {MANAGED_POLICY_CHARS}"
+                  for policy, chars in self.managed_chars.items() if chars > MANAGED_POLICY_CHARS]
         return [problem for problem in found if problem]
 
 
-def compact_size(document: Any) -> int:
-    """A policy's size as IAM counts it: JSON without whitespace.
+# What intrinsic functions resolve to, at their longest usual length: IAM counts the resolved policy.
+_PSEUDO = {"AWS::Partition": "aws-us-gov", "AWS::Region": "ap-southeast-2", "AWS::AccountId": "123456789012",
+           "AWS::URLSuffix": "amazonaws.com", "AWS::StackName": "x" * 128}
+_NAME = "x" * 64  # a generated physical name (a bucket, a role, a run group id)
+_ARN = "arn:aws-us-gov:service:ap-southeast-2:123456789012:resource/" + _NAME
 
-    Intrinsic functions (Fn::Join, Ref, Fn::GetAtt) are counted as they stand in the template, an
-    approximation: IAM counts the resolved ARNs, which are about as long.
-    """
-    return len(json.dumps(document, separators=(",", ":"), ensure_ascii=False))
+
+def resolved(value: Any) -> Any:
+    """``value`` with its intrinsic functions replaced by strings as long as they resolve to, or longer."""
+    if isinstance(value, dict) and len(value) == 1:
+        (key, argument), = value.items()
+        if key == "Ref":
+            return _PSEUDO.get(argument, _NAME)
+        if key == "Fn::GetAtt":
+            return _ARN
+        if key == "Fn::Join":
+            separator, parts = argument
+            return separator.join(str(resolved(part)) for part in parts)
+        if key == "Fn::Sub":
+            return (argument if isinstance(argument, str) else argument[0]).replace("${", "").replace("}", "")
+    if isinstance(value, dict):
+        return {key: resolved(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [resolved(item) for item in value]
+    return value
+
+
+def compact_size(document: Any) -> int:
+    """A policy's size as IAM counts it: JSON without whitespace, intrinsics resolved (``resolved``)."""
+    return len(json.dumps(resolved(document), separators=(",", ":"), ensure_ascii=False))
 
 
 def role_inline_chars(resources: dict[str, Any]) -> dict[str, int]:
@@ -100,7 +127,9 @@ def check(path: Path) -> TemplateReport:
     resources = template.get("Resources", {})
     return TemplateReport(name=path.name, resources=len(resources), bytes=path.stat().st_size,
                           outputs=len(template.get("Outputs", {})), parameters=len(template.get("Parameters", {})),
-                          role_chars=role_inline_chars(resources), role_managed=role_managed_policies(resources))
+                          role_chars=role_inline_chars(resources), role_managed=role_managed_policies(resources),
+                          managed_chars={name: compact_size(body["Properties"]["PolicyDocument"])
+                                         for name, body in resources.items() if body["Type"] == "AWS::IAM::ManagedPolicy"})
 
 
 def check_assembly(directory: Path) -> list[TemplateReport]:

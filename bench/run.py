@@ -28,9 +28,10 @@ from .samples import write_sheet
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
-CASES = [("runs", 1), ("runs", 10), ("runs", 100), ("runs", 1000), ("nested", 1000), ("workflows", 100),
+CASES = [("runs", 1), ("runs", 10), ("runs", 100), ("runs", 300), ("runs", 1000), ("nested", 1000),
+         ("workflows", 100), ("workflows_nested", 500),
          ("batch", 10), ("batch", 1000), ("batch", 100_000),
-         ("baseline", 1), ("baseline", 10), ("baseline", 100), ("baseline", 1000)]
+         ("baseline", 1), ("baseline", 10), ("baseline", 100), ("baseline", 300), ("baseline", 1000)]
 QUICK_CASES = [("runs", 1), ("runs", 10), ("batch", 10), ("batch", 1000), ("baseline", 10)]
 CASE_TIMEOUT_S = 240  # per synthesis; a case that takes longer is reported as skipped
 
@@ -129,20 +130,25 @@ def synth_case(kind: str, count: int, sheet: Path | None, work: Path, repeats: i
 PAIRED_ROUNDS = 5
 
 
-def paired_batch_walls(work: Path, rounds: int = PAIRED_ROUNDS) -> dict[int, list[float]]:
-    """Whole-process seconds of the batches of 10 and 100,000, synthesized in turn ``rounds`` times.
+def paired_walls(work: Path, cases: list[tuple[str, int]], rounds: int = PAIRED_ROUNDS) -> dict[tuple, list[float]]:
+    """Whole-process seconds of ``cases``, synthesized in turn ``rounds`` times.
 
-    This machine's speed drifts from minute to minute; alternating the two cases exposes both to the
-    same drift, so their ratio (the target) does not depend on which ran during a slow minute.
+    This machine's speed drifts from minute to minute; alternating the cases exposes them to the same
+    drift, so their ratio (the target) does not depend on which ran during a slow minute.
     """
-    sheets = {count: write_sheet(work / f"paired-{count}.csv", count) for count in (10, 100_000)}
-    walls: dict[int, list[float]] = {10: [], 100_000: []}
+    sheets = {case: write_sheet(work / f"paired-{case[1]}.csv", case[1]) if case[0] == "batch" else None
+              for case in cases}
+    walls: dict[tuple, list[float]] = {case: [] for case in cases}
     for _ in range(rounds):
-        for count, sheet in sheets.items():
-            wall, _, outdir = synth_once("batch", count, sheet, work)
+        for (kind, count), sheet in sheets.items():
+            wall, _, outdir = synth_once(kind, count, sheet, work)
             shutil.rmtree(outdir, ignore_errors=True)
-            walls[count].append(wall)
+            walls[kind, count].append(wall)
     return walls
+
+
+PAIRED_BATCHES = [("batch", 10), ("batch", 100_000)]
+PAIRED_RUNS = [("runs", 300), ("baseline", 300)]  # per-run synthesis cost against the plain-CDK peer
 
 
 def handler_measures() -> list[dict[str, Any]]:
@@ -182,7 +188,7 @@ def _target(name: str, measured: str, threshold: str, ok: bool | None) -> dict[s
 
 
 def evaluate(rows: dict[tuple[str, int], dict], handler: list[dict], cohorts: list[dict],
-             paired: dict[int, list[float]] | None = None) -> list[dict[str, str]]:
+             paired: dict[tuple, list[float]] | None = None) -> list[dict[str, str]]:
     """The targets (PASS/FAIL; a case that was not measured fails) and INFO lines on what breaks."""
     def measured(kind: str, count: int) -> dict | None:
         row = rows.get((kind, count))
@@ -191,9 +197,9 @@ def evaluate(rows: dict[tuple[str, int], dict], handler: list[dict], cohorts: li
     targets = []
     small, large, staged = measured("batch", 10), measured("batch", 100_000), measured("batch", 1000)
     if small and large:
-        if paired:  # alternated runs: see paired_batch_walls
-            large_s, small_s = statistics.median(paired[100_000]), statistics.median(paired[10])
-            how = f"median of {len(paired[10])} alternated runs each"
+        if paired:  # alternated runs: see paired_walls
+            large_s, small_s = statistics.median(paired["batch", 100_000]), statistics.median(paired["batch", 10])
+            how = f"median of {len(paired['batch', 10])} alternated runs each"
         else:
             large_s, small_s, how = large["wall_s_median"], small["wall_s_median"], "medians of the cases above"
         ratio = large_s / small_s
@@ -222,6 +228,20 @@ def evaluate(rows: dict[tuple[str, int], dict], handler: list[dict], cohorts: li
         f"parameters, {nested['iam_role_chars_max']:,} inline policy chars, {nested['managed_policies_max']} "
         "managed policies on a role" if nested else rows.get(("nested", 1000), {}).get("status", "not measured"),
         "500 / 1,000,000 bytes / 200 / 200 / 10,240 chars / 10", bool(nested and nested["within_limits"])))
+    if paired:
+        ours, peer = statistics.median(paired["runs", 300]), statistics.median(paired["baseline", 300])
+        targets.append(_target("300 WorkflowRuns synthesize in at most the time of 300 AwsCustomResource runs (whole "
+                               "process)", f"{ours:.2f} s vs {peer:.2f} s = {ours / peer:.2f}x (median of "
+                               f"{len(paired['runs', 300])} alternated runs each)", "<= 1.0x", ours <= peer))
+    else:
+        targets.append(_target("300 runs against the plain-CDK peer", "not measured (--quick)", "<= 1.0x", None))
+    distinct = measured("workflows_nested", 500)
+    targets.append(_target(
+        "500 runs of 500 distinct workflows (nested stacks of 250): every role within IAM's limits",
+        f"largest role: {distinct['iam_role_chars_max']:,} inline policy chars, {distinct['managed_policies_max']} "
+        "managed policies" if distinct else rows.get(("workflows_nested", 500), {}).get("status", "not measured"),
+        f"{limits.ROLE_INLINE_CHARS:,} chars / {limits.ROLE_MANAGED_POLICIES} managed policies",
+        bool(distinct and distinct["iam_ok"] and distinct["managed_policies_ok"])))
     single = measured("runs", 1000)
     if single:
         targets.append(_target("(expected to break) 1,000 runs in one stack",
@@ -281,8 +301,9 @@ def main() -> None:
             details += found
         paired = None
         if not args.quick:
-            print(f"batches of 10 and 100,000 in turn ({PAIRED_ROUNDS} rounds) ...", file=sys.stderr, flush=True)
-            paired = paired_batch_walls(work)
+            print(f"batches of 10 and 100,000, then 300 runs and their peer, in turn ({PAIRED_ROUNDS} rounds) ...",
+                  file=sys.stderr, flush=True)
+            paired = {**paired_walls(work, PAIRED_BATCHES), **paired_walls(work, PAIRED_RUNS)}
     print("handler: cold import and lifecycle events ...", file=sys.stderr, flush=True)
     handler = handler_measures()
     print("cohort grown to 100,000 samples: handler and plan ...", file=sys.stderr, flush=True)

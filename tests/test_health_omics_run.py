@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_iam as iam
@@ -84,7 +86,7 @@ def test_handler_may_start_runs_only_of_its_workflow_in_its_run_group_and_pass_o
     stack = new_stack()
     germline(stack)
     statements = _statements(stack)
-    (start,) = [s for s in statements if s["Action"] == "omics:StartRun"]
+    (start,) = [s for s in statements if s["Action"] == ["omics:StartRun", "omics:GetWorkflow", "omics:GetWorkflowVersion"]]
     resources = str(start["Resource"])
     assert "workflow/1234567" in resources and ":run/*" in resources and "RunGroup" in resources
     (pass_role,) = [s for s in statements if s["Action"] == "iam:PassRole"]
@@ -207,3 +209,23 @@ def test_the_run_starts_only_after_the_service_role_policy_exists():
     (resource,) = runs(stack).values()
     policy = stack.resolve(run.role.node.find_child("DefaultPolicy").node.default_child.logical_id)
     assert policy in resource["DependsOn"]
+
+
+def test_a_hundred_workflows_in_one_stack_add_arns_to_bounded_statements_not_statements_per_run():
+    """IAM allows 10,240 characters of inline policy per role and managed policies of 6,144 characters, at
+    most 10 per role by default (IAM User Guide, "IAM and AWS STS quotas",
+    https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html); a statement cannot be split
+    between policies. So each workflow adds one ARN to a statement of at most 40, whatever the runs."""
+    stack = new_stack()
+    role = iam.Role.from_role_arn(stack, "Role", "arn:aws:iam::123456789012:role/omics-run-role")
+    for i in range(100):
+        for copy in range(2):  # two runs of each workflow cost nothing more
+            WorkflowRun(stack, f"Run{i}x{copy}", role=role, output_uri="s3://example-output-bucket/runs/",
+                        workflow_id=str(2000001 + i), name=f"run-{i}-{copy}")
+    statements = _statements(stack) + [s for p in template(stack).find_resources("AWS::IAM::ManagedPolicy").values()
+                                       for s in p["Properties"]["PolicyDocument"]["Statement"]]
+    starts = [s for s in statements if s["Action"] == ["omics:StartRun", "omics:GetWorkflow", "omics:GetWorkflowVersion"]]
+    workflows = {json.dumps(r) for s in starts for r in s["Resource"] if "workflow/" in json.dumps(r)}
+    assert len(workflows) == 100 and len(starts) == 3
+    assert all(len(s["Resource"]) <= 40 for s in starts)
+    assert len(template(stack).find_resources("AWS::IAM::ManagedPolicy")) <= 10

@@ -27,8 +27,8 @@ def statements(stack) -> list[dict]:
 
 
 def handler_statement(stack, action: str) -> dict:
-    (statement,) = [s for s in statements(stack) if action in json.dumps(s["Action"]) and "omics:Get" not in
-                    json.dumps(s["Action"])]
+    (statement,) = [s for s in statements(stack) if ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])[0]
+                    == action]  # starting goes with reading the workflow: one statement (RunProvider.allow)
     return statement
 
 

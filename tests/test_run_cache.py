@@ -281,7 +281,7 @@ def test_cache_prop_gives_the_service_role_the_cache_location():
 def test_the_handler_may_start_runs_with_that_cache_only():
     stack = new_stack()
     cache, _ = _cached(stack)
-    start = next(s for s in statements(stack) if s["Action"] == "omics:StartRun")
+    start = next(s for s in statements(stack) if s["Action"][0] == "omics:StartRun")
     assert stack.resolve(cache.cache_arn) in start["Resource"]
 
 

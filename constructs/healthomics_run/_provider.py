@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import weakref
 from pathlib import Path
 from typing import Optional, Sequence
 
@@ -22,6 +23,10 @@ from ._validation import acknowledge, wildcard_finding
 HANDLER_ASSET = Path(start_run.__file__).resolve().parent.parent
 ASSET_EXCLUDES = ["**/__pycache__", "**/*.pyc", "**/.DS_Store"]
 PROVIDER_ID = "HealthOmicsRunProvider"
+# A statement cannot be split between policies, and CDK moves what does not fit the role's 10,240 inline
+# characters into managed policies of at most 6,144: 40 ARNs of about 60 characters keep any one statement
+# well inside either.
+RESOURCES_PER_STATEMENT = 40
 
 _FRAMEWORK_REASONS = (
     ("AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]",
@@ -71,20 +76,37 @@ class RunProvider(Construct):
         acknowledge(self, *((wildcard_finding(self, f"{fn.function_arn}:*"),
                              "The Provider framework invokes any version of its own functions.") for fn in invoked))
         self.service_token = self.provider.service_token
-        self._allowed: set[tuple] = set()
+        self._statements: dict[tuple, tuple[list[iam.PolicyStatement], set[str]]] = {}
         self._acknowledged: set[str] = set()
+        self._arns: dict[tuple, str] = {}
 
     def allow(self, actions: Sequence[str], resources: Sequence[str], conditions: Optional[dict] = None) -> None:
-        """Let the handler do ``actions`` on ``resources``, adding each statement once.
+        """Let the handler do ``actions`` on ``resources``: one statement per set of actions (and conditions),
+        listing every resource any run of the stack needs them on.
 
-        A stack of 1,000 runs of one workflow asks for the same statements 1,000 times; CDK would drop
-        the repeats anyway, but only after a round trip through jsii for each.
+        Least privilege is unchanged (each action is allowed on exactly the resources that runs name), while
+        the policy grows by one ARN per distinct workflow, run group, cache or configuration, not by one
+        statement: 500 workflows stay within IAM's limits for a role. Resources already listed cost nothing,
+        not even a round trip through jsii.
         """
-        key = (tuple(actions), tuple(resources), json.dumps(conditions, sort_keys=True))
-        if key not in self._allowed:
-            self._allowed.add(key)
-            self.role.add_to_principal_policy(iam.PolicyStatement(
-                actions=list(actions), resources=list(resources), conditions=conditions))
+        key = (tuple(actions), json.dumps(conditions, sort_keys=True))
+        statements, listed = self._statements.setdefault(key, ([], set()))
+        for resource in dict.fromkeys(resources):
+            if resource in listed:
+                continue
+            if not statements or statements[-1].frozen or len(statements[-1].resources) >= RESOURCES_PER_STATEMENT:
+                statements.append(iam.PolicyStatement(actions=list(actions), conditions=conditions))
+                self.role.add_to_principal_policy(statements[-1])
+            statements[-1].add_resources(resource)
+            listed.add(resource)
+
+    def arn(self, resource: str, name: str, account: Optional[str] = None) -> str:
+        """``arn:<partition>:omics:<region>:<account>:<resource>/<name>`` of this stack, made once per value."""
+        key = (resource, name, account)
+        if key not in self._arns:
+            self._arns[key] = Stack.of(self).format_arn(service="omics", resource=resource, resource_name=name,
+                                                        account=account)
+        return self._arns[key]
 
     def acknowledge_wildcard(self, arn: str, reason: str) -> None:
         """Acknowledge cdk-nag's IAM5 finding for a wildcard ``arn`` on the handler role, once."""
@@ -127,7 +149,13 @@ class RunProvider(Construct):
 
     @classmethod
     def of(cls, scope: Construct) -> "RunProvider":
-        """The stack's provider, created on first use."""
+        """The stack's provider, created on first use (and remembered per stack: a stack of 1,000 runs asks
+        1,000 times)."""
         stack = Stack.of(scope)
-        existing = stack.node.try_find_child(PROVIDER_ID)
-        return existing if isinstance(existing, RunProvider) else cls(stack, PROVIDER_ID)
+        if stack not in _PROVIDERS:
+            existing = stack.node.try_find_child(PROVIDER_ID)
+            _PROVIDERS[stack] = existing if isinstance(existing, RunProvider) else cls(stack, PROVIDER_ID)
+        return _PROVIDERS[stack]
+
+
+_PROVIDERS: "weakref.WeakKeyDictionary[Stack, RunProvider]" = weakref.WeakKeyDictionary()

@@ -10,6 +10,13 @@ from aws_cdk import Acknowledgment, Stack, Token, Validations
 from constructs import Construct, IValidation
 
 
+# CDK encodes a string token as "${Token[...]}" inside the string, a list token's items as "#{Token[...]}",
+# and a number token as a double near -1.8881545897087626e+289. Strings are told by their marks alone, and
+# numbers far from that need no round trip through jsii either (synthesis asks this of every prop of every run).
+_STRING_TOKEN_MARKS = ("${Token[", "#{Token[")
+_NUMBER_TOKEN_MAGNITUDE = 1e280
+
+
 def is_unresolved(value: Any) -> bool:
     """True for a scalar only known at deploy time (a token). Containers are checked item by
     item by the rules themselves, so one token inside a mapping does not hide the rest.
@@ -17,11 +24,14 @@ def is_unresolved(value: Any) -> bool:
     Only values jsii can carry are asked about: a set or bytes would raise in jsii, and NaN or an
     infinity would stop its kernel (number tokens are finite numbers).
     """
-    if isinstance(value, (dict, list, tuple)) or (isinstance(value, float) and not math.isfinite(value)):
+    if value is None or isinstance(value, (bool, dict, list, tuple)):
         return False
-    if not isinstance(value, (str, int, float)) and not hasattr(type(value), "__jsii_type__"):
-        return False  # neither a string, a number nor a jsii object (such as an IResolvable): not a token
-    return Token.is_unresolved(value)
+    if isinstance(value, str):  # the mark is the token: no literal a user writes carries it
+        return any(mark in value for mark in _STRING_TOKEN_MARKS)
+    if isinstance(value, (int, float)):
+        return math.isfinite(value) and abs(value) > _NUMBER_TOKEN_MAGNITUDE and Token.is_unresolved(value)
+    # neither a string nor a number: only a jsii object (such as an IResolvable) can be a token
+    return hasattr(type(value), "__jsii_type__") and Token.is_unresolved(value)
 
 
 @jsii.implements(IValidation)

@@ -111,8 +111,22 @@ class HealthOmicsRun(_RunInfrastructure):
         self.run = WorkflowRun(self, "Run", role=self.role, output_uri=self.output_uri, run_group=self.run_group,
                                **run_props)
         self._started(self.run)
-        self.run_id, self.run_arn = self.run.run_id, self.run.run_arn
-        self.run_uuid, self.run_output_uri = self.run.run_uuid, self.run.run_output_uri
+
+    @property
+    def run_id(self) -> str:
+        return self.run.run_id
+
+    @property
+    def run_arn(self) -> str:
+        return self.run.run_arn
+
+    @property
+    def run_uuid(self) -> str:
+        return self.run.run_uuid
+
+    @property
+    def run_output_uri(self) -> str:
+        return self.run.run_output_uri
 
 
 class HealthOmicsRunBatch(_RunInfrastructure):
@@ -135,5 +149,16 @@ class HealthOmicsRunBatch(_RunInfrastructure):
                                       run_group=self.run_group, samples=samples, sample_sheet=sample_sheet,
                                       batch_name=batch_name, **run_props)
         self._started(self.batch)
-        self.batch_id, self.batch_arn, self.batch_uuid = self.batch.batch_id, self.batch.batch_arn, self.batch.batch_uuid
         self.sample_count = self.batch.sample_count
+
+    @property
+    def batch_id(self) -> str:
+        return self.batch.batch_id
+
+    @property
+    def batch_arn(self) -> str:
+        return self.batch.batch_arn
+
+    @property
+    def batch_uuid(self) -> str:
+        return self.batch.batch_uuid
