@@ -5,7 +5,8 @@ from __future__ import annotations
 import aws_cdk as cdk
 import pytest
 
-from healthomics_run import HealthOmicsRun, RunGroup, StorageType, ValidationError, WorkflowRun, WorkflowType
+from healthomics_run import (HealthOmicsRun, HealthOmicsRunBatch, RunGroup, StorageType, ValidationError, WorkflowRun,
+                             WorkflowType)
 from tests.synth import new_stack, only_run_properties
 
 
@@ -39,10 +40,52 @@ def synth_run(**props) -> cdk.Stack:
     ({"wait_for": "FOREVER"}, "wait_for must be one of STARTED, RUNNING, COMPLETED"),
     ({"delete_policy": "DESTROY"}, "delete_policy must be one of RETAIN, CANCEL"),
     ({"timeout": cdk.Duration.hours(2)}, "timeout must be between 1 second and 50 minutes"),
+    ({"scratch_storage_mode": "FAST"}, "scratch_storage_mode must be one of LOCAL, SHARED; got 'FAST'"),
+    ({"session_policy": '{"Statement":[]' + " " * 2048 + "}"},
+     "session_policy must be 1 to 2048 characters long, got 2064"),
+    ({"session_policy": "{not json"}, "session_policy must be an IAM policy document as JSON"),
+    ({"session_policy": 42}, "session_policy must be an iam.PolicyDocument or a JSON string; got 42"),
+    ({"engine_settings": ["-profile", "docker"]}, "engine_settings must be a mapping of setting names to values"),
+    ({"engine_settings": {"ratio": float("nan")}}, "engine_settings/ratio: must be a finite number"),
+    ({"requester_pays_enabled": "yes"}, "requester_pays_enabled must be True or False, got 'yes'"),
+    ({"parameters_uri": "s3://example-params-bucket/run.json", "parameters": {"sample_name": "NA12878"}},
+     "give parameters or parameters_uri, not both"),
+    ({"parameters_uri": "https://example-params-bucket/run.json"}, "parameters_uri must match the pattern"),
+    ({"output_bucket_owner_id": "123456789012"}, "output_bucket_owner_id is available to run batches only"),
 ])
 def test_invalid_prop_fails_synthesis_naming_it(props, message):
+    """The limits are the shipped model's; for the newer fields, as in the HealthOmics API Reference, "StartRun"
+    (https://docs.aws.amazon.com/omics/latest/api/API_StartRun.html): sessionPolicy at most 2,048 characters,
+    scratchStorageMode LOCAL | SHARED, parametersUri ``s3://...``, "either parameters or parametersUri, not
+    both"; outputBucketOwnerId is a member of StartRunBatch's DefaultRunSetting only
+    (https://docs.aws.amazon.com/omics/latest/api/API_DefaultRunSetting.html)."""
     with pytest.raises(ValidationError) as raised:
         synth_run(**props)
+    assert message in str(raised.value)
+
+
+def synth_batch(samples=({"run_setting_id": "S1"},), **props) -> cdk.Stack:
+    stack = new_stack()
+    HealthOmicsRunBatch(stack, "Cohort", samples=list(samples), **{"workflow_id": "1234567", **props})
+    cdk.App.of(stack).synth()
+    return stack
+
+
+@pytest.mark.parametrize("props, samples, message", [
+    ({"output_bucket_owner_id": "12345"}, [{"run_setting_id": "S1"}],
+     "output_bucket_owner_id must be 12 characters long, got 5"),
+    ({"output_bucket_owner_id": "12345678901x"}, [{"run_setting_id": "S1"}],
+     "output_bucket_owner_id must match the pattern [0-9]+; got '12345678901x'"),
+    ({}, [{"run_setting_id": "S1", "output_bucket_owner_id": "1234"}],
+     "samples row 1: output_bucket_owner_id must be 12 characters long, got 4"),
+    ({}, [{"run_setting_id": "S1", "engine_settings": "docker"}],
+     "samples row 1: engine_settings must be a mapping of setting names to values"),
+])
+def test_invalid_batch_prop_or_sample_fails_synthesis_naming_it(props, samples, message):
+    """DefaultRunSetting and InlineSetting ``outputBucketOwnerId``: "Fixed length of 12", pattern ``[0-9]+``
+    (HealthOmics API Reference, "InlineSetting", https://docs.aws.amazon.com/omics/latest/api/API_InlineSetting.html)."""
+    with pytest.raises(ValidationError) as raised:
+        synth_batch(samples, **props)
     assert message in str(raised.value)
 
 
@@ -59,6 +102,19 @@ def test_values_known_only_at_deploy_time_are_not_validated():
     HealthOmicsRun(stack, "Run", workflow_id=workflow, priority=priority, tags={"sample": workflow})
     cdk.App.of(stack).synth()
     assert only_run_properties(stack)["WorkflowId"] == {"Ref": "WorkflowId"}
+
+
+def test_new_fields_known_only_at_deploy_time_are_not_validated():
+    stack = new_stack()
+    mode = cdk.CfnParameter(stack, "Mode").value_as_string
+    uri = cdk.CfnParameter(stack, "ParametersUri").value_as_string
+    policy = cdk.CfnParameter(stack, "Policy").value_as_string
+    HealthOmicsRun(stack, "Run", workflow_id="1234567", scratch_storage_mode=mode, parameters_uri=uri,
+                   session_policy=policy, engine_settings={"profile": mode})
+    cdk.App.of(stack).synth()
+    properties = only_run_properties(stack)
+    assert properties["ScratchStorageMode"] == {"Ref": "Mode"} and properties["ParametersUri"] == {"Ref": "ParametersUri"}
+    assert properties["SessionPolicy"] == {"Ref": "Policy"} and properties["EngineSettings"] == {"profile": {"Ref": "Mode"}}
 
 
 @pytest.mark.parametrize("props, message", [

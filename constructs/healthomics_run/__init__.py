@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING, Any
 
 _EXPORTS = {
     ".enums": ["CacheBehavior", "DeletePolicy", "LogLevel", "NetworkingMode", "OutputUriPrefixMode",
-               "RetentionMode", "StorageType", "WaitFor", "WorkflowType"],
+               "RetentionMode", "ScratchStorageMode", "StorageType", "WaitFor", "WorkflowEngine", "WorkflowType"],
+    ".configuration": ["Configuration", "IConfiguration"],
     ".errors": ["ValidationError"],
     ".health_omics_run": ["DEFAULT_RUN_GROUP_LIMITS", "HealthOmicsRun", "HealthOmicsRunBatch"],
     ".output_bucket": ["RunOutputBucket"],
@@ -20,6 +21,7 @@ _EXPORTS = {
     ".run_group": ["IRunGroup", "RunGroup"],
     ".run_props": ["RunProps"],
     ".service_role": ["RunServiceRole"],
+    ".workflow": ["IWorkflow", "Workflow", "WorkflowVersion"],
     ".workflow_run": ["RESOURCE_TYPE", "WorkflowRun"],
     ".workflow_run_batch": ["SampleSheetError", "WorkflowRunBatch"],
 }
@@ -39,7 +41,8 @@ def __dir__() -> list[str]:
 
 if TYPE_CHECKING:  # for type checkers and editors, which do not run __getattr__
     from .enums import (CacheBehavior, DeletePolicy, LogLevel, NetworkingMode, OutputUriPrefixMode, RetentionMode,
-                        StorageType, WaitFor, WorkflowType)
+                        ScratchStorageMode, StorageType, WaitFor, WorkflowEngine, WorkflowType)
+    from .configuration import Configuration, IConfiguration
     from .errors import ValidationError
     from .health_omics_run import DEFAULT_RUN_GROUP_LIMITS, HealthOmicsRun, HealthOmicsRunBatch
     from .output_bucket import RunOutputBucket
@@ -47,5 +50,6 @@ if TYPE_CHECKING:  # for type checkers and editors, which do not run __getattr__
     from .run_group import IRunGroup, RunGroup
     from .run_props import RunProps
     from .service_role import RunServiceRole
+    from .workflow import IWorkflow, Workflow, WorkflowVersion
     from .workflow_run import RESOURCE_TYPE, WorkflowRun
     from .workflow_run_batch import SampleSheetError, WorkflowRunBatch

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import enum
+import json
 from typing import Any, Callable, Optional, Sequence
 
 import jsii
-from aws_cdk import CustomResource, Duration, IStableStringProducer, Lazy, Stack
+from aws_cdk import Aws, CustomResource, Duration, Fn, IStableStringProducer, Lazy, Stack, Token
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
@@ -65,29 +66,38 @@ class RunResource(Construct):
         self.cache: Optional[IRunCache] = run_props.get("cache")
         if self.cache is not None:
             self.cache.grant_service_role(role)
-        self.provider = RunProvider.of(self)
+        self.provider = RunProvider.of(self)  # before anything that makes ARNs (it makes each once per stack)
 
     def _request(self, role: iam.IRole, output_uri: str, run_props: RunProps) -> dict[str, Any]:
         given = {**run_props, "role_arn": role.role_arn, "output_uri": output_uri,
                  "run_group_id": self.run_group.run_group_id if self.run_group else None}
         if run_props.get("cache") is not None:
             given["cache_id"] = run_props["cache"].cache_id
+        if isinstance(run_props.get("session_policy"), iam.PolicyDocument):
+            given["session_policy"] = self._policy_json(run_props["session_policy"])
         given.setdefault("name", self.node.path[-128:])
         given.setdefault("storage_type", StorageType.DYNAMIC)
         request = {field.api: plain(given.get(field.snake)) for field in fields.START_RUN_FIELDS}
         return {api: value for api, value in request.items() if value is not None}
 
+    def _policy_json(self, document: iam.PolicyDocument) -> str:
+        """A policy document as the compact JSON StartRun takes; a token when it holds deploy-time values."""
+        resolved = Stack.of(self).resolve(document.to_json())
+        if _has_intrinsics(resolved):
+            return Stack.of(self).to_json_string(document.to_json())
+        return json.dumps(resolved, separators=(",", ":"))
+
     def _check(self, run_problems: Sequence[str] = (), sample_problems: Sequence[str] = ()) -> None:
         """Raise a ``ValidationError`` naming every problem with the settings known now (tokens are left
         to the handler), plus the subclass's own ``run_problems`` and ``sample_problems``."""
         placed = {"outputUri": INVALID_OUTPUT_LOCATION, "parameters": INVALID_PARAMETERS}
-        rest = {api: value for api, value in self.request.items() if api not in placed}
         found = {code: self._member_errors(api) for api, code in placed.items()}
         output_uri = self.request.get("outputUri")
         if not found[INVALID_OUTPUT_LOCATION] and not is_unresolved(output_uri):
             found[INVALID_OUTPUT_LOCATION] = rules.output_uri_errors("output_uri", output_uri)
         raise_if_any(self,
-                     (INVALID_RUN_PROPS, rules.run_errors(rest, is_unresolved) + list(run_problems)
+                     (INVALID_RUN_PROPS, rules.run_errors(self.request, is_unresolved, frozenset(placed))
+                      + list(run_problems)
                       + rules.control_errors(self.delete_policy, self.wait_for, self.timeout_seconds)),
                      (INVALID_OUTPUT_LOCATION, found[INVALID_OUTPUT_LOCATION]),
                      (INVALID_PARAMETERS, found[INVALID_PARAMETERS]),
@@ -108,14 +118,15 @@ class RunResource(Construct):
                 f"the resource's properties take {size:,} bytes as JSON, mostly {what}; at most "
                 f"{MAX_PROPERTIES_BYTES:,} fit in the event CloudFormation sends the provider (a Step Functions "
                 f"input of at most 256 KiB, holding old and new properties on update). Make {what} smaller, "
-                "e.g. pass large inputs as S3 URIs (a later release stages parameters in S3)"]))
+                "e.g. pass large inputs as S3 URIs, or put the parameters in a JSON file in S3 and give parameters_uri"]))
 
     def _properties(self) -> dict[str, Any]:
         """The shared settings as CloudFormation properties (StartRun members, typed parameters, controls)."""
         properties = {fields.BY_API[api].prop: value for api, value in self.request.items()}
-        types = parameter_types(self.request.get("parameters", {}))
-        if types:
-            properties[fields.PARAMETER_TYPES] = types
+        for field in fields.START_RUN_FIELDS:
+            types = parameter_types(self.request[field.api]) if field.types and field.api in self.request else {}
+            if types:
+                properties[field.types] = types
         if self.rerun_token:
             properties[fields.RERUN_TOKEN] = self.rerun_token
         properties[fields.DELETE_POLICY] = self.delete_policy
@@ -168,19 +179,31 @@ class RunResource(Construct):
             return []
         ready2run = self.request.get("workflowType") == WorkflowType.READY2RUN.value
         account = "" if ready2run else self.request.get("workflowOwnerId")
-        stack = Stack.of(self)
-        arns = [stack.format_arn(service="omics", resource="workflow", resource_name=workflow_id, account=account)]
+        arns = [self.provider.arn("workflow", workflow_id, account)]
         if "workflowVersionName" in self.request:
-            arns.append(stack.format_arn(service="omics", resource="workflow", account=account,
-                                         resource_name=f"{workflow_id}/version/{self.request['workflowVersionName']}"))
+            arns.append(self.provider.arn("workflow", f"{workflow_id}/version/{self.request['workflowVersionName']}",
+                                          account))
         return arns
 
     def omics_arn(self, resource: str, name: str) -> str:
-        return Stack.of(self).format_arn(service="omics", resource=resource, resource_name=name)
+        return self.provider.arn(resource, name)
 
     def tags_resources(self) -> bool:
         """Whether starting this resource tags what it creates (then the handler needs omics:TagResource)."""
         return bool(self.request.get("tags"))
+
+    def grant_parameters_file(self, *, service_role_reads: bool) -> None:
+        """The object ``parameters_uri`` names, and no more: the handler reads it before starting (its names are
+        checked against the workflow's template); the service role reads it when ``service_role_reads`` (a
+        run: HealthOmics reads the file; a batch gets its content from the handler). An imported immutable role
+        is left as it is."""
+        uri = self.request.get("parametersUri")
+        if uri is None:
+            return
+        arn = s3_object_arn(uri)
+        self.provider.allow(["s3:GetObject"], [arn])
+        if service_role_reads:
+            self.role.add_to_principal_policy(iam.PolicyStatement(actions=["s3:GetObject"], resources=[arn]))
 
     def grant_handler(self, *, start_actions: list[str], watched: str, watch_actions: list[str]) -> None:
         """What the handler needs for this resource, and no more.
@@ -200,18 +223,35 @@ class RunResource(Construct):
             start_on.append(self.omics_arn("runCache", self.request["cacheId"]))
         if "configurationName" in self.request:
             start_on.append(self.omics_arn("configuration", self.request["configurationName"]))
-        self.provider.allow(start_actions, start_on)
+        # Reading the workflow's parameter template goes with starting it: one statement, one list of ARNs
+        # (GetWorkflow is authorized against workflow ARNs only, so the run and run group ARNs add nothing).
+        reads = ["omics:GetWorkflow", "omics:GetWorkflowVersion"] if workflows else []
+        self.provider.allow([*start_actions, *reads], start_on)
         self.provider.allow(watch_actions, [watched])
         self.provider.allow(["iam:PassRole"], [self.role.role_arn],
                             conditions={"StringEquals": {"iam:PassedToService": "omics.amazonaws.com"}})
-        if workflows:
-            self.provider.allow(["omics:GetWorkflow", "omics:GetWorkflowVersion"], workflows)
         if self.tags_resources():
             self.provider.allow(["omics:TagResource"], _unique(runs, watched))
         for arn in _unique(runs, watched):
             self.provider.acknowledge_wildcard(arn, "Run and batch ids are assigned by HealthOmics when they start; "
                                                     "they cannot be named beforehand. Actions on them are limited "
                                                     "to this account and Region.")
+
+
+def s3_object_arn(uri: str) -> str:
+    """The ARN of the one object an ``s3://bucket/key`` URI names (a deploy-time URI too)."""
+    if Token.is_unresolved(uri) and not uri.startswith("s3://"):  # wholly a deploy-time value
+        return f"arn:{Aws.PARTITION}:s3:::{Fn.select(1, Fn.split('s3://', uri))}"
+    return f"arn:{Aws.PARTITION}:s3:::{uri[len('s3://'):]}"
+
+
+def _has_intrinsics(value: Any) -> bool:
+    """Whether a resolved value holds CloudFormation functions or references (deploy-time values)."""
+    if isinstance(value, dict):
+        return any(key == "Ref" or key.startswith("Fn::") for key in value) or any(map(_has_intrinsics, value.values()))
+    if isinstance(value, list):
+        return any(map(_has_intrinsics, value))
+    return False
 
 
 def _unique(*arns: str) -> list[str]:

@@ -45,6 +45,11 @@ class OutputUriPrefixMode(str, enum.Enum):
     NONE_WITH_OVERWRITE = "NONE_WITH_OVERWRITE"
 
 
+class ScratchStorageMode(str, enum.Enum):
+    LOCAL = "LOCAL"
+    SHARED = "SHARED"
+
+
 class DeletePolicy(str, enum.Enum):
     """What removing the resource (or replacing its run) does to the run."""
 
@@ -58,3 +63,12 @@ class WaitFor(str, enum.Enum):
     STARTED = "STARTED"  # accepted by HealthOmics (PENDING or later)
     RUNNING = "RUNNING"
     COMPLETED = "COMPLETED"
+
+
+class WorkflowEngine(str, enum.Enum):
+    """The language of a workflow definition (CreateWorkflow's ``engine`` in the service model)."""
+
+    WDL = "WDL"
+    NEXTFLOW = "NEXTFLOW"
+    CWL = "CWL"
+    WDL_LENIENT = "WDL_LENIENT"  # WDL with Cromwell's implicit type conversions

@@ -17,6 +17,11 @@ them at deploy time.
 - ``InvalidSampleSheet``: samples (from code or a sheet) the service would refuse, or a sheet that
   cannot be read; messages name the row.
 - ``PropertiesTooLarge``: the resource's properties would not fit the provider's event.
+- ``InvalidWorkflowDefinition``: a ``Workflow`` (or version) whose definition cannot be found or read,
+  or whose parameter template (given, or derived from ``nextflow_schema.json``, a WDL ``input`` block or
+  CWL ``inputs``) is malformed; messages name the file and what is wrong.
+- ``InvalidResourceProps``: a prop of ``Workflow``, ``WorkflowVersion`` or ``Configuration`` the service
+  would refuse (a name too long, an engine or subnet id it does not know, ...).
 
 When problems of several kinds are found together, ``code`` is the first kind in the order above.
 """
@@ -35,8 +40,10 @@ INVALID_OUTPUT_LOCATION = "InvalidOutputLocation"
 INVALID_PARAMETERS = "InvalidParameters"
 INVALID_SAMPLE_SHEET = "InvalidSampleSheet"
 PROPERTIES_TOO_LARGE = "PropertiesTooLarge"
+INVALID_WORKFLOW_DEFINITION = "InvalidWorkflowDefinition"
+INVALID_RESOURCE_PROPS = "InvalidResourceProps"
 CODES = (UNKNOWN_PROPS, INVALID_RUN_PROPS, INVALID_OUTPUT_LOCATION, INVALID_PARAMETERS, INVALID_SAMPLE_SHEET,
-         PROPERTIES_TOO_LARGE)
+         PROPERTIES_TOO_LARGE, INVALID_WORKFLOW_DEFINITION, INVALID_RESOURCE_PROPS)
 
 
 class ValidationError(ValueError):

@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Any, Mapping, TypedDict, Union
 
 from aws_cdk import Duration
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_sns as sns
 
 from .enums import (CacheBehavior, DeletePolicy, LogLevel, NetworkingMode, OutputUriPrefixMode, RetentionMode,
-                    StorageType, WaitFor, WorkflowType)
+                    ScratchStorageMode, StorageType, WaitFor, WorkflowType)
 from .errors import INVALID_RUN_PROPS, UNKNOWN_PROPS
 from .run_cache import IRunCache
 from .run_group import IRunGroup
@@ -25,6 +26,10 @@ class RunProps(TypedDict, total=False):
     - ``name``: Default: the construct's path (last 128 characters).
     - ``parameters``: workflow parameters; values keep their JSON types (numbers, booleans, lists,
       objects). Checked against the workflow's parameter template before the run starts. Default: none.
+    - ``parameters_uri``: ``s3://bucket/key`` of a JSON file of yours holding the parameters, instead of
+      ``parameters`` (not both). The service role (when the construct can add to its policy) and the handler
+      may ``s3:GetObject`` exactly that object; before starting, the handler reads it and checks its names
+      against the workflow's template. A batch passes its content as the shared parameters. Default: none.
     - ``priority``: 0 to 100000, highest first within a run group. Default: the service's.
     - ``storage_type``: Default: ``StorageType.DYNAMIC``. ``STATIC`` needs ``storage_capacity``.
     - ``storage_capacity``: GiB of STATIC storage, 0 to 100000. Default: none (DYNAMIC needs none).
@@ -37,6 +42,13 @@ class RunProps(TypedDict, total=False):
     - ``tags``: run tags, at most 50. Default: none.
     - ``networking_mode``, ``configuration_name``: ``VPC`` networking needs a configuration. Default: the service's.
     - ``output_uri_prefix_mode``: Default: the service's (``SERVICE_DEFINED``).
+    - ``engine_settings``: engine-specific settings (a mapping; values keep their JSON types). Default: none.
+    - ``session_policy``: an ``iam.PolicyDocument`` or its JSON text, scoping down the service role for the run;
+      at most 2,048 characters as compact JSON. Default: none.
+    - ``scratch_storage_mode``: Default: the service's (``SHARED``).
+    - ``requester_pays_enabled``: let the run read Requester Pays buckets. Default: the service's (false).
+    - ``output_bucket_owner_id``: batches only: the 12-digit account expected to own the output bucket.
+      Default: none.
     - ``delete_policy``: what removing or replacing the resource does to its run. Default: ``DeletePolicy.RETAIN``.
     - ``wait_for``: how far the run gets before the deployment goes on. Default: ``WaitFor.STARTED``.
     - ``timeout``: how long to wait for ``wait_for``: at most 50 minutes, or 12 hours for ``COMPLETED`` (past
@@ -68,6 +80,12 @@ class RunProps(TypedDict, total=False):
     networking_mode: Union[NetworkingMode, str]
     configuration_name: str
     output_uri_prefix_mode: Union[OutputUriPrefixMode, str]
+    parameters_uri: str
+    engine_settings: Mapping[str, Any]
+    session_policy: Union[iam.PolicyDocument, str]
+    scratch_storage_mode: Union[ScratchStorageMode, str]
+    requester_pays_enabled: bool
+    output_bucket_owner_id: str
     delete_policy: Union[DeletePolicy, str]
     wait_for: Union[WaitFor, str]
     timeout: Duration
@@ -93,6 +111,8 @@ def _kind_errors(props: Mapping[str, Any]) -> list[str]:
         "timeout": (lambda value: isinstance(value, Duration), "a Duration, e.g. Duration.minutes(30)"),
         "notification_topic": (lambda value: hasattr(value, "topic_arn"), "an sns.ITopic"),
         "rerun_token": (lambda value: isinstance(value, str), "a string"),
+        "session_policy": (lambda value: isinstance(value, (iam.PolicyDocument, str)),
+                           "an iam.PolicyDocument or a JSON string"),
     }
     for prop, (fits, allowed) in kinds.items():
         value = props.get(prop)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import functools
+
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 from typing_extensions import Unpack
 
+from ._lambda.start_run import rules
 from ._lambda.start_run.fingerprint import fingerprint
 from ._lambda.start_run.settings import RUN_RESOURCE_TYPE
 from ._run_resource import RunResource
@@ -33,15 +36,31 @@ class WorkflowRun(RunResource):
     def __init__(self, scope: Construct, id: str, *, role: iam.IRole, output_uri: str,
                  **run_props: Unpack[RunProps]) -> None:
         super().__init__(scope, id, role=role, output_uri=output_uri, run_props=run_props)
-        self._check()
+        self._check(rules.batch_only_errors(self.request))
         runs = self.omics_arn("run", "*")
         self.grant_handler(start_actions=["omics:StartRun"], watched=runs,
                            watch_actions=["omics:GetRun", "omics:CancelRun"])
+        self.grant_parameters_file(service_role_reads=True)
         properties = self._properties()
         self._check_size(properties, "parameters")
         self._create_resource(RESOURCE_TYPE, properties,
                               lambda: fingerprint(self.resolved(self.request), self.rerun_token))
-        self.run_id: str = self.resource.get_att_string("RunId")
-        self.run_arn: str = self.resource.get_att_string("RunArn")
-        self.run_uuid: str = self.resource.get_att_string("RunUuid")
-        self.run_output_uri: str = self.resource.get_att_string("RunOutputUri")
+
+    # Attributes are made on first use: most runs are never asked for them, and each costs a jsii round trip.
+    @functools.cached_property
+    def run_id(self) -> str:
+        """The run's id (a token)."""
+        return self.resource.get_att_string("RunId")
+
+    @functools.cached_property
+    def run_arn(self) -> str:
+        return self.resource.get_att_string("RunArn")
+
+    @functools.cached_property
+    def run_uuid(self) -> str:
+        return self.resource.get_att_string("RunUuid")
+
+    @functools.cached_property
+    def run_output_uri(self) -> str:
+        """Where the run writes its outputs (its output URI and, by default, its run id)."""
+        return self.resource.get_att_string("RunOutputUri")

@@ -7,6 +7,7 @@ location, digest and sample count: its size does not grow with the cohort.
 
 from __future__ import annotations
 
+import functools
 import os
 import tempfile
 from pathlib import Path
@@ -43,13 +44,16 @@ class WorkflowRunBatch(RunResource):
     :param role: the service role HealthOmics assumes; it is granted read access to the sample sheet file.
     :param output_uri: ``s3://bucket/prefix`` for the runs' outputs (a sample's ``output_uri`` overrides it).
     :param samples: per-sample settings, dicts with keys ``run_setting_id`` (required, unique), ``name``,
-        ``parameters`` (merged over the shared ``parameters``), ``priority``, ``output_uri``, ``tags``.
+        ``parameters`` (merged over the shared ``parameters``), ``priority``, ``output_uri``,
+        ``output_bucket_owner_id``, ``engine_settings`` (overrides the shared ones), ``tags``.
         Default: none; give ``samples`` or ``sample_sheet``.
-    :param sample_sheet: path of a CSV (``parameters.<name>`` and ``tags.<key>`` columns) or JSON sample sheet.
-        Default: none.
+    :param sample_sheet: path of a CSV (``parameters.<name>``, ``engine_settings.<key>`` and ``tags.<key>``
+        columns) or JSON sample sheet. Default: none.
     :param batch_name: Default: the construct's path (last 64 characters).
     :param run_props: the shared settings, see ``RunProps`` (``tags`` tag the batch and every run).
-        ``source_run_id``, ``output_uri_prefix_mode`` and READY2RUN workflows are not available to batches.
+        ``source_run_id``, ``output_uri_prefix_mode`` and READY2RUN workflows are not available to batches;
+        ``output_bucket_owner_id`` is available to batches only. With ``parameters_uri`` the handler reads the
+        file and passes its content as the shared parameters (StartRunBatch has no ``parametersUri``).
 
     :raises ValidationError: for bad props or samples, naming each (rows by number; see ``healthomics_run.errors``).
 
@@ -74,6 +78,8 @@ class WorkflowRunBatch(RunResource):
         self.grant_handler(start_actions=["omics:StartRunBatch", "omics:StartRun"],
                            watched=self.omics_arn("runBatch", "*"),
                            watch_actions=["omics:GetBatch", "omics:CancelRunBatch", "omics:ListRunsInBatch"])
+        # The handler passes the file's content as the shared parameters: HealthOmics never reads it.
+        self.grant_parameters_file(service_role_reads=False)
         self._grant_ledger(role, output_uri)
         properties = {**self._properties(), props_of.BATCH_NAME: self.batch_name,
                       props_of.SAMPLE_COUNT: self.sample_count}
@@ -89,9 +95,19 @@ class WorkflowRunBatch(RunResource):
             properties[props_of.SAMPLE_SHEET_DIGEST] = digest
         self._check_size(properties, "parameters and samples")
         self._create_resource(RESOURCE_TYPE, properties, lambda: self._fingerprint(properties))
-        self.batch_id: str = self.resource.get_att_string("BatchId")
-        self.batch_arn: str = self.resource.get_att_string("BatchArn")
-        self.batch_uuid: str = self.resource.get_att_string("BatchUuid")
+
+    @functools.cached_property
+    def batch_id(self) -> str:
+        """The id of the batch the latest deploy started (or, when it started none, the latest before it)."""
+        return self.resource.get_att_string("BatchId")
+
+    @functools.cached_property
+    def batch_arn(self) -> str:
+        return self.resource.get_att_string("BatchArn")
+
+    @functools.cached_property
+    def batch_uuid(self) -> str:
+        return self.resource.get_att_string("BatchUuid")
 
     def tags_resources(self) -> bool:
         """Shared tags, or any sample's (they become the run's ``runTags``, authorized as each run starts)."""

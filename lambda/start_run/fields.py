@@ -7,13 +7,18 @@ validation, so a field added here is carried end to end.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Optional
 
 
 @dataclass(frozen=True)
 class Field:
     prop: str  # CloudFormation property of Custom::HealthOmicsRun
-    api: str  # StartRun request member
+    api: str  # StartRun request member (StartRunBatch defaultRunSetting member when ``batch_only``)
     snake: str  # construct prop
+    # For a JSON document member: the property holding the JSON types of its leaves, which CloudFormation
+    # turns into strings (see ``properties``).
+    types: Optional[str] = None
+    batch_only: bool = False  # a member of StartRunBatch's defaultRunSetting that StartRun does not have
 
 
 START_RUN_FIELDS: tuple[Field, ...] = (
@@ -25,7 +30,8 @@ START_RUN_FIELDS: tuple[Field, ...] = (
     Field("RoleArn", "roleArn", "role_arn"),
     Field("OutputUri", "outputUri", "output_uri"),
     Field("Name", "name", "name"),
-    Field("Parameters", "parameters", "parameters"),
+    Field("Parameters", "parameters", "parameters", types="ParameterTypes"),
+    Field("ParametersUri", "parametersUri", "parameters_uri"),
     Field("Priority", "priority", "priority"),
     Field("StorageType", "storageType", "storage_type"),
     Field("StorageCapacity", "storageCapacity", "storage_capacity"),
@@ -38,9 +44,40 @@ START_RUN_FIELDS: tuple[Field, ...] = (
     Field("NetworkingMode", "networkingMode", "networking_mode"),
     Field("ConfigurationName", "configurationName", "configuration_name"),
     Field("OutputUriPrefixMode", "outputUriPrefixMode", "output_uri_prefix_mode"),
+    Field("EngineSettings", "engineSettings", "engine_settings", types="EngineSettingsTypes"),
+    Field("SessionPolicy", "sessionPolicy", "session_policy"),
+    Field("ScratchStorageMode", "scratchStorageMode", "scratch_storage_mode"),
+    Field("RequesterPaysEnabled", "requesterPaysEnabled", "requester_pays_enabled"),
+    Field("OutputBucketOwnerId", "outputBucketOwnerId", "output_bucket_owner_id", batch_only=True),
 )
 
 BY_API = {field.api: field for field in START_RUN_FIELDS}
+BATCH_ONLY = frozenset(field.api for field in START_RUN_FIELDS if field.batch_only)
+
+# Members of the requests this library sends that no prop of the same name maps, and why: each is set by the
+# library itself, or from a prop of another name. (A test fails when the shipped service model has a member
+# that is neither mapped by a prop nor listed here.)
+SET_BY_LIBRARY: dict[str, dict[str, str]] = {
+    "StartRunRequest": {
+        "requestId": "derived from the stack, the logical id and the run settings, so a retry starts nothing new",
+        "roleArn": "the role prop (a RunServiceRole unless given)",
+        "outputUri": "the output_uri prop of WorkflowRun; output_bucket and output_prefix of HealthOmicsRun",
+        "runGroupId": "the run_group prop (a RunGroup, an IRunGroup or a run group id)",
+    },
+    "StartRunBatchRequest": {
+        "requestId": "derived from the keys of exactly the samples a deploy starts, so a retry finds its batch",
+        "batchName": "the batch_name keyword of WorkflowRunBatch (default: the construct's path)",
+        "tags": "the shared tags prop: tags the batch, and (as runTags) every run",
+        "defaultRunSetting": "the shared run props, each member mapped as in StartRun",
+        "batchRunSettings": "samples or sample_sheet (inlineSettings up to 100, else s3UriSettings)",
+    },
+    "DefaultRunSetting": {
+        "roleArn": "the role prop (a RunServiceRole unless given)",
+        "outputUri": "the output_uri prop of WorkflowRunBatch; output_bucket and output_prefix of HealthOmicsRunBatch",
+        "runGroupId": "the run_group prop (a RunGroup, an IRunGroup or a run group id)",
+    },
+    "InlineSetting": {},
+}
 
 # Settings of the construct itself. RerunToken changes the run (it feeds the fingerprint);
 # the others only change how the handler behaves, so changing them starts nothing.

@@ -10,7 +10,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from typing import Any, ClassVar, Mapping
 
-from . import batches, reasons, rules, runs
+from . import batches, parameters_files, reasons, rules, runs
 from .batch_settings import BatchSettings, batch_errors
 from .properties import RunSettings
 from .runs import BadSettings
@@ -84,15 +84,17 @@ class RunKind(Kind):
         return RunSettings.from_properties(props)
 
     def errors(self, settings: RunSettings) -> list[str]:
-        return rules.run_errors(settings.request) + rules.control_errors(
-            settings.delete_policy, settings.wait_for, settings.timeout_seconds)
+        return rules.run_errors(settings.request) + rules.batch_only_errors(settings.request) + \
+            rules.control_errors(settings.delete_policy, settings.wait_for, settings.timeout_seconds)
 
     def fit_errors(self, omics, settings: RunSettings) -> list[str]:
-        """The run's parameters against its workflow's template (asks the service)."""
+        """The run's parameters (inline, or read from ``parametersUri``) against its workflow's template
+        (asks the service)."""
         if "workflowId" not in settings.request:
             return []
+        parameters = parameters_files.request_parameters(settings.request)
         template = runs.parameter_template(omics, settings.request)
-        return runs.parameter_errors(template, settings.request.get("parameters", {}))
+        return runs.parameter_errors(template, parameters)
 
     def start(self, omics, request: dict[str, Any], request_id: str) -> dict[str, Any]:
         return runs.start(omics, request, request_id)
@@ -143,14 +145,15 @@ class BatchKind(Kind):
 
     def fit_errors(self, omics, settings: BatchSettings, samples: list[dict[str, Any]]) -> list[str]:
         """Each sample's parameters, merged over the shared ones, against the workflow's template."""
+        shared = parameters_files.request_parameters(settings.shared.request)
         template = runs.parameter_template(omics, settings.shared.request)
-        shared = settings.shared.request.get("parameters", {})
         problems = [(repr(setting["runSettingId"]), error) for setting in samples
                     for error in runs.parameter_errors(template, {**shared, **(setting.get("parameters") or {})})]
         return reasons.grouped(problems, len(samples))
 
     def start(self, omics, request: dict[str, Any], request_id: str) -> dict[str, Any]:
-        return batches.start(omics, request, request_id)
+        default = parameters_files.with_parameters_read(request["defaultRunSetting"])
+        return batches.start(omics, {**request, "defaultRunSetting": default}, request_id)
 
     def describe(self, omics, id: str) -> dict[str, Any] | None:
         return batches.describe(omics, id)

@@ -1,15 +1,18 @@
 """Typed run settings, decoded from the strings CloudFormation hands a custom resource.
 
 CloudFormation passes every scalar in a custom resource's properties as a string: ``8`` arrives
-as ``"8"`` and ``false`` as ``"false"``, nested inside lists and objects too. Workflow
-parameters must reach StartRun with their original JSON types, so the construct writes the
-parameters as they are (readable in ``cdk diff``) plus a ``ParameterTypes`` map from JSON
-pointer to type for every leaf that is not a string; decoding applies that map. Decoding is
-idempotent, so it also reads a synthesized template, where values still have their types.
+as ``"8"`` and ``false`` as ``"false"``, nested inside lists and objects too. JSON documents
+(workflow parameters, engine settings) must reach StartRun with their original JSON types, so the
+construct writes each as it is (readable in ``cdk diff``) plus a map from JSON pointer to type for
+every leaf that is not a string (``ParameterTypes``, ``EngineSettingsTypes``: ``Field.types``);
+decoding applies that map. Scalar members are decoded by their type in the service model (whole
+numbers, booleans). Decoding is idempotent, so it also reads a synthesized template, where values
+still have their types.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass
 from typing import Any, Iterator
@@ -45,7 +48,7 @@ def parameter_types(parameters: Any) -> dict[str, str]:
     return types
 
 
-def _typed(raw: Any, kind: str, pointer: str) -> Any:
+def _typed(raw: Any, kind: str, pointer: str, name: str) -> Any:
     if kind == NULL:
         return None
     if kind == BOOLEAN:
@@ -62,20 +65,25 @@ def _typed(raw: Any, kind: str, pointer: str) -> Any:
             number = None
         if isinstance(number, (int, float)) and not isinstance(number, bool):
             return number
-    raise ValueError(f"parameters{pointer}: expected a {kind}, got {raw!r}")
+    raise ValueError(f"{name}{pointer}: expected a {kind}, got {raw!r}")
 
 
-def _apply_types(value: Any, types: dict[str, str], pointer: str = "") -> Any:
+def _apply_types(value: Any, types: dict[str, str], name: str, pointer: str = "") -> Any:
     if isinstance(value, dict):
-        return {k: _apply_types(v, types, f"{pointer}/{pointer_token(k)}") for k, v in value.items()}
+        return {k: _apply_types(v, types, name, f"{pointer}/{pointer_token(k)}") for k, v in value.items()}
     if isinstance(value, list):
-        return [_apply_types(v, types, f"{pointer}/{i}") for i, v in enumerate(value)]
+        return [_apply_types(v, types, name, f"{pointer}/{i}") for i, v in enumerate(value)]
     kind = types.get(pointer)
-    return value if kind is None else _typed(value, kind, pointer)
+    return value if kind is None else _typed(value, kind, pointer, name)
+
+
+def decode_document(document: Any, types: dict[str, str] | None, name: str) -> Any:
+    """A JSON document (``name`` in messages) with the types its ``types`` map records."""
+    return _apply_types(document, types or {}, name)
 
 
 def decode_parameters(parameters: Any, types: dict[str, str] | None) -> Any:
-    return _apply_types(parameters, types or {})
+    return decode_document(parameters, types, "parameters")
 
 
 def _integer(prop: str, raw: Any) -> int:
@@ -87,9 +95,19 @@ def _integer(prop: str, raw: Any) -> int:
     raise ValueError(f"{prop}: expected a whole number, got {raw!r}")
 
 
-def _integer_members() -> frozenset[str]:
-    members = service_model.input_members("StartRun")
-    return frozenset(name for name, shape in members.items() if shape["type"] == "integer")
+def _boolean(prop: str, raw: Any) -> bool:
+    if isinstance(raw, bool):
+        return raw
+    if str(raw).strip().lower() in ("true", "false"):
+        return str(raw).strip().lower() == "true"
+    raise ValueError(f"{prop}: expected true or false, got {raw!r}")
+
+
+@functools.cache
+def _members_of_type(kind: str) -> frozenset[str]:
+    """StartRun members of this type in the model, and batch-only members of DefaultRunSetting."""
+    members = {**service_model.input_members("StartRun"), **service_model.members("DefaultRunSetting")}
+    return frozenset(name for name, shape in members.items() if shape["type"] == kind)
 
 
 @dataclass(frozen=True)
@@ -108,16 +126,18 @@ class RunSettings:
 
     @classmethod
     def from_properties(cls, props: dict[str, Any]) -> "RunSettings":
-        integers = _integer_members()
+        integers, booleans = _members_of_type("integer"), _members_of_type("boolean")
         request: dict[str, Any] = {}
         for field in fields.START_RUN_FIELDS:
             raw = props.get(field.prop)
             if raw is None or raw == "":
                 continue
-            if field.api == "parameters":
-                raw = decode_parameters(raw, props.get(fields.PARAMETER_TYPES))
+            if field.types:
+                raw = decode_document(raw, props.get(field.types), field.snake)
             elif field.api in integers:
                 raw = _integer(field.prop, raw)
+            elif field.api in booleans:
+                raw = _boolean(field.prop, raw)
             request[field.api] = raw
         return cls(
             request=request,

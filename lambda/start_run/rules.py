@@ -8,6 +8,7 @@ construct prop and the values it allows.
 from __future__ import annotations
 
 import functools
+import json
 import re
 import unicodedata
 from typing import Any, Callable
@@ -46,7 +47,8 @@ def _string_errors(name: str, value: Any, shape: dict[str, Any]) -> list[str]:
     errors = []
     low, high = shape.get("min"), shape.get("max")
     if (low is not None and len(value) < low) or (high is not None and len(value) > high):
-        errors.append(f"{name} must be {low or 0} to {high} characters long, got {len(value)}")
+        allowed = f"{high}" if low == high else f"{low or 0} to {high}"
+        errors.append(f"{name} must be {allowed} characters long, got {len(value)}")
     if "pattern" in shape and value and not pattern_check(shape["pattern"])(value):
         errors.append(f"{name} must match the pattern {shape['pattern']}; got {value!r}")
     return errors
@@ -59,6 +61,10 @@ def _integer_errors(name: str, value: Any, shape: dict[str, Any]) -> list[str]:
     if (low is not None and value < low) or (high is not None and value > high):
         return [f"{name} must be between {low} and {high}, got {value}"]
     return []
+
+
+def _boolean_errors(name: str, value: Any) -> list[str]:
+    return [] if isinstance(value, bool) else [f"{name} must be True or False, got {value!r}"]
 
 
 def _tag_errors(name: str, tags: Any, shape: dict[str, Any], is_unresolved: IsUnresolved) -> list[str]:
@@ -80,20 +86,30 @@ def _tag_errors(name: str, tags: Any, shape: dict[str, Any], is_unresolved: IsUn
     return errors
 
 
+def field_shape(api: str) -> dict[str, Any]:
+    """The model's shape of a field: its StartRun member, or its defaultRunSetting member when batch-only."""
+    return service_model.members("DefaultRunSetting" if api in fields.BATCH_ONLY else "StartRunRequest")[api]
+
+
 def _field_errors(api: str, value: Any, is_unresolved: IsUnresolved) -> list[str]:
-    return member_errors(fields.BY_API[api].snake, value, service_model.input_members("StartRun")[api], is_unresolved)
+    name = fields.BY_API[api].snake
+    problems = member_errors(name, value, field_shape(api), is_unresolved)
+    return problems or _BEYOND_MODEL.get(api, lambda name, value: [])(name, value)
 
 
 def member_errors(name: str, value: Any, shape: dict[str, Any], is_unresolved: IsUnresolved = lambda _: False) -> list[str]:
     """Problems with one value of a modeled member, reported under the construct's name for it."""
     if shape.get("document"):
         if not isinstance(value, dict):
-            return [f"{name} must be a mapping of parameter names to values"]
+            names = "parameter names" if name.endswith("parameters") else "setting names"
+            return [f"{name} must be a mapping of {names} to values"]
         return json_values.errors(value, name, is_unresolved)
     if shape["type"] == "map":
         return _tag_errors(name, value, shape, is_unresolved)
     if shape["type"] == "integer":
         return _integer_errors(name, value, shape)
+    if shape["type"] == "boolean":
+        return _boolean_errors(name, value)
     return _string_errors(name, value, shape)
 
 
@@ -104,10 +120,29 @@ def output_uri_errors(name: str, value: Any) -> list[str]:
     return []
 
 
+def session_policy_errors(name: str, value: Any) -> list[str]:
+    """A session policy is an IAM policy document as JSON; the model only says it is text."""
+    try:
+        policy = json.loads(value)
+    except ValueError as error:
+        return [f"{name} must be an IAM policy document as JSON (an iam.PolicyDocument or its JSON text); "
+                f"it is not valid JSON ({error.msg} at character {error.pos})"]
+    if not isinstance(policy, dict) or "Statement" not in policy:
+        return [f"{name} must be an IAM policy document as JSON: an object with a Statement"]
+    return []
+
+
+# Checks beyond the service model's shape, per StartRun member: (name, value) -> problems.
+_BEYOND_MODEL = {"sessionPolicy": session_policy_errors}
+
+
 def _cross_field_errors(known: dict[str, Any], given: set[str]) -> list[str]:
     errors = []
     if not given & {"workflowId", "runId"}:
         errors.append("workflow_id is required (or source_run_id, to duplicate an earlier run)")
+    if {"parameters", "parametersUri"} <= given:
+        errors.append("give parameters or parameters_uri, not both: StartRun takes the parameters inline or "
+                      "from the S3 JSON file, never both")
     storage = known.get("storageType")
     if storage == "DYNAMIC" and "storageCapacity" in given:
         errors.append("storage_capacity applies only to storage_type STATIC; remove it or use STATIC")
@@ -122,14 +157,22 @@ def _cross_field_errors(known: dict[str, Any], given: set[str]) -> list[str]:
     return errors
 
 
-def run_errors(request: dict[str, Any], is_unresolved: IsUnresolved = lambda _: False) -> list[str]:
-    """Every problem with a set of StartRun members (api names, real types)."""
+def run_errors(request: dict[str, Any], is_unresolved: IsUnresolved = lambda _: False,
+               checked_elsewhere: frozenset[str] = frozenset()) -> list[str]:
+    """Every problem with a set of StartRun members (api names, real types); the values of the members in
+    ``checked_elsewhere`` are left to the caller, the rules between fields still see them."""
     given = {api for api, value in request.items() if value is not None}
     known = {api: request[api] for api in given if not is_unresolved(request[api])}
     errors = []
-    for api in sorted(known, key=list(fields.BY_API).index):
+    for api in sorted(known.keys() - checked_elsewhere, key=list(fields.BY_API).index):
         errors += _field_errors(api, known[api], is_unresolved)
     return errors + _cross_field_errors(known, given)
+
+
+def batch_only_errors(request: dict[str, Any]) -> list[str]:
+    """Fields a single run cannot have: members of StartRunBatch's defaultRunSetting that StartRun lacks."""
+    return [f"{fields.BY_API[api].snake} is available to run batches only (WorkflowRunBatch, HealthOmicsRunBatch): "
+            "StartRun has no such field" for api in request if api in fields.BATCH_ONLY]
 
 
 def control_errors(delete_policy: str, wait_for: str, timeout_seconds: int) -> list[str]:

@@ -1,7 +1,7 @@
 """Per-sample settings of a run batch (StartRunBatch's ``InlineSetting``), from code or a sample sheet.
 
-A sample sheet is a CSV file (one row per sample; ``parameters.<name>`` and ``tags.<key>``
-columns) or a JSON file (a list of objects with the same keys as in code). Rows become
+A sample sheet is a CSV file (one row per sample; ``parameters.<name>``, ``engine_settings.<key>``
+and ``tags.<key>`` columns) or a JSON file (a list of objects with the same keys as in code). Rows become
 InlineSettings, checked against the service model's InlineSetting shape, with the row number in
 every message. The digest of a sheet is taken over its settings sorted by ``runSettingId``, so
 reordering rows changes nothing, while any changed value names a new batch.
@@ -28,9 +28,12 @@ SAMPLE_KEYS = {
     "parameters": "parameters",
     "priority": "priority",
     "output_uri": "outputUri",
+    "output_bucket_owner_id": "outputBucketOwnerId",
+    "engine_settings": "engineSettings",
     "tags": "runTags",
 }
-NESTED_COLUMNS = ("parameters", "tags")  # CSV columns "parameters.<name>" and "tags.<key>"
+# CSV columns "parameters.<name>", "engine_settings.<key>" and "tags.<key>"
+NESTED_COLUMNS = ("parameters", "engine_settings", "tags")
 MAX_SAMPLES = 100_000  # s3UriSettings
 MAX_INLINE_SAMPLES = 100  # inlineSettings
 
@@ -78,7 +81,8 @@ def _read_csv(path: Path) -> list[dict[str, Any]]:
         if unknown:
             raise SampleSheetError(
                 f"{path} row 1 (header): unknown columns {', '.join(map(repr, unknown))}; allowed: "
-                f"{', '.join(SAMPLE_KEYS.keys() - set(NESTED_COLUMNS))}, parameters.<name>, tags.<key>")
+                f"{', '.join(key for key in SAMPLE_KEYS if key not in NESTED_COLUMNS)}, parameters.<name>, "
+                "engine_settings.<key>, tags.<key>")
         repeated = [column for column, count in collections.Counter(header).items() if count > 1]
         if repeated:  # a later cell would silently replace an earlier one
             raise SampleSheetError(f"{path} row 1 (header): columns {', '.join(map(repr, repeated))} appear more "
@@ -229,7 +233,13 @@ def run_request(default: Mapping[str, Any]) -> dict[str, Any]:
     return {_IN_START_RUN.get(member, member): value for member, value in default.items()}
 
 
+# StartRun members a batch takes although defaultRunSetting has no place for them: the handler reads the
+# parameters file and passes its content as the shared parameters (``parameters_files``).
+_READ_BY_THE_HANDLER = frozenset({"parametersUri"})
+
+
 def unsupported_in_batch(request: Mapping[str, Any]) -> list[str]:
     """StartRun members the batch's defaultRunSetting has no place for, by construct prop."""
     members = service_model.shape("DefaultRunSetting")["members"]
-    return [fields.BY_API[api].snake for api in request if _IN_DEFAULT_RUN_SETTING.get(api, api) not in members]
+    return [fields.BY_API[api].snake for api in request
+            if _IN_DEFAULT_RUN_SETTING.get(api, api) not in members and api not in _READ_BY_THE_HANDLER]

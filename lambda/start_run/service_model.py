@@ -29,10 +29,14 @@ def shape(name: str) -> dict[str, Any]:
     return model()["shapes"][name]
 
 
+def members(structure: str) -> dict[str, dict[str, Any]]:
+    """Members of a structure shape, each resolved to its shape (constraints included)."""
+    return {name: shape(member["shape"]) for name, member in shape(structure)["members"].items()}
+
+
 def input_members(operation: str) -> dict[str, dict[str, Any]]:
     """Members of an operation's input, each resolved to its shape (constraints included)."""
-    input_shape = shape(model()["operations"][operation]["input"]["shape"])
-    return {name: shape(member["shape"]) for name, member in input_shape["members"].items()}
+    return members(model()["operations"][operation]["input"]["shape"])
 
 
 def output_members(operation: str) -> dict[str, dict[str, Any]]:
