@@ -1,0 +1,538 @@
+"""Reading a workflow definition (a folder or a ``.zip``): its main file and its parameter template.
+
+A *parameter template* maps each run parameter's name to ``{"description": str, "optional": bool}``
+(HealthOmics guide, "Parameter template files for HealthOmics workflows",
+https://docs.aws.amazon.com/omics/latest/dev/parameter-templates.html). The templates this module
+derives keep two more keys where the definition says them, for checks made before a run starts:
+
+- ``"type"``: one of ``TYPES``: the JSON type a value must have (``"file"``: a string URI, or an
+  object such as CWL's ``{"class": "File", "location": ...}``);
+- ``"declared_type"``: the type as the definition spells it (``"Array[File]+"``, ``"int?"``), for messages.
+
+``service_template`` keeps only what CloudFormation's ``ParameterTemplate`` accepts (``Description``,
+``Optional``; AWS::Omics::Workflow reference,
+https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-omics-workflow.html).
+
+Derivation, per engine (what HealthOmics itself detects is in the guide above):
+
+- Nextflow: ``nextflow_schema.json`` beside the main file (nf-schema, ``$defs``:
+  https://nextflow-io.github.io/nf-schema/latest/nextflow_schema/nextflow_schema_specification; the
+  older nf-validation, ``definitions``:
+  https://nextflow-io.github.io/nf-validation/nextflow_schema/nextflow_schema_specification). The
+  parameters are the top-level ``properties`` and those of each ``allOf`` item (a local ``$ref`` such
+  as ``#/$defs/input_output_options``, or an inline schema); without ``allOf``, every group in
+  ``$defs``/``definitions``. A parameter is required when its group's ``required`` lists it. Without
+  a schema file the template is unknown (``None``): HealthOmics derives it when it creates the workflow.
+- WDL (and WDL lenient): the ``input { ... }`` block of the main file's ``workflow``. An input whose
+  type ends in ``?`` or that has a default (``= ...``) is optional. Descriptions come from the
+  workflow's ``parameter_meta`` (``name: "text"`` or ``name: {description: "text"}``).
+- CWL: the main file's ``inputs`` (a list or a map; a ``$graph`` document's ``#main`` or only
+  ``Workflow``). An input is optional when its type ends in ``?``, is a list that holds ``"null"``,
+  or it has a ``default``. Descriptions from ``doc`` or ``label``. CWL written in YAML needs PyYAML
+  (``pip install pyyaml``); CWL written as JSON needs nothing.
+
+Every problem raises ``DefinitionError`` naming the file and what is wrong.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import zipfile
+from pathlib import Path, PurePosixPath
+from typing import Any, Iterable, Mapping, Optional
+
+TYPES = ("string", "integer", "number", "boolean", "array", "object", "file")
+SERVICE_KEYS = ("description", "optional")
+TEMPLATE_KEYS = (*SERVICE_KEYS, "type", "declared_type")
+DESCRIPTION_MAX = 256  # WorkflowParameterDescription, CreateWorkflow in the service model
+NAME_MAX = 128  # WorkflowParameterName
+NEXTFLOW_SCHEMA = "nextflow_schema.json"
+_EXTENSIONS = {"WDL": (".wdl",), "WDL_LENIENT": (".wdl",), "CWL": (".cwl", ".json", ".yml", ".yaml"),
+               "NEXTFLOW": (".nf",)}
+
+
+class DefinitionError(ValueError):
+    """A definition whose parameter template cannot be read; the message names the file."""
+
+
+# -- the files of a definition ---------------------------------------------------------------
+
+class _Files:
+    """The files of a folder or a ``.zip``, by POSIX path relative to its root."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        if path.is_dir():
+            self.names = sorted(p.relative_to(path).as_posix() for p in path.rglob("*") if p.is_file())
+            self._read = lambda name: (path / name).read_bytes()
+        else:
+            try:
+                archive = zipfile.ZipFile(path)
+            except (zipfile.BadZipFile, OSError) as error:
+                raise DefinitionError(f"{path}: not a readable .zip file ({error})") from None
+            self.names = sorted(n for n in archive.namelist() if not n.endswith("/"))
+            self._read = archive.read
+
+    def label(self, name: str) -> str:
+        return str(self.path / name) if self.path.is_dir() else f"{self.path}!{name}"
+
+    def text(self, name: str) -> str:
+        try:
+            return self._read(name).decode("utf-8")
+        except UnicodeDecodeError as error:
+            raise DefinitionError(f"{self.label(name)}: not UTF-8 text ({error.reason} at byte {error.start})") from None
+
+
+def find_main(files: _Files, engine: str, main: Optional[str]) -> str:
+    """The main file: ``main`` if given, else the one definition file at the root, else ``main.<ext>``."""
+    if main is not None:
+        if main not in files.names:
+            raise DefinitionError(f"{files.path}: main file {main!r} not found in the definition "
+                                  f"(it has {_some(files.names)})")
+        return main
+    extensions = _EXTENSIONS[engine]
+    at_root = [n for n in files.names if "/" not in n and n.endswith(extensions) and n != NEXTFLOW_SCHEMA]
+    if engine == "NEXTFLOW":
+        if "main.nf" in files.names:
+            return "main.nf"
+    elif len(at_root) == 1:
+        return at_root[0]
+    for candidate in (f"main{ext}" for ext in extensions):
+        if candidate in files.names:
+            return candidate
+    found = f"found {_some(at_root)}" if at_root else f"none of {_some(files.names)} is one"
+    raise DefinitionError(f"{files.path}: cannot tell the main {engine} file ({found}); give main=")
+
+
+def _some(names: list[str]) -> str:
+    return ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "") if names else "no files"
+
+
+def derive(path: Path, engine: str, main: Optional[str] = None) -> Optional[dict[str, dict[str, Any]]]:
+    """The parameter template of the definition at ``path`` (a folder or a ``.zip``), or ``None``
+    when the definition does not say it (a Nextflow workflow without ``nextflow_schema.json``)."""
+    files = _Files(path)
+    main_file = find_main(files, engine, main)
+    if engine == "NEXTFLOW":
+        folder = PurePosixPath(main_file).parent
+        schema = (folder / NEXTFLOW_SCHEMA).as_posix() if str(folder) != "." else NEXTFLOW_SCHEMA
+        return from_nextflow_schema(files.text(schema), files.label(schema)) if schema in files.names else None
+    if engine in ("WDL", "WDL_LENIENT"):
+        return from_wdl(files.text(main_file), files.label(main_file))
+    return from_cwl(files.text(main_file), files.label(main_file))
+
+
+# -- Nextflow: nextflow_schema.json ----------------------------------------------------------
+
+_JSON_TYPES = {"string": "string", "integer": "integer", "number": "number", "boolean": "boolean",
+               "array": "array", "object": "object"}
+
+
+def from_nextflow_schema(text: str, label: str) -> dict[str, dict[str, Any]]:
+    schema = _json(text, label)
+    if not isinstance(schema, dict):
+        raise DefinitionError(f"{label}: a Nextflow schema must be a JSON object, got {type(schema).__name__}")
+    groups: list[tuple[str, Any]] = [("the top level", schema)]
+    all_of = schema.get("allOf")
+    if all_of is not None:
+        if not isinstance(all_of, list):
+            raise DefinitionError(f"{label}: allOf must be a list")
+        for index, item in enumerate(all_of):
+            if isinstance(item, dict) and "$ref" in item:
+                groups.append((item["$ref"], _resolve(schema, item["$ref"], label)))
+            else:
+                groups.append((f"allOf/{index}", item))
+    else:
+        for key in ("$defs", "definitions"):
+            defs = schema.get(key) or {}
+            if not isinstance(defs, dict):
+                raise DefinitionError(f"{label}: {key} must be an object")
+            groups += [(f"#/{key}/{name}", group) for name, group in defs.items()]
+    template: dict[str, dict[str, Any]] = {}
+    for where, group in groups:
+        if not isinstance(group, dict):
+            raise DefinitionError(f"{label}: {where} must be a JSON object")
+        properties = group.get("properties") or {}
+        required = group.get("required") or []
+        if not isinstance(properties, dict):
+            raise DefinitionError(f"{label}: properties of {where} must be an object")
+        if not isinstance(required, list) or not all(isinstance(r, str) for r in required):
+            raise DefinitionError(f"{label}: required of {where} must be a list of parameter names")
+        for name, spec in properties.items():
+            if not isinstance(spec, dict):
+                raise DefinitionError(f"{label}: parameter {name!r} in {where} must be a JSON object")
+            entry = _entry(spec.get("description"), optional=name not in required)
+            declared = spec.get("type")
+            kinds = [declared] if isinstance(declared, str) else declared if isinstance(declared, list) else []
+            kinds = [k for k in kinds if k != "null"]
+            if len(kinds) == 1 and kinds[0] in _JSON_TYPES:
+                entry["type"], entry["declared_type"] = _JSON_TYPES[kinds[0]], kinds[0]
+            template[name] = entry
+        unknown = sorted(set(required) - set(properties))
+        if unknown and where != "the top level":
+            raise DefinitionError(f"{label}: {where} requires {', '.join(unknown)}, which it does not define "
+                                  "in its properties")
+        for name in set(required) & set(template):
+            template[name]["optional"] = False
+    return template
+
+
+def _resolve(schema: dict[str, Any], ref: Any, label: str) -> Any:
+    if not isinstance(ref, str) or not ref.startswith("#/"):
+        raise DefinitionError(f"{label}: only references inside the file (#/$defs/...) are supported; got {ref!r}")
+    node: Any = schema
+    for part in ref[2:].split("/"):
+        part = part.replace("~1", "/").replace("~0", "~")
+        if not isinstance(node, dict) or part not in node:
+            raise DefinitionError(f"{label}: reference {ref} points to nothing in the file")
+        node = node[part]
+    return node
+
+
+# -- WDL: the workflow's input block ---------------------------------------------------------
+
+_WDL_TYPES = {"Int": "integer", "Float": "number", "Boolean": "boolean", "String": "string", "File": "file",
+              "Directory": "file", "Array": "array", "Map": "object", "Object": "object", "Pair": "object"}
+_DECLARATION = re.compile(r"(?P<type>[A-Za-z_]\w*(?:\s*\[.*\])?)\s*(?P<quantifier>[?+]*)\s+(?P<name>[A-Za-z_]\w*)"
+                          r"\s*(?P<default>=.*)?", re.S)
+
+
+def from_wdl(text: str, label: str) -> dict[str, dict[str, Any]]:
+    code = _strip_wdl_comments(text)
+    workflow = re.search(r"\bworkflow\s+([A-Za-z_]\w*)\s*\{", code)
+    if workflow is None:
+        raise DefinitionError(f"{label}: no WDL workflow found (expected `workflow <name> {{ ... }}`)")
+    body = _block(code, workflow.end() - 1, label, f"workflow {workflow[1]}")
+    inputs = _section(body, "input")
+    if inputs is None:
+        raise DefinitionError(f"{label}: no input block found in workflow {workflow[1]} (WDL 1.0 and later "
+                              "declare inputs in `input { ... }`; for draft-2 WDL or a workflow without inputs, "
+                              "give parameter_template=)")
+    meta = _parameter_meta(_section(body, "parameter_meta") or "")
+    template: dict[str, dict[str, Any]] = {}
+    for line, declaration in enumerate(_statements(inputs), start=1):
+        match = _DECLARATION.fullmatch(declaration)
+        if match is None:
+            raise DefinitionError(f"{label}: cannot read input declaration {declaration!r} in workflow "
+                                  f"{workflow[1]} (expected `<Type> <name>` or `<Type> <name> = <default>`)")
+        declared = re.sub(r"\s+", "", match["type"]) + match["quantifier"]
+        entry = _entry(meta.get(match["name"]), optional="?" in match["quantifier"] or bool(match["default"]))
+        base = re.match(r"[A-Za-z_]\w*", declared)[0]
+        entry["type"] = _WDL_TYPES.get(base, "object")  # any other name is a struct: a JSON object
+        entry["declared_type"] = declared
+        template[match["name"]] = entry
+    return template
+
+
+def _strip_wdl_comments(text: str) -> str:
+    """``text`` with ``#`` comments blanked (not inside strings), so offsets stay the same."""
+    out, quote, i = [], None, 0
+    while i < len(text):
+        char = text[i]
+        if char == "\n":
+            quote = None  # WDL strings do not span lines; a stray quote in a command ends here
+        if quote:
+            if char == "\\":
+                out.append(text[i:i + 2])
+                i += 2
+                continue
+            if char == quote:
+                quote = None
+        elif char in "\"'":
+            quote = char
+        elif char == "#":
+            end = text.find("\n", i)
+            end = len(text) if end < 0 else end
+            out.append(" " * (end - i))
+            i = end
+            continue
+        out.append(char)
+        i += 1
+    return "".join(out)
+
+
+def _block(code: str, open_brace: int, label: str, what: str) -> str:
+    """The text between the brace at ``open_brace`` and its match (strings skipped)."""
+    depth, quote, i = 0, None, open_brace
+    while i < len(code):
+        char = code[i]
+        if quote:
+            if char == "\\":
+                i += 1
+            elif char == quote:
+                quote = None
+        elif char in "\"'":
+            quote = char
+        elif char == "{":
+            depth += 1
+        elif char == "}":
+            depth -= 1
+            if depth == 0:
+                return code[open_brace + 1:i]
+        i += 1
+    raise DefinitionError(f"{label}: the block of {what} is not closed (a '}}' is missing)")
+
+
+def _section(body: str, keyword: str) -> Optional[str]:
+    """The content of ``keyword { ... }`` at the top level of ``body``."""
+    depth, quote = 0, None
+    for i, char in enumerate(body):
+        if quote:
+            if char == quote and body[i - 1] != "\\":
+                quote = None
+            continue
+        if char in "\"'":
+            quote = char
+        elif char in "{[(":
+            depth += 1
+        elif char in "}])":
+            depth -= 1
+        elif depth == 0 and body.startswith(keyword, i) and (i == 0 or not (body[i - 1].isalnum() or body[i - 1] == "_")):
+            match = re.match(rf"{keyword}\s*\{{", body[i:])
+            if match:
+                return _block(body, i + match.end() - 1, "", keyword)
+    return None
+
+
+def _statements(block: str) -> Iterable[str]:
+    """Declarations of an input block: lines at bracket depth 0, continued lines joined."""
+    statements: list[str] = []
+    current, depth, quote = [], 0, None
+    for i, char in enumerate(block):
+        if quote:
+            if char == quote and block[i - 1] != "\\":
+                quote = None
+        elif char in "\"'":
+            quote = char
+        elif char in "{[(":
+            depth += 1
+        elif char in "}])":
+            depth -= 1
+        elif char == "\n" and depth == 0:
+            statements.append("".join(current))
+            current = []
+            continue
+        current.append(char)
+    statements.append("".join(current))
+    joined: list[str] = []
+    for statement in (s.strip() for s in statements):
+        if not statement:
+            continue
+        if joined and (statement[0] in "=+-*/%&|<>!?:.,)]}" or joined[-1].rstrip().endswith(("=", "+", "-", "*", "/",
+                                                                                                "&&", "||", ","))):
+            joined[-1] += " " + statement
+        else:
+            joined.append(statement)
+    return joined
+
+
+def _parameter_meta(block: str) -> dict[str, str]:
+    meta = {}
+    for statement in _statements(block):
+        match = re.match(r"([A-Za-z_]\w*)\s*:\s*(.*)", statement, re.S)
+        if not match:
+            continue
+        value = match[2].strip().rstrip(",")
+        text = re.fullmatch(r'"((?:[^"\\]|\\.)*)"', value) or re.search(r'\bdescription\s*:\s*"((?:[^"\\]|\\.)*)"', value)
+        if text:
+            meta[match[1]] = text[1]
+    return meta
+
+
+# -- CWL: the main process's inputs ----------------------------------------------------------
+
+_CWL_TYPES = {"int": "integer", "long": "integer", "float": "number", "double": "number", "boolean": "boolean",
+              "string": "string", "File": "file", "Directory": "file", "enum": "string", "record": "object",
+              "array": "array"}
+
+
+def from_cwl(text: str, label: str) -> dict[str, dict[str, Any]]:
+    document = _cwl_document(text, label)
+    process = _cwl_main(document, label)
+    inputs = process.get("inputs")
+    if inputs is None:
+        raise DefinitionError(f"{label}: the {process.get('class', 'CWL')} has no inputs section")
+    if isinstance(inputs, dict):
+        items = [(name, spec) for name, spec in inputs.items()]
+    elif isinstance(inputs, list):
+        items = []
+        for index, spec in enumerate(inputs):
+            if not isinstance(spec, dict) or not isinstance(spec.get("id"), str):
+                raise DefinitionError(f"{label}: inputs[{index}] must be a mapping with an id")
+            items.append((spec["id"], spec))
+    else:
+        raise DefinitionError(f"{label}: inputs must be a list or a mapping, got {type(inputs).__name__}")
+    template: dict[str, dict[str, Any]] = {}
+    for raw_name, spec in items:
+        name = str(raw_name).split("/")[-1].lstrip("#")
+        if not isinstance(spec, dict):
+            spec = {"type": spec}
+        if "type" not in spec:
+            raise DefinitionError(f"{label}: input {name!r} has no type")
+        optional, kind, declared = _cwl_type(spec["type"])
+        entry = _entry(spec.get("doc") if isinstance(spec.get("doc"), str) else spec.get("label"),
+                       optional=optional or "default" in spec)
+        if kind is not None:
+            entry["type"] = kind
+        entry["declared_type"] = declared
+        template[name] = entry
+    return template
+
+
+def _cwl_document(text: str, label: str) -> Any:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as json_error:
+        if text.lstrip().startswith(("{", "[")):
+            raise DefinitionError(f"{label}: invalid JSON: {json_error}") from None
+    try:
+        import yaml
+    except ImportError:
+        raise DefinitionError(f"{label}: CWL written in YAML needs PyYAML (pip install pyyaml) to derive its "
+                              "parameter template; install it, write the CWL as JSON, or give parameter_template=") \
+            from None
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        raise DefinitionError(f"{label}: invalid YAML: {' '.join(str(error).split())}") from None
+
+
+def _cwl_main(document: Any, label: str) -> dict[str, Any]:
+    if isinstance(document, dict) and "$graph" in document:
+        graph = document["$graph"]
+        processes = [p for p in graph if isinstance(p, dict)] if isinstance(graph, list) else []
+        main = [p for p in processes if str(p.get("id", "")).lstrip("#") == "main"]
+        workflows = [p for p in processes if p.get("class") == "Workflow"]
+        if main or len(workflows) == 1:
+            return (main or workflows)[0]
+        raise DefinitionError(f"{label}: cannot tell the main process of the $graph (no id #main, "
+                              f"{len(workflows)} Workflows)")
+    if not isinstance(document, dict) or "class" not in document:
+        raise DefinitionError(f"{label}: not a CWL document (expected a mapping with class: Workflow)")
+    if document["class"] not in ("Workflow", "CommandLineTool", "ExpressionTool"):
+        raise DefinitionError(f"{label}: class {document['class']!r} is not a CWL Workflow")
+    return document
+
+
+def _cwl_type(declared: Any) -> tuple[bool, Optional[str], str]:
+    """(optional, JSON type or None, as declared)."""
+    if isinstance(declared, str):
+        optional = declared.endswith("?")
+        base = declared.rstrip("?")
+        kind = "array" if base.endswith("[]") else _CWL_TYPES.get(base)
+        return optional, kind, declared
+    if isinstance(declared, list):
+        optional = "null" in declared
+        rest = [t for t in declared if t != "null"]
+        kinds = {_cwl_type(t)[1] for t in rest}
+        kind = kinds.pop() if len(kinds) == 1 else None
+        return optional, kind, json.dumps(declared, separators=(",", ":"))
+    if isinstance(declared, dict):
+        kind = declared.get("type")
+        return False, _CWL_TYPES.get(kind) if isinstance(kind, str) else None, str(kind)
+    return False, None, str(declared)
+
+
+# -- templates ---------------------------------------------------------------------------------
+
+def _json(text: str, label: str) -> Any:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as error:
+        raise DefinitionError(f"{label}: invalid JSON: {error}") from None
+
+
+def _entry(description: Any, *, optional: bool) -> dict[str, Any]:
+    entry: dict[str, Any] = {"optional": optional}
+    if isinstance(description, str) and description.strip():
+        entry["description"] = _one_line(description)
+    return entry
+
+
+def _one_line(text: str) -> str:
+    """Whitespace runs as single spaces (the service's pattern takes no line breaks), at most 256 characters."""
+    text = " ".join(text.split())
+    return text if len(text) <= DESCRIPTION_MAX else text[:DESCRIPTION_MAX - 1] + "…"
+
+
+def template_errors(template: Any) -> list[str]:
+    """What is wrong with a ``parameter_template`` given in code (its own shape, not tokens)."""
+    if not isinstance(template, Mapping):
+        return [f"parameter_template must be a mapping of parameter names to {{'description': ..., "
+                f"'optional': ...}}; got {type(template).__name__}"]
+    errors = []
+    for name, spec in template.items():
+        where = f"parameter_template[{name!r}]"
+        if not isinstance(name, str) or not 1 <= len(name) <= NAME_MAX:
+            errors.append(f"parameter_template keys must be names of 1 to {NAME_MAX} characters; got {name!r}")
+            continue
+        if not isinstance(spec, Mapping):
+            errors.append(f"{where} must be a mapping such as {{'description': 'Sample name', 'optional': False}}; "
+                          f"got {type(spec).__name__}")
+            continue
+        unknown = sorted(set(spec) - set(TEMPLATE_KEYS))
+        if unknown:
+            errors.append(f"{where} has unknown keys {', '.join(map(str, unknown))} (allowed: {', '.join(TEMPLATE_KEYS)})")
+        if "description" in spec and not isinstance(spec["description"], str):
+            errors.append(f"{where}['description'] must be a string")
+        if "optional" in spec and not isinstance(spec["optional"], bool):
+            errors.append(f"{where}['optional'] must be True or False; got {spec['optional']!r}")
+        if "type" in spec and spec["type"] not in TYPES:
+            errors.append(f"{where}['type'] must be one of {', '.join(TYPES)}; got {spec['type']!r}")
+    return errors
+
+
+def normalized(template: Mapping[str, Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
+    """A template given in code, with ``optional`` always said and descriptions on one line."""
+    result = {}
+    for name, spec in template.items():
+        entry = {**spec, "optional": bool(spec.get("optional", False))}
+        if "description" in entry:
+            if entry["description"].strip():
+                entry["description"] = _one_line(entry["description"])
+            else:
+                del entry["description"]
+        result[name] = entry
+    return result
+
+
+def service_template(template: Mapping[str, Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Only the keys HealthOmics accepts (``description``, ``optional``)."""
+    return {name: {key: spec[key] for key in SERVICE_KEYS if key in spec} for name, spec in template.items()}
+
+
+def value_type_errors(template: Mapping[str, Mapping[str, Any]], parameters: Mapping[str, Any]) -> list[str]:
+    """Each parameter whose value is not of the type its template entry says (tokens are not checked
+    here: pass only values known at synth). ``None`` stands for "not set" and passes."""
+    errors = []
+    for name, value in parameters.items():
+        spec = template.get(name) or {}
+        kind = spec.get("type")
+        if kind is None or value is None or _is_type(value, kind):
+            continue
+        declared = f" ({spec['declared_type']})" if spec.get("declared_type") else ""
+        errors.append(f"parameter {name!r} must be {_ARTICLE[kind]}{declared}; got {type(value).__name__} {value!r}"
+                      if len(repr(value)) <= 60 else
+                      f"parameter {name!r} must be {_ARTICLE[kind]}{declared}; got {type(value).__name__}")
+    return errors
+
+
+_ARTICLE = {"string": "a string", "integer": "an integer", "number": "a number", "boolean": "a boolean",
+            "array": "an array (list)", "object": "an object (mapping)", "file": "a file (URI string or object)"}
+
+
+def _is_type(value: Any, kind: str) -> bool:
+    if kind == "boolean":
+        return isinstance(value, bool)
+    if kind == "integer":
+        return (isinstance(value, int) and not isinstance(value, bool)) or (isinstance(value, float) and value.is_integer())
+    if kind == "number":
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if kind == "string":
+        return isinstance(value, str)
+    if kind == "array":
+        return isinstance(value, (list, tuple))
+    if kind == "object":
+        return isinstance(value, Mapping)
+    return isinstance(value, (str, Mapping))  # file
