@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Example app, configured from cdk.json context: one germline run, and a cohort as one batch."""
+"""Example app, configured from cdk.json context: one germline run, a cohort as one batch, and a workflow
+built from this repository (``workflows/hello``) with a run of it."""
 
 from __future__ import annotations
 
@@ -11,13 +12,14 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
 
-from healthomics_run import DeletePolicy, HealthOmicsRun, HealthOmicsRunBatch, RunCache, WaitFor
+from healthomics_run import (DeletePolicy, HealthOmicsRun, HealthOmicsRunBatch, RunCache, WaitFor, Workflow,
+                             WorkflowEngine)
 
 HERE = Path(__file__).resolve().parent
 
 
 def build(app: cdk.App) -> list[cdk.Stack]:
-    return [build_germline(app), build_cohort(app)]
+    return [build_germline(app), build_cohort(app), build_hello(app)]
 
 
 def build_germline(app: cdk.App) -> cdk.Stack:
@@ -50,6 +52,22 @@ def build_cohort(app: cdk.App) -> cdk.Stack:
         wait_for=WaitFor.COMPLETED, timeout=cdk.Duration.hours(12), delete_policy=DeletePolicy.CANCEL,
         rerun_token=ctx("cohort_rerun_token"))
     cdk.CfnOutput(stack, "BatchId", value=cohort.batch_id)
+    return stack
+
+
+def build_hello(app: cdk.App) -> cdk.Stack:
+    """Workflow and run together: the workflow is created from ``workflows/hello`` (its parameter template
+    derived from ``nextflow_schema.json``), and the run's parameters are checked against it at synth."""
+    ctx = app.node.try_get_context
+    stack = cdk.Stack(app, ctx("hello_stack_name") or "HelloWorkflowStack",
+                      description="An AWS HealthOmics workflow built from this repository, and a run of it "
+                                  "(healthomics-run example)")
+    hello = Workflow(stack, "Hello", definition=HERE / "workflows" / "hello", engine=WorkflowEngine.NEXTFLOW,
+                     description="Greets one sample (healthomics-run example)")
+    run = HealthOmicsRun(stack, "HelloRun", workflow=hello, parameters=ctx("hello_parameters"),
+                         rerun_token=ctx("hello_rerun_token"))
+    cdk.CfnOutput(stack, "WorkflowId", value=hello.workflow_id)
+    cdk.CfnOutput(stack, "RunId", value=run.run_id)
     return stack
 
 

@@ -66,9 +66,22 @@ class FakeHealthOmics:
 
     # -- test controls -------------------------------------------------------------------
     def add_workflow(self, workflow_id: str, template: dict[str, dict[str, Any]], *,
-                     workflow_type: str = "PRIVATE", versions: dict[str, dict] | None = None) -> None:
+                     workflow_type: str = "PRIVATE", versions: dict[str, dict] | None = None,
+                     status: str = "ACTIVE", status_message: str = "") -> None:
+        """A workflow (``versions``: version name -> its template) in ``status`` (a WorkflowStatus)."""
         self.workflows[workflow_id] = {"type": workflow_type, "parameterTemplate": template,
-                                       "versions": versions or {}}
+                                       "versions": versions or {}, "versionStatus": {}}
+        self.set_workflow_status(workflow_id, status, status_message=status_message)
+
+    def set_workflow_status(self, workflow_id: str, status: str, *, version_name: str | None = None,
+                            status_message: str = "") -> None:
+        """What GetWorkflow (or, with ``version_name``, GetWorkflowVersion) says of the workflow's status."""
+        workflow = self.workflows[workflow_id]
+        said = {"status": status, **({"statusMessage": status_message} if status_message else {})}
+        if version_name is None:
+            workflow["said"] = said
+        else:
+            workflow["versionStatus"][version_name] = said
 
     def add_run_cache(self, cache_id: str) -> None:
         self.run_caches.add(cache_id)
@@ -176,14 +189,16 @@ class FakeHealthOmics:
     def _get_workflow(self, params: dict[str, Any]) -> dict[str, Any]:
         workflow = self._workflow(params["id"], params.get("type"))
         return {"id": params["id"], "arn": f"arn:aws:omics:{REGION}:{ACCOUNT}:workflow/{params['id']}",
-                "status": "ACTIVE", "type": workflow["type"], "parameterTemplate": workflow["parameterTemplate"]}
+                "type": workflow["type"], "parameterTemplate": workflow["parameterTemplate"],
+                **workflow.get("said", {"status": "ACTIVE"})}
 
     def _get_workflow_version(self, params: dict[str, Any]) -> dict[str, Any]:
         workflow = self._workflow(params["workflowId"], params.get("type"))
         version = workflow["versions"].get(params["versionName"])
         if version is None:
             raise ServiceError("ResourceNotFoundException", f"Version {params['versionName']} not found")
-        return {"workflowId": params["workflowId"], "versionName": params["versionName"], "status": "ACTIVE",
+        said = workflow["versionStatus"].get(params["versionName"], {"status": "ACTIVE"})
+        return {"workflowId": params["workflowId"], "versionName": params["versionName"], **said,
                 "parameterTemplate": version}
 
     def _check_role_and_bucket(self, params: dict[str, Any]) -> None:

@@ -123,7 +123,7 @@ def test_parameters_too_large_for_the_provider_event_fail_at_construction():
     service quotas" (Maximum input or output size for a task, state, or execution: 262,144 bytes),
     https://docs.aws.amazon.com/step-functions/latest/dg/service-quotas.html."""
     with pytest.raises(ValidationError) as raised:
-        run(parameters={"intervals": ["chr1:1-1000"] * 30_000})  # about 400 KB
+        run(parameters={"intervals": ["chr1:1-1000"] * 30_000}, stage_parameters=False)  # about 400 KB, kept inline
     error = raised.value
     assert error.code == "PropertiesTooLarge" and error.path == "TestStack/Run/Run"
     assert "bytes as JSON, mostly parameters; at most 120,000 fit" in str(error)

@@ -22,7 +22,7 @@ LINT_IGNORED = [
     "I4010",  # informational: asks for a hand-written Metadata "Context" block, not a defect
 ]
 SNAPSHOTS = Path(__file__).with_name("snapshots")
-STACKS = ["GermlineRunStack", "CohortRunStack"]
+STACKS = ["GermlineRunStack", "CohortRunStack", "HelloWorkflowStack"]
 
 
 def synth_example(outdir: Path, stack: str = "GermlineRunStack", **context) -> dict:
@@ -107,3 +107,24 @@ def test_every_acknowledgement_states_a_reason(tmp_path, rule):
                     if entry.type == Validations.ACKNOWLEDGED_RULES_METADATA_KEY]
     reasons = [reason for data in acknowledged for rule_id, reason in data.items() if rule in rule_id]
     assert reasons and all(len(reason) > 30 for reason in reasons)
+
+
+def test_the_hello_stack_builds_the_workflow_and_runs_it_once_it_exists(tmp_path):
+    """The workflow from ``workflows/hello`` and a run of it, in one stack: the run names the workflow's id
+    (``Fn::GetAtt``) and depends on it (AWS::Omics::Workflow, ``Id`` and ``Arn`` attributes:
+    https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-omics-workflow.html)."""
+    template = synth_example(tmp_path, "HelloWorkflowStack")
+    (workflow_id,) = [name for name, r in template["Resources"].items() if r["Type"] == "AWS::Omics::Workflow"]
+    (run,) = [r for r in template["Resources"].values() if r["Type"] == "Custom::HealthOmicsRun"]
+    assert run["Properties"]["WorkflowId"] == {"Fn::GetAtt": [workflow_id, "Id"]}
+    assert workflow_id in run["DependsOn"]
+    assert run["Properties"]["Parameters"] == {"sample_name": "NA12878", "threads": 2}
+
+
+def test_the_hello_runs_parameters_are_checked_at_synth(tmp_path):
+    """A misspelt parameter fails synthesis, naming it, before anything deploys (parameter templates:
+    https://docs.aws.amazon.com/omics/latest/dev/parameter-templates.html)."""
+    from healthomics_run import ValidationError
+
+    with pytest.raises(ValidationError, match="sampel_name \\(did you mean sample_name\\?\\)"):
+        synth_example(tmp_path, "HelloWorkflowStack", hello_parameters={"sampel_name": "NA12878"})

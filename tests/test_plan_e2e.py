@@ -43,7 +43,7 @@ def test_a_changed_parameter_in_the_example_app_is_planned_as_start(tmp_path):
 
     same = subprocess.run([sys.executable, "-m", "healthomics_run.plan", str(base), str(base)],
                           capture_output=True, text=True)
-    assert same.returncode == 0 and "2 kept" in same.stdout
+    assert same.returncode == 0 and "3 kept" in same.stdout  # the germline run, the cohort, the hello run
 
 
 def test_the_readme_workflow_is_valid_yaml_that_runs_the_plan():

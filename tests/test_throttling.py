@@ -60,7 +60,7 @@ def test_throttled_for_the_whole_timeout_fails_naming_the_throttling(omics, prop
     omics.fail_next("StartRun", "ThrottlingException", "Rate exceeded", times=100)
     created = event("Create", props)
     waiting = {**created, **handler.on_event(created), WAIT_DEADLINE: 0}
-    with pytest.raises(RunError, match="throttled the handler up to the timeout"):
+    with pytest.raises(RunError, match="could not start \\(or wait for\\) this run within the timeout \\(3000 seconds\\): HealthOmics StartRun: ThrottlingException"):
         handler.is_complete(waiting)
 
 

@@ -3,20 +3,25 @@
 from __future__ import annotations
 
 import enum
+import hashlib
 import json
 from typing import Any, Callable, Optional, Sequence
 
 import jsii
-from aws_cdk import Aws, CustomResource, Duration, Fn, IStableStringProducer, Lazy, Stack, Token
+from aws_cdk import Annotations, Aws, CustomResource, Duration, Fn, IStableStringProducer, Lazy, Stack, Token
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from ._lambda.start_run import fields, rules, service_model
-from ._lambda.start_run.properties import parameter_types
+from ._lambda.start_run.fingerprint import fingerprint
+from ._lambda.start_run.properties import nulls_as_strings, parameter_types
+from ._lambda.start_run.settings import READERS
+from . import _parameter_fit as parameter_fit
 from ._properties_size import MAX_PROPERTIES_BYTES, properties_size
 from ._provider import RunProvider
+from ._staging import may_hold_tokens, stage_json
 from ._validation import add_check, is_unresolved
 from .completion_wait import CompletionWait
 from .enums import DeletePolicy, StorageType, WaitFor, WorkflowType
@@ -28,6 +33,9 @@ from .run_props import RunProps, run_props_problems
 from .status_events import StatusEvents
 
 DEFAULT_TIMEOUT = Duration.seconds(fields.MAX_TIMEOUT_SECONDS)
+# Parameters larger than this are staged to S3 unasked (stage_parameters): well under what the provider's
+# event carries (_properties_size), and large enough that typical runs keep theirs readable in cdk diff.
+AUTO_STAGE_BYTES = 32_768
 # Shown in ``cdk diff``: it changes exactly when a setting known at synth time changes,
 # that is, when deploying will start a new run (or batch).
 SETTINGS_DIGEST = "RunSettingsDigest"
@@ -45,6 +53,7 @@ class RunResource(Construct):
     ``_check_size`` on the properties before creating the resource.
     """
 
+    RESOURCE_TYPE: str
     STATUS_EVENTS: StatusEvents
     ID_ATTRIBUTE: str
     UUID_ATTRIBUTE: str
@@ -53,6 +62,8 @@ class RunResource(Construct):
         super().__init__(scope, id)
         raise_if_any(self, *run_props_problems(run_props))
         self.role = role
+        self.workflow, self.configuration = run_props.get("workflow"), run_props.get("configuration")
+        self._depend_on_workflow_and_configuration()
         self.run_group = _run_group(self, run_props.get("run_group"))
         self.request = self._request(role, output_uri, run_props)
         self.delete_policy: str = plain(run_props.get("delete_policy", DeletePolicy.RETAIN))
@@ -67,12 +78,15 @@ class RunResource(Construct):
         if self.cache is not None:
             self.cache.grant_service_role(role)
         self.provider = RunProvider.of(self)  # before anything that makes ARNs (it makes each once per stack)
+        self.parameters_digest = ""  # set when the parameters are staged (stage_parameters)
+        self.parameters_asset = None
 
     def _request(self, role: iam.IRole, output_uri: str, run_props: RunProps) -> dict[str, Any]:
         given = {**run_props, "role_arn": role.role_arn, "output_uri": output_uri,
                  "run_group_id": self.run_group.run_group_id if self.run_group else None}
         if run_props.get("cache") is not None:
             given["cache_id"] = run_props["cache"].cache_id
+        given.update(_from_workflow_and_configuration(run_props))
         if isinstance(run_props.get("session_policy"), iam.PolicyDocument):
             given["session_policy"] = self._policy_json(run_props["session_policy"])
         given.setdefault("name", self.node.path[-128:])
@@ -100,7 +114,7 @@ class RunResource(Construct):
                       + list(run_problems)
                       + rules.control_errors(self.delete_policy, self.wait_for, self.timeout_seconds)),
                      (INVALID_OUTPUT_LOCATION, found[INVALID_OUTPUT_LOCATION]),
-                     (INVALID_PARAMETERS, found[INVALID_PARAMETERS]),
+                     (INVALID_PARAMETERS, found[INVALID_PARAMETERS] or self._fit_errors()),
                      (INVALID_SAMPLE_SHEET, sample_problems))
 
     def _member_errors(self, api: str) -> list[str]:
@@ -120,6 +134,42 @@ class RunResource(Construct):
                 f"input of at most 256 KiB, holding old and new properties on update). Make {what} smaller, "
                 "e.g. pass large inputs as S3 URIs, or put the parameters in a JSON file in S3 and give parameters_uri"]))
 
+    def stage_parameters(self, asked: Optional[bool]) -> None:
+        """Move the parameters out of the template into an S3 JSON file when asked, or unasked when they are
+        larger than AUTO_STAGE_BYTES; the template keeps their location and digest only. Call after ``_check``:
+        the values are JSON by then."""
+        parameters = self.request.get("parameters")
+        if parameters is None or asked is False:
+            return
+        text = json.dumps(parameters, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=Token.as_string)
+        size = len(text.encode("utf-8"))
+        if may_hold_tokens(text):  # a file written at synth cannot hold values known only at deploy time
+            if asked:
+                raise_if_any(self, (INVALID_PARAMETERS, [
+                    "parameters staged to S3 cannot hold deploy-time values (tokens): the file is written at "
+                    "synth. Give those parameters as plain values, or stage_parameters=False"]))
+            return
+        if not asked and size <= AUTO_STAGE_BYTES:
+            return
+        if not asked:
+            Annotations.of(self).add_info(
+                f"parameters take {size:,} bytes: staged to S3 as a file (more than {AUTO_STAGE_BYTES:,} bytes), the "
+                "template holds its location and digest. Give stage_parameters=True to say so, False to keep them "
+                "inline.")
+        self.parameters_digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+        self.parameters_asset = stage_json(self, "Parameters", text, self.parameters_digest, "parameters")
+        self.request = {**{k: v for k, v in self.request.items() if k != "parameters"},
+                        "parametersUri": self.parameters_asset.s3_object_url}
+
+    def template_fingerprint(self, properties: dict[str, Any]) -> str:
+        """The handler's fingerprint over the properties as they stand in the template (tokens included):
+        what ``RunSettingsDigest`` shows and the plan compares."""
+        template_properties = self.resolved({k: v for k, v in properties.items() if k != SETTINGS_DIGEST})
+        try:
+            return READERS[self.RESOURCE_TYPE](template_properties).fingerprint()
+        except ValueError:  # a whole number that is a token: the template itself is then the best witness
+            return fingerprint(template_properties)
+
     def _properties(self) -> dict[str, Any]:
         """The shared settings as CloudFormation properties (StartRun members, typed parameters, controls)."""
         properties = {fields.BY_API[api].prop: value for api, value in self.request.items()}
@@ -127,6 +177,9 @@ class RunResource(Construct):
             types = parameter_types(self.request[field.api]) if field.types and field.api in self.request else {}
             if types:
                 properties[field.types] = types
+                properties[field.prop] = nulls_as_strings(properties[field.prop])
+        if self.parameters_digest:
+            properties[fields.PARAMETERS_DIGEST] = self.parameters_digest
         if self.rerun_token:
             properties[fields.RERUN_TOKEN] = self.rerun_token
         properties[fields.DELETE_POLICY] = self.delete_policy
@@ -174,6 +227,8 @@ class RunResource(Construct):
         return Stack.of(self).resolve(value)
 
     def workflow_arns(self) -> list[str]:
+        if self.workflow is not None:
+            return self._workflow_construct_arns()
         workflow_id = self.request.get("workflowId")
         if workflow_id is None:
             return []
@@ -184,6 +239,45 @@ class RunResource(Construct):
             arns.append(self.provider.arn("workflow", f"{workflow_id}/version/{self.request['workflowVersionName']}",
                                           account))
         return arns
+
+    # -- workflow= and configuration= ---------------------------------------------------------------
+
+    def _depend_on_workflow_and_configuration(self) -> None:
+        """The run (and everything of this construct) is created after the workflow and the configuration."""
+        for definition in (self.workflow, self.configuration):
+            if isinstance(definition, Construct):
+                self.node.add_dependency(definition)
+
+    def _workflow_construct_arns(self) -> list[str]:
+        """The ARNs of ``workflow=`` as the construct knows them (its own ``Arn`` attributes when made in the
+        app), plus the version's when the run names one."""
+        workflow = self.workflow
+        arns = [workflow.workflow_arn]
+        version_arn = getattr(workflow, "workflow_version_arn", None)
+        if version_arn is not None:
+            arns.append(version_arn)
+        elif "workflowVersionName" in self.request:
+            arns.append(f"{workflow.workflow_arn}/version/{self.request['workflowVersionName']}")
+        return arns
+
+    def workflow_template(self) -> Optional[dict[str, dict[str, Any]]]:
+        """The parameter template the parameters are checked against at synth: ``workflow``'s, when known;
+        ``None`` when unknown, when the parameters are in the user's S3 file (``parameters_uri``), or when a
+        version other than the one ``workflow`` describes is named by ``workflow_version_name``."""
+        workflow = self.workflow
+        if workflow is None or workflow.parameter_template is None or "parametersUri" in self.request:
+            return None
+        if "workflowVersionName" in self.request and getattr(workflow, "version_name", None) is None:
+            return None
+        return workflow.parameter_template
+
+    def _fit_errors(self) -> list[str]:
+        """The parameters against the workflow's known template (a batch checks each sample's instead)."""
+        template = self.workflow_template()
+        parameters = self.request.get("parameters") or {}
+        if template is None or not isinstance(parameters, dict):
+            return []
+        return parameter_fit.run_errors(template, parameters)
 
     def omics_arn(self, resource: str, name: str) -> str:
         return self.provider.arn(resource, name)
@@ -273,3 +367,18 @@ class _Digest:
 
     def produce(self) -> str:
         return self._digest()[:16]
+
+
+def _from_workflow_and_configuration(run_props: RunProps) -> dict[str, Any]:
+    """The run props ``workflow=`` and ``configuration=`` stand for (run_props refuses them given twice)."""
+    given: dict[str, Any] = {}
+    workflow = run_props.get("workflow")
+    if workflow is not None:
+        given.update(workflow_id=workflow.workflow_id, workflow_type=workflow.workflow_type,
+                     workflow_owner_id=workflow.owner_id)
+        if getattr(workflow, "version_name", None) is not None:
+            given["workflow_version_name"] = workflow.version_name
+    configuration = run_props.get("configuration")
+    if configuration is not None:
+        given.update(configuration_name=configuration.configuration_name, networking_mode="VPC")
+    return given

@@ -11,9 +11,13 @@ them at deploy time.
 
 - ``UnknownProps``: a keyword the construct does not take (a misspelt prop).
 - ``InvalidRunProps``: a run prop the service, or the rules between props, would refuse: a value out of
-  range, a string prop given a non-string, ``cache`` with ``cache_id``, a prop a batch cannot have.
+  range, a string prop given a non-string, ``cache`` with ``cache_id``, ``workflow`` with ``workflow_id``,
+  ``configuration`` with ``configuration_name``, a prop a batch cannot have.
 - ``InvalidOutputLocation``: ``output_uri`` that is not ``s3://...``, ``output_prefix`` starting with ``/``.
-- ``InvalidParameters``: ``parameters`` that are not a mapping of JSON values.
+- ``InvalidParameters``: ``parameters`` that are not a mapping of JSON values, or that do not fit the
+  parameter template of ``workflow=`` when it is known at synth: names not in it, required ones missing,
+  values not of the type it gives; for a batch, each sample's parameters merged over the shared ones,
+  the messages naming the rows.
 - ``InvalidSampleSheet``: samples (from code or a sheet) the service would refuse, or a sheet that
   cannot be read; messages name the row.
 - ``PropertiesTooLarge``: the resource's properties would not fit the provider's event.

@@ -44,7 +44,8 @@ class _RunInfrastructure(Construct):
         Default: a new ``RunGroup`` with ``DEFAULT_RUN_GROUP_LIMITS``.
     :param inputs: buckets the runs read; the created role may read them. Default: none.
     :param ecr_repositories: private repositories of the workflow's images; each gets the repository policy
-        statement HealthOmics needs to pull (whatever the role). Default: none.
+        statement HealthOmics needs to pull (whatever the role). Default: none. (A ``workflow=`` with
+        ``container_repositories`` needs none of this: the created role may pull its images.)
     :param kms_keys: keys of encrypted inputs. Default: none.
     """
 
@@ -62,6 +63,8 @@ class _RunInfrastructure(Construct):
                                   output_prefix=self.output_prefix, ecr_repositories=ecr_repositories, kms_keys=kms_keys)
             if plain(run_props.get("delete_policy", DeletePolicy.RETAIN)) == DeletePolicy.RETAIN.value:
                 role.retain()
+            if run_props.get("workflow") is not None:  # the images of the workflow= it runs
+                run_props["workflow"].grant_image_pull(role)
         else:
             for repository in ecr_repositories:
                 allow_omics_pull(repository, self)

@@ -8,17 +8,25 @@ from aws_cdk import Duration
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_sns as sns
 
+from ._validation import is_unresolved
+from .configuration import IConfiguration
 from .enums import (CacheBehavior, DeletePolicy, LogLevel, NetworkingMode, OutputUriPrefixMode, RetentionMode,
                     ScratchStorageMode, StorageType, WaitFor, WorkflowType)
 from .errors import INVALID_RUN_PROPS, UNKNOWN_PROPS
 from .run_cache import IRunCache
 from .run_group import IRunGroup
+from .workflow import IWorkflow, WorkflowVersion
 
 
 class RunProps(TypedDict, total=False):
     """Settings of one HealthOmics run. Each StartRun field is passed only when given.
 
-    - ``workflow_id``: the workflow to run (its id, not its uuid). Required unless ``source_run_id``.
+    - ``workflow``: the workflow to run: a ``Workflow``, a ``WorkflowVersion`` (runs that version) or
+      ``Workflow.from_workflow_id(...)``. Sets ``workflow_id`` (and ``workflow_type``, ``workflow_owner_id``,
+      ``workflow_version_name`` as the workflow says them), lets the handler start it, makes the run wait for
+      its creation, and, when its parameter template is known, checks ``parameters`` against it at synth
+      (unknown names, missing required ones, types). Give this or ``workflow_id``. Default: none.
+    - ``workflow_id``: the workflow to run (its id, not its uuid). Required unless ``workflow`` or ``source_run_id``.
     - ``workflow_type``: Default: the service's (``PRIVATE``); ``READY2RUN`` for AWS's ready-made workflows.
     - ``workflow_version_name``: Default: the workflow's default version.
     - ``workflow_owner_id``: 12-digit account that shared the workflow. Default: this account.
@@ -30,6 +38,10 @@ class RunProps(TypedDict, total=False):
       ``parameters`` (not both). The service role (when the construct can add to its policy) and the handler
       may ``s3:GetObject`` exactly that object; before starting, the handler reads it and checks its names
       against the workflow's template. A batch passes its content as the shared parameters. Default: none.
+    - ``stage_parameters``: ``True`` writes ``parameters`` to S3 as a JSON file (a CDK asset) and the template
+      holds only its location and a digest, never a value: out of ``cdk diff``, stack events and the provider's
+      execution history. The service role and the handler may read exactly that file. ``False`` keeps them
+      inline. Default: staged when they take more than 32,768 bytes as JSON (with an info message), else inline.
     - ``priority``: 0 to 100000, highest first within a run group. Default: the service's.
     - ``storage_type``: Default: ``StorageType.DYNAMIC``. ``STATIC`` needs ``storage_capacity``.
     - ``storage_capacity``: GiB of STATIC storage, 0 to 100000. Default: none (DYNAMIC needs none).
@@ -41,6 +53,9 @@ class RunProps(TypedDict, total=False):
     - ``log_level``: Default: the service's. ``retention_mode``: Default: the service's (``RETAIN``).
     - ``tags``: run tags, at most 50. Default: none.
     - ``networking_mode``, ``configuration_name``: ``VPC`` networking needs a configuration. Default: the service's.
+    - ``configuration``: a ``Configuration`` (or ``Configuration.from_configuration_name(...)``): sets
+      ``configuration_name`` and ``networking_mode`` ``VPC``, and the run waits for its creation. Give this or
+      ``configuration_name``. Default: none.
     - ``output_uri_prefix_mode``: Default: the service's (``SERVICE_DEFINED``).
     - ``engine_settings``: engine-specific settings (a mapping; values keep their JSON types). Default: none.
     - ``session_policy``: an ``iam.PolicyDocument`` or its JSON text, scoping down the service role for the run;
@@ -60,6 +75,7 @@ class RunProps(TypedDict, total=False):
     - ``rerun_token``: change it to start a fresh run with identical settings. Default: none.
     """
 
+    workflow: IWorkflow
     workflow_id: str
     workflow_type: Union[WorkflowType, str]
     workflow_version_name: str
@@ -79,8 +95,10 @@ class RunProps(TypedDict, total=False):
     tags: Mapping[str, str]
     networking_mode: Union[NetworkingMode, str]
     configuration_name: str
+    configuration: IConfiguration
     output_uri_prefix_mode: Union[OutputUriPrefixMode, str]
     parameters_uri: str
+    stage_parameters: bool
     engine_settings: Mapping[str, Any]
     session_policy: Union[iam.PolicyDocument, str]
     scratch_storage_mode: Union[ScratchStorageMode, str]
@@ -105,8 +123,14 @@ def _kind_errors(props: Mapping[str, Any]) -> list[str]:
     errors = []
     if props.get("cache") is not None and props.get("cache_id") is not None:
         errors.append("give cache (a RunCache) or cache_id, not both")
+    errors += _workflow_and_configuration_errors(props)
     kinds = {
         "cache": (lambda value: isinstance(value, IRunCache), "a RunCache or an IRunCache"),
+        "workflow": (lambda value: isinstance(value, IWorkflow),
+                     "a Workflow, a WorkflowVersion or Workflow.from_workflow_id(...) (for an id, use workflow_id)"),
+        "configuration": (lambda value: isinstance(value, IConfiguration),
+                          "a Configuration or Configuration.from_configuration_name(...) (for a name, use "
+                          "configuration_name)"),
         "run_group": (lambda value: isinstance(value, (IRunGroup, str)), "a RunGroup, an IRunGroup or a run group id"),
         "timeout": (lambda value: isinstance(value, Duration), "a Duration, e.g. Duration.minutes(30)"),
         "notification_topic": (lambda value: hasattr(value, "topic_arn"), "an sns.ITopic"),
@@ -118,4 +142,25 @@ def _kind_errors(props: Mapping[str, Any]) -> list[str]:
         value = props.get(prop)
         if value is not None and not fits(value):
             errors.append(f"{prop} must be {allowed}; got {value!r}")
+    return errors
+
+
+def _workflow_and_configuration_errors(props: Mapping[str, Any]) -> list[str]:
+    """``workflow`` and ``configuration`` set props of their own: giving those too is ambiguous."""
+    errors = []
+    workflow = props.get("workflow")
+    if workflow is not None:
+        for prop in ("workflow_id", "workflow_type", "workflow_owner_id"):
+            if props.get(prop) is not None:
+                errors.append(f"give workflow or {prop}, not both: workflow sets {prop} from the workflow")
+        if isinstance(workflow, WorkflowVersion) and props.get("workflow_version_name") is not None:
+            errors.append("give workflow (a WorkflowVersion) or workflow_version_name, not both: the version sets "
+                          "workflow_version_name")
+    if props.get("configuration") is not None:
+        if props.get("configuration_name") is not None:
+            errors.append("give configuration or configuration_name, not both: configuration sets configuration_name")
+        mode = props.get("networking_mode")
+        mode = getattr(mode, "value", mode)
+        if mode is not None and not is_unresolved(mode) and mode != "VPC":
+            errors.append(f"configuration is for networking_mode VPC (it sets it); got networking_mode {mode!r}")
     return errors

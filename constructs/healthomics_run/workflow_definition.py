@@ -502,20 +502,27 @@ def service_template(template: Mapping[str, Mapping[str, Any]]) -> dict[str, dic
     return {name: {key: spec[key] for key in SERVICE_KEYS if key in spec} for name, spec in template.items()}
 
 
-def value_type_errors(template: Mapping[str, Mapping[str, Any]], parameters: Mapping[str, Any]) -> list[str]:
+def value_type_errors(template: Mapping[str, Mapping[str, Any]], parameters: Mapping[str, Any], *,
+                      values: bool = True) -> list[str]:
     """Each parameter whose value is not of the type its template entry says (tokens are not checked
-    here: pass only values known at synth). ``None`` stands for "not set" and passes."""
+    here: pass only values known at synth). ``None`` stands for "not set" and passes. With ``values``
+    False, messages name the value's type only (so that samples with different bad values share one)."""
     errors = []
     for name, value in parameters.items():
         spec = template.get(name) or {}
         kind = spec.get("type")
         if kind is None or value is None or _is_type(value, kind):
             continue
-        declared = f" ({spec['declared_type']})" if spec.get("declared_type") else ""
+        declared = f" ({spec['declared_type']})" if spec.get("declared_type") not in (None, kind) else ""
         errors.append(f"parameter {name!r} must be {_ARTICLE[kind]}{declared}; got {type(value).__name__} {value!r}"
-                      if len(repr(value)) <= 60 else
+                      if values and len(repr(value)) <= 60 else
                       f"parameter {name!r} must be {_ARTICLE[kind]}{declared}; got {type(value).__name__}")
     return errors
+
+
+def fits_type(value: Any, kind: str) -> bool:
+    """Whether ``value`` (known at synth) is of the template type ``kind`` (one of ``TYPES``)."""
+    return _is_type(value, kind)
 
 
 _ARTICLE = {"string": "a string", "integer": "an integer", "number": "a number", "boolean": "a boolean",

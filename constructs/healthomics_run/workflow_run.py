@@ -9,7 +9,6 @@ from constructs import Construct
 from typing_extensions import Unpack
 
 from ._lambda.start_run import rules
-from ._lambda.start_run.fingerprint import fingerprint
 from ._lambda.start_run.settings import RUN_RESOURCE_TYPE
 from ._run_resource import RunResource
 from .run_props import RunProps
@@ -30,6 +29,7 @@ class WorkflowRun(RunResource):
     depend on for a finished run when ``wait_for`` is COMPLETED (the wait condition beyond one hour).
     """
 
+    RESOURCE_TYPE = RESOURCE_TYPE
     STATUS_EVENTS = RUN_EVENTS
     ID_ATTRIBUTE, UUID_ATTRIBUTE = "RunId", "RunUuid"
 
@@ -37,14 +37,14 @@ class WorkflowRun(RunResource):
                  **run_props: Unpack[RunProps]) -> None:
         super().__init__(scope, id, role=role, output_uri=output_uri, run_props=run_props)
         self._check(rules.batch_only_errors(self.request))
+        self.stage_parameters(run_props.get("stage_parameters"))
         runs = self.omics_arn("run", "*")
         self.grant_handler(start_actions=["omics:StartRun"], watched=runs,
                            watch_actions=["omics:GetRun", "omics:CancelRun"])
         self.grant_parameters_file(service_role_reads=True)
         properties = self._properties()
         self._check_size(properties, "parameters")
-        self._create_resource(RESOURCE_TYPE, properties,
-                              lambda: fingerprint(self.resolved(self.request), self.rerun_token))
+        self._create_resource(RESOURCE_TYPE, properties, lambda: self.template_fingerprint(properties))
 
     # Attributes are made on first use: most runs are never asked for them, and each costs a jsii round trip.
     @functools.cached_property

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import functools
 import os
-import tempfile
-from pathlib import Path
 from typing import Any, Iterable, Mapping, Optional, Sequence
 
 from aws_cdk import Aws, Fn, Token
@@ -22,9 +20,10 @@ from typing_extensions import Unpack
 from ._lambda.start_run import batch_settings as props_of
 from ._lambda.start_run import rules, samples, service_model
 from ._lambda.start_run.batch_settings import LEDGER_FOLDER, batch_errors
-from ._lambda.start_run.fingerprint import fingerprint
-from ._lambda.start_run.properties import parameter_types
-from ._run_resource import SETTINGS_DIGEST, RunResource
+from ._lambda.start_run.properties import nulls_as_strings, parameter_types
+from . import _parameter_fit as parameter_fit
+from ._run_resource import RunResource
+from ._staging import may_hold_tokens, stage_json
 from ._validation import acknowledge, is_unresolved, wildcard_finding
 from .errors import INVALID_SAMPLE_SHEET, raise_if_any
 from .run_props import RunProps
@@ -61,6 +60,7 @@ class WorkflowRunBatch(RunResource):
     ``completion``: what to depend on for a processed batch when ``wait_for`` is COMPLETED.
     """
 
+    RESOURCE_TYPE = RESOURCE_TYPE
     STATUS_EVENTS = BATCH_EVENTS
     ID_ATTRIBUTE, UUID_ATTRIBUTE = "BatchId", "BatchUuid"
 
@@ -75,6 +75,7 @@ class WorkflowRunBatch(RunResource):
         self.sample_count = len(self.settings)
         self.batch_name = batch_name if batch_name is not None else self.node.path[-64:]
         self._check(self._batch_errors(), sample_problems)
+        self.stage_parameters(run_props.get("stage_parameters"))  # the shared parameters
         self.grant_handler(start_actions=["omics:StartRunBatch", "omics:StartRun"],
                            watched=self.omics_arn("runBatch", "*"),
                            watch_actions=["omics:GetBatch", "omics:CancelRunBatch", "omics:ListRunsInBatch"])
@@ -85,7 +86,7 @@ class WorkflowRunBatch(RunResource):
                       props_of.SAMPLE_COUNT: self.sample_count}
         self.sample_sheet_asset: Optional[s3_assets.Asset] = None
         if self.sample_count <= MAX_INLINE_SAMPLES:
-            properties[props_of.INLINE_SAMPLES] = self.settings
+            properties[props_of.INLINE_SAMPLES] = nulls_as_strings(self.settings)
             types = parameter_types(self.settings)
             if types:
                 properties[props_of.SAMPLE_TYPES] = types
@@ -94,7 +95,7 @@ class WorkflowRunBatch(RunResource):
             properties[props_of.SAMPLE_SHEET_URI] = self.sample_sheet_asset.s3_object_url
             properties[props_of.SAMPLE_SHEET_DIGEST] = digest
         self._check_size(properties, "parameters and samples")
-        self._create_resource(RESOURCE_TYPE, properties, lambda: self._fingerprint(properties))
+        self._create_resource(RESOURCE_TYPE, properties, lambda: self.template_fingerprint(properties))
 
     @functools.cached_property
     def batch_id(self) -> str:
@@ -113,6 +114,15 @@ class WorkflowRunBatch(RunResource):
         """Shared tags, or any sample's (they become the run's ``runTags``, authorized as each run starts)."""
         return super().tags_resources() or any(setting.get("runTags") for setting in self.settings)
 
+    def _fit_errors(self) -> list[str]:
+        """Each sample's parameters, merged over the shared ones, against the workflow's known template,
+        naming the rows (see ``_parameter_fit``)."""
+        template = self.workflow_template()
+        shared = self.request.get("parameters") or {}
+        if template is None or not isinstance(shared, dict):
+            return []
+        return parameter_fit.batch_errors(template, shared, self.settings)
+
     def _batch_errors(self) -> list[str]:
         errors = batch_errors(self.request)
         if not is_unresolved(self.batch_name):
@@ -123,12 +133,12 @@ class WorkflowRunBatch(RunResource):
     def _stage(self, role: iam.IRole) -> tuple[s3_assets.Asset, str]:
         """Writes the sheet as the S3 settings file (content-addressed, so synth is deterministic)."""
         text = samples.canonical_json(self.settings)
-        if _may_hold_tokens(text) and Token.is_unresolved(text):
+        if may_hold_tokens(text) and Token.is_unresolved(text):
             raise_if_any(self, (INVALID_SAMPLE_SHEET, [
                 f"a sample sheet of more than {MAX_INLINE_SAMPLES} samples is staged to S3 as a file, "
                 "where deploy-time values (tokens) cannot resolve; move them to the shared settings"]))
         digest = samples.digest_of_text(text)
-        asset = s3_assets.Asset(self, "SampleSheet", path=str(_write_once(text, digest)))
+        asset = stage_json(self, "SampleSheet", text, digest, "sample-sheets")
         # This one object, not the whole assets bucket that Asset.grant_read would open.
         role.add_to_principal_policy(iam.PolicyStatement(
             actions=["s3:GetObject"], resources=[asset.bucket.arn_for_objects(asset.s3_object_key)]))
@@ -148,14 +158,6 @@ class WorkflowRunBatch(RunResource):
                                                            "cohort starts, named at deploy time, in this folder only."))
         self.provider.allow(["omics:CancelRun"], [self.omics_arn("run", "*")])  # runs of samples no longer wanted
 
-    def _fingerprint(self, properties: dict[str, Any]) -> str:
-        """The handler's fingerprint over the properties as they stand in the template."""
-        template_properties = self.resolved({k: v for k, v in properties.items() if k != SETTINGS_DIGEST})
-        try:
-            return props_of.BatchSettings.from_properties(template_properties).fingerprint()
-        except ValueError:  # a whole number that is a token: the template itself is then the best witness
-            return fingerprint(template_properties)
-
 
 def _settings(given: Optional[Sequence[Mapping[str, Any]]], sheet: Optional[str | os.PathLike]) -> list[dict[str, Any]]:
     if (given is None) == (sheet is None):
@@ -168,27 +170,6 @@ def _settings(given: Optional[Sequence[Mapping[str, Any]]], sheet: Optional[str 
     # each of 100,000 rows would cost seconds.
     check = is_unresolved if len(rows) <= MAX_INLINE_SAMPLES else (lambda _: False)
     return samples.to_settings(rows, source=str(sheet) if sheet is not None else "samples", is_unresolved=check)
-
-
-def _may_hold_tokens(text: str) -> bool:
-    """Whether ``text`` holds the markers CDK encodes string and list tokens with.
-
-    A cheap first look, so that Token.is_unresolved (a jsii call with the whole text) only runs when
-    it may say yes: on a 100,000-sample sheet it costs a third of a second.
-    """
-    return "${Token[" in text or "#{Token[" in text
-
-
-def _write_once(text: str, digest: str) -> Path:
-    """The settings file for this content, under the system's temporary folder, named by its digest."""
-    folder = Path(tempfile.gettempdir()) / "healthomics-run-sample-sheets"
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{digest}.json"
-    if not path.exists():
-        partial = path.with_suffix(f".{os.getpid()}.partial")
-        partial.write_text(text, encoding="utf-8")
-        partial.replace(path)
-    return path
 
 
 def ledger_folder_arn(output_uri: str) -> str:

@@ -54,13 +54,14 @@ class BatchSettings:
 
     def fingerprint(self) -> str:
         """What decides which batch these settings name."""
-        named = {key: value for key, value in self.request.items() if key != "batchRunSettings"}
-        return fingerprint({**named, "samples": self.sample_digest}, self.rerun_token)
+        named = {key: value for key, value in self.request.items() if key not in ("batchRunSettings", "defaultRunSetting")}
+        default = samples.default_run_setting(self.shared.identity())
+        return fingerprint({**named, "defaultRunSetting": default, "samples": self.sample_digest}, self.rerun_token)
 
     def shared_fingerprint(self) -> str:
         """What every sample's run shares: the default run setting and the rerun token (not the batch's
         own name and tags, which name no run)."""
-        return fingerprint(self.request["defaultRunSetting"], self.rerun_token)
+        return fingerprint(samples.default_run_setting(self.shared.identity()), self.rerun_token)
 
     @property
     def inline(self) -> list[dict[str, Any]] | None:

@@ -33,7 +33,7 @@ from .fingerprint import fingerprint
 from .kinds import BATCH
 from .ledger import Ledger
 from .log import log
-from .phases import KEPT, PHASE, START, WAIT, WAIT_DEADLINE
+from .phases import KEPT, PHASE, START, WAIT, WAIT_DEADLINE, WAITING_FOR
 from .run_ref import RunRef
 from .runs import BadSettings, Gone, RetryLater
 
@@ -301,9 +301,9 @@ def on_event(event: dict[str, Any]) -> dict[str, Any]:
     try:
         return {**deploy(event, settings), **deadline}
     except RetryLater as why:
-        log("HealthOmics is throttling; is_complete tries again", logical_id=event["LogicalResourceId"], why=str(why))
+        log("cannot start yet; is_complete tries again", logical_id=event["LogicalResourceId"], why=str(why))
         pending = event.get("PhysicalResourceId") or "pending/cohort"
-        return {"PhysicalResourceId": pending, PHASE: START, **deadline}
+        return {"PhysicalResourceId": pending, PHASE: START, WAITING_FOR: str(why), **deadline}
 
 
 def is_complete(event: dict[str, Any]) -> dict[str, Any]:
@@ -318,9 +318,9 @@ def is_complete(event: dict[str, Any]) -> dict[str, Any]:
         phases.spread()
         try:
             answer = deploy(event, settings)
-        except RetryLater:
+        except RetryLater as why:
             if phases.past(event):
-                raise phases.throttled_past_deadline(BATCH, event, settings, "started") from None
+                raise phases.throttled_past_deadline(BATCH, {**event, WAITING_FOR: str(why)}, settings, "start") from None
             return {"IsComplete": False}
         if answer[PHASE] == KEPT:
             return {"IsComplete": True, "PhysicalResourceId": answer["PhysicalResourceId"], "Data": answer["Data"]}

@@ -28,7 +28,7 @@ from . import budget, clients, cohorts, completion, fields, fresh, kinds, phases
 from .kinds import Kind
 from .log import log
 from .run_ref import RunRef
-from .phases import CHECKED, DESCRIBE, HANDED_OVER_AT, KEPT, PHASE, START, WAIT, WAIT_DEADLINE
+from .phases import CHECKED, DESCRIBE, HANDED_OVER_AT, KEPT, PHASE, START, WAIT, WAIT_DEADLINE, WAITING_FOR
 from .runs import BadSettings, RetryLater, RunError
 
 def _sized_for_cloudformation(entry: Callable[[dict[str, Any]], dict[str, Any]]):
@@ -134,10 +134,11 @@ def _start(kind: Kind, event: dict[str, Any], settings: Any) -> tuple[dict[str, 
             checked = True
         found = fresh.start_fresh(kind, event, settings.request, settings.fingerprint(), event.get(HANDED_OVER_AT))
     except RetryLater as why:
-        log("HealthOmics is throttling; is_complete tries again", logical_id=event["LogicalResourceId"], why=str(why))
+        log("cannot start yet; is_complete tries again", logical_id=event["LogicalResourceId"], why=str(why))
         pending = event.get("PhysicalResourceId") or f"pending/{settings.fingerprint()[:16]}"
         handed_over_at = event.get(HANDED_OVER_AT) or time.time()
-        return {"PhysicalResourceId": pending, PHASE: START, CHECKED: checked, HANDED_OVER_AT: handed_over_at}, None
+        return {"PhysicalResourceId": pending, PHASE: START, CHECKED: checked, HANDED_OVER_AT: handed_over_at,
+                WAITING_FOR: str(why)}, None
     current = _current(kind, event) if event["RequestType"] == "Update" else None
     ref = RunRef(found["id"], found["uuid"], settings.fingerprint()[:16], current.alone() if current else None)
     return {"PhysicalResourceId": str(ref), "Data": kind.data(found), PHASE: WAIT, CHECKED: True}, found
@@ -245,7 +246,7 @@ def is_complete(event: dict[str, Any]) -> dict[str, Any]:
         outcome, found = _start(kind, event, settings)
         if found is None:
             if phases.past(event):
-                raise phases.throttled_past_deadline(kind, event, settings, "started (or waited for)")
+                raise phases.throttled_past_deadline(kind, {**event, **outcome}, settings, "start (or wait for)")
             return {"IsComplete": False}
         done = phases.awaited(kind, event, settings, found)
         return {**done, "PhysicalResourceId": outcome["PhysicalResourceId"]} if done["IsComplete"] else done

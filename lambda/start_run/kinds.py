@@ -10,7 +10,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from typing import Any, ClassVar, Mapping
 
-from . import batches, parameters_files, reasons, rules, runs
+from . import batches, parameter_checks, parameters_files, reasons, rules, runs
 from .batch_settings import BatchSettings, batch_errors
 from .properties import RunSettings
 from .runs import BadSettings
@@ -94,7 +94,7 @@ class RunKind(Kind):
             return []
         parameters = parameters_files.request_parameters(settings.request)
         template = runs.parameter_template(omics, settings.request)
-        return runs.parameter_errors(template, parameters)
+        return parameter_checks.parameter_errors(template, parameters)
 
     def start(self, omics, request: dict[str, Any], request_id: str) -> dict[str, Any]:
         return runs.start(omics, request, request_id)
@@ -148,7 +148,7 @@ class BatchKind(Kind):
         shared = parameters_files.request_parameters(settings.shared.request)
         template = runs.parameter_template(omics, settings.shared.request)
         problems = [(repr(setting["runSettingId"]), error) for setting in samples
-                    for error in runs.parameter_errors(template, {**shared, **(setting.get("parameters") or {})})]
+                    for error in parameter_checks.parameter_errors(template, {**shared, **(setting.get("parameters") or {})})]
         return reasons.grouped(problems, len(samples))
 
     def start(self, omics, request: dict[str, Any], request_id: str) -> dict[str, Any]:

@@ -21,6 +21,7 @@ WAIT = "wait"  # wait for ``wait_for`` of the run this event started
 DESCRIBE = "describe"  # report the run the settings name: HealthOmics throttled on_event
 KEPT = "kept"  # nothing: the settings name a run that exists, already reported
 CHECKED = "ParametersChecked"  # the settings were checked against the workflow's template
+WAITING_FOR = "WaitingFor"  # why on_event handed the start over (throttling, a workflow not ACTIVE yet)
 HANDED_OVER_AT = "HandedOverAt"  # epoch seconds: when on_event handed a start over (fresh.start_fresh)
 # Resources deployed together poll together: a start retried after throttling first waits a random part
 # of the query interval, so that they spread over it instead of all meeting the quota in the same second.
@@ -58,9 +59,10 @@ def awaited(kind: Kind, event: dict[str, Any], settings: Any, found: dict[str, A
 
 
 def throttled_past_deadline(kind: Kind, event: dict[str, Any], settings: Any, doing: str) -> RunError:
-    return RunError(f"HealthOmics throttled the handler up to the timeout ({settings.timeout_seconds} seconds) "
-                    f"while it {doing} this {kind.noun}. Deploy again later (retries find the same {kind.noun}: "
-                    f"nothing starts twice), or ask for a higher HealthOmics API quota.")
+    why = event.get(WAITING_FOR) or "HealthOmics throttled it"
+    return RunError(f"The handler could not {doing} this {kind.noun} within the timeout ({settings.timeout_seconds} "
+                    f"seconds): {why}. Deploy again later (retries find the same {kind.noun}: nothing starts twice); "
+                    "if HealthOmics was throttling, ask for a higher API quota.")
 
 
 def spread() -> None:
@@ -74,7 +76,7 @@ def wait_for(kind: Kind, event: dict[str, Any], settings: Any, ref: RunRef) -> d
         found = kind.describe(clients.omics(), ref.id)
     except RetryLater:
         if past(event):
-            raise throttled_past_deadline(kind, event, settings, "waited for") from None
+            raise throttled_past_deadline(kind, event, settings, "wait for") from None
         return {"IsComplete": False}
     if found is None or found["uuid"] != ref.uuid:
         raise Gone(f"The {kind.noun} {ref.id} no longer exists in HealthOmics; it was deleted while we waited.")

@@ -119,10 +119,18 @@ class RunSettings:
     delete_policy: str
     wait_for: str
     timeout_seconds: int
+    parameters_digest: str = ""  # staged parameters: the digest of their content (fields.PARAMETERS_DIGEST)
+
+    def identity(self) -> dict[str, Any]:
+        """The request as it names a run: staged parameters by their digest, not by where they were staged."""
+        if not self.parameters_digest:
+            return self.request
+        rest = {key: value for key, value in self.request.items() if key != "parametersUri"}
+        return {**rest, "parameters": {"sha256": self.parameters_digest}}
 
     def fingerprint(self) -> str:
         """What decides which run these settings name (see ``fingerprint``)."""
-        return fingerprint(self.request, self.rerun_token)
+        return fingerprint(self.identity(), self.rerun_token)
 
     @classmethod
     def from_properties(cls, props: dict[str, Any]) -> "RunSettings":
@@ -145,4 +153,15 @@ class RunSettings:
             delete_policy=str(props.get(fields.DELETE_POLICY, "RETAIN")),
             wait_for=str(props.get(fields.WAIT_FOR, "STARTED")),
             timeout_seconds=_integer(fields.TIMEOUT_SECONDS, props.get(fields.TIMEOUT_SECONDS, 3600)),
+            parameters_digest=str(props.get(fields.PARAMETERS_DIGEST, "")),
         )
+
+
+def nulls_as_strings(value: Any) -> Any:
+    """``value`` with its null leaves written as "null": CloudFormation (and CDK before it) drops nulls, from
+    lists too, which would shift the items the types map names. The types map brings them back as null."""
+    if isinstance(value, dict):
+        return {key: nulls_as_strings(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [nulls_as_strings(item) for item in value]
+    return "null" if value is None else value

@@ -136,7 +136,8 @@ def cancel(omics, run_id: str) -> None:
 
 
 def parameter_template(omics, request: dict[str, Any]) -> dict[str, Any]:
-    """The parameter template of the workflow (version) the run will use."""
+    """The parameter template of the workflow (version) the run will use; ``BadSettings`` naming its status
+    when it is not ACTIVE."""
     scope = {k: v for k, v in (("type", request.get("workflowType")),
                                ("workflowOwnerId", request.get("workflowOwnerId"))) if v}
     if "workflowVersionName" in request:
@@ -144,19 +145,32 @@ def parameter_template(omics, request: dict[str, Any]) -> dict[str, Any]:
                      versionName=request["workflowVersionName"], **scope)
     else:
         found = call("GetWorkflow", omics.get_workflow, id=request["workflowId"], **scope)
+    _require_active(found, request)
     return found.get("parameterTemplate") or {}
 
 
-def parameter_errors(template: dict[str, Any], parameters: dict[str, Any]) -> list[str]:
-    """Unknown and missing parameters, each list short enough for a CloudFormation reason."""
-    unknown = sorted(set(parameters) - set(template))
-    missing = sorted(name for name, spec in template.items()
-                     if not (spec or {}).get("optional", False) and name not in parameters)
-    errors = []
-    if unknown:
-        named = [reasons.with_suggestion(name, template) for name in unknown]
-        errors.append(f"parameters not in the workflow's parameter template: {reasons.listing(named)} "
-                      f"(the template has {len(template)}: {reasons.listing(sorted(template)) or 'none'})")
-    if missing:
-        errors.append(f"required workflow parameters missing: {reasons.listing(missing)}")
-    return errors
+# What to do about a workflow (version) in each status other than ACTIVE; runs start only on ACTIVE ones
+# (GetWorkflow, https://docs.aws.amazon.com/omics/latest/api/API_GetWorkflow.html; "Verify the workflow status",
+# https://docs.aws.amazon.com/omics/latest/dev/using-get-workflow.html).
+_NOT_ACTIVE_ADVICE = {  # CREATING and UPDATING are waited out (RetryLater) until the resource's timeout
+    "FAILED": "HealthOmics could not create it: check the workflow's statusMessage (aws omics get-workflow), "
+              "fix the definition and deploy it again",
+    "DELETED": "it no longer exists: create it again, or name another workflow",
+    "INACTIVE": "make it ACTIVE again, or name another workflow",
+}
+
+
+def _require_active(found: dict[str, Any], request: dict[str, Any]) -> None:
+    """Fail fast, naming the status, when the workflow (version) cannot start runs (no status said: go on)."""
+    status = found.get("status")
+    if status is None or status == "ACTIVE":
+        return
+    what = f"workflow {request['workflowId']}"
+    if "workflowVersionName" in request:
+        what += f" version {request['workflowVersionName']}"
+    message = found.get("statusMessage")
+    said = f" ({reasons.bounded(message, 400)})" if message else ""
+    if status in ("CREATING", "UPDATING"):  # CloudFormation may report a workflow created before it is ACTIVE
+        raise RetryLater(f"{what} is {status}; runs start only on ACTIVE workflows")
+    advice = _NOT_ACTIVE_ADVICE.get(status, "deploy again once it is ACTIVE")
+    raise BadSettings(f"{what} is {status}{said}; runs start only on ACTIVE workflows: {advice}")

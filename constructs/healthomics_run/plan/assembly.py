@@ -32,7 +32,14 @@ class StackTemplate:
 
     def sample_sheet(self, properties: dict[str, Any]) -> list[dict[str, Any]] | None:
         """A staged sheet's settings, read from the assembly; None when not at hand (a template file)."""
-        key = _asset_key(properties.get(batch_settings.SAMPLE_SHEET_URI))
+        return self._staged(properties.get(batch_settings.SAMPLE_SHEET_URI))
+
+    def staged_parameters(self, uri: Any) -> dict[str, Any] | None:
+        """Parameters staged to S3 (``stage_parameters``) at ``uri``, read from the assembly; None when not at hand."""
+        return self._staged(uri)
+
+    def _staged(self, uri: Any) -> Any:
+        key = _asset_key(uri)
         path = self.assembly / f"asset.{key}" if self.assembly is not None and key else None
         if path is None or not path.is_file():
             return None

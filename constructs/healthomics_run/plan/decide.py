@@ -16,7 +16,7 @@ import functools
 from dataclasses import dataclass
 from typing import Any, Iterator
 
-from .._lambda.start_run import fields
+from .._lambda.start_run import fields, samples
 from .._lambda.start_run.batch_settings import BatchSettings, sample_keys
 from .._lambda.start_run.samples import run_request
 from .._lambda.start_run.settings import BATCH_RESOURCE_TYPE, READERS, RUN_RESOURCE_TYPE
@@ -153,7 +153,7 @@ def _decide(old_stack, new_stack, logical_id, old, new) -> Row:
     samples = (_sample_changes((old_stack, old_props, old_settings), (new_stack, new_props, new_settings))
                if batch else None)
     row = functools.partial(Row, notes=notes, samples=samples, **base)
-    changes = tuple(_changes(new["Type"], old_settings, new_settings))
+    changes = tuple(_changes(new["Type"], old_settings, new_settings, (old_stack, new_stack)))
     changed_refs = sorted(ref for ref in _refs(_settings_only(old_props)) | _refs(_settings_only(new_props))
                           if _what_refs_see(old_stack.resources.get(ref)) != _what_refs_see(new_stack.resources.get(ref)))
     if not renamed and changed_refs:
@@ -223,14 +223,24 @@ def _path(resource: dict[str, Any], fallback: str) -> str:
     return path.removesuffix("/Default").removesuffix("/Resource")
 
 
-def _changes(resource_type: str, old, new) -> Iterator[Change]:
+def _changes(resource_type: str, old, new, stacks: tuple[StackTemplate, StackTemplate]) -> Iterator[Change]:
     if resource_type == RUN_RESOURCE_TYPE:
-        yield from _request_changes(old.request, new.request)
+        yield from _request_changes(_as_named(old, stacks[0]), _as_named(new, stacks[1]))
     else:
-        yield from _request_changes(run_request(old.request["defaultRunSetting"]),
-                                    run_request(new.request["defaultRunSetting"]))
+        yield from _request_changes(run_request(samples.default_run_setting(_as_named(old.shared, stacks[0]))),
+                                    run_request(samples.default_run_setting(_as_named(new.shared, stacks[1]))))
     if old.rerun_token != new.rerun_token:
         yield Change("rerun_token", old.rerun_token or MISSING, new.rerun_token or MISSING)
+
+
+def _as_named(settings, stack: StackTemplate) -> dict[str, Any]:
+    """The request as it names a run (``RunSettings.identity``), staged parameters read back from the cloud
+    assembly where it is at hand, so that a change names the parameter keys that changed."""
+    named = settings.identity()
+    if settings.parameters_digest:
+        staged = stack.staged_parameters(settings.request.get("parametersUri")) if stack is not None else None
+        named = {**named, "parameters": staged if staged is not None else {"(staged, digest)": settings.parameters_digest}}
+    return named
 
 
 def _batch_name_note(old: BatchSettings, new: BatchSettings) -> tuple[Change, ...]:
