@@ -173,7 +173,7 @@ def test_a_utf16_sheet_is_named_and_told_to_be_saved_as_utf8(tmp_path):
 
 def test_a_duplicated_csv_column_is_named(tmp_path):
     sheet = _sheet(tmp_path, "cohort.csv", b"run_setting_id,parameters.fastq,parameters.fastq\nS1,a.fq,b.fq\n")
-    with pytest.raises(ValidationError, match=r"cohort.csv row 1 \(header\): columns 'parameters.fastq' appear more "
+    with pytest.raises(ValidationError, match=r"cohort.csv line 1 \(header\): columns 'parameters.fastq' appear more "
                                               r"than once; give each column once \[InvalidSampleSheet\]"):
         batch(samples=None, sample_sheet=sheet)
 
@@ -183,3 +183,18 @@ def test_a_json_sheet_that_is_not_json_names_the_line(tmp_path):
     sheet = _sheet(tmp_path, "cohort.json", rows.encode())
     with pytest.raises(ValidationError, match=r"cohort.json line 6 column 21: not valid JSON \(Expecting value\)"):
         batch(samples=None, sample_sheet=sheet)
+
+
+def test_a_whole_number_beyond_2_to_the_53_is_named_not_rounded():
+    """jsii and CloudFormation carry numbers as JavaScript doubles: integers beyond Number.MAX_SAFE_INTEGER
+    (2**53 - 1) lose digits (ECMAScript Language Specification, Number.MAX_SAFE_INTEGER,
+    https://tc39.es/ecma262/#sec-number.max_safe_integer)."""
+    with pytest.raises(ValidationError, match=r"parameters/n: 9223372036854775808 is beyond the whole numbers"):
+        run(parameters={"n": 2**63})
+
+
+def test_delete_policy_or_wait_for_as_a_deploy_time_value_is_named():
+    stack = new_stack()
+    policy = cdk.CfnParameter(stack, "Policy").value_as_string
+    with pytest.raises(ValidationError, match="delete_policy must be known at synth"):
+        HealthOmicsRun(stack, "Run", workflow_id="1234567", delete_policy=policy)

@@ -112,7 +112,7 @@ class RunResource(Construct):
         raise_if_any(self,
                      (INVALID_RUN_PROPS, rules.run_errors(self.request, is_unresolved, frozenset(placed))
                       + list(run_problems)
-                      + rules.control_errors(self.delete_policy, self.wait_for, self.timeout_seconds)),
+                      + self._control_errors()),
                      (INVALID_OUTPUT_LOCATION, found[INVALID_OUTPUT_LOCATION]),
                      (INVALID_PARAMETERS, found[INVALID_PARAMETERS] or self._fit_errors()),
                      (INVALID_SAMPLE_SHEET, sample_problems))
@@ -133,6 +133,16 @@ class RunResource(Construct):
                 f"{MAX_PROPERTIES_BYTES:,} fit in the event CloudFormation sends the provider (a Step Functions "
                 f"input of at most 256 KiB, holding old and new properties on update). Make {what} smaller, "
                 "e.g. pass large inputs as S3 URIs, or put the parameters in a JSON file in S3 and give parameters_uri"]))
+
+    def _control_errors(self) -> list[str]:
+        """``delete_policy`` and ``wait_for`` decide which resources the construct builds (a wait condition, the
+        handler's behaviour): they must be known at synth, never deploy-time values."""
+        deploy_time = [name for name, value in (("delete_policy", self.delete_policy), ("wait_for", self.wait_for))
+                       if is_unresolved(value)]
+        if deploy_time:
+            return [f"{name} must be known at synth (a DeletePolicy / WaitFor value), not a deploy-time value: the "
+                    "construct builds different resources for each" for name in deploy_time]
+        return rules.control_errors(self.delete_policy, self.wait_for, self.timeout_seconds)
 
     def stage_parameters(self, asked: Optional[bool]) -> None:
         """Move the parameters out of the template into an S3 JSON file when asked, or unasked when they are

@@ -39,14 +39,24 @@ def errors(value: Any, name: str, is_unresolved: IsUnresolved = lambda _: False)
     checked in a few hundredths of a second.
     """
     if (type(value) is dict and "" not in value and _STRING.issuperset(map(type, value))
-            and _PLAIN_TYPES.issuperset(map(type, value.values()))):
+            and _PLAIN_TYPES.issuperset(map(type, value.values()))
+            and all(abs(item) <= MAX_SAFE_INTEGER for item in value.values() if type(item) is int)):
         return []
     found: list[str] = []
     _walk(value, name, is_unresolved, found)
     return found
 
 
+# Whole numbers travel through jsii and CloudFormation as JavaScript numbers (doubles): beyond 2**53 they
+# silently lose their last digits (ECMAScript Number.MAX_SAFE_INTEGER).
+MAX_SAFE_INTEGER = 2**53 - 1
+
+
 def _walk(value: Any, pointer: str, is_unresolved: IsUnresolved, found: list[str]) -> None:
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) > MAX_SAFE_INTEGER:
+        found.append(f"{pointer}: {value} is beyond the whole numbers JSON carries exactly through CloudFormation "
+                     f"(±{MAX_SAFE_INTEGER:,}); give it as a string")
+        return
     if isinstance(value, _PLAIN_SCALARS):
         return
     if isinstance(value, float):
