@@ -1,15 +1,19 @@
 # Two commands do all set-up on a fresh machine (Python 3.11 and Node present):
 #   make synth   synthesizes the example app into cdk.out/
 #   make test    runs the whole test suite
+#   make docs    builds the API reference from the docstrings into site/
+# make synth ARGS="-c key=value" passes ARGS to cdk synth (context, --strict, a stack name, ...).
 PYTHON ?= python3
 VENV := .venv
 BIN := $(CURDIR)/$(VENV)/bin
 # Node 22 and the CDK CLI come from package.json; jsii and the CLI both find them on PATH.
 export PATH := $(CURDIR)/node_modules/.bin:$(BIN):$(PATH)
 
-.PHONY: synth test bench clean service-model
+.PHONY: synth test docs bench clean service-model
 
-$(VENV)/.installed: requirements.txt requirements-dev.txt pyproject.toml
+ARGS ?=
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt requirements-docs.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
@@ -21,11 +25,16 @@ node_modules/.installed: package.json package-lock.json
 	touch $@
 
 synth: $(VENV)/.installed node_modules/.installed
-	cdk synth --quiet
+	cdk synth --quiet $(ARGS)
 	@echo "Templates written to cdk.out/"
 
 test: $(VENV)/.installed node_modules/.installed
 	$(BIN)/python -m pytest -n 2
+
+# The API reference, from the docstrings (MkDocs Material + mkdocstrings), strict: a warning fails it.
+docs: $(VENV)/.installed
+	NO_MKDOCS_2_WARNING=1 $(BIN)/python -m mkdocs build --strict --site-dir site
+	@echo "API reference written to site/ (open site/index.html)"
 
 # The scaling benchmark (about 8 minutes; never part of make test). Results go to bench/results/.
 bench: $(VENV)/.installed node_modules/.installed
@@ -33,7 +42,7 @@ bench: $(VENV)/.installed node_modules/.installed
 	$(BIN)/python -m bench.run
 
 clean:
-	rm -rf $(VENV) node_modules cdk.out build dist constructs/*.egg-info
+	rm -rf $(VENV) node_modules cdk.out build dist site constructs/*.egg-info
 
 # Refresh the HealthOmics model the handler ships from the botocore pinned in requirements-dev.txt.
 service-model: $(VENV)/.installed

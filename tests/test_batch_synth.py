@@ -131,18 +131,34 @@ def _sheet(tmp_path, text: str, name: str = "cohort.csv") -> str:
 
 
 @pytest.mark.parametrize("text, message", [
-    ("run_setting_id,parameters.x\nS1,a\nS2,b\nS1,c\n", r"cohort.csv row 3: run_setting_id 'S1' repeats row 1"),
-    ("run_setting_id,sample,colour\nS1,a,b\n", r"row 1 \(header\): unknown columns 'sample', 'colour'"),
-    ("run_setting_id,priority\nS1,5\nS2,high\n", r"cohort.csv row 2: priority must be a whole number, got 'high'"),
-    ("run_setting_id,priority\nS1,100001\n", r"cohort.csv row 1: priority must be between 0 and 100000, got 100001"),
-    ("name\nsample one\n", r"cohort.csv row 1: run_setting_id is required"),
-    ("run_setting_id,name\nS1,a,extra\n", r"row 1 \(line 2\): 3 values but the header has 2 columns"),
+    # the header is line 1, so the first sample is line 2
+    ("run_setting_id,parameters.x\nS1,a\nS2,b\nS1,c\n", r"cohort.csv line 4: run_setting_id 'S1' repeats line 2;"),
+    ("run_setting_id,sample,colour\nS1,a,b\n", r"cohort.csv line 1 \(header\): unknown columns 'sample', 'colour'; "
+                                                r"allowed: run_setting_id, name, priority, output_uri, "
+                                                r"output_bucket_owner_id, parameters.<name>"),
+    ("run_setting_id,priority\nS1,5\nS2,high\n", r"cohort.csv line 3: priority must be a whole number, got 'high'"),
+    ("run_setting_id,priority\nS1,100001\n", r"cohort.csv line 2: priority must be between 0 and 100000, got 100001"),
+    ("name\nsample one\n", r"cohort.csv line 2: run_setting_id is required"),
+    ("run_setting_id,name\nS1,a,extra\n", r"cohort.csv line 2: 3 values but the header has 2 columns"),
+    # blank lines and cells holding newlines count as the lines they are in the file
+    ("run_setting_id,name\n\nS1,\"two\nlines\"\nS2,a\nS1,b\n", r"cohort.csv line 6: run_setting_id 'S1' repeats line 3;"),
+    ("run_setting_id,name,priority\nS1,\"a\nb\nc\",1\nS2,d,x\n", r"cohort.csv line 5: priority must be a whole number"),
     ("run_setting_id\n", r"a batch needs at least one sample"),
 ])
 def test_a_bad_csv_sheet_fails_at_construction_naming_the_row(tmp_path, text, message):
     with pytest.raises(ValidationError, match=message) as raised:
         batch_stack(sample_sheet=_sheet(tmp_path, text))
     assert raised.value.code == "InvalidSampleSheet" and raised.value.path == "CohortStack/Cohort/Batch"
+
+
+def test_csv_errors_list_allowed_keys_in_one_order_from_run_to_run(tmp_path):
+    messages = set()
+    for _ in range(3):
+        with pytest.raises(ValidationError) as raised:
+            batch_stack(sample_sheet=_sheet(tmp_path, "run_setting_id,zebra,apple\nS1,a,b\n"))
+        messages.add(str(raised.value))
+    (message,) = messages
+    assert "unknown columns 'zebra', 'apple'" in message
 
 
 def test_code_written_for_earlier_releases_still_catches_sample_sheet_errors(tmp_path):

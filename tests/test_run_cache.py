@@ -10,7 +10,7 @@ from aws_cdk import Validations
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
-from aws_cdk.assertions import Match
+from aws_cdk.assertions import Annotations, Match
 from cdk_nag import AwsSolutionsChecks, HIPAASecurityChecks
 
 from healthomics_run import CacheBehavior, HealthOmicsRun, HealthOmicsRunBatch, RunCache, RunServiceRole, ValidationError
@@ -168,10 +168,13 @@ def test_imported_cache_with_a_location_grants_it():
     assert statements(stack)[0]["Resource"]["Fn::Join"][1][-1] == f":s3:::{CACHE_BUCKET}/germline/*"
 
 
-def test_imported_cache_without_a_location_grants_nothing():
+def test_imported_cache_without_a_location_grants_nothing_and_says_so():
     stack = new_stack()
-    RunCache.from_run_cache_arn(stack, "Cache", CACHE_ARN).grant_service_role(run_role(stack))
+    grant = RunCache.from_run_cache_arn(stack, "Cache", CACHE_ARN).grant_service_role(run_role(stack))
+    assert isinstance(grant, iam.Grant) and grant.principal_statements == []
     template(stack).resource_count_is("AWS::IAM::Policy", 0)
+    Annotations.from_stack(stack).has_warning("/TestStack/Cache", Match.string_like_regexp(
+        f"run cache {CACHE_ARN} was imported without its S3 location.*bucket="))
 
 
 def _foreign_bucket(stack):

@@ -36,6 +36,11 @@ def test_installed_wheel_carries_the_handler_and_synthesizes(tmp_path):
     assert "healthomics_run/_lambda/start_run/models/omics/2022-11-28/service-2.json.gz" in names
     (entry_points,) = [name for name in names if name.endswith(".dist-info/entry_points.txt")]
     assert "healthomics-run = healthomics_run.plan.cli:console" in zipfile.ZipFile(wheel).read(entry_points).decode()
+    assert "healthomics_run/py.typed" in names  # PEP 561: type checkers read the package's hints
+    assert any(name.endswith(".dist-info/licenses/LICENSE") for name in names)
+    (metadata,) = [name for name in names if name.endswith(".dist-info/METADATA")]
+    metadata = zipfile.ZipFile(wheel).read(metadata).decode()
+    assert "License-Expression: Apache-2.0" in metadata and "Requires-Python: >=3.11" in metadata
 
     site = tmp_path / "site"
     subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--target", str(site), str(wheel)],

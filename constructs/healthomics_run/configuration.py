@@ -11,31 +11,36 @@ from __future__ import annotations
 
 from typing import Optional, Sequence
 
-from aws_cdk import Names, Resource, Stack
+from aws_cdk import IResource, Names, Resource, Stack
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_omics as omics
 from constructs import Construct
+from typing_extensions import Protocol, runtime_checkable
 
 from . import errors as codes
+from ._interfaces import ResourceProtocolMeta
 from ._lambda.start_run import rules, service_model
 from ._validation import is_unresolved
 
 
-class IConfiguration:
-    """What a run needs of a run configuration: its name (a run's ``configurationName``) and ARN.
+@runtime_checkable
+class IConfiguration(IResource, Protocol, metaclass=ResourceProtocolMeta):
+    """A run configuration: created here (``Configuration``) or imported (``Configuration.from_configuration_name``).
 
-    :ivar configuration_name: the name (a token, ``Ref``, for a created configuration).
-    :ivar configuration_arn: ``arn:<partition>:omics:<region>:<account>:configuration/<name>``.
+    An ``aws_cdk.IResource``, so it also has ``stack``, ``env``, ``node`` and ``apply_removal_policy``.
     """
 
     configuration_name: str
+    """The name, a run's ``configurationName`` (a token, ``Ref``, for a created configuration)."""
     configuration_arn: str
+    """``arn:<partition>:omics:<region>:<account>:configuration/<name>``."""
 
 
 class Configuration(Resource, IConfiguration):
     """An ``AWS::Omics::Configuration``: where runs in ``NetworkingMode.VPC`` reach the network.
 
     :param subnets: the subnets the runs use (1 to 16). Give these, or ``vpc`` (and ``vpc_subnets``).
+        Default: none (then ``vpc`` is required).
     :param vpc: a VPC to pick subnets from with ``vpc_subnets``, and to make the default security group in.
         Default: none (then ``subnets`` and ``security_groups`` are required).
     :param vpc_subnets: which subnets of ``vpc``. Default: CDK's default selection (private subnets with

@@ -33,21 +33,7 @@ DEFAULT_RUN_GROUP_LIMITS = {"max_cpus": 256, "max_runs": 5, "max_duration": Dura
 
 
 class _RunInfrastructure(Construct):
-    """Service role, output bucket and run group, each created unless given.
-
-    :param role: Default: a ``RunServiceRole`` with access to ``inputs`` and the output location; with
-        ``delete_policy`` RETAIN it and its policies are retained when the stack is deleted, so a run still
-        going keeps its permissions. A role you bring is used as it is: give it access yourself.
-    :param output_bucket: Default: a new ``RunOutputBucket``.
-    :param output_prefix: key prefix of the outputs in the bucket. Default: the construct's path and ``/``.
-    :param run_group: a ``RunGroup``, an ``IRunGroup`` or an existing run group id.
-        Default: a new ``RunGroup`` with ``DEFAULT_RUN_GROUP_LIMITS``.
-    :param inputs: buckets the runs read; the created role may read them. Default: none.
-    :param ecr_repositories: private repositories of the workflow's images; each gets the repository policy
-        statement HealthOmics needs to pull (whatever the role). Default: none. (A ``workflow=`` with
-        ``container_repositories`` needs none of this: the created role may pull its images.)
-    :param kms_keys: keys of encrypted inputs. Default: none.
-    """
+    """Service role, output bucket and run group, each created unless given (props: see ``HealthOmicsRun``)."""
 
     def __init__(self, scope: Construct, id: str, *, role: Optional[iam.IRole], output_bucket: Optional[s3.IBucket],
                  output_prefix: Optional[str], run_group: Union[IRunGroup, str, None], inputs: Sequence[s3.IBucket],
@@ -99,8 +85,20 @@ def _prefix_errors(prefix: Optional[str]) -> list[str]:
 class HealthOmicsRun(_RunInfrastructure):
     """A service role, an output bucket, a run group and one run, started on deploy.
 
-    Takes the props of ``_RunInfrastructure`` (role, output_bucket, output_prefix, run_group, inputs,
-    ecr_repositories, kms_keys) and ``RunProps``.
+    Takes these infrastructure props and the run props (``RunProps``).
+
+    :param role: Default: a ``RunServiceRole`` with access to ``inputs`` and the output location; with
+        ``delete_policy`` RETAIN it and its policies are retained when the stack is deleted, so a run still
+        going keeps its permissions. A role you bring is used as it is: give it access yourself.
+    :param output_bucket: Default: a new ``RunOutputBucket``.
+    :param output_prefix: key prefix of the outputs in the bucket. Default: the construct's path and ``/``.
+    :param run_group: a ``RunGroup``, an ``IRunGroup`` or an existing run group id.
+        Default: a new ``RunGroup`` with ``DEFAULT_RUN_GROUP_LIMITS``.
+    :param inputs: buckets the runs read; the created role may read them. Default: none.
+    :param ecr_repositories: private repositories of the workflow's images; each gets the repository policy
+        statement HealthOmics needs to pull (whatever the role). Default: none. (A ``workflow=`` with
+        ``container_repositories`` needs none of this: the created role may pull its images.)
+    :param kms_keys: keys of encrypted inputs. Default: none.
     """
 
     def __init__(self, scope: Construct, id: str, *, role: Optional[iam.IRole] = None,

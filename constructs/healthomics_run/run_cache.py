@@ -5,12 +5,14 @@ from __future__ import annotations
 import re
 from typing import Any, Optional, Union
 
-from aws_cdk import Arn, ArnFormat, Stack
+from aws_cdk import Annotations, Arn, ArnFormat, IResource, Resource, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_omics as omics
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
+from typing_extensions import Protocol, runtime_checkable
 
+from ._interfaces import ResourceProtocolMeta
 from ._lambda.start_run import rules, service_model
 from ._validation import acknowledge, add_check, is_unresolved, wildcard_finding
 from .enums import CacheBehavior
@@ -18,27 +20,33 @@ from .output_bucket import RunOutputBucket
 
 _ARN = re.compile(r"arn:[^:]+:omics:[^:]+:[0-9]{12}:runCache/(?P<id>[^/]+)")
 _ARN_FORMAT = "arn:<partition>:omics:<region>:<account>:runCache/<id>"
+NO_LOCATION_WARNING_ID = "healthomics-run:run-cache-location-unknown"
 _WILDCARD_REASON = ("HealthOmics names the cached task outputs itself; the wildcard covers only the objects "
                     "under the run cache's S3 location.")
 
 
-class IRunCache:
-    """What a run needs of a run cache: its id and ARN (tokens are fine) and its default behaviour.
+@runtime_checkable
+class IRunCache(IResource, Protocol, metaclass=ResourceProtocolMeta):
+    """A run cache: created here (``RunCache``) or imported (``RunCache.from_run_cache_arn`` /
+    ``from_run_cache_id``).
 
-    ``cache_behavior`` is a plain string such as ``"CACHE_ON_FAILURE"``, or ``None`` when unknown
-    (an imported cache whose behaviour was not given).
+    An ``aws_cdk.IResource``, so it also has ``stack``, ``env``, ``node`` and ``apply_removal_policy``.
     """
 
     cache_id: str
+    """The run cache's id (a token for a created cache)."""
     cache_arn: str
+    """``arn:<partition>:omics:<region>:<account>:runCache/<id>``."""
     cache_behavior: Optional[str]
+    """Its default behaviour as a plain string such as ``"CACHE_ON_FAILURE"``; ``None`` when unknown (an
+    imported cache whose behaviour was not given)."""
 
-    def grant_service_role(self, role: iam.IGrantable) -> None:
-        """Give a run's service role what it needs to use this cache."""
-        raise NotImplementedError
+    def grant_service_role(self, role: iam.IGrantable) -> iam.Grant:
+        """Give a run's service role what it needs to use this cache, and return the grant."""
+        ...
 
 
-class _RunCacheBase(Construct, IRunCache):
+class _RunCacheBase(Resource, IRunCache):
     """The S3 location of a cache, its grant and the checks shared by created and imported caches."""
 
     bucket: Optional[s3.IBucket]
@@ -49,27 +57,41 @@ class _RunCacheBase(Construct, IRunCache):
         """``s3://bucket/prefix``, or ``None`` for an imported cache whose location was not given."""
         return None if self.bucket is None else f"s3://{self.bucket.bucket_name}/{self.prefix}"
 
-    def grant_service_role(self, role: iam.IGrantable) -> None:
+    def grant_service_role(self, role: iam.IGrantable) -> iam.Grant:
         """Let a run's service role read, write and list the cache location (``s3:GetObject`` and
         ``s3:PutObject`` on the objects under the prefix, ``s3:ListBucket`` on the bucket) and use the
         bucket's customer managed KMS key, if it has one.
 
-        Does nothing for an imported cache whose location (``bucket``) was not given: then give the
-        role access to the cache location yourself.
+        An imported cache whose location (``bucket``) was not given cannot be granted: then the grant
+        returned does nothing (``iam.Grant.drop``) and a synth warning (id
+        ``healthomics-run:run-cache-location-unknown``) on the cache says so. Import the cache with
+        ``bucket=`` (and ``prefix=``), or give the role access to the cache location yourself and
+        acknowledge the warning (``Validations.of(cache).acknowledge(Acknowledgment(id=..., reason=...))``).
+
+        :returns: the grant of the principal's statements (and of the key, if any).
         """
         if self.bucket is None:
-            return
+            Annotations.of(self).add_warning_v2(
+                NO_LOCATION_WARNING_ID,
+                f"run cache {self.cache_arn if not is_unresolved(self.cache_arn) else self.node.path} was imported "
+                f"without its S3 location, so {_principal_name(role)} was given no access to it and runs that use the "
+                "cache cannot read or write it: import it with bucket= (and prefix=), or grant the role "
+                "s3:GetObject, s3:PutObject and s3:ListBucket on the cache location yourself")
+            return iam.Grant.drop(role, f"use the run cache {self.node.path}")
         objects = self.bucket.arn_for_objects(f"{self.prefix}*")
-        iam.Grant.add_to_principal(grantee=role, actions=["s3:GetObject", "s3:PutObject"], resource_arns=[objects])
-        iam.Grant.add_to_principal(grantee=role, actions=["s3:ListBucket"], resource_arns=[self.bucket.bucket_arn])
+        grant = iam.Grant.add_to_principal(grantee=role, actions=["s3:GetObject", "s3:PutObject"],
+                                           resource_arns=[objects])
+        grant = grant.combine(iam.Grant.add_to_principal(grantee=role, actions=["s3:ListBucket"],
+                                                         resource_arns=[self.bucket.bucket_arn]))
         if self.bucket.encryption_key is not None:
-            self.bucket.encryption_key.grant_encrypt_decrypt(role)
+            grant = grant.combine(self.bucket.encryption_key.grant_encrypt_decrypt(role))
         principal = role.grant_principal
         if isinstance(principal, Construct):
             try:
                 acknowledge(principal, (wildcard_finding(principal, objects), _WILDCARD_REASON))
             except ValueError:
                 pass  # a prefix built from other intrinsics: cdk-nag reports the wildcard for review
+        return grant
 
     def _location_errors(self) -> list[str]:
         if self.bucket is None:
@@ -150,7 +172,7 @@ class RunCache(_RunCacheBase):
 
         :param cache_behavior: its default behaviour, if known. Default: unknown (``None``).
         :param bucket: the bucket of its S3 location, so ``grant_service_role`` can grant access.
-            Default: unknown; ``grant_service_role`` then grants nothing.
+            Default: unknown; ``grant_service_role`` then grants nothing and warns at synth.
         :param prefix: the key prefix of its S3 location in ``bucket``. Default: ``""`` (the whole bucket).
         """
         if is_unresolved(arn):
@@ -193,6 +215,11 @@ class _ImportedRunCache(_RunCacheBase):
             errors += rules.member_errors("cache_behavior", self.cache_behavior,
                                           service_model.input_members("CreateRunCache")["cacheBehavior"])
         return errors
+
+
+def _principal_name(role: iam.IGrantable) -> str:
+    principal = role.grant_principal
+    return f"the role {principal.node.path}" if isinstance(principal, Construct) else "the run's service role"
 
 
 def _plain(value: Union[CacheBehavior, str]) -> str:

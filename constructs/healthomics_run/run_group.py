@@ -4,22 +4,30 @@ from __future__ import annotations
 
 from typing import Mapping, Optional
 
-from aws_cdk import Duration, Stack
+from aws_cdk import Duration, IResource, Resource, Stack
 from aws_cdk import aws_omics as omics
 from constructs import Construct
+from typing_extensions import Protocol, runtime_checkable
 
+from ._interfaces import ResourceProtocolMeta
 from ._lambda.start_run import service_model
 from ._validation import add_check, is_unresolved
 
 
-class IRunGroup:
-    """What a run needs of a run group: its id and ARN (tokens are fine)."""
+@runtime_checkable
+class IRunGroup(IResource, Protocol, metaclass=ResourceProtocolMeta):
+    """A run group: created here (``RunGroup``) or imported (``RunGroup.from_run_group_id``).
+
+    An ``aws_cdk.IResource``, so it also has ``stack``, ``env``, ``node`` and ``apply_removal_policy``.
+    """
 
     run_group_id: str
+    """The run group's id (a token for a created run group)."""
     run_group_arn: str
+    """``arn:<partition>:omics:<region>:<account>:runGroup/<id>``."""
 
 
-class _ImportedRunGroup(Construct, IRunGroup):
+class _ImportedRunGroup(Resource, IRunGroup):
     def __init__(self, scope: Construct, id: str, run_group_id: str) -> None:
         super().__init__(scope, id)
         self.run_group_id = run_group_id
@@ -27,15 +35,20 @@ class _ImportedRunGroup(Construct, IRunGroup):
                                                         resource_name=run_group_id)
 
 
-class RunGroup(Construct, IRunGroup):
+class RunGroup(Resource, IRunGroup):
     """An ``AWS::Omics::RunGroup``, with limits checked against the service's ranges at synth time.
+
+    ``HealthOmicsRun`` and ``HealthOmicsRunBatch`` create one with ``DEFAULT_RUN_GROUP_LIMITS`` unless given
+    ``run_group=``; made by hand, a run group has no cap but the ones given.
 
     :param max_cpus: the most vCPUs the group's runs may use at once. Default: no cap.
     :param max_gpus: the most GPUs the group's runs may use at once. Default: no cap.
     :param max_runs: the most runs that may be active at once. Default: no cap.
     :param max_duration: the longest a run may take (whole minutes). Default: no cap.
-    :param name: Default: none.
-    :param tags: Default: none.
+    :param name: the run group's name, 1 to 128 characters. Default: none.
+    :param tags: tags of the run group. Default: none.
+
+    Attributes: ``run_group_id``, ``run_group_arn`` (tokens), ``resource`` (the ``CfnRunGroup``).
     """
 
     def __init__(
@@ -62,7 +75,7 @@ class RunGroup(Construct, IRunGroup):
 
     @staticmethod
     def from_run_group_id(scope: Construct, id: str, run_group_id: str) -> IRunGroup:
-        """An existing run group, by id."""
+        """An existing run group of this stack's account and Region, by id (digits)."""
         return _ImportedRunGroup(scope, id, run_group_id)
 
 

@@ -18,20 +18,21 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Mapping, Optional, Sequence, Union
 
-from aws_cdk import Annotations, Aws, Resource, Stack
+from aws_cdk import Annotations, Aws, IResource, Resource
 from aws_cdk import aws_ecr as ecr
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_omics as omics
 from aws_cdk import aws_s3_assets as s3_assets
 from constructs import Construct
+from typing_extensions import Protocol, runtime_checkable
 
 from . import errors as codes
+from ._interfaces import ResourceProtocolMeta
 from . import workflow_definition as definitions
 from ._lambda.start_run import rules, service_model
 from ._validation import is_unresolved
 from .ecr_access import PULL_ACTIONS, allow_omics_pull
 from .enums import StorageType, WorkflowEngine, WorkflowType
-from .errors import ValidationError
 
 ParameterTemplate = Mapping[str, Mapping[str, Any]]
 # AWS::Omics::Workflow's resource schema (cfn-lint's copy): ParameterTemplate takes at most 1,000 entries and
@@ -41,44 +42,50 @@ CFN_ENGINES = ("WDL", "NEXTFLOW", "CWL")
 ENGINE_WARNING_ID = "healthomics-run:workflow-engine"
 
 
-class IWorkflow:
-    """What a run needs of a workflow (a ``Workflow``, a ``WorkflowVersion`` or an import).
+@runtime_checkable
+class IWorkflow(IResource, Protocol, metaclass=ResourceProtocolMeta):
+    """A workflow a run can use: a ``Workflow``, a ``WorkflowVersion`` or an import
+    (``Workflow.from_workflow_id``).
 
-    :ivar workflow_id: the workflow's id (digits; a token for a created workflow).
-    :ivar workflow_arn: ``arn:<partition>:omics:<region>:<account>:workflow/<id>`` (no account for READY2RUN).
-    :ivar parameter_template: name -> ``{"description", "optional", "type"?, "declared_type"?}``, known at
-        synth; ``None`` when unknown (the deploy-time check then reads it from HealthOmics).
-    :ivar workflow_type: ``"PRIVATE"`` or ``"READY2RUN"``.
-    :ivar owner_id: the 12-digit account that shared the workflow, or ``None`` (this account, or READY2RUN).
-    :ivar version_name: the workflow version a run should use, or ``None`` for the default version.
-    :ivar container_repositories: the private ECR repositories of its container images.
+    An ``aws_cdk.IResource``, so it also has ``stack``, ``env``, ``node`` and ``apply_removal_policy``.
     """
 
     workflow_id: str
+    """The workflow's id (digits; a token for a created workflow)."""
     workflow_arn: str
+    """``arn:<partition>:omics:<region>:<account>:workflow/<id>`` (no account for READY2RUN)."""
     parameter_template: Optional[dict[str, dict[str, Any]]]
+    """Name -> ``{"description", "optional", "type"?, "declared_type"?}``, known at synth; ``None`` when unknown
+    (the deploy-time check then reads it from HealthOmics)."""
     workflow_type: str
+    """``"PRIVATE"`` or ``"READY2RUN"``."""
     owner_id: Optional[str]
+    """The 12-digit account that shared the workflow, or ``None`` (this account, or READY2RUN)."""
     version_name: Optional[str] = None
+    """The workflow version a run should use, or ``None`` for the default version."""
     container_repositories: tuple[ecr.IRepository, ...] = ()
+    """The private ECR repositories of its container images."""
 
-    def grant_image_pull(self, role: iam.IGrantable) -> Optional[iam.Grant]:
+    def grant_image_pull(self, role: iam.IGrantable) -> iam.Grant:
         """Let ``role`` (a run's service role) pull the images of ``container_repositories``.
 
-        Returns the grant, or ``None`` when there are no repositories (nothing to grant).
         For a ``RunServiceRole`` the statements are its own ``grant_image_pull``'s (one per repository).
+
+        :returns: the grant; with no ``container_repositories``, a grant that does nothing
+            (``iam.Grant.drop``: there is nothing to pull).
         """
         repositories = self.container_repositories
         if not repositories:
-            return None
+            return iam.Grant.drop(role, f"pull the images of {self.node.path}, which names no container repositories")
         from .service_role import RunServiceRole  # a role module that imports nothing of this one
 
         grant: Optional[iam.Grant] = None
         for repository in repositories:
             if isinstance(role, RunServiceRole):
-                role.grant_image_pull(repository)  # the same statement as below: CDK keeps one
-            this = iam.Grant.add_to_principal(grantee=role, actions=sorted(PULL_ACTIONS),
-                                              resource_arns=[repository.repository_arn])
+                this = role.grant_image_pull(repository)
+            else:
+                this = iam.Grant.add_to_principal(grantee=role, actions=sorted(PULL_ACTIONS),
+                                                  resource_arns=[repository.repository_arn])
             grant = this if grant is None else grant.combine(this)
         return grant
 
@@ -210,9 +217,16 @@ class WorkflowVersion(Resource, IWorkflow):
     :param workflow: the workflow (created here, or imported by id: then it must be this account's).
     :param version_name: 1 to 64 letters, digits, ``-``, ``.``, ``_``, starting with a letter or digit;
         unique among the workflow's versions.
-    :param definition, engine, main, parameter_template, description, storage_type, storage_capacity,
-        accelerators, container_registry_map, readme: as for ``Workflow`` (``engine`` is required when
-        ``workflow`` is imported).
+    :param definition: as for ``Workflow``.
+    :param engine: as for ``Workflow``. Default: the workflow's engine (required when ``workflow`` is imported).
+    :param main: as for ``Workflow``.
+    :param parameter_template: as for ``Workflow``.
+    :param description: as for ``Workflow``.
+    :param storage_type: as for ``Workflow``.
+    :param storage_capacity: as for ``Workflow``.
+    :param accelerators: as for ``Workflow``.
+    :param container_registry_map: as for ``Workflow``.
+    :param readme: as for ``Workflow``.
     :param container_repositories: Default: the workflow's (for a ``Workflow`` made here), else none.
 
     Attributes: ``workflow`` (the parent), ``version_name``, ``parameter_template``,

@@ -2,8 +2,10 @@
 
 A sample sheet is a CSV file (one row per sample; ``parameters.<name>``, ``engine_settings.<key>``
 and ``tags.<key>`` columns) or a JSON file (a list of objects with the same keys as in code). Rows become
-InlineSettings, checked against the service model's InlineSetting shape, with the row number in
-every message. The digest of a sheet is taken over its settings sorted by ``runSettingId``, so
+InlineSettings, checked against the service model's InlineSetting shape; every message names the
+sample: by the CSV file's line (the header is line 1, so the first sample is on line 2; a sample whose
+quoted cells hold newlines is named by the line it starts on), or by its place in the list (``row 1`` is
+the first) for JSON sheets and samples given in code. Lists of allowed keys are in one order, always. The digest of a sheet is taken over its settings sorted by ``runSettingId``, so
 reordering rows changes nothing, while any changed value names a new batch.
 """
 
@@ -39,11 +41,28 @@ MAX_INLINE_SAMPLES = 100  # inlineSettings
 
 
 class SampleSheetError(ValueError):
-    """A sample sheet the service would reject; the message lists every problem by row."""
+    """A sample sheet the service would reject; the message lists every problem by line (CSV) or row."""
+
+
+class SheetRows(list):
+    """The samples of a CSV sheet (a list of dicts), with the file line each sample starts on (``lines``)."""
+
+    def __init__(self, rows: Iterable[dict[str, Any]] = (), lines: Iterable[int] = ()) -> None:
+        super().__init__(rows)
+        self.lines: list[int] = list(lines)
+
+
+def _where(source: str, samples: Any, number: int) -> str:
+    """``cohort.csv line 4`` for the third sample of a CSV sheet; ``samples row 3`` otherwise."""
+    lines = getattr(samples, "lines", None)
+    if lines is not None and number <= len(lines):
+        return f"{source} line {lines[number - 1]}"
+    return f"{source} row {number}"
 
 
 def read_sheet(path: str | Path) -> list[dict[str, Any]]:
-    """The rows of a CSV or JSON sample sheet, as sample dicts (keys as in code)."""
+    """The rows of a CSV or JSON sample sheet, as sample dicts (keys as in code); for CSV, a ``SheetRows``
+    that also knows each sample's file line."""
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in (".csv", ".json"):
@@ -71,7 +90,7 @@ def _read_json(path: Path) -> list[dict[str, Any]]:
     return rows
 
 
-def _read_csv(path: Path) -> list[dict[str, Any]]:
+def _read_csv(path: Path) -> SheetRows:
     with path.open(encoding="utf-8-sig", newline="") as handle:
         reader = csv.reader(handle)
         header = next(reader, None)
@@ -80,21 +99,24 @@ def _read_csv(path: Path) -> list[dict[str, Any]]:
         unknown = [column for column in header if not _known_column(column)]
         if unknown:
             raise SampleSheetError(
-                f"{path} row 1 (header): unknown columns {', '.join(map(repr, unknown))}; allowed: "
+                f"{path} line 1 (header): unknown columns {', '.join(map(repr, unknown))}; allowed: "
                 f"{', '.join(key for key in SAMPLE_KEYS if key not in NESTED_COLUMNS)}, parameters.<name>, "
                 "engine_settings.<key>, tags.<key>")
         repeated = [column for column, count in collections.Counter(header).items() if count > 1]
         if repeated:  # a later cell would silently replace an earlier one
-            raise SampleSheetError(f"{path} row 1 (header): columns {', '.join(map(repr, repeated))} appear more "
+            raise SampleSheetError(f"{path} line 1 (header): columns {', '.join(map(repr, repeated))} appear more "
                                    "than once; give each column once")
         columns = [(column, *column.partition(".")[::2]) for column in header]  # (column, head, nested key)
-        rows = []
+        rows = SheetRows()
+        ended = reader.line_num  # physical lines read so far: a record starts on the line after the last one
         for values in reader:
+            starts, ended = ended + 1, reader.line_num
             if len(values) > len(header):
-                raise SampleSheetError(f"{path} row {len(rows) + 1} (line {reader.line_num}): {len(values)} values "
-                                       f"but the header has {len(header)} columns")
+                raise SampleSheetError(f"{path} line {starts}: {len(values)} values but the header has "
+                                       f"{len(header)} columns")
             if any(values):
                 rows.append(_csv_row(columns, values))
+                rows.lines.append(starts)
         return rows
 
 
@@ -127,20 +149,22 @@ def to_settings(samples: Iterable[Mapping[str, Any]], source: str = "samples",
     settings, errors, seen = [], [], {}
     for number, sample in enumerate(samples, start=1):
         if not isinstance(sample, Mapping):
-            errors.append(f"{source} row {number}: expected an object with keys {', '.join(SAMPLE_KEYS)}")
+            errors.append(f"{_where(source, samples, number)}: expected an object with keys {', '.join(SAMPLE_KEYS)}")
             continue
         if not sample.keys() <= SAMPLE_KEYS.keys():
-            unknown = sorted(set(sample) - SAMPLE_KEYS.keys())
-            errors.append(f"{source} row {number}: unknown keys {', '.join(map(repr, unknown))}; "
+            unknown = [key for key in sample if key not in SAMPLE_KEYS]  # in the sample's own order
+            errors.append(f"{_where(source, samples, number)}: unknown keys {', '.join(map(repr, unknown))}; "
                           f"allowed: {', '.join(SAMPLE_KEYS)}")
         setting = {SAMPLE_KEYS[key]: value for key, value in sample.items() if key in SAMPLE_KEYS}
         problems = setting_errors(setting, is_unresolved)
         if problems:
-            errors += [f"{source} row {number}: {problem}" for problem in problems]
+            where = _where(source, samples, number)
+            errors += [f"{where}: {problem}" for problem in problems]
         run_setting_id = setting.get("runSettingId")
         first = seen.setdefault(run_setting_id, number) if isinstance(run_setting_id, str) else number
         if first != number:
-            errors.append(f"{source} row {number}: run_setting_id {run_setting_id!r} repeats row {first}; "
+            repeats = _where("", samples, first).strip()
+            errors.append(f"{_where(source, samples, number)}: run_setting_id {run_setting_id!r} repeats {repeats}; "
                           "each sample needs its own")
         settings.append(setting)
     if not settings and not errors:
