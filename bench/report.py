@@ -12,10 +12,11 @@ LABELS = {
     "runs": "WorkflowRun, one stack",
     "nested": "WorkflowRun, nested stacks of 250",
     "workflows": "WorkflowRun, a workflow each, one stack",
+    "workflows_nested": "WorkflowRun, a workflow each, nested stacks of 250",
     "batch": "HealthOmicsRunBatch, CSV sheet",
     "baseline": "AwsCustomResource per run (plain CDK)",
 }
-STYLES = {"runs": "o-", "nested": "D", "workflows": "P", "batch": "s-", "baseline": "^--"}
+STYLES = {"runs": "o-", "nested": "D", "workflows": "P", "workflows_nested": "X", "batch": "s-", "baseline": "^--"}
 
 
 def write_csv(path: Path, rows: list[dict[str, Any]]) -> None:

@@ -79,6 +79,9 @@ class RunProvider(Construct):
         self._statements: dict[tuple, tuple[list[iam.PolicyStatement], set[str]]] = {}
         self._acknowledged: set[str] = set()
         self._arns: dict[tuple, str] = {}
+        self._attributes: dict[tuple, tuple[object, str]] = {}
+        # One Duration for every resource's ServiceTimeout: CloudFormation's most (see fields).
+        self.service_timeout = Duration.seconds(fields.CFN_SERVICE_TIMEOUT_SECONDS)
 
     def allow(self, actions: Sequence[str], resources: Sequence[str], conditions: Optional[dict] = None) -> None:
         """Let the handler do ``actions`` on ``resources``: one statement per set of actions (and conditions),
@@ -99,6 +102,13 @@ class RunProvider(Construct):
                 self.role.add_to_principal_policy(statements[-1])
             statements[-1].add_resources(resource)
             listed.add(resource)
+
+    def attribute(self, construct: object, name: str) -> str:
+        """``construct.<name>`` (a role's ARN, a run group's id), asked of jsii once per construct and stack."""
+        key = (id(construct), name)
+        if key not in self._attributes:
+            self._attributes[key] = (construct, getattr(construct, name))  # the construct kept: ids stay unique
+        return self._attributes[key][1]
 
     def arn(self, resource: str, name: str, account: Optional[str] = None) -> str:
         """``arn:<partition>:omics:<region>:<account>:<resource>/<name>`` of this stack, made once per value."""
@@ -151,11 +161,15 @@ class RunProvider(Construct):
     def of(cls, scope: Construct) -> "RunProvider":
         """The stack's provider, created on first use (and remembered per stack: a stack of 1,000 runs asks
         1,000 times)."""
+        if scope in _BY_SCOPE:  # runs made side by side in one scope: no round trip to find their stack
+            return _BY_SCOPE[scope]
         stack = Stack.of(scope)
         if stack not in _PROVIDERS:
             existing = stack.node.try_find_child(PROVIDER_ID)
             _PROVIDERS[stack] = existing if isinstance(existing, RunProvider) else cls(stack, PROVIDER_ID)
+        _BY_SCOPE[scope] = _PROVIDERS[stack]
         return _PROVIDERS[stack]
 
 
 _PROVIDERS: "weakref.WeakKeyDictionary[Stack, RunProvider]" = weakref.WeakKeyDictionary()
+_BY_SCOPE: "weakref.WeakKeyDictionary[Construct, RunProvider]" = weakref.WeakKeyDictionary()

@@ -5,12 +5,10 @@ from __future__ import annotations
 import enum
 import hashlib
 import json
-from typing import Any, Callable, Optional, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Optional, Sequence
 
 import jsii
 from aws_cdk import Annotations, Aws, CustomResource, Duration, Fn, IStableStringProducer, Lazy, Stack, Token
-from aws_cdk import aws_events as events
-from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
@@ -23,7 +21,6 @@ from ._properties_size import MAX_PROPERTIES_BYTES, properties_size
 from ._provider import RunProvider
 from ._staging import may_hold_tokens, stage_json
 from ._validation import add_check, is_unresolved
-from .completion_wait import CompletionWait
 from .enums import DeletePolicy, StorageType, WaitFor, WorkflowType
 from .errors import (INVALID_OUTPUT_LOCATION, INVALID_PARAMETERS, INVALID_RUN_PROPS, INVALID_SAMPLE_SHEET,
                      PROPERTIES_TOO_LARGE, raise_if_any)
@@ -32,7 +29,9 @@ from .run_group import IRunGroup, RunGroup
 from .run_props import RunProps, run_props_problems
 from .status_events import StatusEvents
 
-DEFAULT_TIMEOUT = Duration.seconds(fields.MAX_TIMEOUT_SECONDS)
+if TYPE_CHECKING:  # imported where used: most runs neither notify nor wait past 50 minutes
+    from aws_cdk import aws_events as events
+
 # Parameters larger than this are staged to S3 unasked (stage_parameters): well under what the provider's
 # event carries (_properties_size), and large enough that typical runs keep theirs readable in cdk diff.
 AUTO_STAGE_BYTES = 32_768
@@ -61,6 +60,7 @@ class RunResource(Construct):
     def __init__(self, scope: Construct, id: str, *, role: iam.IRole, output_uri: str, run_props: RunProps) -> None:
         super().__init__(scope, id)
         raise_if_any(self, *run_props_problems(run_props))
+        self.provider = RunProvider.of(scope)  # first: it makes each ARN and attribute once per stack
         self.role = role
         self.workflow, self.configuration = run_props.get("workflow"), run_props.get("configuration")
         self._depend_on_workflow_and_configuration()
@@ -68,7 +68,8 @@ class RunResource(Construct):
         self.request = self._request(role, output_uri, run_props)
         self.delete_policy: str = plain(run_props.get("delete_policy", DeletePolicy.RETAIN))
         self.wait_for: str = plain(run_props.get("wait_for", WaitFor.STARTED))
-        self.timeout_seconds: int = int((run_props.get("timeout") or DEFAULT_TIMEOUT).to_seconds())
+        timeout = run_props.get("timeout")
+        self.timeout_seconds: int = int(timeout.to_seconds()) if timeout else fields.MAX_TIMEOUT_SECONDS
         self.rerun_token: str = run_props.get("rerun_token") or ""
         self.notification_topic = run_props.get("notification_topic")
         # COMPLETED beyond the Provider framework's hour: the resource waits for STARTED, a wait condition the rest.
@@ -77,13 +78,12 @@ class RunResource(Construct):
         self.cache: Optional[IRunCache] = run_props.get("cache")
         if self.cache is not None:
             self.cache.grant_service_role(role)
-        self.provider = RunProvider.of(self)  # before anything that makes ARNs (it makes each once per stack)
         self.parameters_digest = ""  # set when the parameters are staged (stage_parameters)
         self.parameters_asset = None
 
     def _request(self, role: iam.IRole, output_uri: str, run_props: RunProps) -> dict[str, Any]:
-        given = {**run_props, "role_arn": role.role_arn, "output_uri": output_uri,
-                 "run_group_id": self.run_group.run_group_id if self.run_group else None}
+        given = {**run_props, "role_arn": self.provider.attribute(role, "role_arn"), "output_uri": output_uri,
+                 "run_group_id": self.provider.attribute(self.run_group, "run_group_id") if self.run_group else None}
         if run_props.get("cache") is not None:
             given["cache_id"] = run_props["cache"].cache_id
         given.update(_from_workflow_and_configuration(run_props))
@@ -207,16 +207,20 @@ class RunResource(Construct):
         # ServiceTimeout set explicitly: the provider's own timeouts are nested inside it (see fields).
         self.resource = CustomResource(self, "Resource", service_token=self.provider.service_token,
                                        resource_type=resource_type, properties=properties,
-                                       service_timeout=Duration.seconds(fields.CFN_SERVICE_TIMEOUT_SECONDS))
+                                       service_timeout=self.provider.service_timeout)
         # After the role's policies too, not only the role: HealthOmics checks access when the run starts.
         self.resource.node.add_dependency(self.role)
         self.completion: Construct = self.resource
         if self.waits_with_condition:
+            from .completion_wait import CompletionWait
+
             self.completion = CompletionWait(
                 self, "Completion", resource=self.resource, resource_type=resource_type,
                 id_attribute=self.ID_ATTRIBUTE, uuid_attribute=self.UUID_ATTRIBUTE, status_events=self.STATUS_EVENTS,
                 timeout_seconds=self.timeout_seconds, generation=f"{digest()[:16]}T{self.timeout_seconds}")
         if self.notification_topic is not None:
+            from aws_cdk import aws_events_targets as targets
+
             self.on_status_change("Notifications", target=targets.SnsTopic(self.notification_topic))
 
     def on_status_change(self, id: str, *, target: events.IRuleTarget, statuses: Sequence[str] = ()) -> events.Rule:
@@ -227,6 +231,8 @@ class RunResource(Construct):
         """
         statuses = [plain(status) for status in statuses]
         uuid = self.resource.get_att_string(self.UUID_ATTRIBUTE)
+        from aws_cdk import aws_events as events
+
         rule = events.Rule(self, id, description=f"HealthOmics status changes of {self.node.path}",
                            event_pattern=self.STATUS_EVENTS.pattern(uuid, statuses), targets=[target])
         add_check(rule, lambda: self.STATUS_EVENTS.errors(statuses))
@@ -332,7 +338,7 @@ class RunResource(Construct):
         reads = ["omics:GetWorkflow", "omics:GetWorkflowVersion"] if workflows else []
         self.provider.allow([*start_actions, *reads], start_on)
         self.provider.allow(watch_actions, [watched])
-        self.provider.allow(["iam:PassRole"], [self.role.role_arn],
+        self.provider.allow(["iam:PassRole"], [self.provider.attribute(self.role, "role_arn")],
                             conditions={"StringEquals": {"iam:PassedToService": "omics.amazonaws.com"}})
         if self.tags_resources():
             self.provider.allow(["omics:TagResource"], _unique(runs, watched))

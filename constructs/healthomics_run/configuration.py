@@ -9,12 +9,14 @@ VpcConfig, https://docs.aws.amazon.com/omics/latest/api/API_VpcConfig.html).
 
 from __future__ import annotations
 
-from typing import Optional, Sequence
+from typing import TYPE_CHECKING, Optional, Sequence
 
 from aws_cdk import IResource, Names, Resource, Stack
-from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_omics as omics
 from constructs import Construct
+
+if TYPE_CHECKING:  # aws_ec2 is a tenth of a second to import: only when a security group is made
+    from aws_cdk import aws_ec2 as ec2
 from typing_extensions import Protocol, runtime_checkable
 
 from . import errors as codes
@@ -85,6 +87,8 @@ class Configuration(Resource, IConfiguration):
         subnet_ids = list(subnets if subnets is not None else vpc.select_subnets(**_selection(vpc_subnets)).subnets)
         self.subnet_ids: list[str] = [subnet.subnet_id for subnet in subnet_ids]
         if security_groups is None:
+            from aws_cdk import aws_ec2 as ec2
+
             security_groups = [ec2.SecurityGroup(self, "SecurityGroup", vpc=vpc, allow_all_outbound=True,
                                                  description=f"HealthOmics runs of {self.node.path}")]
         self.security_groups: list[ec2.ISecurityGroup] = list(security_groups)

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any, Mapping, TypedDict, Union
+from typing import TYPE_CHECKING, Any, Mapping, TypedDict, Union
 
 from aws_cdk import Duration
 from aws_cdk import aws_iam as iam
-from aws_cdk import aws_sns as sns
 
 from ._validation import is_unresolved
 from .configuration import IConfiguration
@@ -16,6 +15,9 @@ from .errors import INVALID_RUN_PROPS, UNKNOWN_PROPS
 from .run_cache import IRunCache
 from .run_group import IRunGroup
 from .workflow import IWorkflow, WorkflowVersion
+
+if TYPE_CHECKING:
+    from aws_cdk import aws_sns as sns
 
 
 class RunProps(TypedDict, total=False):

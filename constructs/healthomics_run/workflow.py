@@ -16,14 +16,16 @@ workflow can be checked before anything deploys.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Mapping, Optional, Sequence, Union
+from typing import TYPE_CHECKING, Any, Mapping, Optional, Sequence, Union
 
 from aws_cdk import Annotations, Aws, IResource, Resource
-from aws_cdk import aws_ecr as ecr
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_omics as omics
 from aws_cdk import aws_s3_assets as s3_assets
 from constructs import Construct
+
+if TYPE_CHECKING:
+    from aws_cdk import aws_ecr as ecr
 from typing_extensions import Protocol, runtime_checkable
 
 from . import errors as codes

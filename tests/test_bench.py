@@ -1,0 +1,9 @@
+"""The benchmark's own consistency (it is never run by the tests: ``make bench``)."""
+
+from __future__ import annotations
+
+from bench import cases, report
+
+
+def test_every_case_kind_has_a_label_and_a_plot_style():
+    assert set(cases.BUILDERS) == set(report.LABELS) == set(report.STYLES)
