@@ -1,0 +1,133 @@
+"""README.md as a guide: every ```python block runs as written, in a fresh Python process, and links
+inside the README land on a heading.
+
+Each sample runs in a temporary folder holding copies of ``config/`` and ``workflows/`` (samples name
+those files by paths relative to the folder they run in, as a user's app would), with no AWS
+credentials, and ``CDK_OUTDIR`` pointing into that folder: it must exit 0 and write a template. The
+samples run two at a time (each is a whole synthesis, a few seconds).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+README = ROOT / "README.md"
+SAMPLE_TIMEOUT_S = 240
+WORKERS = 2
+# Example values only: the one account id the README may use (AWS documentation's own example).
+EXAMPLE_ACCOUNT = "123456789012"
+
+
+def readme() -> str:
+    return README.read_text(encoding="utf-8")
+
+
+def python_samples(text: str) -> list[tuple[str, str]]:
+    """(the heading above it, the code) of each ```python block, in order."""
+    samples, heading = [], "(top)"
+    lines = text.splitlines(keepends=True)
+    index = 0
+    while index < len(lines):
+        line = lines[index]
+        if line.startswith("#"):
+            heading = line.strip("# \n")
+        if line.startswith("```"):
+            language, body = line[3:].strip(), []
+            index += 1
+            while not lines[index].startswith("```"):
+                body.append(lines[index])
+                index += 1
+            if language == "python":
+                samples.append((heading, "".join(body)))
+        index += 1
+    return samples
+
+
+def _environment(folder: Path) -> dict[str, str]:
+    """The environment of a user's shell with no AWS credentials at all, Node 22 first on PATH (as make sets it)."""
+    env = {key: value for key, value in os.environ.items() if not key.startswith(("AWS_", "CDK_"))}
+    env.update(AWS_CONFIG_FILE=os.devnull, AWS_SHARED_CREDENTIALS_FILE=os.devnull, AWS_EC2_METADATA_DISABLED="true",
+               CDK_OUTDIR=str(folder / "cdk.out"), TMPDIR=str(folder / "tmp"), PYTHONDONTWRITEBYTECODE="1")
+    node = ROOT / "node_modules" / ".bin"
+    if node.is_dir():
+        env["PATH"] = f"{node}{os.pathsep}{env.get('PATH', '')}"
+    return env
+
+
+def run_sample(number: int, code: str) -> dict:
+    """Run one sample as ``app.py`` in a fresh folder; its exit code, output and the templates it wrote."""
+    with tempfile.TemporaryDirectory(prefix=f"readme-sample-{number}-") as name:
+        folder = Path(name)
+        for needed in ("config", "workflows"):
+            shutil.copytree(ROOT / needed, folder / needed)
+        (folder / "tmp").mkdir()
+        (folder / "app.py").write_text(code, encoding="utf-8")
+        started = time.perf_counter()
+        try:
+            done = subprocess.run([sys.executable, "app.py"], cwd=folder, env=_environment(folder),
+                                  capture_output=True, text=True, timeout=SAMPLE_TIMEOUT_S)
+            code_, output = done.returncode, done.stdout + done.stderr
+        except subprocess.TimeoutExpired:
+            code_, output = None, f"timed out after {SAMPLE_TIMEOUT_S} s"
+        return {"exit": code_, "output": output, "seconds": time.perf_counter() - started,
+                "templates": sorted(p.name for p in (folder / "cdk.out").glob("*.template.json"))}
+
+
+def test_the_readme_has_complete_python_samples():
+    samples = python_samples(readme())
+    assert len(samples) >= 8, [heading for heading, _ in samples]
+    for heading, code in samples:
+        assert "import aws_cdk as cdk" in code and "cdk.App(" in code, f"sample under '{heading}': no app"
+        assert code.rstrip().endswith("app.synth()"), f"sample under '{heading}' does not end with app.synth()"
+
+
+def test_every_python_sample_in_the_readme_runs_as_written():
+    samples = python_samples(readme())
+    with ThreadPoolExecutor(max_workers=WORKERS) as pool:
+        results = list(pool.map(lambda numbered: run_sample(*numbered), enumerate(code for _, code in samples)))
+    failures = [f"sample {number + 1} (under '{heading}'): exit {result['exit']}, templates {result['templates']}\n"
+                f"{result['output'][-3000:]}"
+                for number, ((heading, _), result) in enumerate(zip(samples, results))
+                if result["exit"] != 0 or not result["templates"]]
+    assert not failures, "\n\n".join(failures)
+
+
+def test_the_samples_use_example_values_only():
+    text = readme()
+    accounts = set(re.findall(r"(?<![\d.])\d{12}(?![\d.])", text))
+    assert accounts <= {EXAMPLE_ACCOUNT}, accounts
+    for heading, code in python_samples(text):
+        buckets = re.findall(r"from_bucket_name\([^)]*?\"([^\"]+)\"\)", code) + re.findall(r"s3://([^/\"'{]+)", code)
+        assert all(bucket.startswith("example-") for bucket in buckets), (heading, buckets)
+
+
+def _anchor(heading: str) -> str:
+    """GitHub's anchor for a heading: lower case, punctuation dropped, spaces as hyphens."""
+    text = re.sub(r"[`*_]", "", heading.strip().lower())
+    return re.sub(r"[^\w\- ]", "", text).replace(" ", "-")
+
+
+def test_links_inside_the_readme_land_on_a_heading():
+    text = readme()
+    outside_code = re.sub(r"^```.*?^```", "", text, flags=re.MULTILINE | re.DOTALL)
+    anchors = {_anchor(line.lstrip("#")) for line in outside_code.splitlines() if line.startswith("#")}
+    links = set(re.findall(r"\]\(#([^)]+)\)", outside_code))
+    assert links, "no links inside the README"
+    assert not links - anchors, sorted(links - anchors)
+
+
+def test_the_contents_list_every_section_in_order():
+    text = re.sub(r"^```.*?^```", "", readme(), flags=re.MULTILINE | re.DOTALL)
+    sections = [line[3:].strip() for line in text.splitlines() if line.startswith("## ")]
+    contents = text.split("## Contents", 1)[1].split("\n## ", 1)[0]
+    listed = re.findall(r"^\d+\. \[[^\]]+\]\(#([^)]+)\)", contents, flags=re.MULTILINE)
+    assert listed == [_anchor(section) for section in sections if section != "Contents"]
