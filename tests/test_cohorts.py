@@ -301,3 +301,35 @@ def test_the_rollback_of_a_failed_first_update_from_before_ledgers_starts_nothin
     failed = cohort(props, [sample(1), sample(2), sample(3)])
     rollback = handler.on_event(batch_event("Update", legacy, physical_id=physical, old_props=failed))
     assert rollback["Data"]["RunsStarted"] == 0 and omics.count("StartRunBatch") == 1
+
+
+def test_a_rollback_whose_old_sheet_cannot_be_read_starts_nothing(omics, props):
+    """The handler may read the current sheet only; if CloudFormation rolls the cohort back before the handler's
+    policy, the old sheet is out of reach (or removed by cdk gc): the ledger knows those settings were answered."""
+    old = _staged(props, [sample(i) for i in range(150)], "sheet-150.json")
+    deploy = CloudFormation(old)
+    new = _staged(props, [sample(i) for i in range(152)], "sheet-152.json")
+    failed = deploy.update(new, cleanup=False)
+    boto3.client("s3", region_name=REGION).delete_object(Bucket="example-assets-bucket", Key="sheet-150.json")
+    rollback = handler.on_event(batch_event("Update", old, physical_id=failed["PhysicalResourceId"], old_props=new))
+    assert rollback["Data"]["RunsStarted"] == 0 and omics.count("StartRunBatch") == 2
+
+
+def test_two_stacks_writing_to_one_output_prefix_keep_ledgers_of_their_own(omics, props):
+    first = handler.on_event(batch_event("Create", cohort(props, [sample(1)])))
+    other = {**batch_event("Create", cohort(props, [sample(1)])),
+             "StackId": "arn:aws:cloudformation:us-east-1:123456789012:stack/OtherStack/00000000-0000-0000-0000-000000000002"}
+    second = handler.on_event(other)
+    assert first["Data"]["RunsStarted"] == second["Data"]["RunsStarted"] == 1 and len(omics.batches) == 2
+
+
+def test_a_failed_batchs_samples_start_again_when_the_change_is_deployed_again(omics, props):
+    """A batch that ended FAILED started nothing: deploying the same change again (after the rollback) starts its
+    samples in a new batch, instead of finding them run or adopting the failed batch."""
+    small, grown = cohort(props, [sample(1)]), cohort(props, [sample(1), sample(2)])
+    created = handler.on_event(batch_event("Create", small))
+    failed = handler.on_event(batch_event("Update", grown, physical_id=created["PhysicalResourceId"], old_props=small))
+    omics.set_batch_status(failed["Data"]["BatchId"], "FAILED", failure_reason="ETag changed")
+    rollback = handler.on_event(batch_event("Update", small, physical_id=failed["PhysicalResourceId"], old_props=grown))
+    again = handler.on_event(batch_event("Update", grown, physical_id=rollback["PhysicalResourceId"], old_props=small))
+    assert again["Data"]["RunsStarted"] == 1 and again["Data"]["BatchId"] != failed["Data"]["BatchId"]

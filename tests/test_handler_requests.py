@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from healthomics_run._lambda.start_run import handler
-from healthomics_run._lambda.start_run.fingerprint import fingerprint, request_id
+from healthomics_run._lambda.start_run.fingerprint import content_digest, fingerprint, request_id
 from healthomics_run._lambda.start_run.runs import RunError
 from tests.world import STACK_ID, WORKFLOW_ID, event
 
@@ -32,8 +32,9 @@ def test_stringified_properties_reach_start_run_with_their_original_types(omics,
 def test_request_id_is_derived_from_stack_logical_id_and_settings(omics, props):
     start(props)
     sent = omics.params_of("StartRun")[0]
-    settings = {k: v for k, v in sent.items() if k != "requestId"}
-    assert sent["requestId"] == request_id(STACK_ID, "GermlineRun1DD31D54", fingerprint(settings))
+    settings = {k: v for k, v in sent.items() if k not in ("requestId", "parameters")}
+    named = {**settings, "parameters": {"sha256": content_digest(sent["parameters"])}}  # parameters by their digest
+    assert sent["requestId"] == request_id(STACK_ID, "GermlineRun1DD31D54", fingerprint(named))
     assert len(sent["requestId"]) <= 128
 
 

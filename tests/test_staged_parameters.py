@@ -157,3 +157,26 @@ def test_a_batchs_shared_parameters_stage_too(tmp_path):
     app.synth()
     template = (Path(tmp_path) / "Cohort.template.json").read_text()
     assert SECRET not in template and "ParametersDigest" in template
+
+
+def test_staging_the_same_values_names_the_same_run():
+    """Parameters name a run by the digest of their content, inline or staged alike: turning staging on starts
+    nothing (and, for a cohort, reruns no sample)."""
+    digests = []
+    for staged in (False, True):
+        stack = new_stack()
+        _germline(stack, stage_parameters=staged)
+        digests.append(stack.resolve(only_run_properties(stack)["RunSettingsDigest"]))
+    assert digests[0] == digests[1]
+
+
+def test_a_number_known_only_at_deploy_time_is_never_staged():
+    stack = new_stack()
+    threads = cdk.CfnParameter(stack, "Threads", type="Number").value_as_number
+    with pytest.raises(cdk_errors(), match="cannot hold deploy-time values"):
+        _germline(stack, parameters={**PARAMETERS, "threads": threads}, stage_parameters=True)
+
+
+def cdk_errors():
+    from healthomics_run import ValidationError
+    return ValidationError

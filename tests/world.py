@@ -30,7 +30,8 @@ BATCH_TEMPLATE = {"reference": {}, "sample_name": {}, "threads": {"optional": Tr
 STACK_ID = f"arn:aws:cloudformation:{REGION}:{ACCOUNT}:stack/GermlineRunStack/{uuid.UUID(int=1)}"
 RUN_LOGICAL_ID = "GermlineRun1DD31D54"
 BATCH_LOGICAL_ID = "CohortBatch5E5C0F1A"
-LEDGER_URI = f"s3://example-output-bucket/germline/.healthomics-run/{BATCH_LOGICAL_ID}.json"
+LEDGER_URI = (f"s3://example-output-bucket/germline/.healthomics-run/GermlineRunStack/{uuid.UUID(int=1)}/"
+              f"{BATCH_LOGICAL_ID}.json")
 SAMPLES = [
     {"runSettingId": "S1", "name": "sample-1", "parameters": {"sample_name": "SAMPLE-0001", "threads": "4"},
      "priority": "10"},

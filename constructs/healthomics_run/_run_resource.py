@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import enum
-import hashlib
 import json
 from typing import TYPE_CHECKING, Any, Callable, Optional, Sequence
 
 import jsii
-from aws_cdk import Annotations, Aws, CustomResource, Duration, Fn, IStableStringProducer, Lazy, Stack, Token
+from aws_cdk import Annotations, Aws, CustomResource, Fn, IStableStringProducer, Lazy, Stack, Token
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from ._lambda.start_run import fields, rules, service_model
-from ._lambda.start_run.fingerprint import fingerprint
+from ._lambda.start_run.fingerprint import content_digest, fingerprint
 from ._lambda.start_run.properties import nulls_as_strings, parameter_types
 from ._lambda.start_run.settings import READERS
 from . import _parameter_fit as parameter_fit
@@ -166,7 +165,7 @@ class RunResource(Construct):
                 f"parameters take {size:,} bytes: staged to S3 as a file (more than {AUTO_STAGE_BYTES:,} bytes), the "
                 "template holds its location and digest. Give stage_parameters=True to say so, False to keep them "
                 "inline.")
-        self.parameters_digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+        self.parameters_digest = content_digest(parameters)  # what names the run, staged or not
         self.parameters_asset = stage_json(self, "Parameters", text, self.parameters_digest, "parameters")
         self.request = {**{k: v for k, v in self.request.items() if k != "parameters"},
                         "parametersUri": self.parameters_asset.s3_object_url}

@@ -12,8 +12,9 @@ STOPPING_STATUSES = frozenset({"STOPPING"})
 ENDED_BADLY = frozenset({"FAILED", "CANCELLED"})
 # Statuses after PROCESSED: the runs are being (or were) deleted by DeleteRunBatch.
 AFTER_PROCESSED = frozenset({"PROCESSED", "RUNS_DELETING", "RUNS_DELETE_FAILED", "RUNS_DELETED"})
-# A fresh start never takes over a batch cancelled, or whose runs were deleted, on purpose.
-NOT_ADOPTABLE = frozenset({"CANCELLED", "RUNS_DELETING", "RUNS_DELETE_FAILED", "RUNS_DELETED", "DELETED"})
+# A fresh start never takes over a batch cancelled, failed (its samples did not run), or whose runs were
+# deleted: the samples of such a batch start again in a new one.
+NOT_ADOPTABLE = frozenset({"CANCELLED", "FAILED", "RUNS_DELETING", "RUNS_DELETE_FAILED", "RUNS_DELETED", "DELETED"})
 # (DELETED is no batch status: ``Kind.gone`` says it of a batch HealthOmics no longer has.)
 
 

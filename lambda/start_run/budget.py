@@ -33,3 +33,8 @@ def check(action: str) -> None:
         from .runs import RetryLater  # runs imports this module
 
         raise RetryLater(f"{action}: too little time left in this invocation")
+
+
+def has_time_for(calls: int) -> bool:
+    """Whether ``calls`` more calls fit this invocation: a loop stops while there is still time to save."""
+    return time.time() + calls * CALL_SECONDS <= _deadline

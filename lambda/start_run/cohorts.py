@@ -27,7 +27,7 @@ from typing import Any, Optional
 
 from botocore.exceptions import ClientError
 
-from . import clients, fields, fresh, ledger, phases, runs, samples
+from . import budget, clients, fields, fresh, ledger, phases, runs, samples
 from .batch_settings import LEDGER_FOLDER, BatchSettings, sample_keys
 from .fingerprint import fingerprint
 from .kinds import BATCH
@@ -37,16 +37,20 @@ from .phases import KEPT, PHASE, START, WAIT, WAIT_DEADLINE, WAITING_FOR
 from .run_ref import RunRef
 from .runs import BadSettings, Gone, RetryLater
 
+SAVE_AND_STEP_CALLS = 3  # a cancel step (ListRunsInBatch, CancelRun) and the ledger's save after it
 WAIT_BATCH = "WaitBatch"  # "<id>/<uuid>" of the batch this request started, for is_complete
 _PHYSICAL_ID = re.compile(r"^cohort-(?P<resource>[0-9a-f]{12})/(?P<generation>[0-9a-f]{16})$")
 
 
 def ledger_uri(event: dict[str, Any]) -> str:
-    """Where the cohort's ledger is: beside its runs' outputs, named by the resource's logical id, so that
-    every event finds it, a Delete of an old generation (old properties) and a resource from before ledgers
-    included. A new output location is a shared setting: every sample runs again, recorded there."""
+    """Where the cohort's ledger is: beside its runs' outputs, named by the stack (its name and id: a stack
+    deleted and made again is another) and the resource's logical id, so that every event finds it (a Delete
+    of an old generation, with old properties, and a resource from before ledgers included) and no two stacks
+    writing to one output prefix share one. A new output location is a shared setting: every sample runs again,
+    recorded there."""
     output = str(event["ResourceProperties"].get("OutputUri", "")).rstrip("/")
-    return f"{output}/{LEDGER_FOLDER}/{event['LogicalResourceId']}.json"
+    stack_name, _, stack_uuid = event["StackId"].rpartition(":stack/")[2].partition("/")
+    return f"{output}/{LEDGER_FOLDER}/{stack_name}/{stack_uuid}/{event['LogicalResourceId']}.json"
 
 
 def physical_id(event: dict[str, Any], generation: str) -> str:
@@ -153,10 +157,25 @@ def deploy(event: dict[str, Any], settings: BatchSettings) -> dict[str, Any]:
     s3, uri = clients.s3(), ledger_uri(event)
     book = ledger.load(s3, uri)
     _legacy_seed(event, book)
-    cohort = cohort_samples(settings)
+    try:
+        cohort = cohort_samples(settings)
+    except (ClientError, Gone):
+        answered_before = _answered_for(book, settings)
+        if answered_before is None:
+            raise
+        # A rollback to a sheet the handler may no longer read (its policy names the current sheet only): these
+        # settings were answered before, so every sample they want was started then.
+        log("sample sheet unreadable; these settings were answered before, nothing starts",
+            logical_id=event["LogicalResourceId"], generation=answered_before)
+        return {"PhysicalResourceId": physical_id(event, answered_before), PHASE: KEPT,
+                "Data": _data(event, book, None, 0, settings.sample_count)}
     keys = sample_keys(settings.shared_fingerprint(), cohort)
-    missing = [sample for sample in cohort if not book.ran(keys[sample["runSettingId"]])]
     gen = generation(keys)
+    # A deploy that changes what the cohort wants starts again the samples of batches that ended badly; one that
+    # changes nothing run-relevant (say, only the timeout) starts nothing, as for a single run.
+    ended = _ended_badly(event, book, keys.values()) if gen != book.current else set()
+    missing = [sample for sample in cohort if not book.ran(keys[sample["runSettingId"]])
+               or book.samples[keys[sample["runSettingId"]]][1] in ended]
     answered = book.answers.get(gen, {})
     if missing:
         found = _start_missing(event, settings, missing, keys, len(cohort), book)
@@ -165,7 +184,8 @@ def deploy(event: dict[str, Any], settings: BatchSettings) -> dict[str, Any]:
         batch_id, started = answered.get("batch"), answered.get("started", 0)
     else:
         batch_id, started = None, 0
-    book.answer(gen, keys.values(), event["RequestId"], batch_id, started)
+    book.answer(gen, keys.values(), event["RequestId"], batch_id, started,
+                sheet=settings.sample_digest, shared=settings.shared_fingerprint())
     ledger.save(s3, uri, book)
     log("cohort deployed", logical_id=event["LogicalResourceId"], samples=len(cohort), runs_started=started,
         batch_id=batch_id, generation=gen)
@@ -173,6 +193,25 @@ def deploy(event: dict[str, Any], settings: BatchSettings) -> dict[str, Any]:
     if batch_id is not None and started:
         return {**answer, PHASE: WAIT, WAIT_BATCH: f"{batch_id}/{book.batches[batch_id]}"}
     return {**answer, PHASE: KEPT}
+
+
+def _answered_for(book: Ledger, settings: BatchSettings) -> Optional[str]:
+    """The generation answered before to these very settings (sheet digest and shared settings), if any."""
+    shared = settings.shared_fingerprint()
+    return next((gen for gen, answer in book.answers.items()
+                 if answer.get("sheet") == settings.sample_digest and answer.get("shared") == shared), None)
+
+
+def _ended_badly(event: dict[str, Any], book: Ledger, wanted) -> set[str]:
+    """Batches holding wanted runs that ended FAILED or CANCELLED: their samples did not run, and start again
+    (a retried deploy finds the batch by requestId only while it is adoptable: see fresh.start_fresh)."""
+    holding = {book.samples[key][1] for key in wanted if key in book.samples}
+    ended = set()
+    for id in sorted(holding):
+        found = BATCH.describe(clients.omics(), id)
+        if found is not None and found["uuid"] == book.batches.get(id) and found["status"] in BATCH.ended_badly:
+            ended.add(id)
+    return ended
 
 
 def _data(event: dict[str, Any], book: Ledger, batch_id: Optional[str], started: int, count: int) -> dict[str, Any]:
@@ -183,10 +222,10 @@ def _data(event: dict[str, Any], book: Ledger, batch_id: Optional[str], started:
     described = {}
     for id in sorted(holding):
         try:
-            found = BATCH.describe(omics, id)
-        except RetryLater:
-            found = None  # counts are a report; throttling them must not hold the deploy
-        described[id] = found or BATCH.gone(event["StackId"], id, book.batches.get(id, ""))
+            found = BATCH.describe(omics, id) or BATCH.gone(event["StackId"], id, book.batches.get(id, ""))
+        except RetryLater:  # counts are a report; throttling them must not hold the deploy
+            found = {**BATCH.gone(event["StackId"], id, book.batches.get(id, "")), "status": "UNKNOWN"}
+        described[id] = found
     counts = defaultdict(int)
     for found in described.values():
         for name, value in BATCH.data(found).items():
@@ -213,6 +252,8 @@ def _cancel_unwanted(event: dict[str, Any], book: Ledger) -> list[str]:
     cancelled = []
     try:
         for batch_id, keys in by_batch.items():
+            if not budget.has_time_for(SAVE_AND_STEP_CALLS):  # keep time to save what is done: is_complete goes on
+                raise RetryLater("too little time left to cancel more in this invocation")
             if live[batch_id] <= set(keys):
                 found = BATCH.describe(omics, batch_id)
                 if found is not None and found["uuid"] == book.batches.get(batch_id) and found["status"] in BATCH.active:
@@ -221,12 +262,16 @@ def _cancel_unwanted(event: dict[str, Any], book: Ledger) -> list[str]:
                 book.stop(keys)
                 continue
             for key in keys:
+                if not budget.has_time_for(SAVE_AND_STEP_CALLS):
+                    raise RetryLater("too little time left to cancel more in this invocation")
                 listed = runs.call("ListRunsInBatch", omics.list_runs_in_batch, batchId=batch_id,
-                                   runSettingId=book.samples[key][0])
-                for run in listed.get("runs", []):
+                                   runSettingId=book.samples[key][0]).get("runs", [])
+                for run in listed:
                     if run.get("runId"):
                         runs.cancel(omics, run["runId"])
-                book.stop([key])
+                # A run not submitted yet has no id to cancel: asked again at the next is_complete.
+                if all(run.get("runId") or run.get("submissionStatus") == "FAILED" for run in listed) and listed:
+                    book.stop([key])
     finally:
         ledger.save(clients.s3(), ledger_uri(event), book)  # what was cancelled so far
     return cancelled
@@ -268,6 +313,7 @@ def wait_for_cancel(event: dict[str, Any]) -> dict[str, Any]:
         _cancel_unwanted(event, book)
         stopped_batches = _stopped_batches(book)
         going = [id for id in stopped_batches if _still_stopping(event, book, id)]
+        going += [f"run of {entry[0]} (not submitted yet)" for entry in book.unwanted().values()]
     except RetryLater:
         going = ["(throttled)"]
     if going and phases.past(event):

@@ -21,6 +21,11 @@ def _digest(value: Any) -> str:
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
+def content_digest(value: Any) -> str:
+    """SHA-256 (hex) of a value's canonical JSON: parameters are named by it, inline or staged alike."""
+    return _digest(value)
+
+
 def fingerprint(request: dict[str, Any], rerun_token: str = "") -> str:
     """SHA-256 (hex) of the StartRun members and the rerun token."""
     return _digest({"request": request, "rerunToken": rerun_token})

@@ -28,6 +28,9 @@ from .runs import RetryLater
 VERSION = 1
 WANTED, STOPPED = "w", "s"
 KEPT_ANSWERS = 20  # answers older than the last 20 generations are no longer retried by CloudFormation
+# Entries kept at most: three full reruns of a 100,000-sample cohort; loading them takes about 140 MB of the
+# handler's 512 (bench: cohort_delta), beside the sheet of the cohort itself.
+MOST_ENTRIES = 300_000
 
 
 @dataclass
@@ -49,16 +52,35 @@ class Ledger:
             self.samples[key] = [run_setting_id, batch_id, ""]
 
     def answer(self, generation: str, wanted: Iterable[str], request_id: str, batch_id: Optional[str],
-               started: int) -> None:
+               started: int, *, sheet: str = "", shared: str = "") -> None:
         """The generation answered to a CloudFormation request: which keys it wants, what it started."""
         wanted = set(wanted)
         for key, entry in self.samples.items():
             flags = entry[2].replace(WANTED, "")
             entry[2] = flags + WANTED if key in wanted else flags
         self.current = generation
-        self.answers[generation] = {"request": request_id, "batch": batch_id, "started": started}
+        # sheet and shared: what the settings were, for a rollback that can no longer read their sample sheet
+        self.answers.pop(generation, None)  # the newest answer last (answers are kept in order, the oldest dropped)
+        self.answers[generation] = {"request": request_id, "batch": batch_id, "started": started, "sheet": sheet,
+                                    "shared": shared}
         while len(self.answers) > KEPT_ANSWERS:
             self.answers.pop(next(iter(self.answers)))
+
+    def prune(self, most: int) -> None:
+        """Keep at most ``most`` entries: first drop runs stopped on purpose and wanted by nobody (added back,
+        they would run again anyway), then the oldest unwanted ones (a revert to those settings runs them again).
+        Wanted entries are never dropped. Bounds the ledger, and the handler's memory, however often a cohort's
+        shared settings change."""
+        for drop in (lambda entry: STOPPED in entry[2] and WANTED not in entry[2],
+                     lambda entry: WANTED not in entry[2]):
+            if len(self.samples) <= most:
+                return
+            for key in [key for key, entry in self.samples.items() if drop(entry)]:
+                if len(self.samples) <= most:
+                    break
+                del self.samples[key]
+        live = {entry[1] for entry in self.samples.values()}
+        self.batches = {id: uuid for id, uuid in self.batches.items() if id in live}
 
     def unwanted(self) -> dict[str, list[str]]:
         """Runs started and not stopped that the current generation no longer wants."""
@@ -93,24 +115,28 @@ def location(uri: str) -> tuple[str, str]:
     return bucket, key
 
 
-def _s3_call(action: str, method, **params: Any) -> Any:
-    from botocore.exceptions import ClientError
+def _s3_call(action: str, call) -> Any:
+    """One S3 call (``call()``, reading its answer too) within this invocation's time; throttling, transient
+    faults and lost connections are ``RetryLater``, as for HealthOmics (``runs``)."""
+    from botocore.exceptions import ClientError, ConnectionError, HTTPClientError
 
     budget.check(f"S3 {action}")
     try:
-        return method(**params)
+        return call()
     except ClientError as error:
         if error.response.get("Error", {}).get("Code") in ("SlowDown", "ServiceUnavailable", "InternalError",
-                                                           "RequestTimeout"):
+                                                           "RequestTimeout", "503", "500"):
             raise RetryLater(f"S3 {action}: {error.response['Error']['Code']}") from error
         raise
+    except (ConnectionError, HTTPClientError) as error:
+        raise RetryLater(f"S3 {action}: {type(error).__name__}") from error
 
 
 def read_text(s3, uri: str) -> Optional[str]:
     """An object's text, or None when there is none."""
     bucket, key = location(uri)
     try:
-        body = _s3_call("GetObject", s3.get_object, Bucket=bucket, Key=key)["Body"].read()
+        body = _s3_call("GetObject", lambda: s3.get_object(Bucket=bucket, Key=key)["Body"].read())
     except s3.exceptions.NoSuchKey:
         return None
     return body.decode("utf-8")
@@ -118,8 +144,8 @@ def read_text(s3, uri: str) -> Optional[str]:
 
 def write_text(s3, uri: str, text: str) -> None:
     bucket, key = location(uri)
-    _s3_call("PutObject", s3.put_object, Bucket=bucket, Key=key, Body=text.encode("utf-8"),
-             ContentType="application/json")
+    _s3_call("PutObject", lambda: s3.put_object(Bucket=bucket, Key=key, Body=text.encode("utf-8"),
+                                                ContentType="application/json"))
 
 
 def load(s3, uri: str) -> Ledger:
@@ -128,4 +154,5 @@ def load(s3, uri: str) -> Ledger:
 
 
 def save(s3, uri: str, ledger: Ledger) -> None:
+    ledger.prune(MOST_ENTRIES)
     write_text(s3, uri, ledger.to_json())

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any, Iterator
 
 from . import fields, service_model
-from .fingerprint import fingerprint
+from .fingerprint import content_digest, fingerprint
 from .json_values import pointer_token
 
 NUMBER, BOOLEAN, NULL = "number", "boolean", "null"
@@ -122,11 +122,16 @@ class RunSettings:
     parameters_digest: str = ""  # staged parameters: the digest of their content (fields.PARAMETERS_DIGEST)
 
     def identity(self) -> dict[str, Any]:
-        """The request as it names a run: staged parameters by their digest, not by where they were staged."""
-        if not self.parameters_digest:
+        """The request as it names a run: parameters by the digest of their content, inline or staged alike (so
+        staging the same values starts nothing), never by where they were staged."""
+        if self.parameters_digest:
+            digest = self.parameters_digest
+        elif "parameters" in self.request:
+            digest = content_digest(self.request["parameters"])
+        else:
             return self.request
-        rest = {key: value for key, value in self.request.items() if key != "parametersUri"}
-        return {**rest, "parameters": {"sha256": self.parameters_digest}}
+        rest = {key: value for key, value in self.request.items() if key not in ("parameters", "parametersUri")}
+        return {**rest, "parameters": {"sha256": digest}}
 
     def fingerprint(self) -> str:
         """What decides which run these settings name (see ``fingerprint``)."""

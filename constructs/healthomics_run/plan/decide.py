@@ -234,12 +234,12 @@ def _changes(resource_type: str, old, new, stacks: tuple[StackTemplate, StackTem
 
 
 def _as_named(settings, stack: StackTemplate) -> dict[str, Any]:
-    """The request as it names a run (``RunSettings.identity``), staged parameters read back from the cloud
-    assembly where it is at hand, so that a change names the parameter keys that changed."""
-    named = settings.identity()
+    """The request, staged parameters read back from the cloud assembly where it is at hand, so that a change
+    names the parameter keys that changed (whether it starts a run is the fingerprints' to say)."""
+    named = {key: value for key, value in settings.request.items() if key != "parametersUri" or not settings.parameters_digest}
     if settings.parameters_digest:
         staged = stack.staged_parameters(settings.request.get("parametersUri")) if stack is not None else None
-        named = {**named, "parameters": staged if staged is not None else {"(staged, digest)": settings.parameters_digest}}
+        named["parameters"] = staged if staged is not None else {"(staged, digest)": settings.parameters_digest}
     return named
 
 
