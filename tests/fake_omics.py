@@ -61,6 +61,7 @@ class FakeHealthOmics:
         self.rate_limits: dict[str, int] = {}  # operation -> calls admitted per (virtual) second
         self._admitted: Counter = Counter()
         self.clock: Callable[[], float] | None = None
+        self.hold_submissions = False  # batches' runs wait for submit_held(), as the service's gradual submission
         client.meta.events.register("before-parameter-build.omics", self._capture)
         client.meta.events.register("before-send.omics", self._respond)
 
@@ -288,11 +289,8 @@ class FakeHealthOmics:
                 raise ServiceError("ValidationException", "runSettingId values must be unique")
             batch_id = str(self._next_id)
             self._next_id += 1
-            for entry in entries:  # submitted at once here; the service submits them gradually
-                run_id = str(self._next_id)
-                self._next_id += 1
-                run = self.runs[run_id] = self._new_run(run_id, {**default, **entry})
-                run.update(batchId=batch_id, runSettingId=entry["runSettingId"])
+            if not self.hold_submissions:  # submitted at once here; the service submits them gradually
+                self._submit(batch_id, default, entries)
             batch = self.batches[batch_id] = {
                 "id": batch_id, "uuid": str(uuid.uuid4()), "arn": f"arn:aws:omics:{REGION}:{ACCOUNT}:runBatch/{batch_id}",
                 "status": "PENDING", "name": params.get("batchName"), "totalRuns": len(entries),
@@ -301,13 +299,30 @@ class FakeHealthOmics:
             self.tokens[params["requestId"]] = batch_id
         return {key: batch[key] for key in ("id", "arn", "status", "uuid")}
 
+    def _submit(self, batch_id: str, default: dict[str, Any], entries: list[dict[str, Any]]) -> None:
+        for entry in entries:
+            run_id = str(self._next_id)
+            self._next_id += 1
+            run = self.runs[run_id] = self._new_run(run_id, {**default, **entry})
+            run.update(batchId=batch_id, runSettingId=entry["runSettingId"])
+
+    def submit_held(self) -> None:
+        """Submit the runs of batches started while ``hold_submissions`` was set (the service does it gradually)."""
+        for batch_id, batch in self.batches.items():
+            if not self.batch_runs(batch_id):
+                self._submit(batch_id, batch["defaultRunSetting"], batch["entries"])
+
     def batch_runs(self, batch_id: str) -> list[dict[str, Any]]:
         return [run for run in self.runs.values() if run.get("batchId") == batch_id]
 
     def _list_runs_in_batch(self, params: dict[str, Any]) -> dict[str, Any]:
         self._batch(params["batchId"])
+        batch = self._batch(params["batchId"])
         found = [run for run in self.batch_runs(params["batchId"])
                  if params.get("runSettingId") in (None, run["runSettingId"])]
+        if not self.batch_runs(params["batchId"]):  # not submitted yet: listed without a run id
+            return {"runs": [{"runSettingId": entry["runSettingId"]} for entry in batch["entries"]
+                             if params.get("runSettingId") in (None, entry["runSettingId"])]}
         return {"runs": [{"runSettingId": run["runSettingId"], "runId": run["id"], "runArn": run["arn"],
                           "runInternalUuid": run["uuid"], "submissionStatus": "SUCCESS"} for run in found]}
 

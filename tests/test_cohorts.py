@@ -333,3 +333,45 @@ def test_a_failed_batchs_samples_start_again_when_the_change_is_deployed_again(o
     rollback = handler.on_event(batch_event("Update", small, physical_id=failed["PhysicalResourceId"], old_props=grown))
     again = handler.on_event(batch_event("Update", grown, physical_id=rollback["PhysicalResourceId"], old_props=small))
     assert again["Data"]["RunsStarted"] == 1 and again["Data"]["BatchId"] != failed["Data"]["BatchId"]
+
+
+def test_a_removed_samples_run_not_submitted_yet_is_cancelled_once_it_is(omics, props):
+    """StartRunBatch submits runs gradually; ListRunsInBatch lists a sample without a run id until then
+    (HealthOmics User Guide, "Run batches"). Its cancel is asked again at the next is_complete."""
+    keep = {"DeletePolicy": "CANCEL"}
+    omics.hold_submissions = True
+    deploy = CloudFormation({**cohort(props, [sample(1), sample(2)]), **keep})
+    old_props, old_physical = deploy.props, deploy.answer["PhysicalResourceId"]
+    deploy.update({**cohort(props, [sample(1)]), **keep}, cleanup=False)
+    cleanup = batch_event("Delete", old_props, physical_id=old_physical)
+    cleanup = {**cleanup, **handler.on_event(cleanup)}
+    assert handler.is_complete(cleanup) == {"IsComplete": False}  # its run is not there to cancel yet
+    omics.submit_held()
+    batch_id = deploy.answer["Data"]["BatchId"]
+    assert handler.is_complete(cleanup) == {"IsComplete": True}
+    assert run_of(omics, "SAMPLE-0002", batch_id)["status"] == "CANCELLED"
+    assert run_of(omics, "SAMPLE-0001", batch_id)["status"] == "PENDING"
+
+
+def test_cancelling_many_runs_saves_its_progress_before_the_invocation_runs_out(omics, props, monkeypatch):
+    """No invocation outlives its timeout (Lambda Developer Guide, "Configure Lambda function timeout"): the
+    cancels stop while there is time to save the ledger, and the next is_complete goes on from there."""
+    from healthomics_run._lambda.start_run import budget
+    from tests.virtual_time import LambdaContext, VirtualClock
+
+    keep = {"DeletePolicy": "CANCEL"}
+    deploy = CloudFormation({**cohort(props, [sample(i) for i in range(10)]), **keep})
+    old_props, old_physical = deploy.props, deploy.answer["PhysicalResourceId"]
+    deploy.update({**cohort(props, [sample(0)]), **keep}, cleanup=False)
+    clock = VirtualClock(monkeypatch)
+    omics.clock = clock
+    monkeypatch.setattr(VirtualClock, "latency", 20.0)  # slow calls: a 120 s invocation has room for a few
+    cleanup = batch_event("Delete", old_props, physical_id=old_physical)
+    cleanup = {**cleanup, **handler.on_event(cleanup, LambdaContext(clock, 120))}
+    cancelled = lambda: sum(r["status"] == "CANCELLED" for r in omics.batch_runs(deploy.answer["Data"]["BatchId"]))
+    first = cancelled()
+    assert 0 < first < 9
+    for _ in range(20):
+        if handler.is_complete({**cleanup, "WaitDeadline": clock.time() + 3000}, LambdaContext(clock, 120))["IsComplete"]:
+            break
+    assert cancelled() == 9

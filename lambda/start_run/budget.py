@@ -35,6 +35,7 @@ def check(action: str) -> None:
         raise RetryLater(f"{action}: too little time left in this invocation")
 
 
-def has_time_for(calls: int) -> bool:
-    """Whether ``calls`` more calls fit this invocation: a loop stops while there is still time to save."""
-    return time.time() + calls * CALL_SECONDS <= _deadline
+def has_time_for(step_seconds: float) -> bool:
+    """Whether a step of a loop that took ``step_seconds`` so far can run again and still leave one call's worst
+    case for saving what the loop did (the next ``is_complete`` goes on from there)."""
+    return time.time() + step_seconds + CALL_SECONDS <= _deadline

@@ -22,6 +22,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import time
 from collections import defaultdict
 from typing import Any, Optional
 
@@ -37,7 +38,6 @@ from .phases import KEPT, PHASE, START, WAIT, WAIT_DEADLINE, WAITING_FOR
 from .run_ref import RunRef
 from .runs import BadSettings, Gone, RetryLater
 
-SAVE_AND_STEP_CALLS = 3  # a cancel step (ListRunsInBatch, CancelRun) and the ledger's save after it
 WAIT_BATCH = "WaitBatch"  # "<id>/<uuid>" of the batch this request started, for is_complete
 _PHYSICAL_ID = re.compile(r"^cohort-(?P<resource>[0-9a-f]{12})/(?P<generation>[0-9a-f]{16})$")
 
@@ -249,21 +249,27 @@ def _cancel_unwanted(event: dict[str, Any], book: Ledger) -> list[str]:
     by_batch: dict[str, list[str]] = defaultdict(list)
     for key, entry in unwanted.items():
         by_batch[entry[1]].append(key)
-    cancelled = []
+    cancelled, slowest = [], 0.0  # the slowest step so far: a next one must leave time to save the ledger
+
+    def step_done(started: float) -> None:
+        nonlocal slowest
+        slowest = max(slowest, time.time() - started)
+        if not budget.has_time_for(slowest):
+            raise RetryLater("too little time left to cancel more in this invocation")
+
     try:
         for batch_id, keys in by_batch.items():
-            if not budget.has_time_for(SAVE_AND_STEP_CALLS):  # keep time to save what is done: is_complete goes on
-                raise RetryLater("too little time left to cancel more in this invocation")
+            started = time.time()
             if live[batch_id] <= set(keys):
                 found = BATCH.describe(omics, batch_id)
                 if found is not None and found["uuid"] == book.batches.get(batch_id) and found["status"] in BATCH.active:
                     BATCH.cancel(omics, batch_id)
                     cancelled.append(batch_id)
                 book.stop(keys)
+                step_done(started)
                 continue
             for key in keys:
-                if not budget.has_time_for(SAVE_AND_STEP_CALLS):
-                    raise RetryLater("too little time left to cancel more in this invocation")
+                started = time.time()
                 listed = runs.call("ListRunsInBatch", omics.list_runs_in_batch, batchId=batch_id,
                                    runSettingId=book.samples[key][0]).get("runs", [])
                 for run in listed:
@@ -272,6 +278,7 @@ def _cancel_unwanted(event: dict[str, Any], book: Ledger) -> list[str]:
                 # A run not submitted yet has no id to cancel: asked again at the next is_complete.
                 if all(run.get("runId") or run.get("submissionStatus") == "FAILED" for run in listed) and listed:
                     book.stop([key])
+                step_done(started)
     finally:
         ledger.save(clients.s3(), ledger_uri(event), book)  # what was cancelled so far
     return cancelled
