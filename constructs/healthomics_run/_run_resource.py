@@ -13,7 +13,7 @@ from constructs import Construct
 
 from ._lambda.start_run import fields, rules, service_model
 from ._lambda.start_run.fingerprint import content_digest, fingerprint
-from ._lambda.start_run.properties import nulls_as_strings, parameter_types
+from ._lambda.start_run.properties import has_intrinsics, nulls_as_strings, parameter_types
 from ._lambda.start_run.settings import READERS
 from . import _parameter_fit as parameter_fit
 from ._properties_size import MAX_PROPERTIES_BYTES, properties_size
@@ -96,7 +96,7 @@ class RunResource(Construct):
     def _policy_json(self, document: iam.PolicyDocument) -> str:
         """A policy document as the compact JSON StartRun takes; a token when it holds deploy-time values."""
         resolved = Stack.of(self).resolve(document.to_json())
-        if _has_intrinsics(resolved):
+        if has_intrinsics(resolved):
             return Stack.of(self).to_json_string(document.to_json())
         return json.dumps(resolved, separators=(",", ":"))
 
@@ -352,15 +352,6 @@ def s3_object_arn(uri: str) -> str:
     if Token.is_unresolved(uri) and not uri.startswith("s3://"):  # wholly a deploy-time value
         return f"arn:{Aws.PARTITION}:s3:::{Fn.select(1, Fn.split('s3://', uri))}"
     return f"arn:{Aws.PARTITION}:s3:::{uri[len('s3://'):]}"
-
-
-def _has_intrinsics(value: Any) -> bool:
-    """Whether a resolved value holds CloudFormation functions or references (deploy-time values)."""
-    if isinstance(value, dict):
-        return any(key == "Ref" or key.startswith("Fn::") for key in value) or any(map(_has_intrinsics, value.values()))
-    if isinstance(value, list):
-        return any(map(_has_intrinsics, value))
-    return False
 
 
 def _unique(*arns: str) -> list[str]:

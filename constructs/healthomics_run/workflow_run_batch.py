@@ -11,7 +11,7 @@ import functools
 import os
 from typing import Any, Iterable, Mapping, Optional, Sequence
 
-from aws_cdk import Aws, Fn, Token
+from aws_cdk import Token
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3_assets as s3_assets
 from constructs import Construct
@@ -22,7 +22,7 @@ from ._lambda.start_run import rules, samples, service_model
 from ._lambda.start_run.batch_settings import LEDGER_FOLDER, batch_errors
 from ._lambda.start_run.properties import nulls_as_strings, parameter_types
 from . import _parameter_fit as parameter_fit
-from ._run_resource import RunResource
+from ._run_resource import RunResource, s3_object_arn
 from ._staging import may_hold_tokens, stage_json
 from ._validation import acknowledge, is_unresolved, wildcard_finding
 from .errors import INVALID_SAMPLE_SHEET, raise_if_any
@@ -149,7 +149,7 @@ class WorkflowRunBatch(RunResource):
     def _grant_ledger(self, role: iam.IRole, output_uri: str) -> None:
         """The cohort's ledger and the settings files of the batches it starts (``cohorts.LEDGER_FOLDER``)
         under the output URI: the handler reads and writes them, the service role reads the settings files."""
-        folder = ledger_folder_arn(output_uri)
+        folder = s3_object_arn(f"{output_uri.rstrip('/')}/{LEDGER_FOLDER}/*")  # its objects, as an ARN pattern
         self.provider.allow(["s3:GetObject", "s3:PutObject"], [folder])
         self.provider.acknowledge_wildcard(folder, "One ledger per cohort and one settings file per batch it "
                                                    "starts, named at deploy time, in this folder only.")
@@ -170,12 +170,3 @@ def _settings(given: Optional[Sequence[Mapping[str, Any]]], sheet: Optional[str 
     # each of 100,000 rows would cost seconds.
     check = is_unresolved if len(rows) <= MAX_INLINE_SAMPLES else (lambda _: False)
     return samples.to_settings(rows, source=str(sheet) if sheet is not None else "samples", is_unresolved=check)
-
-
-def ledger_folder_arn(output_uri: str) -> str:
-    """Objects of the ledger folder under ``output_uri`` (``s3://bucket/prefix/``), as an ARN pattern."""
-    if Token.is_unresolved(output_uri) and not output_uri.startswith("s3://"):  # wholly a deploy-time value
-        path = Fn.select(1, Fn.split("s3://", output_uri))
-    else:
-        path = output_uri[len("s3://"):]
-    return f"arn:{Aws.PARTITION}:s3:::{path.rstrip('/')}/{LEDGER_FOLDER}/*"

@@ -170,3 +170,13 @@ def nulls_as_strings(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return [nulls_as_strings(item) for item in value]
     return "null" if value is None else value
+
+
+def has_intrinsics(value: Any) -> bool:
+    """Whether a value as it stands in a template holds CloudFormation functions or references (``Ref``,
+    ``Fn::...``): values known only at deploy time."""
+    if isinstance(value, dict):
+        return any(key == "Ref" or key.startswith("Fn::") for key in value) or any(map(has_intrinsics, value.values()))
+    if isinstance(value, list):
+        return any(map(has_intrinsics, value))
+    return False

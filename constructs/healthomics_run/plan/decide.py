@@ -18,6 +18,7 @@ from typing import Any, Iterator
 
 from .._lambda.start_run import fields, samples
 from .._lambda.start_run.batch_settings import BatchSettings, sample_keys
+from .._lambda.start_run.properties import has_intrinsics
 from .._lambda.start_run.samples import run_request
 from .._lambda.start_run.settings import BATCH_RESOURCE_TYPE, READERS, RUN_RESOURCE_TYPE
 from .assembly import StackTemplate
@@ -331,15 +332,7 @@ def _count(properties: dict[str, Any]) -> int:
 def _uncertain(change: Change) -> bool:
     """Set on both sides, one of them only known at deploy time: they may still turn out equal."""
     both_set = change.old is not MISSING and change.new is not MISSING
-    return both_set and (_is_intrinsic(change.old) or _is_intrinsic(change.new))
-
-
-def _is_intrinsic(value: Any) -> bool:
-    if isinstance(value, dict):
-        return any(key == "Ref" or key.startswith("Fn::") for key in value) or any(map(_is_intrinsic, value.values()))
-    if isinstance(value, list):
-        return any(map(_is_intrinsic, value))
-    return False
+    return both_set and (has_intrinsics(change.old) or has_intrinsics(change.new))
 
 
 def _refs(value: Any) -> set[str]:
