@@ -375,3 +375,15 @@ def test_cancelling_many_runs_saves_its_progress_before_the_invocation_runs_out(
         if handler.is_complete({**cleanup, "WaitDeadline": clock.time() + 3000}, LambdaContext(clock, 120))["IsComplete"]:
             break
     assert cancelled() == 9
+
+
+def test_an_update_asks_getbatch_once_per_earlier_batch(omics, props):
+    """HealthOmics API quotas are a few calls a second (HealthOmics User Guide, "HealthOmics API quotas",
+    https://docs.aws.amazon.com/omics/latest/dev/api-quotas.html): checking for batches that ended badly and
+    reporting the cohort's counts share one GetBatch per batch."""
+    deploy = CloudFormation(cohort(props, [sample(1)]))
+    first = deploy.answer["Data"]["BatchId"]
+    before = len(omics.params_of("GetBatch"))
+    deploy.update(cohort(props, [sample(1), sample(2)]), cleanup=False)
+    asked = [p["batchId"] for p in omics.params_of("GetBatch")[before:]]
+    assert asked.count(first) == 1

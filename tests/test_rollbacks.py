@@ -233,3 +233,14 @@ def test_rollback_of_a_first_update_from_a_legacy_physical_id_keeps_the_run(omic
     rollback = update(props, changed, legacy)
     assert rollback["PhysicalResourceId"] == legacy and omics.count("StartRun") == 1
     assert complete("Update", props, rollback, physical_id=legacy) == {"IsComplete": True}
+
+
+def test_an_update_from_a_legacy_physical_id_asks_getrun_of_the_old_run_once(omics, props, changed):
+    """Which settings a legacy run ran with is asked of HealthOmics once per event (API quotas are a few calls
+    a second: HealthOmics User Guide, "HealthOmics API quotas", https://docs.aws.amazon.com/omics/latest/dev/api-quotas.html)."""
+    first = create(props)
+    legacy = str(base(first["PhysicalResourceId"])).rsplit("/", 1)[0]
+    before = len(omics.params_of("GetRun"))
+    update(changed, props, legacy)
+    asked = [p["id"] for p in omics.params_of("GetRun")[before:]]
+    assert asked.count(first["Data"]["RunId"]) == 1

@@ -173,7 +173,8 @@ def deploy(event: dict[str, Any], settings: BatchSettings) -> dict[str, Any]:
     gen = generation(keys)
     # A deploy that changes what the cohort wants starts again the samples of batches that ended badly; one that
     # changes nothing run-relevant (say, only the timeout) starts nothing, as for a single run.
-    ended = _ended_badly(event, book, keys.values()) if gen != book.current else set()
+    seen: dict[str, Optional[dict[str, Any]]] = {}  # GetBatch answers of this event, asked once each
+    ended = _ended_badly(book, keys.values(), seen) if gen != book.current else set()
     missing = [sample for sample in cohort if not book.ran(keys[sample["runSettingId"]])
                or book.samples[keys[sample["runSettingId"]]][1] in ended]
     answered = book.answers.get(gen, {})
@@ -189,7 +190,8 @@ def deploy(event: dict[str, Any], settings: BatchSettings) -> dict[str, Any]:
     ledger.save(s3, uri, book)
     log("cohort deployed", logical_id=event["LogicalResourceId"], samples=len(cohort), runs_started=started,
         batch_id=batch_id, generation=gen)
-    answer = {"PhysicalResourceId": physical_id(event, gen), "Data": _data(event, book, batch_id, started, len(cohort))}
+    answer = {"PhysicalResourceId": physical_id(event, gen),
+              "Data": _data(event, book, batch_id, started, len(cohort), seen)}
     if batch_id is not None and started:
         return {**answer, PHASE: WAIT, WAIT_BATCH: f"{batch_id}/{book.batches[batch_id]}"}
     return {**answer, PHASE: KEPT}
@@ -202,27 +204,36 @@ def _answered_for(book: Ledger, settings: BatchSettings) -> Optional[str]:
                  if answer.get("sheet") == settings.sample_digest and answer.get("shared") == shared), None)
 
 
-def _ended_badly(event: dict[str, Any], book: Ledger, wanted) -> set[str]:
+def _describe(id: str, seen: dict[str, Optional[dict[str, Any]]]) -> Optional[dict[str, Any]]:
+    """GetBatch of one of the cohort's batches, asked once per event: ``seen`` holds the answers so far."""
+    if id not in seen:
+        seen[id] = BATCH.describe(clients.omics(), id)
+    return seen[id]
+
+
+def _ended_badly(book: Ledger, wanted, seen: dict[str, Optional[dict[str, Any]]]) -> set[str]:
     """Batches holding wanted runs that ended FAILED or CANCELLED: their samples did not run, and start again
     (a retried deploy finds the batch by requestId only while it is adoptable: see fresh.start_fresh)."""
     holding = {book.samples[key][1] for key in wanted if key in book.samples}
     ended = set()
     for id in sorted(holding):
-        found = BATCH.describe(clients.omics(), id)
+        found = _describe(id, seen)
         if found is not None and found["uuid"] == book.batches.get(id) and found["status"] in BATCH.ended_badly:
             ended.add(id)
     return ended
 
 
-def _data(event: dict[str, Any], book: Ledger, batch_id: Optional[str], started: int, count: int) -> dict[str, Any]:
-    """The latest batch's ids and status, the cohort's counts over the batches holding wanted runs."""
-    omics = clients.omics()
+def _data(event: dict[str, Any], book: Ledger, batch_id: Optional[str], started: int, count: int,
+          seen: Optional[dict[str, Optional[dict[str, Any]]]] = None) -> dict[str, Any]:
+    """The latest batch's ids and status, the cohort's counts over the batches holding wanted runs (``seen``:
+    GetBatch answers this event already has)."""
+    seen = {} if seen is None else seen
     latest = batch_id or (next(reversed(book.batches)) if book.batches else None)
     holding = {entry[1] for entry in book.samples.values() if ledger.WANTED in entry[2]} | ({latest} - {None})
     described = {}
     for id in sorted(holding):
         try:
-            found = BATCH.describe(omics, id) or BATCH.gone(event["StackId"], id, book.batches.get(id, ""))
+            found = _describe(id, seen) or BATCH.gone(event["StackId"], id, book.batches.get(id, ""))
         except RetryLater:  # counts are a report; throttling them must not hold the deploy
             found = {**BATCH.gone(event["StackId"], id, book.batches.get(id, "")), "status": "UNKNOWN"}
         described[id] = found

@@ -89,10 +89,9 @@ def _echoes(found: dict[str, Any], request: dict[str, Any]) -> bool:
     return bool(echoed) and all(found[name] == request[name] for name in echoed)
 
 
-def _named(kind: Kind, event: dict[str, Any], settings: Any) -> Optional[tuple[RunRef, str]]:
+def _named(event: dict[str, Any], settings: Any, current: RunRef) -> Optional[tuple[RunRef, str]]:
     """On Update: the run these settings already name, and the physical id to answer with."""
-    current = _current(kind, event)
-    named = current.named_by(settings.fingerprint()) if current else None
+    named = current.named_by(settings.fingerprint())
     if named is None:
         return None
     # The same run keeps the very physical id CloudFormation sent: a different one would be a replacement,
@@ -121,9 +120,11 @@ def _check_fit(kind: Kind, settings: Any) -> None:
         raise BadSettings(f"The {kind.noun} does not fit the workflow: " + "; ".join(errors))
 
 
-def _start(kind: Kind, event: dict[str, Any], settings: Any) -> tuple[dict[str, Any], Optional[dict[str, Any]]]:
+def _start(kind: Kind, event: dict[str, Any], settings: Any,
+           current: Optional[RunRef]) -> tuple[dict[str, Any], Optional[dict[str, Any]]]:
     """Start the run of these settings, or hand the step over to ``is_complete`` when throttled.
 
+    ``current``: on Update, the run the new one replaces (recorded in its physical id; see ``_current``).
     Returns the answer for the framework, and the run as HealthOmics describes it (None when handed over).
     """
     kind.checked(settings)  # only starts check: a rollback brings back settings an older version accepted
@@ -139,7 +140,6 @@ def _start(kind: Kind, event: dict[str, Any], settings: Any) -> tuple[dict[str, 
         handed_over_at = event.get(HANDED_OVER_AT) or time.time()
         return {"PhysicalResourceId": pending, PHASE: START, CHECKED: checked, HANDED_OVER_AT: handed_over_at,
                 WAITING_FOR: str(why)}, None
-    current = _current(kind, event) if event["RequestType"] == "Update" else None
     ref = RunRef(found["id"], found["uuid"], settings.fingerprint()[:16], current.alone() if current else None)
     return {"PhysicalResourceId": str(ref), "Data": kind.data(found), PHASE: WAIT, CHECKED: True}, found
 
@@ -217,13 +217,14 @@ def on_event(event: dict[str, Any]) -> dict[str, Any]:
         return _delete(kind, event)
     settings = phases.read(kind, event["ResourceProperties"])
     deadline = {WAIT_DEADLINE: phases.deadline(settings.timeout_seconds)}
-    named = _named(kind, event, settings) if request_type == "Update" else None
+    current = _current(kind, event) if request_type == "Update" else None  # the run it replaces, if it starts one
+    named = _named(event, settings, current) if current else None
     if named is not None:
         try:
             return {**_report(kind, event, *named), **deadline}
         except RetryLater:
             return {"PhysicalResourceId": named[1], PHASE: DESCRIBE, **deadline}
-    return {**_start(kind, event, settings)[0], **deadline}
+    return {**_start(kind, event, settings, current)[0], **deadline}
 
 
 @_sized_for_cloudformation
@@ -243,7 +244,8 @@ def is_complete(event: dict[str, Any]) -> dict[str, Any]:
         return _describe_later(kind, event)
     if phase == START:
         phases.spread()
-        outcome, found = _start(kind, event, settings)
+        current = _current(kind, event) if event["RequestType"] == "Update" else None
+        outcome, found = _start(kind, event, settings, current)
         if found is None:
             if phases.past(event):
                 raise phases.throttled_past_deadline(kind, {**event, **outcome}, settings, "start (or wait for)")
