@@ -211,6 +211,16 @@ def test_deploy_time_values_may_stand_in_inline_samples_but_not_in_a_staged_shee
         HealthOmicsRunBatch(stack, "Large", samples=cohort(101, output_uri=f"s3://{bucket.bucket_name}/x/"), **SHARED)
 
 
+def test_a_number_known_only_at_deploy_time_is_never_written_into_a_staged_sheet():
+    """A number token is a double near -1.9e+289 (CDK's number encoding): in a staged file it would reach the
+    workflow as that number."""
+    stack = new_stack("CohortStack")
+    threads = cdk.CfnParameter(stack, "Threads", type="Number").value_as_number
+    rows = [{"run_setting_id": f"S{i:05d}", "parameters": {"threads": threads}} for i in range(101)]
+    with pytest.raises(ValidationError, match="deploy-time values \\(tokens\\) cannot resolve"):
+        HealthOmicsRunBatch(stack, "Large", samples=rows, **SHARED)
+
+
 @pytest.mark.parametrize("count", [2, 150])
 def test_cdk_nag_finds_nothing_unacknowledged_in_a_batch_stack(tmp_path, count):
     app = cdk.App(outdir=str(tmp_path))

@@ -11,7 +11,6 @@ import functools
 import os
 from typing import Any, Iterable, Mapping, Optional, Sequence
 
-from aws_cdk import Token
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3_assets as s3_assets
 from constructs import Construct
@@ -133,7 +132,7 @@ class WorkflowRunBatch(RunResource):
     def _stage(self, role: iam.IRole) -> tuple[s3_assets.Asset, str]:
         """Writes the sheet as the S3 settings file (content-addressed, so synth is deterministic)."""
         text = samples.canonical_json(self.settings)
-        if may_hold_tokens(text) and Token.is_unresolved(text):
+        if may_hold_tokens(text):  # the same look as staged parameters: string, list and number tokens
             raise_if_any(self, (INVALID_SAMPLE_SHEET, [
                 f"a sample sheet of more than {MAX_INLINE_SAMPLES} samples is staged to S3 as a file, "
                 "where deploy-time values (tokens) cannot resolve; move them to the shared settings"]))
