@@ -40,7 +40,7 @@ import json
 import re
 import zipfile
 from pathlib import Path, PurePosixPath
-from typing import Any, Iterable, Mapping, Optional
+from typing import Any, Iterable, Iterator, Mapping, Optional
 
 TYPES = ("string", "integer", "number", "boolean", "array", "object", "file")
 SERVICE_KEYS = ("description", "optional")
@@ -252,43 +252,38 @@ def _strip_wdl_comments(text: str) -> str:
     return "".join(out)
 
 
-def _block(code: str, open_brace: int, label: str, what: str) -> str:
-    """The text between the brace at ``open_brace`` and its match (strings skipped)."""
-    depth, quote, i = 0, None, open_brace
-    while i < len(code):
-        char = code[i]
+def _outside_strings(text: str, start: int = 0, opening: str = "{[(",
+                     closing: str = "}])") -> Iterator[tuple[int, str, int]]:
+    """Each character of ``text`` from ``start`` that stands outside a string, with the bracket depth after it:
+    the one walk the WDL reader makes to find a block's end, a section, or where a declaration ends."""
+    depth, quote, i = 0, None, start
+    while i < len(text):
+        char = text[i]
         if quote:
             if char == "\\":
-                i += 1
+                i += 1  # the escaped character, a quote too, stays in the string
             elif char == quote:
                 quote = None
         elif char in "\"'":
             quote = char
-        elif char == "{":
-            depth += 1
-        elif char == "}":
-            depth -= 1
-            if depth == 0:
-                return code[open_brace + 1:i]
+        else:
+            depth += (char in opening) - (char in closing)
+            yield i, char, depth
         i += 1
+
+
+def _block(code: str, open_brace: int, label: str, what: str) -> str:
+    """The text between the brace at ``open_brace`` and its match (strings skipped)."""
+    for i, char, depth in _outside_strings(code, open_brace, "{", "}"):
+        if char == "}" and depth == 0:
+            return code[open_brace + 1:i]
     raise DefinitionError(f"{label}: the block of {what} is not closed (a '}}' is missing)")
 
 
 def _section(body: str, keyword: str) -> Optional[str]:
     """The content of ``keyword { ... }`` at the top level of ``body``."""
-    depth, quote = 0, None
-    for i, char in enumerate(body):
-        if quote:
-            if char == quote and body[i - 1] != "\\":
-                quote = None
-            continue
-        if char in "\"'":
-            quote = char
-        elif char in "{[(":
-            depth += 1
-        elif char in "}])":
-            depth -= 1
-        elif depth == 0 and body.startswith(keyword, i) and (i == 0 or not (body[i - 1].isalnum() or body[i - 1] == "_")):
+    for i, _, depth in _outside_strings(body):
+        if depth == 0 and body.startswith(keyword, i) and (i == 0 or not (body[i - 1].isalnum() or body[i - 1] == "_")):
             match = re.match(rf"{keyword}\s*\{{", body[i:])
             if match:
                 return _block(body, i + match.end() - 1, "", keyword)
@@ -297,24 +292,8 @@ def _section(body: str, keyword: str) -> Optional[str]:
 
 def _statements(block: str) -> Iterable[str]:
     """Declarations of an input block: lines at bracket depth 0, continued lines joined."""
-    statements: list[str] = []
-    current, depth, quote = [], 0, None
-    for i, char in enumerate(block):
-        if quote:
-            if char == quote and block[i - 1] != "\\":
-                quote = None
-        elif char in "\"'":
-            quote = char
-        elif char in "{[(":
-            depth += 1
-        elif char in "}])":
-            depth -= 1
-        elif char == "\n" and depth == 0:
-            statements.append("".join(current))
-            current = []
-            continue
-        current.append(char)
-    statements.append("".join(current))
+    ends = [i for i, char, depth in _outside_strings(block) if char == "\n" and depth == 0]
+    statements = [block[begin + 1:end] for begin, end in zip([-1, *ends], [*ends, len(block)])]
     joined: list[str] = []
     for statement in (s.strip() for s in statements):
         if not statement:
