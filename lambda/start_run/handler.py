@@ -51,13 +51,6 @@ def _delete_policy(event: dict[str, Any]) -> str:
 
 # -- which run the settings name ---------------------------------------------------------------
 
-def _old_fingerprint(kind: Kind, event: dict[str, Any]) -> Optional[str]:
-    try:
-        return kind.read(event.get("OldResourceProperties") or {}).fingerprint()
-    except (ValueError, KeyError, TypeError):
-        return None
-
-
 def _current(kind: Kind, event: dict[str, Any]) -> Optional[RunRef]:
     """The run the resource names now, with the settings it ran with (see ``_legacy_settings`` when its
     physical id predates recording them)."""
@@ -71,16 +64,20 @@ def _legacy_settings(kind: Kind, event: dict[str, Any], current: RunRef) -> str:
     """Which settings a run named by an ``id/uuid`` physical id ran with: normally the old properties; but in
     the rollback of an update that failed before answering, the old properties are the failed ones and the
     run ran with the new. HealthOmics says which: the one whose fields GetRun echoes back."""
-    old = _old_fingerprint(kind, event) or ""
+    try:
+        old = kind.read(event.get("OldResourceProperties") or {})
+    except (ValueError, KeyError, TypeError):
+        return ""
     try:
         new = kind.read(event["ResourceProperties"])
-        found = kind.describe(clients.omics(), current.id) if new.fingerprint() != old else None
-        old_request = kind.read(event.get("OldResourceProperties") or {}).request if found else {}
+        if new.fingerprint() == old.fingerprint():
+            return old.fingerprint()
+        found = kind.describe(clients.omics(), current.id)
     except (ValueError, KeyError, TypeError, RetryLater):
-        return old
+        return old.fingerprint()
     if found is None or found["uuid"] != current.uuid:
-        return old
-    return new.fingerprint() if _echoes(found, new.request) and not _echoes(found, old_request) else old
+        return old.fingerprint()
+    return new.fingerprint() if _echoes(found, new.request) and not _echoes(found, old.request) else old.fingerprint()
 
 
 def _echoes(found: dict[str, Any], request: dict[str, Any]) -> bool:
