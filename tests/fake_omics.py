@@ -52,6 +52,8 @@ class FakeHealthOmics:
         self.runs: dict[str, dict[str, Any]] = {}
         self.batches: dict[str, dict[str, Any]] = {}
         self.run_caches: set[str] = set()
+        self.cache_locations: dict[str, str] = {}
+        self._clients: dict[str, Any] = {}
         self.tokens: dict[str, str] = {}
         self.calls: list[tuple[str, dict[str, Any]]] = []  # every HTTP attempt, retries included
         self.faults: list[tuple[str, str, str]] = []
@@ -62,6 +64,11 @@ class FakeHealthOmics:
         self._admitted: Counter = Counter()
         self.clock: Callable[[], float] | None = None
         self.hold_submissions = False  # batches' runs wait for submit_held(), as the service's gradual submission
+        # The account's rules (tests.account_world), when a test runs in it: authorize(operation, params) raises
+        # AccessDeniedException for a call the caller's policies refuse; service_access(access, role_arn, uri)
+        # says why the service role cannot "read" or "write" an S3 URI (None when it can).
+        self.authorize: Callable[[str, dict[str, Any]], None] | None = None
+        self.service_access: Callable[[str, str, str], str | None] | None = None
         client.meta.events.register("before-parameter-build.omics", self._capture)
         client.meta.events.register("before-send.omics", self._respond)
 
@@ -84,8 +91,11 @@ class FakeHealthOmics:
         else:
             workflow["versionStatus"][version_name] = said
 
-    def add_run_cache(self, cache_id: str) -> None:
+    def add_run_cache(self, cache_id: str, location: str = "") -> None:
+        """A run cache; ``location``: its S3 URI, which runs read and write as their service role."""
         self.run_caches.add(cache_id)
+        if location:
+            self.cache_locations[cache_id] = location
 
     def _check_cache(self, params: dict[str, Any]) -> None:
         if "cacheId" in params and params["cacheId"] not in self.run_caches:
@@ -129,6 +139,12 @@ class FakeHealthOmics:
     def params_of(self, operation: str) -> list[dict[str, Any]]:
         return [params for name, params in self.calls if name == operation]
 
+    def _moto(self, service: str):
+        """moto's client for ``service``, made once (what the service itself sees of IAM and S3)."""
+        if service not in self._clients:
+            self._clients[service] = boto3.client(service, region_name=REGION)
+        return self._clients[service]
+
     # -- botocore hooks ------------------------------------------------------------------
     def _capture(self, params: dict[str, Any], model, **_: Any) -> None:
         self._pending = (model.name, dict(params))
@@ -140,6 +156,8 @@ class FakeHealthOmics:
         report = ParamValidator().validate(params, op_model.input_shape)
         assert not report.has_errors(), report.generate_report()
         try:
+            if self.authorize is not None:
+                self.authorize(operation, params)
             self._admit(operation)
             fault = next((f for f in self.faults if f[0] == operation), None)
             if fault:
@@ -205,11 +223,11 @@ class FakeHealthOmics:
     def _check_role_and_bucket(self, params: dict[str, Any]) -> None:
         role_name = params["roleArn"].rsplit("/", 1)[-1]
         try:
-            boto3.client("iam", region_name=REGION).get_role(RoleName=role_name)
+            self._moto("iam").get_role(RoleName=role_name)
         except ClientError:
             raise ServiceError("ValidationException", f"Role {params['roleArn']} cannot be assumed") from None
         bucket = params["outputUri"].removeprefix("s3://").split("/", 1)[0]
-        names = [b["Name"] for b in boto3.client("s3", region_name=REGION).list_buckets()["Buckets"]]
+        names = [b["Name"] for b in self._moto("s3").list_buckets()["Buckets"]]
         if bucket not in names:
             raise ServiceError("ValidationException", f"Output bucket {bucket} does not exist")
 
@@ -234,6 +252,7 @@ class FakeHealthOmics:
             run_id = str(self._next_id)
             self._next_id += 1
             run = self.runs[run_id] = self._new_run(run_id, params)
+            self._access_as_service_role(run)
             self.tokens[params["requestId"]] = run_id
         return {key: run[key] for key in ("arn", "id", "status", "uuid", "runOutputUri")}
 
@@ -258,13 +277,16 @@ class FakeHealthOmics:
         return {}
 
     # -- batches ---------------------------------------------------------------------------
-    def _batch_settings(self, settings: dict[str, Any]) -> list[dict[str, Any]]:
+    def _batch_settings(self, settings: dict[str, Any], role_arn: str) -> list[dict[str, Any]]:
         """The per-run settings, read from S3 the way the service reads s3UriSettings (at the call)."""
         if "inlineSettings" in settings:
             return settings["inlineSettings"]
         bucket, _, key = settings["s3UriSettings"].removeprefix("s3://").partition("/")
+        why = self.service_access("read", role_arn, settings["s3UriSettings"]) if self.service_access else None
+        if why:  # API Reference, BatchRunSettings: access is validated during the synchronous call
+            raise ServiceError("ValidationException", f"Cannot read {settings['s3UriSettings']}: {why}")
         try:
-            body = boto3.client("s3", region_name=REGION).get_object(Bucket=bucket, Key=key)["Body"].read()
+            body = self._moto("s3").get_object(Bucket=bucket, Key=key)["Body"].read()
         except ClientError:
             raise ServiceError("ValidationException", f"Cannot read {settings['s3UriSettings']}") from None
         entries = json.loads(body)
@@ -283,7 +305,7 @@ class FakeHealthOmics:
             self._workflow(default["workflowId"], default.get("workflowType"))
             self._check_role_and_bucket(default)
             self._check_cache(default)
-            entries = self._batch_settings(params["batchRunSettings"])
+            entries = self._batch_settings(params["batchRunSettings"], default["roleArn"])
             ids = [entry["runSettingId"] for entry in entries]
             if len(ids) != len(set(ids)):
                 raise ServiceError("ValidationException", "runSettingId values must be unique")
@@ -303,8 +325,40 @@ class FakeHealthOmics:
         for entry in entries:
             run_id = str(self._next_id)
             self._next_id += 1
+            if (entry.get("runTags") or default.get("runTags")) and self.authorize is not None:
+                try:  # a run's tags are authorized as its caller's when it is created (HealthOmics guide, batches)
+                    self.authorize("TagResource", {"resourceArn": f"arn:aws:omics:{REGION}:{ACCOUNT}:run/{run_id}",
+                                                   "tags": entry.get("runTags") or default["runTags"]})
+                except ServiceError:
+                    continue  # its submission failed: no run
             run = self.runs[run_id] = self._new_run(run_id, {**default, **entry})
             run.update(batchId=batch_id, runSettingId=entry["runSettingId"])
+            self._access_as_service_role(run)
+
+    def _access_as_service_role(self, run: dict[str, Any]) -> None:
+        """What the run does as its service role: read its S3 inputs, write its outputs. A refusal fails the run
+        as the HealthOmics guide's "Run failure reasons" name it (INPUT_URI_NOT_FOUND, EXPORT_FAILED)."""
+        if self.service_access is None:
+            return
+        request = run["request"]
+        # What the service role does besides inputs and outputs: its logs, its metrics and the run cache. What
+        # HealthOmics does when refused these is not documented: the refusal is recorded (``service_access``),
+        # the run goes on.
+        cache = self.cache_locations.get(request.get("cacheId", ""))
+        for access, target in (("log", f"run/{run['id']}"), ("metrics", ""),
+                               *((a, f"{cache.rstrip('/')}/{run['id']}/task.json") for a in ("read", "write")
+                                 if cache)):
+            self.service_access(access, request["roleArn"], target)
+        for uri in [*_s3_uris(request.get("parameters") or {}), *([request["parametersUri"]]
+                                                                  if "parametersUri" in request else [])]:
+            why = self.service_access("read", request["roleArn"], uri)
+            if why:
+                run.update(status="FAILED", failureReason="INPUT_URI_NOT_FOUND",
+                           statusMessage=f"The provided URI does not exist: {uri}. {why}")
+                return
+        why = self.service_access("write", request["roleArn"], f"{run['runOutputUri'].rstrip('/')}/logs/manifest.json")
+        if why:
+            run.update(status="FAILED", failureReason="EXPORT_FAILED", statusMessage=f"The export failed. {why}")
 
     def submit_held(self) -> None:
         """Submit the runs of batches started while ``hold_submissions`` was set (the service does it gradually)."""
@@ -348,3 +402,12 @@ class FakeHealthOmics:
             if run["status"] in ("PENDING", "STARTING", "RUNNING"):
                 run["status"] = "CANCELLED"
         return {}
+
+
+def _s3_uris(value: Any) -> list[str]:
+    """The ``s3://`` strings in a parameters document."""
+    if isinstance(value, dict):
+        return [uri for item in value.values() for uri in _s3_uris(item)]
+    if isinstance(value, list):
+        return [uri for item in value for uri in _s3_uris(item)]
+    return [value] if isinstance(value, str) and value.startswith("s3://") else []

@@ -1,0 +1,306 @@
+"""The test account: a synthesized stack deployed into moto, where every call is authorized as AWS would.
+
+- **The handler's calls** (its S3 client and its HealthOmics client) are made as the handler role of the
+  template: each is authorized against that role's identity policies and the resource's policy (bucket
+  policy, key policy), with ``iam_policy``. HealthOmics actions and their resource types follow the
+  Service Authorization Reference, "Actions, resources, and condition keys for AWS HealthOmics";
+  S3's follow "Actions, resources, and condition keys for Amazon S3" (GetObject and HeadObject:
+  ``s3:GetObject`` on the object; PutObject: ``s3:PutObject``; ListObjectsV2: ``s3:ListBucket`` on the
+  bucket, with ``s3:prefix`` the request's prefix).
+- **S3 answers as S3 does**:
+  - a GetObject or HeadObject of a missing key is 404 only for a caller that may ``s3:ListBucket`` the
+    bucket, else 403 (S3 API Reference, GetObject, "Permissions"). Whether a ListBucket allowed only
+    under an ``s3:prefix`` condition counts is not documented: this world takes the strict reading (it
+    does not count), so code that is right here is right either way;
+  - SSE-KMS objects need ``kms:GenerateDataKey`` to write and ``kms:Decrypt`` to read, authorized by the
+    key policy, which may delegate to IAM (S3 User Guide, "Using server-side encryption with AWS KMS
+    keys"; KMS Developer Guide, "Default key policy");
+  - ``ExpectedBucketOwner`` naming another account than the bucket's is 403 (S3 User Guide, "Verifying
+    bucket ownership with bucket owner condition");
+  - ``If-None-Match: *`` on an existing key is 412 (S3 API Reference, PutObject) — moto's own.
+- **HealthOmics acts as the service role** (``FakeHealthOmics.service_access``): StartRunBatch reads its
+  settings file during the call ("HealthOmics validates access to the file during the synchronous API
+  call", API Reference, BatchRunSettings); a run whose role cannot read an input or write its output
+  fails with INPUT_URI_NOT_FOUND or EXPORT_FAILED (HealthOmics guide, "Run failure reasons").
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any, Iterator, Optional
+
+import boto3
+from botocore.awsrequest import AWSResponse
+
+from healthomics_run._lambda.start_run import clients
+from tests.deployed import Deployed
+from tests.fake_omics import ACCOUNT, REGION, FakeHealthOmics, ServiceError
+from tests.iam_policy import Caller, Policies
+
+OTHER_ACCOUNT = "210987654321"  # an example account for buckets owned elsewhere
+SECURE = {"aws:SecureTransport": "true", "s3:TlsVersion": "1.3"}  # every SDK call here is HTTPS, TLS 1.3
+
+
+class _Body(io.BytesIO):
+    def stream(self, **_: Any):
+        yield self.getvalue()
+
+
+@dataclass
+class ForeignBucket:
+    """A bucket the template does not create: imported, or owned by another account."""
+
+    owner: str = ACCOUNT
+    statements: list[dict[str, Any]] = field(default_factory=list)  # its bucket policy
+    key_arn: Optional[str] = None
+    key_statements: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _omics_arn(kind: str, name: str, account: str = ACCOUNT) -> str:
+    return f"arn:aws:omics:{REGION}:{account}:{kind}/{name}"
+
+
+class Account:
+    """The deployed stack and the rules of the account it runs in."""
+
+    def __init__(self, deployed: Deployed, foreign: Optional[dict[str, ForeignBucket]] = None) -> None:
+        self.deployed = deployed
+        self.foreign = foreign or {}
+        self.denied: list[str] = []  # every refusal, for the statement-removal test
+        self.writes: Counter = Counter()  # (bucket, key) -> PutObjects that landed
+        self.removed: Optional[tuple[str, dict[str, Any]]] = None  # (role logical id, a statement) left out
+        self.enforcing = True  # False: what an earlier release did, in an account where it could
+        self._raw_s3 = boto3.client("s3", region_name=REGION)
+
+    # -- who is who --------------------------------------------------------------------------------------
+    @property
+    def handler_role(self) -> str:
+        return next(logical for logical in self.deployed.of_type("AWS::IAM::Role") if "HandlerRole" in logical)
+
+    def caller(self, role_logical: str) -> Caller:
+        return Caller(account=self.deployed.account, arn=self.deployed.role_arn(role_logical))
+
+    def statements(self, role_logical: str) -> list[dict[str, Any]]:
+        found = self.deployed.role_statements(role_logical)
+        if self.removed is not None and self.removed[0] == role_logical:
+            found = [statement for statement in found if statement != self.removed[1]]
+        return found
+
+    # -- deciding ----------------------------------------------------------------------------------------
+    def _bucket(self, name: str) -> tuple[str, list[dict[str, Any]], Optional[str], list[dict[str, Any]]]:
+        """(owner, bucket policy, customer managed key ARN, key policy) of a bucket."""
+        logical = self.deployed.bucket_logical_of(name)
+        if logical is not None:
+            key = self.deployed.bucket_key_arn(logical)
+            return (self.deployed.account, self.deployed.bucket_statements(logical), key,
+                    self.deployed.key_statements(key) if key else [])
+        foreign = self.foreign.get(name, ForeignBucket())
+        return foreign.owner, foreign.statements, foreign.key_arn, foreign.key_statements
+
+    def may(self, role_logical: str, action: str, resource: str, context: Optional[dict[str, Any]] = None, *,
+            bucket: Optional[str] = None) -> tuple[bool, str]:
+        who = self.caller(role_logical)
+        owner, statements = self.deployed.account, []
+        if bucket is not None:
+            owner, statements, _, _ = self._bucket(bucket)
+        decision = Policies(self.statements(role_logical), statements, owner).decide(who, action, resource,
+                                                                                     {**SECURE, **(context or {})})
+        return decision.allowed, decision.why
+
+    def may_use_key(self, role_logical: str, action: str, bucket: str) -> tuple[bool, str]:
+        """The KMS half of an S3 request on an SSE-KMS bucket with a customer managed key."""
+        owner, _, key_arn, key_statements = self._bucket(bucket)
+        if key_arn is None:
+            return True, "no customer managed key"
+        context = {"kms:ViaService": f"s3.{REGION}.amazonaws.com", "kms:CallerAccount": self.deployed.account}
+        decision = Policies(self.statements(role_logical), key_statements, owner).decide(
+            self.caller(role_logical), action, key_arn, context, key_policy=True)
+        return decision.allowed, decision.why
+
+    def refuse(self, who: str, action: str, resource: str, why: str) -> str:
+        message = f"User: {who} is not authorized to perform: {action} on resource: {resource} because {why}"
+        self.denied.append(message)
+        return message
+
+    # -- the handler's S3 client ---------------------------------------------------------------------------
+    def _s3_params(self, params: dict[str, Any], model, context: dict[str, Any], **_: Any) -> None:
+        context["account_world_params"] = dict(params)
+
+    def _s3_call(self, model, context: dict[str, Any], **_: Any):
+        params = context.get("account_world_params", {})
+        if not self.enforcing:
+            return None
+        role = self.handler_role
+        who = self.deployed.role_arn(role)
+        bucket, key = params.get("Bucket", ""), params.get("Key", "")
+        owner, _, _, _ = self._bucket(bucket)
+        operation = model.name
+        if params.get("ExpectedBucketOwner") not in (None, owner):
+            return self._s3_error(403, "AccessDenied", "Access Denied (ExpectedBucketOwner does not own the bucket)")
+        if operation in ("GetObject", "HeadObject", "PutObject"):
+            action = "s3:PutObject" if operation == "PutObject" else "s3:GetObject"
+            resource = f"arn:aws:s3:::{bucket}/{key}"
+            allowed, why = self.may(role, action, resource, bucket=bucket)
+            if not allowed:
+                return self._s3_error(403, "AccessDenied", self.refuse(who, action, resource, why))
+            if operation != "PutObject" and not self._exists(bucket, key):
+                may_list, _ = self.may(role, "s3:ListBucket", f"arn:aws:s3:::{bucket}", bucket=bucket)
+                if not may_list:  # S3 API Reference, GetObject, "Permissions"
+                    return self._s3_error(403, "AccessDenied", self.refuse(
+                        who, "s3:ListBucket", f"arn:aws:s3:::{bucket}",
+                        "a missing key is told apart from a forbidden one only to a caller that may list"))
+                return None
+            kms_action = "kms:GenerateDataKey" if operation == "PutObject" else "kms:Decrypt"
+            allowed, why = self.may_use_key(role, kms_action, bucket)
+            if not allowed:
+                return self._s3_error(403, "AccessDenied", self.refuse(who, kms_action, bucket, why))
+            return None
+        if operation in ("ListObjectsV2", "ListObjects"):
+            resource = f"arn:aws:s3:::{bucket}"
+            context = {"s3:prefix": params["Prefix"]} if "Prefix" in params else {}
+            allowed, why = self.may(role, "s3:ListBucket", resource, context, bucket=bucket)
+            if not allowed:
+                return self._s3_error(403, "AccessDenied", self.refuse(who, "s3:ListBucket", resource, why))
+            return None
+        raise NotImplementedError(f"the account world does not authorize S3 {operation} yet")
+
+    def _s3_landed(self, model, parsed: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
+        params = context.get("account_world_params", {})
+        if model.name == "PutObject" and "ETag" in parsed:
+            self.writes[(params["Bucket"], params["Key"])] += 1
+
+    def _exists(self, bucket: str, key: str) -> bool:
+        try:
+            self._raw_s3.head_object(Bucket=bucket, Key=key)
+            return True
+        except self._raw_s3.exceptions.ClientError:
+            return False
+
+    @staticmethod
+    def _s3_error(status: int, code: str, message: str):
+        response = AWSResponse("https://s3.amazonaws.com", status, {}, _Body(b""))
+        return response, {"Error": {"Code": code, "Message": message},
+                          "ResponseMetadata": {"HTTPStatusCode": status}}
+
+    # -- the handler's HealthOmics calls ----------------------------------------------------------------------
+    def _omics_resources(self, operation: str, params: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
+        """(action, resource ARN, context) for each authorization a HealthOmics request needs."""
+        if operation in ("StartRun", "StartRunBatch"):
+            request = params if operation == "StartRun" else params["defaultRunSetting"]
+            kind = "run" if operation == "StartRun" else "runBatch"
+            on = [_omics_arn(kind, "*")]
+            if "workflowId" in request:
+                ready2run = request.get("workflowType") == "READY2RUN"
+                owner = "" if ready2run else request.get("workflowOwnerId", ACCOUNT)
+                on.append(_omics_arn("workflow", request["workflowId"], owner))
+                if "workflowVersionName" in request:
+                    on.append(_omics_arn("workflow", f"{request['workflowId']}/version/"
+                                                     f"{request['workflowVersionName']}", owner))
+            for member, kind_of in (("runGroupId", "runGroup"), ("cacheId", "runCache"),
+                                    ("configurationName", "configuration")):
+                if member in request:
+                    on.append(_omics_arn(kind_of, request[member]))
+            needs = [(f"omics:{operation}", arn, {}) for arn in on]
+            needs.append(("iam:PassRole", request["roleArn"], {"iam:PassedToService": "omics.amazonaws.com"}))
+            # A batch's runTags are authorized as each run is created (the fake's submission), not here.
+            if params.get("tags"):
+                needs.append(("omics:TagResource", _omics_arn("run", "*"), {}))
+            return needs
+        by_run = {"GetRun": "id", "CancelRun": "id", "DeleteRun": "id", "ListRunTasks": "id", "GetRunTask": "id"}
+        by_batch = {"GetBatch": "batchId", "CancelRunBatch": "batchId", "ListRunsInBatch": "batchId",
+                    "DeleteBatch": "batchId", "DeleteRunBatch": "batchId"}
+        if operation in by_run:
+            return [(f"omics:{operation}", _omics_arn("run", params[by_run[operation]]), {})]
+        if operation in by_batch:
+            return [(f"omics:{operation}", _omics_arn("runBatch", params[by_batch[operation]]), {})]
+        if operation == "GetWorkflow":
+            owner = "" if params.get("type") == "READY2RUN" else params.get("workflowOwnerId", ACCOUNT)
+            return [("omics:GetWorkflow", _omics_arn("workflow", params["id"], owner), {})]
+        if operation == "GetWorkflowVersion":
+            owner = "" if params.get("type") == "READY2RUN" else params.get("workflowOwnerId", ACCOUNT)
+            return [("omics:GetWorkflowVersion",
+                     _omics_arn("workflow", f"{params['workflowId']}/version/{params['versionName']}", owner), {})]
+        if operation in ("TagResource", "UntagResource"):
+            return [(f"omics:{operation}", params["resourceArn"], {})]
+        raise NotImplementedError(f"the account world does not authorize HealthOmics {operation} yet")
+
+    def authorize_omics(self, operation: str, params: dict[str, Any]) -> None:
+        if not self.enforcing:
+            return
+        role = self.handler_role
+        for action, resource, context in self._omics_resources(operation, params):
+            allowed, why = self.may(role, action, resource, context)
+            if not allowed:
+                raise ServiceError("AccessDeniedException",
+                                   self.refuse(self.deployed.role_arn(role), action, resource, why))
+
+    # -- HealthOmics acting as the service role ----------------------------------------------------------------
+    def service_access(self, access: str, role_arn: str, uri: str) -> Optional[str]:
+        """Why the service role cannot ``access`` ``uri`` ("read" or "write" an S3 URI; "log" a run's log streams,
+        ``run/<id>``; publish "metrics"), or None when it can."""
+        role = self.deployed.role_logical_of(role_arn)
+        if role is None or not self.enforcing:  # a role the template does not hold: the test brought its own (moto's)
+            return None
+        if access in ("log", "metrics"):
+            return self._service_logs_and_metrics(role, role_arn, access, uri)
+        bucket, _, key = uri.removeprefix("s3://").partition("/")
+        action, kms_action = ("s3:PutObject", "kms:GenerateDataKey") if access == "write" else \
+            ("s3:GetObject", "kms:Decrypt")
+        resource = f"arn:aws:s3:::{bucket}/{key}"
+        allowed, why = self.may(role, action, resource, bucket=bucket)
+        if allowed:
+            allowed, why = self.may_use_key(role, kms_action, bucket)
+        return None if allowed else self.refuse(role_arn, action, resource, why)
+
+    def _service_logs_and_metrics(self, role: str, role_arn: str, access: str, target: str) -> Optional[str]:
+        """HealthOmics writes a run's logs under /aws/omics/WorkflowLog, creating the group on first use, and
+        publishes run metrics with cloudwatch:PutMetricData, which has no resource types (HealthOmics guide:
+        "Service roles for AWS HealthOmics", "Run metrics for Private Workflows")."""
+        group = f"arn:aws:logs:{REGION}:{self.deployed.account}:log-group:/aws/omics/WorkflowLog"
+        needs = [("cloudwatch:PutMetricData", "*")] if access == "metrics" else [
+            ("logs:CreateLogGroup", f"{group}:*"), ("logs:CreateLogStream", f"{group}:log-stream:{target}/engine"),
+            ("logs:PutLogEvents", f"{group}:log-stream:{target}/engine")]
+        for action, resource in needs:
+            allowed, why = self.may(role, action, resource)
+            if not allowed:
+                return self.refuse(role_arn, action, resource, why)
+        return None
+
+    def lambda_logs(self) -> None:
+        """What the Lambda service does for each invocation of the handler: send its logs to the function's log
+        group as the handler role (Lambda Developer Guide, "Sending Lambda function logs to CloudWatch Logs": the
+        execution role needs logs:CreateLogStream and logs:PutLogEvents). A refusal loses the logs: recorded."""
+        if not self.enforcing:
+            return
+        (group,) = [logical for logical in self.deployed.of_type("AWS::Logs::LogGroup")
+                    if "HealthOmicsRunProvider" in logical]
+        stream = f"{self.deployed.get_att(group, 'Arn').removesuffix(':*')}:log-stream:2026/12/06/[$LATEST]0"
+        for action in ("logs:CreateLogStream", "logs:PutLogEvents"):
+            allowed, why = self.may(self.handler_role, action, stream)
+            if not allowed:
+                self.refuse(self.deployed.role_arn(self.handler_role), action, stream, why)
+
+    # -- attaching -----------------------------------------------------------------------------------------------
+    def attach(self, fake: FakeHealthOmics, s3_client) -> None:
+        fake.authorize = self.authorize_omics
+        fake.service_access = self.service_access
+        s3_client.meta.events.register("before-parameter-build.s3", self._s3_params)
+        s3_client.meta.events.register_first("before-call.s3", self._s3_call)
+        s3_client.meta.events.register("after-call.s3", self._s3_landed)
+
+    def create_resources(self) -> None:
+        """Every bucket and role of the template, and the foreign buckets, in moto (owners are this world's)."""
+        iam = boto3.client("iam", region_name=REGION)
+        for logical in self.deployed.of_type("AWS::IAM::Role"):
+            with contextlib.suppress(iam.exceptions.EntityAlreadyExistsException):
+                iam.create_role(RoleName=self.deployed.names[logical], AssumeRolePolicyDocument="{}")
+        names = [self.deployed.names[logical] for logical in self.deployed.of_type("AWS::S3::Bucket")]
+        for name in [*names, *self.foreign]:
+            with contextlib.suppress(self._raw_s3.exceptions.BucketAlreadyOwnedByYou):
+                self._raw_s3.create_bucket(Bucket=name)
+            if name in names:
+                self._raw_s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled"})
+
