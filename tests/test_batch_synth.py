@@ -117,6 +117,24 @@ def test_a_csv_sample_sheet_with_parameter_and_tag_columns(tmp_path):
         {"runSettingId": "S2", "parameters": {"sample_name": "SAMPLE-0002"}}]
 
 
+def test_lines_of_blanks_in_a_csv_sheet_are_no_samples(tmp_path):
+    """A line of spaces (or of empty cells) is not a sample with the id '   ': it is skipped, as an empty line is."""
+    sheet = tmp_path / "cohort.csv"
+    sheet.write_text("run_setting_id,parameters.sample_name\nS1,SAMPLE-0001\n   \n , \nS2,SAMPLE-0002\n")
+    properties = batch_properties(batch_stack(sample_sheet=str(sheet)))
+    assert [sample["runSettingId"] for sample in properties["Samples"]] == ["S1", "S2"]
+
+
+def test_the_handler_may_list_the_bucket_only_under_the_ledger_folder():
+    """ListObjectsV2 is authorized as s3:ListBucket on the bucket, and ``s3:prefix`` limits it to keys under a
+    prefix (S3 User Guide, "Bucket policy examples using condition keys", example 2)."""
+    policies = template(batch_stack(samples=cohort(2))).find_resources("AWS::IAM::Policy")
+    statements = [s for p in policies.values() for s in p["Properties"]["PolicyDocument"]["Statement"]]
+    (listing,) = [s for s in statements if s["Action"] == "s3:ListBucket" and "Condition" in s]
+    assert listing["Condition"] == {"StringLike": {"s3:prefix": "CohortStack/Cohort/.healthomics-run/*"}}
+    assert json.dumps(listing["Resource"]).endswith('{"Ref": "CohortOutputBucketBED2FFD7"}]]}')
+
+
 def test_a_json_sample_sheet_keeps_value_types(tmp_path):
     sheet = tmp_path / "cohort.json"
     sheet.write_text(json.dumps(cohort(2)))

@@ -160,6 +160,51 @@ def test_with_cancel_the_role_is_deleted_with_the_stack():
     assert not any(_retained(stack, "AWS::IAM::Role")) and not any(_retained(stack, "AWS::IAM::Policy"))
 
 
+def test_with_retain_the_run_group_and_run_cache_the_runs_use_are_retained_too():
+    """HealthOmics refuses to delete a run group while runs that use it are PENDING, STARTING, RUNNING or STOPPING
+    (HealthOmics guide, "Deleting runs and run groups") and a run cache while active runs use it ("Deleting a run
+    cache"): with RETAIN the runs outlive the stack, so deleting these with it would end in DELETE_FAILED."""
+    stack = new_stack()
+    HealthOmicsRun(stack, "Run", workflow_id="1234567", cache=RunCache(stack, "Cache"))
+    assert _retained(stack, "AWS::Omics::RunGroup") == [True]
+    assert _retained(stack, "AWS::Omics::RunCache") == [True]
+
+
+def test_with_cancel_the_run_group_and_run_cache_go_with_the_stack():
+    """CANCEL waits until the runs have stopped before the run group and cache are deleted."""
+    stack = new_stack()
+    HealthOmicsRun(stack, "Run", workflow_id="1234567", cache=RunCache(stack, "Cache"),
+                   delete_policy=DeletePolicy.CANCEL)
+    assert _retained(stack, "AWS::Omics::RunGroup") == [False]
+    assert _retained(stack, "AWS::Omics::RunCache") == [False]
+
+
+def test_the_service_role_may_list_every_bucket_it_reads_or_writes():
+    """The HealthOmics guide's service-role policy ("Service roles for AWS HealthOmics",
+    https://docs.aws.amazon.com/omics/latest/dev/permissions-service.html) grants s3:ListBucket on the buckets a
+    run reads and writes beside s3:GetObject / s3:PutObject on their objects. Which of the service's calls need
+    it is not documented, so the account world does not model it (tests/test_every_statement_is_needed.py):
+    this test pins it."""
+    stack = new_stack()
+    inputs = s3.Bucket(stack, "Inputs")
+    run = HealthOmicsRun(stack, "Run", workflow_id="1234567", inputs=[inputs])
+    listed = [json.dumps(s["Resource"]) for s in statements(stack) if s["Action"] == "s3:ListBucket"]
+    assert sorted(listed) == sorted(json.dumps(stack.resolve(bucket.bucket_arn))
+                                    for bucket in (inputs, run.output_bucket))
+
+
+@pytest.mark.parametrize("run_metrics", [True, False])
+def test_run_metrics_are_allowed_to_the_created_role_unless_turned_off(run_metrics):
+    """HealthOmics publishes run metrics "whenever the service role for a run has the cloudwatch:PutMetricData
+    permission"; the page shows it on Resource "*" (HealthOmics guide, "Run metrics for Private Workflows",
+    https://docs.aws.amazon.com/omics/latest/dev/monitoring-run-metrics.html). The action has no resource types."""
+    stack = new_stack()
+    HealthOmicsRun(stack, "Run", workflow_id="1234567", run_metrics=run_metrics)
+    metrics = [s for s in statements(stack) if s["Action"] == "cloudwatch:PutMetricData"]
+    assert metrics == ([{"Action": "cloudwatch:PutMetricData", "Effect": "Allow", "Resource": "*"}]
+                       if run_metrics else [])
+
+
 def test_a_role_you_bring_is_left_alone():
     stack = new_stack()
     role = iam.Role(stack, "Own", assumed_by=iam.ServicePrincipal("omics.amazonaws.com"))

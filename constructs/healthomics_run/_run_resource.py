@@ -7,7 +7,7 @@ import json
 from typing import TYPE_CHECKING, Any, Callable, Optional, Sequence
 
 import jsii
-from aws_cdk import Annotations, Aws, CustomResource, Fn, IStableStringProducer, Lazy, Stack, Token
+from aws_cdk import Annotations, Aws, CustomResource, Fn, IStableStringProducer, Lazy, RemovalPolicy, Stack, Token
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
@@ -23,7 +23,7 @@ from ._validation import add_check, is_unresolved
 from .enums import DeletePolicy, StorageType, WaitFor, WorkflowType
 from .errors import (INVALID_OUTPUT_LOCATION, INVALID_PARAMETERS, INVALID_RUN_PROPS, INVALID_SAMPLE_SHEET,
                      PROPERTIES_TOO_LARGE, raise_if_any)
-from .run_cache import IRunCache
+from .run_cache import IRunCache, RunCache
 from .run_group import IRunGroup, RunGroup
 from .run_props import RunProps, run_props_problems
 from .status_events import StatusEvents
@@ -77,8 +77,28 @@ class RunResource(Construct):
         self.cache: Optional[IRunCache] = run_props.get("cache")
         if self.cache is not None:
             self.cache.grant_service_role(role)
+        if self.delete_policy == DeletePolicy.RETAIN.value:
+            self._retain_what_runs_use()
         self.parameters_digest = ""  # set when the parameters are staged (stage_parameters)
         self.parameters_asset = None
+
+    @property
+    def handler_role(self) -> iam.IRole:
+        """The role of the stack's handler function, which starts, watches and cancels the runs (one per stack).
+
+        Grant it what it reads on your behalf and the library cannot know, such as the KMS key of a
+        ``parameters_uri`` object: ``key.grant_decrypt(run.handler_role)``.
+        """
+        return self.provider.role
+
+    def _retain_what_runs_use(self) -> None:
+        """With RETAIN, runs outlive the stack, and HealthOmics refuses to delete a run group or a run cache while
+        runs use them (HealthOmics guide: "Deleting runs and run groups", "Deleting a run cache"): so the run
+        group and run cache of this stack that the runs use are retained too, and ``cdk destroy`` does not end
+        in DELETE_FAILED."""
+        for used in (self.run_group, self.cache):
+            if isinstance(used, (RunGroup, RunCache)):
+                used.apply_removal_policy(RemovalPolicy.RETAIN)
 
     def _request(self, role: iam.IRole, output_uri: str, run_props: RunProps) -> dict[str, Any]:
         given = {**run_props, "role_arn": self.provider.attribute(role, "role_arn"), "output_uri": output_uri,
@@ -352,6 +372,16 @@ def s3_object_arn(uri: str) -> str:
     if Token.is_unresolved(uri) and not uri.startswith("s3://"):  # wholly a deploy-time value
         return f"arn:{Aws.PARTITION}:s3:::{Fn.select(1, Fn.split('s3://', uri))}"
     return f"arn:{Aws.PARTITION}:s3:::{uri[len('s3://'):]}"
+
+
+def s3_bucket_and_key(uri: str) -> tuple[str, str]:
+    """The bucket's ARN and the key of an ``s3://bucket/key`` URI. For a URI that is wholly a deploy-time value
+    the key is not known at synth: it is given as ``*`` (any key), a wider ``s3:prefix`` condition but the
+    same bucket."""
+    if Token.is_unresolved(uri) and not uri.startswith("s3://"):
+        return f"arn:{Aws.PARTITION}:s3:::{Fn.select(2, Fn.split('/', uri))}", "*"
+    bucket, _, key = uri[len("s3://"):].partition("/")
+    return f"arn:{Aws.PARTITION}:s3:::{bucket}", key
 
 
 def _unique(*arns: str) -> list[str]:

@@ -14,6 +14,7 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 from typing_extensions import Unpack
 
+from ._lambda.start_run.batch_settings import LEDGER_FOLDER
 from ._run_resource import RunResource, plain
 from ._validation import is_unresolved
 from .ecr_access import allow_omics_pull
@@ -38,7 +39,7 @@ class _RunInfrastructure(Construct):
     def __init__(self, scope: Construct, id: str, *, role: Optional[iam.IRole], output_bucket: Optional[s3.IBucket],
                  output_prefix: Optional[str], run_group: Union[IRunGroup, str, None], inputs: Sequence[s3.IBucket],
                  ecr_repositories: Sequence[ecr.IRepository], kms_keys: Sequence[kms.IKey],
-                 run_props: Mapping[str, Any]) -> None:
+                 run_props: Mapping[str, Any], run_metrics: bool = True) -> None:
         super().__init__(scope, id)
         raise_if_any(self, *run_props_problems({**run_props, "run_group": run_group}),
                      (INVALID_OUTPUT_LOCATION, _prefix_errors(output_prefix)))
@@ -46,7 +47,8 @@ class _RunInfrastructure(Construct):
         self.output_bucket: s3.IBucket = output_bucket or RunOutputBucket(self, "OutputBucket")
         if role is None:
             role = RunServiceRole(self, "ServiceRole", inputs=inputs, output_bucket=self.output_bucket,
-                                  output_prefix=self.output_prefix, ecr_repositories=ecr_repositories, kms_keys=kms_keys)
+                                  output_prefix=self.output_prefix, ecr_repositories=ecr_repositories, kms_keys=kms_keys,
+                                  run_metrics=run_metrics)
             if plain(run_props.get("delete_policy", DeletePolicy.RETAIN)) == DeletePolicy.RETAIN.value:
                 role.retain()
             if run_props.get("workflow") is not None:  # the images of the workflow= it runs
@@ -99,16 +101,18 @@ class HealthOmicsRun(_RunInfrastructure):
         statement HealthOmics needs to pull (whatever the role). Default: none. (A ``workflow=`` with
         ``container_repositories`` needs none of this: the created role may pull its images.)
     :param kms_keys: keys of encrypted inputs. Default: none.
+    :param run_metrics: let HealthOmics publish the runs' metrics to CloudWatch with the created role (see
+        ``RunServiceRole``). Default: True.
     """
 
     def __init__(self, scope: Construct, id: str, *, role: Optional[iam.IRole] = None,
                  output_bucket: Optional[s3.IBucket] = None, output_prefix: Optional[str] = None,
                  run_group: Union[IRunGroup, str, None] = None, inputs: Sequence[s3.IBucket] = (),
                  ecr_repositories: Sequence[ecr.IRepository] = (), kms_keys: Sequence[kms.IKey] = (),
-                 **run_props: Unpack[RunProps]) -> None:
+                 run_metrics: bool = True, **run_props: Unpack[RunProps]) -> None:
         super().__init__(scope, id, role=role, output_bucket=output_bucket, output_prefix=output_prefix,
                          run_group=run_group, inputs=inputs, ecr_repositories=ecr_repositories, kms_keys=kms_keys,
-                         run_props=run_props)
+                         run_props=run_props, run_metrics=run_metrics)
         self.run = WorkflowRun(self, "Run", role=self.role, output_uri=self.output_uri, run_group=self.run_group,
                                **run_props)
         self._started(self.run)
@@ -142,15 +146,28 @@ class HealthOmicsRunBatch(_RunInfrastructure):
                  role: Optional[iam.IRole] = None, output_bucket: Optional[s3.IBucket] = None,
                  output_prefix: Optional[str] = None, run_group: Union[IRunGroup, str, None] = None,
                  inputs: Sequence[s3.IBucket] = (), ecr_repositories: Sequence[ecr.IRepository] = (),
-                 kms_keys: Sequence[kms.IKey] = (), **run_props: Unpack[RunProps]) -> None:
+                 kms_keys: Sequence[kms.IKey] = (), run_metrics: bool = True, **run_props: Unpack[RunProps]) -> None:
         super().__init__(scope, id, role=role, output_bucket=output_bucket, output_prefix=output_prefix,
                          run_group=run_group, inputs=inputs, ecr_repositories=ecr_repositories, kms_keys=kms_keys,
-                         run_props=run_props)
+                         run_props=run_props, run_metrics=run_metrics)
         self.batch = WorkflowRunBatch(self, "Batch", role=self.role, output_uri=self.output_uri,
                                       run_group=self.run_group, samples=samples, sample_sheet=sample_sheet,
                                       batch_name=batch_name, **run_props)
         self._started(self.batch)
         self.sample_count = self.batch.sample_count
+        key = self.output_bucket.encryption_key
+        if key is not None:  # the handler reads and writes the cohort's ledger and settings files in this bucket
+            key.grant(self.batch.handler_role, "kms:Decrypt", "kms:GenerateDataKey")
+
+    def grant_read_outputs(self, grantee: iam.IGrantable) -> iam.Grant:
+        """Let ``grantee`` read what the runs write, and not the cohort's own records beside them (its ledger and
+        the batches' settings files under ``.healthomics-run/``, which hold sample ids and parameter values):
+        an explicit Deny in the grantee's policy keeps them out of reach whatever else it is granted."""
+        grant = super().grant_read_outputs(grantee)
+        records = self.output_bucket.arn_for_objects(f"{self.output_prefix}{LEDGER_FOLDER}/*")
+        grantee.grant_principal.add_to_principal_policy(iam.PolicyStatement(
+            effect=iam.Effect.DENY, actions=["s3:GetObject"], resources=[records]))
+        return grant
 
     @property
     def batch_id(self) -> str:

@@ -21,7 +21,7 @@ from ._lambda.start_run import rules, samples, service_model
 from ._lambda.start_run.batch_settings import LEDGER_FOLDER, batch_errors
 from ._lambda.start_run.properties import nulls_as_strings, parameter_types
 from . import _parameter_fit as parameter_fit
-from ._run_resource import RunResource, s3_object_arn
+from ._run_resource import RunResource, s3_bucket_and_key, s3_object_arn
 from ._staging import may_hold_tokens, stage_json
 from ._validation import acknowledge, is_unresolved, wildcard_finding
 from .errors import INVALID_SAMPLE_SHEET, raise_if_any
@@ -81,6 +81,7 @@ class WorkflowRunBatch(RunResource):
         # The handler passes the file's content as the shared parameters: HealthOmics never reads it.
         self.grant_parameters_file(service_role_reads=False)
         self._grant_ledger(role, output_uri)
+        self._grant_sample_outputs(role, output_uri)
         properties = {**self._properties(), props_of.BATCH_NAME: self.batch_name,
                       props_of.SAMPLE_COUNT: self.sample_count}
         self.sample_sheet_asset: Optional[s3_assets.Asset] = None
@@ -145,17 +146,48 @@ class WorkflowRunBatch(RunResource):
         self.provider.allow(["s3:GetObject"], [asset.bucket.arn_for_objects(asset.s3_object_key)])
         return asset, digest
 
+    def _grant_sample_outputs(self, role: iam.IRole, output_uri: str) -> None:
+        """A sample's own ``output_uri`` outside the shared output location: the service role may write there too
+        (as ``RunServiceRole.grant_output`` grants the shared one), or its run would fail to export (HealthOmics
+        guide, "Run failure reasons": EXPORT_FAILED). A role you bring is left as it is (an immutable role
+        ignores the statement); the bucket's KMS key, if any, is not known here: grant it with ``kms_keys``."""
+        outside = sorted({str(setting["outputUri"]).rstrip("/") + "/" for setting in self.settings
+                          if _outside(setting.get("outputUri"), output_uri)})
+        if not outside:
+            return
+        objects = [s3_object_arn(f"{uri}*") for uri in outside]
+        role.add_to_principal_policy(iam.PolicyStatement(actions=["s3:GetObject", "s3:PutObject"], resources=objects))
+        role.add_to_principal_policy(iam.PolicyStatement(
+            actions=["s3:ListBucket"], resources=sorted({s3_bucket_and_key(uri)[0] for uri in outside})))
+        acknowledge(role, *((wildcard_finding(self, arn), "HealthOmics names the output objects of a run under the "
+                             "sample's own output location.") for arn in objects))
+
     def _grant_ledger(self, role: iam.IRole, output_uri: str) -> None:
         """The cohort's ledger and the settings files of the batches it starts (``cohorts.LEDGER_FOLDER``)
-        under the output URI: the handler reads and writes them, the service role reads the settings files."""
-        folder = s3_object_arn(f"{output_uri.rstrip('/')}/{LEDGER_FOLDER}/*")  # its objects, as an ARN pattern
+        under the output URI: the handler lists, reads and writes them, the service role reads the settings files.
+
+        The handler may list the bucket only under the folder (``s3:prefix``): it asks whether the ledger exists
+        with ListObjectsV2, since S3 answers a GetObject of a missing key with 403 to a caller that may not list
+        the whole bucket (S3 API Reference, GetObject, "Permissions")."""
+        folder_uri = f"{output_uri.rstrip('/')}/{LEDGER_FOLDER}/"
+        folder = s3_object_arn(f"{folder_uri}*")  # its objects, as an ARN pattern
         self.provider.allow(["s3:GetObject", "s3:PutObject"], [folder])
+        bucket, key = s3_bucket_and_key(folder_uri)
+        self.provider.allow(["s3:ListBucket"], [bucket], conditions={"StringLike": {"s3:prefix": f"{key}*"}})
         self.provider.acknowledge_wildcard(folder, "One ledger per cohort and one settings file per batch it "
                                                    "starts, named at deploy time, in this folder only.")
+        self.provider.allow(["omics:CancelRun"], [self.omics_arn("run", "*")])  # runs of samples no longer wanted
+        if any(folder_uri.startswith(granted) for granted in getattr(role, "output_locations", ())):
+            return  # a RunServiceRole that may read the output location already reads the folder in it
         role.add_to_principal_policy(iam.PolicyStatement(actions=["s3:GetObject"], resources=[folder]))
         acknowledge(role, (wildcard_finding(self, folder), "HealthOmics reads the settings file of each batch the "
                                                            "cohort starts, named at deploy time, in this folder only."))
-        self.provider.allow(["omics:CancelRun"], [self.omics_arn("run", "*")])  # runs of samples no longer wanted
+
+
+def _outside(uri: Any, output_uri: str) -> bool:
+    """Whether a sample's own output URI, known at synth, lies outside the shared output location."""
+    return (isinstance(uri, str) and uri.startswith("s3://") and not is_unresolved(uri)
+            and not (not is_unresolved(output_uri) and uri.startswith(output_uri.rstrip("/") + "/")))
 
 
 def _settings(given: Optional[Sequence[Mapping[str, Any]]], sheet: Optional[str | os.PathLike]) -> list[dict[str, Any]]:

@@ -28,7 +28,7 @@ from typing import Any, Optional
 
 from botocore.exceptions import ClientError
 
-from . import budget, clients, fields, fresh, ledger, phases, runs, samples
+from . import budget, clients, fields, fresh, ledger, phases, runs, s3_objects, samples
 from .batch_settings import LEDGER_FOLDER, BatchSettings, sample_keys
 from .fingerprint import fingerprint
 from .kinds import BATCH
@@ -53,6 +53,25 @@ def ledger_uri(event: dict[str, Any]) -> str:
     return f"{output}/{LEDGER_FOLDER}/{stack_name}/{stack_uuid}/{event['LogicalResourceId']}.json"
 
 
+def stack_account(event: dict[str, Any]) -> str:
+    """The account of the stack (its id is an ARN): the owner of the CDK assets bucket a staged sheet is in."""
+    return event["StackId"].split(":")[4]
+
+
+def bucket_owner(event: dict[str, Any]) -> str:
+    """Who owns the output bucket, where the ledger is: ``output_bucket_owner_id`` when given, else the stack's
+    account. Every call the handler makes there says so (``ExpectedBucketOwner``)."""
+    return str(event["ResourceProperties"].get(fields.BY_API["outputBucketOwnerId"].prop) or stack_account(event))
+
+
+def load_ledger(event: dict[str, Any]) -> Optional[Ledger]:
+    return ledger.load(clients.s3(), ledger_uri(event), bucket_owner(event))
+
+
+def save_ledger(event: dict[str, Any], book: Ledger) -> None:
+    ledger.save(clients.s3(), ledger_uri(event), book, bucket_owner(event))
+
+
 def physical_id(event: dict[str, Any], generation: str) -> str:
     resource = hashlib.sha256(f"{event['StackId']}/{event['LogicalResourceId']}".encode()).hexdigest()[:12]
     return f"cohort-{resource}/{generation}"
@@ -67,11 +86,12 @@ def generation(keys: dict[str, str]) -> str:
     return hashlib.sha256("".join(sorted(keys.values())).encode()).hexdigest()[:16]
 
 
-def cohort_samples(settings: BatchSettings) -> list[dict[str, Any]]:
-    """The cohort's samples: inline, or read from the staged sample sheet."""
+def cohort_samples(event: dict[str, Any], settings: BatchSettings) -> list[dict[str, Any]]:
+    """The cohort's samples: inline, or read from the staged sample sheet (in the stack account's assets bucket)."""
     if settings.inline is not None:
         return settings.inline
-    text = ledger.read_text(clients.s3(), settings.request["batchRunSettings"]["s3UriSettings"])
+    text = s3_objects.read_text(clients.s3(), settings.request["batchRunSettings"]["s3UriSettings"],
+                                stack_account(event))
     if text is None:
         raise Gone(f"The sample sheet {settings.request['batchRunSettings']['s3UriSettings']} is gone; deploy again "
                    "to stage it.")
@@ -88,9 +108,9 @@ def _legacy_seed(event: dict[str, Any], book: Ledger) -> None:
         return
     ran = _legacy_settings(event, ref)
     try:
-        ran_samples = cohort_samples(ran)
+        ran_samples = cohort_samples(event, ran)
     except (ClientError, Gone):  # the sheet of an older deploy: the handler may read only the current one
-        ran_samples = _current_samples_in(ref.id, cohort_samples(BATCH.read(event["ResourceProperties"])))
+        ran_samples = _current_samples_in(ref.id, cohort_samples(event, BATCH.read(event["ResourceProperties"])))
     keys = sample_keys(ran.shared_fingerprint(), ran_samples)
     book.record(ref.id, ref.uuid, {key: run_setting_id for run_setting_id, key in keys.items()})
 
@@ -131,9 +151,9 @@ def _delta_request(event: dict[str, Any], settings: BatchSettings, missing: list
         request["batchRunSettings"] = {"inlineSettings": missing}
     elif len(missing) == total and settings.inline is None:
         request["batchRunSettings"] = settings.request["batchRunSettings"]
-    else:
+    else:  # named by what it holds, written once: HealthOmics fails a batch whose settings file changes
         uri = ledger_uri(event).removesuffix(".json") + f"/{delta}.json"
-        ledger.write_text(clients.s3(), uri, samples.canonical_json(missing))
+        s3_objects.write_once(clients.s3(), uri, samples.canonical_json(missing), bucket_owner(event))
         request["batchRunSettings"] = {"s3UriSettings": uri}
     return request
 
@@ -146,19 +166,26 @@ def _start_missing(event: dict[str, Any], settings: BatchSettings, missing: list
         raise BadSettings("The batch does not fit the workflow: " + "; ".join(problems))
     started = {keys[s["runSettingId"]]: s["runSettingId"] for s in missing}
     delta = fingerprint(sorted(started))  # the requestId is derived from exactly what starts
+    # Recorded as pending before anything starts: a ledger that cannot be written (its key, a bucket policy, an
+    # SCP) stops the deploy here, with nothing started, instead of after a batch nobody recorded.
+    if book.pending.get(delta, {}).get("keys") != started:
+        book.pending[delta] = {"keys": started}
+        save_ledger(event, book)
     request = _delta_request(event, settings, missing, total, delta)
     found = fresh.start_fresh(BATCH, event, request, delta)
-    book.record(found["id"], found["uuid"], started)
+    book.record(found["id"], found["uuid"], started, delta)
     return found
 
 
 def deploy(event: dict[str, Any], settings: BatchSettings) -> dict[str, Any]:
     """Create or Update: start the samples that have not run; answer with the generation and the attributes."""
-    s3, uri = clients.s3(), ledger_uri(event)
-    book = ledger.load(s3, uri)
+    book = _ledger_for_deploy(event, settings)
+    if isinstance(book, str):  # no usable ledger, but these settings name the generation the resource has
+        return {"PhysicalResourceId": physical_id(event, book), PHASE: KEPT,
+                "Data": _data(event, Ledger(), None, 0, settings.sample_count)}
     _legacy_seed(event, book)
     try:
-        cohort = cohort_samples(settings)
+        cohort = cohort_samples(event, settings)
     except (ClientError, Gone):
         answered_before = _answered_for(book, settings)
         if answered_before is None:
@@ -187,7 +214,15 @@ def deploy(event: dict[str, Any], settings: BatchSettings) -> dict[str, Any]:
         batch_id, started = None, 0
     book.answer(gen, keys.values(), event["RequestId"], batch_id, started,
                 sheet=settings.sample_digest, shared=settings.shared_fingerprint())
-    ledger.save(s3, uri, book)
+    try:
+        save_ledger(event, book)
+    except Exception as error:
+        if not (missing and started):
+            raise
+        # The batch started and its start is pending in the ledger: is_complete records it (the same requestId
+        # finds the same batch), and the resource has its physical id, so a rollback's Delete reaches the handler.
+        raise Unrecorded(physical_id(event, gen), f"batch {batch_id} started but the ledger "
+                                                  f"{ledger_uri(event)} could not be updated ({error})") from error
     log("cohort deployed", logical_id=event["LogicalResourceId"], samples=len(cohort), runs_started=started,
         batch_id=batch_id, generation=gen)
     answer = {"PhysicalResourceId": physical_id(event, gen),
@@ -195,6 +230,42 @@ def deploy(event: dict[str, Any], settings: BatchSettings) -> dict[str, Any]:
     if batch_id is not None and started:
         return {**answer, PHASE: WAIT, WAIT_BATCH: f"{batch_id}/{book.batches[batch_id]}"}
     return {**answer, PHASE: KEPT}
+
+
+class Unrecorded(RetryLater):
+    """A batch was started, and the ledger could not be updated after it: tried again at the next is_complete."""
+
+    def __init__(self, physical: str, why: str) -> None:
+        super().__init__(why)
+        self.physical_id = physical
+
+
+def _ledger_for_deploy(event: dict[str, Any], settings: BatchSettings) -> Ledger | str:
+    """The cohort's ledger; a new one where none is expected (a Create, a resource from before ledgers); where
+    one is expected but missing or unreadable, the generation the resource has when these settings name it
+    (nothing starts: a rollback, or an update of nothing run-relevant, must not get stuck); else an error
+    naming the ledger and how to restore it. Never a guess that reruns what ran."""
+    try:
+        book, unreadable = load_ledger(event), False
+    except ledger.Unreadable as error:
+        book, unreadable, problem = None, True, str(error)
+    else:
+        problem = (f"The cohort's ledger {ledger_uri(event)} is missing: it records which samples ran, so "
+                   f"nothing starts without it. {ledger.restore_advice(ledger_uri(event))}")
+    if book is not None:
+        return book
+    current = generation_of(event.get("PhysicalResourceId"))
+    if current is None and not unreadable:  # a Create, or a resource deployed before ledgers: none to lose
+        return Ledger()
+    try:
+        wanted = generation(sample_keys(settings.shared_fingerprint(), cohort_samples(event, settings)))
+    except (ClientError, Gone):
+        wanted = None
+    if wanted == current:
+        log("ledger missing or unreadable; the settings name the current generation, nothing starts",
+            logical_id=event["LogicalResourceId"], generation=current, problem=problem)
+        return current
+    raise BadSettings(problem)
 
 
 def _answered_for(book: Ledger, settings: BatchSettings) -> Optional[str]:
@@ -291,7 +362,7 @@ def _cancel_unwanted(event: dict[str, Any], book: Ledger) -> list[str]:
                     book.stop([key])
                 step_done(started)
     finally:
-        ledger.save(clients.s3(), ledger_uri(event), book)  # what was cancelled so far
+        save_ledger(event, book)  # what was cancelled so far
     return cancelled
 
 
@@ -303,13 +374,23 @@ def delete(event: dict[str, Any]) -> dict[str, Any]:
     if props.get(fields.DELETE_POLICY, "RETAIN") != "CANCEL":
         log("delete", logical_id=event["LogicalResourceId"], physical_id=physical, outcome="retained")
         return answer
-    book = ledger.load(clients.s3(), ledger_uri(event))
+    try:
+        book = load_ledger(event)
+    except ledger.Unreadable as error:  # a Delete never fails over its record: it cancels what it can know
+        log("delete", logical_id=event["LogicalResourceId"], physical_id=physical,
+            outcome=f"nothing cancelled: {error}")
+        return answer
     legacy = RunRef.parse(physical)
-    if legacy is not None and not book.batches:  # deployed before ledgers, never updated since: its one batch
+    if legacy is not None and (book is None or not book.batches):  # deployed before ledgers: its one batch
+        book = book or Ledger()
         book.batches[legacy.id] = legacy.uuid
         if _still_stopping(event, book, legacy.id):
             log("delete", logical_id=event["LogicalResourceId"], physical_id=physical, outcome="cancel requested")
-        ledger.save(clients.s3(), ledger_uri(event), book)
+        _save_while_deleting(event, book)
+        return answer
+    if book is None:
+        log("delete", logical_id=event["LogicalResourceId"], physical_id=physical,
+            outcome=f"nothing cancelled: no ledger at {ledger_uri(event)} names the runs of this cohort")
         return answer
     if generation_of(physical) is not None and generation_of(physical) == book.current:
         book.forget_current()  # the resource itself is removed, not one of its generations
@@ -317,8 +398,21 @@ def delete(event: dict[str, Any]) -> dict[str, Any]:
         outcome = f"cancelled batches {_cancel_unwanted(event, book)}"
     except RetryLater:
         outcome = "HealthOmics is throttling; is_complete cancels the rest"
+    except ClientError as error:
+        outcome = f"the ledger could not be saved ({s3_objects.error_code(error)}); is_complete tries again"
+    if book.pending:
+        outcome += (f"; {len(book.pending)} start(s) were pending when the ledger was last written: a batch they "
+                    "started, if any, is not known by id and was not cancelled")
     log("delete", logical_id=event["LogicalResourceId"], physical_id=physical, outcome=outcome)
     return answer
+
+
+def _save_while_deleting(event: dict[str, Any], book: Ledger) -> None:
+    try:
+        save_ledger(event, book)
+    except (ClientError, RetryLater) as error:
+        log("ledger not saved while deleting; the delete goes on", logical_id=event["LogicalResourceId"],
+            error=str(error))
 
 
 def wait_for_cancel(event: dict[str, Any]) -> dict[str, Any]:
@@ -327,13 +421,18 @@ def wait_for_cancel(event: dict[str, Any]) -> dict[str, Any]:
     if event["ResourceProperties"].get(fields.DELETE_POLICY, "RETAIN") != "CANCEL":
         return {"IsComplete": True}
     try:
-        book = ledger.load(clients.s3(), ledger_uri(event))
+        book = load_ledger(event)
+        if book is None:
+            return {"IsComplete": True}
         _cancel_unwanted(event, book)
         stopped_batches = _stopped_batches(book)
         going = [id for id in stopped_batches if _still_stopping(event, book, id)]
         going += [f"run of {entry[0]} (not submitted yet)" for entry in book.unwanted().values()]
     except RetryLater:
         going = ["(throttled)"]
+    except (ledger.Unreadable, ClientError) as error:  # never fails a delete: what could be cancelled, was
+        log("cohort ledger unreadable while deleting; delete goes on", error=str(error))
+        going = []
     if going and phases.past(event):
         log("cohort batches not known to have stopped at the deadline; delete goes on", batches=going)
         going = []
@@ -366,7 +465,8 @@ def on_event(event: dict[str, Any]) -> dict[str, Any]:
         return {**deploy(event, settings), **deadline}
     except RetryLater as why:
         log("cannot start yet; is_complete tries again", logical_id=event["LogicalResourceId"], why=str(why))
-        pending = event.get("PhysicalResourceId") or "pending/cohort"
+        # A batch that started has the generation's physical id at once: a rollback's Delete then reaches it.
+        pending = getattr(why, "physical_id", None) or event.get("PhysicalResourceId") or "pending/cohort"
         return {"PhysicalResourceId": pending, PHASE: START, WAITING_FOR: str(why), **deadline}
 
 
@@ -394,7 +494,7 @@ def is_complete(event: dict[str, Any]) -> dict[str, Any]:
     done = phases.wait_for(BATCH, event, settings, waited)
     if done["IsComplete"]:
         reported = answer.get("Data") or event.get("Data") or {}
-        book = ledger.load(clients.s3(), ledger_uri(event))
+        book = load_ledger(event) or Ledger()
         done["Data"] = _data(event, book, waited.id, reported.get("RunsStarted", 0), reported.get("SampleCount", 0))
         if answer:
             done["PhysicalResourceId"] = answer["PhysicalResourceId"]

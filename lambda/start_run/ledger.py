@@ -2,7 +2,8 @@
 
 The template says which samples a cohort wants; only AWS can say which have run. HealthOmics
 forgets ``requestId``s after an undocumented time and keeps no per-sample settings, so the record
-is kept here, written by the handler after each batch it starts:
+is kept here, written by the handler before each batch it starts (the start as ``pending``: no batch starts
+unless the ledger can be written) and after it (the batch recorded):
 
 - ``samples``: sample key (``batch_settings.sample_keys``) -> ``[runSettingId, batchId, flags]``,
   where the flags say whether the current generation wants that run (``w``) and whether it was
@@ -10,7 +11,12 @@ is kept here, written by the handler after each batch it starts:
 - ``batches``: batch id -> its uuid;
 - ``current``: the generation (digest of the wanted keys) the handler answered last;
 - ``answers``: generation -> the CloudFormation request that answered it and the batch it started,
-  so that a retried request reports (and waits for) the same batch, and a later one does not.
+  so that a retried request reports (and waits for) the same batch, and a later one does not;
+- ``pending`` (only while a start is under way): start digest -> the keys about to start.
+
+A ledger that is missing or unreadable where one is expected never means "nothing ran": the deploy
+fails naming it and how to restore it (``Unreadable``), unless the settings name the generation the
+resource already has (a rollback), and a Delete goes on without it.
 
 A sample's run counts as done when its key is recorded and not stopped: retries, rollbacks and
 reverts find their samples here whatever HealthOmics remembers. 100,000 samples take about 8 MB.
@@ -22,8 +28,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Optional
 
-from . import budget
-from .runs import RetryLater
+from . import s3_objects
+from .runs import RunError
 
 VERSION = 1
 WANTED, STOPPED = "w", "s"
@@ -39,14 +45,20 @@ class Ledger:
     batches: dict[str, str] = field(default_factory=dict)
     current: Optional[str] = None
     answers: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # delta (the digest a start's requestId derives from) -> {"keys": key -> runSettingId}: samples about to
+    # start, recorded *before* StartRunBatch, so that no batch is started unless the ledger can be written.
+    pending: dict[str, dict[str, Any]] = field(default_factory=dict)
+    saved: Optional[str] = field(default=None, compare=False, repr=False)  # the text as loaded or last saved
 
     def ran(self, key: str) -> bool:
         """Whether the run of this key was started and not stopped on purpose."""
         entry = self.samples.get(key)
         return entry is not None and STOPPED not in entry[2]
 
-    def record(self, batch_id: str, batch_uuid: str, started: dict[str, str]) -> None:
-        """``started``: key -> runSettingId of the samples a batch was started for."""
+    def record(self, batch_id: str, batch_uuid: str, started: dict[str, str], delta: Optional[str] = None) -> None:
+        """``started``: key -> runSettingId of the samples a batch was started for (the start ``delta`` was
+        pending until now)."""
+        self.pending.pop(delta, None)
         self.batches[batch_id] = batch_uuid
         for key, run_setting_id in started.items():
             self.samples[key] = [run_setting_id, batch_id, ""]
@@ -99,60 +111,65 @@ class Ledger:
             entry[2] = entry[2].replace(WANTED, "")
 
     def to_json(self) -> str:
-        return json.dumps({"version": VERSION, "samples": self.samples, "batches": self.batches,
-                           "current": self.current, "answers": self.answers}, separators=(",", ":"))
+        data = {"version": VERSION, "samples": self.samples, "batches": self.batches, "current": self.current,
+                "answers": self.answers}
+        if self.pending:  # written only while a start is pending: ledgers of earlier releases read the same
+            data["pending"] = self.pending
+        return json.dumps(data, separators=(",", ":"))
 
     @classmethod
     def from_json(cls, text: str) -> "Ledger":
         data = json.loads(text)
-        return cls(samples=data["samples"], batches=data["batches"], current=data.get("current"),
-                   answers=data.get("answers", {}))
+        samples = {str(key): [str(entry[0]), str(entry[1]), str(entry[2])] for key, entry in data["samples"].items()}
+        batches = {str(id): str(uuid) for id, uuid in data["batches"].items()}
+        answers = {str(gen): dict(answer) for gen, answer in data.get("answers", {}).items()}
+        pending = {str(delta): {"keys": dict(entry["keys"])} for delta, entry in data.get("pending", {}).items()}
+        return cls(samples=samples, batches=batches, current=data.get("current"), answers=answers, pending=pending)
 
 
-def location(uri: str) -> tuple[str, str]:
-    """(bucket, key) of an ``s3://`` URI."""
-    bucket, _, key = uri.removeprefix("s3://").partition("/")
-    return bucket, key
+class Unreadable(RunError):
+    """The ledger is there but cannot be read (refused, or not a ledger): nothing may start on a guess."""
 
 
-def _s3_call(action: str, call) -> Any:
-    """One S3 call (``call()``, reading its answer too) within this invocation's time; throttling, transient
-    faults and lost connections are ``RetryLater``, as for HealthOmics (``runs``)."""
-    from botocore.exceptions import ClientError, ConnectionError, HTTPClientError
+RESTORE = ("The bucket keeps earlier versions of it: list them with `aws s3api list-object-versions --bucket {bucket} "
+           "--prefix {key}` and copy the last good one back with `aws s3api copy-object --bucket {bucket} --key {key} "
+           "--copy-source '{bucket}/{key}?versionId=<VersionId>'`, then deploy again. To run every sample again "
+           "instead, change rerun_token.")
 
-    budget.check(f"S3 {action}")
+
+def restore_advice(uri: str) -> str:
+    bucket, key = s3_objects.location(uri)
+    return RESTORE.format(bucket=bucket, key=key)
+
+
+def load(s3, uri: str, owner: Optional[str]) -> Optional[Ledger]:
+    """The ledger at ``uri``, or None when S3 says there is none. A ledger S3 refuses, or that is not a ledger
+    (edited by hand, cut short), raises ``Unreadable`` naming the URI and how to restore it."""
+    from botocore.exceptions import ClientError
+
     try:
-        return call()
+        text = s3_objects.read_text(s3, uri, owner) if s3_objects.exists(s3, uri, owner) else None
     except ClientError as error:
-        if error.response.get("Error", {}).get("Code") in ("SlowDown", "ServiceUnavailable", "InternalError",
-                                                           "RequestTimeout", "503", "500"):
-            raise RetryLater(f"S3 {action}: {error.response['Error']['Code']}") from error
-        raise
-    except (ConnectionError, HTTPClientError) as error:
-        raise RetryLater(f"S3 {action}: {type(error).__name__}") from error
-
-
-def read_text(s3, uri: str) -> Optional[str]:
-    """An object's text, or None when there is none."""
-    bucket, key = location(uri)
-    try:
-        body = _s3_call("GetObject", lambda: s3.get_object(Bucket=bucket, Key=key)["Body"].read())
-    except s3.exceptions.NoSuchKey:
+        said = error.response.get("Error", {}).get("Message", "")
+        raise Unreadable(f"The cohort's ledger {uri} cannot be read ({s3_objects.error_code(error) or error}: "
+                         f"{said[:400]}): the handler's role may list, read and write the ledger folder, and use the "
+                         "bucket's KMS key. Check the bucket's policy, its key's policy and any SCP") from None
+    if text is None:
         return None
-    return body.decode("utf-8")
+    try:
+        book = Ledger.from_json(text)
+    except (ValueError, KeyError, TypeError, AttributeError) as error:
+        raise Unreadable(f"The cohort's ledger {uri} is not a ledger this handler can read "
+                         f"({type(error).__name__}: {error}); it records which samples ran, so nothing starts "
+                         f"without it. {restore_advice(uri)}") from None
+    book.saved = text
+    return book
 
 
-def write_text(s3, uri: str, text: str) -> None:
-    bucket, key = location(uri)
-    _s3_call("PutObject", lambda: s3.put_object(Bucket=bucket, Key=key, Body=text.encode("utf-8"),
-                                                ContentType="application/json"))
-
-
-def load(s3, uri: str) -> Ledger:
-    text = read_text(s3, uri)
-    return Ledger() if text is None else Ledger.from_json(text)
-
-
-def save(s3, uri: str, ledger: Ledger) -> None:
+def save(s3, uri: str, ledger: Ledger, owner: Optional[str]) -> None:
+    """Write the ledger if it changed since it was loaded or last saved (each write is a version the bucket keeps)."""
     ledger.prune(MOST_ENTRIES)
-    write_text(s3, uri, ledger.to_json())
+    text = ledger.to_json()
+    if text != ledger.saved:
+        s3_objects.write_text(s3, uri, text, owner)
+        ledger.saved = text

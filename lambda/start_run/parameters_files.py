@@ -17,7 +17,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from . import clients, ledger
+from . import clients, s3_objects
 from .runs import BadSettings
 
 PROP = "parameters_uri"
@@ -26,7 +26,7 @@ PROP = "parameters_uri"
 def read_parameters(uri: str) -> dict[str, Any]:
     """The parameters the JSON object at ``uri`` holds (``BadSettings`` naming ``parameters_uri`` if it cannot)."""
     try:
-        text = ledger.read_text(clients.s3(), uri)
+        text = s3_objects.read_text(clients.s3(), uri)
     except ClientError as error:
         code = error.response.get("Error", {}).get("Code", "an error")
         raise BadSettings(f"{PROP} {uri}: the handler cannot read it ({code}). It may s3:GetObject exactly this "

@@ -114,7 +114,7 @@ def _read_csv(path: Path) -> SheetRows:
             if len(values) > len(header):
                 raise SampleSheetError(f"{path} line {starts}: {len(values)} values but the header has "
                                        f"{len(header)} columns")
-            if any(values):
+            if any(value.strip() for value in values):  # a line of blanks is no sample
                 rows.append(_csv_row(columns, values))
                 rows.lines.append(starts)
         return rows
