@@ -61,6 +61,7 @@ class FakeHealthOmics:
         self.rate_limits: dict[str, int] = {}  # operation -> calls admitted per (virtual) second
         self._admitted: Counter = Counter()
         self.clock: Callable[[], float] | None = None
+        self.page_size = 100  # list items per page when the caller sets no maxResults
         self.hold_submissions = False  # batches' runs wait for submit_held(), as the service's gradual submission
         client.meta.events.register("before-parameter-build.omics", self._capture)
         client.meta.events.register("before-send.omics", self._respond)
@@ -123,6 +124,32 @@ class FakeHealthOmics:
                                                    "outputUri": "s3://other-bucket/"})
         self.runs[run_id]["status"] = "RUNNING"
 
+    def record_completed_run(self, workflow_id: str, *, seconds: float, tasks: list[dict[str, Any]],
+                             storage_type: str = "STATIC", storage_capacity: int | None = None,
+                             version_name: str | None = None, workflow_name: str | None = None,
+                             name: str = "a-run") -> str:
+        """A run that ran for ``seconds`` and COMPLETED, with ``tasks`` (ListRunTasks items: instanceType,
+        cpus, seconds, cacheHit), as the account's history holds it."""
+        run_id = str(self._next_id)
+        self._next_id += 1
+        request = {"workflowId": workflow_id, "name": name, "storageType": storage_type,
+                   **({"storageCapacity": storage_capacity} if storage_capacity is not None else {}),
+                   **({"workflowVersionName": version_name} if version_name else {})}
+        run = self.runs[run_id] = self._new_run(run_id, {**request, "outputUri": "s3://example-output-bucket/"})
+        start = run["creationTime"] + dt.timedelta(minutes=2)
+        run.update(status="COMPLETED", startTime=start, stopTime=start + dt.timedelta(seconds=seconds),
+                   workflowName=workflow_name, tasks=[])
+        for number, task in enumerate(tasks):
+            task_start = start + dt.timedelta(seconds=number)
+            item = {"taskId": f"{run_id}{number:04d}", "status": "COMPLETED", "name": f"task-{number}",
+                    "cpus": task.get("cpus", 2), "memory": task.get("memory", 4), "creationTime": task_start,
+                    "startTime": task_start, "stopTime": task_start + dt.timedelta(seconds=task["seconds"]),
+                    "cacheHit": task.get("cacheHit", False)}
+            if task.get("instanceType"):
+                item["instanceType"] = task["instanceType"]
+            run["tasks"].append(item)
+        return run_id
+
     def count(self, operation: str) -> int:
         return Counter(name for name, _ in self.calls)[operation]
 
@@ -175,7 +202,8 @@ class FakeHealthOmics:
         handlers = {"StartRun": self._start_run, "GetRun": self._get_run, "CancelRun": self._cancel_run,
                     "GetWorkflow": self._get_workflow, "GetWorkflowVersion": self._get_workflow_version,
                     "StartRunBatch": self._start_run_batch, "GetBatch": self._get_batch,
-                    "CancelRunBatch": self._cancel_run_batch, "ListRunsInBatch": self._list_runs_in_batch}
+                    "CancelRunBatch": self._cancel_run_batch, "ListRunsInBatch": self._list_runs_in_batch,
+                    "ListRuns": self._list_runs, "ListRunTasks": self._list_run_tasks}
         if name not in handlers:
             raise AssertionError(f"the fake does not implement {name}")
         return handlers[name]
@@ -243,10 +271,33 @@ class FakeHealthOmics:
             raise ServiceError("ResourceNotFoundException", f"Run {params['id']} not found")
         request = run["request"]
         described = {key: run[key] for key in ("arn", "id", "uuid", "status", "runOutputUri", "creationTime")}
-        described.update({key: request[key] for key in ("workflowId", "parameters", "roleArn", "outputUri")
+        described.update({key: request[key] for key in ("workflowId", "parameters", "roleArn", "outputUri", "name",
+                                                        "storageType", "storageCapacity", "workflowVersionName")
                           if key in request})
+        described.update({key: run[key] for key in ("startTime", "stopTime") if run.get(key)})
         described.update({key: run[key] for key in ("failureReason", "statusMessage") if run.get(key)})
         return described
+
+    def _page(self, items: list[dict[str, Any]], params: dict[str, Any]) -> dict[str, Any]:
+        """One page of a list, as the service pages: ``maxResults`` items from ``startingToken`` on."""
+        start = int(params.get("startingToken") or 0)
+        end = start + params.get("maxResults", self.page_size)
+        return {"items": items[start:end], **({"nextToken": str(end)} if end < len(items) else {})}
+
+    def _list_runs(self, params: dict[str, Any]) -> dict[str, Any]:
+        runs = [run for run in self.runs.values() if params.get("status") in (None, run["status"])]
+        items = [{"id": run["id"], "arn": run["arn"], "status": run["status"], "creationTime": run["creationTime"],
+                  **{key: run["request"][key] for key in ("workflowId", "name", "storageType", "storageCapacity",
+                                                          "workflowVersionName") if key in run["request"]},
+                  **{key: run[key] for key in ("startTime", "stopTime", "workflowName") if run.get(key)}}
+                 for run in runs]
+        return self._page(items, params)
+
+    def _list_run_tasks(self, params: dict[str, Any]) -> dict[str, Any]:
+        run = self.runs.get(params["id"])
+        if run is None:
+            raise ServiceError("ResourceNotFoundException", f"Run {params['id']} not found")
+        return self._page(run.get("tasks", []), params)
 
     def _cancel_run(self, params: dict[str, Any]) -> dict[str, Any]:
         run = self.runs.get(params["id"])

@@ -180,11 +180,29 @@ def test_formats_say_the_same_thing(tmp_path, capsys):
     _, text = _cli(capsys, base, head)
     _, markdown = _cli(capsys, base, head, "--format", "markdown")
     _, document = _cli(capsys, base, head, "--format", "json", "--show-values")
-    assert "START" in text and "parameters.threads: (hidden; --show-values) → (hidden; --show-values)" in text
+    assert "START" in text and "parameters.threads: 8 → 16" in text
     assert "| **START** | run | `PlanStack/Germline" in markdown and "**1 run will start; resources: 1 starting**" in markdown
     resource = json.loads(document)["resources"][0]
     assert json.loads(document)["summary"]["startsRuns"] is True and resource["runsToStart"] == 1
     assert resource["changes"] == [{"setting": "parameters.threads", "old": 8, "new": 16, "hidden": False}]
+
+
+def test_by_default_numbers_show_and_free_text_hides(tmp_path, capsys):
+    base = assembly(tmp_path, "base", germline())
+    head = assembly(tmp_path, "head", germline(parameters={"sample_name": "NA24385", "threads": 16}, priority=5))
+    _, text = _cli(capsys, base, head)
+    assert "parameters.threads: 8 → 16" in text and "priority: (not set) → 5" in text
+    assert "parameters.sample_name: (hidden; --show-values) → (hidden; --show-values)" in text
+    assert "NA24385" not in text and "NA12878" not in text
+
+
+def test_show_values_shows_everything_and_hide_values_nothing(tmp_path, capsys):
+    base = assembly(tmp_path, "base", germline())
+    head = assembly(tmp_path, "head", germline(parameters={"sample_name": "NA24385", "threads": 16}))
+    _, shown = _cli(capsys, base, head, "--show-values")
+    _, hidden = _cli(capsys, base, head, "--hide-values")
+    assert "parameters.sample_name: NA12878 → NA24385" in shown and "parameters.threads: 8 → 16" in shown
+    assert "parameters.threads: (hidden) → (hidden)" in hidden and "NA24385" not in hidden
 
 
 def test_the_console_script_is_installed_with_the_package():
