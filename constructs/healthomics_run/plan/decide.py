@@ -154,7 +154,7 @@ def _decide(old_stack, new_stack, logical_id, old, new) -> Row:
     stack = (new_stack or old_stack).name
     base = {"stack": stack, "logical_id": logical_id, "path": _path(resource, f"{stack}/{logical_id}"),
             "kind": KIND[resource["Type"]],
-            "target": target(new_stack, new.get("Properties") or {}) if new is not None else None}
+            "target": target(new_stack, logical_id, new.get("Properties") or {}) if new is not None else None}
     noun = base["kind"]
     if old is None or (new is not None and old["Type"] != new["Type"]):
         samples = _new_samples(new_stack, new)

@@ -51,7 +51,7 @@ def review(rows: list[Row], history: History | None = None, max_cost: float | No
     if max_cost is not None:
         p90 = summed.p90 if summed is not None else 0.0
         unpriced = summed.runs_unpriced if summed is not None else sum(row.runs_to_start or 0 for row in rows) + unknown
-        budget = Budget(limit=max_cost, over=p90 > max_cost, unchecked_runs=unpriced)
+        budget = Budget(limit=max_cost, over=round(p90, 2) > max_cost, unchecked_runs=unpriced)  # in cents, as shown
     return Review(rows=rows, forecasts=forecasts, total=summed, warnings=tuple(found),
                   notes=tuple(notes) + tuple(capacity.unchecked(rows, start_run_rate)), budget=budget,
                   currency=history.currency if history is not None else CURRENCY)

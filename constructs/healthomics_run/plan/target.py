@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .._lambda.start_run import fields
+from .._lambda.start_run.settings import CHECK_RESOURCE_TYPE
 from .assembly import StackTemplate
 
 _DEFAULT_TIMEOUT_SECONDS = 3600
@@ -79,7 +80,23 @@ def _limits(value: Any, stack: StackTemplate) -> RunGroupLimits | None:
                           max_duration_minutes=number("MaxDuration"))
 
 
-def target(stack: StackTemplate, properties: dict[str, Any]) -> Target:
+def _completion_wait(stack: StackTemplate, logical_id: str) -> int | None:
+    """The timeout of the wait condition that waits for the resource's runs to complete (``wait_for``
+    COMPLETED past 50 minutes: a completion check signals a ``AWS::CloudFormation::WaitCondition``)."""
+    for resource in stack.resources.values():
+        props = resource.get("Properties") or {}
+        if resource.get("Type") != CHECK_RESOURCE_TYPE or _referred(props.get("Id"), stack) is not \
+                stack.resources.get(logical_id):
+            continue
+        for condition in stack.resources.values():
+            if condition.get("Type") == "AWS::CloudFormation::WaitCondition" and \
+                    (condition.get("Properties") or {}).get("Handle") == props.get("Handle"):
+                return int(str(condition["Properties"].get("Timeout", 0)))
+    return None
+
+
+def target(stack: StackTemplate, logical_id: str, properties: dict[str, Any]) -> Target:
+    waited = _completion_wait(stack, logical_id)
     workflow = properties.get("WorkflowId")
     key = _literal_or(workflow, stack, "AWS::Omics::Workflow", "Name")
     version = _literal_or(properties.get("WorkflowVersionName"), stack, "AWS::Omics::WorkflowVersion", "VersionName")
@@ -92,4 +109,5 @@ def target(stack: StackTemplate, properties: dict[str, Any]) -> Target:
                   storage_type=properties.get("StorageType"),
                   storage_capacity=properties.get("StorageCapacity"), run_group=run_group,
                   run_group_limits=_limits(run_group, stack) if run_group is not None else None,
-                  wait_for=str(properties.get(fields.WAIT_FOR, "STARTED")), timeout_seconds=timeout)
+                  wait_for="COMPLETED" if waited else str(properties.get(fields.WAIT_FOR, "STARTED")),
+                  timeout_seconds=waited or timeout)
