@@ -197,18 +197,38 @@ def _decide(old_stack, new_stack, logical_id, old, new) -> Row:
     return row(Action.KEEP, reason="no setting that names the run changed")
 
 
-def _same_runs(resource: dict[str, Any]) -> str | None:
-    """What decides the work a resource's runs do, whatever its logical id and run name (which the
-    constructs derive from the construct path): the run settings but ``name``, the rerun token and, for a
-    batch, its sample sheet. None when a setting is known only at deploy time."""
+def _same_runs(row: Row, stack: StackTemplate, shared: set[str]) -> str | None:
+    """What decides the work a resource's runs do, whatever its logical id and construct path (from which
+    the constructs derive the run name and output prefix): the run settings, the rerun token and, for a
+    batch, its sample sheet. A reference to a resource renamed along with it (one that is not in both
+    templates: the pattern's own bucket, role, run group) counts by that resource's type. None when the
+    settings cannot be read."""
+    resource = stack.resources[row.logical_id]
+    scope = row.path.rsplit("/", 1)[0]
     try:
-        settings = READERS[resource["Type"]](resource.get("Properties") or {})
+        settings = READERS[resource["Type"]](_by_type(resource.get("Properties") or {}, stack, shared, scope))
     except _UNREADABLE:
         return None
     batch = isinstance(settings, BatchSettings)
-    shared = settings.shared if batch else settings
-    work = {key: value for key, value in shared.identity().items() if key != "name"}
-    return fingerprint(work, shared.rerun_token) + (f":{settings.sample_digest}" if batch else "")
+    run = settings.shared if batch else settings
+    return fingerprint(run.identity(), run.rerun_token) + (f":{settings.sample_digest}" if batch else "")
+
+
+def _by_type(value: Any, stack: StackTemplate, shared: set[str], scope: str) -> Any:
+    """``value`` with each Ref/Fn::GetAtt of a resource not in ``shared`` naming the resource's type instead,
+    and the construct path ``scope`` in text replaced by a placeholder."""
+    if isinstance(value, str):
+        return value.replace(scope, "(construct)")
+    if isinstance(value, list):
+        return [_by_type(item, stack, shared, scope) for item in value]
+    if not isinstance(value, dict):
+        return value
+    refs = _refs(value) if len(value) == 1 and next(iter(value)) in ("Ref", "Fn::GetAtt") else set()
+    if len(refs) == 1 and (logical_id := next(iter(refs))) not in shared and logical_id in stack.resources:
+        kind = stack.resources[logical_id].get("Type")
+        item = value.get("Fn::GetAtt")
+        return {"renamed": [kind, item[1] if isinstance(item, list) else str(item).partition(".")[2]] if item else kind}
+    return {key: _by_type(item, stack, shared, scope) for key, item in value.items()}
 
 
 def _renames(rows: list[Row], old_stack: StackTemplate | None, new_stack: StackTemplate | None) -> list[Row]:
@@ -217,13 +237,14 @@ def _renames(rows: list[Row], old_stack: StackTemplate | None, new_stack: StackT
     so, and the removed row lists what else the rename removes from the stack."""
     if old_stack is None or new_stack is None:
         return rows
+    shared = set(old_stack.resources) & set(new_stack.resources)
     removed = {key: row for row in rows if row.action in (Action.RETAIN, Action.CANCEL)
-               and (key := _same_runs(old_stack.resources[row.logical_id])) is not None}
+               and (key := _same_runs(row, old_stack, shared)) is not None}
     renamed: dict[str, str] = {}
     out = []
     for row in rows:
-        if row.action is Action.START and row.logical_id not in old_stack.resources:
-            twin = removed.get(_same_runs(new_stack.resources[row.logical_id]) or "")
+        if row.action is Action.START and row.logical_id not in old_stack.resources and removed:
+            twin = removed.get(_same_runs(row, new_stack, shared) or "")
             if twin is not None:
                 fate = "keep going" if twin.action is Action.RETAIN else "are cancelled"
                 renamed[twin.logical_id] = row.path
