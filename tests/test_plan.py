@@ -22,8 +22,12 @@ from tests.world import WORKFLOW_ID, event
 PARAMETERS = {"sample_name": "NA12878", "threads": 8}
 
 
-def assembly(tmp_path: Path, name: str, build: Callable[[cdk.Stack], None], nested: bool = False) -> Path:
-    app = cdk.App(outdir=str(tmp_path / name))
+PATHS = {"aws:cdk:enable-path-metadata": True}  # construct paths in the template metadata, as `cdk synth` writes
+
+
+def assembly(tmp_path: Path, name: str, build: Callable[[cdk.Stack], None], nested: bool = False,
+             context: dict | None = None) -> Path:
+    app = cdk.App(outdir=str(tmp_path / name), context=context)
     stack = cdk.Stack(app, "PlanStack")
     build(cdk.NestedStack(stack, "Runs") if nested else stack)
     app.synth()
@@ -236,6 +240,54 @@ def test_the_plan_starts_a_run_exactly_when_the_handler_does(tmp_path, aws, omic
     started = updated["PhysicalResourceId"] != created["PhysicalResourceId"]
     assert started == (row.action is Action.START)
     assert omics.count("StartRun") == 1 + started
+
+
+def _handler_deploys(base: Path, head: Path, logical_ids: tuple[str, str]) -> tuple[dict, dict]:
+    """CloudFormation's events for a run resource from base to head: Create, then Update under the same
+    logical id, or Create under the new one (a rename: the old resource is deleted afterwards)."""
+    old_id, new_id = logical_ids
+    old_props, new_props = (json.loads((path / "PlanStack.template.json").read_text())["Resources"][logical_id]
+                            ["Properties"] for path, logical_id in ((base, old_id), (head, new_id)))
+    created = handler.on_event(event("Create", old_props, logical_id=old_id))
+    if old_id != new_id:
+        return created, handler.on_event(event("Create", new_props, logical_id=new_id))
+    return created, handler.on_event(event("Update", new_props, physical_id=created["PhysicalResourceId"],
+                                           old_props=old_props, logical_id=new_id))
+
+
+def _renamed_run(aws, construct_id: str) -> Callable[[cdk.Stack], None]:
+    def build(stack):
+        role = iam.Role.from_role_arn(stack, "Role", aws["role_arn"])
+        WorkflowRun(stack, construct_id, role=role, output_uri=aws["output_uri"], workflow_id=WORKFLOW_ID,
+                    parameters={"sample_name": "NA12878"})
+    return build
+
+
+def test_a_renamed_run_starts_a_new_run_as_the_plan_says_while_the_old_one_keeps_going(tmp_path, aws, omics):
+    """requestId is scoped to the stack and the logical id (``fingerprint.request_id``): a renamed resource's
+    Create starts a run of its own; with RETAIN the removed resource's Delete leaves its run going."""
+    base = assembly(tmp_path, "base", _renamed_run(aws, "Somatic"), context=PATHS)
+    head = assembly(tmp_path, "head", _renamed_run(aws, "SomaticTumor"), context=PATHS)
+    rows = plan(load(base), load(head))
+    (started,) = [row for row in rows if row.action is Action.START]
+    (kept,) = [row for row in rows if row.action is Action.RETAIN]
+    created, renamed = _handler_deploys(base, head, (kept.logical_id, started.logical_id))
+    assert renamed["PhysicalResourceId"] != created["PhysicalResourceId"] and omics.count("StartRun") == 2
+    assert started.duplicate_of == f"RETAIN {kept.path}"
+
+
+@pytest.mark.parametrize("change", [
+    {"storage_type": "STATIC", "storage_capacity": 2400}, {"workflow_version_name": "v2"}, {}])
+def test_each_start_names_the_workflow_version_and_storage_the_handler_starts(tmp_path, aws, omics, change):
+    omics.workflows[WORKFLOW_ID]["versions"]["v2"] = omics.workflows[WORKFLOW_ID]["parameterTemplate"]
+    base = assembly(tmp_path, "base", lambda stack: None)
+    head = assembly(tmp_path, "head", _literal_run(aws, **change))
+    (row,) = plan(load(base), load(head))
+    old_props = json.loads((head / "PlanStack.template.json").read_text())["Resources"][row.logical_id]["Properties"]
+    handler.on_event(event("Create", old_props, logical_id=row.logical_id))
+    (sent,) = omics.params_of("StartRun")
+    assert (row.target.workflow, row.target.version, row.target.storage_type, row.target.storage_capacity) == (
+        sent["workflowId"], sent.get("workflowVersionName"), sent.get("storageType"), sent.get("storageCapacity"))
 
 
 def test_the_plan_needs_neither_aws_cdk_lib_nor_node(tmp_path):

@@ -15,14 +15,14 @@ import pytest
 from healthomics_run import DeletePolicy, HealthOmicsRun
 from healthomics_run.plan import Action, cli, plan
 from healthomics_run.plan.assembly import load
-from tests.test_plan import PARAMETERS, _cli, _run_writing_to, assembly, cohort, samples
+from tests.test_plan import PARAMETERS, PATHS, _cli, _run_writing_to, assembly, cohort, samples
 from tests.test_plan_counts import with_sample
 from tests.world import WORKFLOW_ID
 
 
 def synthesized(tmp_path: Path, name: str, build: Callable[[cdk.Stack], None], *stacks: str) -> Path:
     """A cloud assembly with construct paths in the template metadata, as ``cdk synth`` writes them."""
-    app = cdk.App(outdir=str(tmp_path / name), context={"aws:cdk:enable-path-metadata": True})
+    app = cdk.App(outdir=str(tmp_path / name), context=PATHS)
     for stack_name in stacks or ("PlanStack",):
         build(cdk.Stack(app, stack_name))
     app.synth()

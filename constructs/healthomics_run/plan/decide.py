@@ -204,7 +204,8 @@ def _same_runs(row: Row, stack: StackTemplate, shared: set[str]) -> str | None:
     templates: the pattern's own bucket, role, run group) counts by that resource's type. None when the
     settings cannot be read."""
     resource = stack.resources[row.logical_id]
-    scope = row.path.rsplit("/", 1)[0]
+    parent = row.path.rsplit("/", 1)[0]
+    scope = (row.path,) + ((parent,) if parent != stack.name else ())  # the construct, and the pattern around it
     try:
         settings = READERS[resource["Type"]](_by_type(resource.get("Properties") or {}, stack, shared, scope))
     except _UNREADABLE:
@@ -214,11 +215,13 @@ def _same_runs(row: Row, stack: StackTemplate, shared: set[str]) -> str | None:
     return fingerprint(run.identity(), run.rerun_token) + (f":{settings.sample_digest}" if batch else "")
 
 
-def _by_type(value: Any, stack: StackTemplate, shared: set[str], scope: str) -> Any:
+def _by_type(value: Any, stack: StackTemplate, shared: set[str], scope: tuple[str, ...]) -> Any:
     """``value`` with each Ref/Fn::GetAtt of a resource not in ``shared`` naming the resource's type instead,
-    and the construct path ``scope`` in text replaced by a placeholder."""
+    and the construct paths of ``scope`` in text replaced by placeholders."""
     if isinstance(value, str):
-        return value.replace(scope, "(construct)")
+        for number, path in enumerate(scope):
+            value = value.replace(path, f"(construct {number})")
+        return value
     if isinstance(value, list):
         return [_by_type(item, stack, shared, scope) for item in value]
     if not isinstance(value, dict):
