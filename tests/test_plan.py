@@ -295,9 +295,11 @@ def test_the_plan_needs_neither_aws_cdk_lib_nor_node(tmp_path):
     import sys
 
     base = assembly(tmp_path, "base", germline())
-    script = ("import sys; sys.modules['aws_cdk'] = sys.modules['jsii'] = None\n"
+    empty = tmp_path / "history.json"
+    empty.write_text(json.dumps({"format": "healthomics-run-history/1", "prices": {}, "runs": []}))
+    script = ("import sys; sys.modules['aws_cdk'] = sys.modules['jsii'] = sys.modules['boto3'] = None\n"
               "from healthomics_run.plan import cli\n"
-              f"sys.exit(cli.main([{str(base)!r}, {str(base)!r}]))")
+              f"sys.exit(cli.main([{str(base)!r}, {str(base)!r}, '--history', {str(empty)!r}, '--max-cost', '1']))")
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env={"PATH": "/usr/bin:/bin"})
     assert result.returncode == cli.NO_RUN_STARTS, result.stderr
     assert "1 kept" in result.stdout
