@@ -225,3 +225,25 @@ def test_a_pull_request_adding_1000_samples_opens_with_runs_forecast_warning_and
     assert first[6].startswith("- **Warning**: PlanStack/Cohort")
     assert first[6].endswith(": 1,000 runs need about 16.7 days to complete (max_runs 5), past the timeout (12.0 h) "
                              "of wait_for COMPLETED: raise the run group's limit or timeout, or wait for less")
+
+
+def test_an_account_that_refuses_is_an_error_naming_the_permissions(omics, monkeypatch, capsys, tmp_path):
+    omics.fail_next("ListRuns", "AccessDeniedException", "not authorized to perform omics:ListRuns")
+    monkeypatch.setattr(history, "account_clients", lambda region: (omics.client, price_list({}), "us-east-1"))
+    assert cli.console(["export-history", str(tmp_path / "history.json")]) == cli.ERROR
+    assert "it needs omics:ListRuns, omics:GetRun, omics:ListRunTasks and pricing:GetProducts" in capsys.readouterr().err
+
+
+def test_a_run_deleted_between_listing_and_reading_is_left_out(account):
+    doomed = next(iter(account.runs))
+    original = account._get_run
+
+    def deleted_meanwhile(params):
+        if params["id"] == doomed:
+            account.delete_run(doomed)
+        return original(params)
+
+    account._get_run = deleted_meanwhile
+    left = {name: price for name, price in PRICES.items() if name != "omics.c.large"}  # only run A used it
+    found = history.from_account(account.client, price_list(left), "us-east-1")
+    assert sorted(run_cost(run, found.prices) for run in found.runs) == pytest.approx([0.98, 2.60])

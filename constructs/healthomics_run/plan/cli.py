@@ -72,8 +72,7 @@ def _history(arguments: argparse.Namespace) -> history.History | None:
     if arguments.history:
         return history.read(arguments.history)
     if arguments.from_account:
-        omics, pricing, region = history.account_clients(arguments.region)
-        return history.from_account(omics, pricing, region)
+        return history.read_account(arguments.region)
     return None
 
 
@@ -95,8 +94,7 @@ def run(arguments: argparse.Namespace) -> int:
 def export(arguments: argparse.Namespace) -> int:
     """``healthomics-run export-history FILE``: no parameter values, run names or sample ids are written."""
     try:
-        omics, pricing, region = history.account_clients(arguments.region)
-        found = history.from_account(omics, pricing, region, arguments.workflow_id or (), arguments.runs)
+        found = history.read_account(arguments.region, arguments.workflow_id or (), arguments.runs)
     except PlanInputError as error:
         print(f"healthomics-run export-history: {error}", file=sys.stderr)
         return ERROR

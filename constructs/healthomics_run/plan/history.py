@@ -105,7 +105,10 @@ def _pages(call, key: str, **request: Any) -> Iterable[dict[str, Any]]:
 def _run(omics, listed: dict[str, Any]) -> Run | None:
     """One COMPLETED run, from GetRun (storage as the run-storage guide says GetRun reports it) and its
     tasks from ListRunTasks; None when it never ran (no start or stop time)."""
-    described = omics.get_run(id=listed["id"])
+    try:
+        described = omics.get_run(id=listed["id"])
+    except omics.exceptions.ResourceNotFoundException:
+        return None  # deleted since it was listed
     seconds = _seconds(described)
     if seconds is None:
         return None
@@ -161,6 +164,19 @@ def from_account(omics, pricing, region: str, workflow_ids: Iterable[str] = (),
                             | {STORAGE_PRICE.get(run.storage_type, run.storage_type) for run in runs})
     prices = {name: price for name in resource_types if (price := _price(pricing, name, region)) is not None}
     return History(runs=tuple(runs), prices=prices, region=region)
+
+
+def read_account(region: str | None, workflow_ids: Iterable[str] = (),
+                 runs_per_workflow: int = RUNS_PER_WORKFLOW) -> History:
+    """``from_account`` with boto3's clients; an AWS error (no credentials, access denied) as a PlanInputError."""
+    omics, pricing, resolved = account_clients(region)
+    try:
+        return from_account(omics, pricing, resolved, workflow_ids, runs_per_workflow)
+    except Exception as error:
+        if not type(error).__module__.startswith("botocore"):
+            raise
+        raise PlanInputError(f"reading the account's run history failed ({error}); it needs omics:ListRuns, "
+                             "omics:GetRun, omics:ListRunTasks and pricing:GetProducts") from error
 
 
 def account_clients(region: str | None):
