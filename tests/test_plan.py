@@ -335,3 +335,6 @@ def test_the_plan_counts_the_runs_the_handler_starts_for_a_cohort(tmp_path, aws,
                                      old_props=old_props, **cohort_event))
     assert row.runs_to_start == updated["Data"]["RunsStarted"]
     assert (row.action is Action.START) == (updated["Data"]["RunsStarted"] > 0)
+    if row.runs_to_start:  # the very samples the plan names are the ones the handler submits
+        submitted = omics.params_of("StartRunBatch")[-1]["batchRunSettings"]["inlineSettings"]
+        assert tuple(sorted(entry["runSettingId"] for entry in submitted)) == row.samples.run_ids
