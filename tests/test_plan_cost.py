@@ -15,20 +15,21 @@ Billing rules the hand calculations follow (cited in ``healthomics_run.plan.cost
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
+import aws_cdk as cdk
 import boto3
 import pytest
+from aws_cdk import aws_omics as omics_cfn
 from botocore.stub import Stubber
 
-from healthomics_run import HealthOmicsRunBatch, RunGroup, WaitFor
+from healthomics_run import HealthOmicsRun, HealthOmicsRunBatch, RunGroup, WaitFor
 from healthomics_run.plan import cli, history
 from healthomics_run.plan.cost import forecast, run_cost, static_capacity
 from healthomics_run.plan.history import History, Run, Task
 from tests.test_plan import _cli, assembly, cohort, germline, samples
 from tests.world import WORKFLOW_ID
-
-import aws_cdk as cdk
 
 PRICES = {"omics.c.large": 0.10, "omics.m.4xlarge": 1.00, "Run Storage": 0.0002, "Dynamic Run Storage": 0.0004}
 
@@ -247,3 +248,20 @@ def test_a_run_deleted_between_listing_and_reading_is_left_out(account):
     left = {name: price for name, price in PRICES.items() if name != "omics.c.large"}  # only run A used it
     found = history.from_account(account.client, price_list(left), "us-east-1")
     assert sorted(run_cost(run, found.prices) for run in found.runs) == pytest.approx([0.98, 2.60])
+
+
+def test_a_workflow_made_in_the_same_template_is_matched_by_its_name(tmp_path, capsys):
+    """Its id is an Fn::GetAtt known only at deploy time; AWS::Omics::Workflow's Name is in the template,
+    and ListRuns items carry workflowName (HealthOmics API reference, RunListItem)."""
+    def build(stack):
+        made = omics_cfn.CfnWorkflow(stack, "Hello", name="hello-wf", definition_uri="s3://example-bucket/hello.zip")
+        HealthOmicsRun(stack, "Run", workflow_id=made.attr_id)
+
+    named = History(runs=tuple(dataclasses.replace(run, workflow_id="9999999", workflow_name="hello-wf")
+                               for run in recorded_history().runs), prices=dict(PRICES))
+    path = tmp_path / "history.json"
+    path.write_text(named.to_json())
+    _, text = _cli(capsys, assembly(tmp_path, "base", lambda stack: None), assembly(tmp_path, "head", build),
+                   "--history", path)
+    assert "(hello-wf) (default version)" in text
+    assert "cost: 1 run × 1.48 USD median, 2.60 USD p90 = 1.48 USD median, 2.60 USD p90 (from 3 earlier runs" in text

@@ -140,7 +140,8 @@ def _target(row: Row) -> str:
                     f"max_cpus {limits.max_cpus}" if limits.max_cpus else "",
                     f"max_duration {duration(limits.max_duration_minutes * 60)}" if limits.max_duration_minutes else ""]
             group += f" ({', '.join(filter(None, caps)) or 'no caps'})"
-    return f"workflow {_value(goal.workflow)}{version}; storage {storage}; run group {group}; wait_for {goal.wait_for}"
+    named = f" ({goal.workflow_key})" if goal.workflow_key and deploy_time(goal.workflow) else ""
+    return f"workflow {_value(goal.workflow)}{named}{version}; storage {storage}; run group {group}; wait_for {goal.wait_for}"
 
 
 def _cost(item: Forecast, currency: str) -> str:
@@ -192,7 +193,8 @@ def headline(report: Review) -> list[str]:
         if budget.over:
             lines.append(f"Budget: OVER: the p90 forecast {p90} exceeds --max-cost {money(budget.limit, currency)}")
         elif budget.unchecked_runs:
-            lines.append(f"Budget: NOT CHECKED: {plural(budget.unchecked_runs, 'run')} start without a forecast "
+            verb = "starts" if budget.unchecked_runs == 1 else "start"
+            lines.append(f"Budget: NOT CHECKED: {plural(budget.unchecked_runs, 'run')} {verb} without a forecast "
                          f"(--max-cost {money(budget.limit, currency)} fails closed)")
         else:
             lines.append(f"Budget: within: the p90 forecast {p90} is at most --max-cost {money(budget.limit, currency)}")
