@@ -68,6 +68,15 @@ def test_each_recorded_run_costs_what_the_hand_calculation_gives():
     assert costs == pytest.approx([1.4816667, 0.98, 2.60])
 
 
+def test_a_cache_hit_costs_what_its_record_says_it_ran():
+    """Call caching ("Call caching for HealthOmics runs") saves compute; whether a hit is charged is not
+    documented, so a hit naming an instance type is charged as a task (2 s → the 60 s minimum: 1.00 × 60/3600),
+    and one naming none costs nothing."""
+    hits = (Task("omics.m.4xlarge", 2, 16, cache_hit=True), Task(None, 2, 0, cache_hit=True))
+    run = Run(workflow_id=WORKFLOW_ID, seconds=0, storage_type="DYNAMIC", storage_capacity=0, tasks=hits)
+    assert run_cost(run, PRICES) == pytest.approx(1.00 * 60 / 3600)
+
+
 def test_static_storage_is_charged_for_1200_gib_at_least_in_steps_of_1200():
     assert [static_capacity(asked) for asked in (None, 100, 1200, 1201, 2400, 4000)] == [
         1200, 1200, 1200, 2400, 2400, 4800]

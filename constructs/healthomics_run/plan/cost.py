@@ -9,8 +9,9 @@ run analyzer computes the same):
   rounded up to a multiple of 1,200 GiB: "Run storage types"), DYNAMIC for what it uses. GetRun reports
   a DYNAMIC run's *largest* use, so its storage is priced at that: an upper bound.
 
-A cache hit is counted at what its record says it ran (a task with no instance type costs nothing):
-earlier runs count as what they cost. The forecast of a START is its runs × the median and the 90th
+A cache hit is counted at what its record says it ran (a task with no instance type costs nothing;
+whether HealthOmics charges a cache hit is not documented, so one with an instance type is charged like
+any task: an upper bound): earlier runs count as what they cost. The forecast of a START is its runs × the median and the 90th
 percentile (nearest rank) of the earlier COMPLETED runs of the same workflow, of the same version when
 there are at least ``SAME_VERSION_RUNS`` of them. Without such runs it says "no history", never a number.
 """
