@@ -274,3 +274,12 @@ def test_a_workflow_made_in_the_same_template_is_matched_by_its_name(tmp_path, c
                    "--history", path)
     assert "(hello-wf) (default version)" in text
     assert "cost: 1 run × 1.48 USD median, 2.60 USD p90 = 1.48 USD median, 2.60 USD p90 (from 3 earlier runs" in text
+
+
+def test_reading_the_account_without_a_region_is_an_error_saying_so(monkeypatch, capsys, tmp_path):
+    for name in ("AWS_REGION", "AWS_DEFAULT_REGION"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-config"))
+    base = assembly(tmp_path, "base", lambda stack: None)
+    assert cli.console(["plan", str(base), str(base), "--from-account"]) == cli.ERROR
+    assert "reading the account's run history failed (You must specify a region." in capsys.readouterr().err

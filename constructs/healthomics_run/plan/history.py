@@ -169,8 +169,8 @@ def from_account(omics, pricing, region: str, workflow_ids: Iterable[str] = (),
 def read_account(region: str | None, workflow_ids: Iterable[str] = (),
                  runs_per_workflow: int = RUNS_PER_WORKFLOW) -> History:
     """``from_account`` with boto3's clients; an AWS error (no credentials, access denied) as a PlanInputError."""
-    omics, pricing, resolved = account_clients(region)
     try:
+        omics, pricing, resolved = account_clients(region)
         return from_account(omics, pricing, resolved, workflow_ids, runs_per_workflow)
     except Exception as error:
         if not type(error).__module__.startswith("botocore"):

@@ -90,9 +90,9 @@ def is_hidden(change: Change, value: Any, display: Display) -> bool:
         return False
     if display is Display.HIDE:
         return True
-    if deploy_time(value) is not None or change.setting in SAFE_SETTINGS:
+    if deploy_time(value) is not None or isinstance(value, (int, float, bool)):
         return False
-    return not isinstance(value, (int, float, bool))
+    return change.sensitive or change.setting not in SAFE_SETTINGS
 
 
 def describe(change: Change, display: Display) -> str:
