@@ -28,6 +28,7 @@ from healthomics_run import HealthOmicsRun, HealthOmicsRunBatch, RunGroup, WaitF
 from healthomics_run.plan import cli, history
 from healthomics_run.plan.cost import forecast, run_cost, static_capacity
 from healthomics_run.plan.history import History, Run, Task
+from tests.synth import ROOT
 from tests.test_plan import _cli, assembly, cohort, germline, samples
 from tests.world import WORKFLOW_ID
 
@@ -283,3 +284,9 @@ def test_reading_the_account_without_a_region_is_an_error_saying_so(monkeypatch,
     base = assembly(tmp_path, "base", lambda stack: None)
     assert cli.console(["plan", str(base), str(base), "--from-account"]) == cli.ERROR
     assert "reading the account's run history failed (You must specify a region." in capsys.readouterr().err
+
+
+def test_the_readme_history_example_is_a_history_the_plan_reads():
+    block = (ROOT / "README.md").read_text().split('{"format": "healthomics-run-history/1"', 1)[1].split("```", 1)[0]
+    (run,) = History.from_json('{"format": "healthomics-run-history/1"' + block).runs
+    assert run_cost(run, PRICES) == pytest.approx(2.00 + 500 * 3 * 0.0004)
