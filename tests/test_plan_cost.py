@@ -233,6 +233,7 @@ def test_a_pull_request_adding_1000_samples_opens_with_runs_forecast_warning_and
     assert first[4] == ("- **Forecast**: 1,481.67 USD median, 2,600.00 USD p90 for 1000 runs "
                         "(from up to 3 earlier runs each)")
     assert first[5] == "- **Budget**: OVER: the p90 forecast 2,600.00 USD exceeds --max-cost 2,000.00 USD"
+    assert "| 1000 samples to run: 1000 added | 1,481.67 USD / 2,600.00 USD |" in text
     assert first[6].startswith("- **Warning**: PlanStack/Cohort")
     assert first[6].endswith(": 1,000 runs need about 16.7 days to complete (max_runs 5), past the timeout (12.0 h) "
                              "of wait_for COMPLETED: raise the run group's limit or timeout, or wait for less")

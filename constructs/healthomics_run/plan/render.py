@@ -224,7 +224,11 @@ def markdown(report: Review, display: Display = Display.SAFE) -> str:
     first = headline(report)
     if first:
         out += [f"- {_bold_verdict(line)}" for line in first] + [""]
-    if rows:
+    if rows and report.total is not None:  # with a history: each row's forecast in a column of its own
+        out += ["| Action | Kind | Resource | Why | Cost (median / p90) |", "|---|---|---|---|---|"]
+        out += [f"| **{row.action.value}** | {row.kind} | `{row.path}` | {_cell(row.reason)} | "
+                f"{_cost_cell(report.forecasts.get(row.path), report.currency)} |" for row in rows]
+    elif rows:
         out += ["| Action | Kind | Resource | Why |", "|---|---|---|---|"]
         out += [f"| **{row.action.value}** | {row.kind} | `{row.path}` | {_cell(row.reason)} |" for row in rows]
     for row in rows:
@@ -233,6 +237,14 @@ def markdown(report: Review, display: Display = Display.SAFE) -> str:
             out += ["", f"<details><summary><b>{row.action.value}</b> <code>{row.path}</code></summary>", ""]
             out += [f"- `{_cell(line)}`" for line in details] + ["", "</details>"]
     return "\n".join(out) + "\n"
+
+
+def _cost_cell(item: Forecast | None, currency: str) -> str:
+    if item is None:
+        return ""
+    if item.median is None or item.p90 is None:
+        return "no history"
+    return f"{money(item.median, currency)} / {money(item.p90, currency)}"
 
 
 def _bold_verdict(line: str) -> str:
