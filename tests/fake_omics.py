@@ -52,6 +52,7 @@ class FakeHealthOmics:
         self.runs: dict[str, dict[str, Any]] = {}
         self.batches: dict[str, dict[str, Any]] = {}
         self.run_caches: set[str] = set()
+        self.run_groups: dict[str, dict[str, Any]] = {}
         self.tokens: dict[str, str] = {}
         self.calls: list[tuple[str, dict[str, Any]]] = []  # every HTTP attempt, retries included
         self.faults: list[tuple[str, str, str]] = []
@@ -203,7 +204,8 @@ class FakeHealthOmics:
                     "GetWorkflow": self._get_workflow, "GetWorkflowVersion": self._get_workflow_version,
                     "StartRunBatch": self._start_run_batch, "GetBatch": self._get_batch,
                     "CancelRunBatch": self._cancel_run_batch, "ListRunsInBatch": self._list_runs_in_batch,
-                    "ListRuns": self._list_runs, "ListRunTasks": self._list_run_tasks}
+                    "ListRuns": self._list_runs, "ListRunTasks": self._list_run_tasks,
+                    "ListRunGroups": self._list_run_groups}
         if name not in handlers:
             raise AssertionError(f"the fake does not implement {name}")
         return handlers[name]
@@ -292,6 +294,14 @@ class FakeHealthOmics:
                   **{key: run[key] for key in ("startTime", "stopTime", "workflowName") if run.get(key)}}
                  for run in runs]
         return self._page(items, params)
+
+    def add_run_group(self, run_group_id: str, **limits: int) -> None:
+        """A run group made outside the stack; ``limits``: maxRuns, maxCpus, maxDuration (minutes), maxGpus."""
+        self.run_groups[run_group_id] = {"id": run_group_id, "creationTime": _now(), **limits,
+                                         "arn": f"arn:aws:omics:{REGION}:{ACCOUNT}:runGroup/{run_group_id}"}
+
+    def _list_run_groups(self, params: dict[str, Any]) -> dict[str, Any]:
+        return self._page(list(self.run_groups.values()), params)
 
     def _list_run_tasks(self, params: dict[str, Any]) -> dict[str, Any]:
         run = self.runs.get(params["id"])

@@ -243,7 +243,8 @@ def test_an_account_that_refuses_is_an_error_naming_the_permissions(omics, monke
     omics.fail_next("ListRuns", "AccessDeniedException", "not authorized to perform omics:ListRuns")
     monkeypatch.setattr(history, "account_clients", lambda region: (omics.client, price_list({}), "us-east-1"))
     assert cli.console(["export-history", str(tmp_path / "history.json")]) == cli.ERROR
-    assert "it needs omics:ListRuns, omics:GetRun, omics:ListRunTasks and pricing:GetProducts" in capsys.readouterr().err
+    assert ("it needs omics:ListRuns, omics:GetRun, omics:ListRunTasks, omics:ListRunGroups and pricing:GetProducts"
+            in capsys.readouterr().err)
 
 
 def test_a_run_deleted_between_listing_and_reading_is_left_out(account):
@@ -291,3 +292,23 @@ def test_the_readme_history_example_is_a_history_the_plan_reads():
     block = (ROOT / "README.md").read_text().split('{"format": "healthomics-run-history/1"', 1)[1].split("```", 1)[0]
     (run,) = History.from_json('{"format": "healthomics-run-history/1"' + block).runs
     assert run_cost(run, PRICES) == pytest.approx(2.00 + 500 * 3 * 0.0004)
+
+
+def test_a_run_group_made_outside_the_stack_is_checked_with_the_limits_the_account_has(account, tmp_path,
+                                                                                         monkeypatch, capsys):
+    """ListRunGroups gives each run group's maxRuns, maxCpus and maxDuration (HealthOmics API reference). 10 runs,
+    one at a time (maxRuns 1), a run's median 2 h: 20 h, past a 12 h wait for COMPLETED."""
+    account.add_run_group("7777777", maxRuns=1, maxCpus=256)
+    monkeypatch.setattr(history, "account_clients", lambda region: (account.client, price_list(PRICES), "us-east-1"))
+    exported = tmp_path / "history.json"
+    cli.console(["export-history", str(exported)])
+
+    def build(stack):
+        HealthOmicsRunBatch(stack, "Cohort", workflow_id=WORKFLOW_ID, samples=samples(10),
+                            run_group=RunGroup.from_run_group_id(stack, "Group", "7777777"),
+                            wait_for=WaitFor.COMPLETED, timeout=cdk.Duration.hours(12))
+
+    base, head = assembly(tmp_path, "base", lambda stack: None), assembly(tmp_path, "head", build)
+    _, text = _cli(capsys, base, head, "--history", exported)
+    assert "run group 7777777 (max_runs 1, max_cpus 256)" in text
+    assert "10 runs need about 20.0 h to complete (max_runs 1), past the timeout (12.0 h)" in text

@@ -1,8 +1,9 @@
 """The account's run history and the prices that cost it: what the forecast rests on.
 
 A history holds the earlier COMPLETED runs (workflow id, name and version; run storage type, size and
-running time; each task's instance type, vCPUs, running time and whether it was a cache hit) and the
-on-demand prices of the instance types and run storage they used. It holds no parameter value, no run
+running time; each task's instance type, vCPUs, running time and whether it was a cache hit), the
+on-demand prices of the instance types and run storage they used, and the limits of the account's run
+groups (ListRunGroups), for the capacity check of runs in a run group made outside the stack. It holds no parameter value, no run
 or task name and no sample id: ``healthomics-run export-history`` writes it to a file that CI reads
 without credentials, and ``healthomics-run plan --from-account`` reads the same from the account.
 Both go through ``from_account``, so both give the same numbers.
@@ -21,6 +22,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from .assembly import PlanInputError
+from .target import RunGroupLimits
 
 FORMAT = "healthomics-run-history/1"
 CURRENCY = "USD"  # the Price List's on-demand prices are in USD
@@ -55,10 +57,12 @@ class History:
     prices: dict[str, float] = field(default_factory=dict)  # resourceType -> USD per hour (storage: per GB-hour)
     region: str = ""
     currency: str = CURRENCY
+    run_groups: dict[str, RunGroupLimits] = field(default_factory=dict)  # the account's run groups, by id
 
     def to_json(self) -> str:
         document = {"format": FORMAT, "region": self.region, "currency": self.currency,
-                    "prices": dict(sorted(self.prices.items())), "runs": [asdict(run) for run in self.runs]}
+                    "prices": dict(sorted(self.prices.items())), "runs": [asdict(run) for run in self.runs],
+                    "run_groups": {key: asdict(limits) for key, limits in sorted(self.run_groups.items())}}
         return json.dumps(document, indent=1, sort_keys=False) + "\n"
 
     @classmethod
@@ -69,8 +73,10 @@ class History:
                 raise ValueError(f"format is {document.get('format')!r}, not {FORMAT!r}")
             runs = tuple(Run(**{**run, "tasks": tuple(Task(**task) for task in run.get("tasks", ()))})
                          for run in document["runs"])
+            groups = {key: RunGroupLimits(**limits) for key, limits in (document.get("run_groups") or {}).items()}
             return cls(runs=runs, prices={key: float(value) for key, value in document["prices"].items()},
-                       region=str(document.get("region", "")), currency=str(document.get("currency", CURRENCY)))
+                       region=str(document.get("region", "")), currency=str(document.get("currency", CURRENCY)),
+                       run_groups=groups)
         except (ValueError, TypeError, KeyError, AttributeError) as error:
             raise PlanInputError(f"{source}: not a history written by `healthomics-run export-history` ({error})") \
                 from error
@@ -163,7 +169,10 @@ def from_account(omics, pricing, region: str, workflow_ids: Iterable[str] = (),
     resource_types = sorted({task.instance_type for run in runs for task in run.tasks if task.instance_type}
                             | {STORAGE_PRICE.get(run.storage_type, run.storage_type) for run in runs})
     prices = {name: price for name in resource_types if (price := _price(pricing, name, region)) is not None}
-    return History(runs=tuple(runs), prices=prices, region=region)
+    groups = {str(group["id"]): RunGroupLimits(max_runs=group.get("maxRuns"), max_cpus=group.get("maxCpus"),
+                                               max_duration_minutes=group.get("maxDuration"))
+              for group in _pages(omics.list_run_groups, "items")}
+    return History(runs=tuple(runs), prices=prices, region=region, run_groups=groups)
 
 
 def read_account(region: str | None, workflow_ids: Iterable[str] = (),
@@ -176,7 +185,7 @@ def read_account(region: str | None, workflow_ids: Iterable[str] = (),
         if not type(error).__module__.startswith("botocore"):
             raise
         raise PlanInputError(f"reading the account's run history failed ({error}); it needs omics:ListRuns, "
-                             "omics:GetRun, omics:ListRunTasks and pricing:GetProducts") from error
+                             "omics:GetRun, omics:ListRunTasks, omics:ListRunGroups and pricing:GetProducts") from error
 
 
 def account_clients(region: str | None):

@@ -3,6 +3,7 @@ the budget verdict that the formats put first."""
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 
 from . import capacity
@@ -33,10 +34,20 @@ class Review:
     currency: str = CURRENCY
 
 
+def _with_account_limits(row: Row, history: History | None) -> Row:
+    """A row whose run group is an existing one (a literal id): its limits as the account's history has them."""
+    goal = row.target
+    if history is None or goal is None or goal.run_group_limits is not None or not isinstance(goal.run_group, str):
+        return row
+    limits = history.run_groups.get(goal.run_group)
+    return row if limits is None else dataclasses.replace(row, target=dataclasses.replace(goal, run_group_limits=limits))
+
+
 def review(rows: list[Row], history: History | None = None, max_cost: float | None = None,
            start_run_rate: float | None = None, notes: tuple[str, ...] = ()) -> Review:
     forecasts: dict[str, Forecast] = {}
     found: list[str] = []
+    rows = [_with_account_limits(row, history) for row in rows]
     for row in rows:
         if row.action is not Action.START or row.target is None:
             continue
