@@ -3,12 +3,12 @@
 A history holds the earlier COMPLETED runs (workflow id, name and version; run storage type, size and
 running time; each task's instance type, vCPUs, running time and whether it was a cache hit), the
 on-demand prices of the instance types and run storage they used, and the limits of the account's run
-groups (ListRunGroups), for the capacity check of runs in a run group made outside the stack. It holds no parameter value, no run
-or task name and no sample id: ``healthomics-run export-history`` writes it to a file that CI reads
-without credentials, and ``healthomics-run plan --from-account`` reads the same from the account.
+groups (ListRunGroups), for the capacity check of runs in a run group made outside the stack. It holds
+no parameter value, no run or task name and no sample id: ``healthomics-run export-history`` writes it
+to a file that CI reads without credentials, and ``healthomics-run plan --from-account`` reads the same from the account.
 Both go through ``from_account``, so both give the same numbers.
 
-Sources: HealthOmics API reference (ListRuns, GetRun, ListRunTasks); AWS Price List API
+Sources: HealthOmics API reference (ListRuns, GetRun, ListRunTasks, ListRunGroups); AWS Price List API
 (``pricing:GetProducts``, service code ``AmazonOmics``, attribute ``resourceType`` per instance type
 and ``Run Storage`` / ``Dynamic Run Storage``; the same filters aws-healthomics-tools' run analyzer uses).
 """
