@@ -11,9 +11,11 @@ run analyzer computes the same):
 
 A cache hit is counted at what its record says it ran (a task with no instance type costs nothing;
 whether HealthOmics charges a cache hit is not documented, so one with an instance type is charged like
-any task: an upper bound): earlier runs count as what they cost. The forecast of a START is its runs × the median and the 90th
-percentile (nearest rank) of the earlier COMPLETED runs of the same workflow, of the same version when
-there are at least ``SAME_VERSION_RUNS`` of them. Without such runs it says "no history", never a number.
+any task: an upper bound): earlier runs count as what they cost.
+
+The forecast of a START is its runs × the median and the 90th percentile (nearest rank) of the earlier
+COMPLETED runs of the same workflow, of the same version when there are at least ``SAME_VERSION_RUNS``
+of them. Without such runs it says "no history", never a number.
 """
 
 from __future__ import annotations

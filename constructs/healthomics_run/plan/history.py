@@ -5,7 +5,8 @@ running time; each task's instance type, vCPUs, running time and whether it was 
 on-demand prices of the instance types and run storage they used, and the limits of the account's run
 groups (ListRunGroups), for the capacity check of runs in a run group made outside the stack. It holds
 no parameter value, no run or task name and no sample id: ``healthomics-run export-history`` writes it
-to a file that CI reads without credentials, and ``healthomics-run plan --from-account`` reads the same from the account.
+to a file that CI reads without credentials, and ``healthomics-run plan --from-account`` reads the same
+from the account.
 Both go through ``from_account``, so both give the same numbers.
 
 Sources: HealthOmics API reference (ListRuns, GetRun, ListRunTasks, ListRunGroups); AWS Price List API

@@ -141,7 +141,8 @@ def _target(row: Row) -> str:
                     f"max_duration {duration(limits.max_duration_minutes * 60)}" if limits.max_duration_minutes else ""]
             group += f" ({', '.join(filter(None, caps)) or 'no caps'})"
     named = f" ({goal.workflow_key})" if goal.workflow_key and deploy_time(goal.workflow) else ""
-    return f"workflow {_value(goal.workflow)}{named}{version}; storage {storage}; run group {group}; wait_for {goal.wait_for}"
+    return (f"workflow {_value(goal.workflow)}{named}{version}; storage {storage}; run group {group}; "
+            f"wait_for {goal.wait_for}")
 
 
 def _cost(item: Forecast, currency: str) -> str:

@@ -40,7 +40,9 @@ def _with_account_limits(row: Row, history: History | None) -> Row:
     if history is None or goal is None or goal.run_group_limits is not None or not isinstance(goal.run_group, str):
         return row
     limits = history.run_groups.get(goal.run_group)
-    return row if limits is None else dataclasses.replace(row, target=dataclasses.replace(goal, run_group_limits=limits))
+    if limits is None:
+        return row
+    return dataclasses.replace(row, target=dataclasses.replace(goal, run_group_limits=limits))
 
 
 def review(rows: list[Row], history: History | None = None, max_cost: float | None = None,
