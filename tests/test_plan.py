@@ -277,8 +277,9 @@ def test_a_renamed_run_starts_a_new_run_as_the_plan_says_while_the_old_one_keeps
 
 
 @pytest.mark.parametrize("change", [
-    {"storage_type": "STATIC", "storage_capacity": 2400}, {"workflow_version_name": "v2"}, {}])
-def test_each_start_names_the_workflow_version_and_storage_the_handler_starts(tmp_path, aws, omics, change):
+    {"storage_type": "STATIC", "storage_capacity": 2400}, {"workflow_version_name": "v2"},
+    {"run_group": "7777777"}, {}])
+def test_each_start_names_the_workflow_version_storage_and_run_group_the_handler_starts(tmp_path, aws, omics, change):
     omics.workflows[WORKFLOW_ID]["versions"]["v2"] = omics.workflows[WORKFLOW_ID]["parameterTemplate"]
     base = assembly(tmp_path, "base", lambda stack: None)
     head = assembly(tmp_path, "head", _literal_run(aws, **change))
@@ -286,8 +287,9 @@ def test_each_start_names_the_workflow_version_and_storage_the_handler_starts(tm
     old_props = json.loads((head / "PlanStack.template.json").read_text())["Resources"][row.logical_id]["Properties"]
     handler.on_event(event("Create", old_props, logical_id=row.logical_id))
     (sent,) = omics.params_of("StartRun")
-    assert (row.target.workflow, row.target.version, row.target.storage_type, row.target.storage_capacity) == (
-        sent["workflowId"], sent.get("workflowVersionName"), sent.get("storageType"), sent.get("storageCapacity"))
+    assert (row.target.workflow, row.target.version, row.target.storage_type, row.target.storage_capacity,
+            row.target.run_group) == (sent["workflowId"], sent.get("workflowVersionName"), sent.get("storageType"),
+                                      sent.get("storageCapacity"), sent.get("runGroupId"))
 
 
 def test_the_plan_needs_neither_aws_cdk_lib_nor_node(tmp_path):
