@@ -54,6 +54,7 @@ class FakeHealthOmics:
         self.run_caches: set[str] = set()
         self.cache_locations: dict[str, str] = {}
         self._clients: dict[str, Any] = {}
+        self.run_groups: dict[str, dict[str, Any]] = {}
         self.tokens: dict[str, str] = {}
         self.calls: list[tuple[str, dict[str, Any]]] = []  # every HTTP attempt, retries included
         self.faults: list[tuple[str, str, str]] = []
@@ -63,6 +64,7 @@ class FakeHealthOmics:
         self.rate_limits: dict[str, int] = {}  # operation -> calls admitted per (virtual) second
         self._admitted: Counter = Counter()
         self.clock: Callable[[], float] | None = None
+        self.page_size = 100  # list items per page when the caller sets no maxResults
         self.hold_submissions = False  # batches' runs wait for submit_held(), as the service's gradual submission
         # The account's rules (tests.account_world), when a test runs in it: authorize(operation, params) raises
         # AccessDeniedException for a call the caller's policies refuse; service_access(access, role_arn, uri)
@@ -133,6 +135,32 @@ class FakeHealthOmics:
                                                    "outputUri": "s3://other-bucket/"})
         self.runs[run_id]["status"] = "RUNNING"
 
+    def record_completed_run(self, workflow_id: str, *, seconds: float, tasks: list[dict[str, Any]],
+                             storage_type: str = "STATIC", storage_capacity: int | None = None,
+                             version_name: str | None = None, workflow_name: str | None = None,
+                             name: str = "a-run") -> str:
+        """A run that ran for ``seconds`` and COMPLETED, with ``tasks`` (ListRunTasks items: instanceType,
+        cpus, seconds, cacheHit), as the account's history holds it."""
+        run_id = str(self._next_id)
+        self._next_id += 1
+        request = {"workflowId": workflow_id, "name": name, "storageType": storage_type,
+                   **({"storageCapacity": storage_capacity} if storage_capacity is not None else {}),
+                   **({"workflowVersionName": version_name} if version_name else {})}
+        run = self.runs[run_id] = self._new_run(run_id, {**request, "outputUri": "s3://example-output-bucket/"})
+        start = run["creationTime"] + dt.timedelta(minutes=2)
+        run.update(status="COMPLETED", startTime=start, stopTime=start + dt.timedelta(seconds=seconds),
+                   workflowName=workflow_name, tasks=[])
+        for number, task in enumerate(tasks):
+            task_start = start + dt.timedelta(seconds=number)
+            item = {"taskId": f"{run_id}{number:04d}", "status": "COMPLETED", "name": f"task-{number}",
+                    "cpus": task.get("cpus", 2), "memory": task.get("memory", 4), "creationTime": task_start,
+                    "startTime": task_start, "stopTime": task_start + dt.timedelta(seconds=task["seconds"]),
+                    "cacheHit": task.get("cacheHit", False)}
+            if task.get("instanceType"):
+                item["instanceType"] = task["instanceType"]
+            run["tasks"].append(item)
+        return run_id
+
     def count(self, operation: str) -> int:
         return Counter(name for name, _ in self.calls)[operation]
 
@@ -193,7 +221,9 @@ class FakeHealthOmics:
         handlers = {"StartRun": self._start_run, "GetRun": self._get_run, "CancelRun": self._cancel_run,
                     "GetWorkflow": self._get_workflow, "GetWorkflowVersion": self._get_workflow_version,
                     "StartRunBatch": self._start_run_batch, "GetBatch": self._get_batch,
-                    "CancelRunBatch": self._cancel_run_batch, "ListRunsInBatch": self._list_runs_in_batch}
+                    "CancelRunBatch": self._cancel_run_batch, "ListRunsInBatch": self._list_runs_in_batch,
+                    "ListRuns": self._list_runs, "ListRunTasks": self._list_run_tasks,
+                    "ListRunGroups": self._list_run_groups}
         if name not in handlers:
             raise AssertionError(f"the fake does not implement {name}")
         return handlers[name]
@@ -262,10 +292,41 @@ class FakeHealthOmics:
             raise ServiceError("ResourceNotFoundException", f"Run {params['id']} not found")
         request = run["request"]
         described = {key: run[key] for key in ("arn", "id", "uuid", "status", "runOutputUri", "creationTime")}
-        described.update({key: request[key] for key in ("workflowId", "parameters", "roleArn", "outputUri")
+        described.update({key: request[key] for key in ("workflowId", "parameters", "roleArn", "outputUri", "name",
+                                                        "storageType", "storageCapacity", "workflowVersionName")
                           if key in request})
+        described.update({key: run[key] for key in ("startTime", "stopTime") if run.get(key)})
         described.update({key: run[key] for key in ("failureReason", "statusMessage") if run.get(key)})
         return described
+
+    def _page(self, items: list[dict[str, Any]], params: dict[str, Any]) -> dict[str, Any]:
+        """One page of a list, as the service pages: ``maxResults`` items from ``startingToken`` on."""
+        start = int(params.get("startingToken") or 0)
+        end = start + params.get("maxResults", self.page_size)
+        return {"items": items[start:end], **({"nextToken": str(end)} if end < len(items) else {})}
+
+    def _list_runs(self, params: dict[str, Any]) -> dict[str, Any]:
+        runs = [run for run in self.runs.values() if params.get("status") in (None, run["status"])]
+        items = [{"id": run["id"], "arn": run["arn"], "status": run["status"], "creationTime": run["creationTime"],
+                  **{key: run["request"][key] for key in ("workflowId", "name", "storageType", "storageCapacity",
+                                                          "workflowVersionName") if key in run["request"]},
+                  **{key: run[key] for key in ("startTime", "stopTime", "workflowName") if run.get(key)}}
+                 for run in runs]
+        return self._page(items, params)
+
+    def add_run_group(self, run_group_id: str, **limits: int) -> None:
+        """A run group made outside the stack; ``limits``: maxRuns, maxCpus, maxDuration (minutes), maxGpus."""
+        self.run_groups[run_group_id] = {"id": run_group_id, "creationTime": _now(), **limits,
+                                         "arn": f"arn:aws:omics:{REGION}:{ACCOUNT}:runGroup/{run_group_id}"}
+
+    def _list_run_groups(self, params: dict[str, Any]) -> dict[str, Any]:
+        return self._page(list(self.run_groups.values()), params)
+
+    def _list_run_tasks(self, params: dict[str, Any]) -> dict[str, Any]:
+        run = self.runs.get(params["id"])
+        if run is None:
+            raise ServiceError("ResourceNotFoundException", f"Run {params['id']} not found")
+        return self._page(run.get("tasks", []), params)
 
     def _cancel_run(self, params: dict[str, Any]) -> dict[str, Any]:
         run = self.runs.get(params["id"])

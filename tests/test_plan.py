@@ -22,8 +22,12 @@ from tests.world import WORKFLOW_ID, event
 PARAMETERS = {"sample_name": "NA12878", "threads": 8}
 
 
-def assembly(tmp_path: Path, name: str, build: Callable[[cdk.Stack], None], nested: bool = False) -> Path:
-    app = cdk.App(outdir=str(tmp_path / name))
+PATHS = {"aws:cdk:enable-path-metadata": True}  # construct paths in the template metadata, as `cdk synth` writes
+
+
+def assembly(tmp_path: Path, name: str, build: Callable[[cdk.Stack], None], nested: bool = False,
+             context: dict | None = None) -> Path:
+    app = cdk.App(outdir=str(tmp_path / name), context=context)
     stack = cdk.Stack(app, "PlanStack")
     build(cdk.NestedStack(stack, "Runs") if nested else stack)
     app.synth()
@@ -180,11 +184,29 @@ def test_formats_say_the_same_thing(tmp_path, capsys):
     _, text = _cli(capsys, base, head)
     _, markdown = _cli(capsys, base, head, "--format", "markdown")
     _, document = _cli(capsys, base, head, "--format", "json", "--show-values")
-    assert "START" in text and "parameters.threads: (hidden; --show-values) → (hidden; --show-values)" in text
+    assert "START" in text and "parameters.threads: 8 → 16" in text
     assert "| **START** | run | `PlanStack/Germline" in markdown and "**1 run will start; resources: 1 starting**" in markdown
     resource = json.loads(document)["resources"][0]
     assert json.loads(document)["summary"]["startsRuns"] is True and resource["runsToStart"] == 1
     assert resource["changes"] == [{"setting": "parameters.threads", "old": 8, "new": 16, "hidden": False}]
+
+
+def test_by_default_numbers_show_and_free_text_hides(tmp_path, capsys):
+    base = assembly(tmp_path, "base", germline())
+    head = assembly(tmp_path, "head", germline(parameters={"sample_name": "NA24385", "threads": 16}, priority=5))
+    _, text = _cli(capsys, base, head)
+    assert "parameters.threads: 8 → 16" in text and "priority: (not set) → 5" in text
+    assert "parameters.sample_name: (hidden; --show-values) → (hidden; --show-values)" in text
+    assert "NA24385" not in text and "NA12878" not in text
+
+
+def test_show_values_shows_everything_and_hide_values_nothing(tmp_path, capsys):
+    base = assembly(tmp_path, "base", germline())
+    head = assembly(tmp_path, "head", germline(parameters={"sample_name": "NA24385", "threads": 16}))
+    _, shown = _cli(capsys, base, head, "--show-values")
+    _, hidden = _cli(capsys, base, head, "--hide-values")
+    assert "parameters.sample_name: NA12878 → NA24385" in shown and "parameters.threads: 8 → 16" in shown
+    assert "parameters.threads: (hidden) → (hidden)" in hidden and "NA24385" not in hidden
 
 
 def test_the_console_script_is_installed_with_the_package():
@@ -220,14 +242,66 @@ def test_the_plan_starts_a_run_exactly_when_the_handler_does(tmp_path, aws, omic
     assert omics.count("StartRun") == 1 + started
 
 
+def _handler_deploys(base: Path, head: Path, logical_ids: tuple[str, str]) -> tuple[dict, dict]:
+    """CloudFormation's events for a run resource from base to head: Create, then Update under the same
+    logical id, or Create under the new one (a rename: the old resource is deleted afterwards)."""
+    old_id, new_id = logical_ids
+    old_props, new_props = (json.loads((path / "PlanStack.template.json").read_text())["Resources"][logical_id]
+                            ["Properties"] for path, logical_id in ((base, old_id), (head, new_id)))
+    created = handler.on_event(event("Create", old_props, logical_id=old_id))
+    if old_id != new_id:
+        return created, handler.on_event(event("Create", new_props, logical_id=new_id))
+    return created, handler.on_event(event("Update", new_props, physical_id=created["PhysicalResourceId"],
+                                           old_props=old_props, logical_id=new_id))
+
+
+def _renamed_run(aws, construct_id: str) -> Callable[[cdk.Stack], None]:
+    def build(stack):
+        role = iam.Role.from_role_arn(stack, "Role", aws["role_arn"])
+        WorkflowRun(stack, construct_id, role=role, output_uri=aws["output_uri"], workflow_id=WORKFLOW_ID,
+                    parameters={"sample_name": "NA12878"})
+    return build
+
+
+def test_a_renamed_run_starts_a_new_run_as_the_plan_says_while_the_old_one_keeps_going(tmp_path, aws, omics):
+    """requestId is scoped to the stack and the logical id (``fingerprint.request_id``): a renamed resource's
+    Create starts a run of its own; with RETAIN the removed resource's Delete leaves its run going."""
+    base = assembly(tmp_path, "base", _renamed_run(aws, "Somatic"), context=PATHS)
+    head = assembly(tmp_path, "head", _renamed_run(aws, "SomaticTumor"), context=PATHS)
+    rows = plan(load(base), load(head))
+    (started,) = [row for row in rows if row.action is Action.START]
+    (kept,) = [row for row in rows if row.action is Action.RETAIN]
+    created, renamed = _handler_deploys(base, head, (kept.logical_id, started.logical_id))
+    assert renamed["PhysicalResourceId"] != created["PhysicalResourceId"] and omics.count("StartRun") == 2
+    assert started.duplicate_of == f"RETAIN {kept.path}"
+
+
+@pytest.mark.parametrize("change", [
+    {"storage_type": "STATIC", "storage_capacity": 2400}, {"workflow_version_name": "v2"},
+    {"run_group": "7777777"}, {}])
+def test_each_start_names_the_workflow_version_storage_and_run_group_the_handler_starts(tmp_path, aws, omics, change):
+    omics.workflows[WORKFLOW_ID]["versions"]["v2"] = omics.workflows[WORKFLOW_ID]["parameterTemplate"]
+    base = assembly(tmp_path, "base", lambda stack: None)
+    head = assembly(tmp_path, "head", _literal_run(aws, **change))
+    (row,) = plan(load(base), load(head))
+    old_props = json.loads((head / "PlanStack.template.json").read_text())["Resources"][row.logical_id]["Properties"]
+    handler.on_event(event("Create", old_props, logical_id=row.logical_id))
+    (sent,) = omics.params_of("StartRun")
+    assert (row.target.workflow, row.target.version, row.target.storage_type, row.target.storage_capacity,
+            row.target.run_group) == (sent["workflowId"], sent.get("workflowVersionName"), sent.get("storageType"),
+                                      sent.get("storageCapacity"), sent.get("runGroupId"))
+
+
 def test_the_plan_needs_neither_aws_cdk_lib_nor_node(tmp_path):
     import subprocess
     import sys
 
     base = assembly(tmp_path, "base", germline())
-    script = ("import sys; sys.modules['aws_cdk'] = sys.modules['jsii'] = None\n"
+    empty = tmp_path / "history.json"
+    empty.write_text(json.dumps({"format": "healthomics-run-history/1", "prices": {}, "runs": []}))
+    script = ("import sys; sys.modules['aws_cdk'] = sys.modules['jsii'] = sys.modules['boto3'] = None\n"
               "from healthomics_run.plan import cli\n"
-              f"sys.exit(cli.main([{str(base)!r}, {str(base)!r}]))")
+              f"sys.exit(cli.main([{str(base)!r}, {str(base)!r}, '--history', {str(empty)!r}, '--max-cost', '1']))")
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env={"PATH": "/usr/bin:/bin"})
     assert result.returncode == cli.NO_RUN_STARTS, result.stderr
     assert "1 kept" in result.stdout
@@ -263,3 +337,6 @@ def test_the_plan_counts_the_runs_the_handler_starts_for_a_cohort(tmp_path, aws,
                                      old_props=old_props, **cohort_event))
     assert row.runs_to_start == updated["Data"]["RunsStarted"]
     assert (row.action is Action.START) == (updated["Data"]["RunsStarted"] > 0)
+    if row.runs_to_start:  # the very samples the plan names are the ones the handler submits
+        submitted = omics.params_of("StartRunBatch")[-1]["batchRunSettings"]["inlineSettings"]
+        assert tuple(sorted(entry["runSettingId"] for entry in submitted)) == row.samples.run_ids

@@ -4,7 +4,6 @@ only the samples whose run settings are new: its own or the shared ones."""
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 
 import pytest
@@ -114,16 +113,17 @@ def test_an_unchanged_staged_sheet_between_bare_templates_starts_nothing(tmp_pat
     assert row.action is Action.KEEP and row.runs_to_start == 0
 
 
-def test_a_100000_sample_staged_cohort_is_planned_in_seconds(tmp_path):
+def test_a_100000_sample_staged_cohort_grown_by_1000_starts_1000_runs(tmp_path):
+    """How fast the plan is at this size is measured by the benchmark (bench/cohort_delta.py), not here:
+    a wall-clock limit in a test fails on a loaded machine."""
     def sheet(count: int) -> list[dict]:
         return [{"run_setting_id": f"S{i:06d}", "parameters": {"fastq": f"s3://example-input/S{i:06d}_R1.fastq.gz"}}
                 for i in range(count)]
 
     base = load(assembly(tmp_path, "base", cohort(sheet(99_000))))
     head = load(assembly(tmp_path, "head", cohort(sheet(100_000))))
-    started = time.perf_counter()
     (row,) = plan(base, head)
-    assert row.runs_to_start == 1_000 and time.perf_counter() - started < 10
+    assert row.runs_to_start == 1_000 and row.samples.run_ids[0] == "S099000"
 
 
 # -- what the formats say -----------------------------------------------------------------------------

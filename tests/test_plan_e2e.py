@@ -53,4 +53,6 @@ def test_the_readme_workflow_is_valid_yaml_that_runs_the_plan():
     steps = workflow["jobs"]["plan"]["steps"]
     plan_step = next(step for step in steps if step.get("id") == "plan")
     assert "healthomics-run plan base/cdk.out head/cdk.out --format markdown" in plan_step["run"]
+    assert "--history head/.healthomics-run/history.json --max-cost 500" in plan_step["run"]
     assert any("make -C head synth" in step.get("run", "") for step in steps)
+    assert any(step.get("if", "").startswith("steps.plan.outputs.code == '3'") for step in steps)

@@ -139,7 +139,7 @@ def test_the_plan_lists_the_staged_keys_that_changed_and_hides_their_values(tmp_
     (row,) = plan(load(base), load(head))
     assert row.action is Action.START and [c.setting for c in row.changes] == ["parameters.threads"]
     _, text = _cli(capsys, base, head)
-    assert SECRET not in text and "parameters.threads: (hidden; --show-values)" in text
+    assert SECRET not in text and "parameters.threads: 8 → 16" in text  # a number: shown by default
 
 
 def test_the_plan_keeps_a_staged_run_whose_keys_were_only_reordered(tmp_path):

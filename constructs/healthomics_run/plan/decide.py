@@ -11,6 +11,7 @@ so instead of guessing.
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import functools
 from dataclasses import dataclass
@@ -18,10 +19,12 @@ from typing import Any, Iterator
 
 from .._lambda.start_run import fields, samples
 from .._lambda.start_run.batch_settings import BatchSettings, sample_keys
+from .._lambda.start_run.fingerprint import fingerprint
 from .._lambda.start_run.properties import has_intrinsics
 from .._lambda.start_run.samples import run_request
 from .._lambda.start_run.settings import BATCH_RESOURCE_TYPE, READERS, RUN_RESOURCE_TYPE
 from .assembly import StackTemplate
+from .target import Target, target
 
 KIND = {RUN_RESOURCE_TYPE: "run", BATCH_RESOURCE_TYPE: "batch"}
 CONTROLS = {fields.WAIT_FOR: "wait_for", fields.TIMEOUT_SECONDS: "timeout_seconds",
@@ -71,6 +74,8 @@ class SampleChanges:
     changed: int | None = None
     to_run: int | None = None  # samples whose run the deploy starts; None: not known from these templates
     run_ids: tuple[str, ...] | None = None  # their run_setting_ids (sorted), when the sheets are at hand
+    removed_ids: tuple[str, ...] = ()  # run_setting_ids gone from the sheet (sorted)
+    changed_fields: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (run_setting_id, the settings that changed)
 
 
 @dataclass(frozen=True)
@@ -84,6 +89,9 @@ class Row:
     changes: tuple[Change, ...] = ()  # run-relevant settings, old -> new
     notes: tuple[Change, ...] = ()  # settings that change how the deploy waits or deletes, not which run
     samples: SampleChanges | None = None
+    target: Target | None = None  # what the head's runs run on (None for a removed resource)
+    duplicate_of: str | None = None  # a removed resource with the same settings: "RETAIN Stack/Old" / "CANCEL ..."
+    orphans: tuple[str, ...] = ()  # for a removed resource: what else goes with it, and how
 
     @property
     def may_start(self) -> bool:
@@ -101,20 +109,38 @@ class Row:
 
 def plan(base: dict[str, StackTemplate], head: dict[str, StackTemplate]) -> list[Row]:
     rows = []
-    for old_stack, new_stack in _pairs(base, head):
+    for old_stack, new_stack in _pairs(base, head)[0]:
         old_runs, new_runs = _runs(old_stack), _runs(new_stack)
-        for logical_id in sorted(old_runs.keys() | new_runs.keys()):
-            rows.append(_decide(old_stack, new_stack, logical_id, old_runs.get(logical_id), new_runs.get(logical_id)))
+        stack_rows = [_decide(old_stack, new_stack, logical_id, old_runs.get(logical_id), new_runs.get(logical_id))
+                      for logical_id in sorted(old_runs.keys() | new_runs.keys())]
+        rows += _renames(stack_rows, old_stack, new_stack)
     return rows
 
 
-def _pairs(base: dict[str, StackTemplate], head: dict[str, StackTemplate]) -> Iterator[tuple]:
-    """Stacks matched by name; one template against one (e.g. a deployed stack's) regardless of names."""
+def unmatched_stacks(base: dict[str, StackTemplate], head: dict[str, StackTemplate]) -> list[str]:
+    """The stacks one side has that the other side's input cannot have: not compared, and said so."""
+    return _pairs(base, head)[1]
+
+
+def _is_file(stacks: dict[str, StackTemplate]) -> bool:
+    return len(stacks) == 1 and next(iter(stacks.values())).assembly is None
+
+
+def _pairs(base: dict[str, StackTemplate], head: dict[str, StackTemplate]) -> tuple[list[tuple], list[str]]:
+    """Stacks matched by name; one template against one (e.g. a deployed stack's) regardless of names.
+    A stack only one side has is new (or removed) when both sides are cloud assemblies that share a stack;
+    when one side is a single template file, or the assemblies share no stack, the inputs cover different
+    stacks: those are not compared (reporting their runs as new would be wrong), and the notes say so."""
     if len(base) == 1 and len(head) == 1 and base.keys() != head.keys():
-        yield next(iter(base.values())), next(iter(head.values()))
-        return
-    for name in sorted(base.keys() | head.keys()):
-        yield base.get(name), head.get(name)
+        return [(next(iter(base.values())), next(iter(head.values())))], []
+    common = sorted(base.keys() & head.keys())
+    if base and head and (not common or _is_file(base) or _is_file(head)):
+        notes = [f"stack {name} is only in {side} ({', '.join(sorted(other)) or 'none'} on the other side): "
+                 f"not compared; give both sides as cloud assemblies, or the same stack's templates"
+                 for side, mine, other in (("base", base, head), ("head", head, base))
+                 for name in sorted(mine.keys() - other.keys())]
+        return [(base[name], head[name]) for name in common], notes
+    return [(base.get(name), head.get(name)) for name in sorted(base.keys() | head.keys())], []
 
 
 def _runs(stack: StackTemplate | None) -> dict[str, dict[str, Any]]:
@@ -127,7 +153,8 @@ def _decide(old_stack, new_stack, logical_id, old, new) -> Row:
     resource = new or old
     stack = (new_stack or old_stack).name
     base = {"stack": stack, "logical_id": logical_id, "path": _path(resource, f"{stack}/{logical_id}"),
-            "kind": KIND[resource["Type"]]}
+            "kind": KIND[resource["Type"]],
+            "target": target(new_stack, logical_id, new.get("Properties") or {}) if new is not None else None}
     noun = base["kind"]
     if old is None or (new is not None and old["Type"] != new["Type"]):
         samples = _new_samples(new_stack, new)
@@ -168,6 +195,86 @@ def _decide(old_stack, new_stack, logical_id, old, new) -> Row:
     if renamed:
         return row(Action.START, reason=f"changed: {', '.join(c.setting for c in changes)}", changes=changes)
     return row(Action.KEEP, reason="no setting that names the run changed")
+
+
+def _same_runs(row: Row, stack: StackTemplate, shared: set[str]) -> str | None:
+    """What decides the work a resource's runs do, whatever its logical id and construct path (from which
+    the constructs derive the run name and output prefix): the run settings, the rerun token and, for a
+    batch, its sample sheet. A reference to a resource renamed along with it (one that is not in both
+    templates: the pattern's own bucket, role, run group) counts by that resource's type. None when the
+    settings cannot be read."""
+    resource = stack.resources[row.logical_id]
+    parent = row.path.rsplit("/", 1)[0]
+    scope = (row.path,) + ((parent,) if parent != stack.name else ())  # the construct, and the pattern around it
+    try:
+        settings = READERS[resource["Type"]](_by_type(resource.get("Properties") or {}, stack, shared, scope))
+    except _UNREADABLE:
+        return None
+    batch = isinstance(settings, BatchSettings)
+    run = settings.shared if batch else settings
+    return fingerprint(run.identity(), run.rerun_token) + (f":{settings.sample_digest}" if batch else "")
+
+
+def _by_type(value: Any, stack: StackTemplate, shared: set[str], scope: tuple[str, ...]) -> Any:
+    """``value`` with each Ref/Fn::GetAtt of a resource not in ``shared`` naming the resource's type instead,
+    and the construct paths of ``scope`` in text replaced by placeholders."""
+    if isinstance(value, str):
+        for number, path in enumerate(scope):
+            value = value.replace(path, f"(construct {number})")
+        return value
+    if isinstance(value, list):
+        return [_by_type(item, stack, shared, scope) for item in value]
+    if not isinstance(value, dict):
+        return value
+    refs = _refs(value) if len(value) == 1 and next(iter(value)) in ("Ref", "Fn::GetAtt") else set()
+    if len(refs) == 1 and (logical_id := next(iter(refs))) not in shared and logical_id in stack.resources:
+        kind = stack.resources[logical_id].get("Type")
+        item = value.get("Fn::GetAtt")
+        return {"renamed": [kind, item[1] if isinstance(item, list) else str(item).partition(".")[2]] if item else kind}
+    return {key: _by_type(item, stack, shared, scope) for key, item in value.items()}
+
+
+def _renames(rows: list[Row], old_stack: StackTemplate | None, new_stack: StackTemplate | None) -> list[Row]:
+    """A new resource whose settings equal a removed one's is a rename (a construct renamed or moved): its
+    runs repeat the removed resource's, which keep going (RETAIN) or are cancelled (CANCEL). Both rows say
+    so, and the removed row lists what else the rename removes from the stack."""
+    if old_stack is None or new_stack is None:
+        return rows
+    shared = set(old_stack.resources) & set(new_stack.resources)
+    removed = {key: row for row in rows if row.action in (Action.RETAIN, Action.CANCEL)
+               and (key := _same_runs(row, old_stack, shared)) is not None}
+    renamed: dict[str, str] = {}
+    out = []
+    for row in rows:
+        if row.action is Action.START and row.logical_id not in old_stack.resources and removed:
+            twin = removed.get(_same_runs(row, new_stack, shared) or "")
+            if twin is not None:
+                fate = "keep going" if twin.action is Action.RETAIN else "are cancelled"
+                renamed[twin.logical_id] = row.path
+                row = dataclasses.replace(
+                    row, duplicate_of=f"{twin.action.value} {twin.path}",
+                    reason=f"{row.reason}; duplicate of {twin.path} (same settings), whose runs {fate} "
+                           f"({twin.action.value}): a rename starts the same runs again")
+        out.append(row)
+    return [dataclasses.replace(row, reason=f"{row.reason}; renamed to {renamed[row.logical_id]}",
+                                orphans=_orphans(row, old_stack, new_stack))
+            if row.logical_id in renamed else row for row in out]
+
+
+def _orphans(row: Row, old_stack: StackTemplate, new_stack: StackTemplate) -> tuple[str, ...]:
+    """The other resources the removed construct held, by construct path: deleted, or left in the account
+    unmanaged (DeletionPolicy Retain: an output bucket, with what the runs wrote)."""
+    scope = row.path.rsplit("/", 1)[0] + "/"
+    found = []
+    for logical_id, resource in sorted(old_stack.resources.items()):
+        if logical_id in new_stack.resources or logical_id == row.logical_id:
+            continue
+        path = _path(resource, f"{old_stack.name}/{logical_id}")
+        if path.startswith(scope):
+            kept = resource.get("DeletionPolicy") in ("Retain", "RetainExceptOnCreate")
+            found.append(f"{path} ({resource.get('Type')}): " + ("left in the account, no longer managed "
+                         "(DeletionPolicy Retain)" if kept else "deleted"))
+    return tuple(found)
 
 
 def _naming(settings) -> str:
@@ -301,11 +408,27 @@ def _sample_changes(old: tuple, new: tuple) -> SampleChanges:
                           if key not in ran))
     before_by_id = {str(setting["runSettingId"]): setting for setting in before}
     after_by_id = {str(setting["runSettingId"]): setting for setting in after}
+    changed = tuple((key, _sample_fields(before_by_id[key], after_by_id[key]))
+                    for key in sorted(after_by_id.keys() & before_by_id.keys()) if after_by_id[key] != before_by_id[key])
+    removed = tuple(sorted(before_by_id.keys() - after_by_id.keys()))
     return SampleChanges(count=len(after_by_id), added=len(after_by_id.keys() - before_by_id.keys()),
-                         removed=len(before_by_id.keys() - after_by_id.keys()),
-                         changed=sum(1 for key in after_by_id.keys() & before_by_id.keys()
-                                     if after_by_id[key] != before_by_id[key]),
-                         to_run=len(to_run), run_ids=to_run)
+                         removed=len(removed), changed=len(changed), to_run=len(to_run), run_ids=to_run,
+                         removed_ids=removed, changed_fields=changed)
+
+
+def _sample_fields(old: dict[str, Any], new: dict[str, Any]) -> tuple[str, ...]:
+    """The settings of one sample that differ, parameters key by key (``parameters.sample_name``)."""
+    named = []
+    for key in sorted(old.keys() | new.keys()):
+        before, after = old.get(key, MISSING), new.get(key, MISSING)
+        if before == after:
+            continue
+        if isinstance(before, dict) and isinstance(after, dict):
+            named += [f"{key}.{inner}" for inner in sorted(before.keys() | after.keys())
+                      if before.get(inner, MISSING) != after.get(inner, MISSING)]
+        else:
+            named.append(key)
+    return tuple(named)
 
 
 def _sheet_not_at_hand(old: BatchSettings, new: BatchSettings) -> SampleChanges:

@@ -1,0 +1,70 @@
+"""The plan as a reviewer reads it: the rows, and over them the forecast, the capacity warnings and
+the budget verdict that the formats put first."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+
+from . import capacity
+from .cost import Forecast, Total, forecast, total
+from .decide import Action, Row
+from .history import CURRENCY, History
+
+
+@dataclass(frozen=True)
+class Budget:
+    limit: float
+    over: bool  # the p90 forecast of what starts exceeds the limit
+    unchecked_runs: int  # runs that start without a forecast: the gate cannot pass them
+
+    @property
+    def passes(self) -> bool:
+        return not self.over and not self.unchecked_runs
+
+
+@dataclass(frozen=True)
+class Review:
+    rows: list[Row]
+    forecasts: dict[str, Forecast] = field(default_factory=dict)  # by row path; empty without a history
+    total: Total | None = None  # None: no history given
+    warnings: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()  # inputs not compared, checks not made
+    budget: Budget | None = None
+    currency: str = CURRENCY
+
+
+def _with_account_limits(row: Row, history: History | None) -> Row:
+    """A row whose run group is an existing one (a literal id): its limits as the account's history has them."""
+    goal = row.target
+    if history is None or goal is None or goal.run_group_limits is not None or not isinstance(goal.run_group, str):
+        return row
+    limits = history.run_groups.get(goal.run_group)
+    if limits is None:
+        return row
+    return dataclasses.replace(row, target=dataclasses.replace(goal, run_group_limits=limits))
+
+
+def review(rows: list[Row], history: History | None = None, max_cost: float | None = None,
+           start_run_rate: float | None = None, notes: tuple[str, ...] = ()) -> Review:
+    forecasts: dict[str, Forecast] = {}
+    found: list[str] = []
+    rows = [_with_account_limits(row, history) for row in rows]
+    for row in rows:
+        if row.action is not Action.START or row.target is None:
+            continue
+        if history is not None:
+            forecasts[row.path] = forecast(history, row.runs_to_start or 0, row.target.workflow_key,
+                                           row.target.version)
+        figures = forecasts[row.path].per_run if row.path in forecasts else None
+        found += capacity.warnings(row, figures, start_run_rate)
+    unknown = sum(1 for row in rows if row.action is Action.UNKNOWN)
+    summed = total(list(forecasts.values()), runs_unknown=unknown) if history is not None else None
+    budget = None
+    if max_cost is not None:
+        p90 = summed.p90 if summed is not None else 0.0
+        unpriced = summed.runs_unpriced if summed is not None else sum(row.runs_to_start or 0 for row in rows) + unknown
+        budget = Budget(limit=max_cost, over=round(p90, 2) > max_cost, unchecked_runs=unpriced)  # in cents, as shown
+    return Review(rows=rows, forecasts=forecasts, total=summed, warnings=tuple(found),
+                  notes=tuple(notes) + tuple(capacity.unchecked(rows, start_run_rate)), budget=budget,
+                  currency=history.currency if history is not None else CURRENCY)
