@@ -319,7 +319,7 @@ class RunResource(Construct):
 
         ``start_actions`` are allowed on the workflow, the run group, the cache, the configuration and
         ``run/*`` (a batch's StartRunBatch is authorized against each of them too); ``watch_actions`` on
-        ``watched``.
+        ``watched``; ``DIAGNOSIS_ACTIONS`` on ``run/*``, to say why a run failed (``diagnosis``).
         """
         runs = self.omics_arn("run", "*")
         workflows = self.workflow_arns()
@@ -337,6 +337,7 @@ class RunResource(Construct):
         reads = ["omics:GetWorkflow", "omics:GetWorkflowVersion"] if workflows else []
         self.provider.allow([*start_actions, *reads], start_on)
         self.provider.allow(watch_actions, [watched])
+        self.provider.allow(DIAGNOSIS_ACTIONS, [runs])
         self.provider.allow(["iam:PassRole"], [self.provider.attribute(self.role, "role_arn")],
                             conditions={"StringEquals": {"iam:PassedToService": "omics.amazonaws.com"}})
         if self.tags_resources():
@@ -345,6 +346,12 @@ class RunResource(Construct):
             self.provider.acknowledge_wildcard(arn, "Run and batch ids are assigned by HealthOmics when they start; "
                                                     "they cannot be named beforehand. Actions on them are limited "
                                                     "to this account and Region.")
+
+
+# What the handler reads of a failed run, and of a batch's failed runs, to explain the failure in the deploy's
+# reason (lambda/start_run/diagnosis.py): each authorized against the ``run`` resource type (Service Authorization
+# Reference, "Actions, resources, and condition keys for AWS HealthOmics": GetRun, ListRunTasks, GetRunTask).
+DIAGNOSIS_ACTIONS = ["omics:GetRun", "omics:ListRunTasks", "omics:GetRunTask"]
 
 
 def s3_object_arn(uri: str) -> str:
