@@ -19,7 +19,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Callable, Optional
 
-from . import reasons, runs
+from . import batches, reasons, runs
 
 LOG_GROUP = "/aws/omics/WorkflowLog"
 TASKS_NAMED = 3  # failed tasks read (GetRunTask) and named per run
@@ -232,7 +232,8 @@ class BatchDiagnosis:
     unread: str = ""
 
     def text(self) -> str:
-        out = f"The batch {self.batch_id} ended {self.status}: " \
+        ended = "is" if self.status in batches.ACTIVE_STATUSES | batches.STOPPING_STATUSES else "ended"
+        out = f"The batch {self.batch_id} {ended} {self.status}: " \
               f"{reasons.bounded(self.failure_reason or 'no failure reason given', 400)}."
         if self.failed_submissions:
             counts = ", ".join(f"{reason} {count}" for reason, count in self.failed_submissions.most_common())

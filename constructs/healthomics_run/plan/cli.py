@@ -51,8 +51,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def console(argv: Sequence[str] | None = None) -> int:
-    """The ``healthomics-run`` console script: ``healthomics-run plan BASE HEAD``."""
+    """The ``healthomics-run`` console script: ``healthomics-run plan BASE HEAD``, ``healthomics-run status STACK``."""
+    from ..status import cli as status
+
     parser = _Parser(prog="healthomics-run", description="Tools for healthomics-run stacks.")
     commands = parser.add_subparsers(dest="command", required=True)
     add_arguments(commands.add_parser("plan", help="which runs a deploy will start, keep or cancel"))
-    return run(parser.parse_args(argv))
+    status.add_arguments(commands.add_parser("status", help="a deployed stack's runs: progress, failures, drift"))
+    arguments = parser.parse_args(argv)
+    return status.run(arguments) if arguments.command == "status" else run(arguments)
