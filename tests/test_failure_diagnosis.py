@@ -147,3 +147,12 @@ def test_a_failed_batch_counts_its_failed_submissions_and_runs_by_cause(omics, p
                              f"container image pull (ECR) 1. Run {runs[0]['id']}: OUT_OF_MEMORY_ERROR (out of memory: ")
     assert len(reason.encode()) <= reasons.MAX_MESSAGE_BYTES and reason.endswith(RERUN)
     assert "S5" not in reason  # sample ids may identify patients: counted, not named
+
+
+def test_the_readmes_troubleshooting_starts_with_status_and_shows_each_cause_as_cdk_deploy_prints_it():
+    from tests.test_readme import readme
+
+    troubleshooting = readme().split("\n## Troubleshooting\n", 1)[1].split("\n## ", 1)[0]
+    assert troubleshooting.lstrip().startswith("### Start with `healthomics-run status`")
+    for cause in diagnosis.CAUSES.values():
+        assert f"`Cause: {cause.title}. Next: {cause.next_step}.`" in troubleshooting, cause.key

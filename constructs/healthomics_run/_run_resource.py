@@ -17,7 +17,7 @@ from ._lambda.start_run.properties import has_intrinsics, nulls_as_strings, para
 from ._lambda.start_run.settings import READERS
 from . import _parameter_fit as parameter_fit
 from ._properties_size import MAX_PROPERTIES_BYTES, properties_size
-from ._provider import RunProvider
+from ._provider import DIAGNOSIS_ACTIONS, RunProvider
 from ._staging import may_hold_tokens, stage_json
 from ._validation import add_check, is_unresolved
 from .enums import DeletePolicy, StorageType, WaitFor, WorkflowType
@@ -346,12 +346,6 @@ class RunResource(Construct):
             self.provider.acknowledge_wildcard(arn, "Run and batch ids are assigned by HealthOmics when they start; "
                                                     "they cannot be named beforehand. Actions on them are limited "
                                                     "to this account and Region.")
-
-
-# What the handler reads of a failed run, and of a batch's failed runs, to explain the failure in the deploy's
-# reason (lambda/start_run/diagnosis.py): each authorized against the ``run`` resource type (Service Authorization
-# Reference, "Actions, resources, and condition keys for AWS HealthOmics": GetRun, ListRunTasks, GetRunTask).
-DIAGNOSIS_ACTIONS = ["omics:GetRun", "omics:ListRunTasks", "omics:GetRunTask"]
 
 
 def s3_object_arn(uri: str) -> str:

@@ -34,7 +34,7 @@ class Cause:
     next_step: str
 
 
-RERUN = "then change rerun_token and deploy to run again"
+RERUN = "change rerun_token and deploy to run again"
 CAUSES = {cause.key: cause for cause in (
     Cause("OUT_OF_MEMORY", "out of memory",
           "give the failed task more memory in the workflow definition (its memory asked is shown here); a new "
@@ -42,19 +42,19 @@ CAUSES = {cause.key: cause for cause in (
     Cause("IMAGE_PULL", "container image pull (ECR)",
           "check that the image exists in ECR in the run's Region and that its repository policy lets "
           "omics.amazonaws.com ecr:BatchGetImage, ecr:GetDownloadUrlForLayer and ecr:BatchCheckLayerAvailability; "
-          + RERUN),
+          "then " + RERUN),
     Cause("S3_ACCESS", "S3 access of the service role",
           "check that each input exists and the service role may s3:GetObject it (s3:ListBucket on its bucket, "
-          "kms:Decrypt for SSE-KMS), and s3:PutObject under output_uri; " + RERUN),
+          "kms:Decrypt for SSE-KMS), and s3:PutObject under output_uri; then " + RERUN),
     Cause("SERVICE_ROLE", "service role not assumable",
-          "let omics.amazonaws.com assume the service role (its trust policy); " + RERUN),
+          "let omics.amazonaws.com assume the service role (its trust policy); then " + RERUN),
     Cause("CAPACITY", "service quota or capacity",
           "wait, or ask for a higher HealthOmics quota (Service Quotas), or lower the run group's limits to what the "
-          "account has; " + RERUN),
+          "account has; then " + RERUN),
     Cause("INVALID_PARAMETERS", "invalid parameters",
           "fix the parameter or input the message names and deploy: changed parameters start a new run"),
     Cause("RUN_TIMEOUT", "run timed out (run group max_duration)",
-          "raise the run group's max_duration, or make the run shorter; " + RERUN),
+          "raise the run group's max_duration, or make the run shorter; then " + RERUN),
     Cause("TASK_TIMEOUT", "task timed out",
           "raise the task's time limit in the workflow definition, or split the task; a new workflow version "
           "starts a new run"),
