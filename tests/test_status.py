@@ -301,6 +301,22 @@ def test_neither_a_stack_nor_a_template_is_a_usage_error(capsys):
     assert "give a stack name, or --template PATH" in capsys.readouterr().err
 
 
+def test_a_template_that_is_not_there_is_an_error_naming_it(capsys, tmp_path):
+    assert cli.run(_arguments("--template", str(tmp_path / "missing.json"))) == cli.ERROR
+    assert capsys.readouterr().err == f"healthomics-run status: {tmp_path / 'missing.json'}: no such cloud assembly " \
+                                      "directory or template file\n"
+
+
+def test_a_stack_cloudformation_does_not_know_is_an_error_naming_it(capsys):
+    client = boto3.client("cloudformation", region_name=REGION)
+    stubber = Stubber(client)
+    stubber.add_client_error("describe_stacks", "ValidationError", "Stack with id Nope does not exist")
+    stubber.activate()
+    assert cli.run(_arguments("Nope"), Survey(omics=None, s3=None), lambda: client) == cli.ERROR
+    assert "stack Nope: An error occurred (ValidationError) when calling the DescribeStacks operation: Stack with " \
+           "id Nope does not exist" in capsys.readouterr().err
+
+
 def test_the_console_script_runs_status_without_loading_aws_cdk(tmp_path):
     path = tmp_path / "Empty.template.json"
     path.write_text(json.dumps({"Resources": {}}))
@@ -329,3 +345,15 @@ def test_a_batchs_runs_are_not_duplicates_of_a_run_resource_of_the_same_name(omi
     item, run = _deployed_run(omics, props)
     _deployed_cohort(omics, props, 2)  # its runs carry the same name (the world's batch shares the run's settings)
     assert [row.id for row in survey.rows([item])] == [run["id"]]
+
+
+def test_duplicates_are_looked_for_with_one_listing_per_active_status_whatever_the_number_of_runs(omics, props, survey):
+    """ListRuns filters by one status per call (API Reference, ListRuns): three calls a look, not one per run."""
+    items = []
+    for index in range(4):
+        answer = handler.on_event(event("Create", {**props, "Name": f"GermlineRunStack/Germline/Run{index}"}))
+        items.append(Declared("GermlineRunStack", f"Run{index}", f"{RUN_PATH}{index}", "run",
+                              {**props, "Name": f"GermlineRunStack/Germline/Run{index}"}, answer["PhysicalResourceId"],
+                              STACK_ID))
+    assert [row.state for row in survey.rows(items)] == [State.ACTIVE] * 4
+    assert [params["status"] for params in omics.params_of("ListRuns")] == ["PENDING", "RUNNING", "STARTING"]

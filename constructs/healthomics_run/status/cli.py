@@ -66,8 +66,8 @@ def run(arguments: argparse.Namespace, survey: Optional[Survey] = None,
 
     from .._lambda.start_run import clients
     from .._lambda.start_run.runs import RetryLater, RunError
+    from ..plan.assembly import PlanInputError
     from . import declared, render
-    from .declared import StatusInputError
     from .survey import Survey
 
     session = functools.partial(boto3.session.Session, region_name=arguments.region, profile_name=arguments.profile)
@@ -79,7 +79,7 @@ def run(arguments: argparse.Namespace, survey: Optional[Survey] = None,
         resources = (declared.from_template(arguments.template) if arguments.template
                      else declared.from_stack(cloudformation(), arguments.stack))
         rows = _follow(survey, resources, arguments.interval) if arguments.wait else survey.rows(resources)
-    except (StatusInputError, RunError, RetryLater, ClientError, BotoCoreError) as error:
+    except (PlanInputError, RunError, RetryLater, ClientError, BotoCoreError) as error:
         print(f"healthomics-run status: {error}", file=sys.stderr)
         return ERROR
     sys.stdout.write(render.FORMATS[arguments.format](rows))

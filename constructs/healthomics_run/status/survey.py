@@ -70,12 +70,27 @@ class Survey:
     omics: Callable[[], Any]
     s3: Callable[[], Any]
     pricer: RunPricer = field(default_factory=NoPricing)
+    _active: dict[str, dict[str, list[dict[str, Any]]]] = field(default_factory=dict, init=False, repr=False)
 
     def rows(self, declared: list[Declared]) -> list[Row]:
         rows: list[Row] = []
+        self._active.clear()
         for item in declared:
             rows += self._run_rows(item) if item.kind == "run" else self._batch_rows(item)
         return rows
+
+    def _active_named(self, action: str, name: str) -> list[dict[str, Any]]:
+        """Active runs (``ListRuns``) or batches (``ListBatch``) named ``name``: each listed once per look, by
+        status (the filter takes one value), rather than asked once per resource."""
+        if action not in self._active:
+            method, statuses = ((self.omics().list_runs, runs.ACTIVE_STATUSES) if action == "ListRuns"
+                                else (self.omics().list_batch, batches.ACTIVE_STATUSES))
+            by_name: dict[str, list[dict[str, Any]]] = {}
+            for status in sorted(statuses):
+                for found in _listed(action, method, "items", status=status):
+                    by_name.setdefault(found.get("name", ""), []).append(found)
+            self._active[action] = by_name
+        return self._active[action].get(name, [])
 
     # -- runs --------------------------------------------------------------------------------
     def _run_rows(self, item: Declared) -> list[Row]:
@@ -136,8 +151,7 @@ class Survey:
                            "the stack, or an earlier run of this resource left running (delete_policy RETAIN)",
                      action=f"cancel it if it duplicates the stack's run (aws omics cancel-run --id {run['id']}); "
                             "else ignore")
-                for run in _listed("ListRuns", self.omics().list_runs, "items", name=name)
-                if run["id"] not in named and run["status"] in runs.ACTIVE_STATUSES and not run.get("batchId")]
+                for run in self._active_named("ListRuns", name) if run["id"] not in named and not run.get("batchId")]
 
     # -- batches -----------------------------------------------------------------------------
     def _batch_rows(self, item: Declared) -> list[Row]:
@@ -158,8 +172,7 @@ class Survey:
                           drift="an active batch under this resource's name that the stack did not start",
                           action=f"cancel it if it duplicates the stack's runs (aws omics cancel-run-batch "
                                  f"--batch-id {batch['id']}); else ignore")
-                     for batch in _listed("ListBatch", self.omics().list_batch, "items", name=name)
-                     if batch["id"] not in known and batch["status"] in batches.ACTIVE_STATUSES]
+                     for batch in self._active_named("ListBatch", name) if batch["id"] not in known]
         return rows
 
     def _cohort_batches(self, item: Declared) -> tuple[dict[str, Optional[str]], set[str], str]:
