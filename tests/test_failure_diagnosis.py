@@ -40,10 +40,10 @@ def test_a_run_out_of_memory_names_the_task_what_it_asked_its_log_stream_and_the
                           instance_type="omics.r.xlarge", cpus=4, memory=32)
     omics.set_status(run_id, "FAILED", failure_reason="RUN_TASK_FAILED", status_message="Run failed because a task failed.")
     assert _reason(waiting) == (
-        f"The run {run_id} ended FAILED: RUN_TASK_FAILED; Run failed because a task failed.. "
+        f"The run {run_id} ended FAILED: RUN_TASK_FAILED; Run failed because a task failed. "
         f"Cause: out of memory. Next: {diagnosis.CAUSES['OUT_OF_MEMORY'].next_step}. "
         f"Failed tasks (1): 'call_variants' (task {task}, omics.r.xlarge, 4 CPUs, 32 GiB): "
-        f"Workflow task call_variants ran out of memory., log stream run/{run_id}/task/{task}. "
+        f"Workflow task call_variants ran out of memory, log stream run/{run_id}/task/{task}. "
         f"Logs: CloudWatch Logs group /aws/omics/WorkflowLog, stream run/{run_id} (run), run/{run_id}/engine. {RERUN}")
 
 

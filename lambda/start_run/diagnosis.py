@@ -134,7 +134,7 @@ class RunDiagnosis:
         """For a CloudFormation reason: what failed, why, what to do, the failed tasks and where the logs are,
         in at most ``limit`` bytes (room is left for ``kinds.RERUN_ADVICE``): tasks that do not fit are counted."""
         said = reasons.bounded(self.failure_reason or "no failure reason given", 300)
-        message = reasons.bounded(self.status_message or "no status message", 400)
+        message = reasons.bounded(self.status_message or "no status message", 400).rstrip(".")
         head = f"The run {self.run_id} ended {self.status}: {said}; {message}."
         if self.cause is not None:
             head += f" Cause: {self.cause.title}. Next: {self.cause.next_step}."
@@ -145,12 +145,12 @@ class RunDiagnosis:
             return head + " No task failed." + tail
         named: list[str] = []
         for task in self.tasks:
-            said = (f"'{reasons.bounded(task.name, 80)}' (task {task.id}, {task.asked()}): "
-                    f"{reasons.bounded(task.status_message or task.failure_reason or 'no status message', 200)}, "
+            message = reasons.bounded(task.status_message or task.failure_reason or "no status message", 200)
+            part = (f"'{reasons.bounded(task.name, 80)}' (task {task.id}, {task.asked()}): {message.rstrip('.')}, "
                     f"log stream {self.task_stream(task)}")
-            if reasons.sent_size(head + self._tasks(named + [said]) + tail) > limit:
+            if reasons.sent_size(head + self._tasks(named + [part]) + tail) > limit:
                 break
-            named.append(said)
+            named.append(part)
         return head + self._tasks(named) + tail
 
     def _tasks(self, named: list[str]) -> str:
@@ -234,7 +234,7 @@ class BatchDiagnosis:
     def text(self) -> str:
         ended = "is" if self.status in batches.ACTIVE_STATUSES | batches.STOPPING_STATUSES else "ended"
         out = f"The batch {self.batch_id} {ended} {self.status}: " \
-              f"{reasons.bounded(self.failure_reason or 'no failure reason given', 400)}."
+              f"{reasons.bounded(self.failure_reason or 'no failure reason given', 400).rstrip('.')}."
         if self.failed_submissions:
             counts = ", ".join(f"{reason} {count}" for reason, count in self.failed_submissions.most_common())
             out += f" Samples that failed to submit ({sum(self.failed_submissions.values())}): {counts}."
@@ -274,7 +274,8 @@ def diagnose_batch(omics: Callable[[], Any], batch: dict[str, Any], runs_named: 
         if (batch.get("submissionSummary") or {}).get("failedStartSubmissionCount"):
             page = runs.call("ListRunsInBatch", omics().list_runs_in_batch, batchId=batch["id"],
                              submissionStatus="FAILED")
-            failed_submissions.update(run.get("submissionFailureReason") or "no reason given" for run in page.get("runs", []))
+            failed_submissions.update(run.get("submissionFailureReason") or "no reason given"
+                                      for run in page.get("runs", []))
         if base["failed_runs"]:
             token = None
             while seen < examined:
