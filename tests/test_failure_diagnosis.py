@@ -156,3 +156,15 @@ def test_the_readmes_troubleshooting_starts_with_status_and_shows_each_cause_as_
     assert troubleshooting.lstrip().startswith("### Start with `healthomics-run status`")
     for cause in diagnosis.CAUSES.values():
         assert f"`Cause: {cause.title}. Next: {cause.next_step}.`" in troubleshooting, cause.key
+
+
+def test_a_wait_past_the_hour_signals_the_same_diagnosis(omics, props):
+    """Past the Provider framework's hour, a wait condition receives the failure (``completion.outcome``)."""
+    from healthomics_run._lambda.start_run import completion, kinds
+
+    waiting, run_id = _started(omics, props)
+    task = omics.add_task(run_id, "bwa_mem", failure_reason="OUT_OF_MEMORY_ERROR", status_message="exited 137")
+    omics.set_status(run_id, "FAILED", failure_reason="RUN_TASK_FAILED")
+    signal = completion.outcome(kinds.RUN, omics.client.get_run(id=run_id))
+    assert signal["Status"] == "FAILURE" and signal["Reason"] == _reason(waiting)
+    assert "Cause: out of memory." in signal["Reason"] and f"run/{run_id}/task/{task}" in signal["Reason"]

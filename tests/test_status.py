@@ -357,3 +357,37 @@ def test_duplicates_are_looked_for_with_one_listing_per_active_status_whatever_t
                               STACK_ID))
     assert [row.state for row in survey.rows(items)] == [State.ACTIVE] * 4
     assert [params["status"] for params in omics.params_of("ListRuns")] == ["PENDING", "RUNNING", "STARTING"]
+
+
+def test_a_nested_stacks_runs_are_read_with_their_own_stack_and_physical_ids(omics, props):
+    """A nested stack's resources are listed under its own stack id, the parent's physical id of its
+    AWS::CloudFormation::Stack resource (CloudFormation User Guide, "Nested stacks")."""
+    nested_id = STACK_ID.replace("GermlineRunStack", "GermlineRunStack-Inner-1A2B3C")
+    client = boto3.client("cloudformation", region_name=REGION)
+    stubber = Stubber(client)
+    when = dt.datetime(2026, 1, 1)
+    for stack_id, name, template, summaries in (
+            (STACK_ID, "GermlineRunStack", {"Resources": {"Inner": {"Type": "AWS::CloudFormation::Stack"}}},
+             [{"LogicalResourceId": "Inner", "PhysicalResourceId": nested_id, "ResourceType": "AWS::CloudFormation::Stack",
+               "LastUpdatedTimestamp": when, "ResourceStatus": "CREATE_COMPLETE"}]),
+            (nested_id, nested_id, _stack_template(props),
+             [{"LogicalResourceId": RUN_LOGICAL_ID, "PhysicalResourceId": "pending/0123456789abcdef",
+               "ResourceType": "Custom::HealthOmicsRun", "LastUpdatedTimestamp": when,
+               "ResourceStatus": "CREATE_IN_PROGRESS"}])):
+        stubber.add_response("describe_stacks", {"Stacks": [{"StackName": name, "StackId": stack_id, "CreationTime": when,
+                                                             "StackStatus": "CREATE_COMPLETE"}]}, {"StackName": name})
+        stubber.add_response("get_template", {"TemplateBody": json.dumps(template)},
+                             {"StackName": stack_id, "TemplateStage": "Original"})
+        stubber.add_response("list_stack_resources", {"StackResourceSummaries": summaries}, {"StackName": stack_id})
+    stubber.activate()
+    (item,) = declared.from_stack(client, "GermlineRunStack")
+    assert (item.stack, item.stack_id, item.path, item.physical_id) == \
+        ("GermlineRunStack-Inner-1A2B3C", nested_id, RUN_PATH, "pending/0123456789abcdef")
+
+
+def test_a_run_resource_that_names_no_run_yet_is_drift_saying_to_read_the_stacks_events(omics, props, survey):
+    item = Declared("GermlineRunStack", RUN_LOGICAL_ID, RUN_PATH, "run", props, "pending/0123456789abcdef", STACK_ID)
+    assert survey.rows([item]) == [Row(
+        stack="GermlineRunStack", path=RUN_PATH, kind="run", id="", status="NOT STARTED", state=State.DRIFT,
+        drift="the resource names no run (a create that failed, or one still waiting to start)",
+        action="read the stack's events; deploy again")]
