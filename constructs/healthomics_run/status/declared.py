@@ -1,7 +1,7 @@
 """What a stack declares: its run and batch resources, with the physical ids CloudFormation holds for them.
 
 From a deployed stack: the template CloudFormation keeps (GetTemplate, stage ``Original``) and the physical ids of
-its resources (DescribeStackResources), nested stacks included. From a template file or a cloud assembly: the same
+its resources (ListStackResources), nested stacks included. From a template file or a cloud assembly: the same
 resources without physical ids (what ran is then found by the names the runs and batches carry).
 """
 
@@ -14,10 +14,10 @@ from typing import Any, Optional
 
 from botocore.exceptions import ClientError
 
-from .._lambda.start_run.settings import BATCH_RESOURCE_TYPE, RUN_RESOURCE_TYPE
 from ..plan.assembly import PlanInputError, load
+from ..plan.decide import KIND
+from ..plan.decide import _path as construct_path  # the plan's reading of a resource's construct path, shared
 
-KIND = {RUN_RESOURCE_TYPE: "run", BATCH_RESOURCE_TYPE: "batch"}
 PSEUDO = ("AWS::Region", "AWS::AccountId", "AWS::Partition", "AWS::StackName", "AWS::StackId", "AWS::URLSuffix")
 
 
@@ -38,8 +38,8 @@ class Declared:
 
 def from_template(path: str) -> list[Declared]:
     """The run and batch resources of a template file or of every stack of a cloud assembly (``cdk.out``)."""
-    return [Declared(stack.name, logical_id, _path(resource, f"{stack.name}/{logical_id}"), KIND[resource["Type"]],
-                     resource.get("Properties") or {})
+    return [Declared(stack.name, logical_id, construct_path(resource, f"{stack.name}/{logical_id}"),
+                     KIND[resource["Type"]], resource.get("Properties") or {})
             for stack in load(path).values() for logical_id, resource in sorted(stack.resources.items())
             if resource.get("Type") in KIND]
 
@@ -62,9 +62,9 @@ def from_stack(cloudformation, stack_name: str) -> list[Declared]:
     declared = []
     for logical_id, resource in sorted((template.get("Resources") or {}).items()):
         if resource.get("Type") in KIND:
-            declared.append(Declared(name, logical_id, _path(resource, f"{name}/{logical_id}"), KIND[resource["Type"]],
-                                     resolve(resource.get("Properties") or {}, refs), physical.get(logical_id),
-                                     stack_id))
+            declared.append(Declared(name, logical_id, construct_path(resource, f"{name}/{logical_id}"),
+                                     KIND[resource["Type"]], resolve(resource.get("Properties") or {}, refs),
+                                     physical.get(logical_id), stack_id))
         elif resource.get("Type") == "AWS::CloudFormation::Stack" and physical.get(logical_id):
             declared += from_stack(cloudformation, physical[logical_id])
     return declared
@@ -105,8 +105,3 @@ def resolve(value: Any, refs: dict[str, Optional[str]]) -> Any:
             if all(refs.get(name) for name in names):
                 return re.sub(r"\$\{([^}!]+)\}", lambda match: refs[match[1]], item)
     return {key: resolve(item, refs) for key, item in value.items()}
-
-
-def _path(resource: dict[str, Any], fallback: str) -> str:
-    path = (resource.get("Metadata") or {}).get("aws:cdk:path", fallback)
-    return path.removesuffix("/Default").removesuffix("/Resource")
