@@ -388,10 +388,13 @@ class FakeHealthOmics:
         return run
 
     def _list_run_tasks(self, params: dict[str, Any]) -> dict[str, Any]:
+        """Pages of ``maxResults`` tasks (the service's default page size is not documented: 100 here)."""
         tasks = [task for task in self._run(params["id"]).get("tasks", [])
                  if params.get("status") in (None, task["status"])]
-        return {"items": [{key: task[key] for key in ("taskId", "status", "name", "cpus", "memory", "creationTime",
-                                                        "instanceType")} for task in tasks]}
+        start, size = int(params.get("startingToken") or 0), params.get("maxResults", 100)
+        page = {"items": [{key: task[key] for key in ("taskId", "status", "name", "cpus", "memory", "creationTime",
+                                                        "instanceType")} for task in tasks[start:start + size]]}
+        return {**page, "nextToken": str(start + size)} if start + size < len(tasks) else page
 
     def _get_run_task(self, params: dict[str, Any]) -> dict[str, Any]:
         task = next((task for task in self._run(params["id"]).get("tasks", []) if task["taskId"] == params["taskId"]),

@@ -104,6 +104,17 @@ def test_many_failed_tasks_with_long_messages_fit_the_reason_naming_the_first_an
     assert omics.count("GetRunTask") == diagnosis.TASKS_NAMED  # no more asked than named
 
 
+def test_more_failed_tasks_than_a_page_are_counted_as_at_least_a_page(omics, props):
+    """ListRunTasks is paginated (``nextToken``; API Reference, ListRunTasks): one page is read."""
+    waiting, run_id = _started(omics, props)
+    for index in range(150):
+        omics.add_task(run_id, f"shard_{index}", failure_reason="TASK_TIMED_OUT")
+    omics.set_status(run_id, "FAILED", failure_reason="RUN_TASK_FAILED")
+    reason = _reason(waiting)
+    assert "Cause: task timed out." in reason and " Failed tasks (100+): 'shard_0' (task " in reason
+    assert omics.count("ListRunTasks") == 1
+
+
 def test_tasks_that_cannot_be_read_leave_the_runs_own_diagnosis(omics, props):
     waiting, run_id = _started(omics, props)
     omics.set_status(run_id, "FAILED", failure_reason="OUT_OF_MEMORY_ERROR")

@@ -125,6 +125,7 @@ class RunDiagnosis:
     tasks: tuple[FailedTask, ...] = ()
     failed_tasks: Optional[int] = None  # None: the tasks were not read
     unread: str = ""  # why the tasks were not read
+    more_tasks: bool = False  # ListRunTasks had more pages than the one read: at least ``failed_tasks`` failed
 
     @property
     def run_stream(self) -> str:
@@ -156,7 +157,7 @@ class RunDiagnosis:
     def _tasks(self, named: list[str]) -> str:
         more = self.failed_tasks - len(named)
         listed = "; ".join(named) + (f"; and {more} more" if named and more else f"{more} not named" if more else "")
-        return f" Failed tasks ({self.failed_tasks}): {listed}."
+        return f" Failed tasks ({self.failed_tasks}{'+' if self.more_tasks else ''}): {listed}."
 
     def task_stream(self, task: FailedTask) -> str:
         return task.stream or f"{self.run_stream}/task/{task.id}"
@@ -167,6 +168,7 @@ class RunDiagnosis:
                 "causeTitle": self.cause.title if self.cause else None,
                 "nextStep": self.cause.next_step if self.cause else None,
                 "logGroup": LOG_GROUP, "runLogStream": self.run_stream, "failedTaskCount": self.failed_tasks,
+                "moreFailedTasks": self.more_tasks,
                 "tasksUnread": self.unread or None,
                 "failedTasks": [{"taskId": t.id, "name": t.name, "statusMessage": t.status_message,
                                  "failureReason": t.failure_reason, "instanceType": t.instance_type,
@@ -188,9 +190,9 @@ def classify(failure_reasons: list[str], messages: list[str]) -> Cause:
 
 
 def diagnose_run(omics: Callable[[], Any], run: dict[str, Any], tasks_named: int = TASKS_NAMED) -> RunDiagnosis:
-    """A run as GetRun describes it, with its failed tasks when it FAILED (``omics`` makes the client, asked
-    for only then). Never raises for what it cannot
-    read (throttling, no time left, a permission missing): it says so instead."""
+    """A run as GetRun describes it, with its failed tasks when it FAILED (``omics`` makes the client, asked for
+    only then; one page of ListRunTasks is read). Never raises for what it cannot read (throttling, no time left,
+    a permission missing): it says so instead."""
     base = {"run_id": run["id"], "status": run["status"], "failure_reason": run.get("failureReason") or "",
             "status_message": run.get("statusMessage") or ""}
     if run["status"] != "FAILED":
@@ -198,14 +200,16 @@ def diagnose_run(omics: Callable[[], Any], run: dict[str, Any], tasks_named: int
     if not tasks_named:
         return RunDiagnosis(**base, cause=classify([base["failure_reason"]], [base["status_message"]]))
     try:
-        listed = runs.call("ListRunTasks", omics().list_run_tasks, id=run["id"], status="FAILED").get("items", [])
+        page = runs.call("ListRunTasks", omics().list_run_tasks, id=run["id"], status="FAILED")
+        listed = page.get("items", [])
         tasks = tuple(_task(omics(), run["id"], item) for item in listed[:tasks_named])
     except (runs.RetryLater, runs.RunError) as error:
         cause = classify([base["failure_reason"]], [base["status_message"]])
         return RunDiagnosis(**base, cause=cause, unread=reasons.bounded(str(error), 300))
     cause = classify([task.failure_reason for task in tasks] + [base["failure_reason"]],
                      [task.status_message for task in tasks] + [base["status_message"]])
-    return RunDiagnosis(**base, cause=cause, tasks=tasks, failed_tasks=len(listed))
+    return RunDiagnosis(**base, cause=cause, tasks=tasks, failed_tasks=len(listed),
+                        more_tasks=bool(page.get("nextToken")))
 
 
 def _task(omics, run_id: str, item: dict[str, Any]) -> FailedTask:

@@ -100,14 +100,14 @@ class Survey:
             listed = _listed("ListRuns", self.omics().list_runs, "items", name=name) if name else []
             if not listed:
                 return [_row(item, "", "NOT FOUND", State.DRIFT, drift="HealthOmics has no run under this name",
-                             action="deploy the stack; or, if it was deployed, give --stack to read its run ids")]
+                             action="deploy the stack; or, if it was deployed, give the stack's name to read its run ids")]
             newest = max(listed, key=lambda run: run["creationTime"])
             return [self._run_row(item, runs.describe(self.omics(), newest["id"]) or newest, by_name=True)]
         if ref is None:
             return [_row(item, "", "NOT STARTED", State.DRIFT, drift="the resource names no run (a create that "
                          "failed, or one still waiting to start)", action="read the stack's events; deploy again")]
         run = runs.describe(self.omics(), ref.id)
-        if run is None or run["uuid"] != ref.uuid:
+        if run is None or run["uuid"] != ref.uuid or run["status"] == "DELETED":
             return [_row(item, ref.id, "DELETED", State.DRIFT,
                          drift="HealthOmics no longer has this run: deleted by hand, or by retention_mode REMOVE "
                                "(the oldest such runs are removed at the run-count maximum)",
@@ -119,7 +119,7 @@ class Survey:
         status = run["status"]
         tasks = self._tasks(run["id"])
         counts = Counter(task["status"] for task in tasks)
-        progress = ", ".join(f"{count} {status.lower()}" for status, count in sorted(counts.items()))
+        progress = ", ".join(f"{count} {task_status.lower()}" for task_status, count in sorted(counts.items()))
         base = {"created": _time(run.get("creationTime")), "started": _time(run.get("startTime")),
                 "stopped": _time(run.get("stopTime")), "output": run.get("runOutputUri", ""),
                 "progress": f"tasks: {progress}" if progress else "", "cost": shown(self.pricer.run_cost(run, tasks))}
