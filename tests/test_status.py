@@ -391,3 +391,16 @@ def test_a_run_resource_that_names_no_run_yet_is_drift_saying_to_read_the_stacks
         stack="GermlineRunStack", path=RUN_PATH, kind="run", id="", status="NOT STARTED", state=State.DRIFT,
         drift="the resource names no run (a create that failed, or one still waiting to start)",
         action="read the stack's events; deploy again")]
+
+
+def test_wait_skips_a_look_that_healthomics_throttles(omics, props, survey, capsys, monkeypatch):
+    """Throttling that outlasts botocore's retries is waited out (runs.RetryLater), as the handler does."""
+    answer = handler.on_event(event("Create", props))
+    omics.set_status(answer["Data"]["RunId"], "COMPLETED")
+    omics.fail_next("GetRun", "ThrottlingException", "Rate exceeded", times=3)
+    monkeypatch.setattr(cli.time, "sleep", lambda seconds: None)
+    cloudformation = _cloudformation(_stack_template(props), answer["PhysicalResourceId"])
+    assert cli.run(_arguments("GermlineRunStack", "--wait"), survey, lambda: cloudformation) == cli.ALL_WELL
+    first, second = capsys.readouterr().err.splitlines()
+    assert first.endswith("] HealthOmics is throttling (HealthOmics GetRun: ThrottlingException); looking again")
+    assert second.endswith("] 1 run: 1 done")
