@@ -404,3 +404,14 @@ def test_wait_skips_a_look_that_healthomics_throttles(omics, props, survey, caps
     first, second = capsys.readouterr().err.splitlines()
     assert first.endswith("] HealthOmics is throttling (HealthOmics GetRun: ThrottlingException); looking again")
     assert second.endswith("] 1 run: 1 done")
+
+
+def test_runs_of_a_batch_deleted_by_remove_retention_are_drift(omics, props, survey):
+    """GetBatch's runSummary counts deleted runs (``deletedRunCount``); REMOVE retention deletes runs of batches
+    too (API Reference, GetBatch and StartRunBatch ``defaultRunSetting.retentionMode``)."""
+    item, batch_id = _deployed_cohort(omics, props, 3)
+    omics.set_batch_status(batch_id, "PROCESSED", completedRunCount=1, deletedRunCount=2)
+    rows = survey.rows([item])
+    assert [(row.state, row.drift) for row in rows] == [
+        (State.DONE, ""), (State.DRIFT, "2 runs of this batch deleted: by hand, or by retention_mode REMOVE")]
+    assert rows[1].action == f"their outputs, if any, stay in S3; ignore, or {RERUN} (every sample runs)"

@@ -11,6 +11,8 @@ disagreement, saying what to do:
 |                                                          | cancels only what it no longer names)            |
 | samples of a batch failed to submit                      | DRIFT: never submitted                           |
 | runs of a batch cancelled while the batch was not        | DRIFT: cancelled outside the stack               |
+| runs of a batch deleted (the batch's own DeleteRunBatch  | DRIFT: deleted                                   |
+| aside)                                                   |                                                  |
 | an active run (batch) under the resource's name that the | DRIFT: a duplicate started outside the stack, or |
 | stack does not name                                      | an earlier run left running (RETAIN)             |
 
@@ -225,12 +227,15 @@ class Survey:
                              drift=f"{count} sample{'s' if count != 1 else ''} of this batch never submitted",
                              action=f"aws omics list-runs-in-batch --batch-id {batch_id} --submission-status FAILED "
                                     f"says why; fix those samples, then {RERUN_TOKEN}"))
-        cancelled = summary.get("cancelledRunCount", 0)
+        cancelled, deleted = summary.get("cancelledRunCount", 0), summary.get("deletedRunCount", 0)
         if cancelled and status not in ("CANCELLED", "STOPPING"):
             rows.append(_row(item, batch_id, status, State.DRIFT,
-                             drift=f"{cancelled} run{'s' if cancelled != 1 else ''} of this batch cancelled outside "
-                                   "the stack",
+                             drift=f"{_runs(cancelled)} of this batch cancelled outside the stack",
                              action=f"{RERUN_TOKEN} (every sample runs), or ignore"))
+        if deleted and status not in ("RUNS_DELETING", "RUNS_DELETED"):
+            rows.append(_row(item, batch_id, status, State.DRIFT,
+                             drift=f"{_runs(deleted)} of this batch deleted: by hand, or by retention_mode REMOVE",
+                             action=f"their outputs, if any, stay in S3; ignore, or {RERUN_TOKEN} (every sample runs)"))
         return rows
 
 
@@ -255,6 +260,10 @@ def _progress(batch: dict[str, Any]) -> str:
         ("failedStartSubmissionCount", "failed")) if submissions.get(name))
     return "; ".join(filter(None, [f"{batch.get('totalRuns', 0)} runs" + (f": {run_counts}" if run_counts else ""),
                                    submitted and f"submissions: {submitted}"]))
+
+
+def _runs(count: int) -> str:
+    return f"{count} run{'s' if count != 1 else ''}"
 
 
 def _row(item: Declared, id: str, status: str, state: State, **fields: Any) -> Row:
