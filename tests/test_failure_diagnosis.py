@@ -179,3 +179,11 @@ def test_a_wait_past_the_hour_signals_the_same_diagnosis(omics, props):
     signal = completion.outcome(kinds.RUN, omics.client.get_run(id=run_id))
     assert signal["Status"] == "FAILURE" and signal["Reason"] == _reason(waiting)
     assert "Cause: out of memory." in signal["Reason"] and f"run/{run_id}/task/{task}" in signal["Reason"]
+
+
+def test_a_run_deleted_while_the_deploy_waits_says_what_may_have_deleted_it(omics, props):
+    """REMOVE retention deletes the oldest runs at the run-count maximum (API Reference, StartRun ``retentionMode``)."""
+    waiting, run_id = _started(omics, props)
+    omics.delete_run(run_id)
+    assert _reason(waiting) == (f"The run {run_id} no longer exists in HealthOmics; it was deleted while we waited (by "
+                                f"hand, or by retention_mode REMOVE at the run-count maximum). {RERUN}")
