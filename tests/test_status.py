@@ -415,3 +415,17 @@ def test_runs_of_a_batch_deleted_by_remove_retention_are_drift(omics, props, sur
     assert [(row.state, row.drift) for row in rows] == [
         (State.DONE, ""), (State.DRIFT, "2 runs of this batch deleted: by hand, or by retention_mode REMOVE")]
     assert rows[1].action == f"their outputs, if any, stay in S3; ignore, or {RERUN} (every sample runs)"
+
+
+def test_a_ledger_the_credentials_cannot_read_leaves_the_batches_found_by_their_name(omics, props):
+    """S3 answers 403 AccessDenied to a GetObject the caller may not make (S3 API Reference, GetObject)."""
+    item, batch_id = _deployed_cohort(omics, props, 2)
+    omics.set_batch_status(batch_id, "PROCESSED", completedRunCount=2)
+    s3 = boto3.client("s3", region_name=REGION)
+    stubber = Stubber(s3)
+    stubber.add_client_error("get_object", "AccessDenied", "Access Denied", http_status_code=403)
+    stubber.activate()
+    (row,) = Survey(omics=lambda: omics.client, s3=lambda: s3).rows([item])
+    assert (row.id, row.state) == (batch_id, State.DONE)
+    assert row.action.startswith("(found by its name: the cohort's ledger s3://example-output-bucket/germline/"
+                                 ".healthomics-run/GermlineRunStack/") and "AccessDenied" in row.action

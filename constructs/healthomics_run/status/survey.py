@@ -158,14 +158,15 @@ class Survey:
     # -- batches -----------------------------------------------------------------------------
     def _batch_rows(self, item: Declared) -> list[Row]:
         name = _text(item.properties.get("BatchName"))
-        known, wanted, note = self._cohort_batches(item)
-        if not known and item.physical_id is None and name:  # a template: what HealthOmics holds under the name
-            known = {batch["id"]: None for batch in
-                     _listed("ListBatch", self.omics().list_batch, "items", name=name)}
-            note = "found by its name"
+        known, wanted, unread = self._cohort_batches(item)
+        note = ""
+        if not known and unread and name:  # no ledger at hand: what HealthOmics holds under the name
+            known = {batch["id"]: None for batch in _listed("ListBatch", self.omics().list_batch, "items", name=name)}
+            note = f"found by its name: {unread}"
         if not known:
-            return [_row(item, "", "NOT FOUND", State.DRIFT, drift=note or "the resource names no batch",
-                          action="deploy the stack; or read the stack's events")]
+            return [_row(item, "", "NOT FOUND", State.DRIFT, drift=unread or "the resource names no batch",
+                          action="let your credentials s3:GetObject the ledger" if "could not be read" in unread
+                          else "deploy the stack; or read the stack's events")]
         rows = []
         for batch_id, batch_uuid in known.items():
             rows += self._batch_row(item, batch_id, batch_uuid, batch_id in wanted, note)
