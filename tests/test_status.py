@@ -429,3 +429,11 @@ def test_a_ledger_the_credentials_cannot_read_leaves_the_batches_found_by_their_
     assert (row.id, row.state) == (batch_id, State.DONE)
     assert row.action.startswith("(found by its name: the cohort's ledger s3://example-output-bucket/germline/"
                                  ".healthomics-run/GermlineRunStack/") and "AccessDenied" in row.action
+
+
+def test_the_progress_line_of_a_large_stack_names_the_first_few_runs_going_and_counts_the_rest():
+    rows = [Row(stack="S", path=f"S/Run{index}", kind="run", id=str(index), status="RUNNING", state=State.ACTIVE)
+            for index in range(300)]
+    assert render.progress_line(rows, "2026-01-01T00:00:00Z") == (
+        "[2026-01-01T00:00:00Z] 300 runs: 300 active | S/Run0 0 RUNNING; S/Run1 1 RUNNING; S/Run2 2 RUNNING; "
+        "S/Run3 3 RUNNING; S/Run4 4 RUNNING and 295 more")

@@ -23,9 +23,9 @@ _CUT = " [...] "
 _CONTROL = re.compile(r"[\x00-\x09\x0b-\x1f\x7f]")
 
 
-def listing(items: Sequence[str], named: int = NAMED) -> str:
+def listing(items: Sequence[str], named: int = NAMED, separator: str = ", ") -> str:
     """``a, b, c`` or ``a, b, c, d, e and 195 more``."""
-    shown = ", ".join(items[:named])
+    shown = separator.join(items[:named])
     return f"{shown} and {len(items) - named} more" if len(items) > named else shown
 
 

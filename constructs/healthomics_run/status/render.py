@@ -8,6 +8,7 @@ from collections import Counter
 from typing import Any
 
 from .._lambda.start_run.diagnosis import BatchDiagnosis, RunDiagnosis
+from .._lambda.start_run.reasons import listing
 from ..plan.decide import plural
 from .survey import Row, State
 
@@ -25,9 +26,9 @@ def summary(rows: list[Row]) -> str:
 
 
 def progress_line(rows: list[Row], now: str) -> str:
-    """One line per look: the time, the counts, then each row still going with its progress."""
-    going = "; ".join(f"{row.path} {row.id} {row.status}" + (f" ({row.progress})" if row.progress else "")
-                      for row in rows if row.state is State.ACTIVE)
+    """One line per look: the time, the counts, then the first few rows still going with their progress."""
+    going = listing([f"{row.path} {row.id} {row.status}" + (f" ({row.progress})" if row.progress else "")
+                     for row in rows if row.state is State.ACTIVE], separator="; ")
     return f"[{now}] {summary(rows)}" + (f" | {going}" if going else "")
 
 
