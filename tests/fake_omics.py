@@ -129,6 +129,29 @@ class FakeHealthOmics:
     def delete_run(self, run_id: str) -> None:
         del self.runs[run_id]
 
+    def add_task(self, run_id: str, name: str, *, status: str = "FAILED", failure_reason: str = "",
+                 status_message: str = "", instance_type: str = "omics.m.xlarge", cpus: int = 4,
+                 memory: int = 16) -> str:
+        """A task of the run (what ListRunTasks and GetRunTask describe); returns its id."""
+        task_id = str(self._next_id)
+        self._next_id += 1
+        self.runs[run_id].setdefault("tasks", []).append({
+            "taskId": task_id, "name": name, "status": status, "instanceType": instance_type, "cpus": cpus,
+            "memory": memory, "creationTime": _now(), "failureReason": failure_reason or None,
+            "statusMessage": status_message or None,
+            "logStream": f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/aws/omics/WorkflowLog:log-stream:"
+                         f"run/{run_id}/task/{task_id}"})
+        return task_id
+
+    def fail_submissions(self, batch_id: str, run_setting_ids: list[str], reason: str, message: str = "") -> None:
+        """These samples of the batch failed to submit: their runs never existed (ListRunsInBatch says why)."""
+        batch = self.batches[batch_id]
+        for run_id, run in list(self.runs.items()):
+            if run.get("batchId") == batch_id and run["runSettingId"] in run_setting_ids:
+                del self.runs[run_id]
+        batch.setdefault("submissionFailures", {}).update({id: (reason, message) for id in run_setting_ids})
+        batch["submissionSummary"]["failedStartSubmissionCount"] = len(batch["submissionFailures"])
+
     def start_stranger_run(self, run_id: str) -> None:
         """Somebody else's run that inherited ``run_id`` after ours was deleted."""
         self.runs[run_id] = self._new_run(run_id, {"roleArn": f"arn:aws:iam::{ACCOUNT}:role/other",
@@ -223,7 +246,8 @@ class FakeHealthOmics:
                     "StartRunBatch": self._start_run_batch, "GetBatch": self._get_batch,
                     "CancelRunBatch": self._cancel_run_batch, "ListRunsInBatch": self._list_runs_in_batch,
                     "ListRuns": self._list_runs, "ListRunTasks": self._list_run_tasks,
-                    "ListRunGroups": self._list_run_groups}
+                    "ListRunGroups": self._list_run_groups, "GetRunTask": self._get_run_task,
+                    "ListBatch": self._list_batch}
         if name not in handlers:
             raise AssertionError(f"the fake does not implement {name}")
         return handlers[name]
@@ -306,11 +330,14 @@ class FakeHealthOmics:
         return {"items": items[start:end], **({"nextToken": str(end)} if end < len(items) else {})}
 
     def _list_runs(self, params: dict[str, Any]) -> dict[str, Any]:
-        runs = [run for run in self.runs.values() if params.get("status") in (None, run["status"])]
+        """ListRuns with its filters (name, batchId, status), paged."""
+        runs = [run for run in self.runs.values() if params.get("status") in (None, run["status"])
+                and params.get("name") in (None, run["request"].get("name"))
+                and params.get("batchId") in (None, run.get("batchId"))]
         items = [{"id": run["id"], "arn": run["arn"], "status": run["status"], "creationTime": run["creationTime"],
                   **{key: run["request"][key] for key in ("workflowId", "name", "storageType", "storageCapacity",
                                                           "workflowVersionName") if key in run["request"]},
-                  **{key: run[key] for key in ("startTime", "stopTime", "workflowName") if run.get(key)}}
+                  **{key: run[key] for key in ("startTime", "stopTime", "workflowName", "batchId") if run.get(key)}}
                  for run in runs]
         return self._page(items, params)
 
@@ -323,10 +350,12 @@ class FakeHealthOmics:
         return self._page(list(self.run_groups.values()), params)
 
     def _list_run_tasks(self, params: dict[str, Any]) -> dict[str, Any]:
-        run = self.runs.get(params["id"])
-        if run is None:
-            raise ServiceError("ResourceNotFoundException", f"Run {params['id']} not found")
-        return self._page(run.get("tasks", []), params)
+        """ListRunTasks with its status filter, paged; each task as a TaskListItem (its other details are
+        GetRunTask's)."""
+        listed = set(self.model.shape_for("TaskListItem").members)
+        tasks = [{key: value for key, value in task.items() if key in listed and value is not None}
+                 for task in self._run(params["id"]).get("tasks", []) if params.get("status") in (None, task["status"])]
+        return self._page(tasks, params)
 
     def _cancel_run(self, params: dict[str, Any]) -> dict[str, Any]:
         run = self.runs.get(params["id"])
@@ -438,8 +467,14 @@ class FakeHealthOmics:
         if not self.batch_runs(params["batchId"]):  # not submitted yet: listed without a run id
             return {"runs": [{"runSettingId": entry["runSettingId"]} for entry in batch["entries"]
                              if params.get("runSettingId") in (None, entry["runSettingId"])]}
-        return {"runs": [{"runSettingId": run["runSettingId"], "runId": run["id"], "runArn": run["arn"],
-                          "runInternalUuid": run["uuid"], "submissionStatus": "SUCCESS"} for run in found]}
+        listed = [{"runSettingId": run["runSettingId"], "runId": run["id"], "runArn": run["arn"],
+                   "runInternalUuid": run["uuid"], "submissionStatus": "SUCCESS"} for run in found]
+        listed += [{"runSettingId": id, "submissionStatus": "FAILED", "submissionFailureReason": reason,
+                    **({"submissionFailureMessage": message} if message else {})}
+                   for id, (reason, message) in batch.get("submissionFailures", {}).items()
+                   if params.get("runSettingId") in (None, id)]
+        wanted = params.get("submissionStatus")
+        return {"runs": [run for run in listed if wanted in (None, run["submissionStatus"])]}
 
     def _batch(self, batch_id: str) -> dict[str, Any]:
         batch = self.batches.get(batch_id)
@@ -464,6 +499,27 @@ class FakeHealthOmics:
                 run["status"] = "CANCELLED"
         return {}
 
+    # -- tasks and listings ----------------------------------------------------------------
+    def _run(self, run_id: str) -> dict[str, Any]:
+        run = self.runs.get(run_id)
+        if run is None:
+            raise ServiceError("ResourceNotFoundException", f"Run {run_id} not found")
+        return run
+
+    def _get_run_task(self, params: dict[str, Any]) -> dict[str, Any]:
+        task = next((task for task in self._run(params["id"]).get("tasks", []) if task["taskId"] == params["taskId"]),
+                    None)
+        if task is None:
+            raise ServiceError("ResourceNotFoundException", f"Task {params['taskId']} not found")
+        return {key: value for key, value in task.items() if value is not None}
+
+    def _list_batch(self, params: dict[str, Any]) -> dict[str, Any]:
+        """ListBatch with its filters (name, status); one page."""
+        found = [batch for batch in self.batches.values()
+                 if params.get("name") in (None, batch.get("name")) and params.get("status") in (None, batch["status"])]
+        return {"items": [{"id": batch["id"], "status": batch["status"], "totalRuns": batch["totalRuns"],
+                           "createdAt": batch["creationTime"], **({"name": batch["name"]} if batch.get("name") else {})}
+                          for batch in found]}
 
 def _s3_uris(value: Any) -> list[str]:
     """The ``s3://`` strings in a parameters document."""

@@ -228,3 +228,23 @@ def test_cdk_nag_finds_nothing_unacknowledged_with_repositories_configuration_an
     app.synth()
     report = json.loads((tmp_path / "validation-report.json").read_text())
     assert all(r["conclusion"] == "success" for r in report["pluginReports"]), report
+
+
+def test_the_functions_that_explain_a_failed_run_may_read_its_tasks_on_runs_only():
+    """GetRun, ListRunTasks and GetRunTask are authorized against the ``run`` resource type (Service Authorization
+    Reference, "Actions, resources, and condition keys for AWS HealthOmics",
+    https://docs.aws.amazon.com/service-authorization/latest/reference/list_awshealthomics.html). The handler says
+    why a run failed, and so does the signaller of a wait past the Provider framework's hour; each may read run/* of
+    the stack's account and Region, and nothing wider."""
+    import aws_cdk as cdk
+    from healthomics_run import WaitFor
+
+    stack = new_stack()
+    HealthOmicsRun(stack, "Run", workflow_id="1234567", wait_for=WaitFor.COMPLETED, timeout=cdk.Duration.hours(3))
+    HealthOmicsRunBatch(stack, "Cohort", workflow_id="1234567", samples=cohort(2))
+    reading = [s for s in statements(stack) if "omics:GetRunTask" in s["Action"]]
+    assert len(reading) == 2  # the handler's, the signaller's
+    for statement in reading:
+        assert {"omics:GetRun", "omics:ListRunTasks", "omics:GetRunTask"} <= set(statement["Action"])
+        resources = json.dumps(statement["Resource"])
+        assert ":run/*" in resources and '"*"' not in resources

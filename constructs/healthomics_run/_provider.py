@@ -49,6 +49,12 @@ _FRAMEWORK_REASONS = (
 )
 
 
+# What is read of a failed run, and of a batch's failed runs, to explain the failure in the deploy's reason
+# (lambda/start_run/diagnosis.py): each authorized against the ``run`` resource type (Service Authorization
+# Reference, "Actions, resources, and condition keys for AWS HealthOmics": GetRun, ListRunTasks, GetRunTask).
+DIAGNOSIS_ACTIONS = ["omics:GetRun", "omics:ListRunTasks", "omics:GetRunTask"]
+
+
 class RunProvider(Construct):
     """``on_event`` and ``is_complete`` functions behind ``custom_resources.Provider``."""
 
@@ -127,7 +133,7 @@ class RunProvider(Construct):
     def signaller(self) -> lambda_.Function:
         """The function that signals wait conditions on status change events; created on first use.
 
-        It has a role of its own: it may only read runs and batches (for the failure reason).
+        It has a role of its own: it may only read runs and batches (for the failure reason and its diagnosis).
         """
         existing = self.node.try_find_child("StatusSignaller")
         if isinstance(existing, lambda_.Function):
@@ -138,7 +144,9 @@ class RunProvider(Construct):
             actions=["logs:CreateLogStream", "logs:PutLogEvents"], resources=[self.log_group.log_group_arn]))
         stack = Stack.of(self)
         readable = [stack.format_arn(service="omics", resource=kind, resource_name="*") for kind in ("run", "runBatch")]
-        role.add_to_policy(iam.PolicyStatement(actions=["omics:GetRun", "omics:GetBatch"], resources=readable))
+        # GetRun and GetBatch for the status; the rest for the failure's diagnosis (lambda/start_run/diagnosis.py).
+        role.add_to_policy(iam.PolicyStatement(actions=[*DIAGNOSIS_ACTIONS, "omics:GetBatch", "omics:ListRunsInBatch"],
+                                               resources=readable))
         acknowledge(role, *((wildcard_finding(self, arn), "Run and batch ids are assigned by HealthOmics when they "
                              "start; reading them is limited to this account and Region.") for arn in readable))
         return self._function("StatusSignaller", role, "start_run.completion.on_status_event")

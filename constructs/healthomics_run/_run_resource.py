@@ -17,7 +17,7 @@ from ._lambda.start_run.properties import has_intrinsics, nulls_as_strings, para
 from ._lambda.start_run.settings import READERS
 from . import _parameter_fit as parameter_fit
 from ._properties_size import MAX_PROPERTIES_BYTES, properties_size
-from ._provider import RunProvider
+from ._provider import DIAGNOSIS_ACTIONS, RunProvider
 from ._staging import may_hold_tokens, stage_json
 from ._validation import add_check, is_unresolved
 from .enums import DeletePolicy, StorageType, WaitFor, WorkflowType
@@ -339,7 +339,7 @@ class RunResource(Construct):
 
         ``start_actions`` are allowed on the workflow, the run group, the cache, the configuration and
         ``run/*`` (a batch's StartRunBatch is authorized against each of them too); ``watch_actions`` on
-        ``watched``.
+        ``watched``; ``DIAGNOSIS_ACTIONS`` on ``run/*``, to say why a run failed (``diagnosis``).
         """
         runs = self.omics_arn("run", "*")
         workflows = self.workflow_arns()
@@ -357,6 +357,7 @@ class RunResource(Construct):
         reads = ["omics:GetWorkflow", "omics:GetWorkflowVersion"] if workflows else []
         self.provider.allow([*start_actions, *reads], start_on)
         self.provider.allow(watch_actions, [watched])
+        self.provider.allow(DIAGNOSIS_ACTIONS, [runs])
         self.provider.allow(["iam:PassRole"], [self.provider.attribute(self.role, "role_arn")],
                             conditions={"StringEquals": {"iam:PassedToService": "omics.amazonaws.com"}})
         if self.tags_resources():

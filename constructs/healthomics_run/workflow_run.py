@@ -40,7 +40,7 @@ class WorkflowRun(RunResource):
         self.stage_parameters(run_props.get("stage_parameters"))
         runs = self.omics_arn("run", "*")
         self.grant_handler(start_actions=["omics:StartRun"], watched=runs,
-                           watch_actions=["omics:GetRun", "omics:CancelRun"])
+                           watch_actions=["omics:CancelRun"])  # GetRun: DIAGNOSIS_ACTIONS
         self.grant_parameters_file(service_role_reads=True)
         properties = self._properties()
         self._check_size(properties, "parameters")

@@ -10,7 +10,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from typing import Any, ClassVar, Mapping
 
-from . import batches, parameter_checks, parameters_files, reasons, rules, runs
+from . import batches, clients, diagnosis, parameter_checks, parameters_files, reasons, rules, runs
 from .batch_settings import BatchSettings, batch_errors
 from .properties import RunSettings
 from .runs import BadSettings
@@ -110,10 +110,8 @@ class RunKind(Kind):
                 "RunOutputUri": run.get("runOutputUri", ""), "Status": run["status"]}
 
     def failure(self, run: dict[str, Any]) -> str:
-        reason = reasons.bounded(run.get("failureReason") or "no failure reason given", 400)
-        status_message = reasons.bounded(run.get("statusMessage") or "no status message", 600)
-        return (f"The run {run['id']} ended {run['status']}: {reason}; {status_message}. Its logs are in CloudWatch "
-                f"Logs under /aws/omics/WorkflowLog/run/{run['id']}. {RERUN_ADVICE}")
+        """The run's diagnosis (asks HealthOmics for its failed tasks)."""
+        return f"{diagnosis.diagnose_run(clients.omics, run).text()} {RERUN_ADVICE}"
 
 
 class BatchKind(Kind):
@@ -172,8 +170,8 @@ class BatchKind(Kind):
                 "FailedSubmissionCount": submissions.get("failedStartSubmissionCount", 0)}
 
     def failure(self, batch: dict[str, Any]) -> str:
-        reason = reasons.bounded(batch.get("failureReason") or "no failure reason given", 600)
-        return (f"The batch {batch['id']} ended {batch['status']}: {reason}. ListRunsInBatch --batch-id {batch['id']} "
+        """The batch's diagnosis (asks HealthOmics for its failed submissions and runs)."""
+        return (f"{diagnosis.diagnose_batch(clients.omics, batch).text()} ListRunsInBatch --batch-id {batch['id']} "
                 f"shows each sample's submission status and failure reason. {RERUN_ADVICE}")
 
 

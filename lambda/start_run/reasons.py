@@ -23,9 +23,9 @@ _CUT = " [...] "
 _CONTROL = re.compile(r"[\x00-\x09\x0b-\x1f\x7f]")
 
 
-def listing(items: Sequence[str], named: int = NAMED) -> str:
+def listing(items: Sequence[str], named: int = NAMED, separator: str = ", ") -> str:
     """``a, b, c`` or ``a, b, c, d, e and 195 more``."""
-    shown = ", ".join(items[:named])
+    shown = separator.join(items[:named])
     return f"{shown} and {len(items) - named} more" if len(items) > named else shown
 
 
@@ -57,16 +57,17 @@ def bounded(message: str, limit: int = MAX_MESSAGE_BYTES) -> str:
     bytes and a control character six), after control characters other than newlines became spaces.
     """
     message = _CONTROL.sub(" ", message)
-    if _sent_size(message) <= limit:
+    if sent_size(message) <= limit:
         return message
     keep = len(message)
     while keep > 0:
-        keep -= max(1, (_sent_size(message) - limit) // 2 if keep == len(message) else keep // 10)
+        keep -= max(1, (sent_size(message) - limit) // 2 if keep == len(message) else keep // 10)
         head, tail = message[: keep * 2 // 3], message[len(message) - (keep - keep * 2 // 3):]
-        if _sent_size(head + _CUT + tail) <= limit:
+        if sent_size(head + _CUT + tail) <= limit:
             return head + _CUT + tail
     return _CUT.strip()
 
 
-def _sent_size(text: str) -> int:
+def sent_size(text: str) -> int:
+    """Bytes ``text`` takes inside the JSON body CloudFormation receives."""
     return len(json.dumps(text, ensure_ascii=False).encode("utf-8")) - 2  # without its quotes

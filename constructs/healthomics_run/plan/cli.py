@@ -117,7 +117,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def console(argv: Sequence[str] | None = None) -> int:
-    """The ``healthomics-run`` console script: ``healthomics-run plan BASE HEAD``, ``export-history FILE``."""
+    """The ``healthomics-run`` console script: ``healthomics-run plan BASE HEAD``, ``export-history FILE``,
+    ``status STACK``."""
+    from ..status import cli as status
+
     parser = _Parser(prog="healthomics-run", description="Tools for healthomics-run stacks.")
     parser.add_argument("--version", action="version", version=f"healthomics-run {_version()}")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -129,5 +132,8 @@ def console(argv: Sequence[str] | None = None) -> int:
     exporter.add_argument("--workflow-id", action="append", help="only this workflow's runs (repeatable)")
     exporter.add_argument("--runs", type=int, default=history.RUNS_PER_WORKFLOW,
                           help=f"the newest COMPLETED runs kept per workflow (default {history.RUNS_PER_WORKFLOW})")
+    status.add_arguments(commands.add_parser("status", help="a deployed stack's runs: progress, failures, drift"))
     arguments = parser.parse_args(argv)
+    if arguments.command == "status":
+        return status.run(arguments)
     return export(arguments) if arguments.command == "export-history" else run(arguments)
