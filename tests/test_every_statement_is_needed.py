@@ -20,6 +20,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 
 from healthomics_run import DeletePolicy, HealthOmicsRun, HealthOmicsRunBatch, RunCache, RunOutputBucket
+from healthomics_run._lambda.start_run import handler
 from healthomics_run._lambda.start_run.runs import RunError
 from tests.fake_omics import REGION
 from tests.deployed import Deployed
@@ -29,6 +30,9 @@ from tests.stack_world import WORKFLOW_ID, StackWorld, deploy, synthesize
 # buckets a run reads and writes, without saying which of the service's own calls need it; the world does not
 # guess. tests/test_permissions.py::test_the_service_role_may_list_every_bucket_it_reads_or_writes pins them.
 NOT_OBSERVED = {("service", "s3:ListBucket")}
+
+
+PLANTED = "OUT_OF_MEMORY"  # a failure the scenario plants, to be diagnosed (HealthOmics guide, "Run failure reasons")
 
 
 def _tagged(count: int) -> list[dict[str, Any]]:
@@ -61,6 +65,16 @@ def drive_cohort(world: StackWorld, versions: dict[str, Any], outdir: Path) -> N
     for size in (202, 201):  # grown by 101 samples (a settings file), then one removed (its run cancelled)
         world.redeploy(versions[size], outdir)
         resource.update(world.resource(resource.logical_id).props)
+    world.redeploy(versions[202], outdir)  # the sample again: its batch fails while waited for, and says why
+    props = world.resource(resource.logical_id).props
+    request = resource.event("Update", props, PhysicalResourceId=resource.physical_id,
+                             OldResourceProperties=resource.props)
+    started = world.invoke(handler.on_event, request)
+    batch_id = started["WaitBatch"].split("/")[0]
+    world.omics.batch_runs(batch_id)[0].update(status="FAILED", failureReason=PLANTED, statusMessage="a task failed")
+    world.omics.set_batch_status(batch_id, "FAILED", failure_reason="a run failed", failedRunCount=1)
+    with pytest.raises(RunError, match="ended FAILED"):
+        world.invoke(handler.is_complete, {**request, **started})
     resource.delete()
 
 
@@ -90,7 +104,7 @@ def _outcome(monkeypatch, versions, first, drive, tmp_path, removed=None) -> lis
             problems.append(f"deploy failed: {str(error)[:200]}")
         problems += world.account.denied
         problems += [f"run {run['id']} {run.get('failureReason')}" for run in world.omics.runs.values()
-                     if run["status"] == "FAILED"]
+                     if run["status"] == "FAILED" and run.get("failureReason") != PLANTED]
         return problems
 
 
