@@ -17,11 +17,12 @@ RETRY_CONFIG = Config(retries={"mode": "standard", "total_max_attempts": 3}, con
                       user_agent_extra="healthomics-run")
 
 
-def new_omics_client():
-    """A client whose model is the shipped one, so fields newer than the runtime's botocore work."""
+def new_omics_client(config: Config = RETRY_CONFIG):
+    """A client whose model is the shipped one, so fields newer than the runtime's botocore work
+    (``config``: the provenance writer retries longer than the deploy handler may)."""
     core = botocore.session.Session()
     core.set_config_variable("data_path", str(service_model.MODELS_DIR))
-    return boto3.session.Session(botocore_session=core).client("omics", config=RETRY_CONFIG)
+    return boto3.session.Session(botocore_session=core).client("omics", config=config)
 
 
 @functools.cache

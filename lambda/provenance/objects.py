@@ -1,0 +1,83 @@
+"""The S3 half of the record: inputs as they are now (version id, ETag) and the run's outputs.
+
+Inputs are the parameter values that are ``s3://`` URIs; each is asked with HeadObject (which needs
+``s3:GetObject`` on it), and one the writer may not read, or that names a prefix, is recorded as a URI
+with a note. Outputs are the URIs of ``output.json`` (WDL and CWL runs write one) when the run's output
+folder holds it, else every object in that folder; either way from one listing of the folder.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Iterator
+
+from botocore.exceptions import ClientError
+
+from .settings import RECORD_NAME
+
+OUTPUT_SUMMARY = "output.json"
+MAX_LISTED = 10_000  # objects listed from one run's output folder
+
+
+def split(uri: str) -> tuple[str, str]:
+    bucket, _, key = uri.removeprefix("s3://").partition("/")
+    return bucket, key
+
+
+def s3_uris(value: Any, name: str) -> Iterator[tuple[str, str]]:
+    """``(parameter name, uri)`` of every ``s3://`` string in a parameter value, lists and objects included."""
+    if isinstance(value, str) and value.startswith("s3://"):
+        yield name, value
+    elif isinstance(value, list):
+        for item in value:
+            yield from s3_uris(item, name)
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from s3_uris(item, name)
+
+
+def inputs(s3, parameters: dict[str, Any], started: Any) -> list[dict[str, Any]]:
+    described = []
+    for name, uri in sorted({pair for key, value in parameters.items() for pair in s3_uris(value, key)}):
+        bucket, key = split(uri)
+        item = {"uri": uri, "parameter": name}
+        try:
+            head = s3.head_object(Bucket=bucket, Key=key)
+        except ClientError as error:
+            code = error.response.get("Error", {}).get("Code", "")
+            item["note"] = (f"not described: HeadObject answered {code or 'an error'} (a prefix, an object "
+                            "gone, or one the provenance writer may not read)")
+        else:
+            item.update(versionId=head.get("VersionId"), eTag=head.get("ETag"), size=head.get("ContentLength"),
+                        lastModified=head.get("LastModified"))
+            if started is not None and head.get("LastModified") is not None and head["LastModified"] > started:
+                item["note"] = "changed after the run started: the version the run read is not this one"
+        described.append(item)
+    return described
+
+
+def outputs(s3, run_output_uri: str) -> tuple[list[dict[str, Any]], bool]:
+    """The run's outputs, and whether they came from ``output.json``."""
+    bucket, prefix = split(run_output_uri.rstrip("/") + "/")
+    listed: dict[str, dict[str, Any]] = {}
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+        for entry in page.get("Contents", []):
+            listed[f"s3://{bucket}/{entry['Key']}"] = entry
+        if len(listed) >= MAX_LISTED:
+            break
+    summaries = sorted((uri for uri in listed if uri.rsplit("/", 1)[-1] == OUTPUT_SUMMARY), key=len)
+    if summaries:
+        text = s3.get_object(Bucket=bucket, Key=split(summaries[0])[1])["Body"].read()
+        named = [(name, uri) for name, value in sorted(json.loads(text).items()) for _, uri in s3_uris(value, name)]
+        return [_object(uri, listed.get(uri), name) for name, uri in named], True
+    return [_object(uri, entry, None) for uri, entry in sorted(listed.items())
+            if uri.rsplit("/", 1)[-1] != RECORD_NAME], False
+
+
+def _object(uri: str, entry: dict[str, Any] | None, name: str | None) -> dict[str, Any]:
+    item: dict[str, Any] = {"uri": uri, "output": name}
+    if entry is None:
+        item["note"] = "named by output.json, not found in the run's output folder"
+    else:
+        item.update(eTag=entry.get("ETag"), size=entry.get("Size"), lastModified=entry.get("LastModified"))
+    return item
