@@ -175,7 +175,8 @@ class FakeHealthOmics:
         handlers = {"StartRun": self._start_run, "GetRun": self._get_run, "CancelRun": self._cancel_run,
                     "GetWorkflow": self._get_workflow, "GetWorkflowVersion": self._get_workflow_version,
                     "StartRunBatch": self._start_run_batch, "GetBatch": self._get_batch,
-                    "CancelRunBatch": self._cancel_run_batch, "ListRunsInBatch": self._list_runs_in_batch}
+                    "CancelRunBatch": self._cancel_run_batch, "ListRunsInBatch": self._list_runs_in_batch,
+                    "ListRunTasks": self._provenance_list_run_tasks, "GetRunTask": self._provenance_get_run_task}
         if name not in handlers:
             raise AssertionError(f"the fake does not implement {name}")
         return handlers[name]
@@ -245,7 +246,8 @@ class FakeHealthOmics:
         described = {key: run[key] for key in ("arn", "id", "uuid", "status", "runOutputUri", "creationTime")}
         described.update({key: request[key] for key in ("workflowId", "parameters", "roleArn", "outputUri")
                           if key in request})
-        described.update({key: run[key] for key in ("failureReason", "statusMessage") if run.get(key)})
+        described.update({key: run[key] for key in ("failureReason", "statusMessage", "batchId") if run.get(key)})
+        described.update(run.get("described", {}))  # end_run
         return described
 
     def _cancel_run(self, params: dict[str, Any]) -> dict[str, Any]:
@@ -348,3 +350,39 @@ class FakeHealthOmics:
             if run["status"] in ("PENDING", "STARTING", "RUNNING"):
                 run["status"] = "CANCELLED"
         return {}
+
+
+    # -- what an ended run says of itself: its tasks and GetRun's fields (provenance) ------------------
+
+    def end_run(self, run_id: str, status: str = "COMPLETED", **described: Any) -> None:
+        """End a run: ``described`` are GetRun fields it now answers with (``startTime``, ``digest``, ...)."""
+        run = self.runs[run_id]
+        run["status"] = status
+        run["described"] = {"startTime": run["creationTime"], "stopTime": _now(), **described}
+
+    def add_task(self, run_id: str, task_id: str, name: str, *, image: str | None = None,
+                 image_digest: str | None = None, **fields: Any) -> None:
+        """A task of a run, as GetRunTask describes it (``fields``: ``instanceType``, ``cacheHit``, ...)."""
+        task = {"taskId": task_id, "name": name, "status": "COMPLETED", "creationTime": _now(),
+                "startTime": _now(), "stopTime": _now(), "uuid": str(uuid.uuid4()), **fields}
+        if image:
+            task["imageDetails"] = {"image": image, **({"imageDigest": image_digest} if image_digest else {})}
+        self.runs[run_id].setdefault("tasks", []).append(task)
+
+    def _provenance_list_run_tasks(self, params: dict[str, Any]) -> dict[str, Any]:
+        run = self.runs.get(params["id"])
+        if run is None:
+            raise ServiceError("ResourceNotFoundException", f"Run {params['id']} not found")
+        listed = [{k: v for k, v in task.items() if k not in ("imageDetails", "uuid")} for task in run.get("tasks", [])]
+        start = int(params.get("startingToken", "0"))
+        end = start + params.get("maxResults", 100)
+        page = {"items": listed[start:end]}
+        if end < len(listed):
+            page["nextToken"] = str(end)
+        return page
+
+    def _provenance_get_run_task(self, params: dict[str, Any]) -> dict[str, Any]:
+        tasks = {task["taskId"]: task for task in self.runs.get(params["id"], {}).get("tasks", [])}
+        if params["taskId"] not in tasks:
+            raise ServiceError("ResourceNotFoundException", f"Task {params['taskId']} not found")
+        return tasks[params["taskId"]]

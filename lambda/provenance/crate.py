@@ -63,7 +63,9 @@ def _prop(property_id: str, value: Any) -> dict[str, Any]:
 
 
 def _clean(entity: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in entity.items() if v is not None and v != [] and v != ""}
+    """Without empty properties, and a list of one as that one (the compact form RO-Crate recommends)."""
+    return {k: v[0] if isinstance(v, list) and len(v) == 1 else v for k, v in entity.items()
+            if v is not None and v != [] and v != ""}
 
 
 def _sha256(digest: Optional[str]) -> Optional[str]:
@@ -101,11 +103,13 @@ def build(*, run: dict[str, Any], workflow: Optional[dict[str, Any]], tasks: Ite
     run_action_id = f"#run-{run['uuid']}"
     engine = (workflow or {}).get("engine") or run.get("workflowEngine")
     workflow_id = _workflow_id(run)
-    language = None
     if engine in ENGINE_LANGUAGES:
         language_id, language_name, url = ENGINE_LANGUAGES[engine]
         language = graph.add({"@id": language_id, "@type": "ComputerLanguage", "name": language_name,
                               "identifier": _ref(url), "url": _ref(url)})
+    else:  # the workflow is gone (or its engine new): the profile still needs a language
+        language = graph.add({"@id": "#language", "@type": "ComputerLanguage",
+                              "name": engine or "unknown: the workflow was no longer in HealthOmics"})
     template = (workflow or {}).get("parameterTemplate") or {}
     formal_inputs = {name: graph.add(_formal(f"#param-{name}", name, spec.get("description"),
                                              not spec.get("optional", False)))

@@ -1,0 +1,255 @@
+"""The provenance writer: a Workflow Run RO-Crate for each ended run a stack started, and nothing else.
+
+Sources of the AWS behaviour relied on (the fakes answer as these say):
+
+- Where a run writes: "When a run is COMPLETED, you can find the output files in your Amazon S3 output
+  bucket, in a folder named after the run ID" (HealthOmics guide, "Get run information",
+  https://docs.aws.amazon.com/omics/latest/dev/getinfo-about-runs.html); WDL and CWL runs write
+  ``output.json`` mapping each output to its S3 URI(s) ("HealthOmics run outputs",
+  https://docs.aws.amazon.com/omics/latest/dev/workflows-run-outputs.html). The page does not say in which
+  folder of the run's output the file lies: the writer takes the shallowest ``output.json`` under it.
+- GetRun answers ``digest``, ``resourceDigests``, ``engineVersion``, ``workflowVersionName``, ``batchId``,
+  ``startedBy`` (API reference GetRun); ListRunTasks lists tasks without their image, GetRunTask answers
+  ``imageDetails`` (``image``, ``imageDigest``) and ``cacheHit`` (API reference ListRunTasks, GetRunTask;
+  the shipped service model).
+- ``Run Status Change`` events carry ``runId``, ``uuid`` and ``status`` in their detail, and delivery is
+  best effort (HealthOmics guide, "Using EventBridge with AWS HealthOmics").
+- A custom resource's physical id is what its handler answered (``run_ref``); ListStackResources lists
+  each resource's logical id, physical id and type; DescribeStackResource answers its ``Metadata``, where
+  the CDK puts ``aws:cdk:path`` (CloudFormation API reference).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import boto3
+import pytest
+
+from healthomics_run._lambda.provenance import writer
+from healthomics_run._lambda.provenance.owners import Owners
+from healthomics_run._lambda.provenance.settings import Config
+from healthomics_run._lambda.start_run import handler
+from healthomics_run._lambda.start_run.fingerprint import content_digest
+from healthomics_run._lambda.start_run.run_ref import RunRef
+from tests.fake_cloudformation import FakeStack
+from tests.fake_omics import REGION
+from tests.ro_crate import assert_valid, read
+from tests.world import (BATCH_LOGICAL_ID, BATCH_TEMPLATE, RUN_LOGICAL_ID, STACK_ID, batch_event, batch_properties,
+                         event)
+
+INPUT_BUCKET = "example-input-bucket"
+INPUT = f"s3://{INPUT_BUCKET}/reads/SAMPLE-0001.cram"
+IMAGE = "123456789012.dkr.ecr.us-east-1.amazonaws.com/germline/gatk:4.5.0.0"
+IMAGE_DIGEST = "sha256:" + "1f" * 32
+WORKFLOW_DIGEST = "sha256:" + "ab" * 32
+RUN_PATH = "GermlineRunStack/Germline/Run/Resource"
+BATCH_PATH = "CohortStack/Cohort/Batch/Resource"
+
+
+@pytest.fixture
+def s3(aws):
+    client = boto3.client("s3", region_name=REGION)
+    client.create_bucket(Bucket=INPUT_BUCKET)
+    client.put_bucket_versioning(Bucket=INPUT_BUCKET, VersioningConfiguration={"Status": "Enabled"})
+    client.put_object(Bucket=INPUT_BUCKET, Key="reads/SAMPLE-0001.cram", Body=b"reads of sample one")
+    return client
+
+
+@pytest.fixture
+def omics(omics):
+    template = omics.workflows["1234567"]["parameterTemplate"]
+    omics.workflows["1234567"]["parameterTemplate"] = {**template, "reads": {"description": "Reads", "optional": True}}
+    omics.workflows["1234567"]["said"] = {"status": "ACTIVE", "engine": "WDL", "name": "germline-calling"}
+    return omics
+
+
+@pytest.fixture
+def stack():
+    return FakeStack(STACK_ID)
+
+
+def deployed_run(props, stack, **parameters):
+    """A run started by the deploy handler itself, and the stack's resource naming it."""
+    answer = handler.on_event(event("Create", {**props, "Parameters": {"sample_name": "SAMPLE-0001", **parameters}}))
+    stack.add(RUN_LOGICAL_ID, "Custom::HealthOmicsRun", answer["PhysicalResourceId"], RUN_PATH)
+    return RunRef.parse(answer["PhysicalResourceId"])
+
+
+def finish(omics, s3, run_id, status="COMPLETED", *, output_json=True, **described):
+    """The run ends as HealthOmics ends one: tasks with images, outputs in its folder, GetRun's fields."""
+    omics.add_task(run_id, "1111111", "GermlineCalling.align", image=IMAGE, image_digest=IMAGE_DIGEST,
+                   instanceType="omics.c.xlarge", cpus=4, memory=8, cacheHit=False)
+    omics.add_task(run_id, "2222222", "GermlineCalling.call", image=IMAGE, image_digest=IMAGE_DIGEST,
+                   instanceType="omics.m.2xlarge", cpus=8, memory=32, cacheHit=True)
+    folder = omics.runs[run_id]["runOutputUri"].removeprefix("s3://").split("/", 1)[1]
+    vcf = f"{folder}/out/calls/SAMPLE-0001.vcf.gz"
+    s3.put_object(Bucket="example-output-bucket", Key=vcf, Body=b"variants")
+    if output_json:
+        s3.put_object(Bucket="example-output-bucket", Key=f"{folder}/logs/output.json", Body=json.dumps(
+            {"GermlineCalling.vcf": f"s3://example-output-bucket/{vcf}"}).encode())
+    omics.end_run(run_id, status, digest=WORKFLOW_DIGEST, engineVersion="1.1", startedBy=f"arn:aws:sts::123456789012:"
+                  "assumed-role/HandlerRole/provider", resourceDigests={IMAGE: IMAGE_DIGEST}, **described)
+    return f"s3://example-output-bucket/{vcf}"
+
+
+def write(omics, s3, stack, run_id, uuid=None, *, config=Config(), **kwargs):
+    aws = writer.Clients(omics=omics.client, s3=s3, cfn=stack.client)
+    return writer.write(aws, Owners(stack.client, STACK_ID, config), run_id, uuid, **kwargs)
+
+
+def record_at(s3, uri):
+    bucket, key = uri.removeprefix("s3://").split("/", 1)
+    return s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+
+
+def graph(record):
+    crate = json.loads(record) if isinstance(record, bytes) else record
+    return {entity["@id"]: entity for entity in crate["@graph"]}
+
+
+def test_a_completed_run_gets_a_provenance_run_crate_beside_its_outputs(omics, s3, stack, props):
+    ref = deployed_run(props, stack, reads=INPUT)
+    finish(omics, s3, ref.id)
+    outcome = write(omics, s3, stack, ref.id, ref.uuid)
+    record_uri = f"{omics.runs[ref.id]['runOutputUri']}/ro-crate-metadata.json"
+    assert outcome == f"run {ref.id}: wrote {record_uri}"
+    assert_valid(record_at(s3, record_uri))
+
+
+def test_the_record_names_the_deploy_that_started_the_run(omics, s3, stack, props):
+    ref = deployed_run(props, stack)
+    finish(omics, s3, ref.id)
+    write(omics, s3, stack, ref.id, config=Config(revision="3f2a9c0"))
+    entities = graph(record_at(s3, f"{omics.runs[ref.id]['runOutputUri']}/ro-crate-metadata.json"))
+    deploy = {entity["propertyID"]: entity["value"] for entity in entities.values()
+              if entity.get("propertyID", "").startswith("deploy:")}
+    assert deploy == {"deploy:stackId": STACK_ID, "deploy:stackName": "GermlineRunStack",
+                      "deploy:logicalId": RUN_LOGICAL_ID, "deploy:resourceType": "Custom::HealthOmicsRun",
+                      "deploy:constructPath": RUN_PATH, "deploy:settingsFingerprint": ref.settings,
+                      "deploy:sourceRevision": "3f2a9c0"}
+
+
+def test_writing_a_record_again_writes_the_same_bytes(omics, s3, stack, props):
+    ref = deployed_run(props, stack, reads=INPUT)
+    finish(omics, s3, ref.id)
+    uri = f"{omics.runs[ref.id]['runOutputUri']}/ro-crate-metadata.json"
+    write(omics, s3, stack, ref.id)
+    first = record_at(s3, uri)
+    write(omics, s3, stack, ref.id)
+    assert record_at(s3, uri) == first
+
+
+def test_parameters_are_recorded_as_their_digest_only_unless_values_are_asked_for(omics, s3, stack, props):
+    ref = deployed_run(props, stack, reads=INPUT, sample_name="PATIENT-7731")
+    finish(omics, s3, ref.id)
+    uri = f"{omics.runs[ref.id]['runOutputUri']}/ro-crate-metadata.json"
+    write(omics, s3, stack, ref.id)
+    hidden = record_at(s3, uri)
+    write(omics, s3, stack, ref.id, config=Config(values=frozenset({RUN_LOGICAL_ID})))
+    shown = assert_valid(record_at(s3, uri))
+    parameters = omics.runs[ref.id]["request"]["parameters"]
+    assert b"PATIENT-7731" not in hidden
+    assert INPUT.encode() in hidden  # an S3 URI is an input: recorded with its version either way
+    assert graph(hidden)["#parameters-sha256"]["value"] == content_digest(parameters)
+    values = {e["name"]: json.loads(e["value"]) for e in shown["@graph"] if e["@id"].startswith("#value-")}
+    assert values == parameters
+
+
+def test_a_failed_run_records_its_status_and_failure_reason(omics, s3, stack, props):
+    ref = deployed_run(props, stack)
+    omics.runs[ref.id]["failureReason"] = "INSUFFICIENT_RESOURCES"
+    finish(omics, s3, ref.id, "FAILED", output_json=False)
+    write(omics, s3, stack, ref.id)
+    record = record_at(s3, f"{omics.runs[ref.id]['runOutputUri']}/ro-crate-metadata.json")
+    action = graph(assert_valid(record))[f"#run-{ref.uuid}"]
+    assert (action["actionStatus"], action["error"]) == ("http://schema.org/FailedActionStatus",
+                                                         "INSUFFICIENT_RESOURCES")
+
+
+def test_without_output_json_the_outputs_are_the_objects_of_the_run_folder(omics, s3, stack, props):
+    ref = deployed_run(props, stack)
+    vcf = finish(omics, s3, ref.id, output_json=False)
+    write(omics, s3, stack, ref.id)
+    record = record_at(s3, f"{omics.runs[ref.id]['runOutputUri']}/ro-crate-metadata.json")
+    assert graph(record)[f"#run-{ref.uuid}"]["result"] == {"@id": vcf}
+
+
+def test_a_run_no_resource_of_the_stack_started_gets_no_record(omics, s3, stack, props):
+    omics.start_stranger_run("1009999")
+    omics.end_run("1009999")
+    assert write(omics, s3, stack, "1009999") == "run 1009999 was not started by this stack; nothing written"
+    assert s3.list_objects_v2(Bucket="example-output-bucket").get("KeyCount", 0) == 0
+
+
+def test_a_run_still_going_gets_its_record_when_it_ends(omics, s3, stack, props):
+    ref = deployed_run(props, stack)
+    assert write(omics, s3, stack, ref.id) == f"run {ref.id} is PENDING; its record is written when it ends"
+
+
+def test_provenance_off_writes_nothing_for_that_resource(omics, s3, stack, props):
+    ref = deployed_run(props, stack)
+    finish(omics, s3, ref.id)
+    outcome = write(omics, s3, stack, ref.id, config=Config(off=frozenset({RUN_LOGICAL_ID})))
+    assert outcome == f"run {ref.id}: provenance is off for {RUN_LOGICAL_ID}"
+
+
+def test_a_provenance_location_holds_the_record_under_the_run_id(omics, s3, stack, props):
+    s3.create_bucket(Bucket="example-provenance-bucket")
+    ref = deployed_run(props, stack)
+    finish(omics, s3, ref.id)
+    config = Config(locations={RUN_LOGICAL_ID: "s3://example-provenance-bucket/records/"})
+    write(omics, s3, stack, ref.id, config=config)
+    assert_valid(record_at(s3, f"s3://example-provenance-bucket/records/{ref.id}/ro-crate-metadata.json"))
+
+
+def test_each_run_of_a_batch_is_known_by_its_batch_name(omics, s3, stack, props):
+    omics.workflows["1234567"]["parameterTemplate"] = BATCH_TEMPLATE
+    answer = handler.on_event(batch_event("Create", batch_properties(props)))
+    stack.add(BATCH_LOGICAL_ID, "Custom::HealthOmicsRunBatch", answer["PhysicalResourceId"], BATCH_PATH)
+    config = Config(batches={BATCH_LOGICAL_ID: "CohortStack/Cohort/Batch"})
+    (batch_id,) = omics.batches
+    for run in omics.batch_runs(batch_id):
+        finish(omics, s3, run["id"])
+        assert write(omics, s3, stack, run["id"], config=config).startswith(f"run {run['id']}: wrote ")
+        entities = graph(assert_valid(record_at(s3, f"{run['runOutputUri']}/ro-crate-metadata.json")))
+        assert entities["#deploy:batchId"]["value"] == batch_id
+        assert entities["#deploy:constructPath"]["value"] == BATCH_PATH
+
+
+def test_the_event_handler_writes_the_record_of_the_run_the_event_names(omics, s3, stack, props, monkeypatch):
+    ref = deployed_run(props, stack)
+    finish(omics, s3, ref.id)
+    aws = writer.Clients(omics=omics.client, s3=s3, cfn=stack.client)
+    monkeypatch.setattr(writer, "_world", lambda: (aws, Owners(stack.client, STACK_ID, Config())))
+    detail = {"runId": ref.id, "uuid": ref.uuid, "status": "COMPLETED", "arn": omics.runs[ref.id]["arn"]}
+    answer = writer.on_run_end({"source": "aws.omics", "detail-type": "Run Status Change", "detail": detail})
+    assert answer["Outcome"].startswith(f"run {ref.id}: wrote ")
+
+
+def test_a_record_read_back_says_which_image_digest_and_input_version_made_an_output(omics, s3, stack, props,
+                                                                                     tmp_path):
+    """The auditor's question, answered with ro-crate-py (the RO-Crate community's library) alone: from an
+    output, the run that made it (``result``), its inputs (``object``) with their S3 version ids, and the
+    images of its tasks (OrganizeAction -> ControlAction -> task action -> ``containerImage``)."""
+    ref = deployed_run(props, stack, reads=INPUT)
+    vcf = finish(omics, s3, ref.id)
+    version = s3.head_object(Bucket=INPUT_BUCKET, Key="reads/SAMPLE-0001.cram")["VersionId"]
+    write(omics, s3, stack, ref.id)
+    crate = read(record_at(s3, f"{omics.runs[ref.id]['runOutputUri']}/ro-crate-metadata.json"), tmp_path / "crate")
+
+    def ids(value):
+        return [item.id for item in (value if isinstance(value, list) else [value])]
+
+    (made_it,) = [e for e in crate.get_entities() if e.type == "CreateAction" and vcf in ids(e.get("result") or [])]
+    inputs = {item.id: item.get("version") for item in made_it.get("object") if "File" in ids_type(item)}
+    (organize,) = [e for e in crate.get_entities() if e.type == "OrganizeAction" and e.get("result").id == made_it.id]
+    digests = {control.get("object").get("containerImage").get("sha256") for control in organize.get("object")}
+    assert inputs == {INPUT: version}
+    assert digests == {IMAGE_DIGEST.removeprefix("sha256:")}
+
+
+def ids_type(entity):
+    types = entity.type
+    return types if isinstance(types, list) else [types]
