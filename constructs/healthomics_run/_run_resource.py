@@ -7,7 +7,8 @@ import json
 from typing import TYPE_CHECKING, Any, Callable, Optional, Sequence
 
 import jsii
-from aws_cdk import Annotations, Aws, CustomResource, Fn, IStableStringProducer, Lazy, Stack, Token
+from aws_cdk import (Annotations, Aws, CustomResource, Fn, IStableListProducer, IStableStringProducer, Lazy, Stack,
+                     Token)
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
@@ -382,6 +383,17 @@ class LazyText:
         self._produce = produce
 
     def produce(self) -> str:
+        return self._produce()
+
+
+@jsii.implements(IStableListProducer)
+class LazyList:
+    """A list known once the whole template is: ``Lazy.list(LazyList(produce))``."""
+
+    def __init__(self, produce: Callable[[], list[str]]) -> None:
+        self._produce = produce
+
+    def produce(self) -> list[str]:
         return self._produce()
 
 

@@ -24,8 +24,8 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from ._lambda.provenance.settings import (CONFIG_ENV, ENDED_STATUSES, SOURCE_REVISION_CONTEXT, STACK_ID_ENV, Config)
-from ._provider import RunProvider
-from ._run_resource import LazyText
+from ._provider import GroupedStatements, RunProvider
+from ._run_resource import LazyList, LazyText
 from ._validation import acknowledge, wildcard_finding
 from .status_events import RUN_EVENTS
 
@@ -74,6 +74,8 @@ class ProvenanceWriter(Construct):
         self.log_group = logs.LogGroup(self, "Logs", retention=logs.RetentionDays.ONE_YEAR)
         self.role = iam.Role(self, "Role", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
                              description="Writes the provenance record of each run this stack started")
+        self._grouped = GroupedStatements(self.role)
+        self._prefixes: dict[str, list[str]] = {}  # bucket -> prefixes the writer may list
         self._allow(["logs:CreateLogStream", "logs:PutLogEvents"], [self.log_group.log_group_arn])
         runs = stack.format_arn(service="omics", resource="run", resource_name="*")
         tasks = stack.format_arn(service="omics", resource="task", resource_name="*")
@@ -97,10 +99,10 @@ class ProvenanceWriter(Construct):
         self.rule.add_target(targets.LambdaFunction(self.function))
         acknowledge(self, *_REASONS)
         self._workflows: set[str] = set()
-        self._objects: set[str] = set()
+        self._objects: set = set()  # folders allowed (uri, write), and object ARNs acknowledged
 
     def _allow(self, actions: list[str], resources: Iterable[str], conditions: Optional[dict] = None) -> None:
-        self.role.add_to_policy(iam.PolicyStatement(actions=actions, resources=list(resources), conditions=conditions))
+        self._grouped.allow(actions, list(resources), conditions)
 
     def allow_workflows(self, arns: Iterable[str]) -> None:
         """Read the workflows (versions) runs name: the record's name, engine and parameter template."""
@@ -118,10 +120,20 @@ class ProvenanceWriter(Construct):
         objects = f"arn:{Aws.PARTITION}:s3:::{bucket}/{prefix}*"
         self._allow(["s3:PutObject"] if write else ["s3:GetObject"], [objects])
         if not write:
-            self._allow(["s3:ListBucket"], [f"arn:{Aws.PARTITION}:s3:::{bucket}"],
-                        conditions={"StringLike": {"s3:prefix": [f"{prefix}*"]}})
-        acknowledge(self.role, (wildcard_finding(self, objects), "Run ids, and so the keys of a run's outputs and "
-                                "its record, are assigned by HealthOmics; limited to this output location."))
+            self._allow_listing(bucket, prefix)
+        if objects not in self._objects:
+            self._objects.add(objects)
+            acknowledge(self.role, (wildcard_finding(self, objects), "Run ids, and so the keys of a run's outputs "
+                                    "and its record, are assigned by HealthOmics; limited to this output location."))
+
+    def _allow_listing(self, bucket: str, prefix: str) -> None:
+        """ListBucket on ``bucket`` for these prefixes only: one statement per bucket, its condition listing them."""
+        if bucket not in self._prefixes:
+            prefixes = self._prefixes[bucket] = []
+            self.role.add_to_principal_policy(iam.PolicyStatement(
+                actions=["s3:ListBucket"], resources=[f"arn:{Aws.PARTITION}:s3:::{bucket}"],
+                conditions={"StringLike": {"s3:prefix": Lazy.list(LazyList(lambda: sorted(set(prefixes))))}}))
+        self._prefixes[bucket].append(f"{prefix}*")
 
     def allow_inputs(self, buckets: Iterable[s3.IBucket]) -> None:
         """HeadObject on the input buckets: the record carries each input's version id and ETag."""
@@ -151,7 +163,9 @@ class ProvenanceWriter(Construct):
         writer = cls.of(stack) or cls(stack, WRITER_ID, choices)
         writer.allow_workflows(resource.workflow_arns())
         for output_uri in resource.output_uris():
-            writer.allow_folder(output_uri, write=not location)
+            writer.allow_folder(output_uri, write=False)
+            if not location:
+                writer.allow_folder(output_uri, write=True)
         if location:
             writer.allow_folder(location.rstrip("/") + "/", write=True)
 
