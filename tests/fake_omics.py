@@ -176,7 +176,8 @@ class FakeHealthOmics:
                     "GetWorkflow": self._get_workflow, "GetWorkflowVersion": self._get_workflow_version,
                     "StartRunBatch": self._start_run_batch, "GetBatch": self._get_batch,
                     "CancelRunBatch": self._cancel_run_batch, "ListRunsInBatch": self._list_runs_in_batch,
-                    "ListRunTasks": self._provenance_list_run_tasks, "GetRunTask": self._provenance_get_run_task}
+                    "ListRunTasks": self._provenance_list_run_tasks, "GetRunTask": self._provenance_get_run_task,
+                    "ListBatch": self._provenance_list_batch}
         if name not in handlers:
             raise AssertionError(f"the fake does not implement {name}")
         return handlers[name]
@@ -386,3 +387,9 @@ class FakeHealthOmics:
         if params["taskId"] not in tasks:
             raise ServiceError("ResourceNotFoundException", f"Task {params['taskId']} not found")
         return tasks[params["taskId"]]
+
+    def _provenance_list_batch(self, params: dict[str, Any]) -> dict[str, Any]:
+        """ListBatch with one filter, ``name`` (the service takes one filter per call)."""
+        return {"items": [{"id": batch["id"], "name": batch["name"], "status": batch["status"],
+                           "totalRuns": batch["totalRuns"], "workflowId": batch["defaultRunSetting"]["workflowId"]}
+                          for batch in self.batches.values() if params.get("name") in (None, batch["name"])]}

@@ -24,6 +24,17 @@ def split(uri: str) -> tuple[str, str]:
     return bucket, key
 
 
+def exists(s3, uri: str) -> bool:
+    """Whether the object is there; a refusal (403, as S3 answers a missing key to a caller who may not list
+    the bucket) counts as not there: writing a record again is harmless."""
+    bucket, key = split(uri)
+    try:
+        s3.head_object(Bucket=bucket, Key=key)
+    except ClientError:
+        return False
+    return True
+
+
 def s3_uris(value: Any, name: str) -> Iterator[tuple[str, str]]:
     """``(parameter name, uri)`` of every ``s3://`` string in a parameter value, lists and objects included."""
     if isinstance(value, str) and value.startswith("s3://"):

@@ -50,10 +50,21 @@ def _found(call, **params: Any) -> Optional[dict[str, Any]]:
         raise
 
 
+def pages(call, key: str, **params: Any) -> list[dict[str, Any]]:
+    """Every item of a HealthOmics listing (``startingToken``/``nextToken``): the shipped model has no paginators."""
+    items, token = [], None
+    while True:
+        page = call(**params, **({"startingToken": token} if token else {}))
+        items += page.get(key, [])
+        token = page.get("nextToken")
+        if not token:
+            return items
+
+
 def tasks(omics, run_id: str) -> list[dict[str, Any]]:
     """Every task of the run, as GetRunTask describes it (ListRunTasks has no image)."""
-    listed = [item for page in omics.get_paginator("list_run_tasks").paginate(id=run_id) for item in page["items"]]
-    return [omics.get_run_task(id=run_id, taskId=item["taskId"]) for item in listed]
+    return [omics.get_run_task(id=run_id, taskId=item["taskId"])
+            for item in pages(omics.list_run_tasks, "items", id=run_id)]
 
 
 def workflow(omics, run: dict[str, Any]) -> Optional[dict[str, Any]]:
@@ -95,9 +106,9 @@ def write(aws: Clients, owners: Owners, run_id: str, uuid: Optional[str] = None,
     if deploy.logicalId in config.off:
         return f"run {run_id}: provenance is off for {deploy.logicalId}"
     uri = config.record_uri(deploy.logicalId, run)
-    bucket, key = objects.split(uri)
-    if only_missing and _found(aws.s3.head_object, Bucket=bucket, Key=key) is not None:
+    if only_missing and objects.exists(aws.s3, uri):
         return f"run {run_id}: {uri} exists"
+    bucket, key = objects.split(uri)
     body = record(aws, run, deploy.as_dict(), deploy.logicalId in config.values)
     aws.s3.put_object(Bucket=bucket, Key=key, Body=body, ContentType=RECORD_CONTENT_TYPE)
     return f"run {run_id}: wrote {uri}"

@@ -51,8 +51,16 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def console(argv: Sequence[str] | None = None) -> int:
-    """The ``healthomics-run`` console script: ``healthomics-run plan BASE HEAD``."""
+    """The ``healthomics-run`` console script: ``healthomics-run plan BASE HEAD``, ``healthomics-run provenance
+    STACK``."""
+    from ..provenance_records import cli as provenance
+
     parser = _Parser(prog="healthomics-run", description="Tools for healthomics-run stacks.")
     commands = parser.add_subparsers(dest="command", required=True)
-    add_arguments(commands.add_parser("plan", help="which runs a deploy will start, keep or cancel"))
-    return run(parser.parse_args(argv))
+    add_arguments(commands.add_parser("plan", help="which runs a deploy will start, keep or cancel")).set_defaults(
+        run=run)
+    provenance.add_arguments(commands.add_parser(
+        "provenance", help="write the provenance records a stack's ended runs are missing")).set_defaults(
+        run=provenance.run)
+    arguments = parser.parse_args(argv)
+    return arguments.run(arguments)
