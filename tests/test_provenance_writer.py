@@ -177,3 +177,21 @@ def test_a_record_read_back_says_which_image_digest_and_input_version_made_an_ou
 def ids_type(entity):
     types = entity.type
     return types if isinstance(types, list) else [types]
+
+
+def test_the_readme_shows_a_record_as_the_writer_writes_them(omics, s3, stack, props):
+    """README, "Provenance": the record shown is valid, and has the very entities and properties a record
+    written now has (only values differ), so it cannot drift from what the writer writes."""
+    from tests.test_readme import readme
+
+    section = readme().split("\n## Provenance\n", 1)[1].split("\n## ", 1)[0]
+    shown = assert_valid(json.loads(section.split("```json\n", 1)[1].split("\n```", 1)[0]))
+    ref = deployed_run(props, stack, reads=INPUT)
+    finish(omics, s3, ref.id)
+    write(omics, s3, stack, ref.id, config=Config(revision="3f2a9c0"))
+    written = json.loads(record_at(s3, f"{omics.runs[ref.id]['runOutputUri']}/ro-crate-metadata.json"))
+
+    def shape(crate):
+        return sorted((json.dumps(entity["@type"]), tuple(sorted(entity))) for entity in crate["@graph"])
+
+    assert shape(shown) == shape(written)
