@@ -19,7 +19,6 @@ from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
-from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
@@ -44,7 +43,6 @@ _REASONS = (
     ("HIPAA.Security-LambdaInsideVPC", "The writer calls only AWS APIs; a VPC adds NAT or endpoints and no protection."),
     ("HIPAA.Security-IAMNoInlinePolicy", "The writer's policy is generated from the runs of this stack alone; a "
                                          "managed policy would be shared and reviewed apart from them."),
-    ("HIPAA.Security-CloudWatchLogGroupEncrypted", "The writer logs run ids and outcomes only, never parameters."),
 )
 
 
@@ -71,7 +69,7 @@ class ProvenanceWriter(Construct):
     def __init__(self, scope: Construct, id: str, choices: _Choices) -> None:
         super().__init__(scope, id)
         stack = Stack.of(self)
-        self.log_group = logs.LogGroup(self, "Logs", retention=logs.RetentionDays.ONE_YEAR)
+        self.log_group = RunProvider.of(self).log_group  # the handler's: ids and outcomes only, one place to look
         self.role = iam.Role(self, "Role", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
                              description="Writes the provenance record of each run this stack started")
         self._grouped = GroupedStatements(self.role)

@@ -101,7 +101,7 @@ def build(*, run: dict[str, Any], workflow: Optional[dict[str, Any]], tasks: Ite
     a dict; ``with_values``: put parameter values (not only their digest) in the record."""
     graph = _Graph()
     run_action_id = f"#run-{run['uuid']}"
-    engine = (workflow or {}).get("engine") or run.get("workflowEngine")
+    engine = (workflow or {}).get("engine")
     workflow_id = _workflow_id(run)
     if engine in ENGINE_LANGUAGES:
         language_id, language_name, url = ENGINE_LANGUAGES[engine]
@@ -140,8 +140,7 @@ def build(*, run: dict[str, Any], workflow: Optional[dict[str, Any]], tasks: Ite
             "error": task.get("failureReason"), "additionalProperty": usage})
         task_actions.append(task_action)
         control_actions.append(graph.add({"@id": f"#control-{task['taskId']}", "@type": "ControlAction",
-                                          "name": f"orchestrate {tool_name}", "instrument": steps[-1] if
-                                          steps[-1]["@id"] == f"#step-{tool_name}" else _ref(f"#step-{tool_name}"),
+                                          "name": f"orchestrate {tool_name}", "instrument": _ref(f"#step-{tool_name}"),
                                           "object": task_action}))
 
     workflow_entity = graph.add({

@@ -52,5 +52,6 @@ class Config:
     def record_uri(self, logical_id: str, run: dict[str, Any]) -> str:
         """Where the record of ``run`` (GetRun's answer) goes: beside its outputs, or under the location."""
         location = self.locations.get(logical_id)
-        folder = f"{location.rstrip('/')}/{run['id']}" if location else run["runOutputUri"].rstrip("/")
+        beside = run.get("runOutputUri") or f"{run['outputUri'].rstrip('/')}/{run['id']}"  # as HealthOmics names it
+        folder = f"{location.rstrip('/')}/{run['id']}" if location else beside.rstrip("/")
         return f"{folder}/{RECORD_NAME}"

@@ -41,11 +41,12 @@ class Clients:
         self.cfn = cfn or boto3.client("cloudformation", config=PATIENT)
 
 
-def _found(call, **params: Any) -> Optional[dict[str, Any]]:
+def _found(call, missing: tuple[str, ...] = ("ResourceNotFoundException",), **params: Any) -> Optional[dict[str, Any]]:
+    """The answer, or None when the service says the thing is ``missing``."""
     try:
         return call(**params)
     except ClientError as error:
-        if error.response.get("Error", {}).get("Code") in ("ResourceNotFoundException", "AccessDeniedException"):
+        if error.response.get("Error", {}).get("Code") in missing:
             return None
         raise
 
@@ -68,15 +69,17 @@ def tasks(omics, run_id: str) -> list[dict[str, Any]]:
 
 
 def workflow(omics, run: dict[str, Any]) -> Optional[dict[str, Any]]:
-    """The workflow (version) the run ran: name, engine, parameter template; None when it is gone."""
+    """The workflow (version) the run ran: name, engine, parameter template; None when it is gone, or another
+    account's that this one may not read (a shared workflow)."""
     if not run.get("workflowId"):
         return None
+    gone = ("ResourceNotFoundException", "AccessDeniedException")
     scope = {k: v for k, v in (("type", run.get("workflowType")), ("workflowOwnerId", run.get("workflowOwnerId")))
              if v}
     if run.get("workflowVersionName"):
-        return _found(omics.get_workflow_version, workflowId=run["workflowId"],
+        return _found(omics.get_workflow_version, gone, workflowId=run["workflowId"],
                       versionName=run["workflowVersionName"], **scope)
-    return _found(omics.get_workflow, id=run["workflowId"], **scope)
+    return _found(omics.get_workflow, gone, id=run["workflowId"], **scope)
 
 
 def record(aws: Clients, run: dict[str, Any], deploy: dict[str, Any], with_values: bool) -> bytes:
