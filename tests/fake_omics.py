@@ -62,6 +62,10 @@ class FakeHealthOmics:
         self._admitted: Counter = Counter()
         self.clock: Callable[[], float] | None = None
         self.hold_submissions = False  # batches' runs wait for submit_held(), as the service's gradual submission
+        self.serve(client)
+
+    def serve(self, client) -> None:
+        """Answer ``client``'s requests too (a client with another retry configuration, say)."""
         client.meta.events.register("before-parameter-build.omics", self._capture)
         client.meta.events.register("before-send.omics", self._respond)
 

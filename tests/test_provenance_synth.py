@@ -140,3 +140,19 @@ def stack_role(stack):
     from aws_cdk import aws_iam as iam
 
     return iam.Role.from_role_arn(stack, "Role", "arn:aws:iam::123456789012:role/omics-run-role", mutable=False)
+
+
+def test_a_customer_key_of_the_output_bucket_lets_the_writer_read_outputs_and_write_records():
+    """SSE-KMS objects are read with ``kms:Decrypt`` and written with ``kms:GenerateDataKey`` on their key
+    (S3 User Guide, "Using server-side encryption with AWS KMS keys", Permissions)."""
+    from aws_cdk import aws_kms as kms
+
+    from healthomics_run import RunOutputBucket
+
+    stack = new_stack()
+    key = kms.Key(stack, "OutputKey", enable_key_rotation=True)
+    HealthOmicsRun(stack, "Germline", workflow_id="1234567",
+                   output_bucket=RunOutputBucket(stack, "Outputs", encryption_key=key))
+    (key_id,) = template(stack).find_resources("AWS::KMS::Key")
+    assert writer_statements(stack)["kms:Decrypt kms:GenerateDataKey"] == [
+        json.dumps({"Fn::GetAtt": [key_id, "Arn"]}, sort_keys=True)]

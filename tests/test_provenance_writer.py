@@ -26,7 +26,7 @@ import json
 from healthomics_run._lambda.provenance import writer
 from healthomics_run._lambda.provenance.owners import Owners
 from healthomics_run._lambda.provenance.settings import Config
-from healthomics_run._lambda.start_run import handler
+from healthomics_run._lambda.start_run import clients, handler
 from healthomics_run._lambda.start_run.fingerprint import content_digest
 from tests.provenance_world import (BATCH_PATH, IMAGE_DIGEST, INPUT, INPUT_BUCKET, RUN_PATH, deployed_run, finish,
                                     graph, omics, record_at, s3, stack, write)  # noqa: F401 (fixtures)
@@ -195,3 +195,18 @@ def test_the_readme_shows_a_record_as_the_writer_writes_them(omics, s3, stack, p
         return sorted((json.dumps(entity["@type"]), tuple(sorted(entity))) for entity in crate["@graph"])
 
     assert shape(shown) == shape(written)
+
+
+def test_throttling_is_waited_out_longer_than_the_deploy_handler_would(omics, s3, stack, props):
+    """HealthOmics answers ThrottlingException (HTTP 429) when a request rate quota is exceeded (API
+    reference, Common Errors / GetRunTask errors); botocore's adaptive retry mode backs off and retries
+    (Boto3 guide, "Retries"). The writer's client tries 10 times where the deploy handler's tries 3: five
+    throttled GetRunTask answers in a row still give a record, and the backoff is slept, not skipped."""
+    ref = deployed_run(props, stack)
+    finish(omics, s3, ref.id)
+    patient = clients.new_omics_client(writer.PATIENT)
+    omics.serve(patient)
+    omics.fail_next("GetRunTask", "ThrottlingException", "Rate exceeded", times=5)
+    aws = writer.Clients(omics=patient, s3=s3, cfn=stack.client)
+    outcome = writer.write(aws, Owners(stack.client, STACK_ID, Config()), ref.id)
+    assert outcome.startswith(f"run {ref.id}: wrote ") and len(omics.sleeps) >= 5
