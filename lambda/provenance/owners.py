@@ -44,6 +44,16 @@ class Owners:
         self._resources: list[dict[str, Any]] = []
         self._listed_at = float("-inf")
         self._paths: dict[str, str] = {}
+        self._batch_names: dict[str, Optional[str]] = {}
+
+    def batch_name(self, omics, batch_id: str) -> Optional[str]:
+        """The name of a batch (GetBatch), asked once per batch: a cohort's runs share it, and it never changes."""
+        if batch_id not in self._batch_names:
+            try:
+                self._batch_names[batch_id] = omics.get_batch(batchId=batch_id).get("name")
+            except omics.exceptions.ResourceNotFoundException:
+                self._batch_names[batch_id] = None
+        return self._batch_names[batch_id]
 
     def resources(self, fresh: bool = False) -> list[dict[str, Any]]:
         if fresh or time.monotonic() - self._listed_at > FRESH_SECONDS:

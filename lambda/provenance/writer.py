@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import os
+import time
 from typing import Any, Optional
 
 import boto3
@@ -19,7 +20,7 @@ from botocore.exceptions import ClientError
 
 from . import crate, objects
 from ._siblings import start_run
-from .owners import Owners
+from .owners import FRESH_SECONDS, Owners
 from .settings import CONFIG_ENV, ENDED_STATUSES, STACK_ID_ENV, Config
 
 clients = start_run("clients")
@@ -39,6 +40,7 @@ class Clients:
         self.omics = omics or clients.new_omics_client(PATIENT)
         self.s3 = s3 or boto3.client("s3", config=PATIENT)
         self.cfn = cfn or boto3.client("cloudformation", config=PATIENT)
+        self.workflows: dict[tuple, tuple[float, Optional[dict[str, Any]]]] = {}  # see workflow()
 
 
 def _found(call, missing: tuple[str, ...] = ("ResourceNotFoundException",), **params: Any) -> Optional[dict[str, Any]]:
@@ -68,11 +70,21 @@ def tasks(omics, run_id: str) -> list[dict[str, Any]]:
             for item in pages(omics.list_run_tasks, "items", id=run_id)]
 
 
-def workflow(omics, run: dict[str, Any]) -> Optional[dict[str, Any]]:
+def workflow(aws: Clients, run: dict[str, Any]) -> Optional[dict[str, Any]]:
     """The workflow (version) the run ran: name, engine, parameter template; None when it is gone, or another
-    account's that this one may not read (a shared workflow)."""
+    account's that this one may not read (a shared workflow). Asked once a minute per workflow (version):
+    a cohort's runs share it."""
     if not run.get("workflowId"):
         return None
+    key = tuple(run.get(k) for k in ("workflowId", "workflowVersionName", "workflowType", "workflowOwnerId"))
+    asked_at, answer = aws.workflows.get(key, (float("-inf"), None))
+    if time.monotonic() - asked_at > FRESH_SECONDS:
+        answer = _ask_workflow(aws.omics, run)
+        aws.workflows[key] = (time.monotonic(), answer)
+    return answer
+
+
+def _ask_workflow(omics, run: dict[str, Any]) -> Optional[dict[str, Any]]:
     gone = ("ResourceNotFoundException", "AccessDeniedException")
     scope = {k: v for k, v in (("type", run.get("workflowType")), ("workflowOwnerId", run.get("workflowOwnerId")))
              if v}
@@ -84,7 +96,7 @@ def workflow(omics, run: dict[str, Any]) -> Optional[dict[str, Any]]:
 
 def record(aws: Clients, run: dict[str, Any], deploy: dict[str, Any], with_values: bool) -> bytes:
     """The bytes of ``run``'s record."""
-    described_workflow = workflow(aws.omics, run)
+    described_workflow = workflow(aws, run)
     outputs, _ = objects.outputs(aws.s3, run["runOutputUri"]) if run.get("runOutputUri") else ([], False)
     built = crate.build(run=run, workflow=described_workflow, tasks=tasks(aws.omics, run["id"]),
                         inputs=objects.inputs(aws.s3, run.get("parameters") or {}, run.get("startTime")),
@@ -101,8 +113,7 @@ def write(aws: Clients, owners: Owners, run_id: str, uuid: Optional[str] = None,
         return f"run {run_id} is gone or names another run; nothing written"
     if run["status"] not in ENDED_STATUSES:
         return f"run {run_id} is {run['status']}; its record is written when it ends"
-    batch = _found(aws.omics.get_batch, batchId=run["batchId"]) if run.get("batchId") else None
-    deploy = owners.of(run, batch.get("name") if batch else None)
+    deploy = owners.of(run, owners.batch_name(aws.omics, run["batchId"]) if run.get("batchId") else None)
     if deploy is None:
         return f"run {run_id} was not started by this stack; nothing written"
     config = owners.config
