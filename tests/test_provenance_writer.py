@@ -76,7 +76,7 @@ def test_parameters_are_recorded_as_their_digest_only_unless_values_are_asked_fo
     parameters = omics.runs[ref.id]["request"]["parameters"]
     assert b"PATIENT-7731" not in hidden
     assert INPUT.encode() in hidden  # an S3 URI is an input: recorded with its version either way
-    assert graph(hidden)["#parameters-sha256"]["value"] == content_digest(parameters)
+    assert graph(hidden)["#property-parameters-sha256"]["value"] == content_digest(parameters)
     values = {e["name"]: json.loads(e["value"]) for e in shown["@graph"] if e["@id"].startswith("#value-")}
     assert values == parameters
 
@@ -138,8 +138,8 @@ def test_each_run_of_a_batch_is_known_by_its_batch_name(omics, s3, stack, props)
         finish(omics, s3, run["id"])
         assert write(omics, s3, stack, run["id"], config=config).startswith(f"run {run['id']}: wrote ")
         entities = graph(assert_valid(record_at(s3, f"{run['runOutputUri']}/ro-crate-metadata.json")))
-        assert entities["#deploy:batchId"]["value"] == batch_id
-        assert entities["#deploy:constructPath"]["value"] == BATCH_PATH
+        assert entities["#property-deploy:batchId"]["value"] == batch_id
+        assert entities["#property-deploy:constructPath"]["value"] == BATCH_PATH
 
 
 def test_the_event_handler_writes_the_record_of_the_run_the_event_names(omics, s3, stack, props, monkeypatch):

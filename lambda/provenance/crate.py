@@ -17,6 +17,7 @@ import datetime as dt
 import json
 import re
 from typing import Any, Iterable, Optional
+from urllib.parse import quote
 
 PROFILES = {
     "https://w3id.org/ro/wfrun/process/0.5": "Process Run Crate",
@@ -57,9 +58,14 @@ def _ref(id: str) -> dict[str, str]:
     return {"@id": id}
 
 
+def _local(kind: str, name: str) -> str:
+    """A local ``@id`` for a name from the run (task and parameter names may hold spaces): percent-encoded."""
+    return f"#{kind}-{quote(name, safe=':/.-_@')}"
+
+
 def _prop(property_id: str, value: Any) -> dict[str, Any]:
-    return {"@id": f"#{property_id}", "@type": "PropertyValue", "propertyID": property_id, "name": property_id,
-            "value": value}
+    return {"@id": _local("property", property_id), "@type": "PropertyValue", "propertyID": property_id,
+            "name": property_id, "value": value}
 
 
 def _clean(entity: dict[str, Any]) -> dict[str, Any]:
@@ -77,7 +83,7 @@ def image_entity(uri: str, digest: Optional[str]) -> dict[str, Any]:
     found = _IMAGE.match(uri)
     parts = found.groupdict() if found else {"registry": None, "name": uri, "tag": None, "digest": None}
     digest = digest or parts["digest"]
-    return _clean({"@id": f"#image-{_sha256(digest) or uri}", "@type": "ContainerImage",
+    return _clean({"@id": _local("image", _sha256(digest) or uri), "@type": "ContainerImage",
                    "additionalType": _ref(f"{WFRUN}DockerImage"),
                    "name": parts["name"], "registry": parts["registry"], "tag": parts["tag"],
                    "sha256": _sha256(digest), "identifier": uri})
@@ -96,8 +102,8 @@ def build(*, run: dict[str, Any], workflow: Optional[dict[str, Any]], tasks: Ite
           inputs: Iterable[dict[str, Any]], outputs: Iterable[dict[str, Any]], deploy: dict[str, Any],
           parameters_digest: str, with_values: bool) -> dict[str, Any]:
     """The crate's JSON-LD. ``run``: GetRun's answer; ``workflow``: GetWorkflow(Version)'s, or None when it
-    is gone; ``tasks``: GetRunTask's answers; ``inputs``/``outputs``: S3 objects as ``objects.describe``
-    gives them (``parameter``/``output``: the name they were given under); ``deploy``: ``owners.Deploy`` as
+    is gone; ``tasks``: GetRunTask's answers; ``inputs``/``outputs``: S3 objects as ``objects.inputs`` and
+    ``objects.outputs`` give them (``parameter``/``output``: the name they were given under); ``deploy``: ``owners.Deploy`` as
     a dict; ``with_values``: put parameter values (not only their digest) in the record."""
     graph = _Graph()
     run_action_id = f"#run-{run['uuid']}"
@@ -111,22 +117,22 @@ def build(*, run: dict[str, Any], workflow: Optional[dict[str, Any]], tasks: Ite
         language = graph.add({"@id": "#language", "@type": "ComputerLanguage",
                               "name": engine or "unknown: the workflow was no longer in HealthOmics"})
     template = (workflow or {}).get("parameterTemplate") or {}
-    formal_inputs = {name: graph.add(_formal(f"#param-{name}", name, spec.get("description"),
+    formal_inputs = {name: graph.add(_formal(_local("param", name), name, spec.get("description"),
                                              not spec.get("optional", False)))
                      for name, spec in sorted(template.items())}
     parameters = run.get("parameters") or {}
     for name in sorted(parameters):  # parameters the template does not name (or no template known)
-        formal_inputs.setdefault(name, graph.add(_formal(f"#param-{name}", name, None, False)))
+        formal_inputs.setdefault(name, graph.add(_formal(_local("param", name), name, None, False)))
     output_names = sorted({item["output"] for item in outputs if item.get("output")})
-    formal_outputs = {name: graph.add(_formal(f"#output-{name}", name, None, False)) for name in output_names}
+    formal_outputs = {name: graph.add(_formal(_local("output", name), name, None, False)) for name in output_names}
 
-    tools, steps, task_actions, control_actions = {}, [], [], []
-    for position, task in enumerate(sorted(tasks, key=lambda t: (_time(t.get("creationTime")) or "", t["taskId"]))):
+    tools, steps, control_actions = {}, [], []
+    for task in sorted(tasks, key=lambda t: (_time(t.get("creationTime")) or "", t["taskId"])):
         tool_name = task.get("name") or task["taskId"]
         if tool_name not in tools:
-            tools[tool_name] = graph.add({"@id": f"#tool-{tool_name}", "@type": "SoftwareApplication",
+            tools[tool_name] = graph.add({"@id": _local("tool", tool_name), "@type": "SoftwareApplication",
                                           "name": tool_name})
-            steps.append(graph.add({"@id": f"#step-{tool_name}", "@type": "HowToStep", "name": tool_name,
+            steps.append(graph.add({"@id": _local("step", tool_name), "@type": "HowToStep", "name": tool_name,
                                     "position": str(len(steps)), "workExample": tools[tool_name]}))
         details = task.get("imageDetails") or {}
         image = graph.add(image_entity(details["image"], details.get("imageDigest"))) if details.get("image") else None
@@ -138,9 +144,8 @@ def build(*, run: dict[str, Any], workflow: Optional[dict[str, Any]], tasks: Ite
             "startTime": _time(task.get("startTime")), "endTime": _time(task.get("stopTime")),
             "actionStatus": ACTION_STATUS.get(task.get("status", ""), "http://schema.org/ActiveActionStatus"),
             "error": task.get("failureReason"), "additionalProperty": usage})
-        task_actions.append(task_action)
         control_actions.append(graph.add({"@id": f"#control-{task['taskId']}", "@type": "ControlAction",
-                                          "name": f"orchestrate {tool_name}", "instrument": _ref(f"#step-{tool_name}"),
+                                          "name": f"orchestrate {tool_name}", "instrument": _ref(_local("step", tool_name)),
                                           "object": task_action}))
 
     workflow_entity = graph.add({
@@ -157,7 +162,7 @@ def build(*, run: dict[str, Any], workflow: Optional[dict[str, Any]], tasks: Ite
     objects.append(graph.add(_prop("parameters-sha256", parameters_digest)))
     if with_values:
         for name in sorted(parameters):
-            objects.append(graph.add({"@id": f"#value-{name}", "@type": "PropertyValue", "name": name,
+            objects.append(graph.add({"@id": _local("value", name), "@type": "PropertyValue", "name": name,
                                       "exampleOfWork": formal_inputs[name],
                                       "value": json.dumps(parameters[name], sort_keys=True)}))
     results = [graph.add(_s3_file(item, formal_outputs.get(item.get("output"))))
@@ -168,7 +173,7 @@ def build(*, run: dict[str, Any], workflow: Optional[dict[str, Any]], tasks: Ite
         "storageType", "storageCapacity", "retentionMode", "outputUri", "runOutputUri", "engineVersion",
         "startedBy", "statusMessage", "logLevel", "workflowUuid", "workflowType", "workflowOwnerId")
         if run.get(key) not in (None, "")]
-    settings += [graph.add(_prop(f"image-digest {uri}", digest)) for uri, digest in
+    settings += [graph.add(_prop(f"resourceDigest:{uri}", digest)) for uri, digest in
                  sorted((run.get("resourceDigests") or {}).items())]
     settings += [graph.add(_prop(f"deploy:{key}", value)) for key, value in sorted(deploy.items()) if value]
     engine_entity = graph.add(_clean({

@@ -67,8 +67,8 @@ def inputs(s3, parameters: dict[str, Any], started: Any) -> list[dict[str, Any]]
     return described
 
 
-def outputs(s3, run_output_uri: str) -> tuple[list[dict[str, Any]], bool]:
-    """The run's outputs, and whether they came from ``output.json``."""
+def outputs(s3, run_output_uri: str) -> list[dict[str, Any]]:
+    """The run's outputs: named by ``output.json`` when the folder holds one (``output`` is their name there)."""
     bucket, prefix = split(run_output_uri.rstrip("/") + "/")
     listed: dict[str, dict[str, Any]] = {}
     for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
@@ -80,9 +80,9 @@ def outputs(s3, run_output_uri: str) -> tuple[list[dict[str, Any]], bool]:
     if summaries:
         text = s3.get_object(Bucket=bucket, Key=split(summaries[0])[1])["Body"].read()
         named = [(name, uri) for name, value in sorted(json.loads(text).items()) for _, uri in s3_uris(value, name)]
-        return [_object(uri, listed.get(uri), name) for name, uri in named], True
+        return [_object(uri, listed.get(uri), name) for name, uri in named]
     return [_object(uri, entry, None) for uri, entry in sorted(listed.items())
-            if uri.rsplit("/", 1)[-1] != RECORD_NAME], False
+            if uri.rsplit("/", 1)[-1] != RECORD_NAME]
 
 
 def _object(uri: str, entry: dict[str, Any] | None, name: str | None) -> dict[str, Any]:

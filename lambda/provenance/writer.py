@@ -97,7 +97,7 @@ def _ask_workflow(omics, run: dict[str, Any]) -> Optional[dict[str, Any]]:
 def record(aws: Clients, run: dict[str, Any], deploy: dict[str, Any], with_values: bool) -> bytes:
     """The bytes of ``run``'s record."""
     described_workflow = workflow(aws, run)
-    outputs, _ = objects.outputs(aws.s3, run["runOutputUri"]) if run.get("runOutputUri") else ([], False)
+    outputs = objects.outputs(aws.s3, run["runOutputUri"]) if run.get("runOutputUri") else []
     built = crate.build(run=run, workflow=described_workflow, tasks=tasks(aws.omics, run["id"]),
                         inputs=objects.inputs(aws.s3, run.get("parameters") or {}, run.get("startTime")),
                         outputs=outputs, deploy=deploy,
