@@ -28,8 +28,9 @@ from healthomics_run._lambda.provenance.owners import Owners
 from healthomics_run._lambda.provenance.settings import Config
 from healthomics_run._lambda.start_run import clients, handler
 from healthomics_run._lambda.start_run.fingerprint import content_digest
-from tests.provenance_world import (BATCH_PATH, IMAGE_DIGEST, INPUT, INPUT_BUCKET, RUN_PATH, deployed_run, finish,
-                                    graph, omics, record_at, s3, stack, write)  # noqa: F401 (fixtures)
+from tests.provenance_world import (BATCH_PATH, IMAGE_DIGEST, INPUT, INPUT_BUCKET, RUN_PATH, WORKFLOW_DIGEST,
+                                    deployed_run, finish, graph, omics, record_at, s3, stack,  # noqa: F401 (fixtures)
+                                    write)
 from tests.ro_crate import assert_valid, read
 from tests.world import BATCH_LOGICAL_ID, BATCH_TEMPLATE, RUN_LOGICAL_ID, STACK_ID, batch_event, batch_properties
 
@@ -210,3 +211,24 @@ def test_throttling_is_waited_out_longer_than_the_deploy_handler_would(omics, s3
     aws = writer.Clients(omics=patient, s3=s3, cfn=stack.client)
     outcome = writer.write(aws, Owners(stack.client, STACK_ID, Config()), ref.id)
     assert outcome.startswith(f"run {ref.id}: wrote ") and len(omics.sleeps) >= 5
+
+
+def test_a_run_whose_workflow_is_gone_still_gets_a_valid_record(omics, s3, stack, props):
+    """Deleting a workflow does not affect the runs that used it (HealthOmics guide, "Delete a private
+    workflow"); GetWorkflow then answers ResourceNotFoundException: the record keeps the workflow's id and
+    digest from GetRun, and says its language is unknown."""
+    ref = deployed_run(props, stack)
+    finish(omics, s3, ref.id)
+    del omics.workflows["1234567"]
+    write(omics, s3, stack, ref.id)
+    record = assert_valid(record_at(s3, f"{omics.runs[ref.id]['runOutputUri']}/ro-crate-metadata.json"))
+    workflow = graph(record)["arn:aws:omics:us-east-1:123456789012:workflow/1234567"]
+    assert workflow["sha256"] == WORKFLOW_DIGEST.removeprefix("sha256:")
+
+
+def test_an_event_for_a_run_id_now_naming_another_run_writes_nothing(omics, s3, stack, props):
+    """Run ids are reused after deletion; the uuid never is (HealthOmics guide, "Starting a run")."""
+    ref = deployed_run(props, stack)
+    finish(omics, s3, ref.id)
+    outcome = write(omics, s3, stack, ref.id, "0f0f0f0f-0000-4000-8000-000000000000")
+    assert outcome == f"run {ref.id} is gone or names another run; nothing written"
