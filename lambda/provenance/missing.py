@@ -8,7 +8,7 @@ choices (off, location, parameter values: read from the writer function's enviro
 
 from __future__ import annotations
 
-from typing import Any, Iterator
+from typing import Iterator
 
 import boto3
 
