@@ -22,6 +22,7 @@ Sources of the AWS behaviour relied on (the fakes answer as these say):
 from __future__ import annotations
 
 import json
+import threading
 
 from healthomics_run._lambda.provenance import writer
 from healthomics_run._lambda.provenance.owners import Owners
@@ -232,3 +233,17 @@ def test_an_event_for_a_run_id_now_naming_another_run_writes_nothing(omics, s3, 
     finish(omics, s3, ref.id)
     outcome = write(omics, s3, stack, ref.id, "0f0f0f0f-0000-4000-8000-000000000000")
     assert outcome == f"run {ref.id} is gone or names another run; nothing written"
+
+
+def test_an_input_changed_since_the_run_started_is_recorded_at_its_version_of_then(omics, s3, stack, props):
+    """In a versioned bucket every write keeps the earlier version, listed by ListObjectVersions with its
+    LastModified (S3 User Guide, "Retaining multiple versions of objects with S3 Versioning"): the record
+    names the version that was current when the run started, not the newer one."""
+    ref = deployed_run(props, stack, reads=INPUT)
+    then = s3.head_object(Bucket=INPUT_BUCKET, Key="reads/SAMPLE-0001.cram")
+    threading.Event().wait(1.05)  # moto keeps LastModified to the second; the next write must be later
+    s3.put_object(Bucket=INPUT_BUCKET, Key="reads/SAMPLE-0001.cram", Body=b"reads, rewritten after the start")
+    finish(omics, s3, ref.id, startTime=then["LastModified"])
+    write(omics, s3, stack, ref.id)
+    record = graph(record_at(s3, f"{omics.runs[ref.id]['runOutputUri']}/ro-crate-metadata.json"))
+    assert (record[INPUT]["version"], record[INPUT]["etag"]) == (then["VersionId"], then["ETag"])

@@ -134,10 +134,14 @@ class ProvenanceWriter(Construct):
         self._prefixes[bucket].append(f"{prefix}*")
 
     def allow_inputs(self, buckets: Iterable[s3.IBucket]) -> None:
-        """HeadObject on the input buckets: the record carries each input's version id and ETag."""
+        """HeadObject (and ListObjectVersions) on the input buckets: the record carries each input's version id
+        and ETag as they were when the run started."""
+        buckets = list(buckets)
         objects = [bucket.arn_for_objects("*") for bucket in buckets]
         if objects:
             self._allow(["s3:GetObject"], objects)
+            # an input changed since the run started: the version current then (ListObjectVersions)
+            self._allow(["s3:ListBucketVersions"], [bucket.bucket_arn for bucket in buckets])
             acknowledge(self.role, *((wildcard_finding(self, arn), "HeadObject on the inputs the runs read, named by "
                                       "their parameters at deploy time, in the input buckets given.") for arn in objects))
 

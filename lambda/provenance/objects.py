@@ -62,9 +62,27 @@ def inputs(s3, parameters: dict[str, Any], started: Any) -> list[dict[str, Any]]
             item.update(versionId=head.get("VersionId"), eTag=head.get("ETag"), size=head.get("ContentLength"),
                         lastModified=head.get("LastModified"))
             if started is not None and head.get("LastModified") is not None and head["LastModified"] > started:
-                item["note"] = "changed after the run started: the version the run read is not this one"
+                item.update(_version_at(s3, bucket, key, started))
         described.append(item)
     return described
+
+
+def _version_at(s3, bucket: str, key: str, started: Any) -> dict[str, Any]:
+    """The object changed after the run started: the version current then, from a versioned bucket's
+    ListObjectVersions (``s3:ListBucketVersions``); else a note that the version the run read is unknown."""
+    try:
+        pages = s3.get_paginator("list_object_versions").paginate(Bucket=bucket, Prefix=key)
+        earlier = [version for page in pages for version in page.get("Versions", [])
+                   if version["Key"] == key and version["LastModified"] <= started]
+    except ClientError:
+        earlier = []
+    if not earlier:
+        return {"note": "changed after the run started; the version the run read is unknown (not a versioned "
+                        "bucket, or one the provenance writer may not list versions of)"}
+    then = max(earlier, key=lambda version: version["LastModified"])
+    return {"versionId": then["VersionId"], "eTag": then.get("ETag"), "size": then.get("Size"),
+            "lastModified": then["LastModified"], "note": "the version current when the run started; the object "
+                                                          "has changed since"}
 
 
 def outputs(s3, run_output_uri: str) -> list[dict[str, Any]]:
