@@ -156,3 +156,22 @@ def test_a_customer_key_of_the_output_bucket_lets_the_writer_read_outputs_and_wr
     (key_id,) = template(stack).find_resources("AWS::KMS::Key")
     assert writer_statements(stack)["kms:Decrypt kms:GenerateDataKey"] == [
         json.dumps({"Fn::GetAtt": [key_id, "Arn"]}, sort_keys=True)]
+
+
+def test_a_provenance_location_that_is_no_s3_uri_is_refused_naming_the_prop():
+    import pytest
+
+    from healthomics_run import ValidationError
+
+    with pytest.raises(ValidationError, match="provenance_location must be an S3 URI"):
+        HealthOmicsRun(new_stack(), "Germline", workflow_id="1234567", provenance_location="records-bucket/p")
+
+
+def test_an_output_uri_known_only_at_deploy_lets_the_writer_list_its_bucket():
+    """A ``CfnParameter`` output URI: the bucket is split from it at deploy time (``Fn::Split``), never a
+    malformed ARN that would fail the deploy."""
+    stack = new_stack()
+    uri = cdk.CfnParameter(stack, "OutputUri").value_as_string
+    WorkflowRun(stack, "Bare", role=stack_role(stack), output_uri=uri, workflow_id="1234567")
+    (listing,) = writer_statements(stack)["s3:ListBucket"]
+    assert "Fn::Split" in listing and '"OutputUri"' in listing

@@ -80,9 +80,9 @@ class RunResource(Construct):
             self.cache.grant_service_role(role)
         self.parameters_digest = ""  # set when the parameters are staged (stage_parameters)
         self.parameters_asset = None
-        self.provenance = {"enabled": run_props.get("provenance", True) is not False,
+        self.provenance = {"enabled": run_props.get("provenance", True),
                            "location": run_props.get("provenance_location"),
-                           "values": bool(run_props.get("provenance_parameter_values", False))}
+                           "values": run_props.get("provenance_parameter_values", False)}
 
     def _request(self, role: iam.IRole, output_uri: str, run_props: RunProps) -> dict[str, Any]:
         given = {**run_props, "role_arn": self.provider.attribute(role, "role_arn"), "output_uri": output_uri,

@@ -14,7 +14,7 @@ from __future__ import annotations
 import weakref
 from typing import TYPE_CHECKING, Iterable, Optional
 
-from aws_cdk import Aws, Duration, Lazy, Stack
+from aws_cdk import Aws, Duration, Fn, Lazy, Stack
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
@@ -24,8 +24,9 @@ from constructs import Construct
 
 from ._lambda.provenance.settings import (CONFIG_ENV, ENDED_STATUSES, SOURCE_REVISION_CONTEXT, STACK_ID_ENV, Config)
 from ._provider import GroupedStatements, RunProvider
-from ._run_resource import LazyList, LazyText
-from ._validation import acknowledge, wildcard_finding
+from ._run_resource import LazyList, LazyText, s3_object_arn
+from ._validation import acknowledge, is_unresolved, wildcard_finding
+from .errors import INVALID_RUN_PROPS, raise_if_any
 from .status_events import RUN_EVENTS
 
 if TYPE_CHECKING:  # the run resource imports this module when it registers
@@ -111,27 +112,41 @@ class ProvenanceWriter(Construct):
 
     def allow_folder(self, uri: str, *, write: bool) -> None:
         """List and read the objects under ``uri`` (a run's outputs, ``output.json``); with ``write``, put records."""
-        bucket, _, prefix = uri.removeprefix("s3://").partition("/")
         if (uri, write) in self._objects:
             return
         self._objects.add((uri, write))
-        objects = f"arn:{Aws.PARTITION}:s3:::{bucket}/{prefix}*"
+        objects = f"{s3_object_arn(uri)}*"
         self._allow(["s3:PutObject"] if write else ["s3:GetObject"], [objects])
         if not write:
-            self._allow_listing(bucket, prefix)
-        if objects not in self._objects:
-            self._objects.add(objects)
-            acknowledge(self.role, (wildcard_finding(self, objects), "Run ids, and so the keys of a run's outputs "
-                                    "and its record, are assigned by HealthOmics; limited to this output location."))
+            self._allow_listing(uri)
+        self._acknowledge_once(objects, "Run ids, and so the keys of a run's outputs and its record, are assigned "
+                                        "by HealthOmics; limited to this output location.")
 
-    def _allow_listing(self, bucket: str, prefix: str) -> None:
-        """ListBucket on ``bucket`` for these prefixes only: one statement per bucket, its condition listing them."""
+    def _allow_listing(self, uri: str) -> None:
+        """ListBucket on the bucket for these prefixes only: one statement per bucket, its condition listing them.
+        A URI that is wholly a deploy-time value has no prefix known at synth: its whole bucket may be listed."""
+        if is_unresolved(uri) and not uri.startswith("s3://"):
+            bucket, prefix = Fn.select(0, Fn.split("/", Fn.select(1, Fn.split("s3://", uri)))), None
+        else:
+            bucket, _, prefix = uri.removeprefix("s3://").partition("/")
         if bucket not in self._prefixes:
             prefixes = self._prefixes[bucket] = []
             self.role.add_to_principal_policy(iam.PolicyStatement(
                 actions=["s3:ListBucket"], resources=[f"arn:{Aws.PARTITION}:s3:::{bucket}"],
-                conditions={"StringLike": {"s3:prefix": Lazy.list(LazyList(lambda: sorted(set(prefixes))))}}))
-        self._prefixes[bucket].append(f"{prefix}*")
+                conditions=None if prefix is None else {
+                    "StringLike": {"s3:prefix": Lazy.list(LazyList(lambda: sorted(set(prefixes))))}}))
+        if prefix is not None:
+            self._prefixes[bucket].append(f"{prefix}*")
+
+    def _acknowledge_once(self, arn: str, reason: str) -> None:
+        """Acknowledge cdk-nag's wildcard finding on ``arn`` once; an ARN cut from a deploy-time URI
+        (``Fn::Split``) cannot be named as cdk-nag names it, so its finding stays for the user to judge."""
+        if arn not in self._objects:
+            self._objects.add(arn)
+            try:
+                acknowledge(self.role, (wildcard_finding(self, arn), reason))
+            except ValueError:
+                pass
 
     def allow_inputs(self, buckets: Iterable[s3.IBucket]) -> None:
         """HeadObject (and ListObjectVersions) on the input buckets: the record carries each input's version id
@@ -142,13 +157,15 @@ class ProvenanceWriter(Construct):
             self._allow(["s3:GetObject"], objects)
             # an input changed since the run started: the version current then (ListObjectVersions)
             self._allow(["s3:ListBucketVersions"], [bucket.bucket_arn for bucket in buckets])
-            acknowledge(self.role, *((wildcard_finding(self, arn), "HeadObject on the inputs the runs read, named by "
-                                      "their parameters at deploy time, in the input buckets given.") for arn in objects))
+            for arn in objects:
+                self._acknowledge_once(arn, "HeadObject on the inputs the runs read, named by their parameters at "
+                                            "deploy time, in the input buckets given.")
 
     @classmethod
     def register(cls, resource: "RunResource", *, enabled: bool, location: Optional[str], values: bool) -> None:
         """Record ``resource``'s choices; with provenance on, make the writer (once per stack) and grant it
         what this resource's runs need."""
+        raise_if_any(resource, (INVALID_RUN_PROPS, _choice_errors(enabled, location, values)))
         stack = Stack.of(resource)
         choices = _CHOICES.setdefault(stack, _Choices())
         logical_id = stack.get_logical_id(resource.resource.node.default_child)
@@ -176,6 +193,16 @@ class ProvenanceWriter(Construct):
         """The stack's writer, or None when no run of the stack has provenance on."""
         writer = Stack.of(scope).node.try_find_child(WRITER_ID)
         return writer if isinstance(writer, ProvenanceWriter) else None
+
+
+def _choice_errors(enabled: object, location: Optional[str], values: object) -> list[str]:
+    errors = [f"{name} must be True or False; got {value!r}" for name, value in
+              (("provenance", enabled), ("provenance_parameter_values", values)) if not isinstance(value, bool)]
+    if location is not None and not is_unresolved(location) and (
+            not isinstance(location, str) or not location.startswith("s3://") or len(location) <= len("s3://")):
+        errors.append(f"provenance_location must be an S3 URI (s3://bucket or s3://bucket/prefix), under which "
+                      f"each run's record goes as <runId>/ro-crate-metadata.json; got {location!r}")
+    return errors
 
 
 _CHOICES: "weakref.WeakKeyDictionary[Stack, _Choices]" = weakref.WeakKeyDictionary()
