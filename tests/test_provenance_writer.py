@@ -247,3 +247,16 @@ def test_an_input_changed_since_the_run_started_is_recorded_at_its_version_of_th
     write(omics, s3, stack, ref.id)
     record = graph(record_at(s3, f"{omics.runs[ref.id]['runOutputUri']}/ro-crate-metadata.json"))
     assert (record[INPUT]["version"], record[INPUT]["etag"]) == (then["VersionId"], then["ETag"])
+
+
+def test_the_writer_imports_as_the_lambda_asset_ships_it():
+    """In the Lambda the asset's root (``lambda/``) is the import root: ``provenance.writer.on_run_end`` is the
+    handler, and it finds ``start_run`` beside it without the construct library."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(writer.__file__).resolve().parent.parent
+    code = ("import sys, provenance.writer as w; assert w.clients.__name__ == 'start_run.clients'; "
+            "assert callable(w.on_run_end) and 'healthomics_run' not in sys.modules")
+    subprocess.run([sys.executable, "-c", code], cwd=root, check=True)
