@@ -66,6 +66,12 @@ def cohort_table(rows: list[dict[str, Any]]) -> str:
                      for r in rows])
 
 
+def provenance_table(rows: list[dict[str, Any]]) -> str:
+    return markdown(["measure", "time", "calls"],
+                    [[r["measure"], f"{r['median_ms']:.0f} ms" if r["median_ms"] < 60_000
+                      else f"{r['median_ms'] / 3_600_000:.0f} h", r["calls"]] for r in rows])
+
+
 def targets_table(rows: list[dict[str, Any]]) -> str:
     return markdown(["target", "measured", "threshold", "result"],
                     [[r["target"], r["measured"], r["threshold"], r["result"]] for r in rows])

@@ -182,6 +182,22 @@ def cohort_measures() -> list[dict[str, Any]]:
              "peak_mb": planned["peak_mb"], "runs": planned["runs_to_start"], "calls": "none (reads files)"}]
 
 
+def provenance_measures() -> list[dict[str, Any]]:
+    """The provenance writer: calls and time per record, and a 100,000-run cohort's (bench.provenance_records)."""
+    wait_for_quiet_cpu()
+    done = subprocess.run([sys.executable, "-m", "bench.provenance_records"], cwd=ROOT, check=True,
+                          capture_output=True, text=True)
+    measured = _last_bench_line(done.stdout)
+    shape = (f"{measured['tasks_per_run']} tasks, {measured['inputs_per_run']} inputs, "
+             f"{measured['outputs_per_run']} outputs")
+    per_record = ", ".join(f"{op} {n:g}" for op, n in measured["calls_per_record"].items())
+    cohort = ", ".join(f"{op} {n:,}" for op, n in measured["cohort_calls"].items())
+    return [{"measure": f"one record ({shape}; median of {measured['runs']})", "median_ms": measured["median_ms"],
+             "calls": per_record},
+            {"measure": f"a 100,000-run cohort's records (GetRunTask at {measured['assumed_tps']}/s)",
+             "median_ms": measured["cohort_minutes"] * 60_000, "calls": cohort}]
+
+
 def _target(name: str, measured: str, threshold: str, ok: bool | None) -> dict[str, str]:
     return {"target": name, "measured": measured, "threshold": threshold,
             "result": "INFO" if ok is None else ("PASS" if ok else "FAIL")}
@@ -308,6 +324,8 @@ def main() -> None:
     handler = handler_measures()
     print("cohort grown to 100,000 samples: handler and plan ...", file=sys.stderr, flush=True)
     cohorts = cohort_measures()
+    print("provenance records: calls and time per record ...", file=sys.stderr, flush=True)
+    provenance = provenance_measures()
     targets = evaluate(rows, handler, cohorts, paired)
     elapsed = time.perf_counter() - started
 
@@ -316,6 +334,7 @@ def main() -> None:
     report.write_csv(RESULTS / "templates.csv", details)
     report.write_csv(RESULTS / "handler.csv", handler)
     report.write_csv(RESULTS / "cohorts.csv", cohorts)
+    report.write_csv(RESULTS / "provenance.csv", provenance)
     report.write_csv(RESULTS / "targets.csv", targets)
     report.plot(scaling, RESULTS / "scaling.png")
     summary = "\n\n".join([
@@ -325,6 +344,8 @@ def main() -> None:
         report.handler_table(handler),
         "A cohort grown to 100,000 samples, 1,000 of them new (tracemalloc peak; the plan reads two cloud assemblies):",
         report.cohort_table(cohorts),
+        "Provenance records (writer against the fakes; a cohort's time is bound by the GetRunTask quota):",
+        report.provenance_table(provenance),
         "Targets:", report.targets_table(targets),
         f"Benchmark run time: {elapsed / 60:.1f} min ({elapsed:.0f} s), Python {sys.version.split()[0]}, "
         f"{os.cpu_count()} CPUs.",

@@ -71,6 +71,10 @@ class FakeHealthOmics:
         # says why the service role cannot "read" or "write" an S3 URI (None when it can).
         self.authorize: Callable[[str, dict[str, Any]], None] | None = None
         self.service_access: Callable[[str, str, str], str | None] | None = None
+        self.serve(client)
+
+    def serve(self, client) -> None:
+        """Answer ``client``'s requests too (a client with another retry configuration, say)."""
         client.meta.events.register("before-parameter-build.omics", self._capture)
         client.meta.events.register("before-send.omics", self._respond)
 
@@ -129,18 +133,23 @@ class FakeHealthOmics:
     def delete_run(self, run_id: str) -> None:
         del self.runs[run_id]
 
-    def add_task(self, run_id: str, name: str, *, status: str = "FAILED", failure_reason: str = "",
-                 status_message: str = "", instance_type: str = "omics.m.xlarge", cpus: int = 4,
-                 memory: int = 16) -> str:
-        """A task of the run (what ListRunTasks and GetRunTask describe); returns its id."""
-        task_id = str(self._next_id)
-        self._next_id += 1
-        self.runs[run_id].setdefault("tasks", []).append({
-            "taskId": task_id, "name": name, "status": status, "instanceType": instance_type, "cpus": cpus,
-            "memory": memory, "creationTime": _now(), "failureReason": failure_reason or None,
-            "statusMessage": status_message or None,
-            "logStream": f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/aws/omics/WorkflowLog:log-stream:"
-                         f"run/{run_id}/task/{task_id}"})
+    def add_task(self, run_id: str, name: str, *, task_id: str | None = None, status: str = "FAILED",
+                 failure_reason: str = "", status_message: str = "", instance_type: str = "omics.m.xlarge",
+                 cpus: int = 4, memory: int = 16, image: str | None = None, image_digest: str | None = None,
+                 **fields: Any) -> str:
+        """A task of the run (what ListRunTasks and GetRunTask describe; ``fields``: other GetRunTask members such
+        as ``cacheHit`` or ``startTime``); returns its id."""
+        if task_id is None:
+            task_id = str(self._next_id)
+            self._next_id += 1
+        task = {"taskId": task_id, "name": name, "status": status, "instanceType": instance_type, "cpus": cpus,
+                "memory": memory, "creationTime": _now(), "failureReason": failure_reason or None,
+                "statusMessage": status_message or None, "uuid": str(uuid.uuid4()),
+                "logStream": f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/aws/omics/WorkflowLog:log-stream:"
+                             f"run/{run_id}/task/{task_id}", **fields}
+        if image:
+            task["imageDetails"] = {"image": image, **({"imageDigest": image_digest} if image_digest else {})}
+        self.runs[run_id].setdefault("tasks", []).append(task)
         return task_id
 
     def fail_submissions(self, batch_id: str, run_setting_ids: list[str], reason: str, message: str = "") -> None:
@@ -320,7 +329,8 @@ class FakeHealthOmics:
                                                         "storageType", "storageCapacity", "workflowVersionName")
                           if key in request})
         described.update({key: run[key] for key in ("startTime", "stopTime") if run.get(key)})
-        described.update({key: run[key] for key in ("failureReason", "statusMessage") if run.get(key)})
+        described.update({key: run[key] for key in ("failureReason", "statusMessage", "batchId") if run.get(key)})
+        described.update(run.get("described", {}))  # end_run
         return described
 
     def _page(self, items: list[dict[str, Any]], params: dict[str, Any]) -> dict[str, Any]:
@@ -520,6 +530,15 @@ class FakeHealthOmics:
         return {"items": [{"id": batch["id"], "status": batch["status"], "totalRuns": batch["totalRuns"],
                            "createdAt": batch["creationTime"], **({"name": batch["name"]} if batch.get("name") else {})}
                           for batch in found]}
+
+    # -- what an ended run says of itself: its tasks and GetRun's fields (provenance) ------------------
+
+    def end_run(self, run_id: str, status: str = "COMPLETED", **described: Any) -> None:
+        """End a run: ``described`` are GetRun fields it now answers with (``startTime``, ``digest``, ...)."""
+        run = self.runs[run_id]
+        run["status"] = status
+        run["described"] = {"startTime": run["creationTime"], "stopTime": _now(), **described}
+
 
 def _s3_uris(value: Any) -> list[str]:
     """The ``s3://`` strings in a parameters document."""

@@ -129,7 +129,8 @@ def test_the_handler_may_list_the_bucket_only_under_the_ledger_folder():
     """ListObjectsV2 is authorized as s3:ListBucket on the bucket, and ``s3:prefix`` limits it to keys under a
     prefix (S3 User Guide, "Bucket policy examples using condition keys", example 2)."""
     policies = template(batch_stack(samples=cohort(2))).find_resources("AWS::IAM::Policy")
-    statements = [s for p in policies.values() for s in p["Properties"]["PolicyDocument"]["Statement"]]
+    statements = [s for name, p in policies.items() if "HandlerRole" in name
+                  for s in p["Properties"]["PolicyDocument"]["Statement"]]
     (listing,) = [s for s in statements if s["Action"] == "s3:ListBucket" and "Condition" in s]
     assert listing["Condition"] == {"StringLike": {"s3:prefix": "CohortStack/Cohort/.healthomics-run/*"}}
     assert json.dumps(listing["Resource"]).endswith('{"Ref": "CohortOutputBucketBED2FFD7"}]]}')

@@ -75,9 +75,8 @@ def test_service_role_reads_inputs_and_writes_only_under_the_output_prefix():
     stack = new_stack()
     germline(stack)
     statements = _statements(stack)
-    writes = [s for s in statements if "s3:PutObject" in s["Action"]]
-    assert len(writes) == 1
-    assert writes[0]["Resource"]["Fn::Join"][1][-1] == "/TestStack/Germline/*"
+    writes = [s for s in statements if "s3:PutObject" in s["Action"]]  # the service role's, the provenance writer's
+    assert writes and all(w["Resource"]["Fn::Join"][1][-1] == "/TestStack/Germline/*" for w in writes)
     reads = [s for s in statements if s["Action"] == "s3:GetObject"]
     assert any("example-reference-bucket/*" in str(s["Resource"]) for s in reads)
 

@@ -93,7 +93,8 @@ def test_past_50_minutes_a_wait_condition_waits_for_completed():
     assert condition["Properties"]["Timeout"] == "28800" and condition["Properties"]["Count"] == 1
     ((check_id, check),) = t.find_resources("Custom::HealthOmicsRunCompletionCheck").items()
     assert condition["DependsOn"] == [check_id]
-    ((rule_id, rule),) = t.find_resources("AWS::Events::Rule").items()
+    ((rule_id, rule),) = [(name, rule) for name, rule in t.find_resources("AWS::Events::Rule").items()
+                          if rule["Properties"]["Description"].startswith("Signals the wait")]
     assert rule_id in check["DependsOn"]
     assert rule["Properties"]["EventPattern"]["detail"]["status"] == ["COMPLETED", "FAILED", "CANCELLED", "DELETED"]
     target_input = json.dumps(rule["Properties"]["Targets"][0]["Input"])

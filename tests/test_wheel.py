@@ -33,6 +33,7 @@ def test_installed_wheel_carries_the_handler_and_synthesizes(tmp_path):
     (wheel,) = (tmp_path / "dist").glob("healthomics_run-*.whl")
     names = zipfile.ZipFile(wheel).namelist()
     assert "healthomics_run/_lambda/start_run/handler.py" in names
+    assert "healthomics_run/_lambda/provenance/writer.py" in names  # the provenance writer's handler
     assert "healthomics_run/_lambda/start_run/models/omics/2022-11-28/service-2.json.gz" in names
     (entry_points,) = [name for name in names if name.endswith(".dist-info/entry_points.txt")]
     assert "healthomics-run = healthomics_run.plan.cli:console" in zipfile.ZipFile(wheel).read(entry_points).decode()

@@ -17,6 +17,7 @@ _EXPORTS = {
     ".errors": ["ValidationError"],
     ".health_omics_run": ["DEFAULT_RUN_GROUP_LIMITS", "HealthOmicsRun", "HealthOmicsRunBatch"],
     ".output_bucket": ["RunOutputBucket"],
+    ".provenance": ["ProvenanceWriter"],
     ".run_cache": ["IRunCache", "RunCache"],
     ".run_group": ["IRunGroup", "RunGroup"],
     ".run_props": ["RunProps"],
@@ -46,6 +47,7 @@ if TYPE_CHECKING:  # for type checkers and editors, which do not run __getattr__
     from .errors import ValidationError
     from .health_omics_run import DEFAULT_RUN_GROUP_LIMITS, HealthOmicsRun, HealthOmicsRunBatch
     from .output_bucket import RunOutputBucket
+    from .provenance import ProvenanceWriter
     from .run_cache import IRunCache, RunCache
     from .run_group import IRunGroup, RunGroup
     from .run_props import RunProps

@@ -55,6 +55,33 @@ _FRAMEWORK_REASONS = (
 DIAGNOSIS_ACTIONS = ["omics:GetRun", "omics:ListRunTasks", "omics:GetRunTask"]
 
 
+class GroupedStatements:
+    """A role's policy as one statement per set of actions (and conditions), listing every resource any run
+    of the stack needs them on.
+
+    Least privilege is unchanged (each action is allowed on exactly the resources that runs name), while
+    the policy grows by one ARN per distinct workflow, run group, cache, configuration or output location,
+    not by one statement: 500 workflows stay within IAM's limits for a role. Resources already listed cost
+    nothing, not even a round trip through jsii.
+    """
+
+    def __init__(self, role: iam.Role) -> None:
+        self.role = role
+        self._statements: dict[tuple, tuple[list[iam.PolicyStatement], set[str]]] = {}
+
+    def allow(self, actions: Sequence[str], resources: Sequence[str], conditions: Optional[dict] = None) -> None:
+        key = (tuple(actions), json.dumps(conditions, sort_keys=True))
+        statements, listed = self._statements.setdefault(key, ([], set()))
+        for resource in dict.fromkeys(resources):
+            if resource in listed:
+                continue
+            if not statements or statements[-1].frozen or len(statements[-1].resources) >= RESOURCES_PER_STATEMENT:
+                statements.append(iam.PolicyStatement(actions=list(actions), conditions=conditions))
+                self.role.add_to_principal_policy(statements[-1])
+            statements[-1].add_resources(resource)
+            listed.add(resource)
+
+
 class RunProvider(Construct):
     """``on_event`` and ``is_complete`` functions behind ``custom_resources.Provider``."""
 
@@ -82,7 +109,7 @@ class RunProvider(Construct):
         acknowledge(self, *((wildcard_finding(self, f"{fn.function_arn}:*"),
                              "The Provider framework invokes any version of its own functions.") for fn in invoked))
         self.service_token = self.provider.service_token
-        self._statements: dict[tuple, tuple[list[iam.PolicyStatement], set[str]]] = {}
+        self._grouped = GroupedStatements(self.role)
         self._acknowledged: set[str] = set()
         self._arns: dict[tuple, str] = {}
         self._attributes: dict[tuple, tuple[object, str]] = {}
@@ -90,24 +117,8 @@ class RunProvider(Construct):
         self.service_timeout = Duration.seconds(fields.CFN_SERVICE_TIMEOUT_SECONDS)
 
     def allow(self, actions: Sequence[str], resources: Sequence[str], conditions: Optional[dict] = None) -> None:
-        """Let the handler do ``actions`` on ``resources``: one statement per set of actions (and conditions),
-        listing every resource any run of the stack needs them on.
-
-        Least privilege is unchanged (each action is allowed on exactly the resources that runs name), while
-        the policy grows by one ARN per distinct workflow, run group, cache or configuration, not by one
-        statement: 500 workflows stay within IAM's limits for a role. Resources already listed cost nothing,
-        not even a round trip through jsii.
-        """
-        key = (tuple(actions), json.dumps(conditions, sort_keys=True))
-        statements, listed = self._statements.setdefault(key, ([], set()))
-        for resource in dict.fromkeys(resources):
-            if resource in listed:
-                continue
-            if not statements or statements[-1].frozen or len(statements[-1].resources) >= RESOURCES_PER_STATEMENT:
-                statements.append(iam.PolicyStatement(actions=list(actions), conditions=conditions))
-                self.role.add_to_principal_policy(statements[-1])
-            statements[-1].add_resources(resource)
-            listed.add(resource)
+        """Let the handler do ``actions`` on ``resources`` (see ``GroupedStatements``)."""
+        self._grouped.allow(actions, resources, conditions)
 
     def attribute(self, construct: object, name: str) -> str:
         """``construct.<name>`` (a role's ARN, a run group's id), asked of jsii once per construct and stack."""

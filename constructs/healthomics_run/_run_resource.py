@@ -7,7 +7,8 @@ import json
 from typing import TYPE_CHECKING, Any, Callable, Optional, Sequence
 
 import jsii
-from aws_cdk import Annotations, Aws, CustomResource, Fn, IStableStringProducer, Lazy, RemovalPolicy, Stack, Token
+from aws_cdk import (Annotations, Aws, CustomResource, Fn, IStableListProducer, IStableStringProducer, Lazy,
+                     RemovalPolicy, Stack, Token)
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
@@ -81,6 +82,9 @@ class RunResource(Construct):
             self._retain_what_runs_use()
         self.parameters_digest = ""  # set when the parameters are staged (stage_parameters)
         self.parameters_asset = None
+        self.provenance = {"enabled": run_props.get("provenance", True),
+                           "location": run_props.get("provenance_location"),
+                           "values": run_props.get("provenance_parameter_values", False)}
 
     @property
     def handler_role(self) -> iam.IRole:
@@ -222,7 +226,7 @@ class RunResource(Construct):
 
     def _create_resource(self, resource_type: str, properties: dict[str, Any], digest: Callable[[], str]) -> None:
         """``self.resource``, and what waits for it or reports on it (``completion``, notifications)."""
-        properties[SETTINGS_DIGEST] = Lazy.string(_Digest(digest))
+        properties[SETTINGS_DIGEST] = Lazy.string(LazyText(lambda: digest()[:16]))
         # ServiceTimeout set explicitly: the provider's own timeouts are nested inside it (see fields).
         self.resource = CustomResource(self, "Resource", service_token=self.provider.service_token,
                                        resource_type=resource_type, properties=properties,
@@ -241,6 +245,13 @@ class RunResource(Construct):
             from aws_cdk import aws_events_targets as targets
 
             self.on_status_change("Notifications", target=targets.SnsTopic(self.notification_topic))
+        from .provenance import ProvenanceWriter  # beside the resource, never in its properties
+
+        ProvenanceWriter.register(self, **self.provenance)
+
+    def output_uris(self) -> list[str]:
+        """Where this resource's runs write their outputs (a batch: its samples' own too)."""
+        return [self.request["outputUri"]]
 
     def on_status_change(self, id: str, *, target: events.IRuleTarget, statuses: Sequence[str] = ()) -> events.Rule:
         """An EventBridge rule that sends this resource's HealthOmics status change events to ``target``.
@@ -396,14 +407,25 @@ def _run_group(scope: Construct, run_group: Optional[IRunGroup | str]) -> Option
 
 
 @jsii.implements(IStableStringProducer)
-class _Digest:
-    """Produces the first 16 hex characters of a resource's fingerprint, once the template is known."""
+class LazyText:
+    """A string known once the whole template is: ``Lazy.string(LazyText(produce))``."""
 
-    def __init__(self, digest: Callable[[], str]) -> None:
-        self._digest = digest
+    def __init__(self, produce: Callable[[], str]) -> None:
+        self._produce = produce
 
     def produce(self) -> str:
-        return self._digest()[:16]
+        return self._produce()
+
+
+@jsii.implements(IStableListProducer)
+class LazyList:
+    """A list known once the whole template is: ``Lazy.list(LazyList(produce))``."""
+
+    def __init__(self, produce: Callable[[], list[str]]) -> None:
+        self._produce = produce
+
+    def produce(self) -> list[str]:
+        return self._produce()
 
 
 def _from_workflow_and_configuration(run_props: RunProps) -> dict[str, Any]:

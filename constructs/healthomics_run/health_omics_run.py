@@ -21,6 +21,7 @@ from .ecr_access import allow_omics_pull
 from .enums import DeletePolicy
 from .errors import INVALID_OUTPUT_LOCATION, raise_if_any
 from .output_bucket import RunOutputBucket
+from .provenance import ProvenanceWriter
 from .run_group import IRunGroup, RunGroup
 from .run_props import RunProps, run_props_problems
 from .service_role import RunServiceRole
@@ -57,6 +58,7 @@ class _RunInfrastructure(Construct):
             for repository in ecr_repositories:
                 allow_omics_pull(repository, self)
         self.role: iam.IRole = role
+        self.inputs = list(inputs)
         self.run_group = run_group if run_group is not None else RunGroup(self, "RunGroup", **DEFAULT_RUN_GROUP_LIMITS)
         self.output_uri = f"s3://{self.output_bucket.bucket_name}/{self.output_prefix}"
 
@@ -67,6 +69,11 @@ class _RunInfrastructure(Construct):
     def _started(self, resource: RunResource) -> None:
         self._resource = resource
         self.completion = resource.completion
+        writer = ProvenanceWriter.of(self)
+        if writer is not None and resource.provenance["enabled"]:
+            writer.allow_inputs(self.inputs)  # the record carries each input's version id and ETag
+            if self.output_bucket.encryption_key is not None:  # output.json read, the record written
+                self.output_bucket.encryption_key.grant(writer.role, "kms:Decrypt", "kms:GenerateDataKey")
 
     def on_status_change(self, id: str, *, target: events.IRuleTarget, statuses: Sequence[str] = ()) -> events.Rule:
         """See ``WorkflowRun.on_status_change`` (``WorkflowRunBatch.on_status_change`` for a batch)."""

@@ -75,6 +75,14 @@ class RunProps(TypedDict, total=False):
     - ``notification_topic``: an SNS topic that receives every HealthOmics status change event of the run
       (of the batch, for a batch). Default: none; see also ``on_status_change``.
     - ``rerun_token``: change it to start a fresh run with identical settings. Default: none.
+    - ``provenance``: write a Workflow Run RO-Crate (``ro-crate-metadata.json``) for each run when it ends
+      (COMPLETED, FAILED or CANCELLED): workflow and digest, images by digest, inputs with version id or ETag,
+      outputs, settings and the deploy that started it. ``False`` turns it off. Never part of the resource's
+      properties: turning it on or off starts no run. Default: ``True``.
+    - ``provenance_location``: ``s3://bucket/prefix`` under which each run's record goes as
+      ``<runId>/ro-crate-metadata.json``. Default: beside the run's outputs (``<runOutputUri>/ro-crate-metadata.json``).
+    - ``provenance_parameter_values``: put parameter values in the record (they may identify patients).
+      Default: ``False``: their SHA-256 digest only (S3 URIs among them are recorded as inputs either way).
     """
 
     workflow: IWorkflow
@@ -111,6 +119,9 @@ class RunProps(TypedDict, total=False):
     timeout: Duration
     notification_topic: sns.ITopic
     rerun_token: str
+    provenance: bool
+    provenance_location: str
+    provenance_parameter_values: bool
 
 
 def run_props_problems(props: Mapping[str, Any]) -> list[tuple[str, list[str]]]:

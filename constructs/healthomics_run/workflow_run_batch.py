@@ -110,6 +110,10 @@ class WorkflowRunBatch(RunResource):
     def batch_uuid(self) -> str:
         return self.resource.get_att_string("BatchUuid")
 
+    def output_uris(self) -> list[str]:
+        return list(dict.fromkeys([*super().output_uris(), *(setting["outputUri"] for setting in self.settings
+                                                              if setting.get("outputUri"))]))
+
     def tags_resources(self) -> bool:
         """Shared tags, or any sample's (they become the run's ``runTags``, authorized as each run starts)."""
         return super().tags_resources() or any(setting.get("runTags") for setting in self.settings)

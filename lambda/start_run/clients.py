@@ -17,12 +17,13 @@ RETRY_CONFIG = Config(retries={"mode": "standard", "total_max_attempts": 3}, con
                       user_agent_extra="healthomics-run")
 
 
-def new_omics_client(region_name: str | None = None, profile_name: str | None = None):
+def new_omics_client(region_name: str | None = None, profile_name: str | None = None, config: Config = RETRY_CONFIG):
     """A client whose model is the shipped one, so fields newer than the runtime's botocore work (``region_name``
-    and ``profile_name``: as the AWS CLI's ``--region`` and ``--profile``, for ``healthomics-run status``)."""
+    and ``profile_name``: as the AWS CLI's ``--region`` and ``--profile``, for ``healthomics-run status``;
+    ``config``: the provenance writer retries longer than the deploy handler may)."""
     core = botocore.session.Session(profile=profile_name)
     core.set_config_variable("data_path", str(service_model.MODELS_DIR))
-    return boto3.session.Session(botocore_session=core, region_name=region_name).client("omics", config=RETRY_CONFIG)
+    return boto3.session.Session(botocore_session=core, region_name=region_name).client("omics", config=config)
 
 
 @functools.cache

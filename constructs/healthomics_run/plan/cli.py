@@ -118,7 +118,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def console(argv: Sequence[str] | None = None) -> int:
     """The ``healthomics-run`` console script: ``healthomics-run plan BASE HEAD``, ``export-history FILE``,
-    ``status STACK``."""
+    ``status STACK``, ``provenance STACK``."""
+    from ..provenance_records import cli as provenance
     from ..status import cli as status
 
     parser = _Parser(prog="healthomics-run", description="Tools for healthomics-run stacks.")
@@ -133,7 +134,8 @@ def console(argv: Sequence[str] | None = None) -> int:
     exporter.add_argument("--runs", type=int, default=history.RUNS_PER_WORKFLOW,
                           help=f"the newest COMPLETED runs kept per workflow (default {history.RUNS_PER_WORKFLOW})")
     status.add_arguments(commands.add_parser("status", help="a deployed stack's runs: progress, failures, drift"))
+    provenance.add_arguments(commands.add_parser(
+        "provenance", help="write the provenance records a stack's ended runs are missing"))
     arguments = parser.parse_args(argv)
-    if arguments.command == "status":
-        return status.run(arguments)
-    return export(arguments) if arguments.command == "export-history" else run(arguments)
+    by_command = {"status": status.run, "provenance": provenance.run, "export-history": export}
+    return by_command.get(arguments.command, run)(arguments)

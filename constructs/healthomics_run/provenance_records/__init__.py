@@ -1,0 +1,1 @@
+"""``healthomics-run provenance STACK``: write the provenance records a stack's ended runs are missing."""

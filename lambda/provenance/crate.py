@@ -1,0 +1,234 @@
+"""A run, as HealthOmics, S3 and CloudFormation describe it, as a Workflow Run RO-Crate (JSON-LD).
+
+Pure and deterministic: the same run gives the same bytes (no time of writing, lists in a fixed
+order), so writing a record again changes nothing. The crate conforms to the Process Run, Workflow
+Run and Provenance Run Crate profiles (0.5): the run is a ``CreateAction`` whose ``instrument`` is
+the workflow, ``object`` its inputs and ``result`` its outputs; HealthOmics (the engine) is the
+``instrument`` of an ``OrganizeAction`` whose ``object`` is one ``ControlAction`` per task, each
+pointing at the task's own ``CreateAction`` with its container image by digest.
+
+Terms the profiles lack (an S3 ETag, the deploy that started the run) are ``PropertyValue``s named by
+``propertyID``, or mapped in the context to the AWS documentation page that defines them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from typing import Any, Iterable, Optional
+from urllib.parse import quote
+
+PROFILES = {
+    "https://w3id.org/ro/wfrun/process/0.5": "Process Run Crate",
+    "https://w3id.org/ro/wfrun/workflow/0.5": "Workflow Run Crate",
+    "https://w3id.org/ro/wfrun/provenance/0.5": "Provenance Run Crate",
+    "https://w3id.org/workflowhub/workflow-ro-crate/1.0": "Workflow RO-Crate",
+}
+WFRUN = "https://w3id.org/ro/terms/workflow-run#"
+# The RO-Crate 1.1 context, plus the Workflow Run terms this record uses (as the profiles' own context maps
+# them) and S3's ETag; inline, so that a reader needs one context document, not two.
+CONTEXT = [
+    "https://w3id.org/ro/crate/1.1/context",
+    {**{term: f"{WFRUN}{term}" for term in ("ContainerImage", "containerImage", "registry", "tag", "sha256")},
+     "etag": "https://docs.aws.amazon.com/AmazonS3/latest/API/API_Object.html#AmazonS3-Type-Object-ETag"},
+]
+ENGINE_LANGUAGES = {
+    "WDL": ("https://w3id.org/workflowhub/workflow-ro-crate#wdl", "Workflow Description Language",
+            "https://openwdl.org/"),
+    "WDL_LENIENT": ("https://w3id.org/workflowhub/workflow-ro-crate#wdl", "Workflow Description Language",
+                    "https://openwdl.org/"),
+    "NEXTFLOW": ("https://w3id.org/workflowhub/workflow-ro-crate#nextflow", "Nextflow", "https://www.nextflow.io/"),
+    "CWL": ("https://w3id.org/workflowhub/workflow-ro-crate#cwl", "Common Workflow Language",
+            "https://www.commonwl.org/"),
+}
+ACTION_STATUS = {"COMPLETED": "http://schema.org/CompletedActionStatus",
+                 "FAILED": "http://schema.org/FailedActionStatus",
+                 "CANCELLED": "http://schema.org/FailedActionStatus"}
+_IMAGE = re.compile(r"^(?:(?P<registry>[^/]+\.[^/]+)/)?(?P<name>[^:@]+)(?::(?P<tag>[^@]+))?(?:@(?P<digest>.+))?$")
+
+
+def _time(value: Any) -> Optional[str]:
+    if isinstance(value, dt.datetime):
+        return value.astimezone(dt.timezone.utc).isoformat().replace("+00:00", "Z")
+    return value if isinstance(value, str) else None
+
+
+def _ref(id: str) -> dict[str, str]:
+    return {"@id": id}
+
+
+def _local(kind: str, name: str) -> str:
+    """A local ``@id`` for a name from the run (task and parameter names may hold spaces): percent-encoded."""
+    return f"#{kind}-{quote(name, safe=':/.-_@')}"
+
+
+def _prop(property_id: str, value: Any) -> dict[str, Any]:
+    return {"@id": _local("property", property_id), "@type": "PropertyValue", "propertyID": property_id,
+            "name": property_id, "value": value}
+
+
+def _clean(entity: dict[str, Any]) -> dict[str, Any]:
+    """Without empty properties, and a list of one as that one (the compact form RO-Crate recommends)."""
+    return {k: v[0] if isinstance(v, list) and len(v) == 1 else v for k, v in entity.items()
+            if v is not None and v != [] and v != ""}
+
+
+def _sha256(digest: Optional[str]) -> Optional[str]:
+    return digest.split(":", 1)[1] if digest and digest.startswith("sha256:") else None
+
+
+def image_entity(uri: str, digest: Optional[str]) -> dict[str, Any]:
+    """A ``ContainerImage`` (Process Run Crate) for an image URI and the digest HealthOmics resolved."""
+    found = _IMAGE.match(uri)
+    parts = found.groupdict() if found else {"registry": None, "name": uri, "tag": None, "digest": None}
+    digest = digest or parts["digest"]
+    return _clean({"@id": _local("image", _sha256(digest) or uri), "@type": "ContainerImage",
+                   "additionalType": _ref(f"{WFRUN}DockerImage"),
+                   "name": parts["name"], "registry": parts["registry"], "tag": parts["tag"],
+                   "sha256": _sha256(digest), "identifier": uri})
+
+
+class _Graph:
+    def __init__(self) -> None:
+        self.entities: dict[str, dict[str, Any]] = {}
+
+    def add(self, entity: dict[str, Any]) -> dict[str, str]:
+        self.entities.setdefault(entity["@id"], _clean(entity))
+        return _ref(entity["@id"])
+
+
+def build(*, run: dict[str, Any], workflow: Optional[dict[str, Any]], tasks: Iterable[dict[str, Any]],
+          inputs: Iterable[dict[str, Any]], outputs: Iterable[dict[str, Any]], deploy: dict[str, Any],
+          parameters_digest: str, with_values: bool) -> dict[str, Any]:
+    """The crate's JSON-LD. ``run``: GetRun's answer; ``workflow``: GetWorkflow(Version)'s, or None when it
+    is gone; ``tasks``: GetRunTask's answers; ``inputs``/``outputs``: S3 objects as ``objects.inputs`` and
+    ``objects.outputs`` give them (``parameter``/``output``: the name they were given under); ``deploy``: ``owners.Deploy`` as
+    a dict; ``with_values``: put parameter values (not only their digest) in the record."""
+    graph = _Graph()
+    run_action_id = f"#run-{run['uuid']}"
+    engine = (workflow or {}).get("engine")
+    workflow_id = _workflow_id(run)
+    if engine in ENGINE_LANGUAGES:
+        language_id, language_name, url = ENGINE_LANGUAGES[engine]
+        language = graph.add({"@id": language_id, "@type": "ComputerLanguage", "name": language_name,
+                              "identifier": _ref(url), "url": _ref(url)})
+    else:  # the workflow is gone (or its engine new): the profile still needs a language
+        language = graph.add({"@id": "#language", "@type": "ComputerLanguage",
+                              "name": engine or "unknown: the workflow was no longer in HealthOmics"})
+    template = (workflow or {}).get("parameterTemplate") or {}
+    formal_inputs = {name: graph.add(_formal(_local("param", name), name, spec.get("description"),
+                                             not spec.get("optional", False)))
+                     for name, spec in sorted(template.items())}
+    parameters = run.get("parameters") or {}
+    for name in sorted(parameters):  # parameters the template does not name (or no template known)
+        formal_inputs.setdefault(name, graph.add(_formal(_local("param", name), name, None, False)))
+    output_names = sorted({item["output"] for item in outputs if item.get("output")})
+    formal_outputs = {name: graph.add(_formal(_local("output", name), name, None, False)) for name in output_names}
+
+    tools, steps, control_actions = {}, [], []
+    for task in sorted(tasks, key=lambda t: (_time(t.get("creationTime")) or "", t["taskId"])):
+        tool_name = task.get("name") or task["taskId"]
+        if tool_name not in tools:
+            tools[tool_name] = graph.add({"@id": _local("tool", tool_name), "@type": "SoftwareApplication",
+                                          "name": tool_name})
+            steps.append(graph.add({"@id": _local("step", tool_name), "@type": "HowToStep", "name": tool_name,
+                                    "position": str(len(steps)), "workExample": tools[tool_name]}))
+        details = task.get("imageDetails") or {}
+        image = graph.add(image_entity(details["image"], details.get("imageDigest"))) if details.get("image") else None
+        usage = [graph.add({**_prop(f"{key}-{task['taskId']}", task[key]), "propertyID": key, "name": key})
+                 for key in ("instanceType", "cpus", "memory", "gpus", "cacheHit", "cacheS3Uri") if key in task]
+        task_action = graph.add({
+            "@id": f"#task-{task['taskId']}", "@type": "CreateAction", "name": f"{tool_name} ({task['taskId']})",
+            "instrument": tools[tool_name], "containerImage": image, "identifier": task["taskId"],
+            "startTime": _time(task.get("startTime")), "endTime": _time(task.get("stopTime")),
+            "actionStatus": ACTION_STATUS.get(task.get("status", ""), "http://schema.org/ActiveActionStatus"),
+            "error": task.get("failureReason"), "additionalProperty": usage})
+        control_actions.append(graph.add({"@id": f"#control-{task['taskId']}", "@type": "ControlAction",
+                                          "name": f"orchestrate {tool_name}", "instrument": _ref(_local("step", tool_name)),
+                                          "object": task_action}))
+
+    workflow_entity = graph.add({
+        "@id": workflow_id, "@type": ["File", "SoftwareSourceCode", "ComputationalWorkflow", "HowTo"],
+        "name": (workflow or {}).get("name") or run.get("workflowId") or "workflow",
+        "identifier": run.get("workflowId"), "version": run.get("workflowVersionName"),
+        "sha256": _sha256(run.get("digest")), "programmingLanguage": language,
+        "input": list(formal_inputs.values()), "output": list(formal_outputs.values()),
+        "hasPart": list(tools.values()), "step": steps})
+
+    files = [graph.add(_s3_file(item, formal_inputs.get(item.get("parameter"))))
+             for item in sorted(inputs, key=lambda i: (i["uri"], i.get("parameter") or ""))]
+    objects = list(files)
+    objects.append(graph.add(_prop("parameters-sha256", parameters_digest)))
+    if with_values:
+        for name in sorted(parameters):
+            objects.append(graph.add({"@id": _local("value", name), "@type": "PropertyValue", "name": name,
+                                      "exampleOfWork": formal_inputs[name],
+                                      "value": json.dumps(parameters[name], sort_keys=True)}))
+    results = [graph.add(_s3_file(item, formal_outputs.get(item.get("output"))))
+               for item in sorted(outputs, key=lambda o: o["uri"])]
+
+    settings = [graph.add(_prop(key, run[key])) for key in (
+        "id", "arn", "uuid", "status", "roleArn", "runGroupId", "batchId", "cacheId", "cacheBehavior", "priority",
+        "storageType", "storageCapacity", "retentionMode", "outputUri", "runOutputUri", "engineVersion",
+        "startedBy", "statusMessage", "logLevel", "workflowUuid", "workflowType", "workflowOwnerId")
+        if run.get(key) not in (None, "")]
+    settings += [graph.add(_prop(f"resourceDigest:{uri}", digest)) for uri, digest in
+                 sorted((run.get("resourceDigests") or {}).items())]
+    settings += [graph.add(_prop(f"deploy:{key}", value)) for key, value in sorted(deploy.items()) if value]
+    engine_entity = graph.add(_clean({
+        "@id": "#healthomics", "@type": "SoftwareApplication", "name": f"AWS HealthOmics ({engine or 'engine'})",
+        "url": _ref("https://docs.aws.amazon.com/omics/latest/dev/what-is-healthomics.html"),
+        "version": run.get("engineVersion")}))
+    run_action = graph.add({
+        "@id": run_action_id, "@type": "CreateAction", "name": f"HealthOmics run {run['id']} ({run.get('name', '')})",
+        "instrument": workflow_entity, "identifier": run.get("arn"), "object": objects, "result": results,
+        "startTime": _time(run.get("startTime")), "endTime": _time(run.get("stopTime")),
+        "actionStatus": ACTION_STATUS.get(run["status"], "http://schema.org/FailedActionStatus"),
+        "error": run.get("failureReason"), "additionalProperty": settings})
+    organize = graph.add({"@id": f"#organize-{run['uuid']}", "@type": "OrganizeAction",
+                          "name": f"HealthOmics orchestrating run {run['id']}", "instrument": engine_entity,
+                          "object": control_actions, "result": run_action,
+                          "startTime": _time(run.get("startTime")), "endTime": _time(run.get("stopTime"))})
+    root = {
+        "@id": "./", "@type": "Dataset", "name": f"Provenance of HealthOmics run {run['id']}",
+        "description": f"What made the outputs of HealthOmics run {run.get('arn', run['id'])}: workflow, images, "
+                       "inputs, settings and the deploy that started it (written by healthomics-run).",
+        "datePublished": _time(run.get("stopTime")) or _time(run.get("creationTime")),
+        "license": _ref("https://spdx.org/licenses/CC0-1.0"),
+        "conformsTo": [_ref(uri) for uri in PROFILES], "mainEntity": workflow_entity,
+        "hasPart": [workflow_entity, *files, *results], "mentions": [run_action, organize]}
+    for uri, name in PROFILES.items():
+        graph.add({"@id": uri, "@type": "CreativeWork", "name": name, "version": uri.rsplit("/", 1)[1]})
+    descriptor = {"@id": "ro-crate-metadata.json", "@type": "CreativeWork",
+                  "conformsTo": _ref("https://w3id.org/ro/crate/1.1"), "about": _ref("./")}
+    return {"@context": CONTEXT, "@graph": [descriptor, root, *graph.entities.values()]}
+
+
+def _workflow_id(run: dict[str, Any]) -> str:
+    arn = run.get("arn", "")
+    if run.get("workflowId") and arn.startswith("arn:"):
+        partition, _, region = arn.split(":")[1:4]
+        account = "" if run.get("workflowType") == "READY2RUN" else (run.get("workflowOwnerId") or arn.split(":")[4])
+        workflow_arn = f"arn:{partition}:omics:{region}:{account}:workflow/{run['workflowId']}"
+        if run.get("workflowVersionName"):
+            workflow_arn += f"/version/{run['workflowVersionName']}"
+        return workflow_arn
+    return "#workflow"
+
+
+def _formal(id: str, name: str, description: Optional[str], required: bool) -> dict[str, Any]:
+    return {"@id": id, "@type": "FormalParameter", "name": name, "description": description,
+            "additionalType": "DataType", "valueRequired": required,
+            "conformsTo": _ref("https://bioschemas.org/profiles/FormalParameter/1.0-RELEASE")}
+
+
+def _s3_file(item: dict[str, Any], parameter: Optional[dict[str, str]]) -> dict[str, Any]:
+    return {"@id": item["uri"], "@type": "File", "exampleOfWork": parameter, "contentSize": item.get("size"),
+            "version": item.get("versionId"), "etag": item.get("eTag"),
+            "dateModified": _time(item.get("lastModified")), "description": item.get("note")}
+
+
+def to_bytes(crate: dict[str, Any]) -> bytes:
+    """The record as written: sorted keys, two-space indent, UTF-8."""
+    return (json.dumps(crate, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode("utf-8")

@@ -1,0 +1,177 @@
+"""What provenance adds to a stack: one writer, its rule and its exactly-cited permissions; and nothing
+changed in the run resources, so upgrading to a release with provenance starts no run.
+
+IAM rows (Service Authorization Reference, https://docs.aws.amazon.com/service-authorization/latest/reference/):
+- "Actions, resources, and condition keys for AWS HealthOmics" (list_awshealthomics.html): ``GetRun`` and
+  ``ListRunTasks`` on ``run``; ``GetRunTask`` on ``run`` (and, in earlier editions of the table, the
+  ``task`` resource type: both are allowed); ``GetBatch`` on ``runBatch``; ``GetWorkflow`` and
+  ``GetWorkflowVersion`` on ``workflow``.
+- "Actions, resources, and condition keys for AWS CloudFormation" (list_awscloudformation.html):
+  ``ListStackResources`` and ``DescribeStackResource`` on ``stack``.
+- "Actions, resources, and condition keys for Amazon S3" (list_amazons3.html): ``PutObject`` and ``GetObject``
+  (which HeadObject needs, S3 API reference HeadObject) on ``object``; ``ListBucket`` on ``bucket``, with
+  the ``s3:prefix`` condition key.
+Events: HealthOmics sends ``Run Status Change`` with ``source`` ``aws.omics`` and the run's ``status`` in
+its detail (HealthOmics guide, "Using EventBridge with AWS HealthOmics").
+"""
+
+from __future__ import annotations
+
+import json
+
+import aws_cdk as cdk
+from aws_cdk import aws_s3 as s3
+
+from healthomics_run import HealthOmicsRun, HealthOmicsRunBatch, WorkflowRun
+from healthomics_run._lambda.provenance.settings import CONFIG_ENV, Config
+from healthomics_run.provenance import ProvenanceWriter
+from tests.synth import new_stack, template
+
+SAMPLES = [{"run_setting_id": "S1", "parameters": {"sample_name": "S1"}},
+           {"run_setting_id": "S2", "parameters": {"sample_name": "S2"}, "output_uri": "s3://other-bucket/s2/"}]
+
+
+def writer_statements(stack) -> dict[str, list]:
+    """The writer role's policy as ``{actions: resources}``, tokens resolved as in the template."""
+    policies = template(stack).find_resources("AWS::IAM::Policy")
+    (policy,) = [p for name, p in policies.items() if name.startswith("HealthOmicsRunProvenanceRole")]
+    found = {}
+    for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
+        actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+        resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+        found.setdefault(" ".join(actions), []).extend(json.dumps(r, sort_keys=True) for r in resources)
+    return found
+
+
+def config(stack) -> Config:
+    (function,) = [f for name, f in template(stack).find_resources("AWS::Lambda::Function").items()
+                   if name.startswith("HealthOmicsRunProvenanceWriter")]
+    return Config.from_json(function["Properties"]["Environment"]["Variables"][CONFIG_ENV])
+
+
+def test_a_stack_of_runs_gets_one_writer_and_one_rule_for_ended_runs():
+    stack = new_stack()
+    HealthOmicsRun(stack, "First", workflow_id="1234567")
+    HealthOmicsRun(stack, "Second", workflow_id="1234567")
+    rules = [r for r in template(stack).find_resources("AWS::Events::Rule").values()
+             if r["Properties"].get("Description", "").startswith("Ended HealthOmics runs")]
+    assert [r["Properties"]["EventPattern"] for r in rules] == [{
+        "source": ["aws.omics"], "detail-type": ["Run Status Change"],
+        "detail": {"status": ["COMPLETED", "FAILED", "CANCELLED"]}}]
+    assert ProvenanceWriter.of(stack) is not None
+
+
+def test_the_writer_may_read_runs_tasks_batches_its_workflows_and_stack_and_write_records_beside_outputs():
+    stack = new_stack()
+    HealthOmicsRun(stack, "Germline", workflow_id="1234567")
+    found = writer_statements(stack)
+    assert sorted(found) == ["cloudformation:ListStackResources cloudformation:DescribeStackResource",
+                             "logs:CreateLogStream logs:PutLogEvents", "omics:GetBatch",
+                             "omics:GetRun omics:ListRunTasks omics:GetRunTask",
+                             "omics:GetWorkflow omics:GetWorkflowVersion", "s3:GetObject", "s3:ListBucket",
+                             "s3:PutObject"]
+    assert found["cloudformation:ListStackResources cloudformation:DescribeStackResource"] == ['{"Ref": "AWS::StackId"}']
+    assert [r.endswith(':workflow/1234567"]]}') for r in found["omics:GetWorkflow omics:GetWorkflowVersion"]] == [True]
+    assert [r.endswith('"/TestStack/Germline/*"]]}') for r in found["s3:PutObject"]] == [True]
+
+
+def test_a_provenance_location_is_the_only_place_records_are_put():
+    stack = new_stack()
+    HealthOmicsRun(stack, "Germline", workflow_id="1234567", provenance_location="s3://records-bucket/provenance")
+    found = writer_statements(stack)
+    assert [r.endswith(':s3:::records-bucket/provenance/*"]]}') for r in found["s3:PutObject"]] == [True]
+    assert [r.endswith('"/TestStack/Germline/*"]]}') for r in found["s3:GetObject"]] == [True]
+
+
+def test_the_input_buckets_of_a_run_are_readable_for_their_versions_and_etags():
+    stack = new_stack()
+    reference = s3.Bucket.from_bucket_name(stack, "Reference", "reference-bucket")
+    HealthOmicsRun(stack, "Germline", workflow_id="1234567", inputs=[reference])
+    assert any(r.endswith(':s3:::reference-bucket/*"]]}') for r in writer_statements(stack)["s3:GetObject"])
+
+
+def test_provenance_off_on_every_run_adds_nothing_to_the_stack():
+    stack = new_stack()
+    HealthOmicsRun(stack, "Germline", workflow_id="1234567", provenance=False)
+    assert ProvenanceWriter.of(stack) is None
+    assert not [name for name in template(stack).to_json()["Resources"] if name.startswith("HealthOmicsRunProvenance")]
+
+
+def test_the_writer_knows_which_resources_are_off_elsewhere_or_show_values_and_each_batch_name():
+    app = cdk.App(context={"healthomics-run:source-revision": "3f2a9c0"})
+    stack = cdk.Stack(app, "TestStack")
+    HealthOmicsRun(stack, "Quiet", workflow_id="1234567", provenance=False)
+    HealthOmicsRun(stack, "Moved", workflow_id="1234567", provenance_location="s3://records-bucket/p/",
+                   provenance_parameter_values=True)
+    HealthOmicsRunBatch(stack, "Cohort", workflow_id="1234567", samples=SAMPLES, batch_name="cohort-2026")
+    ids = {resource.node.path.split("/")[1]: stack.get_logical_id(resource.node.default_child)
+           for resource in stack.node.find_all() if isinstance(resource, cdk.CustomResource)}
+    assert config(stack) == Config(off=frozenset({ids["Quiet"]}), locations={ids["Moved"]: "s3://records-bucket/p/"},
+                                   values=frozenset({ids["Moved"]}), batches={ids["Cohort"]: "cohort-2026"},
+                                   revision="3f2a9c0")
+
+
+def test_a_batch_writer_may_read_and_write_where_each_sample_writes():
+    stack = new_stack()
+    HealthOmicsRunBatch(stack, "Cohort", workflow_id="1234567", samples=SAMPLES)
+    assert any(r.endswith(':s3:::other-bucket/s2/*"]]}') for r in writer_statements(stack)["s3:PutObject"])
+
+
+def test_provenance_changes_no_property_of_any_run_resource_so_upgrading_starts_no_run():
+    """The properties of ``Custom::HealthOmicsRun`` and ``Custom::HealthOmicsRunBatch`` name the run (the
+    fingerprint and requestId derive from them): with provenance on, off or moved they are the same, so a
+    stack deployed before provenance existed and deployed again with it updates nothing that starts a run."""
+    def run_resources(**choice):
+        stack = new_stack()
+        HealthOmicsRun(stack, "Germline", workflow_id="1234567", parameters={"sample_name": "S1"}, **choice)
+        WorkflowRun(stack, "Bare", role=stack_role(stack), output_uri="s3://out-bucket/bare/", workflow_id="1234567",
+                    **choice)
+        HealthOmicsRunBatch(stack, "Cohort", workflow_id="1234567", samples=SAMPLES, **choice)
+        found = template(stack)
+        return {name: resource for kind in ("Custom::HealthOmicsRun", "Custom::HealthOmicsRunBatch")
+                for name, resource in found.find_resources(kind).items()}
+
+    off = run_resources(provenance=False)
+    assert run_resources() == off
+    assert run_resources(provenance_location="s3://records/p/", provenance_parameter_values=True) == off
+
+
+def stack_role(stack):
+    from aws_cdk import aws_iam as iam
+
+    return iam.Role.from_role_arn(stack, "Role", "arn:aws:iam::123456789012:role/omics-run-role", mutable=False)
+
+
+def test_a_customer_key_of_the_output_bucket_lets_the_writer_read_outputs_and_write_records():
+    """SSE-KMS objects are read with ``kms:Decrypt`` and written with ``kms:GenerateDataKey`` on their key
+    (S3 User Guide, "Using server-side encryption with AWS KMS keys", Permissions)."""
+    from aws_cdk import aws_kms as kms
+
+    from healthomics_run import RunOutputBucket
+
+    stack = new_stack()
+    key = kms.Key(stack, "OutputKey", enable_key_rotation=True)
+    HealthOmicsRun(stack, "Germline", workflow_id="1234567",
+                   output_bucket=RunOutputBucket(stack, "Outputs", encryption_key=key))
+    (key_id,) = template(stack).find_resources("AWS::KMS::Key")
+    assert writer_statements(stack)["kms:Decrypt kms:GenerateDataKey"] == [
+        json.dumps({"Fn::GetAtt": [key_id, "Arn"]}, sort_keys=True)]
+
+
+def test_a_provenance_location_that_is_no_s3_uri_is_refused_naming_the_prop():
+    import pytest
+
+    from healthomics_run import ValidationError
+
+    with pytest.raises(ValidationError, match="provenance_location must be an S3 URI"):
+        HealthOmicsRun(new_stack(), "Germline", workflow_id="1234567", provenance_location="records-bucket/p")
+
+
+def test_an_output_uri_known_only_at_deploy_lets_the_writer_list_its_bucket():
+    """A ``CfnParameter`` output URI: the bucket is split from it at deploy time (``Fn::Split``), never a
+    malformed ARN that would fail the deploy."""
+    stack = new_stack()
+    uri = cdk.CfnParameter(stack, "OutputUri").value_as_string
+    WorkflowRun(stack, "Bare", role=stack_role(stack), output_uri=uri, workflow_id="1234567")
+    (listing,) = writer_statements(stack)["s3:ListBucket"]
+    assert "Fn::Split" in listing and '"OutputUri"' in listing
