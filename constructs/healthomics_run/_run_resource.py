@@ -7,7 +7,8 @@ import json
 from typing import TYPE_CHECKING, Any, Callable, Optional, Sequence
 
 import jsii
-from aws_cdk import Annotations, Aws, CustomResource, Fn, IStableStringProducer, Lazy, Stack, Token
+from aws_cdk import (Annotations, Aws, CustomResource, Fn, IStableAnyProducer, IStableStringProducer, ITaggableV2, Lazy,
+                     Stack, TagManager, TagType, Token)
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
@@ -43,9 +44,15 @@ def plain(value: Any) -> Any:
     return value.value if isinstance(value, enum.Enum) else value
 
 
+@jsii.implements(ITaggableV2)
 class RunResource(Construct):
     """Base of ``WorkflowRun`` and ``WorkflowRunBatch``: reads the run props, resolves the run group,
     builds the StartRun members and the construct's own settings.
+
+    Taggable (``ITaggableV2``): a custom resource is not, so ``Tags.of(scope).add(...)`` would pass its
+    runs by; here it reaches them, merged with the ``tags`` prop as aws-cdk-lib merges an L1's own tags
+    (on the same key, ``Tags.of`` wins), into the ``Tags`` property: each run's ``tags`` and, for a batch,
+    the batch's ``tags`` and every run's ``runTags``.
 
     Subclasses call ``_check`` before building anything from ``request`` (grants, properties), and
     ``_check_size`` on the properties before creating the resource.
@@ -65,6 +72,7 @@ class RunResource(Construct):
         self._depend_on_workflow_and_configuration()
         self.run_group = _run_group(self, run_props.get("run_group"))
         self.request = self._request(role, output_uri, run_props)
+        self._tags = TagManager(TagType.MAP, self.RESOURCE_TYPE, self.request.get("tags"))
         self.delete_policy: str = plain(run_props.get("delete_policy", DeletePolicy.RETAIN))
         self.wait_for: str = plain(run_props.get("wait_for", WaitFor.STARTED))
         timeout = run_props.get("timeout")
@@ -79,6 +87,11 @@ class RunResource(Construct):
             self.cache.grant_service_role(role)
         self.parameters_digest = ""  # set when the parameters are staged (stage_parameters)
         self.parameters_asset = None
+
+    @property
+    def cdk_tag_manager(self) -> TagManager:
+        """The tags of the run (batch and its runs): the ``tags`` prop, and whatever ``Tags.of`` adds."""
+        return self._tags
 
     def _request(self, role: iam.IRole, output_uri: str, run_props: RunProps) -> dict[str, Any]:
         given = {**run_props, "role_arn": self.provider.attribute(role, "role_arn"), "output_uri": output_uri,
@@ -182,6 +195,7 @@ class RunResource(Construct):
     def _properties(self) -> dict[str, Any]:
         """The shared settings as CloudFormation properties (StartRun members, typed parameters, controls)."""
         properties = {fields.BY_API[api].prop: value for api, value in self.request.items()}
+        properties[fields.BY_API["tags"].prop] = Lazy.any(_RenderedTags(self._tags))
         for field in fields.START_RUN_FIELDS:
             types = parameter_types(self.request[field.api]) if field.types and field.api in self.request else {}
             if types:
@@ -297,10 +311,6 @@ class RunResource(Construct):
     def omics_arn(self, resource: str, name: str) -> str:
         return self.provider.arn(resource, name)
 
-    def tags_resources(self) -> bool:
-        """Whether starting this resource tags what it creates (then the handler needs omics:TagResource)."""
-        return bool(self.request.get("tags"))
-
     def grant_parameters_file(self, *, service_role_reads: bool) -> None:
         """The object ``parameters_uri`` names, and no more: the handler reads it before starting (its names are
         checked against the workflow's template); the service role reads it when ``service_role_reads`` (a
@@ -339,8 +349,9 @@ class RunResource(Construct):
         self.provider.allow(watch_actions, [watched])
         self.provider.allow(["iam:PassRole"], [self.provider.attribute(self.role, "role_arn")],
                             conditions={"StringEquals": {"iam:PassedToService": "omics.amazonaws.com"}})
-        if self.tags_resources():
-            self.provider.allow(["omics:TagResource"], _unique(runs, watched))
+        # Always: tags reach runs from Tags.of (applied at synth), and a later deploy that changes or removes
+        # them re-tags the existing run (batch) in place.
+        self.provider.allow(["omics:TagResource", "omics:UntagResource"], _unique(runs, watched))
         for arn in _unique(runs, watched):
             self.provider.acknowledge_wildcard(arn, "Run and batch ids are assigned by HealthOmics when they start; "
                                                     "they cannot be named beforehand. Actions on them are limited "
@@ -373,6 +384,17 @@ class _Digest:
 
     def produce(self) -> str:
         return self._digest()[:16]
+
+
+@jsii.implements(IStableAnyProducer)
+class _RenderedTags:
+    """The ``Tags`` property: what the tag manager holds at synth, or nothing (no property) when empty."""
+
+    def __init__(self, tags: TagManager) -> None:
+        self._tags = tags
+
+    def produce(self) -> Any:
+        return self._tags.render_tags() or None
 
 
 def _from_workflow_and_configuration(run_props: RunProps) -> dict[str, Any]:

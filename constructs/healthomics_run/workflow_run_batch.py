@@ -109,9 +109,6 @@ class WorkflowRunBatch(RunResource):
     def batch_uuid(self) -> str:
         return self.resource.get_att_string("BatchUuid")
 
-    def tags_resources(self) -> bool:
-        """Shared tags, or any sample's (they become the run's ``runTags``, authorized as each run starts)."""
-        return super().tags_resources() or any(setting.get("runTags") for setting in self.settings)
 
     def _fit_errors(self) -> list[str]:
         """Each sample's parameters, merged over the shared ones, against the workflow's known template,
