@@ -207,3 +207,14 @@ def test_a_change_of_a_cohorts_tags_alone_starts_no_run_and_retags_its_batches(a
     assert answer["PhysicalResourceId"] == created["PhysicalResourceId"] and answer["Data"]["RunsStarted"] == 0
     assert cohort_omics.count("StartRunBatch") == 1
     assert cohort_omics.tags(answer["Data"]["BatchArn"]) == {"project": "b"}
+
+
+def test_more_than_50_tags_with_those_tags_of_added_fail_synth_naming_the_limit():
+    """HealthOmics takes at most 50 tags on a run (StartRun ``tags``, the service model's TagMap)."""
+    app = cdk.App()
+    stack = cdk.Stack(app, "Tagged")
+    HealthOmicsRun(stack, "Run", workflow_id="1234567", tags={f"own-{i}": "x" for i in range(30)})
+    for i in range(30):
+        cdk.Tags.of(stack).add(f"app-{i}", "y")
+    with pytest.raises(RuntimeError, match=r"tags may hold at most 50 tags, got 60 \(the tags prop with those Tags.of"):
+        app.synth()

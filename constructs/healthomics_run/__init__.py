@@ -11,8 +11,9 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 _EXPORTS = {
-    ".enums": ["CacheBehavior", "DeletePolicy", "LogLevel", "NetworkingMode", "OutputUriPrefixMode",
-               "RetentionMode", "ScratchStorageMode", "StorageType", "WaitFor", "WorkflowEngine", "WorkflowType"],
+    ".enums": ["BatchStatus", "CacheBehavior", "DeletePolicy", "LogLevel", "NetworkingMode", "OutputUriPrefixMode",
+               "RetentionMode", "RunStatus", "ScratchStorageMode", "StorageType", "WaitFor", "WorkflowEngine",
+               "WorkflowType"],
     ".configuration": ["Configuration", "IConfiguration"],
     ".errors": ["ValidationError"],
     ".health_omics_run": ["DEFAULT_RUN_GROUP_LIMITS", "HealthOmicsRun", "HealthOmicsRunBatch"],

@@ -21,7 +21,7 @@ from ._properties_size import MAX_PROPERTIES_BYTES, properties_size
 from ._provider import RunProvider
 from ._staging import may_hold_tokens, stage_json
 from ._validation import add_check, is_unresolved
-from .enums import DeletePolicy, StorageType, WaitFor, WorkflowType
+from .enums import BatchStatus, DeletePolicy, RunStatus, StorageType, WaitFor, WorkflowType
 from .errors import (INVALID_OUTPUT_LOCATION, INVALID_PARAMETERS, INVALID_RUN_PROPS, INVALID_SAMPLE_SHEET,
                      PROPERTIES_TOO_LARGE, raise_if_any)
 from .run_cache import IRunCache
@@ -73,6 +73,7 @@ class RunResource(Construct):
         self.run_group = _run_group(self, run_props.get("run_group"))
         self.request = self._request(role, output_uri, run_props)
         self._tags = TagManager(TagType.MAP, self.RESOURCE_TYPE, self.request.get("tags"))
+        add_check(self, self._tag_errors)  # with the tags Tags.of added, known at synth
         self.delete_policy: str = plain(run_props.get("delete_policy", DeletePolicy.RETAIN))
         self.wait_for: str = plain(run_props.get("wait_for", WaitFor.STARTED))
         timeout = run_props.get("timeout")
@@ -92,6 +93,14 @@ class RunResource(Construct):
     def cdk_tag_manager(self) -> TagManager:
         """The tags of the run (batch and its runs): the ``tags`` prop, and whatever ``Tags.of`` adds."""
         return self._tags
+
+    def _tag_errors(self) -> list[str]:
+        tags = self._tags.render_tags() or {}
+        if tags == (self.request.get("tags") or {}):
+            return []  # the tags prop alone: checked at the user's line already
+        shape = service_model.input_members("StartRun")["tags"]
+        errors = rules.member_errors("tags", tags, shape, is_unresolved)
+        return [f"{error} (the tags prop with those Tags.of added)" for error in errors]
 
     def _request(self, role: iam.IRole, output_uri: str, run_props: RunProps) -> dict[str, Any]:
         given = {**run_props, "role_arn": self.provider.attribute(role, "role_arn"), "output_uri": output_uri,
@@ -236,20 +245,20 @@ class RunResource(Construct):
 
             self.on_status_change("Notifications", target=targets.SnsTopic(self.notification_topic))
 
-    def on_status_change(self, id: str, *, target: events.IRuleTarget, statuses: Sequence[str] = ()) -> events.Rule:
+    def on_status_change(self, id: str, *, target: events.IRuleTarget,
+                         statuses: Sequence[RunStatus | BatchStatus | str] = ()) -> events.Rule:
         """An EventBridge rule that sends this resource's HealthOmics status change events to ``target``.
 
-        :param statuses: only these statuses (run statuses for a run, batch statuses for a batch).
-            Default: every status change.
+        :param statuses: only these statuses (``RunStatus`` for a run, ``BatchStatus`` for a batch; plain strings
+            are checked here, a status the resource never has raises ``ValidationError``). Default: every change.
         """
         statuses = [plain(status) for status in statuses]
+        raise_if_any(self, (INVALID_RUN_PROPS, self.STATUS_EVENTS.errors([s for s in statuses if not is_unresolved(s)])))
         uuid = self.resource.get_att_string(self.UUID_ATTRIBUTE)
         from aws_cdk import aws_events as events
 
-        rule = events.Rule(self, id, description=f"HealthOmics status changes of {self.node.path}",
+        return events.Rule(self, id, description=f"HealthOmics status changes of {self.node.path}",
                            event_pattern=self.STATUS_EVENTS.pattern(uuid, statuses), targets=[target])
-        add_check(rule, lambda: self.STATUS_EVENTS.errors(statuses))
-        return rule
 
     def resolved(self, value: Any) -> Any:
         """``value`` as it stands in the template: what the handler's fingerprint sees, tokens included."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from typing import Any, Mapping, Optional, Sequence, Union
+from typing import Any, Iterable, Mapping, Optional, Sequence, Union
 
 from aws_cdk import Duration
 from aws_cdk import aws_ecr as ecr
@@ -18,7 +18,7 @@ from ._run_resource import RunResource, plain
 from ._validation import is_unresolved
 from .ecr_access import allow_omics_pull
 from .enums import DeletePolicy
-from .errors import INVALID_OUTPUT_LOCATION, raise_if_any
+from .errors import INVALID_OUTPUT_LOCATION, INVALID_RUN_PROPS, raise_if_any
 from .output_bucket import RunOutputBucket
 from .run_group import IRunGroup, RunGroup
 from .run_props import RunProps, run_props_problems
@@ -41,6 +41,8 @@ class _RunInfrastructure(Construct):
                  run_props: Mapping[str, Any]) -> None:
         super().__init__(scope, id)
         raise_if_any(self, *run_props_problems({**run_props, "run_group": run_group}),
+                     (INVALID_RUN_PROPS, _access_errors(inputs=inputs, ecr_repositories=ecr_repositories,
+                                                        kms_keys=kms_keys)),
                      (INVALID_OUTPUT_LOCATION, _prefix_errors(output_prefix)))
         self.output_prefix = output_prefix if output_prefix is not None else f"{self.node.path}/"
         self.output_bucket: s3.IBucket = output_bucket or RunOutputBucket(self, "OutputBucket")
@@ -69,6 +71,29 @@ class _RunInfrastructure(Construct):
     def on_status_change(self, id: str, *, target: events.IRuleTarget, statuses: Sequence[str] = ()) -> events.Rule:
         """See ``WorkflowRun.on_status_change`` (``WorkflowRunBatch.on_status_change`` for a batch)."""
         return self._resource.on_status_change(id, target=target, statuses=statuses)
+
+
+_ACCESS_EXAMPLES = {  # prop -> (what it takes, how to make one from a name)
+    "inputs": ("buckets", 's3.Bucket.from_bucket_name(self, "Inputs", {name!r})'),
+    "ecr_repositories": ("repositories", 'ecr.Repository.from_repository_name(self, "Images", {name!r})'),
+    "kms_keys": ("keys", 'kms.Key.from_key_arn(self, "Key", {name!r})'),
+}
+
+
+def _access_errors(**given: Any) -> list[str]:
+    """Lists of buckets, repositories and keys the role is granted: a name or URI where an object belongs
+    would fail deep inside a grant, so it is named here, with the call that makes the object."""
+    errors = []
+    for prop, items in given.items():
+        kind, example = _ACCESS_EXAMPLES[prop]
+        if isinstance(items, (str, bytes)) or not isinstance(items, Iterable):
+            errors.append(f"{prop} must be a list of {kind}; got {items!r}")
+            continue
+        for item in items:
+            if isinstance(item, str):
+                name = item.removeprefix("s3://").split("/", 1)[0] if prop == "inputs" else item
+                errors.append(f"{prop} takes {kind}, not names or URIs: give {example.format(name=name)}; got {item!r}")
+    return errors
 
 
 def _prefix_errors(prefix: Optional[str]) -> list[str]:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Mapping, TypedDict, Union
+from typing import TYPE_CHECKING, Any, Iterable, Mapping, TypedDict, Union
 
 from aws_cdk import Duration
 from aws_cdk import aws_iam as iam
 
+from ._lambda.start_run import reasons
 from ._validation import is_unresolved
 from .configuration import IConfiguration
 from .enums import (CacheBehavior, DeletePolicy, LogLevel, NetworkingMode, OutputUriPrefixMode, RetentionMode,
@@ -116,9 +117,20 @@ class RunProps(TypedDict, total=False):
 def run_props_problems(props: Mapping[str, Any]) -> list[tuple[str, list[str]]]:
     """Keywords that are not run props, and props of the wrong kind of object: what must be refused
     before anything reads the props (a run group given as a number would crash there)."""
-    unknown = sorted(set(props) - set(RunProps.__annotations__))
-    named = [f"unknown run props: {', '.join(unknown)}; allowed: {', '.join(sorted(RunProps.__annotations__))}"]
-    return [(UNKNOWN_PROPS, named if unknown else []), (INVALID_RUN_PROPS, _kind_errors(props))]
+    return [(UNKNOWN_PROPS, unknown_names_errors("run props", props, RunProps.__annotations__)),
+            (INVALID_RUN_PROPS, _kind_errors(props))]
+
+
+def unknown_names_errors(what: str, given: Iterable[str], allowed: Iterable[str]) -> list[str]:
+    """``unknown run props: worfklow_id (did you mean workflow_id?)``; every allowed name only when some
+    unknown name has no close one."""
+    allowed = sorted(allowed)
+    unknown = sorted(set(given) - set(allowed))
+    if not unknown:
+        return []
+    named = [reasons.with_suggestion(name, allowed) for name in unknown]
+    listed = "" if all(n != name for n, name in zip(named, unknown)) else f"; allowed: {', '.join(allowed)}"
+    return [f"unknown {what}: {', '.join(named)}{listed}"]
 
 
 def _kind_errors(props: Mapping[str, Any]) -> list[str]:

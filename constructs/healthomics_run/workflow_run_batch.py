@@ -20,7 +20,9 @@ from ._lambda.start_run import batch_settings as props_of
 from ._lambda.start_run import rules, samples, service_model
 from ._lambda.start_run.batch_settings import LEDGER_FOLDER, batch_errors
 from ._lambda.start_run.properties import nulls_as_strings, parameter_types
+from ._lambda.start_run.samples import SampleSheetError as SheetProblem  # what reading samples raises
 from . import _parameter_fit as parameter_fit
+from . import errors
 from ._run_resource import RunResource, s3_object_arn
 from ._staging import may_hold_tokens, stage_json
 from ._validation import acknowledge, is_unresolved, wildcard_finding
@@ -31,9 +33,9 @@ from .status_events import BATCH_EVENTS
 RESOURCE_TYPE = props_of.RESOURCE_TYPE
 MAX_INLINE_SAMPLES = samples.MAX_INLINE_SAMPLES
 MAX_SAMPLES = samples.MAX_SAMPLES
-# Kept for code written for earlier releases: construction now raises ``ValidationError``
-# (code ``InvalidSampleSheet``), which ``except SampleSheetError`` still catches.
-SampleSheetError = samples.SampleSheetError
+# What construction raises for bad samples: a ``ValidationError`` (code ``InvalidSampleSheet``) that ``except
+# SampleSheetError``, written for earlier releases, still catches.
+SampleSheetError = errors.SampleSheetError
 
 
 class WorkflowRunBatch(RunResource):
@@ -69,7 +71,7 @@ class WorkflowRunBatch(RunResource):
         super().__init__(scope, id, role=role, output_uri=output_uri, run_props=run_props)
         try:
             self.settings, sample_problems = _settings(samples, sample_sheet), []
-        except SampleSheetError as error:
+        except SheetProblem as error:
             self.settings, sample_problems = [], [str(error)]
         self.sample_count = len(self.settings)
         self.batch_name = batch_name if batch_name is not None else self.node.path[-64:]
@@ -157,10 +159,14 @@ class WorkflowRunBatch(RunResource):
 
 def _settings(given: Optional[Sequence[Mapping[str, Any]]], sheet: Optional[str | os.PathLike]) -> list[dict[str, Any]]:
     if (given is None) == (sheet is None):
-        raise SampleSheetError("WorkflowRunBatch needs exactly one of samples (a list of dicts) or sample_sheet "
+        raise SheetProblem("WorkflowRunBatch needs exactly one of samples (a list of dicts) or sample_sheet "
                                "(a .csv or .json file)")
     if given is not None and (isinstance(given, (str, bytes, Mapping)) or not isinstance(given, Iterable)):
-        raise SampleSheetError(f"samples must be a list of dicts, one per sample; got {type(given).__name__}")
+        raise SheetProblem(f"samples must be a list of dicts, one per sample; got {type(given).__name__}")
+    if isinstance(sheet, str) and is_unresolved(sheet):
+        raise SheetProblem(
+            "sample_sheet must be the path of a .csv or .json file in your app, read at synth; got a deploy-time "
+            "value (a token). Give the path, or samples= as a list of dicts (values in it may be deploy-time)")
     rows = samples.read_sheet(sheet) if sheet is not None else list(given)
     # Inline samples may hold tokens; a staged sheet cannot (see _stage), and asking jsii about
     # each of 100,000 rows would cost seconds.
