@@ -41,8 +41,8 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # for type checkers and editors, which do not run __getattr__
-    from .enums import (CacheBehavior, DeletePolicy, LogLevel, NetworkingMode, OutputUriPrefixMode, RetentionMode,
-                        ScratchStorageMode, StorageType, WaitFor, WorkflowEngine, WorkflowType)
+    from .enums import (BatchStatus, CacheBehavior, DeletePolicy, LogLevel, NetworkingMode, OutputUriPrefixMode,
+                        RetentionMode, RunStatus, ScratchStorageMode, StorageType, WaitFor, WorkflowEngine, WorkflowType)
     from .configuration import Configuration, IConfiguration
     from .errors import ValidationError
     from .health_omics_run import DEFAULT_RUN_GROUP_LIMITS, HealthOmicsRun, HealthOmicsRunBatch
