@@ -24,6 +24,7 @@ from ._lambda.start_run.samples import SampleSheetError as SheetProblem  # what 
 from . import _parameter_fit as parameter_fit
 from . import errors
 from ._run_resource import RunResource, s3_object_arn
+from ._sheet_types import typed_rows
 from ._staging import may_hold_tokens, stage_json
 from ._validation import acknowledge, is_unresolved, wildcard_finding
 from .errors import INVALID_SAMPLE_SHEET, raise_if_any
@@ -70,7 +71,7 @@ class WorkflowRunBatch(RunResource):
                  batch_name: Optional[str] = None, **run_props: Unpack[RunProps]) -> None:
         super().__init__(scope, id, role=role, output_uri=output_uri, run_props=run_props)
         try:
-            self.settings, sample_problems = _settings(samples, sample_sheet), []
+            self.settings, sample_problems = _settings(samples, sample_sheet, self.workflow_template()), []
         except SheetProblem as error:
             self.settings, sample_problems = [], [str(error)]
         self.sample_count = len(self.settings)
@@ -157,7 +158,8 @@ class WorkflowRunBatch(RunResource):
         self.provider.allow(["omics:CancelRun"], [self.omics_arn("run", "*")])  # runs of samples no longer wanted
 
 
-def _settings(given: Optional[Sequence[Mapping[str, Any]]], sheet: Optional[str | os.PathLike]) -> list[dict[str, Any]]:
+def _settings(given: Optional[Sequence[Mapping[str, Any]]], sheet: Optional[str | os.PathLike],
+              template: Optional[Mapping[str, Mapping[str, Any]]]) -> list[dict[str, Any]]:
     if (given is None) == (sheet is None):
         raise SheetProblem("WorkflowRunBatch needs exactly one of samples (a list of dicts) or sample_sheet "
                                "(a .csv or .json file)")
@@ -167,7 +169,7 @@ def _settings(given: Optional[Sequence[Mapping[str, Any]]], sheet: Optional[str 
         raise SheetProblem(
             "sample_sheet must be the path of a .csv or .json file in your app, read at synth; got a deploy-time "
             "value (a token). Give the path, or samples= as a list of dicts (values in it may be deploy-time)")
-    rows = samples.read_sheet(sheet) if sheet is not None else list(given)
+    rows = typed_rows(samples.read_sheet(sheet), template, str(sheet)) if sheet is not None else list(given)
     # Inline samples may hold tokens; a staged sheet cannot (see _stage), and asking jsii about
     # each of 100,000 rows would cost seconds.
     check = is_unresolved if len(rows) <= MAX_INLINE_SAMPLES else (lambda _: False)
