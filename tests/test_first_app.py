@@ -9,6 +9,7 @@ visible to the new virtual environment) as PyPI would install them. Every other 
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
@@ -105,3 +106,20 @@ def test_the_readme_path_goes_from_an_empty_folder_to_a_synthesized_app_and_a_pl
     run(["bash", "-c", commands[1]])
     plan = run(["healthomics-run", "plan", "nothing-deployed.json", "cdk.out"], check=False)
     assert plan.returncode == 2 and plan.stdout.startswith("healthomics-run plan: 1 run will start"), plan.stdout
+
+
+def test_the_plan_runs_in_ci_from_the_wheel_alone_without_aws_cdk_lib(tmp_path, wheelhouse):
+    """README's "Review in pull requests": ``pip install --no-deps healthomics-run`` installs the plan without
+    aws-cdk-lib (and its Node.js runtime); it reads templates with the standard library only."""
+    run = functools.partial(subprocess.run, capture_output=True, text=True, timeout=300)
+    venv = tmp_path / "ci"
+    assert run([str(Path(sys.base_prefix) / "bin" / "python3"), "-m", "venv", str(venv)]).returncode == 0
+    (wheel,) = wheelhouse.glob("healthomics_run-*.whl")
+    installed = run([str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", "--no-deps", "--no-index", str(wheel)])
+    assert installed.returncode == 0, installed.stderr
+    assert run([str(venv / "bin" / "python"), "-c", "import aws_cdk"]).returncode != 0
+    (tmp_path / "nothing.json").write_text('{"Resources": {}}')
+    head = ROOT / "tests" / "snapshots" / "GermlineRunStack.template.json"
+    plan = run([str(venv / "bin" / "healthomics-run"), "plan", str(tmp_path / "nothing.json"), str(head)],
+               env={"PATH": "/usr/bin:/bin"})
+    assert plan.returncode == 2 and plan.stdout.startswith("healthomics-run plan: 1 run will start"), plan.stderr

@@ -7,7 +7,7 @@ import json
 from typing import TYPE_CHECKING, Any, Callable, Optional, Sequence
 
 import jsii
-from aws_cdk import (Annotations, Aws, CustomResource, Fn, IStableAnyProducer, IStableStringProducer, ITaggableV2, Lazy,
+from aws_cdk import (Annotations, Aspects, Aws, CustomResource, Fn, IStableAnyProducer, IStableStringProducer, ITaggableV2, Lazy,
                      Stack, TagManager, TagType, Token)
 from aws_cdk import aws_iam as iam
 from constructs import Construct
@@ -20,6 +20,7 @@ from . import _parameter_fit as parameter_fit
 from ._properties_size import MAX_PROPERTIES_BYTES, properties_size
 from ._provider import RunProvider
 from ._staging import may_hold_tokens, stage_json
+from ._synth_warnings import SynthWarnings
 from ._validation import add_check, is_unresolved
 from .enums import BatchStatus, DeletePolicy, RunStatus, StorageType, WaitFor, WorkflowType
 from .errors import (INVALID_OUTPUT_LOCATION, INVALID_PARAMETERS, INVALID_RUN_PROPS, INVALID_SAMPLE_SHEET,
@@ -74,6 +75,7 @@ class RunResource(Construct):
         self.request = self._request(role, output_uri, run_props)
         self._tags = TagManager(TagType.MAP, self.RESOURCE_TYPE, self.request.get("tags"))
         add_check(self, self._tag_errors)  # with the tags Tags.of added, known at synth
+        Aspects.of(self).add(SynthWarnings(self))
         self.delete_policy: str = plain(run_props.get("delete_policy", DeletePolicy.RETAIN))
         self.wait_for: str = plain(run_props.get("wait_for", WaitFor.STARTED))
         timeout = run_props.get("timeout")
@@ -93,6 +95,10 @@ class RunResource(Construct):
     def cdk_tag_manager(self) -> TagManager:
         """The tags of the run (batch and its runs): the ``tags`` prop, and whatever ``Tags.of`` adds."""
         return self._tags
+
+    def sample_parameters(self) -> list[Any]:
+        """The parameters of each sample (a batch's); none for a run."""
+        return []
 
     def _tag_errors(self) -> list[str]:
         tags = self._tags.render_tags() or {}

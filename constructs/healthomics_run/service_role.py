@@ -52,6 +52,9 @@ class RunServiceRole(iam.Role):
         role_name: Optional[str] = None,
     ) -> None:
         stack = Stack.of(scope)
+        # (bucket name, key prefix) of what runs may read and write: synth warnings compare run settings with them
+        self.readable_locations: list[tuple[str, str]] = []
+        self.writable_locations: list[tuple[str, str]] = []
         super().__init__(
             scope,
             id,
@@ -96,6 +99,7 @@ class RunServiceRole(iam.Role):
         :param prefix: a key prefix. Default: ``""`` (the whole bucket).
         :returns: the grant (``s3:GetObject``, ``s3:ListBucket`` and the key's, combined).
         """
+        self.readable_locations.append((bucket.bucket_name, prefix))
         grant = self._allow(["s3:GetObject"], bucket.arn_for_objects(f"{prefix}*"),
                             "Runs read input objects (FASTQ, BAM, references) whose keys the parameters name.")
         grant = grant.combine(self._allow(["s3:ListBucket"], bucket.bucket_arn))
@@ -110,6 +114,7 @@ class RunServiceRole(iam.Role):
         :param prefix: a key prefix. Default: ``""`` (the whole bucket).
         :returns: the grant (``s3:GetObject`` and ``s3:PutObject``, ``s3:ListBucket`` and the key's, combined).
         """
+        self.writable_locations.append((bucket.bucket_name, prefix))
         grant = self._allow(["s3:GetObject", "s3:PutObject"], bucket.arn_for_objects(f"{prefix}*"),
                             "HealthOmics names the output objects of a run under its output prefix.")
         grant = grant.combine(self._allow(["s3:ListBucket"], bucket.bucket_arn))

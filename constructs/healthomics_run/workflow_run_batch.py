@@ -113,6 +113,9 @@ class WorkflowRunBatch(RunResource):
         return self.resource.get_att_string("BatchUuid")
 
 
+    def sample_parameters(self) -> list[Any]:
+        return [setting.get("parameters") for setting in self.settings]
+
     def _fit_errors(self) -> list[str]:
         """Each sample's parameters, merged over the shared ones, against the workflow's known template,
         naming the rows (see ``_parameter_fit``)."""
