@@ -35,6 +35,18 @@ DEFAULT_RUN_GROUP_LIMITS = {"max_cpus": 256, "max_runs": 5, "max_duration": Dura
 class _RunInfrastructure(Construct):
     """Service role, output bucket and run group, each created unless given (props: see ``HealthOmicsRun``)."""
 
+    role: iam.IRole
+    """The service role the runs use: the one given, or the ``RunServiceRole`` created."""
+    output_bucket: s3.IBucket
+    """The bucket the runs write to: the one given, or the ``RunOutputBucket`` created."""
+    output_uri: str
+    """``s3://<output bucket>/<output prefix>``: the output location given to HealthOmics."""
+    run_group: IRunGroup | str
+    """The run group the runs run in: the one given (a construct or an id), or the ``RunGroup`` created."""
+    completion: Construct
+    """What is complete once the run (every run of the batch) has reached ``wait_for``: make other resources
+    depend on it (``other.node.add_dependency(run.completion)``)."""
+
     def __init__(self, scope: Construct, id: str, *, role: Optional[iam.IRole], output_bucket: Optional[s3.IBucket],
                  output_prefix: Optional[str], run_group: Union[IRunGroup, str, None], inputs: Sequence[s3.IBucket],
                  ecr_repositories: Sequence[ecr.IRepository], kms_keys: Sequence[kms.IKey],
@@ -140,26 +152,44 @@ class HealthOmicsRun(_RunInfrastructure):
 
     @property
     def run_id(self) -> str:
+        """The run's id, as HealthOmics assigned it (a token, known at deploy)."""
         return self.run.run_id
 
     @property
     def run_arn(self) -> str:
+        """The run's ARN (a token)."""
         return self.run.run_arn
 
     @property
     def run_uuid(self) -> str:
+        """The run's uuid, which HealthOmics never reuses (a token)."""
         return self.run.run_uuid
 
     @property
     def run_output_uri(self) -> str:
+        """Where the run writes its outputs (a token)."""
         return self.run.run_output_uri
 
 
 class HealthOmicsRunBatch(_RunInfrastructure):
     """A service role, an output bucket, a run group and a batch of runs (a cohort), started on deploy.
 
-    Takes the infrastructure props of ``HealthOmicsRun``, ``samples`` or ``sample_sheet`` and ``batch_name``
-    (see ``WorkflowRunBatch``), and ``RunProps`` for the shared settings.
+    Takes these props and the run props (``RunProps``) for the settings every sample shares.
+
+    :param samples: the samples, one dict each (keys ``run_setting_id``, ``name``, ``parameters``, ``priority``,
+        ``output_uri``, ``output_bucket_owner_id``, ``engine_settings``, ``tags``). Default: none; give
+        ``samples`` or ``sample_sheet``.
+    :param sample_sheet: path of a CSV or JSON sample sheet, read at synth. Default: none.
+    :param batch_name: the batch's name in HealthOmics. Default: the construct's path (its last 64 characters).
+    :param role: Default: a ``RunServiceRole`` with access to ``inputs`` and the output location (retained with
+        ``delete_policy`` RETAIN). A role you bring is used as it is.
+    :param output_bucket: Default: a new ``RunOutputBucket``.
+    :param output_prefix: key prefix of the outputs in the bucket. Default: the construct's path and ``/``.
+    :param run_group: a ``RunGroup``, an ``IRunGroup`` or an existing run group id. Default: a new ``RunGroup``
+        with ``DEFAULT_RUN_GROUP_LIMITS``.
+    :param inputs: buckets the runs read; the created role may read them. Default: none.
+    :param ecr_repositories: private repositories of the workflow's images. Default: none.
+    :param kms_keys: keys of encrypted inputs. Default: none.
     """
 
     def __init__(self, scope: Construct, id: str, *, samples: Optional[Sequence[Mapping[str, Any]]] = None,
@@ -179,12 +209,15 @@ class HealthOmicsRunBatch(_RunInfrastructure):
 
     @property
     def batch_id(self) -> str:
+        """The id of the batch the latest deploy started (a token)."""
         return self.batch.batch_id
 
     @property
     def batch_arn(self) -> str:
+        """That batch's ARN (a token)."""
         return self.batch.batch_arn
 
     @property
     def batch_uuid(self) -> str:
+        """That batch's uuid (a token)."""
         return self.batch.batch_uuid

@@ -106,10 +106,12 @@ class WorkflowRunBatch(RunResource):
 
     @functools.cached_property
     def batch_arn(self) -> str:
+        """That batch's ARN (a token)."""
         return self.resource.get_att_string("BatchArn")
 
     @functools.cached_property
     def batch_uuid(self) -> str:
+        """That batch's uuid (a token)."""
         return self.resource.get_att_string("BatchUuid")
 
 
