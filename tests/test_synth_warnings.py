@@ -78,3 +78,40 @@ def test_waiting_for_completed_for_hours_is_not_warned_about():
     stack = new_stack()
     HealthOmicsRun(stack, "Run", workflow_id="1234567", wait_for=WaitFor.COMPLETED, timeout=cdk.Duration.hours(6))
     assert warnings(stack) == []
+
+
+IMAGE = "123456789012.dkr.ecr.us-east-1.amazonaws.com/bwa:0.7.17"
+
+
+def _definition(tmp_path):
+    folder = tmp_path / "aligner"
+    folder.mkdir()
+    (folder / "main.nf").write_text(f"process ALIGN {{\n  container '{IMAGE}'\n  script: 'bwa mem'\n}}\n"
+                                    "workflow { ALIGN() }\n")
+    return folder
+
+
+def test_a_workflow_naming_private_ecr_images_without_their_repositories_is_warned_about(tmp_path):
+    """HealthOmics pulls private ECR images only when the repository policy lets omics.amazonaws.com pull and
+    the run's role may pull (HealthOmics guide, "Amazon ECR permissions",
+    https://docs.aws.amazon.com/omics/latest/dev/permissions-ecr.html)."""
+    from healthomics_run import Workflow, WorkflowEngine
+    from healthomics_run._image_warnings import WARNING_ID
+
+    stack = new_stack()
+    Workflow(stack, "Aligner", definition=_definition(tmp_path), engine=WorkflowEngine.NEXTFLOW)
+    (warning,) = warnings(stack)
+    assert warning.startswith("TestStack/Aligner: its definition names private ECR images in repositories that are "
+                              "not among its container_repositories: 123456789012.dkr.ecr.us-east-1.amazonaws.com/bwa")
+    assert "ecr.Repository.from_repository_name(self, ..., 'bwa')" in warning and WARNING_ID in warning
+
+
+def test_a_workflow_given_the_repositories_of_its_images_is_not_warned_about(tmp_path):
+    from aws_cdk import aws_ecr as ecr
+
+    from healthomics_run import Workflow, WorkflowEngine
+
+    stack = new_stack()
+    Workflow(stack, "Aligner", definition=_definition(tmp_path), engine=WorkflowEngine.NEXTFLOW,
+             container_repositories=[ecr.Repository(stack, "Bwa", repository_name="bwa")])
+    assert warnings(stack) == []
