@@ -7,7 +7,7 @@ import json
 from typing import TYPE_CHECKING, Any, Callable, Optional, Sequence
 
 import jsii
-from aws_cdk import (Annotations, Aspects, Aws, CustomResource, Fn, IStableAnyProducer, IStableStringProducer, ITaggableV2, Lazy,
+from aws_cdk import (Annotations, Aws, CustomResource, Fn, IStableAnyProducer, IStableStringProducer, ITaggableV2, Lazy,
                      Stack, TagManager, TagType, Token)
 from aws_cdk import aws_iam as iam
 from constructs import Construct
@@ -20,8 +20,8 @@ from . import _parameter_fit as parameter_fit
 from ._properties_size import MAX_PROPERTIES_BYTES, properties_size
 from ._provider import RunProvider
 from ._staging import may_hold_tokens, stage_json
-from ._synth_warnings import SynthWarnings
-from ._validation import add_check, is_unresolved
+from ._synth_warnings import check_at_synth
+from ._validation import is_unresolved
 from .enums import BatchStatus, DeletePolicy, RunStatus, StorageType, WaitFor, WorkflowType
 from .errors import (INVALID_OUTPUT_LOCATION, INVALID_PARAMETERS, INVALID_RUN_PROPS, INVALID_SAMPLE_SHEET,
                      PROPERTIES_TOO_LARGE, raise_if_any)
@@ -74,8 +74,7 @@ class RunResource(Construct):
         self.run_group = _run_group(self, run_props.get("run_group"))
         self.request = self._request(role, output_uri, run_props)
         self._tags = TagManager(TagType.MAP, self.RESOURCE_TYPE, self.request.get("tags"))
-        add_check(self, self._tag_errors)  # with the tags Tags.of added, known at synth
-        Aspects.of(self).add(SynthWarnings(self))
+        check_at_synth(self.provider, self)
         self.delete_policy: str = plain(run_props.get("delete_policy", DeletePolicy.RETAIN))
         self.wait_for: str = plain(run_props.get("wait_for", WaitFor.STARTED))
         timeout = run_props.get("timeout")
@@ -99,6 +98,10 @@ class RunResource(Construct):
     def sample_parameters(self) -> list[Any]:
         """The parameters of each sample (a batch's); none for a run."""
         return []
+
+    def synth_errors(self) -> list[str]:
+        """What fails synthesis once the app is complete: the tags, with those ``Tags.of`` added."""
+        return self._tag_errors()
 
     def _tag_errors(self) -> list[str]:
         tags = self._tags.render_tags() or {}

@@ -16,10 +16,10 @@ from __future__ import annotations
 
 from typing import Any, Iterator, Optional, Sequence
 
-import jsii
-from aws_cdk import Annotations, IAspect, Stack
+from aws_cdk import Annotations, Stack
+from constructs import Construct
 
-from ._validation import is_unresolved
+from ._validation import add_check, is_unresolved
 
 OUTPUT_NOT_WRITABLE = "healthomics-run:output-not-writable"
 INPUT_NOT_READABLE = "healthomics-run:input-not-readable"
@@ -73,23 +73,33 @@ def _listing(values: list[str]) -> str:
     return f"{shown} and {len(values) - NAMED} more" if len(values) > NAMED else shown
 
 
-@jsii.implements(IAspect)
+def check_at_synth(provider: Construct, run) -> None:
+    """Judge ``run`` when the app is synthesized (its role's grants and its tags are complete then): one check
+    per stack for all its runs (``provider``, the stack's ``RunProvider``), so a stack of many runs pays one
+    callback from jsii, not one per run. The check fails synthesis with ``run.synth_errors()`` and adds the
+    warnings."""
+    runs = getattr(provider, "_runs_checked_at_synth", None)
+    if runs is None:
+        runs = provider._runs_checked_at_synth = []
+        add_check(provider, lambda: [error for each in runs for error in _judged(each)])
+    runs.append(run)
+
+
+def _judged(run) -> list[str]:
+    judge = SynthWarnings(run)
+    notes = None
+    for warning_id, message in (*judge._location_warnings(), *judge._wait_warnings()):
+        notes = notes or Annotations.of(run)
+        notes.add_warning_v2(warning_id, f"{message}; to accept it, acknowledge {warning_id!r} "
+                                         f"(Annotations.of(construct).acknowledge_warning)")
+    return [f"{run.node.path}: {error}" for error in run.synth_errors()]
+
+
 class SynthWarnings:
-    """Visits one run resource (``RunResource``) and adds its warnings once, when the app is synthesized."""
+    """The warnings of one run resource (``RunResource``)."""
 
     def __init__(self, run) -> None:
         self._run = run
-        self._done = False
-
-    def visit(self, node) -> None:
-        if self._done or node is not self._run:
-            return
-        self._done = True
-        run = self._run
-        notes = Annotations.of(run)
-        for warning_id, message in (*self._location_warnings(), *self._wait_warnings()):
-            notes.add_warning_v2(warning_id, f"{message}; to accept it, acknowledge {warning_id!r} "
-                                             f"(Annotations.of(construct).acknowledge_warning)")
 
     def _location_warnings(self) -> Iterator[tuple[str, str]]:
         from .service_role import RunServiceRole
