@@ -7,7 +7,6 @@ import re
 import shutil
 
 import aws_cdk as cdk
-import pytest
 from constructs import Construct
 
 import healthomics_run
@@ -40,12 +39,15 @@ def test_every_construct_in_the_reference_has_an_example():
     assert not missing and len([t for t, _ in entries() if _is_construct(t)]) >= 11, missing
 
 
-@pytest.mark.parametrize("target, example", [(t, e) for t, e in entries() if e is not None])
-def test_each_example_in_the_reference_runs_and_synthesizes(tmp_path, monkeypatch, target, example):
+def test_each_example_in_the_reference_runs_and_synthesizes(tmp_path, monkeypatch):
+    """All in one app (one synthesis), each in a stack of its own, named after its construct."""
     shutil.copytree(ROOT / "workflows", tmp_path / "workflows")
     monkeypatch.chdir(tmp_path)
     app = cdk.App(outdir=str(tmp_path / "cdk.out"))
-    stack = cdk.Stack(app, "ExampleStack", env=cdk.Environment(account="123456789012", region="us-east-1"))
-    exec(compile(PREAMBLE + example, f"{target} example", "exec"), {"stack": stack})
+    examples = [(target, example) for target, example in entries() if example is not None]
+    for target, example in examples:
+        stack = cdk.Stack(app, target.rpartition(".")[2], env=cdk.Environment(account="123456789012", region="us-east-1"))
+        exec(compile(PREAMBLE + example, f"{target} example", "exec"), {"stack": stack})
     assembly = app.synth()
-    assert assembly.get_stack_by_name("ExampleStack").template["Resources"]
+    for target, _ in examples:
+        assert assembly.get_stack_by_name(target.rpartition(".")[2]).template["Resources"], target

@@ -69,7 +69,8 @@ class RunProps(TypedDict, total=False):
     """Whether HealthOmics keeps the run (``RETAIN``) or removes the oldest at its quota (``REMOVE``). Default: the
     service's (``RETAIN``)."""
     tags: Mapping[str, str]
-    """Run tags, at most 50. Default: none."""
+    """Run tags (for a batch: the batch's tags and every run's ``runTags``), merged with those ``Tags.of`` adds;
+    at most 50. A change of tags alone re-tags the run in place and starts no run. Default: none."""
     networking_mode: Union[NetworkingMode, str]
     """``VPC`` networking needs a configuration (``configuration`` or ``configuration_name``). Default: the
     service's."""
