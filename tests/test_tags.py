@@ -26,7 +26,7 @@ import aws_cdk as cdk
 import boto3
 import pytest
 
-from healthomics_run import HealthOmicsRun, HealthOmicsRunBatch
+from healthomics_run import HealthOmicsRun, HealthOmicsRunBatch, WaitFor
 from healthomics_run._lambda.start_run import handler
 from healthomics_run._lambda.start_run.properties import RunSettings
 from tests.fake_omics import REGION
@@ -218,3 +218,20 @@ def test_more_than_50_tags_with_those_tags_of_added_fail_synth_naming_the_limit(
         cdk.Tags.of(stack).add(f"app-{i}", "y")
     with pytest.raises(RuntimeError, match=r"tags may hold at most 50 tags, got 60 \(the tags prop with those Tags.of"):
         app.synth()
+
+
+def _wait_conditions(tagged_app: bool) -> list[str]:
+    stack = new_stack()
+    HealthOmicsRun(stack, "Run", workflow_id="1234567", tags={"project": "germline"}, wait_for=WaitFor.COMPLETED,
+                   timeout=cdk.Duration.hours(3))
+    if tagged_app:
+        cdk.Tags.of(stack).add("cost-center", "cc-42")
+    return sorted(template(stack).find_resources("AWS::CloudFormation::WaitCondition"))
+
+
+def test_a_tagged_run_waiting_for_completed_keeps_the_wait_0_2_made_and_tags_of_adds_none():
+    """A wait condition cannot be updated: a new logical id is a new wait, which a run deleted since would fail
+    (CloudFormation user guide, AWS::CloudFormation::WaitCondition). The id below is what 0.2 (commit 3150905)
+    synthesized for this very run."""
+    assert _wait_conditions(tagged_app=False) == _wait_conditions(tagged_app=True) == [
+        "RunCompletionConditionb47357ec3e25a0e5T10800F63CB516"]

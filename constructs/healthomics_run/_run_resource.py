@@ -201,12 +201,13 @@ class RunResource(Construct):
         self.request = {**{k: v for k, v in self.request.items() if k != "parameters"},
                         "parametersUri": self.parameters_asset.s3_object_url}
 
-    def template_fingerprint(self, properties: dict[str, Any]) -> str:
+    def template_fingerprint(self, properties: dict[str, Any], *, legacy: bool = False) -> str:
         """The handler's fingerprint over the properties as they stand in the template (tokens included):
-        what ``RunSettingsDigest`` shows and the plan compares."""
+        what ``RunSettingsDigest`` shows and the plan compares. ``legacy``: the form 0.2 gave them, tags included."""
         template_properties = self.resolved({k: v for k, v in properties.items() if k != SETTINGS_DIGEST})
         try:
-            return READERS[self.RESOURCE_TYPE](template_properties).fingerprint()
+            settings = READERS[self.RESOURCE_TYPE](template_properties)
+            return settings.legacy_fingerprint() if legacy else settings.fingerprint()
         except ValueError:  # a whole number that is a token: the template itself is then the best witness
             return fingerprint(template_properties)
 
@@ -248,11 +249,17 @@ class RunResource(Construct):
             self.completion = CompletionWait(
                 self, "Completion", resource=self.resource, resource_type=resource_type,
                 id_attribute=self.ID_ATTRIBUTE, uuid_attribute=self.UUID_ATTRIBUTE, status_events=self.STATUS_EVENTS,
-                timeout_seconds=self.timeout_seconds, generation=f"{digest()[:16]}T{self.timeout_seconds}")
+                timeout_seconds=self.timeout_seconds, generation=f"{self._wait_generation(properties)}T{self.timeout_seconds}")
         if self.notification_topic is not None:
             from aws_cdk import aws_events_targets as targets
 
             self.on_status_change("Notifications", target=targets.SnsTopic(self.notification_topic))
+
+    def _wait_generation(self, properties: dict[str, Any]) -> str:
+        """What names the wait for COMPLETED (``CompletionWait``): the settings as 0.2 named them, with the ``tags``
+        prop (Tags.of has not reached them yet, at construction), so that a stack deployed with 0.2 keeps its
+        wait, and a run that ended is not waited for again (a new wait would fail over a run deleted since)."""
+        return self.template_fingerprint(properties, legacy=True)[:16]
 
     def on_status_change(self, id: str, *, target: events.IRuleTarget,
                          statuses: Sequence[RunStatus | BatchStatus | str] = ()) -> events.Rule:

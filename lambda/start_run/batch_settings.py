@@ -56,9 +56,16 @@ class BatchSettings:
 
     def fingerprint(self) -> str:
         """What decides which batch these settings name."""
-        named = {key: value for key, value in self.request.items()
-                 if key not in ("batchRunSettings", "defaultRunSetting", "tags")}
-        default = samples.default_run_setting(self.shared.identity())
+        return self._fingerprint(tagged=False)
+
+    def legacy_fingerprint(self) -> str:
+        """The fingerprint releases up to 0.2 gave these settings (the batch's tags and runTags included)."""
+        return self._fingerprint(tagged=True)
+
+    def _fingerprint(self, *, tagged: bool) -> str:
+        left_out = ("batchRunSettings", "defaultRunSetting") if tagged else ("batchRunSettings", "defaultRunSetting", "tags")
+        named = {key: value for key, value in self.request.items() if key not in left_out}
+        default = samples.default_run_setting(self.shared.identity(tagged=tagged))
         return fingerprint({**named, "defaultRunSetting": default, "samples": self.sample_digest}, self.rerun_token)
 
     def shared_fingerprint(self, *, legacy: bool = False) -> str:
