@@ -256,7 +256,8 @@ class FakeHealthOmics:
                     "CancelRunBatch": self._cancel_run_batch, "ListRunsInBatch": self._list_runs_in_batch,
                     "ListRuns": self._list_runs, "ListRunTasks": self._list_run_tasks,
                     "ListRunGroups": self._list_run_groups, "GetRunTask": self._get_run_task,
-                    "ListBatch": self._list_batch}
+                    "ListBatch": self._list_batch, "TagResource": self._tag_resource,
+                    "UntagResource": self._untag_resource}
         if name not in handlers:
             raise AssertionError(f"the fake does not implement {name}")
         return handlers[name]
@@ -299,7 +300,7 @@ class FakeHealthOmics:
         output = params["outputUri"] if prefix_mode == "NONE_WITH_OVERWRITE" else f"{params['outputUri'].rstrip('/')}/{run_id}"
         return {"id": run_id, "uuid": str(uuid.uuid4()), "arn": f"arn:aws:omics:{REGION}:{ACCOUNT}:run/{run_id}",
                 "status": "PENDING", "runOutputUri": output, "creationTime": _now(),
-                "request": params}
+                "request": params, "tags": dict(params.get("tags") or params.get("runTags") or {})}
 
     def _start_run(self, params: dict[str, Any]) -> dict[str, Any]:
         known = self.tokens.get(params["requestId"])
@@ -538,6 +539,26 @@ class FakeHealthOmics:
         run = self.runs[run_id]
         run["status"] = status
         run["described"] = {"startTime": run["creationTime"], "stopTime": _now(), **described}
+
+
+    # -- tags --------------------------------------------------------------------------------
+    def tags(self, arn: str) -> dict[str, str]:
+        """The tags a run or batch has now: those it started with, as TagResource and UntagResource left them."""
+        kind, _, id = arn.rpartition(":")[2].partition("/")
+        found = (self.runs if kind == "run" else self.batches).get(id)
+        if found is None:
+            raise ServiceError("ResourceNotFoundException", f"{arn} not found")
+        return found["tags"]
+
+    def _tag_resource(self, params: dict[str, Any]) -> dict[str, Any]:
+        self.tags(params["resourceArn"]).update(params["tags"])
+        return {}
+
+    def _untag_resource(self, params: dict[str, Any]) -> dict[str, Any]:
+        tags = self.tags(params["resourceArn"])
+        for key in params["tagKeys"]:
+            tags.pop(key, None)
+        return {}
 
 
 def _s3_uris(value: Any) -> list[str]:

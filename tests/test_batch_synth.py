@@ -157,7 +157,7 @@ def _sheet(tmp_path, text: str, name: str = "cohort.csv") -> str:
                                                 r"output_bucket_owner_id, parameters.<name>"),
     ("run_setting_id,priority\nS1,5\nS2,high\n", r"cohort.csv line 3: priority must be a whole number, got 'high'"),
     ("run_setting_id,priority\nS1,100001\n", r"cohort.csv line 2: priority must be between 0 and 100000, got 100001"),
-    ("name\nsample one\n", r"cohort.csv line 2: run_setting_id is required"),
+    ("name\nsample one\n", r"cohort.csv line 1 \(header\): no run_setting_id column"),
     ("run_setting_id,name\nS1,a,extra\n", r"cohort.csv line 2: 3 values but the header has 2 columns"),
     # blank lines and cells holding newlines count as the lines they are in the file
     ("run_setting_id,name\n\nS1,\"two\nlines\"\nS2,a\nS1,b\n", r"cohort.csv line 6: run_setting_id 'S1' repeats line 3;"),

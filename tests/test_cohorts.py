@@ -86,7 +86,7 @@ def test_a_sample_added_starts_that_sample_only(omics, props):
 
 @pytest.mark.parametrize("change", [
     {"parameters": {"sample_name": "SAMPLE-0002-RESEQUENCED"}}, {"name": "renamed"}, {"priority": 7},
-    {"outputUri": "s3://example-output-bucket/elsewhere/"}, {"runTags": {"site": "b"}}])
+    {"outputUri": "s3://example-output-bucket/elsewhere/"}])
 def test_one_samples_settings_changed_starts_that_sample_only(omics, props, change):
     deploy = CloudFormation(cohort(props, [sample(1), sample(2)]))
     answer = deploy.update(cohort(props, [sample(1), sample(2, **change)]))

@@ -53,7 +53,7 @@ CASES = [
     (run, {"workflow_id": 1234567}, "InvalidRunProps", "TestStack/Run/Run", "workflow_id must be a string, got 1234567"),
     (run, {"name": 42}, "InvalidRunProps", "TestStack/Run/Run", "name must be a string, got 42"),
     (run, {"configuration_name": 7}, "InvalidRunProps", "TestStack/Run/Run", "configuration_name must be a string"),
-    (run, {"prioriti": 1}, "UnknownProps", "TestStack/Run", "unknown run props: prioriti; allowed: cache,"),
+    (run, {"prioriti": 1}, "UnknownProps", "TestStack/Run", "unknown run props: prioriti (did you mean priority?)"),
     (run, {"timeout": 3600}, "InvalidRunProps", "TestStack/Run", "timeout must be a Duration"),
     (run, {"run_group": 5}, "InvalidRunProps", "TestStack/Run", "run_group must be a RunGroup, an IRunGroup or a run group id"),
     (run, {"cache": "1234567"}, "InvalidRunProps", "TestStack/Run", "cache must be a RunCache or an IRunCache"),

@@ -21,3 +21,21 @@ def test_the_api_reference_builds_without_warnings(tmp_path):
         assert f'id="healthomics_run.{name}"' in pages["runs"] or name in pages["runs"], name
     assert "grant_service_role" in pages["infrastructure"] and "grant_image_pull" in pages["workflows"]
     assert "CACHE_ON_FAILURE" in pages["props"] and "Keep the task outputs of runs that fail" in pages["props"]
+
+
+def test_the_reference_shows_inherited_members_and_hides_internals(tmp_path):
+    """As aws-cdk-lib's reference: every attribute and method a user calls, inherited ones included, and none
+    of the library's internals (private bases, RunResource's helpers)."""
+    env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
+    subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(tmp_path)], cwd=ROOT,
+                   env=env, capture_output=True, text=True, timeout=120, check=True)
+    runs = (tmp_path / "api" / "runs" / "index.html").read_text()
+    for member in ("run_id", "run_arn", "run_uuid", "run_output_uri", "completion", "grant_read_outputs",
+                   "on_status_change", "role", "output_bucket"):
+        assert f'id="healthomics_run.health_omics_run.HealthOmicsRun.{member}"' in runs, member
+    for member in ("batch_id", "batch_arn", "completion", "grant_read_outputs", "on_status_change"):
+        assert f'id="healthomics_run.health_omics_run.HealthOmicsRunBatch.{member}"' in runs, member
+    for internal in ("_RunInfrastructure", "RunResource", "tags_resources", "grant_handler", "template_fingerprint"):
+        assert internal not in runs, internal
+    props = (tmp_path / "api" / "props" / "index.html").read_text()
+    assert 'id="healthomics_run.run_props.RunProps.wait_for"' in props

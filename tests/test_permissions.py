@@ -59,32 +59,34 @@ def test_no_configuration_no_configuration_resource():
     assert ":configuration/" not in json.dumps(handler_statement(stack, "omics:StartRun")["Resource"])
 
 
-def _tag_resource(stack) -> list[dict]:
-    return [s for s in statements(stack) if s["Action"] == "omics:TagResource"]
+def _tagging(stack) -> list[dict]:
+    return [s for s in statements(stack) if s["Action"] == ["omics:TagResource", "omics:UntagResource"]]
 
 
 @pytest.mark.parametrize("count", [2, 150])  # inline samples, and a sheet staged to S3
-def test_sample_tags_alone_let_the_handler_tag_runs_and_batches(count):
-    """A sample's ``tags`` become its run's ``runTags``; tags in a request are authorized with
-    ``omics:TagResource`` (Service Authorization Reference, "Actions, resources, and condition keys for AWS HealthOmics",
-    https://docs.aws.amazon.com/service-authorization/latest/reference/list_awshealthomics.html), and a batch's runs are created, and tagged, as the
-    batch submits them (AWS HealthOmics User Guide, "Batch runs in HealthOmics", IAM permissions for
-    batch operations, https://docs.aws.amazon.com/omics/latest/dev/workflows-batch.html)."""
+def test_the_handler_may_tag_and_untag_runs_and_batches(count):
+    """Tags in a request are authorized with ``omics:TagResource``, and a later change of tags re-tags the
+    run (batch) in place with ``omics:TagResource`` / ``omics:UntagResource``, both on the ``run`` and
+    ``runBatch`` resource types (Service Authorization Reference, "Actions, resources, and condition keys for
+    AWS HealthOmics", https://docs.aws.amazon.com/service-authorization/latest/reference/list_awshealthomics.html);
+    a batch's runs are created, and tagged, as the batch submits them (AWS HealthOmics User Guide, "Batch runs
+    in HealthOmics", IAM permissions for batch operations, https://docs.aws.amazon.com/omics/latest/dev/workflows-batch.html)."""
     stack = new_stack()
     samples = cohort(count)
     samples[-1]["tags"] = {"site": "lab-a"}
     HealthOmicsRunBatch(stack, "Cohort", workflow_id="1234567", samples=samples)
-    (statement,) = _tag_resource(stack)
+    (statement,) = _tagging(stack)
     resources = json.dumps(statement["Resource"])
     assert ":run/*" in resources and ":runBatch/*" in resources
 
 
-def test_no_tags_anywhere_no_tag_permission():
-    """``omics:TagResource`` is needed only for tags in the request: Service Authorization Reference, "Actions, resources, and condition keys for AWS HealthOmics",
-    https://docs.aws.amazon.com/service-authorization/latest/reference/list_awshealthomics.html."""
+def test_an_untagged_run_may_still_be_tagged_later():
+    """Tags come from ``Tags.of`` at synth, and removing a run's last tag in a later deploy needs
+    ``omics:UntagResource`` though the template then has no tags: the grant never depends on the tags."""
     stack = new_stack()
-    HealthOmicsRunBatch(stack, "Cohort", workflow_id="1234567", samples=cohort(3))
-    assert _tag_resource(stack) == []
+    HealthOmicsRun(stack, "Run", workflow_id="1234567")
+    (statement,) = _tagging(stack)
+    assert ":run/*" in json.dumps(statement["Resource"])
 
 
 def _repository_policies(stack) -> list[dict]:

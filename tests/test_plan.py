@@ -227,7 +227,7 @@ def _literal_run(aws, **props) -> Callable[[cdk.Stack], None]:
 
 @pytest.mark.parametrize("change", [
     {"parameters": {"sample_name": "NA24385"}}, {"priority": 3}, {"rerun_token": "again"},
-    {"wait_for": WaitFor.RUNNING}, {"delete_policy": DeletePolicy.CANCEL}, {}])
+    {"wait_for": WaitFor.RUNNING}, {"delete_policy": DeletePolicy.CANCEL}, {"tags": {"project": "b"}}, {}])
 def test_the_plan_starts_a_run_exactly_when_the_handler_does(tmp_path, aws, omics, change):
     base = assembly(tmp_path, "base", _literal_run(aws))
     head = assembly(tmp_path, "head", _literal_run(aws, **change))

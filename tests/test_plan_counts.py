@@ -8,13 +8,18 @@ from pathlib import Path
 
 import pytest
 
-from healthomics_run import DeletePolicy, HealthOmicsRunBatch
+import aws_cdk as cdk
+from aws_cdk import aws_iam as iam
+
+from healthomics_run import DeletePolicy, HealthOmicsRunBatch, WorkflowRunBatch
+from healthomics_run._lambda.start_run import handler
 from healthomics_run.plan import Action, cli, plan
 from healthomics_run.plan.assembly import load
 from tests.test_plan import _cli, _grouped, assembly, cohort, germline, only_row, samples
-from tests.world import WORKFLOW_ID
+from tests.world import WORKFLOW_ID, batch_event
 
 TEMPLATE = "PlanStack.template.json"
+TAGS_CHANGED = "tags changed: re-tagged in place, no run starts"
 
 
 def with_sample(rows: list[dict], index: int, **setting) -> list[dict]:
@@ -37,7 +42,7 @@ def test_an_added_sample_is_the_only_run_that_starts(tmp_path):
 
 @pytest.mark.parametrize("setting", [
     {"parameters": {"sample_name": "NA24385"}}, {"name": "renamed"}, {"priority": 7},
-    {"output_uri": "s3://example-output-bucket/elsewhere/"}, {"tags": {"site": "b"}}])
+    {"output_uri": "s3://example-output-bucket/elsewhere/"}])
 def test_a_sample_whose_own_settings_changed_is_the_only_run_that_starts(tmp_path, setting):
     row = only_row(tmp_path, cohort(samples(3)), cohort(with_sample(samples(3), 1, **setting)))
     assert row.action is Action.START and row.runs_to_start == 1 and row.samples.run_ids == ("S0001",)
@@ -46,12 +51,59 @@ def test_a_sample_whose_own_settings_changed_is_the_only_run_that_starts(tmp_pat
 
 @pytest.mark.parametrize("change", [
     {"parameters": {"threads": 16}}, {"workflow_version_name": "v2"},
-    {"storage_type": "STATIC", "storage_capacity": 2400}, {"cache_id": "1234567"}, {"tags": {"project": "b"}},
-    {"rerun_token": "2026-11-24"}])
+    {"storage_type": "STATIC", "storage_capacity": 2400}, {"cache_id": "1234567"}, {"rerun_token": "2026-11-24"}])
 def test_a_changed_shared_setting_runs_every_sample_again(tmp_path, change):
     row = only_row(tmp_path, cohort(samples(3)), cohort(samples(3), **change))
     assert row.action is Action.START and row.runs_to_start == 3 and row.changes
     assert row.reason.endswith("; every sample runs again (3 runs)")
+
+
+def test_a_change_of_a_samples_tags_alone_starts_nothing(tmp_path):
+    row = only_row(tmp_path, cohort(samples(3)), cohort(with_sample(samples(3), 1, tags={"site": "b"})))
+    assert row.action is Action.KEEP and row.runs_to_start == 0 and row.reason == TAGS_CHANGED
+
+
+def test_a_change_of_shared_tags_alone_is_kept_as_tags_changed(tmp_path):
+    row = only_row(tmp_path, cohort(samples(3), tags={"project": "a"}), cohort(samples(3), tags={"project": "b"}))
+    assert row.action is Action.KEEP and row.runs_to_start == 0
+    assert row.reason == TAGS_CHANGED
+    assert [(c.setting, c.old, c.new) for c in row.changes] == [("tags.project", "a", "b")]
+
+
+def test_tags_of_the_whole_app_added_to_a_run_and_a_cohort_start_nothing(tmp_path):
+    """The tags reach the run group, role and bucket the runs refer to as well; their ``Ref`` values do not
+    change, as ``Tags`` is not a create-only property of theirs (``test_tags_are_updated_in_place_...``)."""
+    def app(tagged: bool):
+        def build(stack):
+            germline()(stack)
+            cohort(samples(3))(stack)
+            if tagged:
+                cdk.Tags.of(stack).add("cost-center", "cc-42")
+        return build
+    rows = plan(load(assembly(tmp_path, "base", app(False))), load(assembly(tmp_path, "head", app(True))))
+    assert [(row.kind, row.action, row.reason) for row in rows] == [
+        ("batch", Action.KEEP, TAGS_CHANGED),
+        ("run", Action.KEEP, TAGS_CHANGED)]
+
+
+@pytest.mark.parametrize("tags", [{"project": "b"}, {}])
+def test_the_plan_keeps_a_cohort_whose_tags_alone_changed_and_so_does_the_handler(tmp_path, aws, omics, tags):
+    """Parity: the plan's KEEP for a tags-only change is what the handler does (no StartRunBatch)."""
+    omics.workflows[WORKFLOW_ID]["parameterTemplate"] = {"sample_name": {}}
+    def build(batch_tags):
+        def make(stack):
+            role = iam.Role.from_role_arn(stack, "Role", aws["role_arn"])
+            WorkflowRunBatch(stack, "Cohort", role=role, output_uri=aws["output_uri"], workflow_id=WORKFLOW_ID,
+                             samples=samples(3), tags=batch_tags)
+        return make
+    base, head = assembly(tmp_path, "base", build({"project": "a"})), assembly(tmp_path, "head", build(tags))
+    (row,) = plan(load(base), load(head))
+    old_props, new_props = (json.loads((path / TEMPLATE).read_text())["Resources"][row.logical_id]["Properties"]
+                            for path in (base, head))
+    created = handler.on_event(batch_event("Create", old_props))
+    updated = handler.on_event(batch_event("Update", new_props, physical_id=created["PhysicalResourceId"],
+                                           old_props=old_props))
+    assert row.action is Action.KEEP and updated["Data"]["RunsStarted"] == 0 and omics.count("StartRunBatch") == 1
 
 
 @pytest.mark.parametrize("policy, fate", [(DeletePolicy.CANCEL, "their runs are cancelled if still active"),
@@ -194,3 +246,17 @@ def test_removing_samples_only_exits_0(tmp_path, capsys):
     base, head = assembly(tmp_path, "base", cohort(samples(4))), assembly(tmp_path, "head", cohort(samples(3)))
     code, text = _cli(capsys, base, head)
     assert code == cli.NO_RUN_STARTS and "0 runs will start; resources: 1 kept" in text
+
+
+@pytest.mark.parametrize("resource_type", ["AWS::Omics::RunGroup", "AWS::Omics::RunCache", "AWS::Omics::Workflow",
+                                           "AWS::Omics::WorkflowVersion", "AWS::Omics::Configuration",
+                                           "AWS::IAM::Role", "AWS::S3::Bucket", "AWS::ECR::Repository"])
+def test_tags_are_updated_in_place_on_every_resource_type_runs_refer_to(resource_type):
+    """The plan ignores a change of tags on the resources a run refers to: CloudFormation updates ``Tags`` of
+    these types in place (not in their resource schema's ``createOnlyProperties``), so the ids runs are named
+    by stay. The schemas are those cfn-lint ships (from the CloudFormation registry)."""
+    from cfnlint.schema import PROVIDER_SCHEMA_MANAGER
+
+    schema = PROVIDER_SCHEMA_MANAGER.get_resource_schema("us-east-1", resource_type).schema
+    assert "Tags" in schema["properties"]
+    assert not any(path.startswith("/properties/Tags") for path in schema.get("createOnlyProperties", []))

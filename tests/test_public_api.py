@@ -170,3 +170,17 @@ def _param_entries(doc: str) -> dict[str, str]:
 def test_the_package_is_typed():
     assert (Path(healthomics_run.__file__).parent / "py.typed").exists()
     assert typing.get_type_hints(IRunGroup) == {"run_group_id": str, "run_group_arn": str}
+
+
+def test_every_run_prop_has_a_type_one_description_and_one_default_in_the_reference():
+    """As aws-cdk-lib's props tables: each prop its own row, typed, described, with its default once."""
+    from healthomics_run.run_props import RunProps
+
+    (node,) = [n for n in ast.parse(Path(inspect.getsourcefile(RunProps)).read_text()).body
+               if isinstance(n, ast.ClassDef) and n.name == "RunProps"]
+    documented = {first.target.id: then.value.value for first, then in zip(node.body, node.body[1:])
+                  if isinstance(first, ast.AnnAssign) and isinstance(then, ast.Expr) and isinstance(then.value, ast.Constant)}
+    assert set(documented) == set(RunProps.__annotations__)
+    for name, text in documented.items():
+        assert text.count("Default:") + text.count("Required") == 1, (name, text)
+        assert not text.startswith("Default:") and not text[0].islower(), (name, text)

@@ -271,14 +271,42 @@ def test_shared_parameters_that_fit_and_samples_that_fit_pass():
                                                                    "Id"]}
 
 
-def test_a_csv_sheets_string_numbers_are_named_with_what_to_do(tmp_path):
+def test_a_csv_sheets_values_are_read_as_the_types_the_template_declares(tmp_path):
     sheet = tmp_path / "samples.csv"
     sheet.write_text("run_setting_id,parameters.sample_name,parameters.threads\nS1,A,4\nS2,B,8\n")
     stack = new_stack()
+    batch(stack, workflow=hello(stack), sample_sheet=sheet)
+    _, resource = only(stack, "Custom::HealthOmicsRunBatch")
+    assert [sample["parameters"] for sample in resource["Properties"]["Samples"]] == [
+        {"sample_name": "A", "threads": 4}, {"sample_name": "B", "threads": 8}]
+
+
+@pytest.mark.parametrize("cell, expected", [
+    ("four", "'four' is not a whole number such as 42 (the workflow's template declares threads integer)"),
+    ("4.5", "'4.5' is not a whole number such as 42"),
+])
+def test_a_csv_value_that_does_not_parse_names_its_line_and_column(tmp_path, cell, expected):
+    sheet = tmp_path / "samples.csv"
+    sheet.write_text(f"run_setting_id,parameters.sample_name,parameters.threads\nS1,A,4\nS2,B,{cell}\n")
+    stack = new_stack()
     with pytest.raises(ValidationError) as raised:
         batch(stack, workflow=hello(stack), sample_sheet=sheet)
-    assert raised.value.problems[0] == "all 2 samples: parameter 'threads' must be an integer; got str"
-    assert "JSON sample sheet" in raised.value.problems[1]
+    assert raised.value.code == "InvalidSampleSheet"
+    assert raised.value.problems[0].startswith(f"{sheet} line 3, column parameters.threads: {expected}")
+
+
+def test_csv_values_of_every_declared_type_are_read_as_json_would_give_them(tmp_path):
+    from healthomics_run._lambda.start_run.samples import read_sheet
+    from healthomics_run._sheet_types import typed_rows
+
+    sheet = tmp_path / "samples.csv"
+    sheet.write_text('run_setting_id,parameters.n,parameters.x,parameters.gpu,parameters.chroms,parameters.opts,'
+                     'parameters.name\nS1,3,0.25,TRUE,"[""chr1"", ""chr2""]","{""k"": 1}",007\n')
+    template_ = {"n": {"type": "integer"}, "x": {"type": "number"}, "gpu": {"type": "boolean"},
+                 "chroms": {"type": "array"}, "opts": {"type": "object"}, "name": {"type": "string"}}
+    (row,) = typed_rows(read_sheet(sheet), template_, str(sheet))
+    assert row["parameters"] == {"n": 3, "x": 0.25, "gpu": True, "chroms": ["chr1", "chr2"], "opts": {"k": 1},
+                                 "name": "007"}
 
 
 def test_a_hundred_thousand_samples_are_checked_quickly_and_said_briefly():

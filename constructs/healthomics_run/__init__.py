@@ -11,8 +11,9 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 _EXPORTS = {
-    ".enums": ["CacheBehavior", "DeletePolicy", "LogLevel", "NetworkingMode", "OutputUriPrefixMode",
-               "RetentionMode", "ScratchStorageMode", "StorageType", "WaitFor", "WorkflowEngine", "WorkflowType"],
+    ".enums": ["BatchStatus", "CacheBehavior", "DeletePolicy", "LogLevel", "NetworkingMode", "OutputUriPrefixMode",
+               "RetentionMode", "RunStatus", "ScratchStorageMode", "StorageType", "WaitFor", "WorkflowEngine",
+               "WorkflowType"],
     ".configuration": ["Configuration", "IConfiguration"],
     ".errors": ["ValidationError"],
     ".health_omics_run": ["DEFAULT_RUN_GROUP_LIMITS", "HealthOmicsRun", "HealthOmicsRunBatch"],
@@ -41,8 +42,8 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # for type checkers and editors, which do not run __getattr__
-    from .enums import (CacheBehavior, DeletePolicy, LogLevel, NetworkingMode, OutputUriPrefixMode, RetentionMode,
-                        ScratchStorageMode, StorageType, WaitFor, WorkflowEngine, WorkflowType)
+    from .enums import (BatchStatus, CacheBehavior, DeletePolicy, LogLevel, NetworkingMode, OutputUriPrefixMode,
+                        RetentionMode, RunStatus, ScratchStorageMode, StorageType, WaitFor, WorkflowEngine, WorkflowType)
     from .configuration import Configuration, IConfiguration
     from .errors import ValidationError
     from .health_omics_run import DEFAULT_RUN_GROUP_LIMITS, HealthOmicsRun, HealthOmicsRunBatch

@@ -22,8 +22,8 @@ from ._validation import is_unresolved
 
 Template = Mapping[str, Mapping[str, Any]]
 MAX_LINES = 10  # distinct problems named in one error before the rest are counted
-CSV_HINT = ("if the values come from a CSV sample sheet: its values are strings; give numbers, booleans, lists and "
-            "objects in a JSON sample sheet or in samples=")
+CSV_HINT = ("in samples= and JSON sample sheets give numbers, booleans, lists and objects as such, not as text (a CSV "
+            "sheet's cells are read as the types the template declares)")
 
 
 def run_errors(template: Template, parameters: Mapping[str, Any]) -> list[str]:

@@ -7,8 +7,8 @@ import json
 from typing import TYPE_CHECKING, Any, Callable, Optional, Sequence
 
 import jsii
-from aws_cdk import (Annotations, Aws, CustomResource, Fn, IStableListProducer, IStableStringProducer, Lazy,
-                     RemovalPolicy, Stack, Token)
+from aws_cdk import (Annotations, Aws, CustomResource, Fn, IStableAnyProducer, IStableListProducer, IStableStringProducer,
+                     ITaggableV2, Lazy, RemovalPolicy, Stack, TagManager, TagType, Token)
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
@@ -20,8 +20,9 @@ from . import _parameter_fit as parameter_fit
 from ._properties_size import MAX_PROPERTIES_BYTES, properties_size
 from ._provider import DIAGNOSIS_ACTIONS, RunProvider
 from ._staging import may_hold_tokens, stage_json
-from ._validation import add_check, is_unresolved
-from .enums import DeletePolicy, StorageType, WaitFor, WorkflowType
+from ._synth_warnings import check_at_synth
+from ._validation import is_unresolved
+from .enums import BatchStatus, DeletePolicy, RunStatus, StorageType, WaitFor, WorkflowType
 from .errors import (INVALID_OUTPUT_LOCATION, INVALID_PARAMETERS, INVALID_RUN_PROPS, INVALID_SAMPLE_SHEET,
                      PROPERTIES_TOO_LARGE, raise_if_any)
 from .run_cache import IRunCache, RunCache
@@ -44,9 +45,15 @@ def plain(value: Any) -> Any:
     return value.value if isinstance(value, enum.Enum) else value
 
 
+@jsii.implements(ITaggableV2)
 class RunResource(Construct):
     """Base of ``WorkflowRun`` and ``WorkflowRunBatch``: reads the run props, resolves the run group,
     builds the StartRun members and the construct's own settings.
+
+    Taggable (``ITaggableV2``): a custom resource is not, so ``Tags.of(scope).add(...)`` would pass its
+    runs by; here it reaches them, merged with the ``tags`` prop as aws-cdk-lib merges an L1's own tags
+    (on the same key, ``Tags.of`` wins), into the ``Tags`` property: each run's ``tags`` and, for a batch,
+    the batch's ``tags`` and every run's ``runTags``.
 
     Subclasses call ``_check`` before building anything from ``request`` (grants, properties), and
     ``_check_size`` on the properties before creating the resource.
@@ -66,6 +73,8 @@ class RunResource(Construct):
         self._depend_on_workflow_and_configuration()
         self.run_group = _run_group(self, run_props.get("run_group"))
         self.request = self._request(role, output_uri, run_props)
+        self._tags = TagManager(TagType.MAP, self.RESOURCE_TYPE, self.request.get("tags"))
+        check_at_synth(self.provider, self)
         self.delete_policy: str = plain(run_props.get("delete_policy", DeletePolicy.RETAIN))
         self.wait_for: str = plain(run_props.get("wait_for", WaitFor.STARTED))
         timeout = run_props.get("timeout")
@@ -103,6 +112,27 @@ class RunResource(Construct):
         for used in (self.run_group, self.cache):
             if isinstance(used, (RunGroup, RunCache)):
                 used.apply_removal_policy(RemovalPolicy.RETAIN)
+
+    @property
+    def cdk_tag_manager(self) -> TagManager:
+        """The tags of the run (batch and its runs): the ``tags`` prop, and whatever ``Tags.of`` adds."""
+        return self._tags
+
+    def sample_parameters(self) -> list[Any]:
+        """The parameters of each sample (a batch's); none for a run."""
+        return []
+
+    def synth_errors(self) -> list[str]:
+        """What fails synthesis once the app is complete: the tags, with those ``Tags.of`` added."""
+        return self._tag_errors()
+
+    def _tag_errors(self) -> list[str]:
+        tags = self._tags.render_tags() or {}
+        if tags == (self.request.get("tags") or {}):
+            return []  # the tags prop alone: checked at the user's line already
+        shape = service_model.input_members("StartRun")["tags"]
+        errors = rules.member_errors("tags", tags, shape, is_unresolved)
+        return [f"{error} (the tags prop with those Tags.of added)" for error in errors]
 
     def _request(self, role: iam.IRole, output_uri: str, run_props: RunProps) -> dict[str, Any]:
         given = {**run_props, "role_arn": self.provider.attribute(role, "role_arn"), "output_uri": output_uri,
@@ -194,18 +224,20 @@ class RunResource(Construct):
         self.request = {**{k: v for k, v in self.request.items() if k != "parameters"},
                         "parametersUri": self.parameters_asset.s3_object_url}
 
-    def template_fingerprint(self, properties: dict[str, Any]) -> str:
+    def template_fingerprint(self, properties: dict[str, Any], *, legacy: bool = False) -> str:
         """The handler's fingerprint over the properties as they stand in the template (tokens included):
-        what ``RunSettingsDigest`` shows and the plan compares."""
+        what ``RunSettingsDigest`` shows and the plan compares. ``legacy``: the form 0.2 gave them, tags included."""
         template_properties = self.resolved({k: v for k, v in properties.items() if k != SETTINGS_DIGEST})
         try:
-            return READERS[self.RESOURCE_TYPE](template_properties).fingerprint()
+            settings = READERS[self.RESOURCE_TYPE](template_properties)
+            return settings.legacy_fingerprint() if legacy else settings.fingerprint()
         except ValueError:  # a whole number that is a token: the template itself is then the best witness
             return fingerprint(template_properties)
 
     def _properties(self) -> dict[str, Any]:
         """The shared settings as CloudFormation properties (StartRun members, typed parameters, controls)."""
         properties = {fields.BY_API[api].prop: value for api, value in self.request.items()}
+        properties[fields.BY_API["tags"].prop] = Lazy.any(_RenderedTags(self._tags))
         for field in fields.START_RUN_FIELDS:
             types = parameter_types(self.request[field.api]) if field.types and field.api in self.request else {}
             if types:
@@ -240,7 +272,7 @@ class RunResource(Construct):
             self.completion = CompletionWait(
                 self, "Completion", resource=self.resource, resource_type=resource_type,
                 id_attribute=self.ID_ATTRIBUTE, uuid_attribute=self.UUID_ATTRIBUTE, status_events=self.STATUS_EVENTS,
-                timeout_seconds=self.timeout_seconds, generation=f"{digest()[:16]}T{self.timeout_seconds}")
+                timeout_seconds=self.timeout_seconds, generation=f"{self._wait_generation(properties)}T{self.timeout_seconds}")
         if self.notification_topic is not None:
             from aws_cdk import aws_events_targets as targets
 
@@ -253,20 +285,26 @@ class RunResource(Construct):
         """Where this resource's runs write their outputs (a batch: its samples' own too)."""
         return [self.request["outputUri"]]
 
-    def on_status_change(self, id: str, *, target: events.IRuleTarget, statuses: Sequence[str] = ()) -> events.Rule:
+    def _wait_generation(self, properties: dict[str, Any]) -> str:
+        """What names the wait for COMPLETED (``CompletionWait``): the settings as 0.2 named them, with the ``tags``
+        prop (Tags.of has not reached them yet, at construction), so that a stack deployed with 0.2 keeps its
+        wait, and a run that ended is not waited for again (a new wait would fail over a run deleted since)."""
+        return self.template_fingerprint(properties, legacy=True)[:16]
+
+    def on_status_change(self, id: str, *, target: events.IRuleTarget,
+                         statuses: Sequence[RunStatus | BatchStatus | str] = ()) -> events.Rule:
         """An EventBridge rule that sends this resource's HealthOmics status change events to ``target``.
 
-        :param statuses: only these statuses (run statuses for a run, batch statuses for a batch).
-            Default: every status change.
+        :param statuses: only these statuses (``RunStatus`` for a run, ``BatchStatus`` for a batch; plain strings
+            are checked here, a status the resource never has raises ``ValidationError``). Default: every change.
         """
         statuses = [plain(status) for status in statuses]
+        raise_if_any(self, (INVALID_RUN_PROPS, self.STATUS_EVENTS.errors([s for s in statuses if not is_unresolved(s)])))
         uuid = self.resource.get_att_string(self.UUID_ATTRIBUTE)
         from aws_cdk import aws_events as events
 
-        rule = events.Rule(self, id, description=f"HealthOmics status changes of {self.node.path}",
+        return events.Rule(self, id, description=f"HealthOmics status changes of {self.node.path}",
                            event_pattern=self.STATUS_EVENTS.pattern(uuid, statuses), targets=[target])
-        add_check(rule, lambda: self.STATUS_EVENTS.errors(statuses))
-        return rule
 
     def resolved(self, value: Any) -> Any:
         """``value`` as it stands in the template: what the handler's fingerprint sees, tokens included."""
@@ -328,10 +366,6 @@ class RunResource(Construct):
     def omics_arn(self, resource: str, name: str) -> str:
         return self.provider.arn(resource, name)
 
-    def tags_resources(self) -> bool:
-        """Whether starting this resource tags what it creates (then the handler needs omics:TagResource)."""
-        return bool(self.request.get("tags"))
-
     def grant_parameters_file(self, *, service_role_reads: bool) -> None:
         """The object ``parameters_uri`` names, and no more: the handler reads it before starting (its names are
         checked against the workflow's template); the service role reads it when ``service_role_reads`` (a
@@ -371,8 +405,9 @@ class RunResource(Construct):
         self.provider.allow(DIAGNOSIS_ACTIONS, [runs])
         self.provider.allow(["iam:PassRole"], [self.provider.attribute(self.role, "role_arn")],
                             conditions={"StringEquals": {"iam:PassedToService": "omics.amazonaws.com"}})
-        if self.tags_resources():
-            self.provider.allow(["omics:TagResource"], _unique(runs, watched))
+        # Always: tags reach runs from Tags.of (applied at synth), and a later deploy that changes or removes
+        # them re-tags the existing run (batch) in place.
+        self.provider.allow(["omics:TagResource", "omics:UntagResource"], _unique(runs, watched))
         for arn in _unique(runs, watched):
             self.provider.acknowledge_wildcard(arn, "Run and batch ids are assigned by HealthOmics when they start; "
                                                     "they cannot be named beforehand. Actions on them are limited "
@@ -426,6 +461,17 @@ class LazyList:
 
     def produce(self) -> list[str]:
         return self._produce()
+
+
+@jsii.implements(IStableAnyProducer)
+class _RenderedTags:
+    """The ``Tags`` property: what the tag manager holds at synth, or nothing (no property) when empty."""
+
+    def __init__(self, tags: TagManager) -> None:
+        self._tags = tags
+
+    def produce(self) -> Any:
+        return self._tags.render_tags() or None
 
 
 def _from_workflow_and_configuration(run_props: RunProps) -> dict[str, Any]:

@@ -124,3 +124,53 @@ class WorkflowEngine(str, enum.Enum):
     WDL_LENIENT = "WDL_LENIENT"
     """WDL with Cromwell's implicit type conversions (not yet in AWS::Omics::Workflow's schema: a synth
     warning says so)."""
+
+
+class RunStatus(str, enum.Enum):
+    """A run's status, as ``on_status_change(statuses=...)`` of a run matches it (RunStatus in the service
+    model; plain strings are accepted too and checked when the rule is made)."""
+
+    PENDING = "PENDING"
+    """Accepted, waiting to start."""
+    STARTING = "STARTING"
+    """Its resources are being provisioned."""
+    RUNNING = "RUNNING"
+    """Its tasks are running."""
+    STOPPING = "STOPPING"
+    """Stopping: cancelled, or finishing."""
+    COMPLETED = "COMPLETED"
+    """Finished successfully (what other services call SUCCEEDED)."""
+    DELETED = "DELETED"
+    """Deleted (by DeleteRun, or by retention mode REMOVE)."""
+    CANCELLED = "CANCELLED"
+    """Cancelled before it completed."""
+    FAILED = "FAILED"
+    """Ended with an error: see its failure reason."""
+
+
+class BatchStatus(str, enum.Enum):
+    """A run batch's status, as ``on_status_change(statuses=...)`` of a batch matches it (BatchStatus in the
+    service model; plain strings are accepted too and checked when the rule is made)."""
+
+    CREATING = "CREATING"
+    """Being created."""
+    PENDING = "PENDING"
+    """Created, its runs not yet submitted."""
+    SUBMITTING = "SUBMITTING"
+    """Its runs are being submitted."""
+    INPROGRESS = "INPROGRESS"
+    """Its runs are submitted and running."""
+    STOPPING = "STOPPING"
+    """Being cancelled."""
+    CANCELLED = "CANCELLED"
+    """Cancelled."""
+    FAILED = "FAILED"
+    """Could not submit its runs: see its failure reason."""
+    PROCESSED = "PROCESSED"
+    """Every run was submitted and has ended (each may have succeeded or failed)."""
+    RUNS_DELETING = "RUNS_DELETING"
+    """Its runs are being deleted."""
+    RUNS_DELETE_FAILED = "RUNS_DELETE_FAILED"
+    """Deleting its runs failed."""
+    RUNS_DELETED = "RUNS_DELETED"
+    """Its runs were deleted."""

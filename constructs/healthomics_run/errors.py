@@ -36,7 +36,7 @@ from typing import Iterable, Sequence
 
 from constructs import Construct
 
-from ._lambda.start_run.samples import SampleSheetError
+from ._lambda.start_run import samples
 
 UNKNOWN_PROPS = "UnknownProps"
 INVALID_RUN_PROPS = "InvalidRunProps"
@@ -63,9 +63,9 @@ class ValidationError(ValueError):
         super().__init__(f"{path}: {'; '.join(self.problems)} [{code}]")
 
 
-class _SampleSheetValidationError(ValidationError, SampleSheetError):
-    """A ``ValidationError`` (code ``InvalidSampleSheet``) that ``except SampleSheetError``, written for
-    earlier releases, still catches."""
+class SampleSheetError(ValidationError, samples.SampleSheetError):
+    """The ``ValidationError`` of samples or a sample sheet (code ``InvalidSampleSheet``): ``except
+    SampleSheetError`` and ``except ValidationError`` both catch it."""
 
 
 def raise_if_any(scope: Construct, *found: tuple[str, Iterable[str]]) -> None:
@@ -74,5 +74,5 @@ def raise_if_any(scope: Construct, *found: tuple[str, Iterable[str]]) -> None:
     problems = [(code, list(messages)) for code, messages in found]
     codes = [code for code, messages in problems if messages]
     if codes:
-        kind = _SampleSheetValidationError if INVALID_SAMPLE_SHEET in codes else ValidationError
+        kind = SampleSheetError if INVALID_SAMPLE_SHEET in codes else ValidationError
         raise kind(scope.node.path, codes[0], [message for _, messages in problems for message in messages])

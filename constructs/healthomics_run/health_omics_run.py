@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from typing import Any, Mapping, Optional, Sequence, Union
+from typing import Any, Iterable, Mapping, Optional, Sequence, Union
 
 from aws_cdk import Duration
 from aws_cdk import aws_ecr as ecr
@@ -19,7 +19,7 @@ from ._run_resource import RunResource, plain
 from ._validation import is_unresolved
 from .ecr_access import allow_omics_pull
 from .enums import DeletePolicy
-from .errors import INVALID_OUTPUT_LOCATION, raise_if_any
+from .errors import INVALID_OUTPUT_LOCATION, INVALID_RUN_PROPS, raise_if_any
 from .output_bucket import RunOutputBucket
 from .provenance import ProvenanceWriter
 from .run_group import IRunGroup, RunGroup
@@ -37,12 +37,26 @@ DEFAULT_RUN_GROUP_LIMITS = {"max_cpus": 256, "max_runs": 5, "max_duration": Dura
 class _RunInfrastructure(Construct):
     """Service role, output bucket and run group, each created unless given (props: see ``HealthOmicsRun``)."""
 
+    role: iam.IRole
+    """The service role the runs use: the one given, or the ``RunServiceRole`` created."""
+    output_bucket: s3.IBucket
+    """The bucket the runs write to: the one given, or the ``RunOutputBucket`` created."""
+    output_uri: str
+    """``s3://<output bucket>/<output prefix>``: the output location given to HealthOmics."""
+    run_group: IRunGroup | str
+    """The run group the runs run in: the one given (a construct or an id), or the ``RunGroup`` created."""
+    completion: Construct
+    """What is complete once the run (every run of the batch) has reached ``wait_for``: make other resources
+    depend on it (``other.node.add_dependency(run.completion)``)."""
+
     def __init__(self, scope: Construct, id: str, *, role: Optional[iam.IRole], output_bucket: Optional[s3.IBucket],
                  output_prefix: Optional[str], run_group: Union[IRunGroup, str, None], inputs: Sequence[s3.IBucket],
                  ecr_repositories: Sequence[ecr.IRepository], kms_keys: Sequence[kms.IKey],
                  run_props: Mapping[str, Any], run_metrics: bool = True) -> None:
         super().__init__(scope, id)
         raise_if_any(self, *run_props_problems({**run_props, "run_group": run_group}),
+                     (INVALID_RUN_PROPS, _access_errors(inputs=inputs, ecr_repositories=ecr_repositories,
+                                                        kms_keys=kms_keys)),
                      (INVALID_OUTPUT_LOCATION, _prefix_errors(output_prefix)))
         self.output_prefix = output_prefix if output_prefix is not None else f"{self.node.path}/"
         self.output_bucket: s3.IBucket = output_bucket or RunOutputBucket(self, "OutputBucket")
@@ -78,6 +92,29 @@ class _RunInfrastructure(Construct):
     def on_status_change(self, id: str, *, target: events.IRuleTarget, statuses: Sequence[str] = ()) -> events.Rule:
         """See ``WorkflowRun.on_status_change`` (``WorkflowRunBatch.on_status_change`` for a batch)."""
         return self._resource.on_status_change(id, target=target, statuses=statuses)
+
+
+_ACCESS_EXAMPLES = {  # prop -> (what it takes, how to make one from a name)
+    "inputs": ("buckets", 's3.Bucket.from_bucket_name(self, "Inputs", {name!r})'),
+    "ecr_repositories": ("repositories", 'ecr.Repository.from_repository_name(self, "Images", {name!r})'),
+    "kms_keys": ("keys", 'kms.Key.from_key_arn(self, "Key", {name!r})'),
+}
+
+
+def _access_errors(**given: Any) -> list[str]:
+    """Lists of buckets, repositories and keys the role is granted: a name or URI where an object belongs
+    would fail deep inside a grant, so it is named here, with the call that makes the object."""
+    errors = []
+    for prop, items in given.items():
+        kind, example = _ACCESS_EXAMPLES[prop]
+        if isinstance(items, (str, bytes)) or not isinstance(items, Iterable):
+            errors.append(f"{prop} must be a list of {kind}; got {items!r}")
+            continue
+        for item in items:
+            if isinstance(item, str):
+                name = item.removeprefix("s3://").split("/", 1)[0] if prop == "inputs" else item
+                errors.append(f"{prop} takes {kind}, not names or URIs: give {example.format(name=name)}; got {item!r}")
+    return errors
 
 
 def _prefix_errors(prefix: Optional[str]) -> list[str]:
@@ -126,26 +163,44 @@ class HealthOmicsRun(_RunInfrastructure):
 
     @property
     def run_id(self) -> str:
+        """The run's id, as HealthOmics assigned it (a token, known at deploy)."""
         return self.run.run_id
 
     @property
     def run_arn(self) -> str:
+        """The run's ARN (a token)."""
         return self.run.run_arn
 
     @property
     def run_uuid(self) -> str:
+        """The run's uuid, which HealthOmics never reuses (a token)."""
         return self.run.run_uuid
 
     @property
     def run_output_uri(self) -> str:
+        """Where the run writes its outputs (a token)."""
         return self.run.run_output_uri
 
 
 class HealthOmicsRunBatch(_RunInfrastructure):
     """A service role, an output bucket, a run group and a batch of runs (a cohort), started on deploy.
 
-    Takes the infrastructure props of ``HealthOmicsRun``, ``samples`` or ``sample_sheet`` and ``batch_name``
-    (see ``WorkflowRunBatch``), and ``RunProps`` for the shared settings.
+    Takes these props and the run props (``RunProps``) for the settings every sample shares.
+
+    :param samples: the samples, one dict each (keys ``run_setting_id``, ``name``, ``parameters``, ``priority``,
+        ``output_uri``, ``output_bucket_owner_id``, ``engine_settings``, ``tags``). Default: none; give
+        ``samples`` or ``sample_sheet``.
+    :param sample_sheet: path of a CSV or JSON sample sheet, read at synth. Default: none.
+    :param batch_name: the batch's name in HealthOmics. Default: the construct's path (its last 64 characters).
+    :param role: Default: a ``RunServiceRole`` with access to ``inputs`` and the output location (retained with
+        ``delete_policy`` RETAIN). A role you bring is used as it is.
+    :param output_bucket: Default: a new ``RunOutputBucket``.
+    :param output_prefix: key prefix of the outputs in the bucket. Default: the construct's path and ``/``.
+    :param run_group: a ``RunGroup``, an ``IRunGroup`` or an existing run group id. Default: a new ``RunGroup``
+        with ``DEFAULT_RUN_GROUP_LIMITS``.
+    :param inputs: buckets the runs read; the created role may read them. Default: none.
+    :param ecr_repositories: private repositories of the workflow's images. Default: none.
+    :param kms_keys: keys of encrypted inputs. Default: none.
     """
 
     def __init__(self, scope: Construct, id: str, *, samples: Optional[Sequence[Mapping[str, Any]]] = None,
@@ -178,12 +233,15 @@ class HealthOmicsRunBatch(_RunInfrastructure):
 
     @property
     def batch_id(self) -> str:
+        """The id of the batch the latest deploy started (a token)."""
         return self.batch.batch_id
 
     @property
     def batch_arn(self) -> str:
+        """That batch's ARN (a token)."""
         return self.batch.batch_arn
 
     @property
     def batch_uuid(self) -> str:
+        """That batch's uuid (a token)."""
         return self.batch.batch_uuid

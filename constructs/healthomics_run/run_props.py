@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Mapping, TypedDict, Union
+from typing import TYPE_CHECKING, Any, Iterable, Mapping, TypedDict, Union
 
 from aws_cdk import Duration
 from aws_cdk import aws_iam as iam
 
+from ._lambda.start_run import reasons
 from ._validation import is_unresolved
 from .configuration import IConfiguration
 from .enums import (CacheBehavior, DeletePolicy, LogLevel, NetworkingMode, OutputUriPrefixMode, RetentionMode,
@@ -21,115 +22,131 @@ if TYPE_CHECKING:
 
 
 class RunProps(TypedDict, total=False):
-    """Settings of one HealthOmics run. Each StartRun field is passed only when given.
-
-    - ``workflow``: the workflow to run: a ``Workflow``, a ``WorkflowVersion`` (runs that version) or
-      ``Workflow.from_workflow_id(...)``. Sets ``workflow_id`` (and ``workflow_type``, ``workflow_owner_id``,
-      ``workflow_version_name`` as the workflow says them), lets the handler start it, makes the run wait for
-      its creation, and, when its parameter template is known, checks ``parameters`` against it at synth
-      (unknown names, missing required ones, types). Give this or ``workflow_id``. Default: none.
-    - ``workflow_id``: the workflow to run (its id, not its uuid). Required unless ``workflow`` or ``source_run_id``.
-    - ``workflow_type``: Default: the service's (``PRIVATE``); ``READY2RUN`` for AWS's ready-made workflows.
-    - ``workflow_version_name``: Default: the workflow's default version.
-    - ``workflow_owner_id``: 12-digit account that shared the workflow. Default: this account.
-    - ``source_run_id``: StartRun's ``runId``: duplicate this earlier run. Default: none.
-    - ``name``: Default: the construct's path (last 128 characters).
-    - ``parameters``: workflow parameters; values keep their JSON types (numbers, booleans, lists,
-      objects). Checked against the workflow's parameter template before the run starts. Default: none.
-    - ``parameters_uri``: ``s3://bucket/key`` of a JSON file of yours holding the parameters, instead of
-      ``parameters`` (not both). The service role (when the construct can add to its policy) and the handler
-      may ``s3:GetObject`` exactly that object; before starting, the handler reads it and checks its names
-      against the workflow's template. A batch passes its content as the shared parameters. Default: none.
-    - ``stage_parameters``: ``True`` writes ``parameters`` to S3 as a JSON file (a CDK asset) and the template
-      holds only its location and a digest, never a value: out of ``cdk diff``, stack events and the provider's
-      execution history. The service role and the handler may read exactly that file. ``False`` keeps them
-      inline. Default: staged when they take more than 32,768 bytes as JSON (with an info message), else inline.
-    - ``priority``: 0 to 100000, highest first within a run group. Default: the service's.
-    - ``storage_type``: Default: ``StorageType.DYNAMIC``. ``STATIC`` needs ``storage_capacity``.
-    - ``storage_capacity``: GiB of STATIC storage, 0 to 100000. Default: none (DYNAMIC needs none).
-    - ``cache``: a ``RunCache`` (or an imported ``IRunCache``): sets ``cache_id`` and gives the service role
-      the cache's S3 location. Default: no cache.
-    - ``cache_id``, ``cache_behavior``: a run cache by id, and an override of its default behaviour.
-      Default: no cache; the cache's own behaviour.
-    - ``run_group``: a ``RunGroup``/``IRunGroup`` or an existing run group id. Default: none.
-    - ``log_level``: Default: the service's. ``retention_mode``: Default: the service's (``RETAIN``).
-    - ``tags``: run tags, at most 50. Default: none.
-    - ``networking_mode``, ``configuration_name``: ``VPC`` networking needs a configuration. Default: the service's.
-    - ``configuration``: a ``Configuration`` (or ``Configuration.from_configuration_name(...)``): sets
-      ``configuration_name`` and ``networking_mode`` ``VPC``, and the run waits for its creation. Give this or
-      ``configuration_name``. Default: none.
-    - ``output_uri_prefix_mode``: Default: the service's (``SERVICE_DEFINED``).
-    - ``engine_settings``: engine-specific settings (a mapping; values keep their JSON types). Default: none.
-    - ``session_policy``: an ``iam.PolicyDocument`` or its JSON text, scoping down the service role for the run;
-      at most 2,048 characters as compact JSON. Default: none.
-    - ``scratch_storage_mode``: Default: the service's (``SHARED``).
-    - ``requester_pays_enabled``: let the run read Requester Pays buckets. Default: the service's (false).
-    - ``output_bucket_owner_id``: batches only: the 12-digit account expected to own the output bucket.
-      Default: none.
-    - ``delete_policy``: what removing or replacing the resource does to its run. Default: ``DeletePolicy.RETAIN``.
-    - ``wait_for``: how far the run gets before the deployment goes on. Default: ``WaitFor.STARTED``.
-    - ``timeout``: how long to wait for ``wait_for``: at most 50 minutes, or 12 hours for ``COMPLETED`` (past
-      50 minutes a CloudFormation wait condition waits, signalled by the run's status change event). The
-      provider's own limits sit inside CloudFormation's one-hour custom-resource timeout, so this message,
-      not a bare "timed out", is what a deploy that waited too long shows. Default: ``Duration.minutes(50)``.
-    - ``notification_topic``: an SNS topic that receives every HealthOmics status change event of the run
-      (of the batch, for a batch). Default: none; see also ``on_status_change``.
-    - ``rerun_token``: change it to start a fresh run with identical settings. Default: none.
-    - ``provenance``: write a Workflow Run RO-Crate (``ro-crate-metadata.json``) for each run when it ends
-      (COMPLETED, FAILED or CANCELLED): workflow and digest, images by digest, inputs with version id or ETag,
-      outputs, settings and the deploy that started it. ``False`` turns it off. Never part of the resource's
-      properties: turning it on or off starts no run. Default: ``True``.
-    - ``provenance_location``: ``s3://bucket/prefix`` under which each run's record goes as
-      ``<runId>/ro-crate-metadata.json``. Default: beside the run's outputs (``<runOutputUri>/ro-crate-metadata.json``).
-    - ``provenance_parameter_values``: put parameter values in the record (they may identify patients).
-      Default: ``False``: their SHA-256 digest only (S3 URIs among them are recorded as inputs either way).
+    """Settings of one HealthOmics run (StartRun's fields in snake_case, plus the construct's own), as keyword
+    props of every run construct. Each StartRun field is passed only when given; each prop below says its type
+    and default.
     """
 
     workflow: IWorkflow
+    """The workflow to run: a ``Workflow``, a ``WorkflowVersion`` (runs that version) or
+    ``Workflow.from_workflow_id(...)``. Sets ``workflow_id`` (and ``workflow_type``, ``workflow_owner_id``,
+    ``workflow_version_name`` as the workflow says them), lets the handler start it, makes the run wait for its
+    creation, and, when its parameter template is known, checks ``parameters`` against it at synth (unknown names,
+    missing required ones, types). Give this or ``workflow_id``. Default: none."""
     workflow_id: str
+    """The workflow to run (its id, not its uuid). Required unless ``workflow`` or ``source_run_id``."""
     workflow_type: Union[WorkflowType, str]
+    """The workflow's type (``WorkflowType``). Default: the service's (``PRIVATE``); ``READY2RUN`` for AWS's ready-made workflows."""
     workflow_version_name: str
+    """The version of the workflow to run. Default: the workflow's default version."""
     workflow_owner_id: str
+    """12-digit account that shared the workflow. Default: this account."""
     source_run_id: str
+    """StartRun's ``runId``: duplicate this earlier run. Default: none."""
     name: str
+    """The run's name in HealthOmics. Default: the construct's path (last 128 characters)."""
     parameters: Mapping[str, Any]
+    """Workflow parameters; values keep their JSON types (numbers, booleans, lists, objects). Checked against the
+    workflow's parameter template before the run starts. Default: none."""
     priority: int
+    """0 to 100000, highest first within a run group. Default: the service's."""
     storage_type: Union[StorageType, str]
+    """How the run's storage is provisioned (``StorageType``). Default: ``StorageType.DYNAMIC``. ``STATIC`` needs ``storage_capacity``."""
     storage_capacity: int
+    """GiB of STATIC storage, 0 to 100000. Default: none (DYNAMIC needs none)."""
     cache: IRunCache
+    """A ``RunCache`` (or an imported ``IRunCache``): sets ``cache_id`` and gives the service role the cache's S3
+    location. Default: no cache."""
     cache_id: str
+    """A run cache by id. Default: no cache."""
     cache_behavior: Union[CacheBehavior, str]
+    """Overrides the cache's default behaviour (``CacheBehavior``). Default: the cache's own behaviour."""
     run_group: Union[IRunGroup, str]
+    """A ``RunGroup``/``IRunGroup`` or an existing run group id. Default: none."""
     log_level: Union[LogLevel, str]
+    """How much the run logs (``LogLevel``). Default: the service's."""
     retention_mode: Union[RetentionMode, str]
+    """Whether HealthOmics keeps the run (``RETAIN``) or removes the oldest at its quota (``REMOVE``). Default: the
+    service's (``RETAIN``)."""
     tags: Mapping[str, str]
+    """Run tags (for a batch: the batch's tags and every run's ``runTags``), merged with those ``Tags.of`` adds;
+    at most 50. A change of tags alone re-tags the run in place and starts no run. Default: none."""
     networking_mode: Union[NetworkingMode, str]
+    """``VPC`` networking needs a configuration (``configuration`` or ``configuration_name``). Default: the
+    service's."""
     configuration_name: str
+    """A VPC configuration by name; sets nothing else. Default: none."""
     configuration: IConfiguration
+    """A ``Configuration`` (or ``Configuration.from_configuration_name(...)``): sets ``configuration_name`` and
+    ``networking_mode`` ``VPC``, and the run waits for its creation. Give this or ``configuration_name``. Default:
+    none."""
     output_uri_prefix_mode: Union[OutputUriPrefixMode, str]
+    """How HealthOmics names the run's output folder (``OutputUriPrefixMode``). Default: the service's (``SERVICE_DEFINED``)."""
     parameters_uri: str
+    """``s3://bucket/key`` of a JSON file of yours holding the parameters, instead of ``parameters`` (not both). The
+    service role (when the construct can add to its policy) and the handler may ``s3:GetObject`` exactly that
+    object; before starting, the handler reads it and checks its names against the workflow's template. A batch
+    passes its content as the shared parameters. Default: none."""
     stage_parameters: bool
+    """``True`` writes ``parameters`` to S3 as a JSON file (a CDK asset) and the template holds only its location
+    and a digest, never a value: out of ``cdk diff``, stack events and the provider's execution history. The service
+    role and the handler may read exactly that file. ``False`` keeps them inline. Default: staged when they take
+    more than 32,768 bytes as JSON (with an info message), else inline."""
     engine_settings: Mapping[str, Any]
+    """Engine-specific settings (a mapping; values keep their JSON types). Default: none."""
     session_policy: Union[iam.PolicyDocument, str]
+    """An ``iam.PolicyDocument`` or its JSON text, scoping down the service role for the run; at most 2,048
+    characters as compact JSON. Default: none."""
     scratch_storage_mode: Union[ScratchStorageMode, str]
+    """Where the run's tasks keep scratch files (``ScratchStorageMode``). Default: the service's (``SHARED``)."""
     requester_pays_enabled: bool
+    """Let the run read Requester Pays buckets. Default: the service's (false)."""
     output_bucket_owner_id: str
+    """Batches only: the 12-digit account expected to own the output bucket. Default: none."""
     delete_policy: Union[DeletePolicy, str]
+    """What removing or replacing the resource does to its run. Default: ``DeletePolicy.RETAIN``."""
     wait_for: Union[WaitFor, str]
+    """How far the run gets before the deployment goes on. Default: ``WaitFor.STARTED``."""
     timeout: Duration
+    """How long to wait for ``wait_for``: at most 50 minutes, or 12 hours for ``COMPLETED`` (past 50 minutes a
+    CloudFormation wait condition waits, signalled by the run's status change event). The provider's own limits sit
+    inside CloudFormation's one-hour custom-resource timeout, so this message, not a bare "timed out", is what a
+    deploy that waited too long shows. Default: ``Duration.minutes(50)``."""
     notification_topic: sns.ITopic
+    """An SNS topic that receives every HealthOmics status change event of the run (of the batch, for a batch).
+    Default: none; see also ``on_status_change``."""
     rerun_token: str
+    """Change it to start a fresh run with identical settings. Default: none."""
     provenance: bool
+    """Write a Workflow Run RO-Crate (``ro-crate-metadata.json``) for each run when it ends (COMPLETED, FAILED or
+    CANCELLED): workflow and digest, images by digest, inputs with version id or ETag, outputs, settings and the
+    deploy that started it. ``False`` turns it off. Never part of the resource's properties: turning it on or off
+    starts no run. Default: ``True``."""
     provenance_location: str
+    """``s3://bucket/prefix`` under which each run's record goes as ``<runId>/ro-crate-metadata.json``. Default:
+    beside the run's outputs (``<runOutputUri>/ro-crate-metadata.json``)."""
     provenance_parameter_values: bool
+    """Put parameter values in the record (they may identify patients). Default: ``False``: their SHA-256 digest
+    only (S3 URIs among them are recorded as inputs either way)."""
 
 
 def run_props_problems(props: Mapping[str, Any]) -> list[tuple[str, list[str]]]:
     """Keywords that are not run props, and props of the wrong kind of object: what must be refused
     before anything reads the props (a run group given as a number would crash there)."""
-    unknown = sorted(set(props) - set(RunProps.__annotations__))
-    named = [f"unknown run props: {', '.join(unknown)}; allowed: {', '.join(sorted(RunProps.__annotations__))}"]
-    return [(UNKNOWN_PROPS, named if unknown else []), (INVALID_RUN_PROPS, _kind_errors(props))]
+    return [(UNKNOWN_PROPS, unknown_names_errors("run props", props, RunProps.__annotations__)),
+            (INVALID_RUN_PROPS, _kind_errors(props))]
+
+
+def unknown_names_errors(what: str, given: Iterable[str], allowed: Iterable[str]) -> list[str]:
+    """``unknown run props: worfklow_id (did you mean workflow_id?)``; every allowed name only when some
+    unknown name has no close one."""
+    allowed = sorted(allowed)
+    unknown = sorted(set(given) - set(allowed))
+    if not unknown:
+        return []
+    named = [reasons.with_suggestion(name, allowed) for name in unknown]
+    listed = "" if all(n != name for n, name in zip(named, unknown)) else f"; allowed: {', '.join(allowed)}"
+    return [f"unknown {what}: {', '.join(named)}{listed}"]
 
 
 def _kind_errors(props: Mapping[str, Any]) -> list[str]:

@@ -56,6 +56,9 @@ class RunServiceRole(iam.Role):
         run_metrics: bool = True,
     ) -> None:
         stack = Stack.of(scope)
+        # (bucket name, key prefix) of what runs may read and write: synth warnings compare run settings with them
+        self.readable_locations: list[tuple[str, str]] = []
+        self.writable_locations: list[tuple[str, str]] = []
         super().__init__(
             scope,
             id,
@@ -69,7 +72,6 @@ class RunServiceRole(iam.Role):
                 },
             ),
         )
-        self.output_locations: list[str] = []  # s3://bucket/prefix of each grant_output: what it may read there
         log_group = stack.format_arn(service="logs", resource="log-group", resource_name=WORKFLOW_LOG_GROUP,
                                      arn_format=ArnFormat.COLON_RESOURCE_NAME)
         self._allow(["logs:CreateLogGroup"], f"{log_group}:*",
@@ -106,6 +108,7 @@ class RunServiceRole(iam.Role):
         :param prefix: a key prefix. Default: ``""`` (the whole bucket).
         :returns: the grant (``s3:GetObject``, ``s3:ListBucket`` and the key's, combined).
         """
+        self.readable_locations.append((bucket.bucket_name, prefix))
         grant = self._allow(["s3:GetObject"], bucket.arn_for_objects(f"{prefix}*"),
                             "Runs read input objects (FASTQ, BAM, references) whose keys the parameters name.")
         grant = grant.combine(self._allow(["s3:ListBucket"], bucket.bucket_arn))
@@ -120,7 +123,7 @@ class RunServiceRole(iam.Role):
         :param prefix: a key prefix. Default: ``""`` (the whole bucket).
         :returns: the grant (``s3:GetObject`` and ``s3:PutObject``, ``s3:ListBucket`` and the key's, combined).
         """
-        self.output_locations.append(f"s3://{bucket.bucket_name}/{prefix}")
+        self.writable_locations.append((bucket.bucket_name, prefix))
         grant = self._allow(["s3:GetObject", "s3:PutObject"], bucket.arn_for_objects(f"{prefix}*"),
                             "HealthOmics names the output objects of a run under its output prefix.")
         grant = grant.combine(self._allow(["s3:ListBucket"], bucket.bucket_arn))

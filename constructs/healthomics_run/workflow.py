@@ -33,6 +33,7 @@ from ._interfaces import ResourceProtocolMeta
 from . import workflow_definition as definitions
 from ._lambda.start_run import rules, service_model
 from ._validation import is_unresolved
+from ._image_warnings import warn_unpullable_images
 from .ecr_access import PULL_ACTIONS, allow_omics_pull
 from .enums import StorageType, WorkflowEngine, WorkflowType
 
@@ -161,6 +162,7 @@ class Workflow(Resource, IWorkflow):
         self.container_repositories = tuple(container_repositories)
         for repository in self.container_repositories:
             allow_omics_pull(repository, self)
+        warn_unpullable_images(self, props.path, self.container_repositories)
         self._version_names: set[str] = set()
 
     @classmethod
@@ -292,6 +294,7 @@ class WorkflowVersion(Resource, IWorkflow):
         self.workflow_type, self.owner_id = workflow.workflow_type, workflow.owner_id
         self.container_repositories = (tuple(container_repositories) if container_repositories is not None
                                        else tuple(workflow.container_repositories))
+        warn_unpullable_images(self, props.path, self.container_repositories)
         if container_repositories is not None:
             for repository in self.container_repositories:
                 allow_omics_pull(repository, self)

@@ -101,6 +101,12 @@ def find_main(files: _Files, engine: str, main: Optional[str]) -> str:
     for candidate in (f"main{ext}" for ext in extensions):
         if candidate in files.names:
             return candidate
+    if not at_root:  # no file of this engine at all: the definition is likely of another engine
+        other = sorted({name for name in _EXTENSIONS if name != engine and any(
+            n.endswith(_EXTENSIONS[name]) and n != NEXTFLOW_SCHEMA for n in files.names)} - {"WDL_LENIENT"})
+        if other:
+            raise DefinitionError(f"{files.path}: no {engine} file in it ({_some(files.names)}); it looks like "
+                                  f"{' or '.join(other)}: give engine={' or engine='.join(other)}")
     found = f"found {_some(at_root)}" if at_root else f"none of {_some(files.names)} is one"
     raise DefinitionError(f"{files.path}: cannot tell the main {engine} file ({found}); give main=")
 

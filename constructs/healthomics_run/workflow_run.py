@@ -54,10 +54,12 @@ class WorkflowRun(RunResource):
 
     @functools.cached_property
     def run_arn(self) -> str:
+        """The run's ARN (a token)."""
         return self.resource.get_att_string("RunArn")
 
     @functools.cached_property
     def run_uuid(self) -> str:
+        """The run's uuid, which HealthOmics never reuses (a token)."""
         return self.resource.get_att_string("RunUuid")
 
     @functools.cached_property

@@ -20,8 +20,11 @@ from ._lambda.start_run import batch_settings as props_of
 from ._lambda.start_run import rules, samples, service_model
 from ._lambda.start_run.batch_settings import LEDGER_FOLDER, batch_errors
 from ._lambda.start_run.properties import nulls_as_strings, parameter_types
+from ._lambda.start_run.samples import SampleSheetError as SheetProblem  # what reading samples raises
 from . import _parameter_fit as parameter_fit
+from . import errors
 from ._run_resource import RunResource, s3_bucket_and_key, s3_object_arn
+from ._sheet_types import typed_rows
 from ._staging import may_hold_tokens, stage_json
 from ._validation import acknowledge, is_unresolved, wildcard_finding
 from .errors import INVALID_SAMPLE_SHEET, raise_if_any
@@ -31,9 +34,9 @@ from .status_events import BATCH_EVENTS
 RESOURCE_TYPE = props_of.RESOURCE_TYPE
 MAX_INLINE_SAMPLES = samples.MAX_INLINE_SAMPLES
 MAX_SAMPLES = samples.MAX_SAMPLES
-# Kept for code written for earlier releases: construction now raises ``ValidationError``
-# (code ``InvalidSampleSheet``), which ``except SampleSheetError`` still catches.
-SampleSheetError = samples.SampleSheetError
+# What construction raises for bad samples: a ``ValidationError`` (code ``InvalidSampleSheet``) that ``except
+# SampleSheetError``, written for earlier releases, still catches.
+SampleSheetError = errors.SampleSheetError
 
 
 class WorkflowRunBatch(RunResource):
@@ -68,8 +71,8 @@ class WorkflowRunBatch(RunResource):
                  batch_name: Optional[str] = None, **run_props: Unpack[RunProps]) -> None:
         super().__init__(scope, id, role=role, output_uri=output_uri, run_props=run_props)
         try:
-            self.settings, sample_problems = _settings(samples, sample_sheet), []
-        except SampleSheetError as error:
+            self.settings, sample_problems = _settings(samples, sample_sheet, self.workflow_template()), []
+        except SheetProblem as error:
             self.settings, sample_problems = [], [str(error)]
         self.sample_count = len(self.settings)
         self.batch_name = batch_name if batch_name is not None else self.node.path[-64:]
@@ -104,19 +107,20 @@ class WorkflowRunBatch(RunResource):
 
     @functools.cached_property
     def batch_arn(self) -> str:
+        """That batch's ARN (a token)."""
         return self.resource.get_att_string("BatchArn")
 
     @functools.cached_property
     def batch_uuid(self) -> str:
+        """That batch's uuid (a token)."""
         return self.resource.get_att_string("BatchUuid")
 
     def output_uris(self) -> list[str]:
         return list(dict.fromkeys([*super().output_uris(), *(setting["outputUri"] for setting in self.settings
                                                               if setting.get("outputUri"))]))
 
-    def tags_resources(self) -> bool:
-        """Shared tags, or any sample's (they become the run's ``runTags``, authorized as each run starts)."""
-        return super().tags_resources() or any(setting.get("runTags") for setting in self.settings)
+    def sample_parameters(self) -> list[Any]:
+        return [setting.get("parameters") for setting in self.settings]
 
     def _fit_errors(self) -> list[str]:
         """Each sample's parameters, merged over the shared ones, against the workflow's known template,
@@ -181,7 +185,8 @@ class WorkflowRunBatch(RunResource):
         self.provider.acknowledge_wildcard(folder, "One ledger per cohort and one settings file per batch it "
                                                    "starts, named at deploy time, in this folder only.")
         self.provider.allow(["omics:CancelRun"], [self.omics_arn("run", "*")])  # runs of samples no longer wanted
-        if any(folder_uri.startswith(granted) for granted in getattr(role, "output_locations", ())):
+        if any(folder_uri.startswith(f"s3://{bucket}/{prefix}")
+               for bucket, prefix in getattr(role, "writable_locations", ())):
             return  # a RunServiceRole that may read the output location already reads the folder in it
         role.add_to_principal_policy(iam.PolicyStatement(actions=["s3:GetObject"], resources=[folder]))
         acknowledge(role, (wildcard_finding(self, folder), "HealthOmics reads the settings file of each batch the "
@@ -194,13 +199,18 @@ def _outside(uri: Any, output_uri: str) -> bool:
             and not (not is_unresolved(output_uri) and uri.startswith(output_uri.rstrip("/") + "/")))
 
 
-def _settings(given: Optional[Sequence[Mapping[str, Any]]], sheet: Optional[str | os.PathLike]) -> list[dict[str, Any]]:
+def _settings(given: Optional[Sequence[Mapping[str, Any]]], sheet: Optional[str | os.PathLike],
+              template: Optional[Mapping[str, Mapping[str, Any]]]) -> list[dict[str, Any]]:
     if (given is None) == (sheet is None):
-        raise SampleSheetError("WorkflowRunBatch needs exactly one of samples (a list of dicts) or sample_sheet "
+        raise SheetProblem("WorkflowRunBatch needs exactly one of samples (a list of dicts) or sample_sheet "
                                "(a .csv or .json file)")
     if given is not None and (isinstance(given, (str, bytes, Mapping)) or not isinstance(given, Iterable)):
-        raise SampleSheetError(f"samples must be a list of dicts, one per sample; got {type(given).__name__}")
-    rows = samples.read_sheet(sheet) if sheet is not None else list(given)
+        raise SheetProblem(f"samples must be a list of dicts, one per sample; got {type(given).__name__}")
+    if isinstance(sheet, str) and is_unresolved(sheet):
+        raise SheetProblem(
+            "sample_sheet must be the path of a .csv or .json file in your app, read at synth; got a deploy-time "
+            "value (a token). Give the path, or samples= as a list of dicts (values in it may be deploy-time)")
+    rows = typed_rows(samples.read_sheet(sheet), template, str(sheet)) if sheet is not None else list(given)
     # Inline samples may hold tokens; a staged sheet cannot (see _stage), and asking jsii about
     # each of 100,000 rows would cost seconds.
     check = is_unresolved if len(rows) <= MAX_INLINE_SAMPLES else (lambda _: False)

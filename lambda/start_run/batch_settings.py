@@ -3,8 +3,10 @@
 The shared settings are the single run's properties (same names, same decoding); the samples
 come inline (``Samples`` plus ``SampleTypes``, as ``ParameterTypes`` for a run) or as an S3 settings
 file (``SampleSheetUri``) whose digest the construct wrote beside it (``SampleSheetDigest``).
-The fingerprint covers the shared settings, the batch's name and tags, and the digest of the
-sheet, never its location: the same sheet staged again elsewhere is the same batch.
+The fingerprint covers the shared settings, the batch's name, and the digest of the sheet, never its
+location: the same sheet staged again elsewhere is the same batch. Tags (the batch's, and every run's
+``runTags``) name no run: a tags-only change re-tags in place; the ``legacy`` forms, tags included, are
+what releases up to 0.2 recorded, recognised so that upgrading starts nothing.
 """
 
 from __future__ import annotations
@@ -54,14 +56,27 @@ class BatchSettings:
 
     def fingerprint(self) -> str:
         """What decides which batch these settings name."""
-        named = {key: value for key, value in self.request.items() if key not in ("batchRunSettings", "defaultRunSetting")}
-        default = samples.default_run_setting(self.shared.identity())
+        return self._fingerprint(tagged=False)
+
+    def legacy_fingerprint(self) -> str:
+        """The fingerprint releases up to 0.2 gave these settings (the batch's tags and runTags included)."""
+        return self._fingerprint(tagged=True)
+
+    def _fingerprint(self, *, tagged: bool) -> str:
+        left_out = ("batchRunSettings", "defaultRunSetting") if tagged else ("batchRunSettings", "defaultRunSetting", "tags")
+        named = {key: value for key, value in self.request.items() if key not in left_out}
+        default = samples.default_run_setting(self.shared.identity(tagged=tagged))
         return fingerprint({**named, "defaultRunSetting": default, "samples": self.sample_digest}, self.rerun_token)
 
-    def shared_fingerprint(self) -> str:
+    def shared_fingerprint(self, *, legacy: bool = False) -> str:
         """What every sample's run shares: the default run setting and the rerun token (not the batch's
-        own name and tags, which name no run)."""
-        return fingerprint(samples.default_run_setting(self.shared.identity()), self.rerun_token)
+        own name and tags, nor the runs' tags, which name no run). ``legacy``: tags included, as up to 0.2."""
+        return fingerprint(samples.default_run_setting(self.shared.identity(tagged=legacy)), self.rerun_token)
+
+    @property
+    def tags(self) -> dict[str, str]:
+        """The batch's own tags (the shared ``tags`` prop)."""
+        return dict(self.request.get("tags") or {})
 
     @property
     def inline(self) -> list[dict[str, Any]] | None:
@@ -102,12 +117,15 @@ def batch_errors(request: dict[str, Any]) -> list[str]:
 KEY_CHARS = 32  # hex characters of a sample key: 128 bits, collision-free at any cohort size
 
 
-def sample_keys(shared_fingerprint: str, settings: list[dict[str, Any]]) -> dict[str, str]:
+def sample_keys(shared_fingerprint: str, settings: list[dict[str, Any]], *, legacy: bool = False) -> dict[str, str]:
     """runSettingId -> the key of the run that sample needs: its own settings and the shared ones.
 
     Two deploys need the same run for a sample exactly when its key is the same: changing the sample
-    (parameters, name, priority, output, tags) or a shared setting changes it; reordering rows, or
-    changing other samples, does not.
+    (parameters, name, priority, output) or a shared setting changes it; reordering rows, changing other
+    samples, or changing tags does not. ``legacy``: the keys releases up to 0.2 recorded, the sample's
+    ``runTags`` included (with ``shared_fingerprint(legacy=True)``).
     """
-    return {str(setting["runSettingId"]): fingerprint({"shared": shared_fingerprint, "sample": setting})[:KEY_CHARS]
+    def named(setting: dict[str, Any]) -> dict[str, Any]:
+        return setting if legacy else {key: value for key, value in setting.items() if key != "runTags"}
+    return {str(setting["runSettingId"]): fingerprint({"shared": shared_fingerprint, "sample": named(setting)})[:KEY_CHARS]
             for setting in settings}

@@ -9,12 +9,18 @@ not recorded (``ledger``), with a requestId derived from exactly those keys, the
 | a sample added, or one sample's settings changed   | that sample                                   |
 | a shared setting changed, or ``rerun_token``       | every sample                                  |
 | a sample removed, rows reordered, a retry, rollback| none                                          |
+| tags only (the batch's, or runs' ``runTags``)      | none: the cohort's batches are re-tagged      |
 
 The physical id names the generation: the digest of the keys the cohort wants. It stays the same
 when only the order of samples (or nothing run-relevant) changes; otherwise CloudFormation, once the
 update has succeeded, deletes the old generation, and that Delete is when runs no longer wanted are
 cancelled (``delete_policy`` CANCEL), just as a replaced single run is. On a rollback the roles swap:
 the generation the failed update answered is deleted, and the runs it started are cancelled.
+
+Re-tagging is one ``TagResource`` (and ``UntagResource``) per batch. The runs already started keep the
+tags they started with: HealthOmics allows 5 TagResource calls a second per Region (HealthOmics guide,
+"HealthOmics API quotas"), so re-tagging a 100,000-run cohort would take over five hours, beyond what one
+deploy may wait; runs started from then on carry the new ``runTags``.
 """
 
 from __future__ import annotations
@@ -28,7 +34,7 @@ from typing import Any, Optional
 
 from botocore.exceptions import ClientError
 
-from . import budget, clients, fields, fresh, ledger, phases, runs, s3_objects, samples
+from . import budget, clients, fields, fresh, ledger, phases, runs, s3_objects, samples, tagging
 from .batch_settings import LEDGER_FOLDER, BatchSettings, sample_keys
 from .fingerprint import fingerprint
 from .kinds import BATCH
@@ -197,6 +203,8 @@ def deploy(event: dict[str, Any], settings: BatchSettings) -> dict[str, Any]:
         return {"PhysicalResourceId": physical_id(event, answered_before), PHASE: KEPT,
                 "Data": _data(event, book, None, 0, settings.sample_count)}
     keys = sample_keys(settings.shared_fingerprint(), cohort)
+    _adopt_tagged_keys(event, book, [(settings, cohort), *_old_cohort(event)])
+    _retag_batches(event, book)
     gen = generation(keys)
     # A deploy that changes what the cohort wants starts again the samples of batches that ended badly; one that
     # changes nothing run-relevant (say, only the timeout) starts nothing, as for a single run.
@@ -266,6 +274,52 @@ def _ledger_for_deploy(event: dict[str, Any], settings: BatchSettings) -> Ledger
             logical_id=event["LogicalResourceId"], generation=current, problem=problem)
         return current
     raise BadSettings(problem)
+
+
+def _tagged(settings: BatchSettings, cohort: list[dict[str, Any]]) -> bool:
+    return bool(settings.shared.tags) or any(sample.get("runTags") for sample in cohort)
+
+
+def _old_cohort(event: dict[str, Any]) -> list[tuple[BatchSettings, list[dict[str, Any]]]]:
+    """The settings and samples of the old properties, when they carry tags and stand in them: the handler may
+    read only the current staged sheet (an older one is refused), so an older staged sheet is not asked for."""
+    try:
+        old = BATCH.read(event["OldResourceProperties"])
+    except (KeyError, ValueError, TypeError):
+        return []
+    if old.inline is None:
+        return []
+    old_samples = old.inline
+    return [(old, old_samples)] if _tagged(old, old_samples) else []
+
+
+def _adopt_tagged_keys(event: dict[str, Any], book: Ledger, cohorts: list[tuple[BatchSettings, list[dict[str, Any]]]]) -> None:
+    """Ledgers written up to 0.2 keyed each sample's run with its tags (``sample_keys(legacy=True)``): record
+    those runs under this release's keys, for the current samples and the old properties' ones, so that
+    upgrading starts nothing, even deployed together with a change of tags. Untagged samples have one key."""
+    for settings, cohort in cohorts:
+        if not _tagged(settings, cohort):
+            continue
+        legacy = sample_keys(settings.shared_fingerprint(legacy=True), cohort, legacy=True)
+        for run_setting_id, key in sample_keys(settings.shared_fingerprint(), cohort).items():
+            old_key = legacy[run_setting_id]
+            if old_key != key and old_key in book.samples and key not in book.samples:
+                book.samples[key] = book.samples.pop(old_key)
+                log("run recorded by an earlier release adopted", logical_id=event["LogicalResourceId"],
+                    run_setting_id=run_setting_id)
+
+
+def _retag_batches(event: dict[str, Any], book: Ledger) -> None:
+    """On an Update that changes the batch's tags, re-tag the cohort's batches in place (not their runs: see
+    the module's docstring)."""
+    if event["RequestType"] != "Update":
+        return
+    old, new = tagging.tags_of(event.get("OldResourceProperties")), tagging.tags_of(event["ResourceProperties"])
+    if old == new:
+        return
+    omics = clients.omics()
+    for id in book.batches:
+        tagging.retag(omics, BATCH.arn(event["StackId"], id), old, new)
 
 
 def _answered_for(book: Ledger, settings: BatchSettings) -> Optional[str]:

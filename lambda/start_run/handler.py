@@ -9,6 +9,7 @@ This module's lifecycle serves a run (``Custom::HealthOmicsRun``); a cohort
 |                                                  | a run cancelled or deleted since is never taken over         |
 | Update naming the current run or the one it      | that run, without StartRun; succeeds whatever its status     |
 | replaced (no setting changed, rollback, revert)  | (``run_ref`` records which settings each run ran with)       |
+| Update of tags only                              | that run, re-tagged in place (TagResource / UntagResource)   |
 | Update of other settings                         | a new run, recorded as replacing the current one             |
 | Delete, RETAIN                                   | nothing touched                                              |
 | Delete, CANCEL                                   | CancelRun / CancelRunBatch if still active (same uuid)       |
@@ -24,7 +25,7 @@ import functools
 import time
 from typing import Any, Callable, Optional
 
-from . import budget, clients, cohorts, completion, fields, fresh, kinds, phases, reasons, service_model
+from . import budget, clients, cohorts, completion, fields, fresh, kinds, phases, reasons, service_model, tagging
 from .kinds import Kind
 from .log import log
 from .run_ref import RunRef
@@ -86,9 +87,23 @@ def _echoes(found: dict[str, Any], request: dict[str, Any]) -> bool:
     return bool(echoed) and all(found[name] == request[name] for name in echoed)
 
 
-def _named(event: dict[str, Any], settings: Any, current: RunRef) -> Optional[tuple[RunRef, str]]:
+def _naming(kind: Kind, event: dict[str, Any], settings: Any) -> list[str]:
+    """The fingerprints under which a physical id may record the run these settings name: this release's; the
+    form releases up to 0.2 recorded (tags included); and, when the old properties differ from these only in
+    tags, the old properties' 0.2 form (an upgrade deployed together with a change of tags)."""
+    named = [settings.fingerprint(), settings.legacy_fingerprint()]
+    try:
+        old = kind.read(event.get("OldResourceProperties") or {})
+    except (ValueError, KeyError, TypeError):
+        return named
+    if old.fingerprint() == settings.fingerprint():
+        named.append(old.legacy_fingerprint())
+    return list(dict.fromkeys(named))
+
+
+def _named(kind: Kind, event: dict[str, Any], settings: Any, current: RunRef) -> Optional[tuple[RunRef, str]]:
     """On Update: the run these settings already name, and the physical id to answer with."""
-    named = current.named_by(settings.fingerprint())
+    named = next(filter(None, map(current.named_by, _naming(kind, event, settings))), None)
     if named is None:
         return None
     # The same run keeps the very physical id CloudFormation sent: a different one would be a replacement,
@@ -98,12 +113,16 @@ def _named(event: dict[str, Any], settings: Any, current: RunRef) -> Optional[tu
 
 
 def _report(kind: Kind, event: dict[str, Any], named: RunRef, physical_id: str) -> dict[str, Any]:
-    """The run the settings name, as it is now: an Update that starts nothing never fails over its status."""
+    """The run the settings name, as it is now, re-tagged when only its tags changed: an Update that starts
+    nothing never fails over its status."""
     found = kind.describe(clients.omics(), named.id)
     if found is None or found["uuid"] != named.uuid:
         log(f"{kind.noun} named by these settings is gone from HealthOmics; reported as DELETED",
             logical_id=event["LogicalResourceId"], id=named.id)
         found = kind.gone(event["StackId"], named.id, named.uuid)
+    else:
+        tagging.retag(clients.omics(), found["arn"], tagging.tags_of(event.get("OldResourceProperties")),
+                      tagging.tags_of(event["ResourceProperties"]))
     log(f"{kind.noun} settings name an existing {kind.noun}; nothing started", logical_id=event["LogicalResourceId"],
         id=named.id, status=found["status"])
     return {"PhysicalResourceId": physical_id, "Data": kind.data(found), PHASE: KEPT}
@@ -215,7 +234,7 @@ def on_event(event: dict[str, Any]) -> dict[str, Any]:
     settings = phases.read(kind, event["ResourceProperties"])
     deadline = {WAIT_DEADLINE: phases.deadline(settings.timeout_seconds)}
     current = _current(kind, event) if request_type == "Update" else None  # the run it replaces, if it starts one
-    named = _named(event, settings, current) if current else None
+    named = _named(kind, event, settings, current) if current else None
     if named is not None:
         try:
             return {**_report(kind, event, *named), **deadline}

@@ -61,11 +61,14 @@ class Kind(ABC):
             raise BadSettings(f"Invalid {self.noun} settings: " + "; ".join(problems))
         return settings
 
+    def arn(self, stack_id: str, id: str) -> str:
+        """The ARN of the run (batch) ``id`` in the stack's account and Region."""
+        partition, _, region, account = stack_id.split(":")[1:5]
+        return f"arn:{partition}:omics:{region}:{account}:{self.arn_resource}/{id}"
+
     def gone(self, stack_id: str, id: str, uuid: str) -> dict[str, Any]:
         """What HealthOmics would say of a run (batch) it no longer has: its ids, status DELETED."""
-        partition, _, region, account = stack_id.split(":")[1:5]
-        arn = f"arn:{partition}:omics:{region}:{account}:{self.arn_resource}/{id}"
-        return {"id": id, "uuid": uuid, "arn": arn, "status": "DELETED"}
+        return {"id": id, "uuid": uuid, "arn": self.arn(stack_id, id), "status": "DELETED"}
 
 
 class RunKind(Kind):

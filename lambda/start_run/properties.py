@@ -121,21 +121,33 @@ class RunSettings:
     timeout_seconds: int
     parameters_digest: str = ""  # staged parameters: the digest of their content (fields.PARAMETERS_DIGEST)
 
-    def identity(self) -> dict[str, Any]:
+    def identity(self, *, tagged: bool = False) -> dict[str, Any]:
         """The request as it names a run: parameters by the digest of their content, inline or staged alike (so
-        staging the same values starts nothing), never by where they were staged."""
+        staging the same values starts nothing), never by where they were staged; and without its tags, which
+        change nothing a run computes (a tags-only change re-tags the run in place). ``tagged``: the form
+        releases up to 0.2 named runs by, tags included (``legacy_fingerprint``)."""
+        request = self.request if tagged else {key: value for key, value in self.request.items() if key != "tags"}
         if self.parameters_digest:
             digest = self.parameters_digest
-        elif "parameters" in self.request:
-            digest = content_digest(self.request["parameters"])
+        elif "parameters" in request:
+            digest = content_digest(request["parameters"])
         else:
-            return self.request
-        rest = {key: value for key, value in self.request.items() if key not in ("parameters", "parametersUri")}
+            return request
+        rest = {key: value for key, value in request.items() if key not in ("parameters", "parametersUri")}
         return {**rest, "parameters": {"sha256": digest}}
 
     def fingerprint(self) -> str:
         """What decides which run these settings name (see ``fingerprint``)."""
         return fingerprint(self.identity(), self.rerun_token)
+
+    def legacy_fingerprint(self) -> str:
+        """The fingerprint releases up to 0.2 recorded for these settings (tags included): physical ids written
+        then still name their run, so upgrading starts nothing. Equal to ``fingerprint`` when there are no tags."""
+        return fingerprint(self.identity(tagged=True), self.rerun_token)
+
+    @property
+    def tags(self) -> dict[str, str]:
+        return dict(self.request.get("tags") or {})
 
     @classmethod
     def from_properties(cls, props: dict[str, Any]) -> "RunSettings":

@@ -91,8 +91,24 @@ def field_shape(api: str) -> dict[str, Any]:
     return service_model.members("DefaultRunSetting" if api in fields.BATCH_ONLY else "StartRunRequest")[api]
 
 
+_WORKFLOW_ARN = re.compile(r"^arn:[a-z-]+:omics:[a-z0-9-]*:(?P<account>[0-9]*):workflow/(?P<id>[0-9]+)$")
+
+
+def _workflow_arn_errors(value: Any) -> list[str]:
+    """A workflow's ARN where its id belongs: name the id (and owner) to give instead."""
+    match = _WORKFLOW_ARN.match(value) if isinstance(value, str) else None
+    if match is None:
+        return []
+    owner = f" (and workflow_owner_id={match['account']!r} if another account shares it with you)" if match["account"] else ""
+    return [f"workflow_id takes the workflow's id, not its ARN: give workflow_id={match['id']!r}{owner}; "
+            f"got {value!r}"]
+
+
 def _field_errors(api: str, value: Any, is_unresolved: IsUnresolved) -> list[str]:
     name = fields.BY_API[api].snake
+    arn = _workflow_arn_errors(value) if api == "workflowId" else []
+    if arn:
+        return arn
     problems = member_errors(name, value, field_shape(api), is_unresolved)
     return problems or _BEYOND_MODEL.get(api, lambda name, value: [])(name, value)
 

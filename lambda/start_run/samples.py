@@ -20,7 +20,7 @@ import json
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping
 
-from . import fields, rules, service_model
+from . import fields, reasons, rules, service_model
 from .rules import IsUnresolved
 
 # Sample key (as in code and sheets) -> InlineSetting member.
@@ -99,9 +99,12 @@ def _read_csv(path: Path) -> SheetRows:
         unknown = [column for column in header if not _known_column(column)]
         if unknown:
             raise SampleSheetError(
-                f"{path} line 1 (header): unknown columns {', '.join(map(repr, unknown))}; allowed: "
+                f"{path} line 1 (header): unknown columns {', '.join(map(_column_suggestion, unknown))}; allowed: "
                 f"{', '.join(key for key in SAMPLE_KEYS if key not in NESTED_COLUMNS)}, parameters.<name>, "
                 "engine_settings.<key>, tags.<key>")
+        if "run_setting_id" not in header:
+            raise SampleSheetError(f"{path} line 1 (header): no run_setting_id column; add one holding an id for each "
+                                   "sample, unique in the sheet (each sample's run is named by it)")
         repeated = [column for column, count in collections.Counter(header).items() if count > 1]
         if repeated:  # a later cell would silently replace an earlier one
             raise SampleSheetError(f"{path} line 1 (header): columns {', '.join(map(repr, repeated))} appear more "
@@ -118,6 +121,16 @@ def _read_csv(path: Path) -> SheetRows:
                 rows.append(_csv_row(columns, values))
                 rows.lines.append(starts)
         return rows
+
+
+def _column_suggestion(column: str) -> str:
+    """``'paramters.x' (did you mean parameters.x?)``: the closest known column, nested ones by their head."""
+    head, dot, rest = column.partition(".")
+    plain = [key for key in SAMPLE_KEYS if key not in NESTED_COLUMNS]
+    suggested = reasons.with_suggestion(head, NESTED_COLUMNS if dot else [*plain, *NESTED_COLUMNS])
+    if suggested == head:
+        return repr(column)
+    return f"{column!r} (did you mean {suggested.split('did you mean ')[1][:-2]}{dot}{rest}?)"
 
 
 def _known_column(column: str) -> bool:
@@ -146,27 +159,26 @@ def to_settings(samples: Iterable[Mapping[str, Any]], source: str = "samples",
     Values for which ``is_unresolved`` holds (deploy-time tokens) are left to the handler.
     Written for 100,000 rows: message strings are only built for rows that have a problem.
     """
-    settings, errors, seen = [], [], {}
+    settings, problems, seen = [], [], {}  # problems: (the sample's place, what is wrong)
     for number, sample in enumerate(samples, start=1):
+        where = _where("", samples, number).strip()
         if not isinstance(sample, Mapping):
-            errors.append(f"{_where(source, samples, number)}: expected an object with keys {', '.join(SAMPLE_KEYS)}")
+            problems.append((where, f"expected an object with keys {', '.join(SAMPLE_KEYS)}"))
             continue
         if not sample.keys() <= SAMPLE_KEYS.keys():
             unknown = [key for key in sample if key not in SAMPLE_KEYS]  # in the sample's own order
-            errors.append(f"{_where(source, samples, number)}: unknown keys {', '.join(map(repr, unknown))}; "
-                          f"allowed: {', '.join(SAMPLE_KEYS)}")
+            problems.append((where, f"unknown keys {', '.join(reasons.with_suggestion(repr(key), map(repr, SAMPLE_KEYS)) for key in unknown)}; "
+                                    f"allowed: {', '.join(SAMPLE_KEYS)}"))
         setting = {SAMPLE_KEYS[key]: value for key, value in sample.items() if key in SAMPLE_KEYS}
-        problems = setting_errors(setting, is_unresolved)
-        if problems:
-            where = _where(source, samples, number)
-            errors += [f"{where}: {problem}" for problem in problems]
+        problems += [(where, problem) for problem in setting_errors(setting, is_unresolved)]
         run_setting_id = setting.get("runSettingId")
         first = seen.setdefault(run_setting_id, number) if isinstance(run_setting_id, str) else number
         if first != number:
             repeats = _where("", samples, first).strip()
-            errors.append(f"{_where(source, samples, number)}: run_setting_id {run_setting_id!r} repeats {repeats}; "
-                          "each sample needs its own")
+            problems.append((where, f"run_setting_id {run_setting_id!r} repeats {repeats}; each sample needs its own"))
         settings.append(setting)
+    # a problem every sample has (a key missing from all) is said once, with the samples counted
+    errors = _said_once(source, problems, len(settings))
     if not settings and not errors:
         errors.append(f"{source}: a batch needs at least one sample")
     if len(settings) > MAX_SAMPLES:
@@ -176,6 +188,16 @@ def to_settings(samples: Iterable[Mapping[str, Any]], source: str = "samples",
         more = f" ... and {len(errors) - len(shown)} more" if len(errors) > len(shown) else ""
         raise SampleSheetError("; ".join(shown) + more)
     return settings
+
+
+def _said_once(source: str, problems: list[tuple[str, str]], total: int) -> list[str]:
+    """``cohort.csv line 4: ...`` per problem, the same problem of several samples said once: ``cohort.csv
+    line 2, line 3 and line 4: ...``, or ``cohort.csv, all 40 samples: ...``."""
+    by_problem: dict[str, list[str]] = {}
+    for where, problem in problems:
+        by_problem.setdefault(problem, []).append(where)
+    return [f"{source}, all {total} samples: {problem}" if len(places) == total > 1
+            else f"{source} {reasons.listing(places)}: {problem}" for problem, places in by_problem.items()]
 
 
 @functools.cache

@@ -32,6 +32,8 @@ CONTROLS = {fields.WAIT_FOR: "wait_for", fields.TIMEOUT_SECONDS: "timeout_second
 DEPLOY_TIME = "decided at deploy time"
 SHEET_NOT_AT_HAND = ("the staged sample sheet changed: which samples run is known only from the cloud assembly "
                      "(cdk.out), not from templates")
+# Changes that rename no run are tags only (fingerprints leave them out): the handler re-tags in place.
+TAGS_CHANGED = "tags changed: re-tagged in place, no run starts"
 # What reading settings raises when a value is only known at deploy time (a token where a number belongs).
 _UNREADABLE = (ValueError, TypeError, KeyError)
 
@@ -194,6 +196,8 @@ def _decide(old_stack, new_stack, logical_id, old, new) -> Row:
         return _batch_row(row, changes, samples, new_settings.delete_policy)
     if renamed:
         return row(Action.START, reason=f"changed: {', '.join(c.setting for c in changes)}", changes=changes)
+    if changes:
+        return row(Action.KEEP, reason=TAGS_CHANGED, changes=changes)
     return row(Action.KEEP, reason="no setting that names the run changed")
 
 
@@ -290,7 +294,10 @@ def _batch_row(row: functools.partial, changes: tuple[Change, ...], samples: Sam
         return row(Action.UNKNOWN, reason=SHEET_NOT_AT_HAND, changes=changes)
     removed = _removed(samples.removed, delete_policy)
     if not samples.to_run:
-        return row(Action.KEEP, reason=removed or "no sample's run settings changed", changes=changes)
+        # a sample whose settings changed yet whose key did not changed only its tags (its key leaves them out)
+        tags_changed = changes or samples.changed
+        return row(Action.KEEP, reason=removed or (TAGS_CHANGED if tags_changed else "no sample's run settings changed"),
+                   changes=changes)
     every = f"every sample runs again ({plural(samples.to_run, 'run')})"
     why = f"changed: {', '.join(c.setting for c in changes)}; {every}" if changes else _added_or_changed(samples)
     return row(Action.START, reason="; ".join(filter(None, [why, removed])), changes=changes)
@@ -320,9 +327,12 @@ def _settings_only(properties: dict[str, Any]) -> dict[str, Any]:
 
 
 def _what_refs_see(resource: dict[str, Any] | None) -> Any:
-    """What a ``Ref`` or ``Fn::GetAtt`` of a resource may depend on: its type and properties. Its
-    ``DeletionPolicy``, ``UpdateReplacePolicy``, ``DependsOn`` and ``Metadata`` change no value."""
-    return None if resource is None else (resource.get("Type"), resource.get("Properties"))
+    """What a ``Ref`` or ``Fn::GetAtt`` of a resource may depend on: its type and properties but its tags. Its
+    ``DeletionPolicy``, ``UpdateReplacePolicy``, ``DependsOn`` and ``Metadata`` change no value; its ``Tags`` are
+    updated in place (no resource type runs refer to has them create-only), so ``Tags.of(app)`` renames nothing."""
+    if resource is None:
+        return None
+    return resource.get("Type"), {k: v for k, v in (resource.get("Properties") or {}).items() if k != "Tags"}
 
 
 def _path(resource: dict[str, Any], fallback: str) -> str:

@@ -1,0 +1,117 @@
+"""Settings that synthesize but fail in the account are warned about at synth, naming the construct and the
+value, with how to fix or acknowledge each (``Annotations.acknowledge_warning``, as for any CDK warning id).
+
+AWS facts: HealthOmics reads inputs and writes outputs as the run's service role, so S3 locations outside the
+role's policy fail the run with AccessDenied ("Service roles for AWS HealthOmics",
+https://docs.aws.amazon.com/omics/latest/dev/permissions-service.html); a CloudFormation wait condition waits
+12 hours at most (AWS::CloudFormation::WaitCondition ``Timeout``).
+"""
+
+from __future__ import annotations
+
+import aws_cdk as cdk
+from aws_cdk import aws_s3 as s3
+from aws_cdk.assertions import Annotations, Match
+
+from healthomics_run import HealthOmicsRun, HealthOmicsRunBatch, RunServiceRole, WaitFor, WorkflowRun
+from healthomics_run._synth_warnings import INPUT_NOT_READABLE, OUTPUT_NOT_WRITABLE, SHORT_COMPLETED_WAIT
+from tests.synth import new_stack
+
+
+def warnings(stack) -> list[str]:
+    return [message.entry.data for message in Annotations.from_stack(stack).find_warning("*", Match.any_value())]
+
+
+def test_an_output_uri_the_role_may_not_write_is_warned_about_naming_both():
+    stack = new_stack()
+    role = RunServiceRole(stack, "Role", output_bucket=s3.Bucket.from_bucket_name(stack, "Out", "example-output-bucket"),
+                          output_prefix="runs/")
+    WorkflowRun(stack, "Run", role=role, output_uri="s3://example-outptu-bucket/runs/", workflow_id="1234567")
+    (warning,) = warnings(stack)
+    assert warning.startswith("TestStack/Run: output_uri 's3://example-outptu-bucket/runs/' is outside what its "
+                              "service role TestStack/Role may write (s3://example-output-bucket/runs/*)")
+    assert OUTPUT_NOT_WRITABLE in warning
+
+
+def test_an_output_uri_inside_the_granted_prefix_is_not_warned_about():
+    stack = new_stack()
+    role = RunServiceRole(stack, "Role", output_bucket=s3.Bucket.from_bucket_name(stack, "Out", "example-output-bucket"),
+                          output_prefix="runs/")
+    WorkflowRun(stack, "Run", role=role, output_uri="s3://example-output-bucket/runs/germline/", workflow_id="1234567")
+    assert warnings(stack) == []
+
+
+def test_parameters_in_buckets_the_role_may_not_read_are_warned_about_with_the_fix():
+    stack = new_stack()
+    reference = s3.Bucket.from_bucket_name(stack, "Reference", "example-reference-bucket")
+    HealthOmicsRun(stack, "Run", workflow_id="1234567", inputs=[reference],
+                   parameters={"ref": "s3://example-reference-bucket/r.fa", "reads": ["s3://example-input-bucket/a.fq"]})
+    (warning,) = warnings(stack)
+    assert "TestStack/Run/Run: parameters name S3 objects its service role TestStack/Run/ServiceRole may not read: " \
+           "'s3://example-input-bucket/a.fq'" in warning
+    assert "s3.Bucket.from_bucket_name(self, ..., 'example-input-bucket')" in warning and INPUT_NOT_READABLE in warning
+
+
+def test_sample_values_the_role_may_not_read_are_warned_about():
+    stack = new_stack()
+    HealthOmicsRunBatch(stack, "Cohort", workflow_id="1234567",
+                        samples=[{"run_setting_id": "S1", "parameters": {"reads": "s3://example-input-bucket/S1.fq"}}])
+    (warning,) = warnings(stack)
+    assert "'s3://example-input-bucket/S1.fq'" in warning
+
+
+def test_a_warning_can_be_acknowledged():
+    stack = new_stack()
+    run = HealthOmicsRun(stack, "Run", workflow_id="1234567", parameters={"reads": "s3://example-input-bucket/a.fq"})
+    cdk.Annotations.of(run).acknowledge_warning(INPUT_NOT_READABLE, "the role is granted in another stack")
+    assert warnings(stack) == []
+
+
+def test_waiting_for_completed_for_less_than_an_hour_is_warned_about():
+    stack = new_stack()
+    HealthOmicsRun(stack, "Run", workflow_id="1234567", wait_for=WaitFor.COMPLETED, timeout=cdk.Duration.minutes(5))
+    (warning,) = warnings(stack)
+    assert warning.startswith("TestStack/Run/Run: wait_for=COMPLETED with a timeout of 300 s") and SHORT_COMPLETED_WAIT in warning
+
+
+def test_waiting_for_completed_for_hours_is_not_warned_about():
+    stack = new_stack()
+    HealthOmicsRun(stack, "Run", workflow_id="1234567", wait_for=WaitFor.COMPLETED, timeout=cdk.Duration.hours(6))
+    assert warnings(stack) == []
+
+
+IMAGE = "123456789012.dkr.ecr.us-east-1.amazonaws.com/bwa:0.7.17"
+
+
+def _definition(tmp_path):
+    folder = tmp_path / "aligner"
+    folder.mkdir()
+    (folder / "main.nf").write_text(f"process ALIGN {{\n  container '{IMAGE}'\n  script: 'bwa mem'\n}}\n"
+                                    "workflow { ALIGN() }\n")
+    return folder
+
+
+def test_a_workflow_naming_private_ecr_images_without_their_repositories_is_warned_about(tmp_path):
+    """HealthOmics pulls private ECR images only when the repository policy lets omics.amazonaws.com pull and
+    the run's role may pull (HealthOmics guide, "Amazon ECR permissions",
+    https://docs.aws.amazon.com/omics/latest/dev/permissions-ecr.html)."""
+    from healthomics_run import Workflow, WorkflowEngine
+    from healthomics_run._image_warnings import WARNING_ID
+
+    stack = new_stack()
+    Workflow(stack, "Aligner", definition=_definition(tmp_path), engine=WorkflowEngine.NEXTFLOW)
+    (warning,) = warnings(stack)
+    assert warning.startswith("TestStack/Aligner: its definition names private ECR images in repositories that are "
+                              "not among its container_repositories: 123456789012.dkr.ecr.us-east-1.amazonaws.com/bwa")
+    assert "ecr.Repository.from_repository_name(self, ..., 'bwa')" in warning and WARNING_ID in warning
+
+
+def test_a_workflow_given_the_repositories_of_its_images_is_not_warned_about(tmp_path):
+    from aws_cdk import aws_ecr as ecr
+
+    from healthomics_run import Workflow, WorkflowEngine
+
+    stack = new_stack()
+    Workflow(stack, "Aligner", definition=_definition(tmp_path), engine=WorkflowEngine.NEXTFLOW,
+             container_repositories=[ecr.Repository(stack, "Bwa", repository_name="bwa")])
+    assert warnings(stack) == []
