@@ -128,8 +128,9 @@ class Workflow(Resource, IWorkflow):
         without a schema, none (HealthOmics derives it; ``parameter_template`` is then ``None``).
     :param parameter_template_path: the path of a JSON parameter template inside the definition, which
         HealthOmics reads instead of deriving one (read here too, for checks). Default: none.
-    :param definition_repository: a Git repository to read the definition from (an
-        ``aws_omics.CfnWorkflow.DefinitionRepositoryProperty`` or a dict with CloudFormation's keys); ``main``,
+    :param definition_repository: a Git repository to read the definition from, through an AWS CodeConnections
+        connection (an ``aws_omics.CfnWorkflow.DefinitionRepositoryProperty``, or a dict of its keyword
+        arguments: ``connection_arn``, ``full_repository_id``, ``source_reference``, ...); ``main``,
         ``parameter_template_path`` and ``readme_path`` are then paths in the repository, and the template is
         unknown at synth unless ``parameter_template`` is given. Default: none.
     :param name: 1 to 128 characters. Default: the construct's path (last 128 characters).
@@ -186,7 +187,7 @@ class Workflow(Resource, IWorkflow):
         self.resource = omics.CfnWorkflow(
             self, "Resource",
             definition_uri=self.definition_asset.s3_object_url if self.definition_asset is not None else None,
-            definition_repository=definition_repository,
+            definition_repository=_struct(omics.CfnWorkflow.DefinitionRepositoryProperty, definition_repository),
             workflow_bucket_owner_id=Aws.ACCOUNT_ID if self.definition_asset is not None else None,
             engine=self.engine, main=main,
             name=name, description=description, parameter_template=props.service_template,
@@ -332,7 +333,8 @@ class WorkflowVersion(Resource, IWorkflow):
         self.resource = omics.CfnWorkflowVersion(
             self, "Resource", workflow_id=workflow.workflow_id, version_name=version_name,
             definition_uri=self.definition_asset.s3_object_url if self.definition_asset is not None else None,
-            definition_repository=definition_repository,
+            definition_repository=_struct(omics.CfnWorkflowVersion.DefinitionRepositoryProperty,
+                                          definition_repository),
             workflow_bucket_owner_id=Aws.ACCOUNT_ID if self.definition_asset is not None else None,
             engine=self.engine, main=main, description=description, parameter_template=props.service_template,
             parameter_template_path=parameter_template_path, storage_type=props.storage_type,
@@ -521,6 +523,12 @@ def _readme(readme: Union[str, Path, None], problems: list[str]) -> Optional[str
             problems.append(f"readme {str(readme)!r} cannot be read as UTF-8 text: {error}")
             return None
     return readme
+
+
+def _struct(kind: Any, value: Any) -> Any:
+    """A dict of a CloudFormation property type's keyword arguments as that type (jsii drops a plain dict's
+    keys when it expects a struct)."""
+    return kind(**value) if isinstance(value, Mapping) else value
 
 
 def _plain(value: Any) -> Any:
