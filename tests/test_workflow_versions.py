@@ -23,9 +23,10 @@ from pathlib import Path
 import aws_cdk as cdk
 import pytest
 
-from healthomics_run import ValidationError, Workflow, WorkflowEngine
-from healthomics_run.workflow import DIGEST, VERSIONS_FILE_CONTEXT
+from healthomics_run import VERSIONS_FILE_CONTEXT, ValidationError, Workflow, WorkflowEngine, WorkflowVersion
 from tests.synth import ROOT, template
+
+DIGEST = WorkflowVersion.DIGEST
 
 HELLO = ROOT / "workflows" / "hello"
 

@@ -23,6 +23,8 @@ if TYPE_CHECKING:
     from constructs import Construct
 
 VERSIONS_FILE_CONTEXT = "@healthomics-run/workflow:versionsFile"
+"""Context key naming the JSON file (relative to where synth runs) that records each workflow version's digest;
+commit it with the app. Unset: nothing is recorded and a changed version is not caught at synth."""
 
 
 def version_record_problems(version: Construct, workflow: Any, version_name: str, digest: str) -> list[str]:

@@ -25,10 +25,12 @@ import zlib
 from pathlib import Path, PurePosixPath
 from typing import Callable, Optional, Sequence
 
-# Version control and the run state engines leave where they are run (Nextflow: .nextflow/, .nextflow.log*,
-# work/, results/ as nf-core's default outdir; Cromwell: cromwell-executions/, cromwell-workflow-logs/).
 DEFAULT_EXCLUDES: tuple[str, ...] = (".git", ".nextflow*", "work", "results", "cromwell-executions",
                                      "cromwell-workflow-logs")
+"""What a workflow's zip leaves out by default: version control and the run state engines leave where they run
+(Nextflow: ``.nextflow/``, ``.nextflow.log*``, ``work/``, and ``results/``, nf-core's default ``outdir``;
+Cromwell: ``cromwell-executions/``, ``cromwell-workflow-logs/``). CDK glob patterns: each matches the name at
+any depth."""
 # definitionUri: a zip in S3 of at most 100 MB (the page above, "Choose a workflow definition source").
 MAX_ZIP_BYTES = 100 * 1000 * 1000
 _DEFINITION_EXTENSIONS = {"WDL": ".wdl", "WDL_LENIENT": ".wdl", "NEXTFLOW": ".nf", "CWL": ".cwl"}

@@ -51,9 +51,6 @@ HEALTHOMICS_DESCRIPTIONS = "@healthomics-run/workflow:healthOmicsDescriptions"
 strings). Off by default because ``ParameterTemplate`` is create-only: a template read differently would
 replace workflows deployed with an earlier release. Set it in a new app's ``cdk.json``."""
 TEMPLATE_WARNING_ID = "healthomics-run:parameter-template-names"
-DIGEST = "{digest}"
-"""Put in a ``version_name`` to name the version after its definition: replaced by the first 16 hex digits of
-the definition's digest, so a changed definition is a new version."""
 
 
 @runtime_checkable
@@ -261,11 +258,12 @@ class WorkflowVersion(Resource, IWorkflow):
     Either name each definition (``version_name="1.1"``) and let synth catch a change: with the context key
     ``VERSIONS_FILE_CONTEXT`` naming a JSON file (committed beside ``cdk.json``), each version's digest is
     recorded there and a changed definition under a recorded name fails synth; or put ``DIGEST`` in the name
-    (``version_name=f"1.x-{DIGEST}"``) so that each definition gets its own.
+    (``version_name=f"1.x-{WorkflowVersion.DIGEST}"``) so that each definition gets its own.
 
     :param workflow: the workflow (created here, or imported by id: then it must be this account's).
     :param version_name: 1 to 64 letters, digits, ``-``, ``.``, ``_``, starting with a letter or digit;
-        unique among the workflow's versions; ``DIGEST`` in it is replaced by the definition's digest.
+        unique among the workflow's versions; ``WorkflowVersion.DIGEST`` in it is replaced by the definition's
+        digest.
     :param definition: as for ``Workflow``.
     :param engine: as for ``Workflow``. Default: the workflow's engine (required when ``workflow`` is imported).
     :param exclude: as for ``Workflow``.
@@ -287,6 +285,10 @@ class WorkflowVersion(Resource, IWorkflow):
     ``workflow_type``, ``owner_id`` (the parent's), ``container_repositories``, ``definition_asset``,
     ``resource`` (the ``CfnWorkflowVersion``).
     """
+
+    DIGEST = "{digest}"
+    """Put in a ``version_name`` to name the version after its definition: replaced by the first 16 hex digits
+    of the definition's digest (its CDK asset hash), so a changed definition is a new version."""
 
     def __init__(
         self,
@@ -357,12 +359,12 @@ class WorkflowVersion(Resource, IWorkflow):
         if is_unresolved(version_name):
             return version_name
         problems: list[str] = []
-        if DIGEST in version_name:
+        if self.DIGEST in version_name:
             if digest is None:
-                problems.append(f"version_name {version_name!r} holds {DIGEST}, which names a local definition's "
-                                "digest; a definition_repository has none at synth: name the version")
+                problems.append(f"version_name {version_name!r} holds {self.DIGEST}, which names a local "
+                                "definition's digest; a definition_repository has none at synth: name the version")
             else:
-                version_name = version_name.replace(DIGEST, digest[:16])
+                version_name = version_name.replace(self.DIGEST, digest[:16])
         taken: Optional[set[str]] = getattr(workflow, "_version_names", None)
         problems += rules.member_errors("version_name", version_name,
                                         service_model.input_members("CreateWorkflowVersion")["versionName"])
