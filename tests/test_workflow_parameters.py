@@ -24,8 +24,9 @@ AWS and engine behaviour the tests rely on, and where it is stated:
   ``main``, ``parameterTemplatePath`` and ``readmePath`` are then paths in the repository; a parameter
   template file in the definition is named by ``parameterTemplatePath``: "Package and supply a HealthOmics
   workflow definition", https://docs.aws.amazon.com/omics/latest/dev/workflow-defn-packaging.html
-- Cromwell's inputs JSON prefixes each input with the workflow's name (``Workflow.input``); HealthOmics takes
-  bare input names: "Parameter template files for HealthOmics workflows", above.
+- Cromwell's inputs JSON qualifies each input with the workflow's name (``Workflow.input``); HealthOmics
+  takes fully qualified WDL inputs too: "WDL workflow definition specifics", Namespace definition in
+  input.json, https://docs.aws.amazon.com/omics/latest/dev/workflow-languages-wdl.html
 """
 
 from __future__ import annotations
@@ -178,10 +179,25 @@ def test_a_wdl_file_is_a_string(value, fits):
     assert (definitions.value_type_errors(template, {"bam": value}) == []) is fits
 
 
-def test_cromwell_prefixed_inputs_are_told_to_drop_the_prefix():
-    (error,) = parameter_checks.parameter_errors({"input_bam": {"optional": False}},
-                                                 {"Germline.input_bam": "s3://bucket/a.bam"})[:1]
-    assert "Germline.input_bam (drop the Germline. prefix: input_bam)" in error
+def test_inputs_qualified_by_the_workflows_name_stand_for_the_input():
+    """HealthOmics takes fully qualified WDL inputs (``SumWorkflow.number1``), as Cromwell's inputs JSON
+    writes them: they are neither unknown nor leave the input missing."""
+    template = {"input_bam": {"optional": False}, "threads": {"optional": True}}
+    assert parameter_checks.parameter_errors(template, {"Germline.input_bam": "s3://bucket/a.bam"}) == []
+
+
+def test_an_input_given_both_bare_and_qualified_is_refused():
+    assert parameter_checks.parameter_errors({"input_bam": {"optional": False}}, {
+        "input_bam": "s3://bucket/a.bam", "Germline.input_bam": "s3://bucket/b.bam"}) == [
+        "parameter 'input_bam' is given twice, as input_bam and as Germline.input_bam: give one"]
+
+
+def test_a_qualified_input_is_type_checked_as_its_input(tmp_path):
+    (tmp_path / "main.wdl").write_text(DESCRIBED_WDL)
+    stack = new_stack()
+    workflow = Workflow(stack, "Align", definition=tmp_path, engine=WorkflowEngine.WDL)
+    with pytest.raises(ValidationError, match="parameter 'bam' must be a string"):
+        HealthOmicsRun(stack, "Run", workflow=workflow, parameters={"align.bam": {"class": "File"}})
 
 
 def test_a_hand_written_template_naming_inputs_the_definition_lacks_warns():

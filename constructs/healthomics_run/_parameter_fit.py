@@ -30,7 +30,8 @@ def run_errors(template: Template, parameters: Mapping[str, Any]) -> list[str]:
     """Unknown, missing and mistyped parameters of one run."""
     errors = [] if any(is_unresolved(name) for name in parameters) else parameter_checks.parameter_errors(
         dict(template), dict(parameters))
-    known = {name: value for name, value in parameters.items() if not is_unresolved(value)}
+    known, _ = parameter_checks.unqualified(dict(template), {
+        name: value for name, value in parameters.items() if not is_unresolved(value)})
     return errors + definitions.value_type_errors(template, known)
 
 

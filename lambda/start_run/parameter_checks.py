@@ -13,14 +13,16 @@ def parameter_errors(template: dict[str, Any], parameters: dict[str, Any]) -> li
 
     A required parameter given as ``null`` is no value: the engines refuse it (WDL: a non-optional input
     takes no ``None``; CWL: ``null`` fits only a type that lists ``"null"``; Nextflow: a required schema
-    parameter must be set)."""
+    parameter must be set). A name qualified by the workflow's name (``SumWorkflow.number1``, as Cromwell's
+    inputs JSON writes them) stands for the input it qualifies: HealthOmics takes fully qualified WDL inputs
+    ("WDL workflow definition specifics", Namespace definition in input.json)."""
+    parameters, errors = unqualified(template, parameters)
     unknown = sorted(set(parameters) - set(template))
     required = [name for name, spec in template.items() if not (spec or {}).get("optional", False)]
     missing = sorted(name for name in required if name not in parameters)
     null = sorted(name for name in required if name in parameters and parameters[name] is None)
-    errors = []
     if unknown:
-        named = [_named(name, template) for name in unknown]
+        named = [reasons.with_suggestion(name, template) for name in unknown]
         errors.append(f"parameters not in the workflow's parameter template: {reasons.listing(named)} "
                       f"(the template has {len(template)}: {reasons.listing(sorted(template)) or 'none'})")
     if missing:
@@ -30,10 +32,17 @@ def parameter_errors(template: dict[str, Any], parameters: dict[str, Any]) -> li
     return errors
 
 
-def _named(name: str, template: dict[str, Any]) -> str:
-    """An unknown name with its fix: Cromwell's inputs JSON prefixes each input with the workflow's name
-    (``Workflow.input_bam``); HealthOmics takes the bare input name."""
-    prefix, dot, bare = name.partition(".")
-    if dot and bare in template:
-        return f"{name} (drop the {prefix}. prefix: {bare})"
-    return reasons.with_suggestion(name, template)
+def unqualified(template: dict[str, Any], parameters: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    """``parameters`` with each ``Workflow.input`` name that qualifies an input of ``template`` (and is not
+    itself in it) as that input's name; an error for each input given both ways."""
+    plain: dict[str, Any] = {}
+    errors = []
+    for name, value in parameters.items():
+        prefix, dot, bare = name.partition(".") if isinstance(name, str) else ("", "", "")
+        if dot and prefix and bare in template and name not in template:
+            if bare in parameters:
+                errors.append(f"parameter {bare!r} is given twice, as {bare} and as {name}: give one")
+                continue
+            name = bare
+        plain[name] = value
+    return plain, errors
