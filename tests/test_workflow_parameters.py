@@ -39,7 +39,7 @@ import aws_cdk as cdk
 import pytest
 from aws_cdk.assertions import Annotations, Match
 
-from healthomics_run import HealthOmicsRun, ValidationError, Workflow, WorkflowEngine
+from healthomics_run import HealthOmicsRun, HealthOmicsRunBatch, ValidationError, Workflow, WorkflowEngine
 from healthomics_run import workflow_definition as definitions
 from healthomics_run._lambda.start_run import parameter_checks
 from healthomics_run.workflow import HEALTHOMICS_DESCRIPTIONS, TEMPLATE_WARNING_ID
@@ -153,6 +153,18 @@ def test_a_null_required_parameter_fails_where_the_run_is_created():
     workflow = Workflow(stack, "Hello", definition=HELLO, engine=WorkflowEngine.NEXTFLOW)
     with pytest.raises(ValidationError, match="required workflow parameters given as null: sample_name"):
         HealthOmicsRun(stack, "Run", workflow=workflow, parameters={"sample_name": None})
+
+
+def test_a_batch_names_the_samples_that_give_a_required_parameter_as_null():
+    stack = new_stack()
+    workflow = Workflow(stack, "Hello", definition=HELLO, engine=WorkflowEngine.NEXTFLOW)
+    samples = [{"run_setting_id": "S1", "parameters": {"sample_name": "NA12878"}},
+               {"run_setting_id": "S2", "parameters": {"sample_name": None}},
+               {"run_setting_id": "S3", "parameters": {"sample_name": "NA24385"}}]
+    with pytest.raises(ValidationError) as raised:
+        HealthOmicsRunBatch(stack, "Cohort", workflow=workflow, samples=samples)
+    assert "sample row 2 ('S2'): required workflow parameters given as null: sample_name" in str(raised.value)
+    assert "row 1" not in str(raised.value) and "row 3" not in str(raised.value)
 
 
 @pytest.mark.parametrize("value, fits", [

@@ -40,14 +40,14 @@ def batch_errors(template: Template, shared: Mapping[str, Any], settings: Sequen
     one line per distinct problem with the rows that have it."""
     types = {name: spec["type"] for name, spec in template.items() if spec.get("type")}
     shared_names_token = any(is_unresolved(name) for name in shared)
-    by_names: dict[frozenset, list[str]] = {}
+    by_names: dict[tuple[frozenset, frozenset], list[str]] = {}
     shared_types = _type_problems(template, types, shared)
     problems: list[tuple[str, str]] = []
     for number, setting in enumerate(settings, start=1):
         own = setting.get("parameters") or {}
         if not isinstance(own, Mapping):
             continue  # not a mapping: the sample's own check names it
-        names = frozenset(own)
+        names = (frozenset(own), frozenset(name for name, value in own.items() if value is None))  # nulls count
         found = by_names.get(names)
         if found is None:
             found = by_names[names] = ([] if shared_names_token or any(is_unresolved(name) for name in own) else
