@@ -106,6 +106,12 @@ def test_exclude_takes_cdk_glob_patterns_and_replaces_the_defaults(tmp_path):
         ".git/HEAD", "main.nf", "modules/local/greet.nf", "nextflow_schema.json"]
 
 
+@pytest.mark.parametrize("exclude", ["*.bam", [".git", 3]])
+def test_exclude_must_be_a_list_of_patterns(exclude):
+    with pytest.raises(ValidationError, match=r"exclude must be a list of glob patterns such as \[\*DEFAULT_EXCLUDES"):
+        Workflow(new_stack(), "Hello", definition=HELLO, engine=WorkflowEngine.NEXTFLOW, exclude=exclude)
+
+
 def test_the_files_listed_are_the_files_cdk_stages(tmp_path):
     folder = hello_copy(tmp_path)
     (folder / "work" / "x").mkdir(parents=True)

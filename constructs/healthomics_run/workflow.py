@@ -405,6 +405,10 @@ class _Props:
                                      "(a Git repository): HealthOmics takes the definition from one source")
         if parameter_template is not None and parameter_template_path is not None:
             resource_problems.append("give parameter_template or parameter_template_path, not both")
+        if isinstance(exclude, str) or (exclude is not None and not all(isinstance(p, str) for p in exclude)):
+            resource_problems.append(f"exclude must be a list of glob patterns such as [*DEFAULT_EXCLUDES, '*.bam']; "
+                                     f"got {exclude!r}")
+            exclude = None
         self.readme = _readme(readme, resource_problems)
         self.exclude = list(DEFAULT_EXCLUDES if exclude is None else exclude)
         self.path = None if definition is None else Path(definition)
