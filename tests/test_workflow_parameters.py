@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import json
 import shutil
-from pathlib import Path
 
 import aws_cdk as cdk
 import pytest
