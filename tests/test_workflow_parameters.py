@@ -101,6 +101,17 @@ def test_a_group_may_require_what_another_all_of_group_defines(tmp_path):
                                                                           "email": True}
 
 
+def test_the_top_levels_required_still_names_only_its_own_properties(tmp_path):
+    """Before groups were combined, a top-level ``required`` naming a group's parameter was ignored; reading it
+    now would turn that parameter required in templates already deployed, replacing their workflows."""
+    (tmp_path / "main.nf").write_text("")
+    (tmp_path / "nextflow_schema.json").write_text(json.dumps({
+        "required": ["input", "own"], "properties": {"own": {"type": "string"}},
+        "$defs": {"a": {"properties": {"input": {"type": "string"}}}}, "allOf": [{"$ref": "#/$defs/a"}]}))
+    derived = definitions.derive(tmp_path, "NEXTFLOW")
+    assert (derived["own"]["optional"], derived["input"]["optional"]) == (False, True)
+
+
 def test_a_requirement_no_group_defines_is_still_refused(tmp_path):
     (tmp_path / "main.nf").write_text("")
     (tmp_path / "nextflow_schema.json").write_text(json.dumps({
