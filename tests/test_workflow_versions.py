@@ -22,6 +22,7 @@ from pathlib import Path
 
 import aws_cdk as cdk
 import pytest
+from aws_cdk.assertions import Annotations, Match
 
 from healthomics_run import VERSIONS_FILE_CONTEXT, ValidationError, Workflow, WorkflowEngine, WorkflowVersion
 from tests.synth import ROOT, template
@@ -61,6 +62,8 @@ def test_a_changed_definition_under_a_recorded_name_fails_synth_saying_what_to_d
     context = {VERSIONS_FILE_CONTEXT: str(record)}
     first = version_of(HELLO, "1.1", context)
     assert json.loads(record.read_text()) == {"TestStack/Hello": {"1.1": first.definition_asset.asset_hash}}
+    Annotations.from_stack(first.stack).has_info("/TestStack/Hello/Next", Match.string_like_regexp(
+        "version_name '1.1' recorded in .*workflow-versions.json: commit it with the app"))
     version_of(HELLO, "1.1", context)  # the same definition again: nothing to say
     with pytest.raises(ValidationError) as raised:
         version_of(changed_copy(tmp_path), "1.1", context)

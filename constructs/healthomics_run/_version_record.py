@@ -17,6 +17,8 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from aws_cdk import Annotations
+
 from ._validation import is_unresolved
 
 if TYPE_CHECKING:
@@ -49,4 +51,5 @@ def version_record_problems(version: Construct, workflow: Any, version_name: str
     if recorded is None:
         versions[version_name] = digest
         path.write_text(json.dumps(record, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+        Annotations.of(version).add_info(f"version_name {version_name!r} recorded in {path}: commit it with the app")
     return []
