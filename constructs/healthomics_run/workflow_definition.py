@@ -30,8 +30,9 @@ Derivation, per engine (what HealthOmics itself detects is in the guide above):
 - WDL (and WDL lenient): the ``input { ... }`` block of the main file's ``workflow``. An input whose
   type ends in ``?`` or that has a default (``= ...``) is optional. Descriptions come from the
   workflow's ``parameter_meta`` (``name: "text"`` or ``name: {description: "text"}``).
-  The main file and its imports are read as text; ``tests/test_workflow_corpus.py`` compares the
-  result with miniwdl's on WDL 1.0 and 1.1 definitions with imports, structs and sub-workflows.
+  Only the main file is read (the workflow's inputs are declared there; an imported struct is an
+  object); ``tests/test_workflow_corpus.py`` compares the result with miniwdl's on WDL 1.0 and 1.1
+  definitions with imports, structs and sub-workflows.
 - CWL: the main file's ``inputs`` (a list or a map; a ``$graph`` document's ``#main`` or only
   ``Workflow``). An input is optional when its type ends in ``?``, is a list that holds ``"null"``,
   or it has a ``default``. Descriptions from ``label`` as HealthOmics reads them (or ``doc``, then
