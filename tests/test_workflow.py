@@ -128,8 +128,9 @@ def test_a_given_template_wins_and_keeps_its_types_out_of_the_resource():
     stack = new_stack()
     given = {"sample_name": {"description": "Sample", "type": "string"}, "threads": {"optional": True}}
     workflow = Workflow(stack, "Hello", definition=HELLO, engine=WorkflowEngine.NEXTFLOW, parameter_template=given)
-    assert workflow.parameter_template == {"sample_name": {"description": "Sample", "type": "string", "optional": False},
-                                           "threads": {"optional": True}}
+    assert workflow.parameter_template == {
+        "sample_name": {"description": "Sample", "type": "string", "optional": False},
+        "threads": {"optional": True, "type": "integer", "declared_type": "integer"}}  # the definition's type
     template(stack).has_resource_properties("AWS::Omics::Workflow", {"ParameterTemplate": {
         "sample_name": {"Description": "Sample", "Optional": False}, "threads": {"Optional": True}}})
 
@@ -192,9 +193,9 @@ def test_wdl_input_block():
     assert {name: (spec["optional"], spec["type"], spec["declared_type"]) for name, spec in derived.items()} == {
         "sample_name": (False, "string", "String"), "threads": (True, "integer", "Int"),
         "min_quality": (True, "number", "Float?"), "use_gpu": (True, "boolean", "Boolean"),
-        "reference": (False, "file", "File"), "reads": (False, "array", "Array[File]+"),
+        "reference": (False, "string", "File"), "reads": (False, "array", "Array[File]+"),
         "limits": (True, "object", "Map[String,Int]"), "intervals": (True, "array", "Array[String]"),
-        "sample": (False, "object", "Sample"), "cache_dir": (True, "file", "Directory?"),
+        "sample": (False, "object", "Sample"), "cache_dir": (True, "string", "Directory?"),
         "greeting": (True, "string", "String")}
     assert derived["sample_name"]["description"] == "Name of the sample to greet."
     assert derived["threads"]["description"] == "vCPUs per task."
@@ -205,9 +206,9 @@ def test_cwl_inputs_in_yaml():
     derived = definitions.derive(FIXTURES / "cwl_hello", "CWL")
     assert {name: (spec["optional"], spec.get("type")) for name, spec in derived.items()} == {
         "sample_name": (False, "string"), "threads": (True, "integer"), "min_quality": (True, "number"),
-        "reference": (False, "file"), "reads": (False, "array"), "maybe_reads": (True, "file"),
+        "reference": (False, "cwl_file"), "reads": (False, "array"), "maybe_reads": (True, "cwl_file"),
         "depth": (False, "integer"), "ratio": (False, "number"), "flag": (False, "boolean"),
-        "cache": (True, "file"), "mode": (False, "string"), "sample": (False, "object"), "chunks": (False, "array")}
+        "cache": (True, "cwl_directory"), "mode": (False, "string"), "sample": (False, "object"), "chunks": (False, "array")}
     assert derived["sample_name"]["description"] == "Name of the sample to greet."
     assert derived["threads"]["description"] == "vCPUs per task."  # from the label
 
@@ -244,7 +245,8 @@ def test_long_multi_line_descriptions_become_one_line_of_at_most_256_characters(
      "wdl_no_input_block/main.wdl: no input block found in workflow hello"),
     ("wdl_no_workflow", WorkflowEngine.WDL, "wdl_no_workflow/tasks.wdl: no WDL workflow found"),
     ("wdl_two_files", WorkflowEngine.WDL,
-     "wdl_two_files: cannot tell the main WDL file (found first.wdl, second.wdl); give main="),
+     "wdl_two_files: cannot tell the main WDL file: first.wdl, second.wdl are equally close to the root and none "
+     "is main.wdl; give main="),
     ("cwl_invalid_yaml", WorkflowEngine.CWL,
      "cwl_invalid_yaml/hello.cwl: invalid YAML: mapping values are not allowed here"),
     ("cwl_not_a_workflow", WorkflowEngine.CWL,

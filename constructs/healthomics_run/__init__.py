@@ -23,7 +23,8 @@ _EXPORTS = {
     ".run_group": ["IRunGroup", "RunGroup"],
     ".run_props": ["RunProps"],
     ".service_role": ["RunServiceRole"],
-    ".workflow": ["IWorkflow", "Workflow", "WorkflowVersion"],
+    ".definition_files": ["DEFAULT_EXCLUDES"],
+    ".workflow": ["HEALTHOMICS_DESCRIPTIONS", "IWorkflow", "VERSIONS_FILE_CONTEXT", "Workflow", "WorkflowVersion"],
     ".workflow_run": ["RESOURCE_TYPE", "WorkflowRun"],
     ".workflow_run_batch": ["SampleSheetError", "WorkflowRunBatch"],
 }
@@ -53,6 +54,7 @@ if TYPE_CHECKING:  # for type checkers and editors, which do not run __getattr__
     from .run_group import IRunGroup, RunGroup
     from .run_props import RunProps
     from .service_role import RunServiceRole
-    from .workflow import IWorkflow, Workflow, WorkflowVersion
+    from .definition_files import DEFAULT_EXCLUDES
+    from .workflow import HEALTHOMICS_DESCRIPTIONS, VERSIONS_FILE_CONTEXT, IWorkflow, Workflow, WorkflowVersion
     from .workflow_run import RESOURCE_TYPE, WorkflowRun
     from .workflow_run_batch import SampleSheetError, WorkflowRunBatch

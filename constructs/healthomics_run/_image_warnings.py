@@ -12,14 +12,14 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Sequence
+from typing import Optional, Sequence
 
 from aws_cdk import Annotations
 from aws_cdk import aws_ecr as ecr
 from constructs import Construct
 
 from ._validation import is_unresolved
-from .workflow_definition import DefinitionError, _Files
+from .definition_files import DefinitionError, DefinitionFiles
 
 WARNING_ID = "healthomics-run:workflow-images-not-pullable"
 _ECR_IMAGE = re.compile(r"\b(?P<registry>\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com(?:\.cn)?)/"
@@ -30,7 +30,7 @@ MAX_BYTES = 1_000_000  # definition files larger than this (data, not code) are 
 def private_images(definition: Path) -> dict[str, list[str]]:
     """Repository name -> the image URIs the definition's text names in it."""
     try:
-        files = _Files(definition)
+        files = DefinitionFiles.of(definition)
     except DefinitionError:
         return {}
     found: dict[str, list[str]] = {}
@@ -43,7 +43,12 @@ def private_images(definition: Path) -> dict[str, list[str]]:
     return found
 
 
-def warn_unpullable_images(workflow: Construct, definition: Path, repositories: Sequence[ecr.IRepository]) -> None:
+def warn_unpullable_images(workflow: Construct, definition: Optional[Path],
+                           repositories: Sequence[ecr.IRepository]) -> None:
+    """Warn at synth of private ECR images the definition names outside ``repositories`` (none is read when the
+    definition comes from a Git repository: ``definition`` None)."""
+    if definition is None:
+        return
     names = [repository.repository_name for repository in repositories]
     if any(is_unresolved(name) for name in names):
         return

@@ -30,7 +30,8 @@ def run_errors(template: Template, parameters: Mapping[str, Any]) -> list[str]:
     """Unknown, missing and mistyped parameters of one run."""
     errors = [] if any(is_unresolved(name) for name in parameters) else parameter_checks.parameter_errors(
         dict(template), dict(parameters))
-    known = {name: value for name, value in parameters.items() if not is_unresolved(value)}
+    known, _ = parameter_checks.unqualified(dict(template), {
+        name: value for name, value in parameters.items() if not is_unresolved(value)})
     return errors + definitions.value_type_errors(template, known)
 
 
@@ -39,14 +40,14 @@ def batch_errors(template: Template, shared: Mapping[str, Any], settings: Sequen
     one line per distinct problem with the rows that have it."""
     types = {name: spec["type"] for name, spec in template.items() if spec.get("type")}
     shared_names_token = any(is_unresolved(name) for name in shared)
-    by_names: dict[frozenset, list[str]] = {}
+    by_names: dict[tuple[frozenset, frozenset], list[str]] = {}
     shared_types = _type_problems(template, types, shared)
     problems: list[tuple[str, str]] = []
     for number, setting in enumerate(settings, start=1):
         own = setting.get("parameters") or {}
         if not isinstance(own, Mapping):
             continue  # not a mapping: the sample's own check names it
-        names = frozenset(own)
+        names = (frozenset(own), frozenset(name for name, value in own.items() if value is None))  # nulls count
         found = by_names.get(names)
         if found is None:
             found = by_names[names] = ([] if shared_names_token or any(is_unresolved(name) for name in own) else

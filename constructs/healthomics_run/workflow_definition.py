@@ -5,8 +5,11 @@ A *parameter template* maps each run parameter's name to ``{"description": str, 
 https://docs.aws.amazon.com/omics/latest/dev/parameter-templates.html). The templates this module
 derives keep two more keys where the definition says them, for checks made before a run starts:
 
-- ``"type"``: one of ``TYPES``: the JSON type a value must have (``"file"``: a string URI, or an
-  object such as CWL's ``{"class": "File", "location": ...}``);
+- ``"type"``: one of ``TYPES``: the JSON type a value must have, as the engine reads inputs: a WDL ``File``
+  or ``Directory`` is a ``"string"`` (a URI; HealthOmics' WDL type table, "WDL workflow definition
+  specifics"), a CWL ``File`` / ``Directory`` a ``"cwl_file"`` / ``"cwl_directory"`` object
+  (``{"class": "File", "location": ...}``: cwltool refuses a plain string), a Nextflow path a
+  ``"string"``; ``"file"``, for templates written by hand, takes either;
 - ``"declared_type"``: the type as the definition spells it (``"Array[File]+"``, ``"int?"``), for messages.
 
 ``service_template`` keeps only what CloudFormation's ``ParameterTemplate`` accepts (``Description``,
@@ -21,15 +24,24 @@ Derivation, per engine (what HealthOmics itself detects is in the guide above):
   https://nextflow-io.github.io/nf-validation/nextflow_schema/nextflow_schema_specification). The
   parameters are the top-level ``properties`` and those of each ``allOf`` item (a local ``$ref`` such
   as ``#/$defs/input_output_options``, or an inline schema); without ``allOf``, every group in
-  ``$defs``/``definitions``. A parameter is required when its group's ``required`` lists it. Without
+  ``$defs``/``definitions``. A parameter is required when a group's ``required`` lists it (``allOf``
+  combines the groups, so one group may require what another defines). Without
   a schema file the template is unknown (``None``): HealthOmics derives it when it creates the workflow.
 - WDL (and WDL lenient): the ``input { ... }`` block of the main file's ``workflow``. An input whose
   type ends in ``?`` or that has a default (``= ...``) is optional. Descriptions come from the
   workflow's ``parameter_meta`` (``name: "text"`` or ``name: {description: "text"}``).
+  Only the main file is read (the workflow's inputs are declared there; an imported struct is an
+  object); ``tests/test_workflow_corpus.py`` compares the result with miniwdl's on WDL 1.0 and 1.1
+  definitions with imports, structs and sub-workflows.
 - CWL: the main file's ``inputs`` (a list or a map; a ``$graph`` document's ``#main`` or only
   ``Workflow``). An input is optional when its type ends in ``?``, is a list that holds ``"null"``,
-  or it has a ``default``. Descriptions from ``doc`` or ``label``. CWL written in YAML needs PyYAML
-  (``pip install pyyaml``); CWL written as JSON needs nothing.
+  or it has a ``default``. Descriptions from ``label`` as HealthOmics reads them (or ``doc``, then
+  ``label``, for workflows made before; see ``derive``). YAML is read as YAML 1.2 with ruamel.yaml, as
+  cwltool reads it; the suite compares the result with cwl-utils'.
+
+Descriptions as HealthOmics chooses them are behind the context flag ``HEALTHOMICS_DESCRIPTIONS`` (see
+``workflow.Workflow``): the template is a create-only property, so changing how an existing definition's
+template reads would replace its workflow on upgrade.
 
 Every problem raises ``DefinitionError`` naming the file and what is wrong.
 """
@@ -38,95 +50,43 @@ from __future__ import annotations
 
 import json
 import re
-import zipfile
 from pathlib import Path, PurePosixPath
-from typing import Any, Iterable, Iterator, Mapping, Optional
+from typing import Any, Iterable, Iterator, Mapping, Optional, Sequence
 
-TYPES = ("string", "integer", "number", "boolean", "array", "object", "file")
+from .definition_files import DefinitionError, DefinitionFiles  # DefinitionError: raised by every reader here
+
+TYPES = ("string", "integer", "number", "boolean", "array", "object", "file", "cwl_file", "cwl_directory")
 SERVICE_KEYS = ("description", "optional")
 TEMPLATE_KEYS = (*SERVICE_KEYS, "type", "declared_type")
 DESCRIPTION_MAX = 256  # WorkflowParameterDescription, CreateWorkflow in the service model
 NAME_MAX = 128  # WorkflowParameterName
 NEXTFLOW_SCHEMA = "nextflow_schema.json"
-_EXTENSIONS = {"WDL": (".wdl",), "WDL_LENIENT": (".wdl",), "CWL": (".cwl", ".json", ".yml", ".yaml"),
-               "NEXTFLOW": (".nf",)}
 
 
-class DefinitionError(ValueError):
-    """A definition whose parameter template cannot be read; the message names the file."""
+# -- the definition's files and its main file ---------------------------------------------------
+
+def derive(path: Path, engine: str, main: Optional[str] = None, *, exclude: Sequence[str] = (),
+           healthomics_descriptions: bool = False) -> Optional[dict[str, dict[str, Any]]]:
+    """The parameter template of the definition at ``path`` (a folder, as CDK zips it leaving out ``exclude``,
+    or a ``.zip``), or ``None`` when the definition does not say it (a Nextflow workflow without
+    ``nextflow_schema.json``). ``healthomics_descriptions``: descriptions chosen as HealthOmics chooses them
+    (CWL ``label``; single-quoted WDL strings) rather than as releases before 0.3 chose them (CWL ``doc``, then
+    ``label``; double-quoted WDL strings only), which existing workflows' templates keep."""
+    return derive_from(DefinitionFiles.of(path, exclude), engine, main,
+                       healthomics_descriptions=healthomics_descriptions)
 
 
-# -- the files of a definition ---------------------------------------------------------------
-
-class _Files:
-    """The files of a folder or a ``.zip``, by POSIX path relative to its root."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        if path.is_dir():
-            self.names = sorted(p.relative_to(path).as_posix() for p in path.rglob("*") if p.is_file())
-            self._read = lambda name: (path / name).read_bytes()
-        else:
-            try:
-                archive = zipfile.ZipFile(path)
-            except (zipfile.BadZipFile, OSError) as error:
-                raise DefinitionError(f"{path}: not a readable .zip file ({error})") from None
-            self.names = sorted(n for n in archive.namelist() if not n.endswith("/"))
-            self._read = archive.read
-
-    def label(self, name: str) -> str:
-        return str(self.path / name) if self.path.is_dir() else f"{self.path}!{name}"
-
-    def text(self, name: str) -> str:
-        try:
-            return self._read(name).decode("utf-8")
-        except UnicodeDecodeError as error:
-            raise DefinitionError(f"{self.label(name)}: not UTF-8 text ({error.reason} at byte {error.start})") from None
-
-
-def find_main(files: _Files, engine: str, main: Optional[str]) -> str:
-    """The main file: ``main`` if given, else the one definition file at the root, else ``main.<ext>``."""
-    if main is not None:
-        if main not in files.names:
-            raise DefinitionError(f"{files.path}: main file {main!r} not found in the definition "
-                                  f"(it has {_some(files.names)})")
-        return main
-    extensions = _EXTENSIONS[engine]
-    at_root = [n for n in files.names if "/" not in n and n.endswith(extensions) and n != NEXTFLOW_SCHEMA]
-    if engine == "NEXTFLOW":
-        if "main.nf" in files.names:
-            return "main.nf"
-    elif len(at_root) == 1:
-        return at_root[0]
-    for candidate in (f"main{ext}" for ext in extensions):
-        if candidate in files.names:
-            return candidate
-    if not at_root:  # no file of this engine at all: the definition is likely of another engine
-        other = sorted({name for name in _EXTENSIONS if name != engine and any(
-            n.endswith(_EXTENSIONS[name]) and n != NEXTFLOW_SCHEMA for n in files.names)} - {"WDL_LENIENT"})
-        if other:
-            raise DefinitionError(f"{files.path}: no {engine} file in it ({_some(files.names)}); it looks like "
-                                  f"{' or '.join(other)}: give engine={' or engine='.join(other)}")
-    found = f"found {_some(at_root)}" if at_root else f"none of {_some(files.names)} is one"
-    raise DefinitionError(f"{files.path}: cannot tell the main {engine} file ({found}); give main=")
-
-
-def _some(names: list[str]) -> str:
-    return ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "") if names else "no files"
-
-
-def derive(path: Path, engine: str, main: Optional[str] = None) -> Optional[dict[str, dict[str, Any]]]:
-    """The parameter template of the definition at ``path`` (a folder or a ``.zip``), or ``None``
-    when the definition does not say it (a Nextflow workflow without ``nextflow_schema.json``)."""
-    files = _Files(path)
-    main_file = find_main(files, engine, main)
+def derive_from(files: DefinitionFiles, engine: str, main: Optional[str] = None, *,
+                healthomics_descriptions: bool = False) -> Optional[dict[str, dict[str, Any]]]:
+    """``derive`` for files already listed."""
+    main_file = files.main(engine, main)
     if engine == "NEXTFLOW":
         folder = PurePosixPath(main_file).parent
         schema = (folder / NEXTFLOW_SCHEMA).as_posix() if str(folder) != "." else NEXTFLOW_SCHEMA
         return from_nextflow_schema(files.text(schema), files.label(schema)) if schema in files.names else None
     if engine in ("WDL", "WDL_LENIENT"):
-        return from_wdl(files.text(main_file), files.label(main_file))
-    return from_cwl(files.text(main_file), files.label(main_file))
+        return from_wdl(files.text(main_file), files.label(main_file), single_quotes=healthomics_descriptions)
+    return from_cwl(files.text(main_file), files.label(main_file), label_only=healthomics_descriptions)
 
 
 # -- Nextflow: nextflow_schema.json ----------------------------------------------------------
@@ -156,6 +116,7 @@ def from_nextflow_schema(text: str, label: str) -> dict[str, dict[str, Any]]:
                 raise DefinitionError(f"{label}: {key} must be an object")
             groups += [(f"#/{key}/{name}", group) for name, group in defs.items()]
     template: dict[str, dict[str, Any]] = {}
+    requirements: list[tuple[str, list[str]]] = []
     for where, group in groups:
         if not isinstance(group, dict):
             raise DefinitionError(f"{label}: {where} must be a JSON object")
@@ -168,17 +129,24 @@ def from_nextflow_schema(text: str, label: str) -> dict[str, dict[str, Any]]:
         for name, spec in properties.items():
             if not isinstance(spec, dict):
                 raise DefinitionError(f"{label}: parameter {name!r} in {where} must be a JSON object")
-            entry = _entry(spec.get("description"), optional=name not in required)
+            entry = _entry(spec.get("description"), optional=True)
             declared = spec.get("type")
             kinds = [declared] if isinstance(declared, str) else declared if isinstance(declared, list) else []
             kinds = [k for k in kinds if k != "null"]
             if len(kinds) == 1 and kinds[0] in _JSON_TYPES:
                 entry["type"], entry["declared_type"] = _JSON_TYPES[kinds[0]], kinds[0]
             template[name] = entry
-        unknown = sorted(set(required) - set(properties))
-        if unknown and where != "the top level":
-            raise DefinitionError(f"{label}: {where} requires {', '.join(unknown)}, which it does not define "
-                                  "in its properties")
+        # the top level's required names only its own properties, as before groups were combined (changing
+        # that would change the templates, and so replace the workflows, of schemas deployed before)
+        requirements.append((where, [r for r in required if r in properties] if where == "the top level"
+                             else required))
+    # allOf combines its groups into one schema: a group may require what another defines (nf-core/ampliseq
+    # 2.3.x requires outdir in one group and defines it in another), so names are looked up in all of them.
+    for where, required in requirements:
+        unknown = sorted(set(required) - set(template))
+        if unknown:
+            raise DefinitionError(f"{label}: {where} requires {', '.join(unknown)}, which no group of the schema "
+                                  "defines in its properties")
         for name in set(required) & set(template):
             template[name]["optional"] = False
     return template
@@ -198,13 +166,13 @@ def _resolve(schema: dict[str, Any], ref: Any, label: str) -> Any:
 
 # -- WDL: the workflow's input block ---------------------------------------------------------
 
-_WDL_TYPES = {"Int": "integer", "Float": "number", "Boolean": "boolean", "String": "string", "File": "file",
-              "Directory": "file", "Array": "array", "Map": "object", "Object": "object", "Pair": "object"}
+_WDL_TYPES = {"Int": "integer", "Float": "number", "Boolean": "boolean", "String": "string", "File": "string",
+              "Directory": "string", "Array": "array", "Map": "object", "Object": "object", "Pair": "object"}
 _DECLARATION = re.compile(r"(?P<type>[A-Za-z_]\w*(?:\s*\[.*\])?)\s*(?P<quantifier>[?+]*)\s+(?P<name>[A-Za-z_]\w*)"
                           r"\s*(?P<default>=.*)?", re.S)
 
 
-def from_wdl(text: str, label: str) -> dict[str, dict[str, Any]]:
+def from_wdl(text: str, label: str, *, single_quotes: bool = False) -> dict[str, dict[str, Any]]:
     code = _strip_wdl_comments(text)
     workflow = re.search(r"\bworkflow\s+([A-Za-z_]\w*)\s*\{", code)
     if workflow is None:
@@ -215,7 +183,7 @@ def from_wdl(text: str, label: str) -> dict[str, dict[str, Any]]:
         raise DefinitionError(f"{label}: no input block found in workflow {workflow[1]} (WDL 1.0 and later "
                               "declare inputs in `input { ... }`; for draft-2 WDL or a workflow without inputs, "
                               "give parameter_template=)")
-    meta = _parameter_meta(_section(body, "parameter_meta") or "")
+    meta = _parameter_meta(_section(body, "parameter_meta") or "", single_quotes)
     template: dict[str, dict[str, Any]] = {}
     for line, declaration in enumerate(_statements(inputs), start=1):
         match = _DECLARATION.fullmatch(declaration)
@@ -312,27 +280,34 @@ def _statements(block: str) -> Iterable[str]:
     return joined
 
 
-def _parameter_meta(block: str) -> dict[str, str]:
+def _parameter_meta(block: str, single_quotes: bool) -> dict[str, str]:
+    """Each input's description: ``name: "text"`` or ``name: {description: "text", ...}``. WDL strings may be
+    single-quoted (WDL 1.0 specification, "Strings"); ``single_quotes`` False reads only double-quoted ones,
+    as releases before 0.3 did."""
+    string = (r'"((?:[^"\\]|\\.)*)"|\'((?:[^\'\\]|\\.)*)\'' if single_quotes else r'"((?:[^"\\]|\\.)*)"()')
     meta = {}
     for statement in _statements(block):
         match = re.match(r"([A-Za-z_]\w*)\s*:\s*(.*)", statement, re.S)
         if not match:
             continue
         value = match[2].strip().rstrip(",")
-        text = re.fullmatch(r'"((?:[^"\\]|\\.)*)"', value) or re.search(r'\bdescription\s*:\s*"((?:[^"\\]|\\.)*)"', value)
+        text = re.fullmatch(string, value) or re.search(rf"\bdescription\s*:\s*(?:{string})", value)
         if text:
-            meta[match[1]] = text[1]
+            meta[match[1]] = text[1] if text[1] is not None else text[2]
     return meta
 
 
 # -- CWL: the main process's inputs ----------------------------------------------------------
 
 _CWL_TYPES = {"int": "integer", "long": "integer", "float": "number", "double": "number", "boolean": "boolean",
-              "string": "string", "File": "file", "Directory": "file", "enum": "string", "record": "object",
-              "array": "array"}
+              "string": "string", "File": "cwl_file", "Directory": "cwl_directory", "enum": "string",
+              "record": "object", "array": "array"}
 
 
-def from_cwl(text: str, label: str) -> dict[str, dict[str, Any]]:
+def from_cwl(text: str, label: str, *, label_only: bool = False) -> dict[str, dict[str, Any]]:
+    """The main process's inputs. ``label_only``: descriptions from ``label`` only, as HealthOmics derives them
+    (parameter-templates page above, "Parameter detection for CWL"); else ``doc``, then ``label``, as releases
+    before 0.3 did."""
     document = _cwl_document(text, label)
     process = _cwl_main(document, label)
     inputs = process.get("inputs")
@@ -356,8 +331,8 @@ def from_cwl(text: str, label: str) -> dict[str, dict[str, Any]]:
         if "type" not in spec:
             raise DefinitionError(f"{label}: input {name!r} has no type")
         optional, kind, declared = _cwl_type(spec["type"])
-        entry = _entry(spec.get("doc") if isinstance(spec.get("doc"), str) else spec.get("label"),
-                       optional=optional or "default" in spec)
+        described = spec.get("label") if label_only or not isinstance(spec.get("doc"), str) else spec["doc"]
+        entry = _entry(described, optional=optional or "default" in spec)
         if kind is not None:
             entry["type"] = kind
         entry["declared_type"] = declared
@@ -371,15 +346,14 @@ def _cwl_document(text: str, label: str) -> Any:
     except json.JSONDecodeError as json_error:
         if text.lstrip().startswith(("{", "[")):
             raise DefinitionError(f"{label}: invalid JSON: {json_error}") from None
+    # YAML 1.2, as CWL's own tools read it (cwltool and schema-salad use ruamel.yaml): PyYAML's YAML 1.1 refuses
+    # valid CWL such as ``{type: boolean?, doc: "..."}``.
+    from ruamel.yaml import YAML
+    from ruamel.yaml.error import YAMLError
+
     try:
-        import yaml
-    except ImportError:
-        raise DefinitionError(f"{label}: CWL written in YAML needs PyYAML (pip install pyyaml) to derive its "
-                              "parameter template; install it, write the CWL as JSON, or give parameter_template=") \
-            from None
-    try:
-        return yaml.safe_load(text)
-    except yaml.YAMLError as error:
+        return YAML(typ="safe", pure=True).load(text)
+    except YAMLError as error:
         raise DefinitionError(f"{label}: invalid YAML: {' '.join(str(error).split())}") from None
 
 
@@ -511,7 +485,9 @@ def fits_type(value: Any, kind: str) -> bool:
 
 
 _ARTICLE = {"string": "a string", "integer": "an integer", "number": "a number", "boolean": "a boolean",
-            "array": "an array (list)", "object": "an object (mapping)", "file": "a file (URI string or object)"}
+            "array": "an array (list)", "object": "an object (mapping)", "file": "a file (URI string or object)",
+            "cwl_file": "a CWL File object ({'class': 'File', 'location': 's3://...'})",
+            "cwl_directory": "a CWL Directory object ({'class': 'Directory', 'location': 's3://...'})"}
 
 
 def _is_type(value: Any, kind: str) -> bool:
@@ -527,4 +503,9 @@ def _is_type(value: Any, kind: str) -> bool:
         return isinstance(value, (list, tuple))
     if kind == "object":
         return isinstance(value, Mapping)
+    if kind in ("cwl_file", "cwl_directory"):  # CWL v1.2, "File" / "Directory": a class, and a location or path
+        expected = "File" if kind == "cwl_file" else "Directory"
+        return isinstance(value, Mapping) and value.get("class") == expected and (
+            "location" in value or "path" in value or (expected == "File" and "contents" in value)
+            or (expected == "Directory" and "listing" in value))
     return isinstance(value, (str, Mapping))  # file
