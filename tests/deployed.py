@@ -91,9 +91,11 @@ class Deployed:
             "AWS::Omics::RunGroup": f"arn:aws:omics:{r}:{a}:runGroup/{name}",
             "AWS::Omics::RunCache": f"arn:aws:omics:{r}:{a}:runCache/{name}",
             "AWS::Omics::Workflow": f"arn:aws:omics:{r}:{a}:workflow/{name}",
-            "AWS::Omics::WorkflowVersion": f"arn:aws:omics:{r}:{a}:workflow/{name}",
             "AWS::StepFunctions::StateMachine": f"arn:aws:states:{r}:{a}:stateMachine:{name}",
         }
+        if attribute == "Arn" and kind == "AWS::Omics::WorkflowVersion":  # workflow/{id}/version/{name} (SAR)
+            props = self.resolve(self.resources[logical]["Properties"])
+            return f"arn:aws:omics:{r}:{a}:workflow/{props['WorkflowId']}/version/{props['VersionName']}"
         if attribute == "Arn" and kind in arns:
             return arns[kind]
         if attribute in ("Id", "RunGroupId", "KeyId"):

@@ -377,3 +377,40 @@ def test_a_cohort_delete_polled_saves_the_ledger_only_when_it_changed(monkeypatc
             handler.is_complete({**request, **answer})
         assert after_delete == written + 1
         assert world.account.writes[(bucket, key)] == after_delete
+
+
+def test_workflows_versions_configurations_and_caches_of_the_app_run_in_the_account(monkeypatch, tmp_path):
+    """A workflow built from a folder, a version of it, a VPC configuration and a run cache, each created in the
+    stack and used by runs and a cohort: every StartRun / StartRunBatch is authorized against the workflow,
+    version, configuration and cache ARNs the handler's policy names (Service Authorization Reference, StartRun:
+    ``workflow``, ``run``, ``runGroup``, ``runCache``, ``configuration``), and the service role reaches the
+    cache location; then each is deleted with CANCEL."""
+    from aws_cdk import aws_ec2 as ec2
+
+    from healthomics_run import Configuration, RunCache, Workflow, WorkflowEngine
+
+    folder = Path(__file__).resolve().parent.parent / "workflows" / "hello"
+
+    def build(stack):
+        hello = Workflow(stack, "Hello", definition=str(folder), engine=WorkflowEngine.NEXTFLOW)
+        v2 = hello.add_version("V2", version_name="v2", definition=str(folder))
+        configuration = Configuration(stack, "VpcAccess", vpc=ec2.Vpc(stack, "Vpc", max_azs=2))
+        cache = RunCache(stack, "Cache")
+        shared = {"cache": cache, "configuration": configuration, "delete_policy": DeletePolicy.CANCEL}
+        HealthOmicsRun(stack, "Latest", workflow=hello, parameters={"sample_name": "NA12878"}, **shared)
+        HealthOmicsRun(stack, "Pinned", workflow=v2, parameters={"sample_name": "NA24385"}, **shared)
+        HealthOmicsRunBatch(stack, "Cohort", workflow=v2, samples=samples(2), **shared)
+    with deploy(monkeypatch, build, tmp_path) as world:
+        for logical, resource in world.deployed.of_type("AWS::Omics::Workflow").items():
+            template = {name: {"optional": True} for name in
+                        resource["Properties"].get("ParameterTemplate", {}) or {"sample_name": {}}}
+            world.omics.add_workflow(world.deployed.names[logical], template, versions={"v2": template})
+        resources = [world.resource(logical) for logical in world.logical_ids("Custom::HealthOmicsRun")
+                     + world.logical_ids("Custom::HealthOmicsRunBatch")]
+        for resource in resources:
+            resource.create()
+        assert started(world) == (2, 1)
+        for resource in resources:
+            resource.delete()
+        assert world.account.denied == [] and failed_runs(world) == []
+        assert {params["cacheId"] for params in world.omics.params_of("StartRun")} == set(world.omics.run_caches)
