@@ -438,3 +438,37 @@ def test_the_progress_line_of_a_large_stack_names_the_first_few_runs_going_and_c
     assert render.progress_line(rows, "2026-01-01T00:00:00Z") == (
         "[2026-01-01T00:00:00Z] 300 runs: 300 active | S/Run0 0 RUNNING; S/Run1 1 RUNNING; S/Run2 2 RUNNING; "
         "S/Run3 3 RUNNING; S/Run4 4 RUNNING and 295 more")
+
+
+def test_a_runs_cost_so_far_is_priced_as_the_plan_prices_with_a_history_files_prices(omics, props, tmp_path):
+    """Priced by the plan's rules (tests/test_plan_cost.py: each task at least 60 s of its instance type, STATIC
+    storage of at least 1,200 GiB charged while the run runs), with the prices `export-history` wrote.
+    Hand calculation: omics.m.4xlarge for 1,800 s at 1.00/h = 0.50; 1,200 GiB × 3,600 s at 0.0002/GiB-h = 0.24;
+    a task of 20 s billed 60 s on omics.c.large at 0.10/h = 0.0016667. Total 0.7417 → "$0.74"."""
+    from healthomics_run.plan import history
+    from healthomics_run.status.pricing import HistoryPricing
+
+    item, run = _deployed_run(omics, {**props, "StorageType": "STATIC", "StorageCapacity": "1200"})
+    begun = run["creationTime"]
+    omics.end_run(run["id"], startTime=begun, stopTime=begun + dt.timedelta(seconds=3600))
+    omics.add_task(run["id"], "call", status="COMPLETED", instance_type="omics.m.4xlarge", startTime=begun,
+                   stopTime=begun + dt.timedelta(seconds=1800))
+    omics.add_task(run["id"], "index", status="COMPLETED", instance_type="omics.c.large", startTime=begun,
+                   stopTime=begun + dt.timedelta(seconds=20))
+    prices = tmp_path / "history.json"
+    prices.write_text(history.History(prices={"omics.m.4xlarge": 1.00, "omics.c.large": 0.10, "Run Storage": 0.0002},
+                                      region=REGION).to_json())
+    s3 = boto3.client("s3", region_name=REGION)
+    (row,) = Survey(omics=lambda: omics.client, s3=lambda: s3,
+                    pricer=HistoryPricing(history.read(prices).prices)).rows([item])
+    assert row.cost == "$0.74"
+
+
+def test_status_refuses_a_history_file_that_export_history_did_not_write(tmp_path, capsys):
+    from healthomics_run.status import cli
+
+    bad = tmp_path / "not-a-history.json"
+    bad.write_text("{}")
+    arguments = cli.add_arguments(argparse.ArgumentParser()).parse_args(["--template", "t.json", "--history", str(bad)])
+    assert cli.run(arguments) == cli.ERROR
+    assert "not a history written by `healthomics-run export-history`" in capsys.readouterr().err

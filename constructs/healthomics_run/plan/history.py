@@ -116,17 +116,27 @@ def _run(omics, listed: dict[str, Any]) -> Run | None:
         described = omics.get_run(id=listed["id"])
     except omics.exceptions.ResourceNotFoundException:
         return None  # deleted since it was listed
-    seconds = _seconds(described)
-    if seconds is None:
+    return run_record(described, list(_pages(omics.list_run_tasks, "items", id=listed["id"])), listed)
+
+
+def run_record(described: dict[str, Any], tasks: Iterable[dict[str, Any]], listed: dict[str, Any] | None = None, *,
+               now: datetime | None = None) -> Run | None:
+    """A run as GetRun describes it and its tasks as ListRunTasks lists them; with ``now``, a run or task still
+    going counts until then (its cost so far). None when it never started."""
+    def seconds(item: dict[str, Any]) -> float | None:
+        return _seconds({**item, "stopTime": item.get("stopTime") or now})
+
+    ran = seconds(described)
+    if ran is None:
         return None
-    tasks = tuple(Task(instance_type=task.get("instanceType"), seconds=_seconds(task) or 0.0,
-                       cpus=int(task.get("cpus") or 0), cache_hit=bool(task.get("cacheHit")))
-                  for task in _pages(omics.list_run_tasks, "items", id=listed["id"]))
-    return Run(workflow_id=str(described.get("workflowId") or listed.get("workflowId")), seconds=seconds,
+    listed = listed or {}
+    return Run(workflow_id=str(described.get("workflowId") or listed.get("workflowId")), seconds=ran,
                storage_type=described.get("storageType") or "STATIC",
                storage_capacity=described.get("storageCapacity"),
                workflow_name=listed.get("workflowName"), workflow_version=described.get("workflowVersionName"),
-               tasks=tasks)
+               tasks=tuple(Task(instance_type=task.get("instanceType"), seconds=seconds(task) or 0.0,
+                                cpus=int(task.get("cpus") or 0), cache_hit=bool(task.get("cacheHit")))
+                           for task in tasks))
 
 
 def _price(pricing, resource_type: str, region: str) -> float | None:

@@ -40,6 +40,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
                              "stack started is still going; then show the status")
     parser.add_argument("--interval", type=int, default=DEFAULT_INTERVAL_SECONDS,
                         help=f"seconds between looks with --wait (default {DEFAULT_INTERVAL_SECONDS})")
+    parser.add_argument("--history", help="price each run's cost so far with the prices of this file "
+                                          "(`healthomics-run export-history`); default: not priced")
     return parser
 
 
@@ -66,14 +68,22 @@ def run(arguments: argparse.Namespace, survey: Optional[Survey] = None,
 
     from .._lambda.start_run import clients
     from .._lambda.start_run.runs import RetryLater, RunError
+    from ..plan import history
     from ..plan.assembly import PlanInputError
     from . import declared, render
+    from .pricing import HistoryPricing, NoPricing
     from .survey import Survey
 
     session = functools.partial(boto3.session.Session, region_name=arguments.region, profile_name=arguments.profile)
+    try:
+        pricer = HistoryPricing(history.read(arguments.history).prices) if getattr(arguments, "history", None) \
+            else NoPricing()
+    except PlanInputError as error:
+        print(f"healthomics-run status: {error}", file=sys.stderr)
+        return ERROR
     survey = survey or Survey(omics=functools.cache(lambda: clients.new_omics_client(arguments.region,
                                                                                      arguments.profile)),
-                              s3=functools.cache(lambda: session().client("s3")))
+                              s3=functools.cache(lambda: session().client("s3")), pricer=pricer)
     cloudformation = cloudformation or (lambda: session().client("cloudformation"))
     try:
         resources = (declared.from_template(arguments.template) if arguments.template
