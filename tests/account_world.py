@@ -30,12 +30,11 @@ import contextlib
 import io
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any, Iterator, Optional
+from typing import Any, Optional
 
 import boto3
 from botocore.awsrequest import AWSResponse
 
-from healthomics_run._lambda.start_run import clients
 from tests.deployed import Deployed
 from tests.fake_omics import ACCOUNT, REGION, FakeHealthOmics, ServiceError
 from tests.iam_policy import Caller, Policies

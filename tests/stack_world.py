@@ -88,8 +88,7 @@ class Resource:
             self.delete_physical(old_props, old_physical)
         return answer
 
-    def roll_back(self, failed_props: dict[str, Any], failed_physical: str, to_props: dict[str, Any],
-                  to_physical: str) -> dict[str, Any]:
+    def roll_back(self, failed_props: dict[str, Any], failed_physical: str, to_props: dict[str, Any]) -> dict[str, Any]:
         """The rollback of an update that answered ``failed_physical``: the Update back, then its Delete."""
         request = self.event("Update", to_props, PhysicalResourceId=failed_physical,
                              OldResourceProperties=failed_props)

@@ -136,7 +136,8 @@ def test_deploy_update_rollback_and_delete_meet_no_refusal_and_start_nothing_twi
         assert kind == "run" or len(runs_in_new_batch) == 1, "only the new sample runs"
 
         world.redeploy(first, tmp_path / "v1")  # the rollback brings the earlier policies back too
-        resource.roll_back(new_props, answer["PhysicalResourceId"], old_props, old_physical)
+        rolled_back = resource.roll_back(new_props, answer["PhysicalResourceId"], old_props)
+        assert rolled_back["PhysicalResourceId"] == old_physical, "the rollback answers with the earlier run"
         assert started(world) == after_update, "the rollback starts nothing"
 
         resource.delete()
@@ -147,10 +148,10 @@ def test_deploy_update_rollback_and_delete_meet_no_refusal_and_start_nothing_twi
 
 # -- the defects the enforcing world showed ---------------------------------------------------------------------
 
-def cohort_stack(count: int = 2, **settings: Any) -> Callable[[cdk.Stack], None]:
+def cohort_stack(count: int = 2) -> Callable[[cdk.Stack], None]:
     def build(stack: cdk.Stack) -> None:
         HealthOmicsRunBatch(stack, "Cohort", workflow_id=WORKFLOW_ID, samples=samples(count),
-                            delete_policy=settings.pop("delete_policy", DeletePolicy.CANCEL), **settings)
+                            delete_policy=DeletePolicy.CANCEL)
     return build
 
 

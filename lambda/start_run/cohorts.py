@@ -287,10 +287,7 @@ def _old_cohort(event: dict[str, Any]) -> list[tuple[BatchSettings, list[dict[st
         old = BATCH.read(event["OldResourceProperties"])
     except (KeyError, ValueError, TypeError):
         return []
-    if old.inline is None:
-        return []
-    old_samples = old.inline
-    return [(old, old_samples)] if _tagged(old, old_samples) else []
+    return [(old, old.inline)] if old.inline is not None and _tagged(old, old.inline) else []
 
 
 def _adopt_tagged_keys(event: dict[str, Any], book: Ledger, cohorts: list[tuple[BatchSettings, list[dict[str, Any]]]]) -> None:
