@@ -46,4 +46,4 @@ clean:
 
 # Refresh the HealthOmics model the handler ships from the botocore pinned in requirements-dev.txt.
 service-model: $(VENV)/.installed
-	cp "$$($(BIN)/python -c 'import botocore, pathlib; print(pathlib.Path(botocore.__file__).parent)')/data/omics/2022-11-28/service-2.json.gz" lambda/start_run/models/omics/2022-11-28/
+	cp "$$($(BIN)/python -c 'import botocore, pathlib; print(pathlib.Path(botocore.__file__).parent)')/data/omics/2022-11-28/service-2.json.gz" constructs/healthomics_run/run_model/models/omics/2022-11-28/

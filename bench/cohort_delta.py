@@ -22,13 +22,21 @@ from typing import Any, Callable
 
 import aws_cdk as cdk
 import pytest
-
 from healthomics_run import HealthOmicsRunBatch
-from healthomics_run._lambda.start_run import clients, handler
-from healthomics_run.plan import plan
-from healthomics_run.plan.assembly import load
-from tests.world import (attach_fake, batch_event, batch_properties, moto_world, run_properties, sheet_properties,
-                         stage_sheet)
+from healthomics_run.commands.plan import plan
+from healthomics_run.commands.plan.assembly import load
+from healthomics_run.handlers.start_run import handler
+from healthomics_run.service_calls import clients
+
+from tests.world import (
+    attach_fake,
+    batch_event,
+    batch_properties,
+    moto_world,
+    run_properties,
+    sheet_properties,
+    stage_sheet,
+)
 
 from .samples import sample, write_sheet
 

@@ -24,11 +24,20 @@ from pathlib import Path
 from typing import Any, Callable
 
 import pytest
+from healthomics_run.handlers.start_run import handler
+from healthomics_run.service_calls import clients
 
-from healthomics_run._lambda.start_run import clients, handler
 from tests.fake_omics import FakeHealthOmics
-from tests.world import (BATCH_TEMPLATE, attach_fake, batch_properties, event, moto_world, run_properties,
-                         sheet_properties, stage_sheet)
+from tests.world import (
+    BATCH_TEMPLATE,
+    attach_fake,
+    batch_properties,
+    event,
+    moto_world,
+    run_properties,
+    sheet_properties,
+    stage_sheet,
+)
 
 from .samples import sample
 

@@ -20,8 +20,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from healthomics_run._lambda.start_run.fields import FUNCTION_MEMORY_MB
-from healthomics_run._lambda.start_run.fields import FUNCTION_TIMEOUT_SECONDS as FUNCTION_TIMEOUT_S
+from healthomics_run.run_model.fields import FUNCTION_MEMORY_MB
+from healthomics_run.run_model.fields import FUNCTION_TIMEOUT_SECONDS as FUNCTION_TIMEOUT_S
 
 from . import limits, report
 from .samples import write_sheet

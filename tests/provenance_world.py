@@ -8,12 +8,12 @@ import json
 
 import boto3
 import pytest
+from healthomics_run.handlers.start_run import handler
+from healthomics_run.run_model.provenance_settings import Config
+from healthomics_run.run_model.run_ref import RunRef
+from healthomics_run.service_calls import provenance as writer
+from healthomics_run.service_calls.provenance_owners import Owners
 
-from healthomics_run._lambda.provenance import writer
-from healthomics_run._lambda.provenance.owners import Owners
-from healthomics_run._lambda.provenance.settings import Config
-from healthomics_run._lambda.start_run import handler
-from healthomics_run._lambda.start_run.run_ref import RunRef
 from tests.fake_cloudformation import FakeStack
 from tests.fake_omics import REGION
 from tests.world import RUN_LOGICAL_ID, STACK_ID, event

@@ -19,12 +19,11 @@ import json
 
 import boto3
 import pytest
+from healthomics_run.handlers.start_run import handler
+from healthomics_run.service_calls.runs import RunError
 
-from healthomics_run._lambda.start_run import handler
-from healthomics_run._lambda.start_run.runs import RunError
 from tests.fake_omics import REGION
-from tests.world import (BATCH_TEMPLATE, LEDGER_URI, batch_event, batch_properties, sheet_properties,
-                         stage_sheet)
+from tests.world import BATCH_TEMPLATE, LEDGER_URI, batch_event, batch_properties, sheet_properties, stage_sheet
 
 
 @pytest.fixture
@@ -356,7 +355,6 @@ def test_a_removed_samples_run_not_submitted_yet_is_cancelled_once_it_is(omics, 
 def test_cancelling_many_runs_saves_its_progress_before_the_invocation_runs_out(omics, props, monkeypatch):
     """No invocation outlives its timeout (Lambda Developer Guide, "Configure Lambda function timeout"): the
     cancels stop while there is time to save the ledger, and the next is_complete goes on from there."""
-    from healthomics_run._lambda.start_run import budget
     from tests.virtual_time import LambdaContext, VirtualClock
 
     keep = {"DeletePolicy": "CANCEL"}

@@ -7,8 +7,9 @@ import threading
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
+from healthomics_run.run_model.settings import CHECK_RESOURCE_TYPE
+from healthomics_run.handlers.start_run import completion, handler, kinds
 
-from healthomics_run._lambda.start_run import completion, handler, kinds
 from tests.world import event
 
 
@@ -76,7 +77,7 @@ def test_an_event_for_a_run_that_now_names_another_signals_nothing(omics, props,
 
 def check_event(request_type, data, url):
     built = event(request_type, status_event(data, url))
-    built["ResourceType"] = completion.CHECK_RESOURCE_TYPE
+    built["ResourceType"] = CHECK_RESOURCE_TYPE
     return built
 
 

@@ -32,10 +32,10 @@ def test_the_reference_shows_inherited_members_and_hides_internals(tmp_path):
     runs = (tmp_path / "api" / "runs" / "index.html").read_text()
     for member in ("run_id", "run_arn", "run_uuid", "run_output_uri", "completion", "grant_read_outputs",
                    "on_status_change", "role", "output_bucket"):
-        assert f'id="healthomics_run.health_omics_run.HealthOmicsRun.{member}"' in runs, member
+        assert f'id="healthomics_run.runs.health_omics_run.HealthOmicsRun.{member}"' in runs, member
     for member in ("batch_id", "batch_arn", "completion", "grant_read_outputs", "on_status_change"):
-        assert f'id="healthomics_run.health_omics_run.HealthOmicsRunBatch.{member}"' in runs, member
+        assert f'id="healthomics_run.runs.health_omics_run.HealthOmicsRunBatch.{member}"' in runs, member
     for internal in ("_RunInfrastructure", "RunResource", "tags_resources", "grant_handler", "template_fingerprint"):
         assert internal not in runs, internal
     props = (tmp_path / "api" / "props" / "index.html").read_text()
-    assert 'id="healthomics_run.run_props.RunProps.wait_for"' in props
+    assert 'id="healthomics_run.runs.run_props.RunProps.wait_for"' in props

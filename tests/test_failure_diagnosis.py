@@ -13,9 +13,11 @@ CloudWatch Logs group ``/aws/omics/WorkflowLog``, a task's to the stream ``run/<
 from __future__ import annotations
 
 import pytest
+from healthomics_run.handlers.start_run import handler
+from healthomics_run.run_model import reasons
+from healthomics_run.service_calls import diagnosis
+from healthomics_run.service_calls.runs import RunError
 
-from healthomics_run._lambda.start_run import diagnosis, handler, reasons
-from healthomics_run._lambda.start_run.runs import RunError
 from tests.world import batch_event, batch_properties, event
 
 RERUN = "To run again with the same settings, change rerun_token."
@@ -171,7 +173,7 @@ def test_the_readmes_troubleshooting_starts_with_status_and_shows_each_cause_as_
 
 def test_a_wait_past_the_hour_signals_the_same_diagnosis(omics, props):
     """Past the Provider framework's hour, a wait condition receives the failure (``completion.outcome``)."""
-    from healthomics_run._lambda.start_run import completion, kinds
+    from healthomics_run.handlers.start_run import completion, kinds
 
     waiting, run_id = _started(omics, props)
     task = omics.add_task(run_id, "bwa_mem", failure_reason="OUT_OF_MEMORY_ERROR", status_message="exited 137")

@@ -6,6 +6,7 @@ import ast
 from pathlib import Path
 
 import healthomics_run
+
 from tests.synth import ROOT
 
 
@@ -72,7 +73,7 @@ def test_the_package_says_where_it_lives_and_which_pythons_it_runs_on():
     pythons = {c.rsplit(" :: ", 1)[1] for c in project["classifiers"] if re.fullmatch(r"Programming Language :: Python :: 3\.\d+", c)}
     assert pythons == {"3.11", "3.12", "3.13", "3.14"}
     assert project["requires-python"] == ">=3.11"
-    assert "PYTHON_3_14" in (ROOT / "constructs" / "healthomics_run" / "_provider.py").read_text()
+    assert "PYTHON_3_14" in (ROOT / "constructs" / "healthomics_run" / "runs" / "_provider.py").read_text()
     assert any(c.startswith("Development Status ::") for c in project["classifiers"]) and project["keywords"]
     source = project["urls"]["Source"]
     for document in ("README.md", "CONTRIBUTING.md"):

@@ -11,12 +11,22 @@ import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
+from healthomics_run import (
+    DeletePolicy,
+    HealthOmicsRun,
+    HealthOmicsRunBatch,
+    RunCache,
+    RunGroup,
+    RunServiceRole,
+    WaitFor,
+    WorkflowRun,
+    WorkflowRunBatch,
+)
+from healthomics_run.commands.cli import console
+from healthomics_run.commands.plan import Action, cli, plan
+from healthomics_run.commands.plan.assembly import load
+from healthomics_run.handlers.start_run import handler
 
-from healthomics_run import (DeletePolicy, HealthOmicsRun, HealthOmicsRunBatch, RunCache, RunGroup, RunServiceRole,
-                             WaitFor, WorkflowRun, WorkflowRunBatch)
-from healthomics_run._lambda.start_run import handler
-from healthomics_run.plan import Action, cli, plan
-from healthomics_run.plan.assembly import load
 from tests.world import WORKFLOW_ID, event
 
 PARAMETERS = {"sample_name": "NA12878", "threads": 8}
@@ -211,7 +221,7 @@ def test_show_values_shows_everything_and_hide_values_nothing(tmp_path, capsys):
 
 def test_the_console_script_is_installed_with_the_package():
     (script,) = entry_points(group="console_scripts", name="healthomics-run")
-    assert script.load() is cli.console
+    assert script.load() is console
 
 
 # -- the plan and the deploy agree --------------------------------------------------------------------
@@ -300,7 +310,7 @@ def test_the_plan_needs_neither_aws_cdk_lib_nor_node(tmp_path):
     empty = tmp_path / "history.json"
     empty.write_text(json.dumps({"format": "healthomics-run-history/1", "prices": {}, "runs": []}))
     script = ("import sys; sys.modules['aws_cdk'] = sys.modules['jsii'] = sys.modules['boto3'] = None\n"
-              "from healthomics_run.plan import cli\n"
+              "from healthomics_run.commands.plan import cli\n"
               f"sys.exit(cli.main([{str(base)!r}, {str(base)!r}, '--history', {str(empty)!r}, '--max-cost', '1']))")
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env={"PATH": "/usr/bin:/bin"})
     assert result.returncode == cli.NO_RUN_STARTS, result.stderr

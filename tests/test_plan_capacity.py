@@ -9,10 +9,10 @@
 
 from __future__ import annotations
 
-from healthomics_run.plan.capacity import unchecked, warnings
-from healthomics_run.plan.cost import PerRun
-from healthomics_run.plan.decide import Action, Row, SampleChanges
-from healthomics_run.plan.target import RunGroupLimits, Target
+from healthomics_run.commands.plan.capacity import unchecked, warnings
+from healthomics_run.commands.plan.cost import PerRun
+from healthomics_run.commands.plan.decide import Action, Row, SampleChanges
+from healthomics_run.commands.plan.target import RunGroupLimits, Target
 
 # One run: median 2 h, p90 3 h, 8 vCPU-hours (28,800 vCPU-seconds).
 FIGURES = PerRun(basis=10, version_matched=True, median_cost=1.0, p90_cost=2.0, median_seconds=7200,

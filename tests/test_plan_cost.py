@@ -1,6 +1,6 @@
 """The plan's cost forecast, budget gate and capacity warnings, from a recorded run history and prices.
 
-Billing rules the hand calculations follow (cited in ``healthomics_run.plan.cost``):
+Billing rules the hand calculations follow (cited in ``healthomics_run.commands.plan.cost``):
 - a task is charged for its instance type from start to stop, at least 60 seconds (HealthOmics pricing page;
   aws-healthomics-tools run analyzer: ``max(60, running)``);
 - run storage is charged only while the run is RUNNING (HealthOmics guide, "Run lifecycle in a HealthOmics
@@ -23,11 +23,12 @@ import boto3
 import pytest
 from aws_cdk import aws_omics as omics_cfn
 from botocore.stub import Stubber
-
 from healthomics_run import HealthOmicsRun, HealthOmicsRunBatch, RunGroup, WaitFor
-from healthomics_run.plan import cli, history
-from healthomics_run.plan.cost import forecast, run_cost, static_capacity
-from healthomics_run.plan.history import History, Run, Task
+from healthomics_run.commands.cli import console
+from healthomics_run.commands.plan import cli, history
+from healthomics_run.commands.plan.cost import forecast, run_cost, static_capacity
+from healthomics_run.commands.plan.history import History, Run, Task
+
 from tests.synth import ROOT
 from tests.test_plan import _cli, assembly, cohort, germline, samples
 from tests.world import WORKFLOW_ID
@@ -159,7 +160,7 @@ def test_the_account_history_is_read_from_listruns_getrun_and_listruntasks(accou
 def test_the_exported_history_holds_no_parameter_values_run_names_or_sample_ids(account, tmp_path, monkeypatch):
     monkeypatch.setattr(history, "account_clients", lambda region: (account.client, price_list(PRICES), "us-east-1"))
     out = tmp_path / "history.json"
-    assert cli.console(["export-history", str(out)]) == cli.NO_RUN_STARTS
+    assert console(["export-history", str(out)]) == cli.NO_RUN_STARTS
     text = out.read_text()
     assert "SAMPLE-000" not in text and "sample_name" not in text and "task-0" not in text
     assert json.loads(text)["prices"] == PRICES and len(json.loads(text)["runs"]) == 3
@@ -168,11 +169,11 @@ def test_the_exported_history_holds_no_parameter_values_run_names_or_sample_ids(
 def test_the_plan_gives_the_same_numbers_from_the_file_and_from_the_account(account, tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(history, "account_clients", lambda region: (account.client, price_list(PRICES), "us-east-1"))
     exported = tmp_path / "history.json"
-    cli.console(["export-history", str(exported)])
+    console(["export-history", str(exported)])
     base, head = assembly(tmp_path, "base", lambda stack: None), assembly(tmp_path, "head", cohort(samples(3)))
-    from_file = cli.console(["plan", str(base), str(head), "--format", "json", "--history", str(exported)])
+    from_file = console(["plan", str(base), str(head), "--format", "json", "--history", str(exported)])
     by_file = capsys.readouterr().out
-    from_account = cli.console(["plan", str(base), str(head), "--format", "json", "--from-account"])
+    from_account = console(["plan", str(base), str(head), "--format", "json", "--from-account"])
     by_account = capsys.readouterr().out
     assert from_file == from_account == cli.RUNS_START and by_file == by_account
     figures = json.loads(by_file)["summary"]["forecast"]
@@ -242,7 +243,7 @@ def test_a_pull_request_adding_1000_samples_opens_with_runs_forecast_warning_and
 def test_an_account_that_refuses_is_an_error_naming_the_permissions(omics, monkeypatch, capsys, tmp_path):
     omics.fail_next("ListRuns", "AccessDeniedException", "not authorized to perform omics:ListRuns")
     monkeypatch.setattr(history, "account_clients", lambda region: (omics.client, price_list({}), "us-east-1"))
-    assert cli.console(["export-history", str(tmp_path / "history.json")]) == cli.ERROR
+    assert console(["export-history", str(tmp_path / "history.json")]) == cli.ERROR
     assert ("it needs omics:ListRuns, omics:GetRun, omics:ListRunTasks, omics:ListRunGroups and pricing:GetProducts"
             in capsys.readouterr().err)
 
@@ -284,7 +285,7 @@ def test_reading_the_account_without_a_region_is_an_error_saying_so(monkeypatch,
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-config"))
     base = assembly(tmp_path, "base", lambda stack: None)
-    assert cli.console(["plan", str(base), str(base), "--from-account"]) == cli.ERROR
+    assert console(["plan", str(base), str(base), "--from-account"]) == cli.ERROR
     assert "reading the account's run history failed (You must specify a region." in capsys.readouterr().err
 
 
@@ -301,7 +302,7 @@ def test_a_run_group_made_outside_the_stack_is_checked_with_the_limits_the_accou
     account.add_run_group("7777777", maxRuns=1, maxCpus=256)
     monkeypatch.setattr(history, "account_clients", lambda region: (account.client, price_list(PRICES), "us-east-1"))
     exported = tmp_path / "history.json"
-    cli.console(["export-history", str(exported)])
+    console(["export-history", str(exported)])
 
     def build(stack):
         HealthOmicsRunBatch(stack, "Cohort", workflow_id=WORKFLOW_ID, samples=samples(10),

@@ -41,7 +41,7 @@ def test_a_changed_parameter_in_the_example_app_is_planned_as_start(tmp_path):
     assert "| **KEEP** | batch | `CohortRunStack/Cohort/Batch` |" in result.stdout
     assert "NA24385" not in result.stdout  # values stay hidden without --show-values
 
-    same = subprocess.run([sys.executable, "-m", "healthomics_run.plan", str(base), str(base)],
+    same = subprocess.run([sys.executable, "-m", "healthomics_run.commands.plan", str(base), str(base)],
                           capture_output=True, text=True)
     assert same.returncode == 0 and "3 kept" in same.stdout  # the germline run, the cohort, the hello run
 

@@ -11,10 +11,11 @@ from typing import Callable
 
 import aws_cdk as cdk
 import pytest
-
 from healthomics_run import DeletePolicy, HealthOmicsRun
-from healthomics_run.plan import Action, cli, plan
-from healthomics_run.plan.assembly import load
+from healthomics_run.commands.cli import console
+from healthomics_run.commands.plan import Action, cli, plan
+from healthomics_run.commands.plan.assembly import load
+
 from tests.test_plan import PARAMETERS, PATHS, _cli, _run_writing_to, assembly, cohort, samples
 from tests.test_plan_counts import with_sample
 from tests.world import WORKFLOW_ID
@@ -114,5 +115,5 @@ def test_each_start_says_its_workflow_version_storage_and_run_group(tmp_path, ca
 
 def test_the_console_script_says_its_version(capsys):
     with pytest.raises(SystemExit) as done:
-        cli.console(["--version"])
+        console(["--version"])
     assert done.value.code == 0 and capsys.readouterr().out == f"healthomics-run {version('healthomics-run')}\n"

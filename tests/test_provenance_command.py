@@ -11,11 +11,13 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from healthomics_run._lambda.provenance import missing, writer
-from healthomics_run._lambda.provenance.settings import Config
-from healthomics_run._lambda.start_run import handler
-from tests.provenance_world import (BATCH_PATH, deployed_run, finish, omics, record_at, s3, stack,  # noqa: F401
-                                    write)
+from healthomics_run.commands.provenance import missing
+from healthomics_run.handlers.start_run import handler
+from healthomics_run.run_model.provenance_settings import Config
+from healthomics_run.service_calls import provenance as writer
+
+from tests.provenance_world import BATCH_PATH, deployed_run, finish, record_at, write
+from tests.provenance_world import omics, s3, stack  # noqa: F401 (fixtures)
 from tests.world import BATCH_LOGICAL_ID, BATCH_TEMPLATE, STACK_ID, batch_event, batch_properties
 
 
@@ -59,7 +61,7 @@ def test_a_stack_without_a_writer_has_no_records_to_write(stack):
 
 def test_the_command_loads_neither_aws_cdk_nor_the_constructs():
     """``healthomics-run`` runs where the CDK is not installed (a CI job, an auditor's laptop)."""
-    code = ("import sys; from healthomics_run.plan.cli import console; "
-            "from healthomics_run._lambda.provenance import missing; "
+    code = ("import sys; from healthomics_run.commands.cli import console; "
+            "from healthomics_run.commands.provenance import missing; "
             "assert 'aws_cdk' not in sys.modules, sorted(m for m in sys.modules if m.startswith('aws_cdk'))")
     subprocess.run([sys.executable, "-c", code], check=True)

@@ -21,10 +21,10 @@ import json
 
 import aws_cdk as cdk
 from aws_cdk import aws_s3 as s3
-
 from healthomics_run import HealthOmicsRun, HealthOmicsRunBatch, WorkflowRun
-from healthomics_run._lambda.provenance.settings import CONFIG_ENV, Config
-from healthomics_run.provenance import ProvenanceWriter
+from healthomics_run.after_run.provenance_writer import ProvenanceWriter
+from healthomics_run.run_model.provenance_settings import CONFIG_ENV, Config
+
 from tests.synth import new_stack, template
 
 SAMPLES = [{"run_setting_id": "S1", "parameters": {"sample_name": "S1"}},
@@ -146,7 +146,6 @@ def test_a_customer_key_of_the_output_bucket_lets_the_writer_read_outputs_and_wr
     """SSE-KMS objects are read with ``kms:Decrypt`` and written with ``kms:GenerateDataKey`` on their key
     (S3 User Guide, "Using server-side encryption with AWS KMS keys", Permissions)."""
     from aws_cdk import aws_kms as kms
-
     from healthomics_run import RunOutputBucket
 
     stack = new_stack()
@@ -160,7 +159,6 @@ def test_a_customer_key_of_the_output_bucket_lets_the_writer_read_outputs_and_wr
 
 def test_a_provenance_location_that_is_no_s3_uri_is_refused_naming_the_prop():
     import pytest
-
     from healthomics_run import ValidationError
 
     with pytest.raises(ValidationError, match="provenance_location must be an S3 URI"):

@@ -24,16 +24,20 @@ from __future__ import annotations
 import json
 import threading
 
-from healthomics_run._lambda.provenance import writer
-from healthomics_run._lambda.provenance.owners import Owners
-from healthomics_run._lambda.provenance.settings import Config
-from healthomics_run._lambda.start_run import clients, handler
-from healthomics_run._lambda.start_run.fingerprint import content_digest
+from healthomics_run.handlers.start_run import handler
+from healthomics_run.run_model.fingerprint import content_digest
+from healthomics_run.run_model.provenance_settings import Config
+from healthomics_run.service_calls import clients
+from healthomics_run.handlers.after_run import handler as after_run
+from healthomics_run.service_calls import provenance as writer
+from healthomics_run.service_calls.provenance_owners import Owners
+
 from tests.provenance_world import (BATCH_PATH, IMAGE_DIGEST, INPUT, INPUT_BUCKET, RUN_PATH, WORKFLOW_DIGEST,
-                                    deployed_run, finish, graph, omics, record_at, s3, stack,  # noqa: F401 (fixtures)
-                                    write)
+                                    deployed_run, finish, graph, record_at, write)
+from tests.provenance_world import omics, s3, stack  # noqa: F401 (fixtures)
 from tests.ro_crate import assert_valid, read
 from tests.world import BATCH_LOGICAL_ID, BATCH_TEMPLATE, RUN_LOGICAL_ID, STACK_ID, batch_event, batch_properties
+
 
 def test_a_completed_run_gets_a_provenance_run_crate_beside_its_outputs(omics, s3, stack, props):
     ref = deployed_run(props, stack, reads=INPUT)
@@ -148,9 +152,9 @@ def test_the_event_handler_writes_the_record_of_the_run_the_event_names(omics, s
     ref = deployed_run(props, stack)
     finish(omics, s3, ref.id)
     aws = writer.Clients(omics=omics.client, s3=s3, cfn=stack.client)
-    monkeypatch.setattr(writer, "_world", lambda: (aws, Owners(stack.client, STACK_ID, Config())))
+    monkeypatch.setattr(after_run, "_world", lambda: (aws, Owners(stack.client, STACK_ID, Config())))
     detail = {"runId": ref.id, "uuid": ref.uuid, "status": "COMPLETED", "arn": omics.runs[ref.id]["arn"]}
-    answer = writer.on_run_end({"source": "aws.omics", "detail-type": "Run Status Change", "detail": detail})
+    answer = after_run.on_run_end({"source": "aws.omics", "detail-type": "Run Status Change", "detail": detail})
     assert answer["Outcome"].startswith(f"run {ref.id}: wrote ")
 
 
@@ -247,16 +251,3 @@ def test_an_input_changed_since_the_run_started_is_recorded_at_its_version_of_th
     write(omics, s3, stack, ref.id)
     record = graph(record_at(s3, f"{omics.runs[ref.id]['runOutputUri']}/ro-crate-metadata.json"))
     assert (record[INPUT]["version"], record[INPUT]["etag"]) == (then["VersionId"], then["ETag"])
-
-
-def test_the_writer_imports_as_the_lambda_asset_ships_it():
-    """In the Lambda the asset's root (``lambda/``) is the import root: ``provenance.writer.on_run_end`` is the
-    handler, and it finds ``start_run`` beside it without the construct library."""
-    import subprocess
-    import sys
-    from pathlib import Path
-
-    root = Path(writer.__file__).resolve().parent.parent
-    code = ("import sys, provenance.writer as w; assert w.clients.__name__ == 'start_run.clients'; "
-            "assert callable(w.on_run_end) and 'healthomics_run' not in sys.modules")
-    subprocess.run([sys.executable, "-c", code], cwd=root, check=True)

@@ -10,16 +10,26 @@ import typing
 from pathlib import Path
 
 import aws_cdk as cdk
+import healthomics_run
 import pytest
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ecr as ecr
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
+from healthomics_run import (
+    Configuration,
+    IConfiguration,
+    IRunCache,
+    IRunGroup,
+    IWorkflow,
+    RunCache,
+    RunGroup,
+    RunServiceRole,
+    Workflow,
+    WorkflowEngine,
+)
 
-import healthomics_run
-from healthomics_run import (Configuration, IConfiguration, IRunCache, IRunGroup, IWorkflow, RunCache,
-                             RunGroup, RunServiceRole, Workflow, WorkflowEngine)
 from tests.synth import ROOT, new_stack, template
 
 HELLO = ROOT / "workflows" / "hello"
@@ -174,7 +184,7 @@ def test_the_package_is_typed():
 
 def test_every_run_prop_has_a_type_one_description_and_one_default_in_the_reference():
     """As aws-cdk-lib's props tables: each prop its own row, typed, described, with its default once."""
-    from healthomics_run.run_props import RunProps
+    from healthomics_run.runs.run_props import RunProps
 
     (node,) = [n for n in ast.parse(Path(inspect.getsourcefile(RunProps)).read_text()).body
                if isinstance(n, ast.ClassDef) and n.name == "RunProps"]

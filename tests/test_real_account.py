@@ -19,11 +19,18 @@ import pytest
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
+from healthomics_run import (
+    DeletePolicy,
+    HealthOmicsRun,
+    HealthOmicsRunBatch,
+    RunOutputBucket,
+    RunServiceRole,
+    WorkflowRun,
+    WorkflowRunBatch,
+)
+from healthomics_run.handlers.start_run import handler
+from healthomics_run.service_calls.runs import RunError
 
-from healthomics_run import (DeletePolicy, HealthOmicsRun, HealthOmicsRunBatch, RunOutputBucket, RunServiceRole,
-                             WorkflowRun, WorkflowRunBatch)
-from healthomics_run._lambda.start_run import handler
-from healthomics_run._lambda.start_run.runs import RunError
 from tests.account_world import OTHER_ACCOUNT, ForeignBucket
 from tests.fake_omics import REGION
 from tests.stack_world import WORKFLOW_ID, StackWorld, deploy, synthesize
@@ -156,9 +163,9 @@ def cohort_stack(count: int = 2) -> Callable[[cdk.Stack], None]:
 
 
 def ledger_location(world: StackWorld, resource) -> tuple[str, str]:
-    from healthomics_run._lambda.start_run import cohorts
+    from healthomics_run.run_model import ledger_location
 
-    uri = cohorts.ledger_uri(resource.event("Update", resource.props))
+    uri = ledger_location.ledger_uri(resource.event("Update", resource.props))
     bucket, _, key = uri.removeprefix("s3://").partition("/")
     return bucket, key
 
@@ -224,7 +231,7 @@ def test_a_failure_to_record_after_the_start_hands_over_with_the_generations_phy
     answers with the generation's physical id and hands the recording to is_complete, which finds the same batch
     by the same requestId: the rollback's Delete of a Create that then fails reaches the handler, and a retry
     starts nothing new."""
-    from healthomics_run._lambda.start_run import s3_objects
+    from healthomics_run.service_calls import s3_objects
 
     with deploy(monkeypatch, cohort_stack(), tmp_path) as world:
         resource = world.resource()
@@ -306,7 +313,7 @@ def test_a_settings_file_is_written_once_even_when_the_start_is_retried(monkeypa
 def test_every_s3_call_of_the_handler_names_the_bucket_owner(monkeypatch, tmp_path):
     """``ExpectedBucketOwner`` on each call: a bucket that changed hands is refused with 403 (S3 User Guide,
     "Verifying bucket ownership with bucket owner condition"), before any parameter value is written to it."""
-    from healthomics_run._lambda.start_run import clients
+    from healthomics_run.service_calls import clients
 
     build = app("inline-cohort", "other-account", pattern=True)
     with deploy(monkeypatch, build, tmp_path, foreign=FOREIGN["other-account"]) as world:
@@ -387,7 +394,6 @@ def test_workflows_versions_configurations_and_caches_of_the_app_run_in_the_acco
     ``workflow``, ``run``, ``runGroup``, ``runCache``, ``configuration``), and the service role reaches the
     cache location; then each is deleted with CANCEL."""
     from aws_cdk import aws_ec2 as ec2
-
     from healthomics_run import Configuration, RunCache, Workflow, WorkflowEngine
 
     folder = Path(__file__).resolve().parent.parent / "workflows" / "hello"

@@ -7,9 +7,9 @@ import re
 import shutil
 
 import aws_cdk as cdk
-from constructs import Construct
-
 import healthomics_run
+
+from constructs import Construct
 from tests.synth import ROOT
 
 PAGES = sorted((ROOT / "docs" / "api").glob("*.md"))

@@ -12,8 +12,15 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from aws_cdk.assertions import Annotations, Match
 from cdk_nag import AwsSolutionsChecks, HIPAASecurityChecks
+from healthomics_run import (
+    CacheBehavior,
+    HealthOmicsRun,
+    HealthOmicsRunBatch,
+    RunCache,
+    RunServiceRole,
+    ValidationError,
+)
 
-from healthomics_run import CacheBehavior, HealthOmicsRun, HealthOmicsRunBatch, RunCache, RunServiceRole, ValidationError
 from tests.synth import new_stack, template
 
 CACHE_BUCKET = "example-cache-bucket"

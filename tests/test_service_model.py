@@ -10,12 +10,12 @@ from pathlib import Path
 import boto3
 import botocore
 import botocore.loaders
+import healthomics_run
 import pytest
 from botocore.exceptions import ParamValidationError
-
-import healthomics_run
-from healthomics_run._lambda.start_run import clients, fields, samples, service_model
-from healthomics_run.run_props import RunProps
+from healthomics_run.run_model import fields, samples, service_model
+from healthomics_run.runs.run_props import RunProps
+from healthomics_run.service_calls import clients
 
 BOTOCORE_DATA = Path(botocore.__file__).parent / "data"
 NEW_FIELDS = ("networkingMode", "configurationName", "outputUriPrefixMode")

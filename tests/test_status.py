@@ -29,12 +29,13 @@ import sys
 import boto3
 import pytest
 from botocore.stub import Stubber
+from healthomics_run.commands.cli import console
+from healthomics_run.commands.status import cli, declared, render
+from healthomics_run.commands.status.declared import Declared
+from healthomics_run.commands.status.survey import Row, State, Survey
+from healthomics_run.handlers.start_run import handler
+from healthomics_run.service_calls import diagnosis
 
-from healthomics_run._lambda.start_run import diagnosis, handler
-from healthomics_run.plan.cli import console
-from healthomics_run.status import cli, declared, render
-from healthomics_run.status.declared import Declared
-from healthomics_run.status.survey import Row, State, Survey
 from tests.fake_omics import REGION
 from tests.world import BATCH_LOGICAL_ID, RUN_LOGICAL_ID, STACK_ID, batch_event, batch_properties, event
 
@@ -320,7 +321,7 @@ def test_a_stack_cloudformation_does_not_know_is_an_error_naming_it(capsys):
 def test_the_console_script_runs_status_without_loading_aws_cdk(tmp_path):
     path = tmp_path / "Empty.template.json"
     path.write_text(json.dumps({"Resources": {}}))
-    script = ("import sys; from healthomics_run.plan.cli import console; code = console(['status', '--template', "
+    script = ("import sys; from healthomics_run.commands.cli import console; code = console(['status', '--template', "
               f"{str(path)!r}]); assert 'aws_cdk' not in sys.modules; sys.exit(code)")
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                           env={"AWS_DEFAULT_REGION": REGION, "PATH": ""})
@@ -445,8 +446,8 @@ def test_a_runs_cost_so_far_is_priced_as_the_plan_prices_with_a_history_files_pr
     storage of at least 1,200 GiB charged while the run runs), with the prices `export-history` wrote.
     Hand calculation: omics.m.4xlarge for 1,800 s at 1.00/h = 0.50; 1,200 GiB × 3,600 s at 0.0002/GiB-h = 0.24;
     a task of 20 s billed 60 s on omics.c.large at 0.10/h = 0.0016667. Total 0.7417 → "$0.74"."""
-    from healthomics_run.plan import history
-    from healthomics_run.status.pricing import HistoryPricing
+    from healthomics_run.commands.plan import history
+    from healthomics_run.commands.status.pricing import HistoryPricing
 
     item, run = _deployed_run(omics, {**props, "StorageType": "STATIC", "StorageCapacity": "1200"})
     begun = run["creationTime"]
@@ -465,7 +466,7 @@ def test_a_runs_cost_so_far_is_priced_as_the_plan_prices_with_a_history_files_pr
 
 
 def test_status_refuses_a_history_file_that_export_history_did_not_write(tmp_path, capsys):
-    from healthomics_run.status import cli
+    from healthomics_run.commands.status import cli
 
     bad = tmp_path / "not-a-history.json"
     bad.write_text("{}")

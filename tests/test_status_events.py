@@ -7,14 +7,14 @@ import json
 import aws_cdk as cdk
 import pytest
 from aws_cdk import Validations
+from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
-from aws_cdk import aws_events_targets as targets
 from aws_cdk.assertions import Match
 from cdk_nag import AwsSolutionsChecks, HIPAASecurityChecks
-
 from healthomics_run import HealthOmicsRun, HealthOmicsRunBatch, ValidationError, WaitFor
+
 from tests.synth import new_stack, only_run_properties, template
 
 WAIT_CONDITION = "AWS::CloudFormation::WaitCondition"

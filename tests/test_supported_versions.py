@@ -18,7 +18,6 @@ import sys
 import time
 import tomllib
 import venv
-from pathlib import Path
 
 import pytest
 from packaging.requirements import Requirement

@@ -4,9 +4,16 @@ from __future__ import annotations
 
 import aws_cdk as cdk
 import pytest
+from healthomics_run import (
+    HealthOmicsRun,
+    HealthOmicsRunBatch,
+    RunGroup,
+    StorageType,
+    ValidationError,
+    WorkflowRun,
+    WorkflowType,
+)
 
-from healthomics_run import (HealthOmicsRun, HealthOmicsRunBatch, RunGroup, StorageType, ValidationError, WorkflowRun,
-                             WorkflowType)
 from tests.synth import new_stack, only_run_properties
 
 

@@ -12,9 +12,13 @@ from __future__ import annotations
 import aws_cdk as cdk
 from aws_cdk import aws_s3 as s3
 from aws_cdk.assertions import Annotations, Match
-
 from healthomics_run import HealthOmicsRun, HealthOmicsRunBatch, RunServiceRole, WaitFor, WorkflowRun
-from healthomics_run._synth_warnings import INPUT_NOT_READABLE, OUTPUT_NOT_WRITABLE, SHORT_COMPLETED_WAIT
+from healthomics_run.runs._synth_warnings import (
+    INPUT_NOT_READABLE,
+    OUTPUT_NOT_WRITABLE,
+    SHORT_COMPLETED_WAIT,
+)
+
 from tests.synth import new_stack
 
 
@@ -96,7 +100,7 @@ def test_a_workflow_naming_private_ecr_images_without_their_repositories_is_warn
     the run's role may pull (HealthOmics guide, "Amazon ECR permissions",
     https://docs.aws.amazon.com/omics/latest/dev/permissions-ecr.html)."""
     from healthomics_run import Workflow, WorkflowEngine
-    from healthomics_run._image_warnings import WARNING_ID
+    from healthomics_run.workflows._image_warnings import WARNING_ID
 
     stack = new_stack()
     Workflow(stack, "Aligner", definition=_definition(tmp_path), engine=WorkflowEngine.NEXTFLOW)
@@ -108,7 +112,6 @@ def test_a_workflow_naming_private_ecr_images_without_their_repositories_is_warn
 
 def test_a_workflow_given_the_repositories_of_its_images_is_not_warned_about(tmp_path):
     from aws_cdk import aws_ecr as ecr
-
     from healthomics_run import Workflow, WorkflowEngine
 
     stack = new_stack()

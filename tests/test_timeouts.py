@@ -14,7 +14,8 @@ from __future__ import annotations
 import json
 
 from healthomics_run import HealthOmicsRun
-from healthomics_run._lambda.start_run import fields
+from healthomics_run.run_model import fields
+
 from tests.synth import new_stack, template
 
 

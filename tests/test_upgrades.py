@@ -14,9 +14,9 @@ import json
 from pathlib import Path
 
 import pytest
+from healthomics_run.handlers.start_run import cohorts, kinds
 
-from healthomics_run._lambda.start_run import cohorts, kinds
-from tests.stack_world import WORKFLOW_ID, TYPES, deploy
+from tests.stack_world import TYPES, WORKFLOW_ID, deploy
 from tests.synth import example_app
 
 RELEASES = Path(__file__).with_name("fixtures") / "releases"

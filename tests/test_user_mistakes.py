@@ -13,14 +13,22 @@ import traceback
 from pathlib import Path
 
 import aws_cdk as cdk
+import healthomics_run
 import pytest
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_sns as sns
+from healthomics_run import (
+    BatchStatus,
+    HealthOmicsRun,
+    HealthOmicsRunBatch,
+    RunStatus,
+    SampleSheetError,
+    ValidationError,
+    Workflow,
+    WorkflowEngine,
+)
+from healthomics_run.run_model import service_model
 
-import healthomics_run
-from healthomics_run import (BatchStatus, HealthOmicsRun, HealthOmicsRunBatch, RunStatus, SampleSheetError,
-                             ValidationError, Workflow, WorkflowEngine)
-from healthomics_run._lambda.start_run import service_model
 from tests.synth import new_stack
 
 WORKFLOWS = Path(__file__).parent / "fixtures" / "workflows"

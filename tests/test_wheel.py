@@ -32,11 +32,16 @@ def test_installed_wheel_carries_the_handler_and_synthesizes(tmp_path):
                    check=True, capture_output=True)
     (wheel,) = (tmp_path / "dist").glob("healthomics_run-*.whl")
     names = zipfile.ZipFile(wheel).namelist()
-    assert "healthomics_run/_lambda/start_run/handler.py" in names
-    assert "healthomics_run/_lambda/provenance/writer.py" in names  # the provenance writer's handler
-    assert "healthomics_run/_lambda/start_run/models/omics/2022-11-28/service-2.json.gz" in names
+    assert "healthomics_run/handlers/start_run/handler.py" in names
+    assert "healthomics_run/handlers/after_run/handler.py" in names
+    assert "healthomics_run/run_model/models/omics/2022-11-28/service-2.json.gz" in names
+    python_folders = {str(path.parent.relative_to(ROOT / "constructs")) for path in (ROOT / "constructs").rglob("*.py")}
+    python_folders |= {"healthomics_run/handlers/" + str(path.parent.relative_to(ROOT / "lambda"))
+                       for path in (ROOT / "lambda").rglob("*.py")}
+    shipped = {name.rpartition("/")[0] for name in names if name.endswith(".py")}
+    assert python_folders - {"healthomics_run/handlers/."} <= shipped  # pyproject.toml lists every package
     (entry_points,) = [name for name in names if name.endswith(".dist-info/entry_points.txt")]
-    assert "healthomics-run = healthomics_run.plan.cli:console" in zipfile.ZipFile(wheel).read(entry_points).decode()
+    assert "healthomics-run = healthomics_run.commands.cli:console" in zipfile.ZipFile(wheel).read(entry_points).decode()
     assert "healthomics_run/py.typed" in names  # PEP 561: type checkers read the package's hints
     assert any(name.endswith(".dist-info/licenses/LICENSE") for name in names)
     (metadata,) = [name for name in names if name.endswith(".dist-info/METADATA")]
@@ -55,6 +60,7 @@ def test_installed_wheel_carries_the_handler_and_synthesizes(tmp_path):
     assert synth.returncode == 0, synth.stderr[-3000:]
     assets = list((workdir / "cdk.out").glob("asset.*/start_run/handler.py"))
     assert len(assets) == 1
+    assert (assets[0].parent.parent / "healthomics_run" / "run_model" / "fields.py").exists()
     template = (workdir / "cdk.out" / "Installed.template.json").read_text()
     assert all(kind in template for kind in ("Custom::HealthOmicsRun", "Custom::HealthOmicsRunBatch",
                                              "AWS::CloudFormation::WaitCondition", "AWS::Omics::RunCache"))

@@ -38,12 +38,19 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_omics as omics
 from aws_cdk.assertions import Annotations, Match
 from cdk_nag import AwsSolutionsChecks, HIPAASecurityChecks
+from healthomics_run import (
+    IWorkflow,
+    RunServiceRole,
+    ValidationError,
+    Workflow,
+    WorkflowEngine,
+    WorkflowType,
+    WorkflowVersion,
+)
+from healthomics_run.run_model import service_model
+from healthomics_run.workflows import workflow_definition as definitions
+from healthomics_run.infrastructure.ecr_access import WARNING_ID
 
-from healthomics_run import (IWorkflow, RunServiceRole, ValidationError, Workflow, WorkflowEngine, WorkflowType,
-                             WorkflowVersion)
-from healthomics_run import workflow_definition as definitions
-from healthomics_run._lambda.start_run import service_model
-from healthomics_run.ecr_access import WARNING_ID
 from tests.synth import ROOT, new_stack, template
 
 FIXTURES = ROOT / "tests" / "fixtures" / "workflows"

@@ -33,13 +33,23 @@ import pytest
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ecr as ecr
 from aws_cdk import aws_iam as iam
+from healthomics_run import (
+    Configuration,
+    HealthOmicsRun,
+    HealthOmicsRunBatch,
+    NetworkingMode,
+    ValidationError,
+    Workflow,
+    WorkflowEngine,
+    WorkflowRun,
+    WorkflowRunBatch,
+    WorkflowType,
+)
+from healthomics_run.handlers.start_run import handler
+from healthomics_run.handlers.start_run.phases import PHASE, START, WAIT_DEADLINE
+from healthomics_run.service_calls.runs import RunError
+from healthomics_run.workflows import _parameter_fit as parameter_fit
 
-from healthomics_run import (Configuration, HealthOmicsRun, HealthOmicsRunBatch, NetworkingMode, ValidationError,
-                             Workflow, WorkflowEngine, WorkflowRun, WorkflowRunBatch, WorkflowType)
-from healthomics_run import _parameter_fit as parameter_fit
-from healthomics_run._lambda.start_run import handler
-from healthomics_run._lambda.start_run.phases import PHASE, START, WAIT_DEADLINE
-from healthomics_run._lambda.start_run.runs import RunError
 from tests.synth import ROOT, new_stack, template
 from tests.world import BATCH_TEMPLATE, WORKFLOW_ID, batch_event, batch_properties, event
 
@@ -295,8 +305,8 @@ def test_a_csv_value_that_does_not_parse_names_its_line_and_column(tmp_path, cel
 
 
 def test_csv_values_of_every_declared_type_are_read_as_json_would_give_them(tmp_path):
-    from healthomics_run._lambda.start_run.samples import read_sheet
-    from healthomics_run._sheet_types import typed_rows
+    from healthomics_run.run_model.samples import read_sheet
+    from healthomics_run.runs._sheet_types import typed_rows
 
     sheet = tmp_path / "samples.csv"
     sheet.write_text('run_setting_id,parameters.n,parameters.x,parameters.gpu,parameters.chroms,parameters.opts,'
@@ -475,7 +485,7 @@ def test_an_active_workflow_starts(omics, props):
 
 
 def test_the_fake_answers_a_status_the_service_model_allows():
-    from healthomics_run._lambda.start_run import service_model
+    from healthomics_run.run_model import service_model
     assert service_model.output_members("GetWorkflow")["status"]["enum"] == [
         "CREATING", "ACTIVE", "UPDATING", "DELETED", "FAILED", "INACTIVE"]
     assert json.dumps(service_model.output_members("GetWorkflowVersion")["status"]["enum"]).count('"') == 12

@@ -14,19 +14,20 @@ _EXPORTS = {
     ".enums": ["BatchStatus", "CacheBehavior", "DeletePolicy", "LogLevel", "NetworkingMode", "OutputUriPrefixMode",
                "RetentionMode", "RunStatus", "ScratchStorageMode", "StorageType", "WaitFor", "WorkflowEngine",
                "WorkflowType"],
-    ".configuration": ["Configuration", "IConfiguration"],
+    ".infrastructure.configuration": ["Configuration", "IConfiguration"],
     ".errors": ["ValidationError"],
-    ".health_omics_run": ["DEFAULT_RUN_GROUP_LIMITS", "HealthOmicsRun", "HealthOmicsRunBatch"],
-    ".output_bucket": ["RunOutputBucket"],
-    ".provenance": ["ProvenanceWriter"],
-    ".run_cache": ["IRunCache", "RunCache"],
-    ".run_group": ["IRunGroup", "RunGroup"],
-    ".run_props": ["RunProps"],
-    ".service_role": ["RunServiceRole"],
-    ".definition_files": ["DEFAULT_EXCLUDES"],
-    ".workflow": ["HEALTHOMICS_DESCRIPTIONS", "IWorkflow", "VERSIONS_FILE_CONTEXT", "Workflow", "WorkflowVersion"],
-    ".workflow_run": ["RESOURCE_TYPE", "WorkflowRun"],
-    ".workflow_run_batch": ["SampleSheetError", "WorkflowRunBatch"],
+    ".runs.health_omics_run": ["DEFAULT_RUN_GROUP_LIMITS", "HealthOmicsRun", "HealthOmicsRunBatch"],
+    ".infrastructure.output_bucket": ["RunOutputBucket"],
+    ".after_run.provenance_writer": ["ProvenanceWriter"],
+    ".infrastructure.run_cache": ["IRunCache", "RunCache"],
+    ".infrastructure.run_group": ["IRunGroup", "RunGroup"],
+    ".runs.run_props": ["RunProps"],
+    ".infrastructure.service_role": ["RunServiceRole"],
+    ".workflows.definition_files": ["DEFAULT_EXCLUDES"],
+    ".workflows.workflow": ["HEALTHOMICS_DESCRIPTIONS", "IWorkflow", "Workflow", "WorkflowVersion"],
+    ".workflows._version_record": ["VERSIONS_FILE_CONTEXT"],
+    ".runs.workflow_run": ["RESOURCE_TYPE", "WorkflowRun"],
+    ".runs.workflow_run_batch": ["SampleSheetError", "WorkflowRunBatch"],
 }
 _MODULE_OF = {name: module for module, names in _EXPORTS.items() for name in names}
 __all__ = sorted(_MODULE_OF)
@@ -43,18 +44,33 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # for type checkers and editors, which do not run __getattr__
-    from .enums import (BatchStatus, CacheBehavior, DeletePolicy, LogLevel, NetworkingMode, OutputUriPrefixMode,
-                        RetentionMode, RunStatus, ScratchStorageMode, StorageType, WaitFor, WorkflowEngine, WorkflowType)
-    from .configuration import Configuration, IConfiguration
+    from healthomics_run.after_run.provenance_writer import ProvenanceWriter
+    from healthomics_run.infrastructure.configuration import Configuration, IConfiguration
+    from healthomics_run.infrastructure.output_bucket import RunOutputBucket
+    from healthomics_run.infrastructure.run_cache import IRunCache, RunCache
+    from healthomics_run.infrastructure.run_group import IRunGroup, RunGroup
+    from healthomics_run.infrastructure.service_role import RunServiceRole
+    from healthomics_run.runs.health_omics_run import DEFAULT_RUN_GROUP_LIMITS, HealthOmicsRun, HealthOmicsRunBatch
+    from healthomics_run.runs.run_props import RunProps
+    from healthomics_run.runs.workflow_run import RESOURCE_TYPE, WorkflowRun
+    from healthomics_run.runs.workflow_run_batch import SampleSheetError, WorkflowRunBatch
+    from healthomics_run.workflows.definition_files import DEFAULT_EXCLUDES
+    from healthomics_run.workflows._version_record import VERSIONS_FILE_CONTEXT
+    from healthomics_run.workflows.workflow import HEALTHOMICS_DESCRIPTIONS, IWorkflow, Workflow, WorkflowVersion
+
+    from .enums import (
+        BatchStatus,
+        CacheBehavior,
+        DeletePolicy,
+        LogLevel,
+        NetworkingMode,
+        OutputUriPrefixMode,
+        RetentionMode,
+        RunStatus,
+        ScratchStorageMode,
+        StorageType,
+        WaitFor,
+        WorkflowEngine,
+        WorkflowType,
+    )
     from .errors import ValidationError
-    from .health_omics_run import DEFAULT_RUN_GROUP_LIMITS, HealthOmicsRun, HealthOmicsRunBatch
-    from .output_bucket import RunOutputBucket
-    from .provenance import ProvenanceWriter
-    from .run_cache import IRunCache, RunCache
-    from .run_group import IRunGroup, RunGroup
-    from .run_props import RunProps
-    from .service_role import RunServiceRole
-    from .definition_files import DEFAULT_EXCLUDES
-    from .workflow import HEALTHOMICS_DESCRIPTIONS, VERSIONS_FILE_CONTEXT, IWorkflow, Workflow, WorkflowVersion
-    from .workflow_run import RESOURCE_TYPE, WorkflowRun
-    from .workflow_run_batch import SampleSheetError, WorkflowRunBatch

@@ -36,7 +36,7 @@ from typing import Iterable, Sequence
 
 from constructs import Construct
 
-from ._lambda.start_run import samples
+from .run_model import samples
 
 UNKNOWN_PROPS = "UnknownProps"
 INVALID_RUN_PROPS = "InvalidRunProps"

@@ -1,9 +1,9 @@
-"""Custom-resource handler that starts an AWS HealthOmics run or run batch idempotently.
+"""The deploy-time handler: the custom resource's ``on_event``/``is_complete`` (behind the CDK Provider
+framework) that starts a HealthOmics run or run batch idempotently, and ``completion.on_status_event``,
+which signals a wait for a run's end.
 
-The package is deployed as the Lambda asset (``start_run.handler.on_event``/``is_complete``,
-``start_run.completion.on_status_event``) and ships inside the ``healthomics_run`` wheel, whose
-constructs and run plan import its pure-Python modules (``service_model``, ``fields``, ``rules``,
-``properties``, ``samples``, ``batch_settings``, ``settings``, ``fingerprint``), so that synth-time
-checks, the plan and deploy-time behaviour share one implementation. Only ``clients`` imports boto3;
-``runs``, ``batches``, ``kinds``, ``completion`` and ``handler`` need botocore.
+Thin over the shared rooms: settings, rules and the ``requestId`` come from ``healthomics_run.run_model``;
+calls to HealthOmics and S3 and the cohort's ledger from ``healthomics_run.service_calls``. Here is only what a
+deploy decides: which phase a resource is in (``phases``), starting a run (``fresh``) or a cohort's new
+samples (``cohorts``), tags, and waiting.
 """

@@ -33,41 +33,23 @@ from collections import defaultdict
 from typing import Any, Optional
 
 from botocore.exceptions import ClientError
+from healthomics_run.run_model import fields, samples
+from healthomics_run.run_model.batch_settings import BatchSettings, sample_keys
+from healthomics_run.run_model.fingerprint import fingerprint
+from healthomics_run.run_model.ledger_location import bucket_owner, ledger_uri, stack_account
+from healthomics_run.run_model.run_ref import RunRef
+from healthomics_run.service_calls import budget, clients, ledger, runs, s3_objects
+from healthomics_run.service_calls.budget import RetryLater
+from healthomics_run.service_calls.ledger import Ledger
+from healthomics_run.service_calls.log import log
+from healthomics_run.service_calls.runs import BadSettings, Gone
 
-from . import budget, clients, fields, fresh, ledger, phases, runs, s3_objects, samples, tagging
-from .batch_settings import LEDGER_FOLDER, BatchSettings, sample_keys
-from .fingerprint import fingerprint
+from . import fresh, phases, tagging
 from .kinds import BATCH
-from .ledger import Ledger
-from .log import log
 from .phases import KEPT, PHASE, START, WAIT, WAIT_DEADLINE, WAITING_FOR
-from .run_ref import RunRef
-from .runs import BadSettings, Gone, RetryLater
 
 WAIT_BATCH = "WaitBatch"  # "<id>/<uuid>" of the batch this request started, for is_complete
 _PHYSICAL_ID = re.compile(r"^cohort-(?P<resource>[0-9a-f]{12})/(?P<generation>[0-9a-f]{16})$")
-
-
-def ledger_uri(event: dict[str, Any]) -> str:
-    """Where the cohort's ledger is: beside its runs' outputs, named by the stack (its name and id: a stack
-    deleted and made again is another) and the resource's logical id, so that every event finds it (a Delete
-    of an old generation, with old properties, and a resource from before ledgers included) and no two stacks
-    writing to one output prefix share one. A new output location is a shared setting: every sample runs again,
-    recorded there."""
-    output = str(event["ResourceProperties"].get("OutputUri", "")).rstrip("/")
-    stack_name, _, stack_uuid = event["StackId"].rpartition(":stack/")[2].partition("/")
-    return f"{output}/{LEDGER_FOLDER}/{stack_name}/{stack_uuid}/{event['LogicalResourceId']}.json"
-
-
-def stack_account(event: dict[str, Any]) -> str:
-    """The account of the stack (its id is an ARN): the owner of the CDK assets bucket a staged sheet is in."""
-    return event["StackId"].split(":")[4]
-
-
-def bucket_owner(event: dict[str, Any]) -> str:
-    """Who owns the output bucket, where the ledger is: ``output_bucket_owner_id`` when given, else the stack's
-    account. Every call the handler makes there says so (``ExpectedBucketOwner``)."""
-    return str(event["ResourceProperties"].get(fields.BY_API["outputBucketOwnerId"].prop) or stack_account(event))
 
 
 def load_ledger(event: dict[str, Any]) -> Optional[Ledger]:

@@ -16,11 +16,13 @@ import json
 import urllib.request
 from typing import Any
 
-from . import clients, kinds
+from healthomics_run.service_calls import clients
+from healthomics_run.service_calls.budget import RetryLater
+from healthomics_run.service_calls.log import log
+
+from . import kinds
 from .kinds import Kind
-from .log import log
-from .runs import RetryLater
-from .settings import CHECK_RESOURCE_TYPE
+
 SIGNAL_TIMEOUT_SECONDS = 20
 
 

@@ -10,11 +10,12 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from . import clients
-from .fingerprint import request_id
+from healthomics_run.run_model.fingerprint import request_id
+from healthomics_run.service_calls import clients
+from healthomics_run.service_calls.log import log
+from healthomics_run.service_calls.runs import RunError
+
 from .kinds import Kind
-from .log import log
-from .runs import RunError
 
 MAX_FRESH_STARTS = 10  # requestIds tried past runs cancelled or deleted, before giving up
 READ_AFTER_WRITE_SECONDS = 1

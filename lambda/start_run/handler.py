@@ -25,12 +25,18 @@ import functools
 import time
 from typing import Any, Callable, Optional
 
-from . import budget, clients, cohorts, completion, fields, fresh, kinds, phases, reasons, service_model, tagging
+from healthomics_run.run_model.settings import CHECK_RESOURCE_TYPE
+from healthomics_run.run_model import fields, reasons, service_model
+from healthomics_run.run_model.run_ref import RunRef
+from healthomics_run.service_calls import budget, clients
+from healthomics_run.service_calls.budget import RetryLater
+from healthomics_run.service_calls.log import log
+from healthomics_run.service_calls.runs import BadSettings, RunError
+
+from . import cohorts, completion, fresh, kinds, phases, tagging
 from .kinds import Kind
-from .log import log
-from .run_ref import RunRef
 from .phases import CHECKED, DESCRIBE, HANDED_OVER_AT, KEPT, PHASE, START, WAIT, WAIT_DEADLINE, WAITING_FOR
-from .runs import BadSettings, RetryLater, RunError
+
 
 def _sized_for_cloudformation(entry: Callable[[dict[str, Any]], dict[str, Any]]):
     """Count this invocation's time, and keep every failure message within what CloudFormation takes."""
@@ -221,7 +227,7 @@ def _wait_for_cancel(kind: Kind, event: dict[str, Any]) -> dict[str, Any]:
 
 @_sized_for_cloudformation
 def on_event(event: dict[str, Any]) -> dict[str, Any]:
-    if event.get("ResourceType") == completion.CHECK_RESOURCE_TYPE:
+    if event.get("ResourceType") == CHECK_RESOURCE_TYPE:
         return completion.check(event)
     request_type = event["RequestType"]
     kind = kinds.of(event)
@@ -245,7 +251,7 @@ def on_event(event: dict[str, Any]) -> dict[str, Any]:
 
 @_sized_for_cloudformation
 def is_complete(event: dict[str, Any]) -> dict[str, Any]:
-    if event.get("ResourceType") == completion.CHECK_RESOURCE_TYPE:
+    if event.get("ResourceType") == CHECK_RESOURCE_TYPE:
         return {"IsComplete": True}
     kind = kinds.of(event)
     if kind is kinds.BATCH:

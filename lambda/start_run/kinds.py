@@ -10,12 +10,13 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from typing import Any, ClassVar, Mapping
 
-from . import batches, clients, diagnosis, parameter_checks, parameters_files, reasons, rules, runs
-from .batch_settings import BatchSettings, batch_errors
-from .properties import RunSettings
-from .runs import BadSettings
-from .samples import MAX_INLINE_SAMPLES, setting_errors
-from .settings import BATCH_RESOURCE_TYPE, RUN_RESOURCE_TYPE
+from healthomics_run.run_model import parameter_checks, reasons, rules
+from healthomics_run.run_model.batch_settings import BatchSettings, batch_errors
+from healthomics_run.run_model.properties import RunSettings
+from healthomics_run.run_model.samples import MAX_INLINE_SAMPLES, setting_errors
+from healthomics_run.run_model.settings import BATCH_RESOURCE_TYPE, RUN_RESOURCE_TYPE
+from healthomics_run.service_calls import batches, clients, diagnosis, parameters_files, runs
+from healthomics_run.service_calls.runs import BadSettings
 
 RERUN_ADVICE = "To run again with the same settings, change rerun_token."
 

@@ -7,11 +7,14 @@ import random
 import time
 from typing import Any
 
-from . import clients, fields
+from healthomics_run.run_model import fields
+from healthomics_run.run_model.run_ref import RunRef
+from healthomics_run.service_calls import clients
+from healthomics_run.service_calls.budget import RetryLater
+from healthomics_run.service_calls.log import log
+from healthomics_run.service_calls.runs import BadSettings, EndedBadly, Gone, RunError
+
 from .kinds import RERUN_ADVICE, Kind
-from .log import log
-from .run_ref import RunRef
-from .runs import BadSettings, EndedBadly, Gone, RetryLater, RunError
 
 # Passed from on_event to is_complete (the framework merges on_event's result into the event).
 WAIT_DEADLINE = "WaitDeadline"  # epoch seconds

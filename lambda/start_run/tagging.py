@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from typing import Any, Mapping, Optional
 
-from . import fields, runs
+from healthomics_run.run_model import fields
+from healthomics_run.service_calls import runs
 
 
 def tags_of(properties: Optional[Mapping[str, Any]]) -> dict[str, str]:

@@ -18,7 +18,8 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any, Optional
 
-from healthomics_run._lambda.start_run import handler as start_run
+from healthomics_run.handlers.start_run import handler as start_run
+
 from tests.fake_omics import ACCOUNT, REGION
 
 from .asset import ProviderAsset

@@ -1,0 +1,108 @@
+"""``healthomics-run plan BASE HEAD``: exit 0 when no run starts, 2 when one will (or may), 3 when
+``--max-cost`` is exceeded (or cannot be checked), 1 on error. ``healthomics-run export-history FILE``
+writes the account's run history and prices for a plan in CI without credentials."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Sequence
+
+from . import history
+from .assembly import PlanInputError, load
+from .decide import plan, unmatched_stacks
+from .render import FORMATS, Display
+from .review import review
+
+NO_RUN_STARTS, ERROR, RUNS_START, OVER_BUDGET = 0, 1, 2, 3
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse exits 2 on bad usage; here 2 means "runs start", so usage errors exit 1."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.print_usage(sys.stderr)
+        print(f"{self.prog}: error: {message}", file=sys.stderr)
+        raise SystemExit(ERROR)
+
+
+def _positive(text: str) -> float:
+    try:
+        number = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if number <= 0:
+        raise argparse.ArgumentTypeError(f"{text} is not above 0")
+    return number
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    parser.description = ("Say which HealthOmics runs and batches a deploy will start, keep, cancel or leave "
+                          "running, what they are forecast to cost, and whether the account can take them, "
+                          "comparing two cloud assemblies (cdk.out) or templates.")
+    parser.add_argument("base", help="what is deployed now: a cdk.out directory, a template file, or the output "
+                                     "of `aws cloudformation get-template`")
+    parser.add_argument("head", help="what will be deployed: a cdk.out directory or a template file")
+    parser.add_argument("--format", choices=sorted(FORMATS), default="table",
+                        help="table (default), markdown for a pull-request comment, or json")
+    values = parser.add_mutually_exclusive_group()
+    values.add_argument("--show-values", dest="display", action="store_const", const=Display.SHOW,
+                        help="show every value, sample ids included (by default free text and sample ids are "
+                             "hidden: they may identify patients; numbers, booleans and enumerations are shown)")
+    values.add_argument("--hide-values", dest="display", action="store_const", const=Display.HIDE,
+                        help="hide every value")
+    parser.set_defaults(display=Display.SAFE)
+    source = parser.add_mutually_exclusive_group()
+    source.add_argument("--history", metavar="FILE",
+                        help="run history and prices written by `healthomics-run export-history`: forecasts cost")
+    source.add_argument("--from-account", action="store_true",
+                        help="read run history and prices from the account (credentials needed)")
+    parser.add_argument("--region", help="with --from-account: the HealthOmics region (default: your AWS config)")
+    parser.add_argument("--max-cost", type=_positive, metavar="USD",
+                        help=f"exit {OVER_BUDGET} when the p90 forecast of the runs that start exceeds this "
+                             "many US dollars, or when runs start that have no forecast")
+    parser.add_argument("--start-run-rate", type=_positive, metavar="PER_SECOND",
+                        help="your StartRun quota (runs per second): checks how long a batch takes to submit "
+                             "against its timeout")
+    return parser
+
+
+def _history(arguments: argparse.Namespace) -> history.History | None:
+    if arguments.history:
+        return history.read(arguments.history)
+    if arguments.from_account:
+        return history.read_account(arguments.region)
+    return None
+
+
+def run(arguments: argparse.Namespace) -> int:
+    try:
+        base, head = load(arguments.base), load(arguments.head)
+        rows = plan(base, head)
+        report = review(rows, _history(arguments), arguments.max_cost, arguments.start_run_rate,
+                        notes=tuple(unmatched_stacks(base, head)))
+    except PlanInputError as error:
+        print(f"healthomics-run plan: {error}", file=sys.stderr)
+        return ERROR
+    sys.stdout.write(FORMATS[arguments.format](report, arguments.display))
+    if report.budget is not None and not report.budget.passes:
+        return OVER_BUDGET
+    return RUNS_START if any(row.may_start for row in rows) else NO_RUN_STARTS
+
+
+def export(arguments: argparse.Namespace) -> int:
+    """``healthomics-run export-history FILE``: no parameter values, run names or sample ids are written."""
+    try:
+        found = history.read_account(arguments.region, arguments.workflow_id or (), arguments.runs)
+    except PlanInputError as error:
+        print(f"healthomics-run export-history: {error}", file=sys.stderr)
+        return ERROR
+    with open(arguments.output, "w", encoding="utf-8") as out:
+        out.write(found.to_json())
+    print(f"{len(found.runs)} runs, {len(found.prices)} prices written to {arguments.output}", file=sys.stderr)
+    return NO_RUN_STARTS
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m healthomics_run.commands.plan BASE HEAD``."""
+    return run(add_arguments(Parser(prog="python -m healthomics_run.commands.plan")).parse_args(argv))

@@ -1,0 +1,114 @@
+"""What a resource's runs run on: workflow, version, storage, run group and its limits, how the deploy waits.
+
+Read from the head template's properties. A workflow, version or run group made in the same template
+(``AWS::Omics::Workflow``, ``AWS::Omics::WorkflowVersion``, ``AWS::Omics::RunGroup``) is referred to by
+``Fn::GetAtt``/``Ref``, whose value CloudFormation knows only at deploy time; the plan then reads what
+the referred resource's own properties say (the workflow's ``Name``, the version's ``VersionName``, the
+run group's ``MaxRuns``/``MaxCpus``/``MaxDuration``), so that history and limits still apply.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from healthomics_run.run_model import fields
+from healthomics_run.run_model.settings import CHECK_RESOURCE_TYPE
+
+from .assembly import StackTemplate
+
+_DEFAULT_TIMEOUT_SECONDS = 3600
+
+
+@dataclass(frozen=True)
+class RunGroupLimits:
+    max_runs: int | None = None
+    max_cpus: int | None = None
+    max_duration_minutes: float | None = None
+
+
+@dataclass(frozen=True)
+class Target:
+    workflow: Any  # the WorkflowId property as written (a literal id, or a deploy-time value)
+    workflow_key: str | None  # what the history knows the workflow by: its id, else its name; None: unknown
+    version: str | None
+    storage_type: Any  # None: the service default
+    storage_capacity: Any
+    run_group: Any  # the RunGroupId property as written; None: no run group
+    run_group_limits: RunGroupLimits | None  # None: no run group, or its limits are not in the template
+    wait_for: str
+    timeout_seconds: int
+
+
+def _referred(value: Any, stack: StackTemplate) -> dict[str, Any] | None:
+    """The resource a ``Ref``/``Fn::GetAtt`` value names in the stack, if any."""
+    if not isinstance(value, dict) or len(value) != 1:
+        return None
+    (key, item), = value.items()
+    if key == "Ref" and isinstance(item, str):
+        return stack.resources.get(item)
+    if key == "Fn::GetAtt":
+        logical_id = item[0] if isinstance(item, list) else str(item).split(".")[0]
+        return stack.resources.get(logical_id)
+    return None
+
+
+def _literal_or(value: Any, stack: StackTemplate, resource_type: str, prop: str) -> str | None:
+    if isinstance(value, (str, int)) and not isinstance(value, bool):
+        return str(value)
+    resource = _referred(value, stack)
+    if resource is not None and resource.get("Type") == resource_type:
+        named = (resource.get("Properties") or {}).get(prop)
+        return named if isinstance(named, str) else None
+    return None
+
+
+def _limits(value: Any, stack: StackTemplate) -> RunGroupLimits | None:
+    resource = _referred(value, stack)
+    if resource is None or resource.get("Type") != "AWS::Omics::RunGroup":
+        return None
+    props = resource.get("Properties") or {}
+
+    def number(name: str) -> float | None:
+        raw = props.get(name)
+        try:
+            return float(raw) if raw is not None else None
+        except (TypeError, ValueError):
+            return None  # a deploy-time value
+
+    runs, cpus = number("MaxRuns"), number("MaxCpus")
+    return RunGroupLimits(max_runs=int(runs) if runs else None, max_cpus=int(cpus) if cpus else None,
+                          max_duration_minutes=number("MaxDuration"))
+
+
+def _completion_wait(stack: StackTemplate, logical_id: str) -> int | None:
+    """The timeout of the wait condition that waits for the resource's runs to complete (``wait_for``
+    COMPLETED past 50 minutes: a completion check signals a ``AWS::CloudFormation::WaitCondition``)."""
+    for resource in stack.resources.values():
+        props = resource.get("Properties") or {}
+        if resource.get("Type") != CHECK_RESOURCE_TYPE or _referred(props.get("Id"), stack) is not \
+                stack.resources.get(logical_id):
+            continue
+        for condition in stack.resources.values():
+            if condition.get("Type") == "AWS::CloudFormation::WaitCondition" and \
+                    (condition.get("Properties") or {}).get("Handle") == props.get("Handle"):
+                return int(str(condition["Properties"].get("Timeout", 0)))
+    return None
+
+
+def target(stack: StackTemplate, logical_id: str, properties: dict[str, Any]) -> Target:
+    waited = _completion_wait(stack, logical_id)
+    workflow = properties.get("WorkflowId")
+    key = _literal_or(workflow, stack, "AWS::Omics::Workflow", "Name")
+    version = _literal_or(properties.get("WorkflowVersionName"), stack, "AWS::Omics::WorkflowVersion", "VersionName")
+    run_group = properties.get("RunGroupId")
+    try:
+        timeout = int(str(properties.get(fields.TIMEOUT_SECONDS, _DEFAULT_TIMEOUT_SECONDS)))
+    except ValueError:
+        timeout = _DEFAULT_TIMEOUT_SECONDS
+    return Target(workflow=workflow, workflow_key=key, version=version,
+                  storage_type=properties.get("StorageType"),
+                  storage_capacity=properties.get("StorageCapacity"), run_group=run_group,
+                  run_group_limits=_limits(run_group, stack) if run_group is not None else None,
+                  wait_for="COMPLETED" if waited else str(properties.get(fields.WAIT_FOR, "STARTED")),
+                  timeout_seconds=waited or timeout)

@@ -1,0 +1,70 @@
+"""The records a stack's runs should have and do not: written by ``healthomics-run provenance STACK``.
+
+EventBridge delivers status events at best effort, so a record can be missing. This walks what the
+stack says it started (each run resource's run and the one it replaced; each batch resource's batches,
+found by batch name) and writes the record of every ended run that has none, with the writer's own
+choices (off, location, parameter values: read from the writer function's environment).
+"""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+import boto3
+
+from healthomics_run.run_model.provenance_settings import CONFIG_ENV, RUN_RESOURCE_TYPES, Config
+from healthomics_run.run_model.run_ref import RunRef
+from healthomics_run.service_calls import clients
+from healthomics_run.service_calls.provenance import PATIENT, Clients, pages, write
+from healthomics_run.service_calls.provenance_owners import Owners
+
+WRITER_LOGICAL_PREFIX = "HealthOmicsRunProvenanceWriter"
+
+
+def writer_config(cfn, lambda_client, stack_id: str) -> Config | None:
+    """The stack's provenance choices, from its writer's environment; None when it has no writer."""
+    pages_ = cfn.get_paginator("list_stack_resources").paginate(StackName=stack_id)
+    writers = [summary["PhysicalResourceId"] for page in pages_ for summary in page["StackResourceSummaries"]
+               if summary["ResourceType"] == "AWS::Lambda::Function"
+               and summary["LogicalResourceId"].startswith(WRITER_LOGICAL_PREFIX)]
+    if not writers:
+        return None
+    found = lambda_client.get_function_configuration(FunctionName=writers[0])
+    return Config.from_json(found.get("Environment", {}).get("Variables", {}).get(CONFIG_ENV))
+
+
+def run_ids(aws: Clients, owners: Owners) -> Iterator[tuple[str, str | None]]:
+    """``(run id, uuid or None)`` of every run the stack's resources say they started."""
+    for resource in owners.resources():
+        if resource["ResourceType"] == RUN_RESOURCE_TYPES[0]:
+            ref = RunRef.parse(resource.get("PhysicalResourceId"))
+            for named in (ref, ref and ref.replaced):
+                if named is not None:
+                    yield named.id, named.uuid
+            continue
+        name = owners.config.batches.get(resource["LogicalResourceId"])
+        if name is None:
+            continue
+        for batch in pages(aws.omics.list_batch, "items", name=name):
+            for run in pages(aws.omics.list_runs_in_batch, "runs", batchId=batch["id"]):
+                if run.get("runId"):
+                    yield run["runId"], run.get("runInternalUuid")
+
+
+def write_missing(aws: Clients, stack_id: str, config: Config) -> list[str]:
+    """Write every missing record of the stack's ended runs; say, run by run, what was done."""
+    owners = Owners(aws.cfn, stack_id, config)
+    return [write(aws, owners, run_id, uuid, only_missing=True) for run_id, uuid in run_ids(aws, owners)]
+
+
+def for_stack(stack: str, region: str | None = None) -> list[str]:
+    """``write_missing`` for the stack named ``stack``, with the caller's credentials."""
+    session = boto3.session.Session(region_name=region)
+    cfn = session.client("cloudformation", config=PATIENT)
+    stack_id = cfn.describe_stacks(StackName=stack)["Stacks"][0]["StackId"]
+    config = writer_config(cfn, session.client("lambda", config=PATIENT), stack_id)
+    if config is None:
+        return [f"{stack} has no provenance writer (provenance is off for every run): nothing to write"]
+    aws = Clients(omics=clients.new_omics_client(config=PATIENT), s3=session.client("s3", config=PATIENT),
+                  cfn=cfn)
+    return write_missing(aws, stack_id, config)

@@ -1,0 +1,99 @@
+"""The status as a terminal table, as Markdown (an issue or pull-request comment), or as JSON; and the one-line
+progress ``--wait`` prints at each look, which a terminal and a CI log both read line by line."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from typing import Any
+
+from healthomics_run.commands.plan.decide import plural
+from healthomics_run.run_model.reasons import listing
+from healthomics_run.service_calls.diagnosis import BatchDiagnosis, RunDiagnosis
+
+from .survey import Row, State
+
+NO_LIMIT = 1_000_000  # a terminal is no CloudFormation reason: the whole diagnosis
+
+
+def summary(rows: list[Row]) -> str:
+    """"2 runs, 1 batch: 1 active, 1 done, 1 failed, 2 drift": resources by kind, then rows by state."""
+    if not rows:
+        return "No HealthOmics runs or batches in this stack."
+    kinds = Counter(kind for _, kind in {(row.path, row.kind) for row in rows})
+    states = Counter(row.state for row in rows)
+    what = ", ".join(plural(count, kind) for kind, count in sorted(kinds.items(), key=lambda item: item[0] != "run"))
+    return f"{what}: " + ", ".join(f"{states[state]} {state.value.lower()}" for state in State if states[state])
+
+
+def progress_line(rows: list[Row], now: str) -> str:
+    """One line per look: the time, the counts, then the first few rows still going with their progress."""
+    going = listing([f"{row.path} {row.id} {row.status}" + (f" ({row.progress})" if row.progress else "")
+                     for row in rows if row.state is State.ACTIVE], separator="; ")
+    return f"[{now}] {summary(rows)}" + (f" | {going}" if going else "")
+
+
+def _details(row: Row) -> list[str]:
+    lines = [f"{label}: {value}" for label, value in (("created", row.created), ("started", row.started),
+                                                      ("stopped", row.stopped), ("output", row.output)) if value]
+    if isinstance(row.diagnosis, RunDiagnosis):
+        lines.append(f"diagnosis: {row.diagnosis.text(NO_LIMIT)}")
+    elif isinstance(row.diagnosis, BatchDiagnosis):
+        lines.append(f"diagnosis: {row.diagnosis.text()}")
+    if row.drift:
+        lines.append(f"drift: {row.drift}")
+    if row.action:
+        lines.append(f"to do: {row.action}")
+    return lines
+
+
+def table(rows: list[Row]) -> str:
+    header = ("STATE", "KIND", "RESOURCE", "ID", "STATUS", "COST", "PROGRESS")
+    cells = [(row.state.value, row.kind, row.path, row.id or "-", row.status, row.cost or "-", row.progress or "-")
+             for row in rows]
+    widths = [max(len(line[i]) for line in [header, *cells]) for i in range(len(header) - 1)]
+    out = [f"healthomics-run status: {summary(rows)}", ""]
+    for line in [header, *cells]:
+        out.append("  ".join(cell.ljust(width) for cell, width in zip(line, widths)) + "  " + line[-1])
+    for row in rows:
+        if row.state in (State.FAILED, State.DRIFT):
+            out += ["", f"{row.state.value} {row.path} {row.id}".rstrip()] + [f"  {line}" for line in _details(row)]
+    return "\n".join(out) + "\n"
+
+
+def markdown(rows: list[Row]) -> str:
+    out = ["### healthomics-run status", "", f"**{summary(rows)}**", ""]
+    if rows:
+        out += ["| State | Kind | Resource | Id | Status | Cost | Progress |", "|---|---|---|---|---|---|---|"]
+        out += [f"| **{row.state.value}** | {row.kind} | `{row.path}` | {row.id or '-'} | {row.status} | "
+                f"{row.cost or '-'} | {_cell(row.progress or '-')} |" for row in rows]
+    for row in rows:
+        if row.state in (State.FAILED, State.DRIFT):
+            out += ["", f"<details><summary><b>{row.state.value}</b> <code>{row.path}</code> {row.id}</summary>", ""]
+            out += [f"- {_cell(line)}" for line in _details(row)] + ["", "</details>"]
+    return "\n".join(out) + "\n"
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def as_json(rows: list[Row]) -> str:
+    states = Counter(row.state.value for row in rows)
+    document = {
+        "summary": {"text": summary(rows), **{state.value: states[state.value] for state in State}},
+        "resources": [{
+            "stack": row.stack, "path": row.path, "kind": row.kind, "id": row.id or None, "status": row.status,
+            "state": row.state.value, "created": row.created or None, "started": row.started or None,
+            "stopped": row.stopped or None, "progress": row.progress or None, "output": row.output or None,
+            "cost": row.cost or None, "diagnosis": _diagnosis(row), "drift": row.drift or None,
+            "action": row.action or None} for row in rows],
+    }
+    return json.dumps(document, indent=2) + "\n"
+
+
+def _diagnosis(row: Row) -> dict[str, Any] | None:
+    return row.diagnosis.as_dict() if row.diagnosis is not None else None
+
+
+FORMATS = {"table": table, "markdown": markdown, "json": as_json}

@@ -1,0 +1,57 @@
+"""What the constructs and the provenance writer share: names of the record, the writer's environment and
+its configuration. Pure Python (no boto3), so the constructs and ``healthomics-run provenance`` import it."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any, Optional
+
+RECORD_NAME = "ro-crate-metadata.json"
+# HealthOmics' end states of a run that has something to record (DELETED leaves nothing to read).
+ENDED_STATUSES = ("COMPLETED", "FAILED", "CANCELLED")
+RUN_RESOURCE_TYPES = ("Custom::HealthOmicsRun", "Custom::HealthOmicsRunBatch")
+
+# The writer's environment (set by ``healthomics_run.after_run.provenance_writer.ProvenanceWriter``).
+STACK_ID_ENV = "HEALTHOMICS_RUN_STACK_ID"
+CONFIG_ENV = "HEALTHOMICS_RUN_PROVENANCE"
+SOURCE_REVISION_CONTEXT = "healthomics-run:source-revision"
+
+
+@dataclass(frozen=True)
+class Config:
+    """Per-resource choices that differ from the defaults, by logical id: most stacks carry an empty one.
+
+    ``off``: resources whose runs get no record; ``locations``: where records go instead of beside the
+    outputs (an ``s3://bucket/prefix``, to which ``<runId>/`` is added); ``values``: resources whose records
+    carry parameter values (default: their digest only); ``batches``: each batch resource's batch name (a batch
+    run is known by its batch's name: GetBatch); ``revision``: the app's source revision of the deploy
+    (``-c healthomics-run:source-revision=...``), when it gives one.
+    """
+
+    off: frozenset[str] = frozenset()
+    locations: dict[str, str] = field(default_factory=dict)
+    values: frozenset[str] = frozenset()
+    batches: dict[str, str] = field(default_factory=dict)
+    revision: Optional[str] = None
+
+    def to_json(self) -> str:
+        data: dict[str, Any] = {"off": sorted(self.off), "locations": self.locations, "values": sorted(self.values),
+                                "batches": self.batches}
+        if self.revision:
+            data["revision"] = self.revision
+        return json.dumps({k: v for k, v in data.items() if v}, sort_keys=True, separators=(",", ":"))
+
+    @classmethod
+    def from_json(cls, text: Optional[str]) -> "Config":
+        data = json.loads(text) if text else {}
+        return cls(off=frozenset(data.get("off", ())), locations=dict(data.get("locations", {})),
+                   values=frozenset(data.get("values", ())), batches=dict(data.get("batches", {})),
+                   revision=data.get("revision"))
+
+    def record_uri(self, logical_id: str, run: dict[str, Any]) -> str:
+        """Where the record of ``run`` (GetRun's answer) goes: beside its outputs, or under the location."""
+        location = self.locations.get(logical_id)
+        beside = run.get("runOutputUri") or f"{run['outputUri'].rstrip('/')}/{run['id']}"  # as HealthOmics names it
+        folder = f"{location.rstrip('/')}/{run['id']}" if location else beside.rstrip("/")
+        return f"{folder}/{RECORD_NAME}"

@@ -1,0 +1,143 @@
+"""Synth warnings for settings that synthesize but fail in the account: each names the construct and the value,
+says how to fix it, and can be acknowledged (``Annotations.of(run).acknowledge_warning(id)``), like the ECR one.
+
+- ``OUTPUT_NOT_WRITABLE``: ``output_uri`` outside every location the run's ``RunServiceRole`` may write.
+- ``INPUT_NOT_READABLE``: ``s3://`` values in the parameters (a batch's samples included) in buckets or prefixes
+  the role may not read (outputs it may write, it may read too).
+- ``SHORT_COMPLETED_WAIT``: ``wait_for=COMPLETED`` with a ``timeout`` under ``PLAUSIBLE_RUN_SECONDS`` (an hour). A
+  run group's ``max_duration`` is no guide: it caps runs (7 days by default), while a deploy waits 12 hours at most.
+
+Only what is known at synth is judged: a role that is not a ``RunServiceRole`` (its grants are not known here),
+a bucket named by a token, or a value known at deploy time are left alone, so a warning is never a guess. S3
+locations are compared by bucket name and key prefix, as the role's policy grants them.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterator, Optional, Sequence
+
+from aws_cdk import Annotations, Stack
+
+from constructs import Construct
+
+from healthomics_run.construct_helpers.validation import add_check, is_unresolved
+
+OUTPUT_NOT_WRITABLE = "healthomics-run:output-not-writable"
+INPUT_NOT_READABLE = "healthomics-run:input-not-readable"
+SHORT_COMPLETED_WAIT = "healthomics-run:short-completed-wait"
+# Below an hour a wait for COMPLETED most likely fails the deploy: a run spends minutes being provisioned before
+# its first task, and genomics workflows run for hours.
+PLAUSIBLE_RUN_SECONDS = 3600
+NAMED = 5  # values named in a warning before the rest are counted
+
+
+def _location(uri: Any) -> Optional[tuple[str, str]]:
+    """(bucket, key) of an ``s3://`` URI known at synth, else None."""
+    if not isinstance(uri, str) or not uri.startswith("s3://") or is_unresolved(uri):
+        return None
+    bucket, _, key = uri[len("s3://"):].partition("/")
+    return (bucket, key) if bucket else None
+
+
+def _s3_values(value: Any) -> Iterator[str]:
+    if isinstance(value, dict):
+        for item in value.values():
+            yield from _s3_values(item)
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            yield from _s3_values(item)
+    elif _location(value) is not None:
+        yield value
+
+
+def _known(scope, locations: Sequence[tuple[str, str]]) -> list[tuple[str, str]]:
+    """The locations whose bucket names are known at synth (a bucket made in the app is named by a deploy-time
+    value, which a literal URI does not name, unless its name was given by hand)."""
+    known = []
+    for bucket, prefix in locations:
+        if is_unresolved(bucket):
+            resolved = Stack.of(scope).resolve(bucket)
+            if not isinstance(resolved, str):
+                continue  # a bucket made in this app: a literal URI cannot name it, unless named by hand
+            bucket = resolved
+        known.append((bucket, prefix))
+    return known
+
+
+def _covered(uri: str, locations: list[tuple[str, str]]) -> bool:
+    bucket, key = _location(uri)
+    return any(bucket == b and key.startswith(p) for b, p in locations)
+
+
+def _listing(values: list[str]) -> str:
+    shown = ", ".join(map(repr, values[:NAMED]))
+    return f"{shown} and {len(values) - NAMED} more" if len(values) > NAMED else shown
+
+
+def check_at_synth(provider: Construct, run) -> None:
+    """Judge ``run`` when the app is synthesized (its role's grants and its tags are complete then): one check
+    per stack for all its runs (``provider``, the stack's ``RunProvider``), so a stack of many runs pays one
+    callback from jsii, not one per run. The check fails synthesis with ``run.synth_errors()`` and adds the
+    warnings."""
+    runs = getattr(provider, "_runs_checked_at_synth", None)
+    if runs is None:
+        runs = provider._runs_checked_at_synth = []
+        add_check(provider, lambda: [error for each in runs for error in _judged(each)])
+    runs.append(run)
+
+
+def _judged(run) -> list[str]:
+    judge = SynthWarnings(run)
+    notes = None
+    for warning_id, message in (*judge._location_warnings(), *judge._wait_warnings()):
+        notes = notes or Annotations.of(run)
+        notes.add_warning_v2(warning_id, f"{message}; to accept it, acknowledge {warning_id!r} "
+                                         f"(Annotations.of(construct).acknowledge_warning)")
+    return [f"{run.node.path}: {error}" for error in run.synth_errors()]
+
+
+class SynthWarnings:
+    """The warnings of one run resource (``RunResource``)."""
+
+    def __init__(self, run) -> None:
+        self._run = run
+
+    def _location_warnings(self) -> Iterator[tuple[str, str]]:
+        from healthomics_run.infrastructure.service_role import RunServiceRole
+
+        run = self._run
+        role = run.role
+        if not isinstance(role, RunServiceRole):
+            return
+        writable = _known(run, role.writable_locations)
+        readable = writable + _known(run, role.readable_locations)
+        output = run.request.get("outputUri")
+        if _location(output) is not None and not _covered(output, writable):
+            yield OUTPUT_NOT_WRITABLE, (
+                f"{run.node.path}: output_uri {output!r} is outside what its service role {role.node.path} may write "
+                f"({_may(writable)}): HealthOmics will fail the run with AccessDenied. Check the bucket name, or let "
+                "the role write there (RunServiceRole.grant_output(bucket, prefix))")
+        values = list(dict.fromkeys(uri for uri in _s3_values([run.request.get("parameters"), *run.sample_parameters()])
+                                    if not _covered(uri, readable)))
+        if values:
+            buckets = sorted({_location(uri)[0] for uri in values})
+            yield INPUT_NOT_READABLE, (
+                f"{run.node.path}: parameters name S3 objects its service role {role.node.path} may not read: "
+                f"{_listing(values)}. HealthOmics will fail the run with AccessDenied. Add the buckets to inputs "
+                f"({', '.join(f's3.Bucket.from_bucket_name(self, ..., {b!r})' for b in buckets[:NAMED])}) or "
+                "RunServiceRole.grant_input(bucket, prefix)")
+
+    def _wait_warnings(self) -> Iterator[tuple[str, str]]:
+        run = self._run
+        if run.wait_for != "COMPLETED":
+            return
+        if run.timeout_seconds < PLAUSIBLE_RUN_SECONDS:
+            yield SHORT_COMPLETED_WAIT, (
+                f"{run.node.path}: wait_for=COMPLETED with a timeout of {run.timeout_seconds} s; a run spends "
+                f"minutes being provisioned and most workflows take hours, so the deploy will likely fail (and roll "
+                f"back) before the run completes. Give a timeout of at least {PLAUSIBLE_RUN_SECONDS} s (up to 12 "
+                "hours), or wait_for=STARTED")
+
+
+def _may(locations: list[tuple[str, str]]) -> str:
+    return ", ".join(f"s3://{bucket}/{prefix}*" for bucket, prefix in locations) or "no location known at synth"

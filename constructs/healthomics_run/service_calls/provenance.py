@@ -1,0 +1,125 @@
+"""A run's provenance record, written beside its outputs.
+
+``write`` serves the after-run handler (``lambda/after_run``) and ``healthomics-run provenance`` (records
+missing for a stack). Writing is idempotent: the record of a run is a function of the run, so
+writing it again writes the same bytes to the same key. Throttling is waited out by the clients' retries
+(adaptive mode); what outlasts them fails the invocation, and Lambda's asynchronous retries, the next
+event or the command write the record later. Nothing here is on a deploy's path.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any, Optional
+
+import boto3
+from botocore.config import Config as BotoConfig
+from botocore.exceptions import ClientError
+
+from healthomics_run.run_model import provenance_crate as crate
+from healthomics_run.run_model.fingerprint import content_digest
+from healthomics_run.run_model.provenance_settings import ENDED_STATUSES
+
+from . import clients
+from . import provenance_objects as objects
+from .provenance_owners import FRESH_SECONDS, Owners
+
+# More patience than the deploy handler's: nothing waits for a record, and a cohort's ends come in bursts.
+PATIENT = BotoConfig(retries={"mode": "adaptive", "total_max_attempts": 10}, connect_timeout=5, read_timeout=30,
+                     user_agent_extra="healthomics-run-provenance")
+RECORD_CONTENT_TYPE = "application/ld+json"
+
+
+class Clients:
+    """The writer's clients: HealthOmics on the shipped model, S3 and CloudFormation."""
+
+    def __init__(self, omics=None, s3=None, cfn=None) -> None:
+        self.omics = omics or clients.new_omics_client(config=PATIENT)
+        self.s3 = s3 or boto3.client("s3", config=PATIENT)
+        self.cfn = cfn or boto3.client("cloudformation", config=PATIENT)
+        self.workflows: dict[tuple, tuple[float, Optional[dict[str, Any]]]] = {}  # see workflow()
+
+
+def _found(call, missing: tuple[str, ...] = ("ResourceNotFoundException",), **params: Any) -> Optional[dict[str, Any]]:
+    """The answer, or None when the service says the thing is ``missing``."""
+    try:
+        return call(**params)
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") in missing:
+            return None
+        raise
+
+
+def pages(call, key: str, **params: Any) -> list[dict[str, Any]]:
+    """Every item of a HealthOmics listing (``startingToken``/``nextToken``): the shipped model has no paginators."""
+    items, token = [], None
+    while True:
+        page = call(**params, **({"startingToken": token} if token else {}))
+        items += page.get(key, [])
+        token = page.get("nextToken")
+        if not token:
+            return items
+
+
+def tasks(omics, run_id: str) -> list[dict[str, Any]]:
+    """Every task of the run, as GetRunTask describes it (ListRunTasks has no image)."""
+    return [omics.get_run_task(id=run_id, taskId=item["taskId"])
+            for item in pages(omics.list_run_tasks, "items", id=run_id)]
+
+
+def workflow(aws: Clients, run: dict[str, Any]) -> Optional[dict[str, Any]]:
+    """The workflow (version) the run ran: name, engine, parameter template; None when it is gone, or another
+    account's that this one may not read (a shared workflow). Asked once a minute per workflow (version):
+    a cohort's runs share it."""
+    if not run.get("workflowId"):
+        return None
+    key = tuple(run.get(k) for k in ("workflowId", "workflowVersionName", "workflowType", "workflowOwnerId"))
+    asked_at, answer = aws.workflows.get(key, (float("-inf"), None))
+    if time.monotonic() - asked_at > FRESH_SECONDS:
+        answer = _ask_workflow(aws.omics, run)
+        aws.workflows[key] = (time.monotonic(), answer)
+    return answer
+
+
+def _ask_workflow(omics, run: dict[str, Any]) -> Optional[dict[str, Any]]:
+    gone = ("ResourceNotFoundException", "AccessDeniedException")
+    scope = {k: v for k, v in (("type", run.get("workflowType")), ("workflowOwnerId", run.get("workflowOwnerId")))
+             if v}
+    if run.get("workflowVersionName"):
+        return _found(omics.get_workflow_version, gone, workflowId=run["workflowId"],
+                      versionName=run["workflowVersionName"], **scope)
+    return _found(omics.get_workflow, gone, id=run["workflowId"], **scope)
+
+
+def record(aws: Clients, run: dict[str, Any], deploy: dict[str, Any], with_values: bool) -> bytes:
+    """The bytes of ``run``'s record."""
+    described_workflow = workflow(aws, run)
+    outputs = objects.outputs(aws.s3, run["runOutputUri"]) if run.get("runOutputUri") else []
+    built = crate.build(run=run, workflow=described_workflow, tasks=tasks(aws.omics, run["id"]),
+                        inputs=objects.inputs(aws.s3, run.get("parameters") or {}, run.get("startTime")),
+                        outputs=outputs, deploy=deploy,
+                        parameters_digest=content_digest(run.get("parameters") or {}), with_values=with_values)
+    return crate.to_bytes(built)
+
+
+def write(aws: Clients, owners: Owners, run_id: str, uuid: Optional[str] = None, *,
+          only_missing: bool = False) -> str:
+    """Write the record of run ``run_id`` (when it is this stack's and has ended); say what was done."""
+    run = _found(aws.omics.get_run, id=run_id)
+    if run is None or (uuid and run["uuid"] != uuid):
+        return f"run {run_id} is gone or names another run; nothing written"
+    if run["status"] not in ENDED_STATUSES:
+        return f"run {run_id} is {run['status']}; its record is written when it ends"
+    deploy = owners.of(run, owners.batch_name(aws.omics, run["batchId"]) if run.get("batchId") else None)
+    if deploy is None:
+        return f"run {run_id} was not started by this stack; nothing written"
+    config = owners.config
+    if deploy.logicalId in config.off:
+        return f"run {run_id}: provenance is off for {deploy.logicalId}"
+    uri = config.record_uri(deploy.logicalId, run)
+    if only_missing and objects.exists(aws.s3, uri):
+        return f"run {run_id}: {uri} exists"
+    bucket, key = objects.split(uri)
+    body = record(aws, run, deploy.as_dict(), deploy.logicalId in config.values)
+    aws.s3.put_object(Bucket=bucket, Key=key, Body=body, ContentType=RECORD_CONTENT_TYPE)
+    return f"run {run_id}: wrote {uri}"

@@ -1,0 +1,112 @@
+"""The S3 half of the record: inputs as they are now (version id, ETag) and the run's outputs.
+
+Inputs are the parameter values that are ``s3://`` URIs; each is asked with HeadObject (which needs
+``s3:GetObject`` on it), and one the writer may not read, or that names a prefix, is recorded as a URI
+with a note. Outputs are the URIs of ``output.json`` (WDL and CWL runs write one) when the run's output
+folder holds it, else every object in that folder; either way from one listing of the folder.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Iterator
+
+from botocore.exceptions import ClientError
+
+from healthomics_run.run_model.provenance_settings import RECORD_NAME
+
+OUTPUT_SUMMARY = "output.json"
+MAX_LISTED = 10_000  # objects listed from one run's output folder
+
+
+def split(uri: str) -> tuple[str, str]:
+    bucket, _, key = uri.removeprefix("s3://").partition("/")
+    return bucket, key
+
+
+def exists(s3, uri: str) -> bool:
+    """Whether the object is there; a refusal (403, as S3 answers a missing key to a caller who may not list
+    the bucket) counts as not there: writing a record again is harmless."""
+    bucket, key = split(uri)
+    try:
+        s3.head_object(Bucket=bucket, Key=key)
+    except ClientError:
+        return False
+    return True
+
+
+def s3_uris(value: Any, name: str) -> Iterator[tuple[str, str]]:
+    """``(parameter name, uri)`` of every ``s3://`` string in a parameter value, lists and objects included."""
+    if isinstance(value, str) and value.startswith("s3://"):
+        yield name, value
+    elif isinstance(value, list):
+        for item in value:
+            yield from s3_uris(item, name)
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from s3_uris(item, name)
+
+
+def inputs(s3, parameters: dict[str, Any], started: Any) -> list[dict[str, Any]]:
+    described = []
+    for name, uri in sorted({pair for key, value in parameters.items() for pair in s3_uris(value, key)}):
+        bucket, key = split(uri)
+        item = {"uri": uri, "parameter": name}
+        try:
+            head = s3.head_object(Bucket=bucket, Key=key)
+        except ClientError as error:
+            code = error.response.get("Error", {}).get("Code", "")
+            item["note"] = (f"not described: HeadObject answered {code or 'an error'} (a prefix, an object "
+                            "gone, or one the provenance writer may not read)")
+        else:
+            item.update(versionId=head.get("VersionId"), eTag=head.get("ETag"), size=head.get("ContentLength"),
+                        lastModified=head.get("LastModified"))
+            if started is not None and head.get("LastModified") is not None and head["LastModified"] > started:
+                item.update(_version_at(s3, bucket, key, started))
+        described.append(item)
+    return described
+
+
+def _version_at(s3, bucket: str, key: str, started: Any) -> dict[str, Any]:
+    """The object changed after the run started: the version current then, from a versioned bucket's
+    ListObjectVersions (``s3:ListBucketVersions``); else a note that the version the run read is unknown."""
+    try:
+        pages = s3.get_paginator("list_object_versions").paginate(Bucket=bucket, Prefix=key)
+        earlier = [version for page in pages for version in page.get("Versions", [])
+                   if version["Key"] == key and version["LastModified"] <= started]
+    except ClientError:
+        earlier = []
+    if not earlier:
+        return {"note": "changed after the run started; the version the run read is unknown (not a versioned "
+                        "bucket, or one the provenance writer may not list versions of)"}
+    then = max(earlier, key=lambda version: version["LastModified"])
+    return {"versionId": then["VersionId"], "eTag": then.get("ETag"), "size": then.get("Size"),
+            "lastModified": then["LastModified"], "note": "the version current when the run started; the object "
+                                                          "has changed since"}
+
+
+def outputs(s3, run_output_uri: str) -> list[dict[str, Any]]:
+    """The run's outputs: named by ``output.json`` when the folder holds one (``output`` is their name there)."""
+    bucket, prefix = split(run_output_uri.rstrip("/") + "/")
+    listed: dict[str, dict[str, Any]] = {}
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+        for entry in page.get("Contents", []):
+            listed[f"s3://{bucket}/{entry['Key']}"] = entry
+        if len(listed) >= MAX_LISTED:
+            break
+    summaries = sorted((uri for uri in listed if uri.rsplit("/", 1)[-1] == OUTPUT_SUMMARY), key=len)
+    if summaries:
+        text = s3.get_object(Bucket=bucket, Key=split(summaries[0])[1])["Body"].read()
+        named = [(name, uri) for name, value in sorted(json.loads(text).items()) for _, uri in s3_uris(value, name)]
+        return [_object(uri, listed.get(uri), name) for name, uri in named]
+    return [_object(uri, entry, None) for uri, entry in sorted(listed.items())
+            if uri.rsplit("/", 1)[-1] != RECORD_NAME]
+
+
+def _object(uri: str, entry: dict[str, Any] | None, name: str | None) -> dict[str, Any]:
+    item: dict[str, Any] = {"uri": uri, "output": name}
+    if entry is None:
+        item["note"] = "named by output.json, not found in the run's output folder"
+    else:
+        item.update(eTag=entry.get("ETag"), size=entry.get("Size"), lastModified=entry.get("LastModified"))
+    return item

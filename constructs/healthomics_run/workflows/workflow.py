@@ -1,0 +1,548 @@
+"""Workflows as code: ``AWS::Omics::Workflow`` and ``AWS::Omics::WorkflowVersion`` from a local definition.
+
+The definition (a folder, zipped by CDK, or a ``.zip``) is uploaded as a CDK file asset and named by
+``DefinitionUri``, the S3 URI of the zip (AWS::Omics::Workflow reference,
+https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-omics-workflow.html).
+CloudFormation's handler for the resource reads that object with the deploying principal's
+credentials: the resource type's create handler lists ``s3:GetObject`` among its permissions (the
+AWS::Omics::Workflow resource provider schema, as cfn-lint ships it). The CDK bootstrap's deploy role
+can read its own asset bucket, so nothing is granted here; ``WorkflowBucketOwnerId`` pins the bucket
+to this account.
+
+The parameter template is derived at synth time (see ``workflow_definition``), so runs of the
+workflow can be checked before anything deploys.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Mapping, Optional, Sequence, Union
+
+from aws_cdk import Annotations, Aws, IResource, Resource
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_omics as omics
+from aws_cdk import aws_s3_assets as s3_assets
+
+from constructs import Construct
+
+if TYPE_CHECKING:
+    from aws_cdk import aws_ecr as ecr
+from typing_extensions import Protocol, runtime_checkable
+
+from healthomics_run import errors as codes
+from healthomics_run.construct_helpers.interfaces import ResourceProtocolMeta
+from healthomics_run.construct_helpers.validation import is_unresolved
+from healthomics_run.enums import StorageType, WorkflowEngine, WorkflowType
+from healthomics_run.run_model import rules, service_model
+
+from . import definition_files
+from . import workflow_definition as definitions
+from ._image_warnings import warn_unpullable_images
+from ._version_record import version_record_problems
+from .definition_files import DEFAULT_EXCLUDES, DefinitionFiles
+from healthomics_run.infrastructure.ecr_access import PULL_ACTIONS, allow_omics_pull
+
+ParameterTemplate = Mapping[str, Mapping[str, Any]]
+# AWS::Omics::Workflow's resource schema (cfn-lint's copy): ParameterTemplate takes at most 1,000 entries and
+# Engine only WDL, NEXTFLOW and CWL (the service model also has WDL_LENIENT and 2,000 entries).
+CFN_TEMPLATE_MAX = 1000
+CFN_ENGINES = ("WDL", "NEXTFLOW", "CWL")
+ENGINE_WARNING_ID = "healthomics-run:workflow-engine"
+HEALTHOMICS_DESCRIPTIONS = "@healthomics-run/workflow:healthOmicsDescriptions"
+"""Context flag: ``True`` derives parameter descriptions as HealthOmics does (CWL ``label``, single-quoted WDL
+strings). Off by default because ``ParameterTemplate`` is create-only: a template read differently would
+replace workflows deployed with an earlier release. Set it in a new app's ``cdk.json``."""
+TEMPLATE_WARNING_ID = "healthomics-run:parameter-template-names"
+
+
+@runtime_checkable
+class IWorkflow(IResource, Protocol, metaclass=ResourceProtocolMeta):
+    """A workflow a run can use: a ``Workflow``, a ``WorkflowVersion`` or an import
+    (``Workflow.from_workflow_id``).
+
+    An ``aws_cdk.IResource``, so it also has ``stack``, ``env``, ``node`` and ``apply_removal_policy``.
+    """
+
+    workflow_id: str
+    """The workflow's id (digits; a token for a created workflow)."""
+    workflow_arn: str
+    """``arn:<partition>:omics:<region>:<account>:workflow/<id>`` (no account for READY2RUN)."""
+    parameter_template: Optional[dict[str, dict[str, Any]]]
+    """Name -> ``{"description", "optional", "type"?, "declared_type"?}``, known at synth; ``None`` when unknown
+    (the deploy-time check then reads it from HealthOmics)."""
+    workflow_type: str
+    """``"PRIVATE"`` or ``"READY2RUN"``."""
+    owner_id: Optional[str]
+    """The 12-digit account that shared the workflow, or ``None`` (this account, or READY2RUN)."""
+    version_name: Optional[str] = None
+    """The workflow version a run should use, or ``None`` for the default version."""
+    container_repositories: tuple[ecr.IRepository, ...] = ()
+    """The private ECR repositories of its container images."""
+
+    def grant_image_pull(self, role: iam.IGrantable) -> iam.Grant:
+        """Let ``role`` (a run's service role) pull the images of ``container_repositories``.
+
+        For a ``RunServiceRole`` the statements are its own ``grant_image_pull``'s (one per repository).
+
+        :returns: the grant; with no ``container_repositories``, a grant that does nothing
+            (``iam.Grant.drop``: there is nothing to pull).
+        """
+        repositories = self.container_repositories
+        if not repositories:
+            return iam.Grant.drop(role, f"pull the images of {self.node.path}, which names no container repositories")
+        from healthomics_run.infrastructure.service_role import (
+            RunServiceRole,  # a role module that imports nothing of this one
+        )
+
+        grant: Optional[iam.Grant] = None
+        for repository in repositories:
+            if isinstance(role, RunServiceRole):
+                this = role.grant_image_pull(repository)
+            else:
+                this = iam.Grant.add_to_principal(grantee=role, actions=sorted(PULL_ACTIONS),
+                                                  resource_arns=[repository.repository_arn])
+            grant = this if grant is None else grant.combine(this)
+        return grant
+
+
+class Workflow(Resource, IWorkflow):
+    """An ``AWS::Omics::Workflow`` (a private workflow) from a local definition or a Git repository.
+
+    What replaces the workflow: ``DefinitionUri`` and ``ParameterTemplate`` are create-only, so a change to a
+    file that goes into the zip, or to the derived template, creates a new workflow (a new id: runs of it start
+    again). What ``exclude`` leaves out changes nothing.
+
+    :param definition: a folder (zipped and uploaded as a CDK asset, without what ``exclude`` matches) or a
+        ``.zip`` file (uploaded as it is). Default: none; then ``definition_repository`` is required.
+    :param engine: the definition's language.
+    :param exclude: glob patterns of files and folders to leave out of a folder's zip, with CDK's semantics
+        (``aws_s3_assets.Asset``'s ``exclude``: a pattern without ``/`` matches that name at any depth; ``!``
+        re-includes). Replaces the default; extend it with ``[*DEFAULT_EXCLUDES, "*.bam"]``; ``[]`` zips
+        everything, as releases before 0.3 did. Default: ``DEFAULT_EXCLUDES`` (``.git``, ``.nextflow*``,
+        ``work``, ``results``, ``cromwell-executions``, ``cromwell-workflow-logs``).
+    :param main: the main file, relative to the definition's root. Default: as HealthOmics chooses it: among
+        the definition files (``.wdl``, ``.nf``, ``.cwl``) closest to the root, the only one, else ``main.<ext>``.
+    :param parameter_template: name -> ``{"description": str, "optional": bool}`` (plus ``"type"``, one of
+        ``workflow_definition.TYPES``, for synth-time checks). Names the definition lacks get a synth warning,
+        and types the definition says fill those not given. Default: derived from the definition
+        (``nextflow_schema.json``, the WDL workflow's ``input`` block, the CWL ``inputs``); for Nextflow
+        without a schema, none (HealthOmics derives it; ``parameter_template`` is then ``None``).
+    :param parameter_template_path: the path of a JSON parameter template inside the definition, which
+        HealthOmics reads instead of deriving one (read here too, for checks). Default: none.
+    :param definition_repository: a Git repository to read the definition from, through an AWS CodeConnections
+        connection (an ``aws_omics.CfnWorkflow.DefinitionRepositoryProperty``, or a dict of its keyword
+        arguments: ``connection_arn``, ``full_repository_id``, ``source_reference``, ...); ``main``,
+        ``parameter_template_path`` and ``readme_path`` are then paths in the repository, and the template is
+        unknown at synth unless ``parameter_template`` is given. Default: none.
+    :param name: 1 to 128 characters. Default: the construct's path (last 128 characters).
+    :param description: 1 to 256 characters. Default: none.
+    :param storage_type: the default run storage of its runs. Default: the service's.
+    :param storage_capacity: GiB of static run storage, 0 to 100,000. Default: the service's.
+    :param accelerators: ``"GPU"`` for GPU tasks. Default: none.
+    :param container_repositories: private ECR repositories holding its images; each gets the repository
+        policy statement that lets HealthOmics pull (an imported one: a synth warning saying what to add).
+        Default: none.
+    :param container_registry_map: registry and image mappings, an
+        ``aws_omics.CfnWorkflow.ContainerRegistryMapProperty`` (a plain dict is passed as it is, so it needs
+        CloudFormation's keys: ``{"RegistryMappings": [...]}``). Default: none.
+    :param readme: the README as Markdown text, or a ``Path`` to a local Markdown file. Default: none.
+    :param readme_path: the path of the README inside the definition (or repository). Default: none.
+
+    Attributes: ``workflow_id``, ``workflow_arn`` (tokens), ``parameter_template`` (known at synth),
+    ``workflow_type`` (``"PRIVATE"``), ``owner_id`` (``None``), ``engine``, ``container_repositories``,
+    ``definition_asset`` (``None`` for a repository), ``resource`` (the ``CfnWorkflow``).
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        definition: Union[str, Path, None] = None,
+        engine: Union[WorkflowEngine, str],
+        exclude: Optional[Sequence[str]] = None,
+        main: Optional[str] = None,
+        parameter_template: Optional[ParameterTemplate] = None,
+        parameter_template_path: Optional[str] = None,
+        definition_repository: Any = None,
+        name: Optional[str] = None,
+        description: Optional[str] = None,
+        storage_type: Union[StorageType, str, None] = None,
+        storage_capacity: Optional[int] = None,
+        accelerators: Optional[str] = None,
+        container_repositories: Sequence[ecr.IRepository] = (),
+        container_registry_map: Any = None,
+        readme: Union[str, Path, None] = None,
+        readme_path: Optional[str] = None,
+    ) -> None:
+        super().__init__(scope, id)
+        name = name if name is not None else self.node.path[-128:]
+        self.engine: str = _plain(engine)
+        props = _Props(self, "CreateWorkflow", definition=definition, exclude=exclude, engine=self.engine,
+                       main=main, parameter_template=parameter_template,
+                       parameter_template_path=parameter_template_path, definition_repository=definition_repository,
+                       name=name, description=description, storage_type=storage_type,
+                       storage_capacity=storage_capacity, accelerators=accelerators, readme=readme)
+        self.parameter_template: Optional[dict[str, dict[str, Any]]] = props.template
+        self.definition_asset = props.asset(self)
+        self.resource = omics.CfnWorkflow(
+            self, "Resource",
+            definition_uri=self.definition_asset.s3_object_url if self.definition_asset is not None else None,
+            definition_repository=_struct(omics.CfnWorkflow.DefinitionRepositoryProperty, definition_repository),
+            workflow_bucket_owner_id=Aws.ACCOUNT_ID if self.definition_asset is not None else None,
+            engine=self.engine, main=main,
+            name=name, description=description, parameter_template=props.service_template,
+            parameter_template_path=parameter_template_path, storage_type=props.storage_type,
+            storage_capacity=storage_capacity, accelerators=accelerators,
+            container_registry_map=container_registry_map, readme_markdown=props.readme, readme_path=readme_path)
+        self.workflow_id: str = self.resource.attr_id
+        self.workflow_arn: str = self.resource.attr_arn
+        self.workflow_type: str = WorkflowType.PRIVATE.value
+        self.owner_id: Optional[str] = None
+        self.container_repositories = tuple(container_repositories)
+        for repository in self.container_repositories:
+            allow_omics_pull(repository, self)
+        warn_unpullable_images(self, props.path, self.container_repositories)
+        self._version_names: set[str] = set()
+
+    @classmethod
+    def from_workflow_id(cls, scope: Construct, id: str, workflow_id: str, *,
+                         parameter_template: Optional[ParameterTemplate] = None,
+                         workflow_type: Union[WorkflowType, str] = WorkflowType.PRIVATE,
+                         owner_id: Optional[str] = None) -> IWorkflow:
+        """An existing workflow: one of this account's, one shared with it (``owner_id``), or a READY2RUN one.
+
+        :param parameter_template: its template, if known, so runs are checked at synth. Default: unknown
+            (the handler reads it from HealthOmics at deploy time).
+        :param workflow_type: Default: ``WorkflowType.PRIVATE``.
+        :param owner_id: the 12-digit account that shared it with you. Default: none (this account).
+        """
+        return _ImportedWorkflow(scope, id, workflow_id=workflow_id, parameter_template=parameter_template,
+                                 workflow_type=_plain(workflow_type), owner_id=owner_id)
+
+    def add_version(self, id: str, *, version_name: str, definition: Union[str, Path, None] = None,
+                    engine: Union[WorkflowEngine, str, None] = None, **props: Any) -> "WorkflowVersion":
+        """A new ``WorkflowVersion`` of this workflow (a child construct); see ``WorkflowVersion`` for the props.
+
+        ``engine`` defaults to this workflow's. Nothing else is inherited (HealthOmics does not carry a
+        workflow's settings over to its versions), except ``container_repositories``.
+        """
+        return WorkflowVersion(self, id, workflow=self, version_name=version_name, definition=definition,
+                               engine=engine if engine is not None else self.engine, **props)
+
+
+class _ImportedWorkflow(Resource, IWorkflow):
+    def __init__(self, scope: Construct, id: str, *, workflow_id: str, parameter_template: Optional[ParameterTemplate],
+                 workflow_type: str, owner_id: Optional[str]) -> None:
+        super().__init__(scope, id)
+        problems: list[str] = []
+        if not is_unresolved(workflow_id):
+            problems += rules.member_errors("workflow_id", workflow_id, service_model.input_members("GetWorkflow")["id"])
+        problems += rules.member_errors("workflow_type", workflow_type, service_model.input_members("GetWorkflow")["type"])
+        if owner_id is not None and not is_unresolved(owner_id):
+            if rules.member_errors("owner_id", owner_id, service_model.input_members("GetWorkflow")["workflowOwnerId"]):
+                problems.append(f"owner_id must be an AWS account id of 12 digits; got {owner_id!r}")
+            if workflow_type == WorkflowType.READY2RUN.value:
+                problems.append("owner_id is for workflows shared with this account; READY2RUN workflows have none")
+        template_problems = [] if parameter_template is None else definitions.template_errors(parameter_template)
+        codes.raise_if_any(self, (codes.INVALID_WORKFLOW_DEFINITION, template_problems),
+                           (codes.INVALID_RESOURCE_PROPS, problems))
+        self.workflow_id, self.workflow_type, self.owner_id = workflow_id, workflow_type, owner_id
+        self.parameter_template = None if parameter_template is None else definitions.normalized(parameter_template)
+        account = "" if workflow_type == WorkflowType.READY2RUN.value else owner_id or Aws.ACCOUNT_ID
+        self.workflow_arn = f"arn:{Aws.PARTITION}:omics:{Aws.REGION}:{account}:workflow/{workflow_id}"
+
+
+class WorkflowVersion(Resource, IWorkflow):
+    """An ``AWS::Omics::WorkflowVersion``: another definition of ``workflow`` under ``version_name``.
+
+    Usually made with ``workflow.add_version(...)``. A run given a version runs that version.
+
+    A version is immutable: its definition and its name are create-only and names are unique per workflow, so
+    a definition changed under the same name would be replaced create-before-delete, and the create fails.
+    Either name each definition (``version_name="1.1"``) and let synth catch a change: with the context key
+    ``VERSIONS_FILE_CONTEXT`` naming a JSON file (committed beside ``cdk.json``), each version's digest is
+    recorded there and a changed definition under a recorded name fails synth; or put ``DIGEST`` in the name
+    (``version_name=f"1.x-{WorkflowVersion.DIGEST}"``) so that each definition gets its own.
+
+    :param workflow: the workflow (created here, or imported by id: then it must be this account's).
+    :param version_name: 1 to 64 letters, digits, ``-``, ``.``, ``_``, starting with a letter or digit;
+        unique among the workflow's versions; ``WorkflowVersion.DIGEST`` in it is replaced by the definition's
+        digest.
+    :param definition: as for ``Workflow``.
+    :param engine: as for ``Workflow``. Default: the workflow's engine (required when ``workflow`` is imported).
+    :param exclude: as for ``Workflow``.
+    :param main: as for ``Workflow``.
+    :param parameter_template: as for ``Workflow``.
+    :param parameter_template_path: as for ``Workflow``.
+    :param definition_repository: as for ``Workflow``.
+    :param description: as for ``Workflow``.
+    :param storage_type: as for ``Workflow``.
+    :param storage_capacity: as for ``Workflow``.
+    :param accelerators: as for ``Workflow``.
+    :param container_registry_map: as for ``Workflow``.
+    :param readme: as for ``Workflow``.
+    :param readme_path: as for ``Workflow``.
+    :param container_repositories: Default: the workflow's (for a ``Workflow`` made here), else none.
+
+    Attributes: ``workflow`` (the parent), ``version_name``, ``parameter_template``,
+    ``workflow_version_arn`` (``.../workflow/<id>/version/<name>``), ``workflow_id``, ``workflow_arn``,
+    ``workflow_type``, ``owner_id`` (the parent's), ``container_repositories``, ``definition_asset``,
+    ``resource`` (the ``CfnWorkflowVersion``).
+    """
+
+    DIGEST = "{digest}"
+    """Put in a ``version_name`` to name the version after its definition: replaced by the first 16 hex digits
+    of the definition's digest (its CDK asset hash), so a changed definition is a new version."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        workflow: IWorkflow,
+        version_name: str,
+        definition: Union[str, Path, None] = None,
+        engine: Union[WorkflowEngine, str, None] = None,
+        exclude: Optional[Sequence[str]] = None,
+        main: Optional[str] = None,
+        parameter_template: Optional[ParameterTemplate] = None,
+        parameter_template_path: Optional[str] = None,
+        definition_repository: Any = None,
+        description: Optional[str] = None,
+        storage_type: Union[StorageType, str, None] = None,
+        storage_capacity: Optional[int] = None,
+        accelerators: Optional[str] = None,
+        container_repositories: Optional[Sequence[ecr.IRepository]] = None,
+        container_registry_map: Any = None,
+        readme: Union[str, Path, None] = None,
+        readme_path: Optional[str] = None,
+    ) -> None:
+        super().__init__(scope, id)
+        engine = engine if engine is not None else getattr(workflow, "engine", None)
+        problems: list[str] = []
+        if engine is None:
+            problems.append("engine is required for a version of an imported workflow")
+        if workflow.workflow_type != WorkflowType.PRIVATE.value or workflow.owner_id is not None:
+            problems.append("versions can be added only to this account's private workflows")
+        codes.raise_if_any(self, (codes.INVALID_RESOURCE_PROPS, problems))
+        self.engine = _plain(engine)
+        props = _Props(self, "CreateWorkflowVersion", definition=definition, exclude=exclude, engine=self.engine,
+                       main=main, parameter_template=parameter_template,
+                       parameter_template_path=parameter_template_path, definition_repository=definition_repository,
+                       description=description, storage_type=storage_type, storage_capacity=storage_capacity,
+                       accelerators=accelerators, readme=readme)
+        self.definition_asset = props.asset(self)
+        digest = self.definition_asset.asset_hash if self.definition_asset is not None else None
+        version_name = self._checked_name(workflow, version_name, digest)
+        self.workflow, self.version_name = workflow, version_name
+        self.parameter_template = props.template
+        self.resource = omics.CfnWorkflowVersion(
+            self, "Resource", workflow_id=workflow.workflow_id, version_name=version_name,
+            definition_uri=self.definition_asset.s3_object_url if self.definition_asset is not None else None,
+            definition_repository=_struct(omics.CfnWorkflowVersion.DefinitionRepositoryProperty,
+                                          definition_repository),
+            workflow_bucket_owner_id=Aws.ACCOUNT_ID if self.definition_asset is not None else None,
+            engine=self.engine, main=main, description=description, parameter_template=props.service_template,
+            parameter_template_path=parameter_template_path, storage_type=props.storage_type,
+            storage_capacity=storage_capacity, accelerators=accelerators,
+            container_registry_map=container_registry_map, readme_markdown=props.readme, readme_path=readme_path)
+        if isinstance(workflow, Construct):
+            self.node.add_dependency(workflow)
+        self.workflow_version_arn: str = self.resource.attr_arn
+        self.workflow_id, self.workflow_arn = workflow.workflow_id, workflow.workflow_arn
+        self.workflow_type, self.owner_id = workflow.workflow_type, workflow.owner_id
+        self.container_repositories = (tuple(container_repositories) if container_repositories is not None
+                                       else tuple(workflow.container_repositories))
+        warn_unpullable_images(self, props.path, self.container_repositories)
+        if container_repositories is not None:
+            for repository in self.container_repositories:
+                allow_omics_pull(repository, self)
+
+    def _checked_name(self, workflow: IWorkflow, version_name: str, digest: Optional[str]) -> str:
+        """``version_name`` with ``DIGEST`` replaced; checked against the service's pattern, the workflow's other
+        versions here and, when the app keeps one, the record of versions synthesized before."""
+        if is_unresolved(version_name):
+            return version_name
+        problems: list[str] = []
+        if self.DIGEST in version_name:
+            if digest is None:
+                problems.append(f"version_name {version_name!r} holds {self.DIGEST}, which names a local "
+                                "definition's digest; a definition_repository has none at synth: name the version")
+            else:
+                version_name = version_name.replace(self.DIGEST, digest[:16])
+        taken: Optional[set[str]] = getattr(workflow, "_version_names", None)
+        problems += rules.member_errors("version_name", version_name,
+                                        service_model.input_members("CreateWorkflowVersion")["versionName"])
+        if taken is not None and version_name in taken:
+            problems.append(f"version_name {version_name!r} is already a version of {workflow.node.path}")
+        if digest is not None and not problems:
+            problems += version_record_problems(self, workflow, version_name, digest)
+        codes.raise_if_any(self, (codes.INVALID_RESOURCE_PROPS, problems))
+        if taken is not None:
+            taken.add(version_name)
+        return version_name
+
+
+class _Props:
+    """The checked props of a workflow or version: its definition's files, template and service values.
+
+    Raises ``ValidationError`` on the construct's line: ``InvalidWorkflowDefinition`` for the definition and
+    its template, ``InvalidResourceProps`` for the rest (values that are tokens are left to CloudFormation).
+    """
+
+    def __init__(self, construct: Construct, operation: str, *, definition: Union[str, Path, None],
+                 exclude: Optional[Sequence[str]], engine: str, main: Optional[str],
+                 parameter_template: Optional[ParameterTemplate], parameter_template_path: Optional[str],
+                 definition_repository: Any, storage_type: Union[StorageType, str, None],
+                 readme: Union[str, Path, None], **plain: Any) -> None:
+        members = service_model.input_members(operation)
+        api = {"name": "name", "description": "description", "storage_capacity": "storageCapacity",
+               "accelerators": "accelerators"}
+        self.storage_type = None if storage_type is None else _plain(storage_type)
+        checked = {**plain, "engine": engine, "main": main, "storage_type": self.storage_type}
+        api.update(engine="engine", main="main", storage_type="storageType")
+        resource_problems: list[str] = []
+        for prop, value in checked.items():
+            if value is not None and not is_unresolved(value):
+                resource_problems += rules.member_errors(prop, value, members[api[prop]])
+        if (definition is None) == (definition_repository is None):
+            resource_problems.append("give exactly one of definition (a folder or a .zip) and definition_repository "
+                                     "(a Git repository): HealthOmics takes the definition from one source")
+        if parameter_template is not None and parameter_template_path is not None:
+            resource_problems.append("give parameter_template or parameter_template_path, not both")
+        if isinstance(exclude, str) or (exclude is not None and not all(isinstance(p, str) for p in exclude)):
+            resource_problems.append(f"exclude must be a list of glob patterns such as [*DEFAULT_EXCLUDES, '*.bam']; "
+                                     f"got {exclude!r}")
+            exclude = None
+        self.readme = _readme(readme, resource_problems)
+        self.exclude = list(DEFAULT_EXCLUDES if exclude is None else exclude)
+        self.path = None if definition is None else Path(definition)
+        self.template: Optional[dict[str, dict[str, Any]]] = None
+        self.files: Optional[DefinitionFiles] = None
+        definition_problems: list[str] = []
+        if parameter_template is not None:
+            definition_problems += definitions.template_errors(parameter_template)
+        if self.path is not None and not resource_problems and not definition_problems:
+            definition_problems += self._read(construct, engine, main, parameter_template, parameter_template_path)
+        elif parameter_template is not None and not definition_problems:
+            self.template = definitions.normalized(parameter_template)
+        if self.template is not None:
+            definition_problems += _size_problems(self.template)
+        codes.raise_if_any(construct, (codes.INVALID_WORKFLOW_DEFINITION, definition_problems),
+                           (codes.INVALID_RESOURCE_PROPS, resource_problems))
+        self.service_template = (definitions.service_template(self.template)
+                                 if self.template and parameter_template_path is None else None)
+        if engine not in CFN_ENGINES and engine in _ENGINES:
+            Annotations.of(construct).add_warning_v2(
+                ENGINE_WARNING_ID, f"engine {engine} is in the HealthOmics API, but AWS::Omics::Workflow's resource "
+                f"schema lists only {', '.join(CFN_ENGINES)}: CloudFormation may refuse it until the schema is updated")
+
+    def _read(self, construct: Construct, engine: str, main: Optional[str],
+              parameter_template: Optional[ParameterTemplate], parameter_template_path: Optional[str]) -> list[str]:
+        """Lists the definition's files as they will be zipped and reads its template; the problems found."""
+        assert self.path is not None
+        if not self.path.exists():
+            return [f"definition {str(self.path)!r} does not exist (a folder or a .zip file; relative paths are "
+                    f"from {Path.cwd()})"]
+        if self.path.is_file() and self.path.suffix.lower() != ".zip":
+            return [f"definition {str(self.path)!r} must be a folder or a .zip file"]
+        try:
+            self.files = DefinitionFiles.of(self.path, self.exclude)
+        except definitions.DefinitionError as error:
+            return [str(error)]
+        if self.files.excluded:
+            Annotations.of(construct).add_info(f"left out of the definition's zip (exclude=): "
+                                               f"{definition_files.some(self.files.excluded)}")
+        problems = self.files.size_problems()
+        healthomics = bool(construct.node.try_get_context(HEALTHOMICS_DESCRIPTIONS))
+        try:
+            if parameter_template_path is not None:
+                problems += self._read_template_file(parameter_template_path)
+            elif parameter_template is not None:
+                self.template = definitions.normalized(parameter_template)
+                self._compare(construct, engine, main, healthomics)
+            elif engine in _ENGINES:
+                self.template = definitions.derive_from(self.files, engine, main,
+                                                        healthomics_descriptions=healthomics)
+        except definitions.DefinitionError as error:
+            problems.append(str(error))
+        return problems
+
+    def _read_template_file(self, path: str) -> list[str]:
+        assert self.files is not None
+        if path not in self.files.sizes:
+            return [f"parameter_template_path {path!r} is not in the definition (it has "
+                    f"{definition_files.some(self.files.names)})"]
+        try:
+            given = json.loads(self.files.text(path))
+        except json.JSONDecodeError as error:
+            return [f"{self.files.label(path)}: invalid JSON: {error}"]
+        problems = definitions.template_errors(given)
+        if not problems:
+            self.template = definitions.normalized(given)
+        return [f"{self.files.label(path)}: {problem}" for problem in problems]
+
+    def _compare(self, construct: Construct, engine: str, main: Optional[str], healthomics: bool) -> None:
+        """A template written by hand against the definition's inputs: names the definition lacks are warned of
+        (HealthOmics would take them, and a run naming them would fail in the engine); types the definition
+        says fill those the template leaves out, so runs are still checked."""
+        assert self.template is not None and self.files is not None
+        try:
+            derived = definitions.derive_from(self.files, engine, main, healthomics_descriptions=healthomics)
+        except definitions.DefinitionError:
+            return
+        if derived is None:
+            return
+        for name, spec in self.template.items():
+            if "type" not in spec and derived.get(name, {}).get("type"):
+                spec["type"], spec["declared_type"] = derived[name]["type"], derived[name].get("declared_type")
+        unknown = sorted(set(self.template) - set(derived))
+        if unknown:
+            Annotations.of(construct).add_warning_v2(
+                TEMPLATE_WARNING_ID, f"parameter_template names {', '.join(unknown[:10])}, which the definition's "
+                f"inputs do not (it has {', '.join(sorted(derived)[:10]) or 'none'}): a run given them would fail "
+                "in the engine; correct the names or leave them out")
+
+    def asset(self, construct: Construct) -> Optional[s3_assets.Asset]:
+        """The definition as a CDK file asset (a folder without what ``exclude`` matches), or ``None`` for a
+        repository."""
+        if self.path is None:
+            return None
+        return s3_assets.Asset(construct, "Definition", path=str(self.path),
+                               exclude=self.exclude if self.path.is_dir() else None)
+
+
+_ENGINES = tuple(e.value for e in WorkflowEngine)
+
+
+def _size_problems(template: Mapping[str, Any]) -> list[str]:
+    problems = []
+    if len(template) > CFN_TEMPLATE_MAX:
+        problems.append(f"the parameter template has {len(template)} parameters; AWS::Omics::Workflow takes at most "
+                        f"{CFN_TEMPLATE_MAX}")
+    long = [name for name in template if len(name) > definitions.NAME_MAX]
+    if long:
+        problems.append(f"parameter names must be at most {definitions.NAME_MAX} characters: {', '.join(long[:5])}")
+    return problems
+
+
+def _readme(readme: Union[str, Path, None], problems: list[str]) -> Optional[str]:
+    if isinstance(readme, Path):
+        try:
+            return readme.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as error:
+            problems.append(f"readme {str(readme)!r} cannot be read as UTF-8 text: {error}")
+            return None
+    return readme
+
+
+def _struct(kind: Any, value: Any) -> Any:
+    """A dict of a CloudFormation property type's keyword arguments as that type (jsii drops a plain dict's
+    keys when it expects a struct)."""
+    return kind(**value) if isinstance(value, Mapping) else value
+
+
+def _plain(value: Any) -> Any:
+    return value.value if hasattr(value, "value") and isinstance(value, str) else value
