@@ -10,9 +10,13 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
+import boto3
 import pytest
+from botocore.exceptions import ClientError
 
-from tests.fake_omics import REGION
+from tests.account_world import Account, ForeignBucket, aws_managed_s3_key
+from tests.deployed import Deployed
+from tests.fake_omics import ACCOUNT, REGION
 from tests.iam_policy import Caller, Policies
 
 ME, OTHER = "111111111111", "222222222222"
@@ -21,6 +25,7 @@ ANOTHER_ROLE = f"arn:aws:iam::{ME}:role/another-role"
 CALLER = Caller(account=ME, arn=ROLE)
 FOREIGN_CALLER = Caller(account=OTHER, arn=f"arn:aws:iam::{OTHER}:role/partner-role")
 KEY = f"arn:aws:kms:{REGION}:{ME}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+VIA_S3 = {"kms:ViaService": f"s3.{REGION}.amazonaws.com", "kms:CallerAccount": ME}
 
 
 def allow(action: Any, resource: Any = "*", **more: Any) -> dict[str, Any]:
@@ -496,6 +501,21 @@ def test_another_accounts_key_is_closed_to_an_iam_policy_its_key_policy_does_not
                    key_policy=True)
 
 
+def test_the_aws_managed_s3_key_lets_principals_of_its_account_use_it_through_s3_only():
+    """An AWS managed key's policy "combines a Principal element that specifies all AWS identities with the
+    kms:CallerAccount condition key to effectively allow access to all identities in AWS account 111122223333" and
+    ``kms:ViaService`` "to further limit the permissions by only allowing requests that come through" the service
+    ("All AWS managed keys use a kms:ViaService condition key"). The world's ``aws/s3`` key is written that way:
+    a role with no KMS permission of its own may use it through S3, not directly, and not from another account.
+    Source: AWS KMS Developer Guide, "AWS KMS condition keys" (kms:CallerAccount, kms:ViaService),
+    https://docs.aws.amazon.com/kms/latest/developerguide/policy-conditions.html"""
+    key, statements = aws_managed_s3_key(ME)
+    assert allowed("kms:Decrypt", key, [], statements, context=VIA_S3, key_policy=True)
+    assert not allowed("kms:Decrypt", key, [], statements, context={"kms:CallerAccount": ME}, key_policy=True)
+    assert not allowed("kms:Decrypt", key, [allow("kms:Decrypt")], statements, who=FOREIGN_CALLER,
+                       context={**VIA_S3, "kms:CallerAccount": OTHER}, key_policy=True)
+
+
 def test_a_key_policy_can_require_the_encryption_context_s3_passes():
     """``kms:EncryptionContext:context-key`` "control[s] access to a symmetric KMS key based on the encryption
     context in a request"; "The key name is not case sensitive"; S3's key is ``aws:s3:arn``. Sources: AWS KMS
@@ -548,3 +568,127 @@ def test_a_resource_policy_naming_the_role_is_limited_by_the_session_policy():
     assert allowed("s3:PutObject", "arn:aws:s3:::productionapp/a", [], bucket)
     assert not allowed("s3:PutObject", "arn:aws:s3:::productionapp/a", [], bucket,
                        session=[allow("s3:GetObject", "arn:aws:s3:::productionapp/*")])
+
+
+# -- the account world: what it asks of the evaluator for S3 and KMS -----------------------------------------------
+
+def _account(bucket: dict[str, Any], handler_statements: list[dict[str, Any]],
+             foreign: Optional[dict[str, ForeignBucket]] = None) -> Account:
+    """An account world over a hand-written template: one bucket and a handler role (no synth)."""
+    template = {"Resources": {
+        "Data": {"Type": "AWS::S3::Bucket", "Properties": {"BucketName": "example-data-bucket", **bucket}},
+        "HandlerRole": {"Type": "AWS::IAM::Role",
+                        "Properties": {"Policies": [{"PolicyDocument": {"Statement": handler_statements}}]}}}}
+    return Account(Deployed(template, "ExampleStack"), foreign)
+
+
+SSE_KMS_AWS_MANAGED = {"BucketEncryption": {"ServerSideEncryptionConfiguration": [
+    {"ServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms"}}]}}
+
+
+def test_the_world_reads_a_bucket_with_no_key_named_through_the_aws_managed_s3_key_policy():
+    """A bucket with SSE-KMS and no key named uses ``aws/s3`` ("If you don't specify a customer managed key, Amazon
+    S3 automatically creates an AWS KMS key in your AWS account"), whose policy asks ``kms:CallerAccount`` and
+    ``kms:ViaService``: the world supplies both for the KMS call S3 makes for the caller, so a role without KMS
+    permissions is allowed by that key policy, and a session policy that leaves KMS out still refuses. Sources: S3
+    User Guide, "Protecting data using server-side encryption with AWS KMS keys (SSE-KMS)",
+    https://docs.aws.amazon.com/AmazonS3/latest/userguide/UsingKMSEncryption.html; AWS KMS Developer Guide, "AWS KMS
+    condition keys", https://docs.aws.amazon.com/kms/latest/developerguide/policy-conditions.html"""
+    account = _account(SSE_KMS_AWS_MANAGED, [allow("s3:GetObject", "arn:aws:s3:::example-data-bucket/*")])
+    assert account.may_use_key("HandlerRole", "kms:Decrypt", "example-data-bucket", "a.txt") == (True, "allowed")
+    account.sessions["HandlerRole"] = [allow("s3:*")]
+    assert not account.may_use_key("HandlerRole", "kms:Decrypt", "example-data-bucket", "a.txt")[0]
+
+
+def _context_key(arn: str) -> list[dict[str, Any]]:
+    return [ENABLE_IAM | {"Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"}},
+            {"Effect": "Deny", "Principal": {"AWS": "*"}, "Action": "kms:*", "Resource": "*",
+             "Condition": {"StringNotLike": {"kms:EncryptionContext:aws:s3:arn": arn}}}]
+
+
+@pytest.mark.parametrize("bucket_key,context_arn", [(False, "arn:aws:s3:::example-partner-data/runs/*"),
+                                                     (True, "arn:aws:s3:::example-partner-data")])
+def test_the_world_passes_the_encryption_context_s3_uses_object_arn_or_bucket_arn_with_a_bucket_key(
+        bucket_key, context_arn):
+    """"If you use SSE-KMS without enabling an S3 Bucket Key, you use the object ARN as your encryption context ...
+    if you use SSE-KMS and enable an S3 Bucket Key, you use the bucket ARN"; "S3 Bucket Keys use the bucket ARN as
+    encryption context". A key policy denying any other ``aws:s3:arn`` lets the world's S3 call through with the
+    right one and refuses the other. Sources: S3 User Guide, "Encryption context",
+    https://docs.aws.amazon.com/AmazonS3/latest/userguide/UsingKMSEncryption.html#encryption-context; S3 User Guide,
+    "Reducing the cost of SSE-KMS with Amazon S3 Bucket Keys",
+    https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucket-key.html"""
+    key = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+    right = ForeignBucket(key_arn=key, key_statements=_context_key(context_arn), bucket_key=bucket_key)
+    wrong = ForeignBucket(key_arn=key, key_statements=_context_key(context_arn), bucket_key=not bucket_key)
+    handler = [allow(["kms:Decrypt", "kms:GenerateDataKey"], key)]
+    assert _account({}, handler, {"example-partner-data": right}).may_use_key(
+        "HandlerRole", "kms:Decrypt", "example-partner-data", "runs/out.vcf")[0]
+    assert not _account({}, handler, {"example-partner-data": wrong}).may_use_key(
+        "HandlerRole", "kms:Decrypt", "example-partner-data", "runs/out.vcf")[0]
+
+
+def test_the_world_runs_a_role_under_a_session_policy_as_their_intersection():
+    """A role the world runs with a session policy (``Account.sessions``, AssumeRole's ``Policy``) keeps only what
+    both allow. Source: IAM User Guide, "Permissions for AssumeRole, AssumeRoleWithSAML, and
+    AssumeRoleWithWebIdentity",
+    https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_temp_control-access_assumerole.html"""
+    account = _account({}, [allow(["s3:GetObject", "s3:PutObject"], "arn:aws:s3:::example-data-bucket/*")])
+    key = "arn:aws:s3:::example-data-bucket/a.txt"
+    assert account.may("HandlerRole", "s3:PutObject", key, bucket="example-data-bucket")[0]
+    account.sessions["HandlerRole"] = [allow("s3:GetObject", "arn:aws:s3:::example-data-bucket/*")]
+    assert account.may("HandlerRole", "s3:GetObject", key, bucket="example-data-bucket")[0]
+    allowed_put, why = account.may("HandlerRole", "s3:PutObject", key, bucket="example-data-bucket")
+    assert not allowed_put and "session policy" in why
+
+
+@pytest.fixture
+def versioned_world(monkeypatch, tmp_path):
+    """The account world over the hand-written template, with moto and the handler's S3 client attached."""
+    from healthomics_run._lambda.start_run import clients
+    from tests.stack_world import deploy
+
+    template = {"Resources": {
+        "Data": {"Type": "AWS::S3::Bucket", "Properties": {"BucketName": "example-data-bucket"}},
+        "HandlerRole": {"Type": "AWS::IAM::Role", "Properties": {"Policies": [{"PolicyDocument": {"Statement": [
+            allow(["s3:GetObject", "s3:PutObject"], "arn:aws:s3:::example-data-bucket/*"),
+            allow("s3:ListBucket", "arn:aws:s3:::example-data-bucket")]}}]}}}}
+    with deploy(monkeypatch, (template, None), tmp_path) as world:
+        raw = boto3.client("s3", region_name=REGION)
+        first = raw.put_object(Bucket="example-data-bucket", Key="ledger.json", Body=b"1")["VersionId"]
+        raw.put_object(Bucket="example-data-bucket", Key="ledger.json", Body=b"2")
+        yield world, clients.s3(), first
+
+
+def _grant(world, statement: dict[str, Any]) -> None:
+    role = world.account.handler_role
+    world.account.statements = lambda logical, granted=world.account.statements: [
+        *granted(logical), *([statement] if logical == role else [])]
+
+
+def test_a_get_object_naming_a_version_is_authorized_as_s3_get_object_version(versioned_world):
+    """"If you include a versionId in your request header, you must have the s3:GetObjectVersion permission to
+    access a specific version of an object. The s3:GetObject permission is not required in this scenario." Source:
+    Amazon S3 API Reference, "GetObject" (versionId),
+    https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html (read in its SDK copy,
+    https://docs.aws.amazon.com/sdk-for-kotlin/api/latest/s3/aws.sdk.kotlin.services.s3.model/-get-object-request/version-id.html)"""
+    world, s3, first = versioned_world
+    assert s3.get_object(Bucket="example-data-bucket", Key="ledger.json")["Body"].read() == b"2"
+    with pytest.raises(ClientError, match="AccessDenied"):
+        s3.get_object(Bucket="example-data-bucket", Key="ledger.json", VersionId=first)
+    assert "s3:GetObjectVersion" in world.account.denied[-1]
+    _grant(world, allow("s3:GetObjectVersion", "arn:aws:s3:::example-data-bucket/*"))
+    assert s3.get_object(Bucket="example-data-bucket", Key="ledger.json", VersionId=first)["Body"].read() == b"1"
+
+
+def test_list_object_versions_is_authorized_as_s3_list_bucket_versions(versioned_world):
+    """"To use this operation, you must have permission to perform the s3:ListBucketVersions action. Be aware of the
+    name difference." ``s3:ListBucket`` is not enough. Source: Amazon S3 API Reference, "ListObjectVersions",
+    https://docs.aws.amazon.com/AmazonS3/latest/API/API_ListObjectVersions.html (read in its SDK copy,
+    https://docs.aws.amazon.com/goto/SdkForKotlin/s3-2006-03-01/ListObjectVersions)"""
+    world, s3, _ = versioned_world
+    with pytest.raises(ClientError, match="AccessDenied"):
+        s3.list_object_versions(Bucket="example-data-bucket", Prefix="ledger.json")
+    assert "s3:ListBucketVersions" in world.account.denied[-1]
+    _grant(world, allow("s3:ListBucketVersions", "arn:aws:s3:::example-data-bucket"))
+    listed = s3.list_object_versions(Bucket="example-data-bucket", Prefix="ledger.json")
+    assert len(listed["Versions"]) == 2
