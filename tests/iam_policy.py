@@ -112,6 +112,8 @@ def _condition_holds(operator: str, key: str, wanted: Any, context: dict[str, An
         raise NotImplementedError(f"condition operator {operator} is not modelled by the test world")
     got = _lookup(context, key)
     missing = got is None or got == []
+    if qualifier and got in ("", [""]):  # "a null dataset, such as an empty string" ("Single-valued vs.
+        missing = True  # multivalued context keys"): ForAllValues holds for it, ForAnyValue does not
     if operator_name == "Null":  # "true": the key is absent; "false": it is present (Condition operators, Null)
         return any(str(want).lower() == ("true" if missing else "false") for want in _as_list(wanted))
     if_exists = operator_name.endswith("IfExists")

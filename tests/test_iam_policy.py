@@ -405,6 +405,17 @@ def test_foranyvalue_needs_one_matching_value_and_fails_for_an_absent_key():
     assert not allowed("iam:TagRole", ROLE, policy)
 
 
+def test_set_operators_read_an_empty_value_as_a_null_dataset():
+    """``ForAllValues`` "also returns true if there are no keys in the request, or if the key values resolve to a
+    null data set, such as an empty string"; for ``ForAnyValue`` "For no matching key or a null dataset, the
+    condition returns false". Source: IAM User Guide, "Single-valued vs. multivalued context keys",
+    https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-single-vs-multi-valued-context-keys.html"""
+    assert not allowed("iam:TagRole", ROLE, DENY_RESTRICTED_TAGS, context={"aws:TagKeys": ""})
+    any_of = [allow("iam:TagRole", Condition={"ForAnyValue:StringLike": {"aws:TagKeys": "*"}})]
+    assert not allowed("iam:TagRole", ROLE, any_of, context={"aws:TagKeys": [""]})
+    assert allowed("iam:TagRole", ROLE, any_of, context={"aws:TagKeys": ["cohort"]})
+
+
 def test_an_operator_the_world_does_not_model_is_refused_not_guessed():
     """The world reads only the operators it models; an ``IpAddress`` condition (IAM User Guide, "IAM JSON policy
     elements: Condition operators", IP address condition operators,
