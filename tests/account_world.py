@@ -5,8 +5,13 @@
   policy, key policy), with ``iam_policy``. HealthOmics actions and their resource types follow the
   Service Authorization Reference, "Actions, resources, and condition keys for AWS HealthOmics";
   S3's follow "Actions, resources, and condition keys for Amazon S3" (GetObject and HeadObject:
-  ``s3:GetObject`` on the object; PutObject: ``s3:PutObject``; ListObjectsV2: ``s3:ListBucket`` on the
-  bucket, with ``s3:prefix`` the request's prefix).
+  ``s3:GetObject`` on the object, ``s3:GetObjectVersion`` when the request names a ``VersionId`` (S3 API
+  Reference, GetObject, "Permissions"); PutObject: ``s3:PutObject``; ListObjectsV2: ``s3:ListBucket`` on the
+  bucket, ListObjectVersions: ``s3:ListBucketVersions`` (S3 API Reference, ListObjectVersions), with
+  ``s3:prefix`` the request's prefix).
+- **A role may run under a session policy** (``Account.sessions``: role logical id -> the session policy's
+  statements, as if the role had been assumed with AssumeRole's ``Policy``): its permissions are the
+  intersection of its identity policy and the session policy (IAM User Guide, "Permissions for AssumeRole").
 - **S3 answers as S3 does**:
   - a GetObject or HeadObject of a missing key is 404 only for a caller that may ``s3:ListBucket`` the
     bucket, else 403 (S3 API Reference, GetObject, "Permissions"). Whether a ListBucket allowed only
@@ -14,7 +19,13 @@
     does not count), so code that is right here is right either way;
   - SSE-KMS objects need ``kms:GenerateDataKey`` to write and ``kms:Decrypt`` to read, authorized by the
     key policy, which may delegate to IAM (S3 User Guide, "Using server-side encryption with AWS KMS
-    keys"; KMS Developer Guide, "Default key policy");
+    keys"; KMS Developer Guide, "Default key policy"). S3 calls KMS on the caller's behalf, so the request
+    carries ``kms:CallerAccount`` (the caller's account), ``kms:ViaService`` (``s3.<region>.amazonaws.com``)
+    and the encryption context S3 uses, ``aws:s3:arn``: the object's ARN, or the bucket's with an S3 Bucket
+    Key (S3 User Guide, "Encryption context"; KMS Developer Guide, "AWS KMS condition keys"). A bucket
+    encrypted with ``aws:kms`` and no key named uses the AWS managed key ``aws/s3``, whose key policy lets
+    every principal of the account use it through S3 only (KMS Developer Guide, kms:CallerAccount and
+    kms:ViaService: "All AWS managed keys use a kms:ViaService condition key");
   - ``ExpectedBucketOwner`` naming another account than the bucket's is 403 (S3 User Guide, "Verifying
     bucket ownership with bucket owner condition");
   - ``If-None-Match: *`` on an existing key is 412 (S3 API Reference, PutObject) — moto's own.
@@ -56,6 +67,23 @@ class ForeignBucket:
     statements: list[dict[str, Any]] = field(default_factory=list)  # its bucket policy
     key_arn: Optional[str] = None
     key_statements: list[dict[str, Any]] = field(default_factory=list)
+    bucket_key: bool = False  # an S3 Bucket Key: the encryption context is the bucket's ARN, not the object's
+
+
+def aws_managed_s3_key(account: str) -> tuple[str, list[dict[str, Any]]]:
+    """The AWS managed key ``aws/s3`` of an account and its key policy, written as the KMS Developer Guide shows
+    an AWS managed key's ("AWS KMS condition keys", kms:CallerAccount: ``Principal`` every AWS identity, with
+    ``kms:CallerAccount`` the account and ``kms:ViaService`` the service that created the key)."""
+    return f"arn:aws:kms:{REGION}:{account}:key/aws-managed-s3", [
+        {"Sid": "Allow access through S3 for all principals in the account that are authorized to use S3",
+         "Effect": "Allow", "Principal": {"AWS": "*"},
+         "Action": ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"],
+         "Resource": "*",
+         "Condition": {"StringEquals": {"kms:CallerAccount": account,
+                                        "kms:ViaService": f"s3.{REGION}.amazonaws.com"}}},
+        {"Sid": "Allow direct access to key metadata to the account", "Effect": "Allow",
+         "Principal": {"AWS": f"arn:aws:iam::{account}:root"},
+         "Action": ["kms:Describe*", "kms:Get*", "kms:List*"], "Resource": "*"}]
 
 
 def _omics_arn(kind: str, name: str, account: str = ACCOUNT) -> str:
@@ -72,6 +100,7 @@ class Account:
         self.writes: Counter = Counter()  # (bucket, key) -> PutObjects that landed
         self.removed: Optional[tuple[str, dict[str, Any]]] = None  # (role logical id, a statement) left out
         self.enforcing = True  # False: what an earlier release did, in an account where it could
+        self.sessions: dict[str, list[dict[str, Any]]] = {}  # role logical id -> its session policy's statements
         self._raw_s3 = boto3.client("s3", region_name=REGION)
 
     # -- who is who --------------------------------------------------------------------------------------
@@ -90,14 +119,27 @@ class Account:
 
     # -- deciding ----------------------------------------------------------------------------------------
     def _bucket(self, name: str) -> tuple[str, list[dict[str, Any]], Optional[str], list[dict[str, Any]]]:
-        """(owner, bucket policy, customer managed key ARN, key policy) of a bucket."""
+        """(owner, bucket policy, KMS key ARN, key policy) of a bucket: its customer managed key, or ``aws/s3``
+        for a template bucket encrypted with ``aws:kms`` and no key named; no key for SSE-S3."""
         logical = self.deployed.bucket_logical_of(name)
         if logical is not None:
             key = self.deployed.bucket_key_arn(logical)
-            return (self.deployed.account, self.deployed.bucket_statements(logical), key,
-                    self.deployed.key_statements(key) if key else [])
+            if key is None and self.deployed.bucket_uses_aws_managed_key(logical):
+                key, key_statements = aws_managed_s3_key(self.deployed.account)
+            else:
+                key_statements = self.deployed.key_statements(key) if key else []
+            return self.deployed.account, self.deployed.bucket_statements(logical), key, key_statements
         foreign = self.foreign.get(name, ForeignBucket())
         return foreign.owner, foreign.statements, foreign.key_arn, foreign.key_statements
+
+    def _bucket_key(self, name: str) -> bool:
+        logical = self.deployed.bucket_logical_of(name)
+        if logical is not None:
+            return self.deployed.bucket_key_enabled(logical)
+        return self.foreign.get(name, ForeignBucket()).bucket_key
+
+    def _policies(self, role_logical: str, resource: list[dict[str, Any]], owner: str) -> Policies:
+        return Policies(self.statements(role_logical), resource, owner, self.sessions.get(role_logical))
 
     def may(self, role_logical: str, action: str, resource: str, context: Optional[dict[str, Any]] = None, *,
             bucket: Optional[str] = None) -> tuple[bool, str]:
@@ -105,18 +147,22 @@ class Account:
         owner, statements = self.deployed.account, []
         if bucket is not None:
             owner, statements, _, _ = self._bucket(bucket)
-        decision = Policies(self.statements(role_logical), statements, owner).decide(who, action, resource,
-                                                                                     {**SECURE, **(context or {})})
+        decision = self._policies(role_logical, statements, owner).decide(who, action, resource,
+                                                                          {**SECURE, **(context or {})})
         return decision.allowed, decision.why
 
-    def may_use_key(self, role_logical: str, action: str, bucket: str) -> tuple[bool, str]:
-        """The KMS half of an S3 request on an SSE-KMS bucket with a customer managed key."""
+    def may_use_key(self, role_logical: str, action: str, bucket: str, key: str = "") -> tuple[bool, str]:
+        """The KMS half of an S3 request on an SSE-KMS bucket (object ``key``): S3 calls KMS for the caller, with
+        the encryption context it uses (the bucket's ARN with an S3 Bucket Key, else the object's)."""
         owner, _, key_arn, key_statements = self._bucket(bucket)
         if key_arn is None:
-            return True, "no customer managed key"
-        context = {"kms:ViaService": f"s3.{REGION}.amazonaws.com", "kms:CallerAccount": self.deployed.account}
-        decision = Policies(self.statements(role_logical), key_statements, owner).decide(
-            self.caller(role_logical), action, key_arn, context, key_policy=True)
+            return True, "no KMS key"
+        who = self.caller(role_logical)
+        s3_arn = f"arn:aws:s3:::{bucket}" if self._bucket_key(bucket) else f"arn:aws:s3:::{bucket}/{key}"
+        context = {"kms:ViaService": f"s3.{REGION}.amazonaws.com", "kms:CallerAccount": who.account,
+                   "kms:EncryptionContext:aws:s3:arn": s3_arn, "kms:EncryptionContextKeys": ["aws:s3:arn"]}
+        decision = self._policies(role_logical, key_statements, owner).decide(who, action, key_arn, context,
+                                                                              key_policy=True)
         return decision.allowed, decision.why
 
     def refuse(self, who: str, action: str, resource: str, why: str) -> str:
@@ -140,12 +186,13 @@ class Account:
         if params.get("ExpectedBucketOwner") not in (None, owner):
             return self._s3_error(403, "AccessDenied", "Access Denied (ExpectedBucketOwner does not own the bucket)")
         if operation in ("GetObject", "HeadObject", "PutObject"):
-            action = "s3:PutObject" if operation == "PutObject" else "s3:GetObject"
+            action = "s3:PutObject" if operation == "PutObject" else \
+                "s3:GetObjectVersion" if params.get("VersionId") else "s3:GetObject"
             resource = f"arn:aws:s3:::{bucket}/{key}"
             allowed, why = self.may(role, action, resource, bucket=bucket)
             if not allowed:
                 return self._s3_error(403, "AccessDenied", self.refuse(who, action, resource, why))
-            if operation != "PutObject" and not self._exists(bucket, key):
+            if operation != "PutObject" and not self._exists(bucket, key, params.get("VersionId")):
                 may_list, _ = self.may(role, "s3:ListBucket", f"arn:aws:s3:::{bucket}", bucket=bucket)
                 if not may_list:  # S3 API Reference, GetObject, "Permissions"
                     return self._s3_error(403, "AccessDenied", self.refuse(
@@ -153,16 +200,17 @@ class Account:
                         "a missing key is told apart from a forbidden one only to a caller that may list"))
                 return None
             kms_action = "kms:GenerateDataKey" if operation == "PutObject" else "kms:Decrypt"
-            allowed, why = self.may_use_key(role, kms_action, bucket)
+            allowed, why = self.may_use_key(role, kms_action, bucket, key)
             if not allowed:
                 return self._s3_error(403, "AccessDenied", self.refuse(who, kms_action, bucket, why))
             return None
-        if operation in ("ListObjectsV2", "ListObjects"):
+        if operation in ("ListObjectsV2", "ListObjects", "ListObjectVersions"):
+            action = "s3:ListBucketVersions" if operation == "ListObjectVersions" else "s3:ListBucket"
             resource = f"arn:aws:s3:::{bucket}"
             context = {"s3:prefix": params["Prefix"]} if "Prefix" in params else {}
-            allowed, why = self.may(role, "s3:ListBucket", resource, context, bucket=bucket)
+            allowed, why = self.may(role, action, resource, context, bucket=bucket)
             if not allowed:
-                return self._s3_error(403, "AccessDenied", self.refuse(who, "s3:ListBucket", resource, why))
+                return self._s3_error(403, "AccessDenied", self.refuse(who, action, resource, why))
             return None
         raise NotImplementedError(f"the account world does not authorize S3 {operation} yet")
 
@@ -171,9 +219,9 @@ class Account:
         if model.name == "PutObject" and "ETag" in parsed:
             self.writes[(params["Bucket"], params["Key"])] += 1
 
-    def _exists(self, bucket: str, key: str) -> bool:
+    def _exists(self, bucket: str, key: str, version: Optional[str] = None) -> bool:
         try:
-            self._raw_s3.head_object(Bucket=bucket, Key=key)
+            self._raw_s3.head_object(Bucket=bucket, Key=key, **({"VersionId": version} if version else {}))
             return True
         except self._raw_s3.exceptions.ClientError:
             return False
@@ -251,7 +299,7 @@ class Account:
         resource = f"arn:aws:s3:::{bucket}/{key}"
         allowed, why = self.may(role, action, resource, bucket=bucket)
         if allowed:
-            allowed, why = self.may_use_key(role, kms_action, bucket)
+            allowed, why = self.may_use_key(role, kms_action, bucket, key)
         return None if allowed else self.refuse(role_arn, action, resource, why)
 
     def _service_logs_and_metrics(self, role: str, role_arn: str, access: str, target: str) -> Optional[str]:

@@ -198,6 +198,21 @@ class Deployed:
                 return self.resolve(default["KMSMasterKeyID"])
         return None
 
+    def bucket_key_enabled(self, bucket_logical: str) -> bool:
+        """Whether the bucket's default SSE-KMS rule uses an S3 Bucket Key (``BucketKeyEnabled``)."""
+        rules = self.resources[bucket_logical].get("Properties", {}).get("BucketEncryption", {}) \
+            .get("ServerSideEncryptionConfiguration", [])
+        return any(str(self.resolve(rule.get("BucketKeyEnabled", False))).lower() == "true" for rule in rules)
+
+    def bucket_uses_aws_managed_key(self, bucket_logical: str) -> bool:
+        """Whether the bucket's default encryption is SSE-KMS with no key named: the AWS managed key ``aws/s3``
+        (S3 User Guide, "Using server-side encryption with AWS KMS keys": "If you don't specify a customer
+        managed key, Amazon S3 automatically creates an AWS KMS key in your AWS account")."""
+        rules = self.resources[bucket_logical].get("Properties", {}).get("BucketEncryption", {}) \
+            .get("ServerSideEncryptionConfiguration", [])
+        return any(rule.get("ServerSideEncryptionByDefault", {}).get("SSEAlgorithm") == "aws:kms"
+                   and not rule["ServerSideEncryptionByDefault"].get("KMSMasterKeyID") for rule in rules)
+
     def key_statements(self, key_arn: str) -> list[dict[str, Any]]:
         return self._once(("key policy", key_arn), lambda: self._key_statements(key_arn))
 
