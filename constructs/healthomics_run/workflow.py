@@ -115,8 +115,10 @@ class Workflow(Resource, IWorkflow):
     :param exclude: glob patterns of files and folders to leave out of a folder's zip, with CDK's semantics
         (``aws_s3_assets.Asset``'s ``exclude``: a pattern without ``/`` matches that name at any depth; ``!``
         re-includes). Replaces the default; extend it with ``[*DEFAULT_EXCLUDES, "*.bam"]``; ``[]`` zips
-        everything, as releases before 0.3 did. Default: ``DEFAULT_EXCLUDES`` (``.git``, ``.nextflow*``,
-        ``work``, ``results``, ``cromwell-executions``, ``cromwell-workflow-logs``).
+        everything, as releases before 0.3 did. Default: ``DEFAULT_EXCLUDES`` (version control and what
+        Nextflow, nf-test, miniwdl, Cromwell, Python, editors and operating systems leave behind), plus
+        ``REPOSITORY_EXCLUDES`` (README, CHANGELOG, docs, tests, CI) when the folder is a repository's root;
+        a file named by ``main``, ``readme_path`` or ``parameter_template_path`` is kept.
     :param main: the main file, relative to the definition's root. Default: as HealthOmics chooses it: among
         the definition files (``.wdl``, ``.nf``, ``.cwl``) closest to the root, the only one, else ``main.<ext>``.
     :param parameter_template: name -> ``{"description": str, "optional": bool}`` (plus ``"type"``, one of
@@ -179,7 +181,8 @@ class Workflow(Resource, IWorkflow):
                        main=main, parameter_template=parameter_template,
                        parameter_template_path=parameter_template_path, definition_repository=definition_repository,
                        name=name, description=description, storage_type=storage_type,
-                       storage_capacity=storage_capacity, accelerators=accelerators, readme=readme)
+                       storage_capacity=storage_capacity, accelerators=accelerators, readme=readme,
+                       readme_path=readme_path)
         self.parameter_template: Optional[dict[str, dict[str, Any]]] = props.template
         self.definition_asset = props.asset(self)
         self.resource = omics.CfnWorkflow(
@@ -328,7 +331,7 @@ class WorkflowVersion(Resource, IWorkflow):
                        main=main, parameter_template=parameter_template,
                        parameter_template_path=parameter_template_path, definition_repository=definition_repository,
                        description=description, storage_type=storage_type, storage_capacity=storage_capacity,
-                       accelerators=accelerators, readme=readme)
+                       accelerators=accelerators, readme=readme, readme_path=readme_path)
         self.definition_asset = props.asset(self)
         digest = self.definition_asset.asset_hash if self.definition_asset is not None else None
         version_name = self._checked_name(workflow, version_name, digest)
@@ -392,7 +395,7 @@ class _Props:
                  exclude: Optional[Sequence[str]], engine: str, main: Optional[str],
                  parameter_template: Optional[ParameterTemplate], parameter_template_path: Optional[str],
                  definition_repository: Any, storage_type: Union[StorageType, str, None],
-                 readme: Union[str, Path, None], **plain: Any) -> None:
+                 readme: Union[str, Path, None], readme_path: Optional[str] = None, **plain: Any) -> None:
         members = service_model.input_members(operation)
         api = {"name": "name", "description": "description", "storage_capacity": "storageCapacity",
                "accelerators": "accelerators"}
@@ -413,8 +416,9 @@ class _Props:
                                      f"got {exclude!r}")
             exclude = None
         self.readme = _readme(readme, resource_problems)
-        self.exclude = list(DEFAULT_EXCLUDES if exclude is None else exclude)
         self.path = None if definition is None else Path(definition)
+        self.exclude = (list(exclude) if exclude is not None else [] if self.path is None else
+                        definition_files.default_excludes(self.path, (main, readme_path, parameter_template_path)))
         self.template: Optional[dict[str, dict[str, Any]]] = None
         self.files: Optional[DefinitionFiles] = None
         definition_problems: list[str] = []
