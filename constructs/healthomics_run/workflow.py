@@ -33,7 +33,7 @@ from . import errors as codes
 from . import workflow_definition as definitions
 from ._interfaces import ResourceProtocolMeta
 from ._version_record import VERSIONS_FILE_CONTEXT, version_record_problems
-from . import definition_files
+from . import definition_files, definition_imports
 from .definition_files import DEFAULT_EXCLUDES, DefinitionFiles
 from ._lambda.start_run import rules, service_model
 from ._validation import is_unresolved
@@ -458,6 +458,12 @@ class _Props:
         problems = self.files.size_problems()
         healthomics = bool(construct.node.try_get_context(HEALTHOMICS_DESCRIPTIONS))
         try:
+            if engine in _ENGINES:
+                errors, warnings = definition_imports.import_problems(self.files, engine,
+                                                                      self.files.main(engine, main))
+                problems += errors
+                for warning in warnings:
+                    Annotations.of(construct).add_warning_v2(definition_imports.URL_IMPORT_WARNING_ID, warning)
             if parameter_template_path is not None:
                 problems += self._read_template_file(parameter_template_path)
             elif parameter_template is not None:
