@@ -466,6 +466,8 @@ class _Props:
                     Annotations.of(construct).add_warning_v2(definition_imports.URL_IMPORT_WARNING_ID, warning)
             if parameter_template_path is not None:
                 problems += self._read_template_file(parameter_template_path)
+                if self.template is not None:  # checked as thoroughly as parameter_template=
+                    self._compare(construct, engine, main, healthomics)
             elif parameter_template is not None:
                 self.template = definitions.normalized(parameter_template)
                 self._compare(construct, engine, main, healthomics)
@@ -504,6 +506,9 @@ class _Props:
         for name, spec in self.template.items():
             if "type" not in spec and derived.get(name, {}).get("type"):
                 spec["type"], spec["declared_type"] = derived[name]["type"], derived[name].get("declared_type")
+            if "engine_type" not in spec and "engine_type" in derived.get(name, {}) \
+                    and spec.get("type") == derived[name].get("type"):
+                spec["engine_type"] = derived[name]["engine_type"]
         unknown = sorted(set(self.template) - set(derived))
         if unknown:
             Annotations.of(construct).add_warning_v2(
