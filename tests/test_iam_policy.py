@@ -655,7 +655,7 @@ def test_the_world_runs_a_role_under_a_session_policy_as_their_intersection():
 @pytest.fixture
 def versioned_world(monkeypatch, tmp_path):
     """The account world over the hand-written template, with moto and the handler's S3 client attached."""
-    from healthomics_run._lambda.start_run import clients
+    from healthomics_run.service_calls import clients
     from tests.stack_world import deploy
 
     template = {"Resources": {

@@ -86,7 +86,8 @@ def test_cwl_is_read_as_yaml_1_2_as_cwltool_reads_it():
     """PyYAML (YAML 1.1) refuses ``{type: boolean?, ...}`` in a flow mapping; YAML 1.2 reads ``boolean?``."""
     derived = definitions.from_cwl(DESCRIBED_CWL, "wf.cwl")
     assert derived["skip_qc"] == {"optional": True, "description": "Skip quality control", "type": "boolean",
-                                  "declared_type": "boolean?"}
+                                  "declared_type": "boolean?",
+                                  "engine_type": {"engine": "CWL", "type": {"t": "optional", "of": {"t": "boolean"}}}}
 
 
 def test_a_group_may_require_what_another_all_of_group_defines(tmp_path):
@@ -250,7 +251,9 @@ def test_a_parameter_template_file_in_the_definition_is_sent_by_path_and_read_fo
                         parameter_template_path="parameters.json")
     template(stack).has_resource_properties("AWS::Omics::Workflow", {
         "ParameterTemplatePath": "parameters.json", "ParameterTemplate": Match.absent()})
-    assert workflow.parameter_template == {"sample_name": {"description": "Sample", "optional": False}}
+    assert workflow.parameter_template == {"sample_name": {
+        "description": "Sample", "optional": False, "type": "string", "declared_type": "string",
+        "engine_type": {"engine": "NEXTFLOW", "type": {"t": "string"}}}}  # the definition's type, for the checks
 
 
 def test_a_parameter_template_path_not_in_the_definition_is_refused():

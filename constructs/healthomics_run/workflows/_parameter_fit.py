@@ -19,6 +19,7 @@ from typing import Any, Mapping, Sequence
 from healthomics_run.construct_helpers.validation import is_unresolved
 from healthomics_run.run_model import parameter_checks, reasons
 
+from . import value_types
 from . import workflow_definition as definitions
 
 Template = Mapping[str, Mapping[str, Any]]
@@ -29,17 +30,19 @@ CSV_HINT = ("in samples= and JSON sample sheets give numbers, booleans, lists an
 
 def run_errors(template: Template, parameters: Mapping[str, Any]) -> list[str]:
     """Unknown, missing and mistyped parameters of one run."""
+    qualifier = value_types.qualifier(template)
     errors = [] if any(is_unresolved(name) for name in parameters) else parameter_checks.parameter_errors(
-        dict(template), dict(parameters))
+        dict(template), dict(parameters), qualifier=qualifier)
     known, _ = parameter_checks.unqualified(dict(template), {
-        name: value for name, value in parameters.items() if not is_unresolved(value)})
+        name: value for name, value in parameters.items() if not is_unresolved(value)}, qualifier=qualifier)
     return errors + definitions.value_type_errors(template, known)
 
 
 def batch_errors(template: Template, shared: Mapping[str, Any], settings: Sequence[Mapping[str, Any]]) -> list[str]:
     """Each sample's parameters (``settings``: InlineSettings), merged over ``shared``, against ``template``;
     one line per distinct problem with the rows that have it."""
-    types = {name: spec["type"] for name, spec in template.items() if spec.get("type")}
+    types = {name: spec for name, spec in template.items() if spec.get("type") or spec.get("engine_type")}
+    qualifier = value_types.qualifier(template)
     shared_names_token = any(is_unresolved(name) for name in shared)
     by_names: dict[tuple[frozenset, frozenset], list[str]] = {}
     shared_types = _type_problems(template, types, shared)
@@ -52,11 +55,12 @@ def batch_errors(template: Template, shared: Mapping[str, Any], settings: Sequen
         found = by_names.get(names)
         if found is None:
             found = by_names[names] = ([] if shared_names_token or any(is_unresolved(name) for name in own) else
-                                       parameter_checks.parameter_errors(dict(template), {**shared, **own}))
+                                       parameter_checks.parameter_errors(dict(template), {**shared, **own},
+                                                                         qualifier=qualifier))
         wrong = [problem for name, problem in shared_types.items() if name not in own]
         for name, value in own.items():
             kind = types.get(name)
-            if kind is not None and value is not None and not definitions.fits_type(value, kind) \
+            if kind is not None and value is not None and not definitions.fits(value, kind) \
                     and not is_unresolved(value):
                 wrong += definitions.value_type_errors(template, {name: value}, values=False)
         if found or wrong:
@@ -70,12 +74,12 @@ def batch_errors(template: Template, shared: Mapping[str, Any], settings: Sequen
     return lines
 
 
-def _type_problems(template: Template, types: Mapping[str, str], parameters: Mapping[str, Any]) -> dict[str, str]:
+def _type_problems(template: Template, types: Mapping[str, Any], parameters: Mapping[str, Any]) -> dict[str, str]:
     """Mistyped parameters among ``parameters`` (tokens skipped), by name."""
     wrong = {}
     for name, value in parameters.items():
         kind = types.get(name)
         if kind is not None and value is not None and not is_unresolved(value) \
-                and not definitions.fits_type(value, kind):
+                and not definitions.fits(value, kind):
             wrong[name] = definitions.value_type_errors(template, {name: value}, values=False)[0]
     return wrong

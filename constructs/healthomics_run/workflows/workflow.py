@@ -34,14 +34,14 @@ from healthomics_run import errors as codes
 from healthomics_run.construct_helpers.interfaces import ResourceProtocolMeta
 from healthomics_run.construct_helpers.validation import is_unresolved
 from healthomics_run.enums import StorageType, WorkflowEngine, WorkflowType
+from healthomics_run.infrastructure.ecr_access import PULL_ACTIONS, allow_omics_pull
 from healthomics_run.run_model import rules, service_model
 
-from . import definition_files
+from . import definition_files, definition_imports
 from . import workflow_definition as definitions
 from ._image_warnings import warn_unpullable_images
 from ._version_record import version_record_problems
 from .definition_files import DEFAULT_EXCLUDES, DefinitionFiles
-from healthomics_run.infrastructure.ecr_access import PULL_ACTIONS, allow_omics_pull
 
 ParameterTemplate = Mapping[str, Mapping[str, Any]]
 # AWS::Omics::Workflow's resource schema (cfn-lint's copy): ParameterTemplate takes at most 1,000 entries and
@@ -119,8 +119,10 @@ class Workflow(Resource, IWorkflow):
     :param exclude: glob patterns of files and folders to leave out of a folder's zip, with CDK's semantics
         (``aws_s3_assets.Asset``'s ``exclude``: a pattern without ``/`` matches that name at any depth; ``!``
         re-includes). Replaces the default; extend it with ``[*DEFAULT_EXCLUDES, "*.bam"]``; ``[]`` zips
-        everything, as releases before 0.3 did. Default: ``DEFAULT_EXCLUDES`` (``.git``, ``.nextflow*``,
-        ``work``, ``results``, ``cromwell-executions``, ``cromwell-workflow-logs``).
+        everything, as releases before 0.3 did. Default: ``DEFAULT_EXCLUDES`` (version control and what
+        Nextflow, nf-test, miniwdl, Cromwell, Python, editors and operating systems leave behind), plus
+        ``REPOSITORY_EXCLUDES`` (README, CHANGELOG, docs, tests, CI) when the folder is a repository's root;
+        a file named by ``main``, ``readme_path`` or ``parameter_template_path`` is kept.
     :param main: the main file, relative to the definition's root. Default: as HealthOmics chooses it: among
         the definition files (``.wdl``, ``.nf``, ``.cwl``) closest to the root, the only one, else ``main.<ext>``.
     :param parameter_template: name -> ``{"description": str, "optional": bool}`` (plus ``"type"``, one of
@@ -183,7 +185,8 @@ class Workflow(Resource, IWorkflow):
                        main=main, parameter_template=parameter_template,
                        parameter_template_path=parameter_template_path, definition_repository=definition_repository,
                        name=name, description=description, storage_type=storage_type,
-                       storage_capacity=storage_capacity, accelerators=accelerators, readme=readme)
+                       storage_capacity=storage_capacity, accelerators=accelerators, readme=readme,
+                       readme_path=readme_path)
         self.parameter_template: Optional[dict[str, dict[str, Any]]] = props.template
         self.definition_asset = props.asset(self)
         self.resource = omics.CfnWorkflow(
@@ -332,7 +335,7 @@ class WorkflowVersion(Resource, IWorkflow):
                        main=main, parameter_template=parameter_template,
                        parameter_template_path=parameter_template_path, definition_repository=definition_repository,
                        description=description, storage_type=storage_type, storage_capacity=storage_capacity,
-                       accelerators=accelerators, readme=readme)
+                       accelerators=accelerators, readme=readme, readme_path=readme_path)
         self.definition_asset = props.asset(self)
         digest = self.definition_asset.asset_hash if self.definition_asset is not None else None
         version_name = self._checked_name(workflow, version_name, digest)
@@ -396,7 +399,7 @@ class _Props:
                  exclude: Optional[Sequence[str]], engine: str, main: Optional[str],
                  parameter_template: Optional[ParameterTemplate], parameter_template_path: Optional[str],
                  definition_repository: Any, storage_type: Union[StorageType, str, None],
-                 readme: Union[str, Path, None], **plain: Any) -> None:
+                 readme: Union[str, Path, None], readme_path: Optional[str] = None, **plain: Any) -> None:
         members = service_model.input_members(operation)
         api = {"name": "name", "description": "description", "storage_capacity": "storageCapacity",
                "accelerators": "accelerators"}
@@ -417,8 +420,9 @@ class _Props:
                                      f"got {exclude!r}")
             exclude = None
         self.readme = _readme(readme, resource_problems)
-        self.exclude = list(DEFAULT_EXCLUDES if exclude is None else exclude)
         self.path = None if definition is None else Path(definition)
+        self.exclude = (list(exclude) if exclude is not None else [] if self.path is None else
+                        definition_files.default_excludes(self.path, (main, readme_path, parameter_template_path)))
         self.template: Optional[dict[str, dict[str, Any]]] = None
         self.files: Optional[DefinitionFiles] = None
         definition_problems: list[str] = []
@@ -458,8 +462,16 @@ class _Props:
         problems = self.files.size_problems()
         healthomics = bool(construct.node.try_get_context(HEALTHOMICS_DESCRIPTIONS))
         try:
+            if engine in _ENGINES:
+                errors, warnings = definition_imports.import_problems(self.files, engine,
+                                                                      self.files.main(engine, main))
+                problems += errors
+                for warning in warnings:
+                    Annotations.of(construct).add_warning_v2(definition_imports.URL_IMPORT_WARNING_ID, warning)
             if parameter_template_path is not None:
                 problems += self._read_template_file(parameter_template_path)
+                if self.template is not None:  # checked as thoroughly as parameter_template=
+                    self._compare(construct, engine, main, healthomics)
             elif parameter_template is not None:
                 self.template = definitions.normalized(parameter_template)
                 self._compare(construct, engine, main, healthomics)
@@ -498,6 +510,9 @@ class _Props:
         for name, spec in self.template.items():
             if "type" not in spec and derived.get(name, {}).get("type"):
                 spec["type"], spec["declared_type"] = derived[name]["type"], derived[name].get("declared_type")
+            if "engine_type" not in spec and "engine_type" in derived.get(name, {}) \
+                    and spec.get("type") == derived[name].get("type"):
+                spec["engine_type"] = derived[name]["engine_type"]
         unknown = sorted(set(self.template) - set(derived))
         if unknown:
             Annotations.of(construct).add_warning_v2(

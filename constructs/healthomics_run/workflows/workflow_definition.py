@@ -49,15 +49,17 @@ Every problem raises ``DefinitionError`` naming the file and what is wrong.
 from __future__ import annotations
 
 import json
+import os
 import re
 from pathlib import Path, PurePosixPath
 from typing import Any, Iterable, Iterator, Mapping, Optional, Sequence
 
+from . import value_types
 from .definition_files import DefinitionError, DefinitionFiles  # DefinitionError: raised by every reader here
 
 TYPES = ("string", "integer", "number", "boolean", "array", "object", "file", "cwl_file", "cwl_directory")
 SERVICE_KEYS = ("description", "optional")
-TEMPLATE_KEYS = (*SERVICE_KEYS, "type", "declared_type")
+TEMPLATE_KEYS = (*SERVICE_KEYS, "type", "declared_type", "engine_type")
 DESCRIPTION_MAX = 256  # WorkflowParameterDescription, CreateWorkflow in the service model
 NAME_MAX = 128  # WorkflowParameterName
 NEXTFLOW_SCHEMA = "nextflow_schema.json"
@@ -85,7 +87,8 @@ def derive_from(files: DefinitionFiles, engine: str, main: Optional[str] = None,
         schema = (folder / NEXTFLOW_SCHEMA).as_posix() if str(folder) != "." else NEXTFLOW_SCHEMA
         return from_nextflow_schema(files.text(schema), files.label(schema)) if schema in files.names else None
     if engine in ("WDL", "WDL_LENIENT"):
-        return from_wdl(files.text(main_file), files.label(main_file), single_quotes=healthomics_descriptions)
+        return from_wdl(files.text(main_file), files.label(main_file), single_quotes=healthomics_descriptions,
+                        engine=engine, structs=wdl_structs(files, main_file))
     return from_cwl(files.text(main_file), files.label(main_file), label_only=healthomics_descriptions)
 
 
@@ -135,6 +138,7 @@ def from_nextflow_schema(text: str, label: str) -> dict[str, dict[str, Any]]:
             kinds = [k for k in kinds if k != "null"]
             if len(kinds) == 1 and kinds[0] in _JSON_TYPES:
                 entry["type"], entry["declared_type"] = _JSON_TYPES[kinds[0]], kinds[0]
+            entry["engine_type"] = {"engine": "NEXTFLOW", "type": value_types.schema_tree(spec)}
             template[name] = entry
         # the top level's required names only its own properties, as before groups were combined (changing
         # that would change the templates, and so replace the workflows, of schemas deployed before)
@@ -172,8 +176,23 @@ _DECLARATION = re.compile(r"(?P<type>[A-Za-z_]\w*(?:\s*\[.*\])?)\s*(?P<quantifie
                           r"\s*(?P<default>=.*)?", re.S)
 
 
-def from_wdl(text: str, label: str, *, single_quotes: bool = False) -> dict[str, dict[str, Any]]:
+def from_wdl(text: str, label: str, *, single_quotes: bool = False, engine: str = "WDL",
+             structs: Optional[Mapping[str, Mapping[str, str]]] = None) -> dict[str, dict[str, Any]]:
+    """The inputs of the main file's workflow; ``structs`` (name -> member -> type, ``wdl_structs``) lets values of
+    struct types be checked member by member."""
     code = _strip_wdl_comments(text)
+    if re.match(r"\s*version\s+\S", code) is None:
+        # "Every WDL document must include a version statement"; HealthOmics runs WDL 1.0, 1.1 and development
+        # ("Version support for HealthOmics workflow definition languages",
+        # https://docs.aws.amazon.com/omics/latest/dev/workflows-lang-versions.html). A document without one is
+        # draft-2 (openwdl "Versions", https://docs.openwdl.org/language-guide/versions.html); Cromwell's womtool
+        # rewrites draft-2 as 1.0 (``womtool upgrade``, https://cromwell.readthedocs.io/en/stable/WOMtool/), and the
+        # openwdl upgrade guide lists what changes (https://docs.openwdl.org/reference/upgrade-guide.html).
+        raise DefinitionError(f"{label}: no `version` statement, so this is WDL draft-2, which HealthOmics does not "
+                              "run (it takes WDL 1.0, 1.1 and development): upgrade the definition to WDL 1.0, e.g. "
+                              f"`java -jar womtool.jar upgrade {PurePosixPath(label.split('!')[-1]).name} > "
+                              "upgraded.wdl` (Cromwell's womtool), check the result with `miniwdl check`, and "
+                              "start the file with `version 1.0`")
     workflow = re.search(r"\bworkflow\s+([A-Za-z_]\w*)\s*\{", code)
     if workflow is None:
         raise DefinitionError(f"{label}: no WDL workflow found (expected `workflow <name> {{ ... }}`)")
@@ -195,8 +214,44 @@ def from_wdl(text: str, label: str, *, single_quotes: bool = False) -> dict[str,
         base = re.match(r"[A-Za-z_]\w*", declared)[0]
         entry["type"] = _WDL_TYPES.get(base, "object")  # any other name is a struct: a JSON object
         entry["declared_type"] = declared
+        entry["engine_type"] = {"engine": engine, "workflow": workflow[1],
+                                "type": value_types.wdl_tree(declared, structs or {})}
         template[match["name"]] = entry
     return template
+
+
+def wdl_structs(files: DefinitionFiles, main_file: str) -> dict[str, dict[str, str]]:
+    """The structs of the main file and of the files it imports (recursively): name -> member -> declared type.
+    Imported structs keep their names (WDL 1.0/1.1: an imported struct joins the importing namespace by its name,
+    or an ``alias``, which is honoured here)."""
+    structs: dict[str, dict[str, str]] = {}
+    queue, seen = [main_file], {main_file}
+    while queue:
+        name = queue.pop(0)
+        try:
+            code = _strip_wdl_comments(files.text(name))
+        except DefinitionError:
+            continue
+        for match in re.finditer(r"\bstruct\s+([A-Za-z_]\w*)\s*\{", code):
+            members = {}
+            for declaration in _statements(_block(code, match.end() - 1, name, f"struct {match[1]}")):
+                found = _DECLARATION.fullmatch(declaration)
+                if found:
+                    members[found["name"]] = re.sub(r"\s+", "", found["type"]) + found["quantifier"]
+            structs.setdefault(match[1], members)
+        for match in re.finditer(r"^[ \t]*import\s+(?:\"([^\"]*)\"|'([^']*)')([^\n]*)", code, re.M):
+            reference = match[1] if match[1] is not None else match[2]
+            for original, alias in re.findall(r"alias\s+(\w+)\s+as\s+(\w+)", match[3]):
+                structs.setdefault(f"\0{original}", {"": alias})
+            target = os.path.normpath((PurePosixPath(name).parent / reference).as_posix()).replace(os.sep, "/")
+            if target in files.sizes and target not in seen:
+                seen.add(target)
+                queue.append(target)
+    for key in [k for k in structs if k.startswith("\0")]:
+        original, alias = key[1:], structs.pop(key)[""]
+        if original in structs:
+            structs.setdefault(alias, structs[original])
+    return structs
 
 
 def _strip_wdl_comments(text: str) -> str:
@@ -324,6 +379,7 @@ def from_cwl(text: str, label: str, *, label_only: bool = False) -> dict[str, di
     else:
         raise DefinitionError(f"{label}: inputs must be a list or a mapping, got {type(inputs).__name__}")
     template: dict[str, dict[str, Any]] = {}
+    named = value_types.cwl_named_types(process)
     for raw_name, spec in items:
         name = str(raw_name).split("/")[-1].lstrip("#")
         if not isinstance(spec, dict):
@@ -336,6 +392,7 @@ def from_cwl(text: str, label: str, *, label_only: bool = False) -> dict[str, di
         if kind is not None:
             entry["type"] = kind
         entry["declared_type"] = declared
+        entry["engine_type"] = {"engine": "CWL", "type": value_types.cwl_tree(spec["type"], named)}
         template[name] = entry
     return template
 
@@ -382,7 +439,9 @@ def _cwl_type(declared: Any) -> tuple[bool, Optional[str], str]:
         kind = "array" if base.endswith("[]") else _CWL_TYPES.get(base)
         return optional, kind, declared
     if isinstance(declared, list):
-        optional = "null" in declared
+        # a member ``T?`` is itself a union with null, so the whole is optional (cwltool expands ``string?`` to
+        # ``["null", "string"]`` inside the list: [string?, string[]] takes null)
+        optional = "null" in declared or any(isinstance(t, str) and t.endswith("?") for t in declared)
         rest = [t for t in declared if t != "null"]
         kinds = {_cwl_type(t)[1] for t in rest}
         kind = kinds.pop() if len(kinds) == 1 else None
@@ -470,7 +529,16 @@ def value_type_errors(template: Mapping[str, Mapping[str, Any]], parameters: Map
     for name, value in parameters.items():
         spec = template.get(name) or {}
         kind = spec.get("type")
-        if kind is None or value is None or _is_type(value, kind):
+        engine_type = spec.get("engine_type")
+        if isinstance(engine_type, Mapping) and isinstance(engine_type.get("type"), Mapping):
+            if value is not None:
+                found = value_types.value_errors(name, value, engine_type, values=values)
+                declared = spec.get("declared_type")
+                errors += [error.replace("; got", f" ({declared}); got", 1)
+                           if declared not in (None, kind) and error.startswith(f"parameter {name!r} must") else error
+                           for error in found]
+            continue
+        if kind is None or value is None or value_types.fits_type(value, kind):
             continue
         declared = f" ({spec['declared_type']})" if spec.get("declared_type") not in (None, kind) else ""
         errors.append(f"parameter {name!r} must be {_ARTICLE[kind]}{declared}; got {type(value).__name__} {value!r}"
@@ -479,9 +547,15 @@ def value_type_errors(template: Mapping[str, Mapping[str, Any]], parameters: Map
     return errors
 
 
-def fits_type(value: Any, kind: str) -> bool:
-    """Whether ``value`` (known at synth) is of the template type ``kind`` (one of ``TYPES``)."""
-    return _is_type(value, kind)
+def fits(value: Any, spec: Mapping[str, Any]) -> bool:
+    """Whether ``value`` (known at synth) fits the template entry ``spec``: as deep as its engine checks when the
+    entry was derived from a definition (``engine_type``), else by its JSON ``type``."""
+    engine_type = spec.get("engine_type")
+    if isinstance(engine_type, Mapping) and isinstance(engine_type.get("type"), Mapping):
+        return value is None or not any(True for _ in value_types.problems(value, engine_type["type"],
+                                                                             engine_type.get("engine", "")))
+    kind = spec.get("type")
+    return kind is None or value is None or value_types.fits_type(value, kind)
 
 
 _ARTICLE = {"string": "a string", "integer": "an integer", "number": "a number", "boolean": "a boolean",
@@ -490,22 +564,3 @@ _ARTICLE = {"string": "a string", "integer": "an integer", "number": "a number",
             "cwl_directory": "a CWL Directory object ({'class': 'Directory', 'location': 's3://...'})"}
 
 
-def _is_type(value: Any, kind: str) -> bool:
-    if kind == "boolean":
-        return isinstance(value, bool)
-    if kind == "integer":
-        return (isinstance(value, int) and not isinstance(value, bool)) or (isinstance(value, float) and value.is_integer())
-    if kind == "number":
-        return isinstance(value, (int, float)) and not isinstance(value, bool)
-    if kind == "string":
-        return isinstance(value, str)
-    if kind == "array":
-        return isinstance(value, (list, tuple))
-    if kind == "object":
-        return isinstance(value, Mapping)
-    if kind in ("cwl_file", "cwl_directory"):  # CWL v1.2, "File" / "Directory": a class, and a location or path
-        expected = "File" if kind == "cwl_file" else "Directory"
-        return isinstance(value, Mapping) and value.get("class") == expected and (
-            "location" in value or "path" in value or (expected == "File" and "contents" in value)
-            or (expected == "Directory" and "listing" in value))
-    return isinstance(value, (str, Mapping))  # file
