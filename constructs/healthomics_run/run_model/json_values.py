@@ -20,7 +20,7 @@ IsUnresolved = Callable[[Any], bool]
 
 _PLAIN_SCALARS = (str, int, bool, type(None))  # float needs a look: NaN and infinities are not JSON
 _PLAIN_TYPES, _STRING = frozenset(_PLAIN_SCALARS), frozenset({str})
-_HINTS: tuple[tuple[type, str], ...] = (
+_HINTS: tuple[tuple[tuple[type, ...], str], ...] = (
     ((set, frozenset), "a set (use a list)"),
     ((bytes, bytearray), "bytes (decode them to a string)"),
     ((datetime.date, datetime.time), "a date or time (write it as an ISO 8601 string)"),

@@ -140,7 +140,7 @@ def session_policy_errors(name: str, value: Any) -> list[str]:
     """A session policy is an IAM policy document as JSON; the model only says it is text."""
     try:
         policy = json.loads(value)
-    except ValueError as error:
+    except json.JSONDecodeError as error:
         return [f"{name} must be an IAM policy document as JSON (an iam.PolicyDocument or its JSON text); "
                 f"it is not valid JSON ({error.msg} at character {error.pos})"]
     if not isinstance(policy, dict) or "Statement" not in policy:

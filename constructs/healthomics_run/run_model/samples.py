@@ -135,7 +135,7 @@ def _column_suggestion(column: str) -> str:
 
 def _known_column(column: str) -> bool:
     head, dot, rest = column.partition(".")
-    return (head in NESTED_COLUMNS and dot and rest) or (column in SAMPLE_KEYS and column not in NESTED_COLUMNS)
+    return (head in NESTED_COLUMNS and bool(dot and rest)) or (column in SAMPLE_KEYS and column not in NESTED_COLUMNS)
 
 
 def _csv_row(columns: list[tuple[str, str, str]], values: list[str]) -> dict[str, Any]:
@@ -159,7 +159,9 @@ def to_settings(samples: Iterable[Mapping[str, Any]], source: str = "samples",
     Values for which ``is_unresolved`` holds (deploy-time tokens) are left to the handler.
     Written for 100,000 rows: message strings are only built for rows that have a problem.
     """
-    settings, problems, seen = [], [], {}  # problems: (the sample's place, what is wrong)
+    settings: list[Any] = []
+    problems: list[tuple[Any, str]] = []  # (the sample's place, what is wrong)
+    seen: dict[str, Any] = {}
     for number, sample in enumerate(samples, start=1):
         where = _where("", samples, number).strip()
         if not isinstance(sample, Mapping):

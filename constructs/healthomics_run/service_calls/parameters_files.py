@@ -39,7 +39,7 @@ def read_parameters(uri: str) -> dict[str, Any]:
                           "names to values) before deploying")
     try:
         parameters = json.loads(text)
-    except ValueError as error:
+    except json.JSONDecodeError as error:
         raise BadSettings(f"{PROP} {uri}: not valid JSON (line {error.lineno} column {error.colno}: "
                           f"{error.msg})") from None
     if not isinstance(parameters, dict):
