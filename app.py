@@ -11,6 +11,7 @@ import aws_cdk as cdk
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
+
 from healthomics_run import (
     DeletePolicy,
     HealthOmicsRun,

@@ -194,3 +194,8 @@ def test_every_run_prop_has_a_type_one_description_and_one_default_in_the_refere
     for name, text in documented.items():
         assert text.count("Default:") + text.count("Required") == 1, (name, text)
         assert not text.startswith("Default:") and not text[0].islower(), (name, text)
+
+
+def test_all_names_exactly_what_the_package_exports():
+    """``__all__`` is spelled out for type checkers and linters; it must say what ``__getattr__`` serves."""
+    assert healthomics_run.__all__ == sorted(healthomics_run._MODULE_OF)

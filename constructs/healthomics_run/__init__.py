@@ -30,7 +30,14 @@ _EXPORTS = {
     ".runs.workflow_run_batch": ["SampleSheetError", "WorkflowRunBatch"],
 }
 _MODULE_OF = {name: module for module, names in _EXPORTS.items() for name in names}
-__all__ = sorted(_MODULE_OF)
+# Spelled out for type checkers and linters; tests/test_public_api.py checks it names what _EXPORTS does.
+__all__ = ["BatchStatus", "CacheBehavior", "Configuration", "DEFAULT_EXCLUDES", "DEFAULT_RUN_GROUP_LIMITS",
+           "DeletePolicy", "HEALTHOMICS_DESCRIPTIONS", "HealthOmicsRun", "HealthOmicsRunBatch", "IConfiguration",
+           "IRunCache", "IRunGroup", "IWorkflow", "LogLevel", "NetworkingMode", "OutputUriPrefixMode",
+           "ProvenanceWriter", "RESOURCE_TYPE", "RetentionMode", "RunCache", "RunGroup", "RunOutputBucket",
+           "RunProps", "RunServiceRole", "RunStatus", "SampleSheetError", "ScratchStorageMode", "StorageType",
+           "VERSIONS_FILE_CONTEXT", "ValidationError", "WaitFor", "Workflow", "WorkflowEngine", "WorkflowRun",
+           "WorkflowRunBatch", "WorkflowType", "WorkflowVersion"]
 
 
 def __getattr__(name: str) -> Any:
@@ -54,8 +61,8 @@ if TYPE_CHECKING:  # for type checkers and editors, which do not run __getattr__
     from healthomics_run.runs.run_props import RunProps
     from healthomics_run.runs.workflow_run import RESOURCE_TYPE, WorkflowRun
     from healthomics_run.runs.workflow_run_batch import SampleSheetError, WorkflowRunBatch
-    from healthomics_run.workflows.definition_files import DEFAULT_EXCLUDES
     from healthomics_run.workflows._version_record import VERSIONS_FILE_CONTEXT
+    from healthomics_run.workflows.definition_files import DEFAULT_EXCLUDES
     from healthomics_run.workflows.workflow import HEALTHOMICS_DESCRIPTIONS, IWorkflow, Workflow, WorkflowVersion
 
     from .enums import (

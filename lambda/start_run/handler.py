@@ -25,9 +25,9 @@ import functools
 import time
 from typing import Any, Callable, Optional
 
-from healthomics_run.run_model.settings import CHECK_RESOURCE_TYPE
 from healthomics_run.run_model import fields, reasons, service_model
 from healthomics_run.run_model.run_ref import RunRef
+from healthomics_run.run_model.settings import CHECK_RESOURCE_TYPE
 from healthomics_run.service_calls import budget, clients
 from healthomics_run.service_calls.budget import RetryLater
 from healthomics_run.service_calls.log import log

@@ -13,6 +13,7 @@ from aws_cdk import aws_s3 as s3
 
 from constructs import Construct
 from healthomics_run.construct_helpers.validation import acknowledge, wildcard_finding
+
 from .ecr_access import allow_omics_pull
 
 WORKFLOW_LOG_GROUP = "/aws/omics/WorkflowLog"

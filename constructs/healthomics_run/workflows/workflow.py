@@ -41,7 +41,7 @@ from . import definition_files, definition_imports
 from . import workflow_definition as definitions
 from ._image_warnings import warn_unpullable_images
 from ._version_record import version_record_problems
-from .definition_files import DEFAULT_EXCLUDES, DefinitionFiles
+from .definition_files import DefinitionFiles
 
 ParameterTemplate = Mapping[str, Mapping[str, Any]]
 # AWS::Omics::Workflow's resource schema (cfn-lint's copy): ParameterTemplate takes at most 1,000 entries and
