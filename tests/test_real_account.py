@@ -276,20 +276,60 @@ def test_a_deleted_ledger_fails_an_update_that_would_start_runs_naming_it_and_ho
         resource.delete()
 
 
-def test_a_hand_edited_ledger_fails_an_update_with_its_uri_and_never_fails_a_delete(monkeypatch, tmp_path):
+MALFORMED_LEDGERS = {  # what a hand edit, a cut-short upload or another tool can leave at the ledger's key
+    "no samples": (b'{"version": 1}', "it has no 'samples'"),
+    "an entry of two items": (b'{"version": 1, "samples": {"k": ["SAMPLE-0001", "1000001"]}, "batches": {}}',
+                              "samples['k'] must be a list of three strings"),
+    "an entry that is a string": (b'{"samples": {"k": "abc"}, "batches": {}}', "samples['k'] must be a list"),
+    "unknown flags": (b'{"samples": {"k": ["SAMPLE-0001", "1000001", "x"]}, "batches": {}}', "flags must be made of"),
+    "not UTF-8": (b'\xff\xfe{\x00"\x00s\x00', "it is not UTF-8 text"),
+    "a JSON list": (b'[["SAMPLE-0001", "1000001", "w"]]', "the ledger must be a JSON object; got [["),
+    "a JSON number": (b"42", "the ledger must be a JSON object; got 42"),
+    "batches a list": (b'{"samples": {}, "batches": ["1000001"]}', "batches must be a JSON object"),
+    "current a number": (b'{"samples": {}, "batches": {}, "current": 5}', "current must be a generation"),
+    "an answer's count a string": (b'{"samples": {}, "batches": {}, "answers": {"g": {"started": "2"}}}',
+                                   "answers['g'].started must be an integer"),
+    "pending without keys": (b'{"samples": {}, "batches": {}, "pending": {"d": ["k"]}}', "pending['d'] must be"),
+    "cut short": (b'{"version": 1, "samples": {"k": ["SAMPLE-0001", "100', "it is not JSON"),
+}
+
+
+@pytest.mark.parametrize("body,why", MALFORMED_LEDGERS.values(), ids=MALFORMED_LEDGERS.keys())
+def test_a_hand_edited_ledger_fails_an_update_with_its_uri_and_never_fails_a_delete(monkeypatch, tmp_path, capsys,
+                                                                                    body, why):
+    """Whatever is at the ledger's key, an Update that needs it fails naming the ledger, what is wrong with it and
+    how to bring back its last good version (the bucket is versioned), and starts nothing; the rollback (its
+    settings name the generation the resource has) succeeds; a Delete with CANCEL succeeds, cancels nothing it
+    cannot name, leaves the file as it found it (the evidence to restore from) and logs why. CloudFormation sends
+    the rollback's Update, then the Delete (CloudFormation User Guide, "Custom resource response objects",
+    https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/crpg-ref-responses.html); a Delete that fails
+    leaves the stack DELETE_FAILED."""
     with deploy(monkeypatch, cohort_stack(2), tmp_path / "v1") as world:
         resource = world.resource()
         resource.create()
         bucket, key = ledger_location(world, resource)
-        boto3.client("s3", region_name=REGION).put_object(Bucket=bucket, Key=key, Body=b'{"version": 1}')
+        raw = boto3.client("s3", region_name=REGION)
+        raw.put_object(Bucket=bucket, Key=key, Body=body)
         old_props, old_physical = resource.props, resource.physical_id
         world.redeploy(cohort_stack(3), tmp_path / "v2")
         new_props = world.resource(resource.logical_id).props
-        with pytest.raises(RunError, match=f"s3://{bucket}/{key} is not a ledger this handler can read"):
+        with pytest.raises(RunError) as error:
             handler.on_event(resource.event("Update", new_props, PhysicalResourceId=old_physical,
                                             OldResourceProperties=old_props))
+        assert f"s3://{bucket}/{key} is not a ledger this handler can read" in str(error.value)
+        assert why in str(error.value), str(error.value)
+        assert f"aws s3api list-object-versions --bucket {bucket} --prefix {key}" in str(error.value)
+        rollback = handler.on_event(resource.event("Update", old_props, PhysicalResourceId=old_physical,
+                                                   OldResourceProperties=new_props))
+        assert rollback["PhysicalResourceId"] == old_physical
+        capsys.readouterr()
         assert resource.delete()["IsComplete"] is True
+        logged = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{")]
+        assert any(entry["message"] == "delete" and entry["outcome"].startswith("nothing cancelled: ")
+                   and why in entry["outcome"] for entry in logged), logged
         assert world.omics.count("StartRunBatch") == 1
+        assert world.omics.count("CancelRunBatch") == world.omics.count("CancelRun") == 0
+        assert raw.get_object(Bucket=bucket, Key=key)["Body"].read() == body
 
 
 def test_a_settings_file_is_written_once_even_when_the_start_is_retried(monkeypatch, tmp_path):
