@@ -370,20 +370,102 @@ def test_every_s3_call_of_the_handler_names_the_bucket_owner(monkeypatch, tmp_pa
         assert started(world) == (0, 1), "nothing is written to, or started for, a bucket that changed hands"
 
 
+def _cohort_paths(world: StackWorld) -> tuple[str, dict[str, str], dict[str, str]]:
+    """The cohort's output bucket, an output's and a record's ARN, and the prefixes that list each."""
+    bucket = next(name for logical, name in world.deployed.names.items() if logical.startswith("CohortOutputBucket")
+                  and "AccessLogs" not in logical)
+    objects = {"output": f"arn:aws:s3:::{bucket}/CohortStack/Cohort/1000001/out/sample.vcf.gz",
+               "record": f"arn:aws:s3:::{bucket}/CohortStack/Cohort/.healthomics-run/CohortStack/x/Cohort.json"}
+    prefixes = {"output": "CohortStack/Cohort/1000001/", "record": "CohortStack/Cohort/.healthomics-run/"}
+    return bucket, objects, prefixes
+
+
+def _reads_outputs_and_not_records(may: Callable[..., tuple[bool, str]], bucket: str, objects: dict[str, str],
+                                   prefixes: dict[str, str]) -> None:
+    for action in ("s3:GetObject", "s3:GetObjectVersion"):  # the current version, and any older one
+        assert may(action, objects["output"])[0], action
+        assert not may(action, objects["record"])[0], action
+    for action in ("s3:ListBucket", "s3:ListBucketVersions"):
+        assert may(action, f"arn:aws:s3:::{bucket}", {"s3:prefix": prefixes["output"]})[0], action
+        for prefix in (prefixes["record"], prefixes["record"] + "CohortStack/", prefixes["record"].rstrip("/")):
+            assert not may(action, f"arn:aws:s3:::{bucket}", {"s3:prefix": prefix})[0], (action, prefix)
+
+
 def test_grant_read_outputs_reads_the_outputs_but_not_the_cohorts_records(monkeypatch, tmp_path):
-    """The ledger and the settings files hold sample ids and parameter values: an explicit Deny (which wins over
-    any Allow: IAM User Guide, "Policy evaluation logic") keeps them from whoever may read the outputs."""
+    """The ledger and the settings files hold sample ids and parameter values: an explicit Deny in the grantee's
+    policy keeps them, and every older version of them, from whoever may read the outputs; listing the records
+    folder is refused too.
+
+    Sources: IAM User Guide, "Policy evaluation logic"
+    (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html): an explicit Deny in any
+    policy wins over any Allow; S3 API Reference, GetObject, "Permissions"
+    (https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html): "If you include a versionId in your request
+    header, you must have the s3:GetObjectVersion permission ... The s3:GetObject permission is not required";
+    S3 API Reference, ListObjectVersions (https://docs.aws.amazon.com/AmazonS3/latest/API/API_ListObjectVersions.html):
+    "you must have permission to perform the s3:ListBucketVersions action"; S3 User Guide, "Bucket policy examples
+    using condition keys" (https://docs.aws.amazon.com/AmazonS3/latest/userguide/amazon-s3-policy-keys.html): a
+    listing's ``s3:prefix`` is a condition key."""
     def build(stack):
         cohort = HealthOmicsRunBatch(stack, "Cohort", workflow_id=WORKFLOW_ID, samples=samples(2))
         cohort.grant_read_outputs(iam.Role(stack, "Reader", assumed_by=iam.AccountRootPrincipal()))
     with deploy(monkeypatch, build, tmp_path) as world:
         reader = next(logical for logical in world.deployed.of_type("AWS::IAM::Role") if "Reader" in logical)
-        bucket = next(name for logical, name in world.deployed.names.items() if logical.startswith("CohortOutputBucket")
-                      and "AccessLogs" not in logical)
-        output = f"arn:aws:s3:::{bucket}/CohortStack/Cohort/1000001/out/sample.vcf.gz"
-        record = f"arn:aws:s3:::{bucket}/CohortStack/Cohort/.healthomics-run/CohortStack/x/Cohort.json"
-        assert world.account.may(reader, "s3:GetObject", output, bucket=bucket)[0]
-        assert not world.account.may(reader, "s3:GetObject", record, bucket=bucket)[0]
+        bucket, objects, prefixes = _cohort_paths(world)
+        _reads_outputs_and_not_records(
+            lambda action, resource, context=None: world.account.may(reader, action, resource, context, bucket=bucket),
+            bucket, objects, prefixes)
+
+
+@pytest.mark.parametrize("grantee", ["role", "account"])
+def test_grant_read_outputs_to_another_account_denies_the_records_in_the_bucket_policy(monkeypatch, tmp_path, grantee):
+    """A grantee of another account has an identity policy this stack cannot change, so the Deny goes in the output
+    bucket's policy (which this stack creates), naming the grantee; across accounts the bucket policy must allow
+    and nothing may deny (IAM User Guide, "Cross-account policy evaluation logic",
+    https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic-cross-account.html). The
+    other account's role here may do anything in S3 by its own policy.
+
+    Sources: IAM User Guide, "Policy evaluation logic"
+    (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html): an explicit Deny in any
+    policy wins over any Allow; S3 API Reference, GetObject, "Permissions"
+    (https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html): "If you include a versionId in your request
+    header, you must have the s3:GetObjectVersion permission ... The s3:GetObject permission is not required";
+    S3 API Reference, ListObjectVersions (https://docs.aws.amazon.com/AmazonS3/latest/API/API_ListObjectVersions.html):
+    "you must have permission to perform the s3:ListBucketVersions action"; S3 User Guide, "Bucket policy examples
+    using condition keys" (https://docs.aws.amazon.com/AmazonS3/latest/userguide/amazon-s3-policy-keys.html): a
+    listing's ``s3:prefix`` is a condition key."""
+    from tests.iam_policy import Caller
+
+    role_arn = f"arn:aws:iam::{OTHER_ACCOUNT}:role/Reader"
+
+    def build(stack):
+        cohort = HealthOmicsRunBatch(stack, "Cohort", workflow_id=WORKFLOW_ID, samples=samples(2))
+        cohort.grant_read_outputs(iam.ArnPrincipal(role_arn) if grantee == "role" else iam.AccountPrincipal(OTHER_ACCOUNT))
+    with deploy(monkeypatch, build, tmp_path) as world:
+        bucket, objects, prefixes = _cohort_paths(world)
+        who = Caller(account=OTHER_ACCOUNT, arn=role_arn)
+        everything = [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]
+        _reads_outputs_and_not_records(
+            lambda action, resource, context=None: world.account.may_as(who, everything, action, resource, context,
+                                                                        bucket=bucket),
+            bucket, objects, prefixes)
+
+
+def test_grant_read_outputs_to_another_account_on_an_imported_bucket_warns_with_the_statement_to_add():
+    """An imported bucket's policy cannot be changed by the stack (CDK adds nothing to it), nor can another
+    account's identity policy: nothing would keep that grantee from the records, so synth says so."""
+    from aws_cdk.assertions import Annotations, Match
+    from healthomics_run.runs.health_omics_run import RECORDS_DENY_WARNING_ID
+
+    from tests.synth import new_stack
+
+    stack = new_stack()
+    cohort = HealthOmicsRunBatch(stack, "Cohort", workflow_id=WORKFLOW_ID, samples=samples(2),
+                                 output_bucket=s3.Bucket.from_bucket_name(stack, "Outputs", IMPORTED_BUCKET))
+    cohort.grant_read_outputs(iam.AccountPrincipal(OTHER_ACCOUNT))
+    (warning,) = [m.entry.data for m in Annotations.from_stack(stack).find_warning("*", Match.any_value())
+                  if RECORDS_DENY_WARNING_ID in str(m.entry.data)]
+    assert f"'{IMPORTED_BUCKET}' is imported" in warning and "s3:GetObjectVersion" in warning
+    assert "s3:prefix is like 'TestStack/Cohort/.healthomics-run*'" in warning
 
 
 def test_a_samples_own_output_location_in_another_bucket_is_granted_to_the_created_role(monkeypatch, tmp_path):
