@@ -151,6 +151,14 @@ class Account:
                                                                           {**SECURE, **(context or {})})
         return decision.allowed, decision.why
 
+    def may_as(self, who: Caller, identity: list[dict[str, Any]], action: str, resource: str,
+               context: Optional[dict[str, Any]] = None, *, bucket: str) -> tuple[bool, str]:
+        """A request by a principal the template does not hold (say, a role of another account, with its own
+        identity statements) on a bucket of this world: its identity policy and the bucket's policy decide."""
+        owner, statements, _, _ = self._bucket(bucket)
+        decision = Policies(identity, statements, owner).decide(who, action, resource, {**SECURE, **(context or {})})
+        return decision.allowed, decision.why
+
     def may_use_key(self, role_logical: str, action: str, bucket: str, key: str = "") -> tuple[bool, str]:
         """The KMS half of an S3 request on an SSE-KMS bucket (object ``key``): S3 calls KMS for the caller, with
         the encryption context it uses (the bucket's ARN with an S3 Bucket Key, else the object's)."""

@@ -158,7 +158,7 @@ def test_the_account_history_is_read_from_listruns_getrun_and_listruntasks(accou
 
 
 def test_the_exported_history_holds_no_parameter_values_run_names_or_sample_ids(account, tmp_path, monkeypatch):
-    monkeypatch.setattr(history, "account_clients", lambda region: (account.client, price_list(PRICES), "us-east-1"))
+    monkeypatch.setattr(history, "account_clients", lambda *_: (account.client, price_list(PRICES), "us-east-1"))
     out = tmp_path / "history.json"
     assert console(["export-history", str(out)]) == cli.NO_RUN_STARTS
     text = out.read_text()
@@ -167,7 +167,7 @@ def test_the_exported_history_holds_no_parameter_values_run_names_or_sample_ids(
 
 
 def test_the_plan_gives_the_same_numbers_from_the_file_and_from_the_account(account, tmp_path, monkeypatch, capsys):
-    monkeypatch.setattr(history, "account_clients", lambda region: (account.client, price_list(PRICES), "us-east-1"))
+    monkeypatch.setattr(history, "account_clients", lambda *_: (account.client, price_list(PRICES), "us-east-1"))
     exported = tmp_path / "history.json"
     console(["export-history", str(exported)])
     base, head = assembly(tmp_path, "base", lambda stack: None), assembly(tmp_path, "head", cohort(samples(3)))
@@ -242,7 +242,7 @@ def test_a_pull_request_adding_1000_samples_opens_with_runs_forecast_warning_and
 
 def test_an_account_that_refuses_is_an_error_naming_the_permissions(omics, monkeypatch, capsys, tmp_path):
     omics.fail_next("ListRuns", "AccessDeniedException", "not authorized to perform omics:ListRuns")
-    monkeypatch.setattr(history, "account_clients", lambda region: (omics.client, price_list({}), "us-east-1"))
+    monkeypatch.setattr(history, "account_clients", lambda *_: (omics.client, price_list({}), "us-east-1"))
     assert console(["export-history", str(tmp_path / "history.json")]) == cli.ERROR
     assert ("it needs omics:ListRuns, omics:GetRun, omics:ListRunTasks, omics:ListRunGroups and pricing:GetProducts"
             in capsys.readouterr().err)
@@ -300,7 +300,7 @@ def test_a_run_group_made_outside_the_stack_is_checked_with_the_limits_the_accou
     """ListRunGroups gives each run group's maxRuns, maxCpus and maxDuration (HealthOmics API reference). 10 runs,
     one at a time (maxRuns 1), a run's median 2 h: 20 h, past a 12 h wait for COMPLETED."""
     account.add_run_group("7777777", maxRuns=1, maxCpus=256)
-    monkeypatch.setattr(history, "account_clients", lambda region: (account.client, price_list(PRICES), "us-east-1"))
+    monkeypatch.setattr(history, "account_clients", lambda *_: (account.client, price_list(PRICES), "us-east-1"))
     exported = tmp_path / "history.json"
     console(["export-history", str(exported)])
 

@@ -276,20 +276,60 @@ def test_a_deleted_ledger_fails_an_update_that_would_start_runs_naming_it_and_ho
         resource.delete()
 
 
-def test_a_hand_edited_ledger_fails_an_update_with_its_uri_and_never_fails_a_delete(monkeypatch, tmp_path):
+MALFORMED_LEDGERS = {  # what a hand edit, a cut-short upload or another tool can leave at the ledger's key
+    "no samples": (b'{"version": 1}', "it has no 'samples'"),
+    "an entry of two items": (b'{"version": 1, "samples": {"k": ["SAMPLE-0001", "1000001"]}, "batches": {}}',
+                              "samples['k'] must be a list of three strings"),
+    "an entry that is a string": (b'{"samples": {"k": "abc"}, "batches": {}}', "samples['k'] must be a list"),
+    "unknown flags": (b'{"samples": {"k": ["SAMPLE-0001", "1000001", "x"]}, "batches": {}}', "flags must be made of"),
+    "not UTF-8": (b'\xff\xfe{\x00"\x00s\x00', "it is not UTF-8 text"),
+    "a JSON list": (b'[["SAMPLE-0001", "1000001", "w"]]', "the ledger must be a JSON object; got [["),
+    "a JSON number": (b"42", "the ledger must be a JSON object; got 42"),
+    "batches a list": (b'{"samples": {}, "batches": ["1000001"]}', "batches must be a JSON object"),
+    "current a number": (b'{"samples": {}, "batches": {}, "current": 5}', "current must be a generation"),
+    "an answer's count a string": (b'{"samples": {}, "batches": {}, "answers": {"g": {"started": "2"}}}',
+                                   "answers['g'].started must be an integer"),
+    "pending without keys": (b'{"samples": {}, "batches": {}, "pending": {"d": ["k"]}}', "pending['d'] must be"),
+    "cut short": (b'{"version": 1, "samples": {"k": ["SAMPLE-0001", "100', "it is not JSON"),
+}
+
+
+@pytest.mark.parametrize("body,why", MALFORMED_LEDGERS.values(), ids=MALFORMED_LEDGERS.keys())
+def test_a_hand_edited_ledger_fails_an_update_with_its_uri_and_never_fails_a_delete(monkeypatch, tmp_path, capsys,
+                                                                                    body, why):
+    """Whatever is at the ledger's key, an Update that needs it fails naming the ledger, what is wrong with it and
+    how to bring back its last good version (the bucket is versioned), and starts nothing; the rollback (its
+    settings name the generation the resource has) succeeds; a Delete with CANCEL succeeds, cancels nothing it
+    cannot name, leaves the file as it found it (the evidence to restore from) and logs why. CloudFormation sends
+    the rollback's Update, then the Delete (CloudFormation User Guide, "Custom resource response objects",
+    https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/crpg-ref-responses.html); a Delete that fails
+    leaves the stack DELETE_FAILED."""
     with deploy(monkeypatch, cohort_stack(2), tmp_path / "v1") as world:
         resource = world.resource()
         resource.create()
         bucket, key = ledger_location(world, resource)
-        boto3.client("s3", region_name=REGION).put_object(Bucket=bucket, Key=key, Body=b'{"version": 1}')
+        raw = boto3.client("s3", region_name=REGION)
+        raw.put_object(Bucket=bucket, Key=key, Body=body)
         old_props, old_physical = resource.props, resource.physical_id
         world.redeploy(cohort_stack(3), tmp_path / "v2")
         new_props = world.resource(resource.logical_id).props
-        with pytest.raises(RunError, match=f"s3://{bucket}/{key} is not a ledger this handler can read"):
+        with pytest.raises(RunError) as error:
             handler.on_event(resource.event("Update", new_props, PhysicalResourceId=old_physical,
                                             OldResourceProperties=old_props))
+        assert f"s3://{bucket}/{key} is not a ledger this handler can read" in str(error.value)
+        assert why in str(error.value), str(error.value)
+        assert f"aws s3api list-object-versions --bucket {bucket} --prefix {key}" in str(error.value)
+        rollback = handler.on_event(resource.event("Update", old_props, PhysicalResourceId=old_physical,
+                                                   OldResourceProperties=new_props))
+        assert rollback["PhysicalResourceId"] == old_physical
+        capsys.readouterr()
         assert resource.delete()["IsComplete"] is True
+        logged = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{")]
+        assert any(entry["message"] == "delete" and entry["outcome"].startswith("nothing cancelled: ")
+                   and why in entry["outcome"] for entry in logged), logged
         assert world.omics.count("StartRunBatch") == 1
+        assert world.omics.count("CancelRunBatch") == world.omics.count("CancelRun") == 0
+        assert raw.get_object(Bucket=bucket, Key=key)["Body"].read() == body
 
 
 def test_a_settings_file_is_written_once_even_when_the_start_is_retried(monkeypatch, tmp_path):
@@ -330,20 +370,102 @@ def test_every_s3_call_of_the_handler_names_the_bucket_owner(monkeypatch, tmp_pa
         assert started(world) == (0, 1), "nothing is written to, or started for, a bucket that changed hands"
 
 
+def _cohort_paths(world: StackWorld) -> tuple[str, dict[str, str], dict[str, str]]:
+    """The cohort's output bucket, an output's and a record's ARN, and the prefixes that list each."""
+    bucket = next(name for logical, name in world.deployed.names.items() if logical.startswith("CohortOutputBucket")
+                  and "AccessLogs" not in logical)
+    objects = {"output": f"arn:aws:s3:::{bucket}/CohortStack/Cohort/1000001/out/sample.vcf.gz",
+               "record": f"arn:aws:s3:::{bucket}/CohortStack/Cohort/.healthomics-run/CohortStack/x/Cohort.json"}
+    prefixes = {"output": "CohortStack/Cohort/1000001/", "record": "CohortStack/Cohort/.healthomics-run/"}
+    return bucket, objects, prefixes
+
+
+def _reads_outputs_and_not_records(may: Callable[..., tuple[bool, str]], bucket: str, objects: dict[str, str],
+                                   prefixes: dict[str, str]) -> None:
+    for action in ("s3:GetObject", "s3:GetObjectVersion"):  # the current version, and any older one
+        assert may(action, objects["output"])[0], action
+        assert not may(action, objects["record"])[0], action
+    for action in ("s3:ListBucket", "s3:ListBucketVersions"):
+        assert may(action, f"arn:aws:s3:::{bucket}", {"s3:prefix": prefixes["output"]})[0], action
+        for prefix in (prefixes["record"], prefixes["record"] + "CohortStack/", prefixes["record"].rstrip("/")):
+            assert not may(action, f"arn:aws:s3:::{bucket}", {"s3:prefix": prefix})[0], (action, prefix)
+
+
 def test_grant_read_outputs_reads_the_outputs_but_not_the_cohorts_records(monkeypatch, tmp_path):
-    """The ledger and the settings files hold sample ids and parameter values: an explicit Deny (which wins over
-    any Allow: IAM User Guide, "Policy evaluation logic") keeps them from whoever may read the outputs."""
+    """The ledger and the settings files hold sample ids and parameter values: an explicit Deny in the grantee's
+    policy keeps them, and every older version of them, from whoever may read the outputs; listing the records
+    folder is refused too.
+
+    Sources: IAM User Guide, "Policy evaluation logic"
+    (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html): an explicit Deny in any
+    policy wins over any Allow; S3 API Reference, GetObject, "Permissions"
+    (https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html): "If you include a versionId in your request
+    header, you must have the s3:GetObjectVersion permission ... The s3:GetObject permission is not required";
+    S3 API Reference, ListObjectVersions (https://docs.aws.amazon.com/AmazonS3/latest/API/API_ListObjectVersions.html):
+    "you must have permission to perform the s3:ListBucketVersions action"; S3 User Guide, "Bucket policy examples
+    using condition keys" (https://docs.aws.amazon.com/AmazonS3/latest/userguide/amazon-s3-policy-keys.html): a
+    listing's ``s3:prefix`` is a condition key."""
     def build(stack):
         cohort = HealthOmicsRunBatch(stack, "Cohort", workflow_id=WORKFLOW_ID, samples=samples(2))
         cohort.grant_read_outputs(iam.Role(stack, "Reader", assumed_by=iam.AccountRootPrincipal()))
     with deploy(monkeypatch, build, tmp_path) as world:
         reader = next(logical for logical in world.deployed.of_type("AWS::IAM::Role") if "Reader" in logical)
-        bucket = next(name for logical, name in world.deployed.names.items() if logical.startswith("CohortOutputBucket")
-                      and "AccessLogs" not in logical)
-        output = f"arn:aws:s3:::{bucket}/CohortStack/Cohort/1000001/out/sample.vcf.gz"
-        record = f"arn:aws:s3:::{bucket}/CohortStack/Cohort/.healthomics-run/CohortStack/x/Cohort.json"
-        assert world.account.may(reader, "s3:GetObject", output, bucket=bucket)[0]
-        assert not world.account.may(reader, "s3:GetObject", record, bucket=bucket)[0]
+        bucket, objects, prefixes = _cohort_paths(world)
+        _reads_outputs_and_not_records(
+            lambda action, resource, context=None: world.account.may(reader, action, resource, context, bucket=bucket),
+            bucket, objects, prefixes)
+
+
+@pytest.mark.parametrize("grantee", ["role", "account"])
+def test_grant_read_outputs_to_another_account_denies_the_records_in_the_bucket_policy(monkeypatch, tmp_path, grantee):
+    """A grantee of another account has an identity policy this stack cannot change, so the Deny goes in the output
+    bucket's policy (which this stack creates), naming the grantee; across accounts the bucket policy must allow
+    and nothing may deny (IAM User Guide, "Cross-account policy evaluation logic",
+    https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic-cross-account.html). The
+    other account's role here may do anything in S3 by its own policy.
+
+    Sources: IAM User Guide, "Policy evaluation logic"
+    (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html): an explicit Deny in any
+    policy wins over any Allow; S3 API Reference, GetObject, "Permissions"
+    (https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html): "If you include a versionId in your request
+    header, you must have the s3:GetObjectVersion permission ... The s3:GetObject permission is not required";
+    S3 API Reference, ListObjectVersions (https://docs.aws.amazon.com/AmazonS3/latest/API/API_ListObjectVersions.html):
+    "you must have permission to perform the s3:ListBucketVersions action"; S3 User Guide, "Bucket policy examples
+    using condition keys" (https://docs.aws.amazon.com/AmazonS3/latest/userguide/amazon-s3-policy-keys.html): a
+    listing's ``s3:prefix`` is a condition key."""
+    from tests.iam_policy import Caller
+
+    role_arn = f"arn:aws:iam::{OTHER_ACCOUNT}:role/Reader"
+
+    def build(stack):
+        cohort = HealthOmicsRunBatch(stack, "Cohort", workflow_id=WORKFLOW_ID, samples=samples(2))
+        cohort.grant_read_outputs(iam.ArnPrincipal(role_arn) if grantee == "role" else iam.AccountPrincipal(OTHER_ACCOUNT))
+    with deploy(monkeypatch, build, tmp_path) as world:
+        bucket, objects, prefixes = _cohort_paths(world)
+        who = Caller(account=OTHER_ACCOUNT, arn=role_arn)
+        everything = [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]
+        _reads_outputs_and_not_records(
+            lambda action, resource, context=None: world.account.may_as(who, everything, action, resource, context,
+                                                                        bucket=bucket),
+            bucket, objects, prefixes)
+
+
+def test_grant_read_outputs_to_another_account_on_an_imported_bucket_warns_with_the_statement_to_add():
+    """An imported bucket's policy cannot be changed by the stack (CDK adds nothing to it), nor can another
+    account's identity policy: nothing would keep that grantee from the records, so synth says so."""
+    from aws_cdk.assertions import Annotations, Match
+    from healthomics_run.runs.health_omics_run import RECORDS_DENY_WARNING_ID
+
+    from tests.synth import new_stack
+
+    stack = new_stack()
+    cohort = HealthOmicsRunBatch(stack, "Cohort", workflow_id=WORKFLOW_ID, samples=samples(2),
+                                 output_bucket=s3.Bucket.from_bucket_name(stack, "Outputs", IMPORTED_BUCKET))
+    cohort.grant_read_outputs(iam.AccountPrincipal(OTHER_ACCOUNT))
+    (warning,) = [m.entry.data for m in Annotations.from_stack(stack).find_warning("*", Match.any_value())
+                  if RECORDS_DENY_WARNING_ID in str(m.entry.data)]
+    assert f"'{IMPORTED_BUCKET}' is imported" in warning and "s3:GetObjectVersion" in warning
+    assert "s3:prefix is like 'TestStack/Cohort/.healthomics-run*'" in warning
 
 
 def test_a_samples_own_output_location_in_another_bucket_is_granted_to_the_created_role(monkeypatch, tmp_path):

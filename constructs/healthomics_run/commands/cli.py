@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-from importlib.metadata import PackageNotFoundError, version
 from typing import Sequence
 
 from .plan import cli as plan
@@ -11,27 +10,21 @@ from .provenance import cli as provenance
 from .status import cli as status
 
 
-def _version() -> str:
-    try:
-        return version("healthomics-run")
-    except PackageNotFoundError:
-        return "unknown (not installed)"
+# pyproject.toml's [project] version, written here too so that a source checkout or an editable install whose
+# metadata is stale prints the right one (tests/test_commands.py checks that the two agree).
+VERSION = "0.3.0"
 
 
 def console(argv: Sequence[str] | None = None) -> int:
     """The ``healthomics-run`` console script: ``healthomics-run plan BASE HEAD``, ``export-history FILE``,
     ``status STACK``, ``provenance STACK``."""
     parser = plan.Parser(prog="healthomics-run", description="Tools for healthomics-run stacks.")
-    parser.add_argument("--version", action="version", version=f"healthomics-run {_version()}")
+    parser.add_argument("--version", action="version", version=f"healthomics-run {VERSION}")
     commands = parser.add_subparsers(dest="command", required=True)
     plan.add_arguments(commands.add_parser("plan", help="which runs a deploy will start, keep or cancel, and their cost"))
-    exporter = commands.add_parser("export-history", help="write the account's run history and prices to a file "
-                                                          "for `plan --history` (no parameter values or sample ids)")
-    exporter.add_argument("output", help="the file to write (JSON)")
-    exporter.add_argument("--region", help="the HealthOmics region (default: your AWS config)")
-    exporter.add_argument("--workflow-id", action="append", help="only this workflow's runs (repeatable)")
-    exporter.add_argument("--runs", type=int, default=plan.history.RUNS_PER_WORKFLOW,
-                          help=f"the newest COMPLETED runs kept per workflow (default {plan.history.RUNS_PER_WORKFLOW})")
+    plan.add_export_arguments(commands.add_parser(
+        "export-history", help="write the account's run history and prices to a file for `plan --history` "
+                               "(no parameter values or sample ids)"))
     status.add_arguments(commands.add_parser("status", help="a deployed stack's runs: progress, failures, drift"))
     provenance.add_arguments(commands.add_parser(
         "provenance", help="write the provenance records a stack's ended runs are missing"))

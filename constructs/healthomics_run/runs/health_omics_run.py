@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from typing import Any, Iterable, Mapping, Optional, Sequence, Union
 
-from aws_cdk import Duration
+from aws_cdk import Annotations, Duration, Token
 from aws_cdk import aws_ecr as ecr
 from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
@@ -93,6 +93,13 @@ class _RunInfrastructure(Construct):
     def on_status_change(self, id: str, *, target: events.IRuleTarget, statuses: Sequence[str] = ()) -> events.Rule:
         """See ``WorkflowRun.on_status_change`` (``WorkflowRunBatch.on_status_change`` for a batch)."""
         return self._resource.on_status_change(id, target=target, statuses=statuses)
+
+
+# What grant_read_outputs denies on a cohort's records (S3 API Reference: GetObject, "Permissions", for a
+# versionId s3:GetObjectVersion; ListObjectsV2 s3:ListBucket; ListObjectVersions s3:ListBucketVersions).
+RECORD_READ_ACTIONS = ("s3:GetObject", "s3:GetObjectVersion")
+RECORD_LIST_ACTIONS = ("s3:ListBucket", "s3:ListBucketVersions")
+RECORDS_DENY_WARNING_ID = "healthomics-run:records-deny-not-added"
 
 
 _ACCESS_EXAMPLES = {  # prop -> (what it takes, how to make one from a name)
@@ -224,12 +231,44 @@ class HealthOmicsRunBatch(_RunInfrastructure):
 
     def grant_read_outputs(self, grantee: iam.IGrantable) -> iam.Grant:
         """Let ``grantee`` read what the runs write, and not the cohort's own records beside them (its ledger and
-        the batches' settings files under ``.healthomics-run/``, which hold sample ids and parameter values):
-        an explicit Deny in the grantee's policy keeps them out of reach whatever else it is granted."""
+        the batches' settings files under ``.healthomics-run/``, which hold sample ids and parameter values).
+
+        An explicit Deny keeps the records out of reach whatever else the grantee is granted: reading them, in
+        any version (S3 authorizes a read that names a ``versionId`` as ``s3:GetObjectVersion``, not
+        ``s3:GetObject``), and listing the records folder (``s3:ListBucket`` / ``s3:ListBucketVersions`` with an
+        ``s3:prefix`` inside it). The Deny goes in the grantee's identity policy; a grantee whose policy this
+        stack cannot change (another account's principal, an imported role) gets it in the output bucket's policy
+        instead. A bucket this stack does not create (imported) has a policy it cannot change: then synth warns
+        (``healthomics-run:records-deny-not-added``) with the statement to add by hand.
+
+        What a Deny cannot express: a listing authorizes the request, not each key it returns, so a grantee who
+        lists the outputs from a prefix above the records folder (the output prefix itself, or the bucket) sees the
+        records' key names and version ids, never their content.
+        """
         grant = super().grant_read_outputs(grantee)
-        records = self.output_bucket.arn_for_objects(f"{self.output_prefix}{LEDGER_FOLDER}/*")
-        grantee.grant_principal.add_to_principal_policy(iam.PolicyStatement(
-            effect=iam.Effect.DENY, actions=["s3:GetObject"], resources=[records]))
+        principal = grantee.grant_principal
+        records_folder = f"{self.output_prefix}{LEDGER_FOLDER}/"
+        reading = dict(effect=iam.Effect.DENY, actions=list(RECORD_READ_ACTIONS),
+                       resources=[self.output_bucket.arn_for_objects(f"{records_folder}*")])
+        listing = dict(effect=iam.Effect.DENY, actions=list(RECORD_LIST_ACTIONS),
+                       resources=[self.output_bucket.bucket_arn],
+                       conditions={"StringLike": {"s3:prefix": [f"{self.output_prefix}{LEDGER_FOLDER}*"]}})
+        in_identity = [principal.add_to_principal_policy(iam.PolicyStatement(**statement)).statement_added
+                       for statement in (reading, listing)]
+        if all(in_identity):
+            return grant
+        in_bucket = [self.output_bucket.add_to_resource_policy(
+            iam.PolicyStatement(principals=[principal], **statement)).statement_added for statement in (reading, listing)]
+        if not all(in_bucket):
+            bucket = self.output_bucket.bucket_name
+            Annotations.of(self).add_warning_v2(RECORDS_DENY_WARNING_ID, (
+                f"grant_read_outputs: the grantee's own policy cannot be changed here (another account's principal, "
+                f"or an imported role) and the output bucket "
+                f"{self.output_bucket.node.path if Token.is_unresolved(bucket) else repr(bucket)} is imported, so its "
+                f"policy cannot be changed either: nothing keeps the grantee from the cohort's records under "
+                f"{records_folder} (sample ids, parameter values). Add to the bucket's policy a Deny naming the "
+                f"grantee, of {', '.join(RECORD_READ_ACTIONS)} on those objects and of "
+                f"{', '.join(RECORD_LIST_ACTIONS)} where s3:prefix is like '{self.output_prefix}{LEDGER_FOLDER}*'"))
         return grant
 
     @property

@@ -119,12 +119,60 @@ class Ledger:
 
     @classmethod
     def from_json(cls, text: str) -> "Ledger":
-        data = json.loads(text)
-        samples = {str(key): [str(entry[0]), str(entry[1]), str(entry[2])] for key, entry in data["samples"].items()}
-        batches = {str(id): str(uuid) for id, uuid in data["batches"].items()}
-        answers = {str(gen): dict(answer) for gen, answer in data.get("answers", {}).items()}
-        pending = {str(delta): {"keys": dict(entry["keys"])} for delta, entry in data.get("pending", {}).items()}
-        return cls(samples=samples, batches=batches, current=data.get("current"), answers=answers, pending=pending)
+        """Read a ledger, checking its whole shape: anything else (edited by hand, cut short, another file) raises
+        ``NotALedger`` naming the field that is wrong, so that no later step meets a half-read ledger."""
+        try:
+            data = json.loads(text)
+        except ValueError as error:
+            raise NotALedger(f"it is not JSON ({error})") from None
+        _expect(isinstance(data, dict), "the ledger", "a JSON object", data)
+        samples = _mapping(data, "samples", required=True)
+        for key, entry in samples.items():
+            _expect(isinstance(entry, list) and len(entry) == 3 and all(isinstance(item, str) for item in entry),
+                    f"samples[{key!r}]", "a list of three strings [runSettingId, batchId, flags]", entry)
+            _expect(set(entry[2]) <= {WANTED, STOPPED}, f"samples[{key!r}] flags",
+                    f"made of {WANTED!r} and {STOPPED!r} only", entry[2])
+        batches = _mapping(data, "batches", required=True)
+        for id, uuid in batches.items():
+            _expect(isinstance(uuid, str), f"batches[{id!r}]", "a batch uuid (a string)", uuid)
+        current = data.get("current")
+        _expect(current is None or isinstance(current, str), "current", "a generation (a string) or null", current)
+        answers = _mapping(data, "answers")
+        for gen, answer in answers.items():
+            _expect(isinstance(answer, dict), f"answers[{gen!r}]", "a JSON object", answer)
+            for name, kinds in (("request", (str,)), ("batch", (str, type(None))), ("started", (int,)),
+                                ("sheet", (str,)), ("shared", (str,))):
+                _expect(name not in answer or (isinstance(answer[name], kinds) and not isinstance(answer[name], bool)),
+                        f"answers[{gen!r}].{name}", " or ".join(_KIND_NAMES[kind] for kind in kinds), answer.get(name))
+        pending = _mapping(data, "pending")
+        for delta, entry in pending.items():
+            keys = entry.get("keys") if isinstance(entry, dict) else None
+            _expect(isinstance(keys, dict) and all(isinstance(value, str) for value in keys.values()),
+                    f"pending[{delta!r}]", '{"keys": {sample key: runSettingId}}', entry)
+        return cls(samples={key: list(entry) for key, entry in samples.items()}, batches=dict(batches),
+                   current=current, answers={gen: dict(answer) for gen, answer in answers.items()},
+                   pending={delta: {"keys": dict(entry["keys"])} for delta, entry in pending.items()})
+
+
+_KIND_NAMES = {str: "a string", int: "an integer", type(None): "null"}
+
+
+class NotALedger(ValueError):
+    """What is wrong with a text that is not a ledger (the field and what it must be)."""
+
+
+def _expect(holds: bool, where: str, must_be: str, got: Any) -> None:
+    if not holds:
+        raise NotALedger(f"{where} must be {must_be}; got {json.dumps(got)[:80]}")
+
+
+def _mapping(data: dict[str, Any], name: str, *, required: bool = False) -> dict[str, Any]:
+    if name not in data:
+        if required:
+            raise NotALedger(f"it has no {name!r} (a ledger has samples and batches, each a JSON object)")
+        return {}
+    _expect(isinstance(data[name], dict), name, "a JSON object", data[name])
+    return data[name]
 
 
 class Unreadable(RunError):
@@ -149,6 +197,10 @@ def load(s3, uri: str, owner: Optional[str]) -> Optional[Ledger]:
 
     try:
         text = s3_objects.read_text(s3, uri, owner) if s3_objects.exists(s3, uri, owner) else None
+    except UnicodeDecodeError as error:  # written by something else than the handler, which writes UTF-8 JSON
+        raise Unreadable(f"The cohort's ledger {uri} is not a ledger this handler can read (it is not UTF-8 text: "
+                         f"{error.reason} at byte {error.start}); it records which samples ran, so nothing starts "
+                         f"without it. {restore_advice(uri)}") from None
     except ClientError as error:
         said = error.response.get("Error", {}).get("Message", "")
         raise Unreadable(f"The cohort's ledger {uri} cannot be read ({s3_objects.error_code(error) or error}: "
@@ -158,10 +210,9 @@ def load(s3, uri: str, owner: Optional[str]) -> Optional[Ledger]:
         return None
     try:
         book = Ledger.from_json(text)
-    except (ValueError, KeyError, TypeError, AttributeError) as error:
-        raise Unreadable(f"The cohort's ledger {uri} is not a ledger this handler can read "
-                         f"({type(error).__name__}: {error}); it records which samples ran, so nothing starts "
-                         f"without it. {restore_advice(uri)}") from None
+    except NotALedger as error:
+        raise Unreadable(f"The cohort's ledger {uri} is not a ledger this handler can read ({error}); it records "
+                         f"which samples ran, so nothing starts without it. {restore_advice(uri)}") from None
     book.saved = text
     return book
 

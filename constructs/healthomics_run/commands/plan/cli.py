@@ -8,6 +8,7 @@ import argparse
 import sys
 from typing import Sequence
 
+from ..aws_access import MissingBoto3, add_aws_arguments, describe_exit_codes
 from . import history
 from .assembly import PlanInputError, load
 from .decide import plan, unmatched_stacks
@@ -15,6 +16,10 @@ from .render import FORMATS, Display
 from .review import review
 
 NO_RUN_STARTS, ERROR, RUNS_START, OVER_BUDGET = 0, 1, 2, 3
+EXIT_CODES = {NO_RUN_STARTS: "no run or batch starts", ERROR: "error (bad arguments, unreadable input, AWS refused)",
+              RUNS_START: "runs or batches start (or may)",
+              OVER_BUDGET: "--max-cost exceeded, or runs start that have no forecast"}
+EXPORT_EXIT_CODES = {0: "the history was written", ERROR: "error (bad arguments, AWS refused, boto3 missing)"}
 
 
 class Parser(argparse.ArgumentParser):
@@ -57,21 +62,33 @@ def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
                         help="run history and prices written by `healthomics-run export-history`: forecasts cost")
     source.add_argument("--from-account", action="store_true",
                         help="read run history and prices from the account (credentials needed)")
-    parser.add_argument("--region", help="with --from-account: the HealthOmics region (default: your AWS config)")
+    add_aws_arguments(parser, when="with --from-account")
     parser.add_argument("--max-cost", type=_positive, metavar="USD",
                         help=f"exit {OVER_BUDGET} when the p90 forecast of the runs that start exceeds this "
                              "many US dollars, or when runs start that have no forecast")
     parser.add_argument("--start-run-rate", type=_positive, metavar="PER_SECOND",
                         help="your StartRun quota (runs per second): checks how long a batch takes to submit "
                              "against its timeout")
-    return parser
+    return describe_exit_codes(parser, EXIT_CODES)
+
+
+def add_export_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    parser.description = ("Write the account's COMPLETED HealthOmics runs (durations, storage, task resources; no "
+                          "parameter values, run names or sample ids) and their prices from the AWS Price List to a "
+                          "file, for `healthomics-run plan --history FILE` in CI without credentials.")
+    parser.add_argument("output", help="the file to write (JSON)")
+    add_aws_arguments(parser)
+    parser.add_argument("--workflow-id", action="append", help="only this workflow's runs (repeatable)")
+    parser.add_argument("--runs", type=int, default=history.RUNS_PER_WORKFLOW,
+                        help=f"the newest COMPLETED runs kept per workflow (default {history.RUNS_PER_WORKFLOW})")
+    return describe_exit_codes(parser, EXPORT_EXIT_CODES)
 
 
 def _history(arguments: argparse.Namespace) -> history.History | None:
     if arguments.history:
         return history.read(arguments.history)
     if arguments.from_account:
-        return history.read_account(arguments.region)
+        return history.read_account(arguments.region, profile=arguments.profile)
     return None
 
 
@@ -84,6 +101,9 @@ def run(arguments: argparse.Namespace) -> int:
     except PlanInputError as error:
         print(f"healthomics-run plan: {error}", file=sys.stderr)
         return ERROR
+    except MissingBoto3 as error:
+        print(error, file=sys.stderr)
+        return ERROR
     sys.stdout.write(FORMATS[arguments.format](report, arguments.display))
     if report.budget is not None and not report.budget.passes:
         return OVER_BUDGET
@@ -93,9 +113,13 @@ def run(arguments: argparse.Namespace) -> int:
 def export(arguments: argparse.Namespace) -> int:
     """``healthomics-run export-history FILE``: no parameter values, run names or sample ids are written."""
     try:
-        found = history.read_account(arguments.region, arguments.workflow_id or (), arguments.runs)
+        found = history.read_account(arguments.region, arguments.workflow_id or (), arguments.runs,
+                                     profile=arguments.profile, command="export-history")
     except PlanInputError as error:
         print(f"healthomics-run export-history: {error}", file=sys.stderr)
+        return ERROR
+    except MissingBoto3 as error:
+        print(error, file=sys.stderr)
         return ERROR
     with open(arguments.output, "w", encoding="utf-8") as out:
         out.write(found.to_json())

@@ -22,6 +22,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Iterable
 
+from ..aws_access import MissingBoto3, session
 from .assembly import PlanInputError
 from .target import RunGroupLimits
 
@@ -187,11 +188,15 @@ def from_account(omics, pricing, region: str, workflow_ids: Iterable[str] = (),
 
 
 def read_account(region: str | None, workflow_ids: Iterable[str] = (),
-                 runs_per_workflow: int = RUNS_PER_WORKFLOW) -> History:
-    """``from_account`` with boto3's clients; an AWS error (no credentials, access denied) as a PlanInputError."""
+                 runs_per_workflow: int = RUNS_PER_WORKFLOW, *, profile: str | None = None,
+                 command: str = "plan --from-account") -> History:
+    """``from_account`` with boto3's clients (``profile`` and ``region`` as the AWS CLI's); an AWS error (no
+    credentials, access denied, no such profile) as a PlanInputError; no boto3, ``MissingBoto3``."""
     try:
-        omics, pricing, resolved = account_clients(region)
+        omics, pricing, resolved = account_clients(region, profile, command)
         return from_account(omics, pricing, resolved, workflow_ids, runs_per_workflow)
+    except MissingBoto3:
+        raise
     except Exception as error:
         if not type(error).__module__.startswith("botocore"):
             raise
@@ -199,12 +204,9 @@ def read_account(region: str | None, workflow_ids: Iterable[str] = (),
                              "omics:GetRun, omics:ListRunTasks, omics:ListRunGroups and pricing:GetProducts") from error
 
 
-def account_clients(region: str | None):
+def account_clients(region: str | None, profile: str | None = None, command: str = "plan --from-account"):
     """boto3 clients for HealthOmics (the account's region) and the Price List (its own endpoint)."""
-    try:
-        import boto3
-    except ImportError as error:
-        raise PlanInputError("reading the account needs boto3: pip install boto3") from error
-    omics = boto3.client("omics", region_name=region) if region else boto3.client("omics")
-    pricing = boto3.client("pricing", region_name=PRICING_REGION)
+    aws = session(command, profile, region)
+    omics = aws.client("omics")
+    pricing = aws.client("pricing", region_name=PRICING_REGION)
     return omics, pricing, omics.meta.region_name

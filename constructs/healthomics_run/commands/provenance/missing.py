@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from typing import Iterator
 
-import boto3
-
 from healthomics_run.run_model.provenance_settings import CONFIG_ENV, RUN_RESOURCE_TYPES, Config
 from healthomics_run.run_model.run_ref import RunRef
 from healthomics_run.service_calls import clients
 from healthomics_run.service_calls.provenance import PATIENT, Clients, pages, write
 from healthomics_run.service_calls.provenance_owners import Owners
+
+from .. import aws_access
 
 WRITER_LOGICAL_PREFIX = "HealthOmicsRunProvenanceWriter"
 
@@ -57,14 +57,15 @@ def write_missing(aws: Clients, stack_id: str, config: Config) -> list[str]:
     return [write(aws, owners, run_id, uuid, only_missing=True) for run_id, uuid in run_ids(aws, owners)]
 
 
-def for_stack(stack: str, region: str | None = None) -> list[str]:
-    """``write_missing`` for the stack named ``stack``, with the caller's credentials."""
-    session = boto3.session.Session(region_name=region)
+def for_stack(stack: str, region: str | None = None, profile: str | None = None) -> list[str]:
+    """``write_missing`` for the stack named ``stack``, with the caller's credentials (``profile`` and ``region``
+    as the AWS CLI's)."""
+    session = aws_access.session("provenance", profile, region)
     cfn = session.client("cloudformation", config=PATIENT)
     stack_id = cfn.describe_stacks(StackName=stack)["Stacks"][0]["StackId"]
     config = writer_config(cfn, session.client("lambda", config=PATIENT), stack_id)
     if config is None:
         return [f"{stack} has no provenance writer (provenance is off for every run): nothing to write"]
-    aws = Clients(omics=clients.new_omics_client(config=PATIENT), s3=session.client("s3", config=PATIENT),
+    aws = Clients(omics=clients.new_omics_client(session.region_name, profile, config=PATIENT), s3=session.client("s3", config=PATIENT),
                   cfn=cfn)
     return write_missing(aws, stack_id, config)

@@ -14,11 +14,17 @@ import sys
 import time
 from typing import TYPE_CHECKING, Callable, Optional
 
+from .. import aws_access
+from ..aws_access import MissingBoto3, add_aws_arguments, describe_exit_codes, require_boto3
+
 if TYPE_CHECKING:
     from .declared import Declared
     from .survey import Row, Survey
 
 ALL_WELL, ERROR, FAILED, DRIFT = 0, 1, 2, 3
+EXIT_CODES = {ALL_WELL: "all is well (going or ended as wanted)", ERROR: "error (bad arguments, AWS refused, boto3 "
+              "missing)", FAILED: "a run or batch failed (this outranks drift)",
+              DRIFT: "drift: the stack and HealthOmics disagree (deleted, cancelled outside the stack, duplicates)"}
 DEFAULT_INTERVAL_SECONDS = 60
 FORMATS = ("table", "markdown", "json")  # render.FORMATS, named here so that building the parser imports no boto3
 
@@ -31,8 +37,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
                                                  "CLI finds them)")
     parser.add_argument("--template", help="instead of a deployed stack: a template file or a cdk.out directory "
                                            "(runs and batches are then found by their names)")
-    parser.add_argument("--region", help="the stack's Region (default: as the AWS CLI finds it)")
-    parser.add_argument("--profile", help="a named profile of the AWS CLI's configuration")
+    add_aws_arguments(parser)
     parser.add_argument("--format", choices=sorted(FORMATS), default="table",
                         help="table (default), markdown for an issue or pull-request comment, or json")
     parser.add_argument("--wait", action="store_true",
@@ -42,7 +47,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
                         help=f"seconds between looks with --wait (default {DEFAULT_INTERVAL_SECONDS})")
     parser.add_argument("--history", help="price each run's cost so far with the prices of this file "
                                           "(`healthomics-run export-history`); default: not priced")
-    return parser
+    return describe_exit_codes(parser, EXIT_CODES)
 
 
 def exit_code(rows: list[Row]) -> int:
@@ -60,9 +65,9 @@ def run(arguments: argparse.Namespace, survey: Optional[Survey] = None,
         print("healthomics-run status: give a stack name, or --template PATH", file=sys.stderr)
         return ERROR
     try:
-        import boto3
-    except ImportError:
-        print("healthomics-run status: needs boto3; pip install 'healthomics-run[status]'", file=sys.stderr)
+        require_boto3("status")
+    except MissingBoto3 as error:
+        print(error, file=sys.stderr)
         return ERROR
     from botocore.exceptions import BotoCoreError, ClientError
 
@@ -76,7 +81,7 @@ def run(arguments: argparse.Namespace, survey: Optional[Survey] = None,
     from .pricing import HistoryPricing, NoPricing
     from .survey import Survey
 
-    session = functools.partial(boto3.session.Session, region_name=arguments.region, profile_name=arguments.profile)
+    session = functools.partial(aws_access.session, "status", arguments.profile, arguments.region)
     try:
         pricer = HistoryPricing(history.read(arguments.history).prices) if getattr(arguments, "history", None) \
             else NoPricing()
