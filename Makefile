@@ -31,10 +31,17 @@ synth: $(VENV)/.installed node_modules/.installed
 test: $(VENV)/.installed node_modules/.installed
 	$(BIN)/python -m pytest -n 2
 
-# The API reference, from the docstrings (MkDocs Material + mkdocstrings), strict: a warning fails it.
-docs: $(VENV)/.installed
+# The documentation pages and the API reference, from the docstrings (MkDocs Material + mkdocstrings), strict:
+# a warning fails it. It needs only requirements-docs.txt and the package itself (no deps), not the dev install.
+$(VENV)/.docs-installed: requirements-docs.txt pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet -r requirements-docs.txt
+	$(BIN)/python -m pip install --quiet --no-deps --editable .
+	touch $@
+
+docs: $(VENV)/.docs-installed
 	NO_MKDOCS_2_WARNING=1 $(BIN)/python -m mkdocs build --strict --site-dir site
-	@echo "API reference written to site/ (open site/index.html)"
+	@echo "Documentation written to site/ (open site/index.html)"
 
 # The scaling benchmark (about 8 minutes; never part of make test). Results go to bench/results/.
 bench: $(VENV)/.installed node_modules/.installed

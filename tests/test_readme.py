@@ -1,5 +1,6 @@
-"""README.md as a guide: every ```python block runs as written, in a fresh Python process, and links
-inside the README land on a heading.
+"""README.md and the documentation pages (docs/*.md) as a guide: every ```python block runs as written, in a
+fresh Python process, and relative links land on a file and a heading. README.md stays short (at most
+320 lines) and links every page.
 
 Each sample runs in a temporary folder holding copies of ``config/`` and ``workflows/`` (samples name
 those files by paths relative to the folder they run in, as a user's app would), with no AWS
@@ -21,6 +22,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
+DOCS = ROOT / "docs"
+README_MAX_LINES = 320
+# README.md is also the package page, where only absolute links work: it links the pages by their address here.
+REPOSITORY_FILES = "https://github.com/healthomics-run/healthomics-run/blob/main/"
 SAMPLE_TIMEOUT_S = 240
 WORKERS = 2
 # Example values only: the one account id the README may use (AWS documentation's own example).
@@ -29,6 +34,17 @@ EXAMPLE_ACCOUNT = "123456789012"
 
 def readme() -> str:
     return README.read_text(encoding="utf-8")
+
+
+def guides() -> list[Path]:
+    """README.md and every documentation page."""
+    return [README, *sorted(DOCS.glob("*.md"))]
+
+
+def all_samples() -> list[tuple[str, str]]:
+    """(page: heading, code) of every ```python block of the README and the pages."""
+    return [(f"{path.relative_to(ROOT)}: {heading}", code)
+            for path in guides() for heading, code in python_samples(path.read_text(encoding="utf-8"))]
 
 
 def python_samples(text: str) -> list[tuple[str, str]]:
@@ -83,15 +99,16 @@ def run_sample(number: int, code: str) -> dict:
 
 
 def test_the_readme_has_complete_python_samples():
-    samples = python_samples(readme())
+    assert python_samples(readme()), "no sample in the README"
+    samples = all_samples()
     assert len(samples) >= 8, [heading for heading, _ in samples]
     for heading, code in samples:
         assert "import aws_cdk as cdk" in code and "cdk.App(" in code, f"sample under '{heading}': no app"
         assert code.rstrip().endswith("app.synth()"), f"sample under '{heading}' does not end with app.synth()"
 
 
-def test_every_python_sample_in_the_readme_runs_as_written():
-    samples = python_samples(readme())
+def test_every_python_sample_in_the_readme_and_the_pages_runs_as_written():
+    samples = all_samples()
     with ThreadPoolExecutor(max_workers=WORKERS) as pool:
         results = list(pool.map(lambda numbered: run_sample(*numbered), enumerate(code for _, code in samples)))
     failures = [f"sample {number + 1} (under '{heading}'): exit {result['exit']}, templates {result['templates']}\n"
@@ -102,10 +119,10 @@ def test_every_python_sample_in_the_readme_runs_as_written():
 
 
 def test_the_samples_use_example_values_only():
-    text = readme()
-    accounts = set(re.findall(r"(?<![\d.])\d{12}(?![\d.])", text))
-    assert accounts <= {EXAMPLE_ACCOUNT}, accounts
-    for heading, code in python_samples(text):
+    for path in guides():
+        accounts = set(re.findall(r"(?<![\d.])\d{12}(?![\d.])", path.read_text(encoding="utf-8")))
+        assert accounts <= {EXAMPLE_ACCOUNT}, (path.name, accounts)
+    for heading, code in all_samples():
         buckets = re.findall(r"from_bucket_name\([^)]*?\"([^\"]+)\"\)", code) + re.findall(r"s3://([^/\"'{]+)", code)
         assert all(bucket.startswith("example-") for bucket in buckets), (heading, buckets)
 
@@ -116,13 +133,45 @@ def _anchor(heading: str) -> str:
     return re.sub(r"[^\w\- ]", "", text).replace(" ", "-")
 
 
-def test_links_inside_the_readme_land_on_a_heading():
-    text = readme()
-    outside_code = re.sub(r"^```.*?^```", "", text, flags=re.MULTILINE | re.DOTALL)
-    anchors = {_anchor(line.lstrip("#")) for line in outside_code.splitlines() if line.startswith("#")}
-    links = set(re.findall(r"\]\(#([^)]+)\)", outside_code))
-    assert links, "no links inside the README"
-    assert not links - anchors, sorted(links - anchors)
+def _outside_code(text: str) -> str:
+    return re.sub(r"^```.*?^```", "", text, flags=re.MULTILINE | re.DOTALL)
+
+
+def _anchors(path: Path) -> set[str]:
+    return {_anchor(line.lstrip("#")) for line in _outside_code(path.read_text(encoding="utf-8")).splitlines()
+            if line.startswith("#")}
+
+
+def _relative_links(path: Path) -> set[str]:
+    """The links of a page that are neither absolute (a scheme) nor mail: ``#anchor``, ``file.md``, ``file.md#anchor``."""
+    links = re.findall(r"\]\(([^)\s]+)\)", _outside_code(path.read_text(encoding="utf-8")))
+    up = "../" * len(path.parent.relative_to(ROOT).parts)
+    links = [up + link.removeprefix(REPOSITORY_FILES) if link.startswith(REPOSITORY_FILES + "docs/") else link
+             for link in links]
+    return {link for link in links if not re.match(r"^[a-z][a-z0-9+.-]*:", link)}
+
+
+def test_relative_links_of_the_readme_and_the_pages_land_on_a_file_and_a_heading():
+    broken = []
+    for path in guides():
+        links = _relative_links(path)
+        assert links or path != README, "no relative links in the README"
+        for link in sorted(links):
+            target, _, anchor = link.partition("#")
+            file = (path.parent / target).resolve() if target else path
+            if not file.exists():
+                broken.append(f"{path.relative_to(ROOT)}: {link} (no such file)")
+            elif anchor and (file.suffix != ".md" or anchor not in _anchors(file)):
+                broken.append(f"{path.relative_to(ROOT)}: {link} (no such heading)")
+    assert not broken, "\n".join(broken)
+
+
+def test_the_readme_is_short_and_links_every_page():
+    lines = readme().splitlines()
+    assert len(lines) <= README_MAX_LINES, f"README.md has {len(lines)} lines, at most {README_MAX_LINES}"
+    linked = {(ROOT / link.partition("#")[0]).resolve() for link in _relative_links(README) if not link.startswith("#")}
+    missing = [page.name for page in sorted(DOCS.glob("*.md")) if page.resolve() not in linked]
+    assert not missing, f"README.md links no page {missing}"
 
 
 def test_the_contents_list_every_section_in_order():
