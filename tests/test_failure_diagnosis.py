@@ -162,10 +162,10 @@ def test_a_failed_batch_counts_its_failed_submissions_and_runs_by_cause(omics, p
     assert "S5" not in reason  # sample ids may identify patients: counted, not named
 
 
-def test_the_readmes_troubleshooting_starts_with_status_and_shows_each_cause_as_cdk_deploy_prints_it():
-    from tests.test_readme import readme
+def test_the_troubleshooting_page_starts_with_status_and_shows_each_cause_as_cdk_deploy_prints_it():
+    from tests.synth import ROOT
 
-    troubleshooting = readme().split("\n## Troubleshooting\n", 1)[1].split("\n## ", 1)[0]
+    troubleshooting = (ROOT / "docs" / "operating.md").read_text().split("\n## Troubleshooting\n", 1)[1].split("\n## ", 1)[0]
     assert troubleshooting.lstrip().startswith("### Start with `healthomics-run status`")
     for cause in diagnosis.CAUSES.values():
         assert f"`Cause: {cause.title}. Next: {cause.next_step}.`" in troubleshooting, cause.key

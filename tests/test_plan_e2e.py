@@ -46,8 +46,8 @@ def test_a_changed_parameter_in_the_example_app_is_planned_as_start(tmp_path):
     assert same.returncode == 0 and "3 kept" in same.stdout  # the germline run, the cohort, the hello run
 
 
-def test_the_readme_workflow_is_valid_yaml_that_runs_the_plan():
-    readme = (ROOT / "README.md").read_text()
+def test_the_reviewing_pages_workflow_is_valid_yaml_that_runs_the_plan():
+    readme = (ROOT / "docs" / "reviewing.md").read_text()
     block = readme.split("```yaml\n", 1)[1].split("```", 1)[0]
     workflow = yaml.safe_load(block)
     steps = workflow["jobs"]["plan"]["steps"]
