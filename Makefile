@@ -28,7 +28,10 @@ synth: $(VENV)/.installed node_modules/.installed
 	cdk synth --quiet $(ARGS)
 	@echo "Templates written to cdk.out/"
 
+# The benchmark's quick mode first (small sizes, about a minute, results in a temporary folder): it runs every
+# module of bench/, so a change that breaks the benchmark fails here instead of at the next `make bench`.
 test: $(VENV)/.installed node_modules/.installed
+	$(BIN)/python -m bench.run --quick
 	$(BIN)/python -m pytest -n 2
 
 # The API reference, from the docstrings (MkDocs Material + mkdocstrings), strict: a warning fails it.
