@@ -415,6 +415,8 @@ def main() -> None:
     parser.add_argument("--quiet-cpu-wait", type=float, default=QUIET_CPU_WAIT_S, metavar="SECONDS",
                         help="wait at most this long for idle CPUs before each measure (0: never; always 0 with "
                              "--quick)")
+    parser.add_argument("--paired-rounds", type=int, default=PAIRED_ROUNDS, metavar="N",
+                        help="rounds of the alternated pairs (batch of 10 / 100,000; 300 runs / their peer)")
     parser.add_argument("--out", type=Path, help="where the results go (default: bench/results/, or a temporary "
                                                  "folder with --quick)")
     args = parser.parse_args()
@@ -436,9 +438,10 @@ def main() -> None:
             details += found
         paired = None
         if not args.quick:
-            print(f"batches of 10 and 100,000, then 300 runs and their peer, in turn ({PAIRED_ROUNDS} rounds) ...",
+            print(f"batches of 10 and 100,000, then 300 runs and their peer, in turn ({args.paired_rounds} rounds) ...",
                   file=sys.stderr, flush=True)
-            paired = {**paired_walls(work, PAIRED_BATCHES), **paired_walls(work, PAIRED_RUNS)}
+            paired = {**paired_walls(work, PAIRED_BATCHES, args.paired_rounds),
+                      **paired_walls(work, PAIRED_RUNS, args.paired_rounds)}
     print("handler: cold import and lifecycle events ...", file=sys.stderr, flush=True)
     handler = handler_measures(sizes["handler"])
     print("cohort grown to 100,000 samples: handler and plan ...", file=sys.stderr, flush=True)

@@ -324,7 +324,8 @@ def test_tokens_are_not_validated():
     stack = new_stack()
     text = cdk.CfnParameter(stack, "Text").value_as_string
     Workflow(stack, "Hello", definition=HELLO, engine=WorkflowEngine.NEXTFLOW, name=text, description=text)
-    cdk.App.of(stack).synth()
+    template(stack).has_resource_properties("AWS::Omics::Workflow", {"Name": {"Ref": "Text"},
+                                                                      "Description": {"Ref": "Text"}})
 
 
 # -- versions ----------------------------------------------------------------------------------
