@@ -1,6 +1,6 @@
 """The custom-resource handler: cold import time, and time and HealthOmics calls per lifecycle event.
 
-    python -m bench.handler_events      # the last line on stdout is BENCH {json}
+    python -m bench.handler_events [IMPORT_RUNS EVENT_RUNS]     # the last line on stdout is BENCH {json}
 
 Events go through ``handler.on_event`` / ``handler.is_complete`` against the in-process HealthOmics
 fake (``tests/fake_omics.py``) inside moto's ``mock_aws``, set up by ``tests.world`` as the tests' fixtures are
@@ -20,8 +20,9 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import pytest
 from healthomics_run.handlers.start_run import handler
@@ -156,7 +157,8 @@ def lifecycle_events(runs: int = EVENT_RUNS) -> list[dict[str, Any]]:
 
 
 def main() -> None:
-    print("BENCH " + json.dumps({"cold_import_ms": cold_import(), "events": lifecycle_events()}))
+    imports, events = (int(arg) for arg in sys.argv[1:3]) if len(sys.argv) == 3 else (IMPORT_RUNS, EVENT_RUNS)
+    print("BENCH " + json.dumps({"cold_import_ms": cold_import(imports), "events": lifecycle_events(events)}))
 
 
 if __name__ == "__main__":

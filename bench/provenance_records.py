@@ -1,6 +1,6 @@
 """The provenance writer: calls and time per record, and what a 100,000-run cohort's records cost.
 
-    python -m bench.provenance_records      # the last line on stdout is BENCH {json}
+    python -m bench.provenance_records [RUNS]     # the last line on stdout is BENCH {json}
 
 Each run has ``TASKS`` tasks, ``INPUTS`` S3 inputs and ``OUTPUTS`` outputs named by ``output.json``; the
 writer asks the HealthOmics fake (``tests/fake_omics.py``), moto's S3 and the CloudFormation fake
@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import statistics
+import sys
 import time
 from collections import Counter
 from typing import Any
@@ -61,7 +62,7 @@ def _world(patch, aws):
             outputs[f"Germline.o{n}"] = f"s3://example-output-bucket/{key}"
         s3.put_object(Bucket="example-output-bucket", Key=f"{folder}/logs/output.json", Body=json.dumps(outputs).encode())
         for t in range(TASKS):
-            omics.add_task(started["id"], f"{started['id']}{t:03d}", f"Germline.task{t % 5}",
+            omics.add_task(started["id"], f"Germline.task{t % 5}", task_id=f"{started['id']}{t:03d}", status="COMPLETED",
                            image="123456789012.dkr.ecr.us-east-1.amazonaws.com/gatk:4.5", image_digest="sha256:" + "1f" * 32)
         omics.end_run(started["id"])
         stack.add(f"Run{i}", "Custom::HealthOmicsRun", f"{started['id']}/{started['uuid']}/0123456789abcdef",
@@ -94,6 +95,9 @@ def measure() -> dict[str, Any]:
 
 
 def main() -> None:
+    global RUNS
+    if len(sys.argv) == 2:  # fewer records (bench.run --quick)
+        RUNS = int(sys.argv[1])
     print("BENCH " + json.dumps(measure()))
 
 

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import csv
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from . import limits
 
@@ -44,10 +45,10 @@ def scaling_table(rows: list[dict[str, Any]]) -> str:
     body = []
     for row in rows:
         if row["status"] != "ok":
-            body.append([LABELS[row["kind"]], _n(row["count"]), "", "", "", "", "", "", "", row["status"]])
+            body.append([LABELS[row["series"]], _n(row["count"]), "", "", "", "", "", "", "", row["status"]])
             continue
         verdict = "pass" if row["within_limits"] else "FAIL: " + row["violations"]
-        body.append([LABELS[row["kind"]], _n(row["count"]), row["templates"], _n(row["resources_max"]),
+        body.append([LABELS[row["series"]], _n(row["count"]), row["templates"], _n(row["resources_max"]),
                      _n(row["template_bytes_max"]), _n(row["iam_role_chars_max"]), row["managed_policies_max"],
                      f"{row['wall_s_median']:.1f}",
                      f"{row['in_process_s_median']:.1f}", verdict])
@@ -60,25 +61,34 @@ def handler_table(rows: list[dict[str, Any]]) -> str:
                      for r in rows])
 
 
+def _cell(value: Any, form: str) -> str:
+    return format(value, form) if isinstance(value, (int, float)) else str(value)
+
+
 def cohort_table(rows: list[dict[str, Any]]) -> str:
-    return markdown(["measure", "seconds", "peak Python memory (MB)", "runs to start", "calls"],
-                    [[r["measure"], f"{r['seconds']:.2f}", f"{r['peak_mb']:.0f}", f"{r['runs']:,}", r["calls"]]
-                     for r in rows])
+    return markdown(["measure", "seconds", "memory (MB)", "which memory", "runs to start", "world / calls", "kind"],
+                    [[r["measure"], _cell(r["seconds"], ".2f"), _cell(r["memory_mb"], ".0f"), r["memory"],
+                      _cell(r["runs"], ","), r["calls"], r["kind"]] for r in rows])
 
 
 def provenance_table(rows: list[dict[str, Any]]) -> str:
-    return markdown(["measure", "time", "calls"],
-                    [[r["measure"], f"{r['median_ms']:.0f} ms" if r["median_ms"] < 60_000
-                      else f"{r['median_ms'] / 3_600_000:.0f} h", r["calls"]] for r in rows])
+    return markdown(["measure", "value", "calls", "kind"],
+                    [[r["measure"], f"{r['value']:,} {r['unit']}", r["calls"], r["kind"]] for r in rows])
 
 
 def targets_table(rows: list[dict[str, Any]]) -> str:
-    return markdown(["target", "measured", "threshold", "result"],
-                    [[r["target"], r["measured"], r["threshold"], r["result"]] for r in rows])
+    return markdown(["target", "measured", "threshold", "result", "kind"],
+                    [[r["target"], r["measured"], r["threshold"], r["result"], r["kind"]] for r in rows])
 
 
-def plot(rows: list[dict[str, Any]], path: Path) -> None:
-    import matplotlib
+def plot(rows: list[dict[str, Any]], path: Path, meta: dict[str, Any], required: bool = True) -> bool:
+    """Draws the plot; without matplotlib (not in requirements-dev.txt) returns False unless ``required``."""
+    try:
+        import matplotlib
+    except ImportError:
+        if required:
+            raise
+        return False
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -94,7 +104,7 @@ def plot(rows: list[dict[str, Any]], path: Path) -> None:
     measured = [row for row in rows if row["status"] == "ok"]
     for axis, (key, title, yscale, lines) in zip(axes, panels):
         for kind, label in LABELS.items():
-            series = sorted((row["count"], row[key]) for row in measured if row["kind"] == kind)
+            series = sorted((row["count"], row[key]) for row in measured if row["series"] == kind)
             if series:
                 axis.plot(*zip(*series), STYLES[kind], label=label)
         for value, text in lines:
@@ -104,7 +114,9 @@ def plot(rows: list[dict[str, Any]], path: Path) -> None:
         axis.set(xscale="log", yscale=yscale, xlabel="runs or samples", title=title)
         axis.grid(True, which="major", alpha=0.3)
     axes[1].legend(fontsize=8, loc="upper left")
-    figure.suptitle("healthomics-run: synthesis and limits vs number of runs (batch: samples)")
+    figure.suptitle("healthomics-run: synthesis and limits vs number of runs (batch: samples); measured at "
+                    f"{meta['commit']}, {meta['cpus']} CPUs")
     figure.tight_layout()
     figure.savefig(path, dpi=110)
     plt.close(figure)
+    return True

@@ -1,4 +1,4 @@
-"""The benchmark's own consistency (it is never run by the tests: ``make bench``)."""
+"""The benchmark's own consistency (`make test` runs the benchmark itself, small: `bench.run --quick`)."""
 
 from __future__ import annotations
 

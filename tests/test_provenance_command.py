@@ -64,4 +64,5 @@ def test_the_command_loads_neither_aws_cdk_nor_the_constructs():
     code = ("import sys; from healthomics_run.commands.cli import console; "
             "from healthomics_run.commands.provenance import missing; "
             "assert 'aws_cdk' not in sys.modules, sorted(m for m in sys.modules if m.startswith('aws_cdk'))")
-    subprocess.run([sys.executable, "-c", code], check=True)
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr

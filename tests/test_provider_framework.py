@@ -20,7 +20,6 @@ from tests.provider_framework import ProviderFramework, Response, synth_provider
 from tests.world import WORKFLOW_ID, batch_event, batch_properties, event
 
 RESPONSE_BODY_LIMIT = 4096  # bytes; crpg-ref-responses.html
-BODY_SIZES: dict[str, int] = {}  # test name -> largest response body it saw, in bytes
 
 # A germline workflow's parameter template of 20 parameters, two of them required.
 COHORT_TEMPLATE = {"reference": {"description": "Reference FASTA"}, "sample_name": {"description": "Sample"},
@@ -41,11 +40,11 @@ def framework(tmp_path_factory) -> ProviderFramework:
 
 
 @pytest.fixture
-def cloudformation(framework, request) -> Callable[[dict[str, Any]], Response]:
-    """Sends a request as CloudFormation does; checks and records the size of every response body."""
+def cloudformation(framework) -> Callable[[dict[str, Any]], Response]:
+    """Sends a request as CloudFormation does; checks the size of every response body (CloudFormation User Guide,
+    "Custom resource response objects": at most 4,096 bytes)."""
     def send(cfn_request: dict[str, Any]) -> Response:
         response = framework.drive(cfn_request)
-        BODY_SIZES[request.node.name] = max(BODY_SIZES.get(request.node.name, 0), response.size)
         assert response.size <= RESPONSE_BODY_LIMIT, (
             f"CloudFormation accepts at most {RESPONSE_BODY_LIMIT} bytes; the framework sent {response.size} "
             f"({response.status}; Reason begins {response.fields.get('Reason', '')[:300]!r})")
@@ -182,19 +181,3 @@ def test_failing_batch_of_100_samples_answers_failed_within_4096_bytes(cloudform
     response = cloudformation(batch_event("Create", cohort))
     assert response.status == "FAILED"
     assert MISSPELT in response.reason
-
-
-def test_largest_response_body_in_the_framework_scenarios_fits_4096_bytes():
-    """The largest body any scenario above sent, reported (``-rP`` or ``-s`` shows it) and checked.
-
-    Source: AWS CloudFormation User Guide, "Custom resource response objects"
-    (https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/crpg-ref-responses.html).
-    Runs last in file order; under xdist it sees only the scenarios its own worker ran.
-    """
-    if not BODY_SIZES:
-        pytest.skip("no framework scenario ran in this process")
-    for name, size in sorted(BODY_SIZES.items(), key=lambda item: -item[1]):
-        print(f"{size:>7} bytes  {name}")
-    name, size = max(BODY_SIZES.items(), key=lambda item: item[1])
-    print(f"largest response body in the framework scenarios: {size} bytes ({name})")
-    assert size <= RESPONSE_BODY_LIMIT, f"{name} sent {size} bytes"

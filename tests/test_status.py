@@ -25,6 +25,8 @@ import datetime as dt
 import json
 import subprocess
 import sys
+import tomllib
+from pathlib import Path
 
 import boto3
 import pytest
@@ -327,7 +329,12 @@ def test_the_console_script_runs_status_without_loading_aws_cdk(tmp_path):
                           env={"AWS_DEFAULT_REGION": REGION, "PATH": ""})
     assert (done.returncode, done.stdout) == (0, "healthomics-run status: No HealthOmics runs or batches in this "
                                                  "stack.\n\nSTATE  KIND  RESOURCE  ID  STATUS  COST  PROGRESS\n")
-    assert console  # the same console the package's [project.scripts] names
+
+
+def test_the_package_installs_the_console_the_status_script_runs():
+    scripts = tomllib.loads((Path(__file__).parent.parent / "pyproject.toml").read_text())["project"]["scripts"]
+    module, _, name = scripts["healthomics-run"].partition(":")
+    assert (module, name) == (console.__module__, console.__name__)
 
 
 def test_a_batch_still_going_with_a_failed_run_stays_active_yet_counts_as_failed(omics, props, survey):

@@ -229,7 +229,9 @@ def test_a_folder_whose_files_compress_under_the_limit_passes(tmp_path, monkeypa
     monkeypatch.setattr(definition_files, "MAX_ZIP_BYTES", 1_000_000)
     folder = hello_copy(tmp_path)
     (folder / "reference.txt").write_text("ACGT" * 500_000)  # 2 MB of text, a few kB deflated
-    Workflow(new_stack(), "Hello", definition=folder, engine=WorkflowEngine.NEXTFLOW)
+    stack = new_stack()
+    Workflow(stack, "Hello", definition=folder, engine=WorkflowEngine.NEXTFLOW)
+    template(stack).resource_count_is("AWS::Omics::Workflow", 1)
 
 
 def test_a_zip_over_the_limit_fails_synth(tmp_path, monkeypatch):

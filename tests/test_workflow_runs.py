@@ -33,6 +33,7 @@ import pytest
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ecr as ecr
 from aws_cdk import aws_iam as iam
+from aws_cdk.assertions import Match
 from healthomics_run import (
     Configuration,
     HealthOmicsRun,
@@ -222,11 +223,15 @@ def test_a_string_token_where_an_integer_goes_is_left_to_deploy_time():
     stack = new_stack()
     run(stack, workflow=hello(stack),
         parameters={"sample_name": "x", "threads": cdk.CfnParameter(stack, "Threads").value_as_string})
+    template(stack).has_resource_properties("Custom::HealthOmicsRun", {"Parameters": Match.object_like(
+        {"threads": {"Ref": "Threads"}})})
 
 
 def test_nothing_is_checked_with_parameters_uri():
     stack = new_stack()
     run(stack, workflow=hello(stack), parameters_uri="s3://example-input-bucket/params.json")
+    template(stack).has_resource_properties("Custom::HealthOmicsRun",
+                                            {"ParametersUri": "s3://example-input-bucket/params.json"})
 
 
 def test_nothing_is_checked_when_the_template_is_unknown(tmp_path):
@@ -345,6 +350,8 @@ def test_sample_tokens_are_not_type_checked():
     threads = cdk.CfnParameter(stack, "Threads", type="Number").value_as_number
     batch(stack, workflow=hello(stack), samples=[{"run_setting_id": "S1",
                                                   "parameters": {"sample_name": "A", "threads": threads}}])
+    template(stack).has_resource_properties("Custom::HealthOmicsRunBatch", {"Samples": [Match.object_like(
+        {"parameters": Match.object_like({"threads": {"Ref": "Threads"}})})]})
 
 
 # -- container images ------------------------------------------------------------------------------------

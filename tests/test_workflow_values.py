@@ -34,7 +34,7 @@ from aws_cdk.assertions import Annotations, Match
 from healthomics_run import HealthOmicsRun, HealthOmicsRunBatch, ValidationError, Workflow, WorkflowEngine
 from healthomics_run.workflows.workflow import TEMPLATE_WARNING_ID
 
-from tests.synth import ROOT, new_stack
+from tests.synth import ROOT, new_stack, template
 
 HELLO = ROOT / "workflows" / "hello"
 
@@ -113,6 +113,7 @@ def test_a_wdl_run_that_fits_passes(tmp_path, engine):
     stack, workflow = workflow_of(tmp_path, engine, {"main.wdl": ATAC_WDL})
     HealthOmicsRun(stack, "Run", workflow=workflow, parameters={
         **GOOD_ATAC, "read_lengths": {"R1": 150}, "reference": {"left": "s3://b/ref.fa", "right": "s3://b/ref.fai"}})
+    template(stack).resource_count_is("Custom::HealthOmicsRun", 1)
 
 
 def test_nested_wrong_types_fail_synth_in_wdl(tmp_path):

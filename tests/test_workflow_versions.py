@@ -53,8 +53,12 @@ def test_a_digest_in_the_version_name_follows_the_definition(tmp_path):
     template(same.stack).has_resource_properties("AWS::Omics::WorkflowVersion", {"VersionName": same.version_name})
 
 
-def test_the_same_definition_keeps_its_digest_name():
-    assert version_of(HELLO, DIGEST).version_name == version_of(HELLO, DIGEST).version_name
+def test_the_same_definition_keeps_its_digest_name(tmp_path):
+    copy = tmp_path / "elsewhere" / "hello"  # the same files, another folder, synthesized in another app
+    shutil.copytree(HELLO, copy)
+    name = version_of(HELLO, DIGEST).version_name
+    assert version_of(copy, DIGEST).version_name == name
+    assert len(name) == 16 and int(name, 16) >= 0  # the digest itself: 16 hex characters
 
 
 def test_a_changed_definition_under_a_recorded_name_fails_synth_saying_what_to_do(tmp_path):
