@@ -13,7 +13,6 @@ from healthomics_run.service_calls.diagnosis import BatchDiagnosis, RunDiagnosis
 
 from .survey import Row, State
 
-NO_LIMIT = 1_000_000  # a terminal is no CloudFormation reason: the whole diagnosis
 
 
 def summary(rows: list[Row]) -> str:
@@ -36,10 +35,9 @@ def progress_line(rows: list[Row], now: str) -> str:
 def _details(row: Row) -> list[str]:
     lines = [f"{label}: {value}" for label, value in (("created", row.created), ("started", row.started),
                                                       ("stopped", row.stopped), ("output", row.output)) if value]
-    if isinstance(row.diagnosis, RunDiagnosis):
-        lines.append(f"diagnosis: {row.diagnosis.text(NO_LIMIT)}")
-    elif isinstance(row.diagnosis, BatchDiagnosis):
-        lines.append(f"diagnosis: {row.diagnosis.text()}")
+    if isinstance(row.diagnosis, (RunDiagnosis, BatchDiagnosis)):
+        lines += [f"diagnosis: {line.strip()}" if index == 0 else f"  {line.strip()}"
+                  for index, line in enumerate(row.diagnosis.explanation().splitlines())]
     if row.drift:
         lines.append(f"drift: {row.drift}")
     if row.action:
