@@ -487,3 +487,5 @@ def test_status_still_shows_the_status_messages_and_task_names_the_deploys_reaso
     assert "'call_variants (PATIENT-0042)' (task " in shown and "Task call_variants (PATIENT-0042) ran out of memory" in shown
     assert "Input s3://example-input-bucket/PATIENT-0042.bam was read" in shown
     assert "PATIENT-0042" not in rows[0].diagnosis.text()  # what the deploy's reason says
+    comment = render.markdown(rows)  # a comment others read: as the deploy's reason says it
+    assert "Cause: out of memory. Next: " in comment and "PATIENT-0042" not in comment and "s3://" not in comment
