@@ -4,6 +4,7 @@ each START runs on, and the installed version."""
 
 from __future__ import annotations
 
+import json
 import re
 from importlib.metadata import version
 from pathlib import Path
@@ -84,7 +85,8 @@ def test_a_template_against_an_assembly_of_other_stacks_reports_them_as_not_comp
     one = synthesized(tmp_path, "one", somatic("Somatic"), "GermlineRunStack") / "GermlineRunStack.template.json"
     two = synthesized(tmp_path, "two", somatic("Somatic"), "GermlineRunStack", "CohortRunStack")
     code, text = _cli(capsys, one, two)
-    assert code == cli.NO_RUN_STARTS and "START" not in text
+    assert code == cli.RUNS_START and "\nSTART" not in text  # its runs may start: never "nothing" with exit 0
+    assert re.search(r"\nUNCOMPARED +run +CohortRunStack/Somatic/Run +stack CohortRunStack is not in the base's", text)
     assert ("Note: stack CohortRunStack is only in head (GermlineRunStack on the other side): not compared; give "
             "both sides as cloud assemblies, or the same stack's templates") in text
 
@@ -93,7 +95,8 @@ def test_assemblies_that_share_no_stack_are_reported_not_planned_as_new(tmp_path
     base = synthesized(tmp_path, "base", somatic("Somatic"), "StackA", "StackB")
     head = synthesized(tmp_path, "head", somatic("Somatic"), "StackC", "StackD")
     code, text = _cli(capsys, base, head)
-    assert code == cli.NO_RUN_STARTS and "START" not in text and "stack StackC is only in head" in text
+    assert code == cli.RUNS_START and "\nSTART" not in text and "stack StackC is only in head" in text
+    assert "0 runs will start, more may in stacks not compared; resources: 2 not compared" in text
 
 
 def test_a_stack_added_to_an_assembly_is_planned_as_new(tmp_path, capsys):
@@ -117,3 +120,34 @@ def test_the_console_script_says_its_version(capsys):
     with pytest.raises(SystemExit) as done:
         console(["--version"])
     assert done.value.code == 0 and capsys.readouterr().out == f"healthomics-run {version('healthomics-run')}\n"
+
+
+# -- the first deploy of an app, and inputs that do not match ------------------------------------
+
+def test_an_empty_base_template_against_an_app_of_two_stacks_starts_every_run(tmp_path, capsys):
+    """The README's first-deploy recipe: ``{"Resources": {}}`` is nothing deployed, in any stack."""
+    nothing = tmp_path / "nothing-deployed.json"
+    nothing.write_text('{"Resources": {}}')
+    app = synthesized(tmp_path, "app", somatic("Somatic"), "GermlineRunStack", "CohortRunStack")
+    code, text = _cli(capsys, nothing, app)
+    assert code == cli.RUNS_START and text.startswith("healthomics-run plan: 2 runs will start; resources: 2 starting")
+    assert "No HealthOmics runs" not in text and "Note:" not in text
+
+
+def test_an_empty_base_assembly_against_an_app_of_two_stacks_starts_every_run(tmp_path, capsys):
+    empty = tmp_path / "empty"
+    cdk.App(outdir=str(empty)).synth()
+    app = synthesized(tmp_path, "app", somatic("Somatic"), "GermlineRunStack", "CohortRunStack")
+    code, text = _cli(capsys, empty, app)
+    assert code == cli.RUNS_START and "2 runs will start" in text
+
+
+def test_a_base_template_of_another_stack_against_an_app_never_says_nothing_starts(tmp_path, capsys):
+    other = synthesized(tmp_path, "other", lambda stack: cdk.aws_s3.Bucket(stack, "Logs"), "NetworkStack")
+    other = other / "NetworkStack.template.json"
+    app = synthesized(tmp_path, "app", somatic("Somatic"), "GermlineRunStack", "CohortRunStack")
+    code, text = _cli(capsys, other, app, "--format", "json")
+    summary = json.loads(text)["summary"]
+    assert code == cli.RUNS_START and summary["startsRuns"] and summary["UNCOMPARED"] == 2
+    assert "No HealthOmics runs" not in summary["text"]
+

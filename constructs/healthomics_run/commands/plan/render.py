@@ -19,7 +19,7 @@ from .decide import MISSING, Action, Change, Row, SampleChanges, plural
 from .review import Review
 
 _VERBS = {Action.START: "starting", Action.UNKNOWN: "decided at deploy time", Action.KEEP: "kept",
-          Action.CANCEL: "cancelled", Action.RETAIN: "left running"}
+          Action.CANCEL: "cancelled", Action.RETAIN: "left running", Action.UNCOMPARED: "not compared"}
 # Settings whose values are enumerations, numbers or AWS resource ids: no free text, nothing about a sample.
 SAFE_SETTINGS = frozenset({
     "workflow_id", "workflow_type", "workflow_version_name", "workflow_owner_id", "source_run_id", "priority",
@@ -52,6 +52,8 @@ def summary(rows: list[Row]) -> str:
     runs = f"{plural(runs_to_start(rows), 'run')} will start"
     if counts[Action.UNKNOWN]:
         runs += ", more may at deploy time"
+    if counts[Action.UNCOMPARED]:
+        runs += ", more may in stacks not compared"
     resources = ", ".join(f"{counts[action]} {_VERBS[action]}" for action in Action if counts[action])
     return f"{runs}; resources: {resources}"
 
