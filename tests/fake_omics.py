@@ -485,7 +485,10 @@ class FakeHealthOmics:
                    for id, (reason, message) in batch.get("submissionFailures", {}).items()
                    if params.get("runSettingId") in (None, id)]
         wanted = params.get("submissionStatus")
-        return {"runs": [run for run in listed if wanted in (None, run["submissionStatus"])]}
+        # Paged as the service pages: ``maxItems`` (at most 100) from ``startingToken`` on.
+        page = self._page([run for run in listed if wanted in (None, run["submissionStatus"])],
+                          {**params, "maxResults": params.get("maxItems", self.page_size)})
+        return {"runs": page["items"], **({"nextToken": page["nextToken"]} if "nextToken" in page else {})}
 
     def _batch(self, batch_id: str) -> dict[str, Any]:
         batch = self.batches.get(batch_id)

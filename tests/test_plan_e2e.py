@@ -56,3 +56,16 @@ def test_the_reviewing_pages_workflow_is_valid_yaml_that_runs_the_plan():
     assert "--history head/.healthomics-run/history.json --max-cost 500" in plan_step["run"]
     assert any("make -C head synth" in step.get("run", "") for step in steps)
     assert any(step.get("if", "").startswith("steps.plan.outputs.code == '3'") for step in steps)
+
+
+@pytest.mark.skipif(CLI is None, reason="the CDK CLI comes from node_modules (make test puts it on PATH)")
+def test_the_readmes_first_deploy_recipe_on_the_example_app_says_every_run_starts(tmp_path):
+    """An empty base template is nothing deployed in any of the app's stacks."""
+    app = cdk_synth(tmp_path / "app")
+    nothing = tmp_path / "nothing-deployed.json"
+    nothing.write_text('{"Resources": {}}')
+    command = [str(Path(sys.executable).with_name("healthomics-run")), "plan", str(nothing), str(app)]
+    result = subprocess.run(command, capture_output=True, text=True)
+    assert result.returncode == 2, result.stderr
+    assert "No HealthOmics runs" not in result.stdout and "not compared" not in result.stdout
+    assert "KEEP" not in result.stdout and "resources: 3 starting" in result.stdout

@@ -487,7 +487,7 @@ def test_the_service_role_fails_a_run_that_writes_where_it_may_not(monkeypatch, 
         role = next(logical for logical in world.deployed.of_type("AWS::IAM::Role") if "ServiceRole" in logical)
         statements = world.account.statements(role)
         world.account.removed = (role, next(s for s in statements if s["Action"] == ["s3:GetObject", "s3:PutObject"]))
-        with pytest.raises(RunError, match="ended FAILED: EXPORT_FAILED; The export failed. .* s3:PutObject"):
+        with pytest.raises(RunError, match=r"ended FAILED: EXPORT_FAILED\. Cause: S3 access of the service role\. .* s3:PutObject"):
             world.resource().create()
         assert [run["failureReason"] for run in world.omics.runs.values()] == ["EXPORT_FAILED"]
 

@@ -79,7 +79,7 @@ def test_a_run_out_of_memory_is_a_failed_row_with_its_diagnosis(omics, props, su
             id=task, name="call_variants", status_message="Workflow task call_variants ran out of memory.",
             failure_reason="OUT_OF_MEMORY_ERROR", instance_type="omics.m.xlarge", cpus=4, memory=32,
             log_stream=f"arn:aws:logs:{REGION}:123456789012:log-group:/aws/omics/WorkflowLog:log-stream:"
-                       f"run/{run['id']}/task/{task}"),))
+                       f"run/{run['id']}/task/{task}", cause=diagnosis.CAUSES["OUT_OF_MEMORY"]),))
     assert survey.rows([item]) == [_failed_row(run, expected)]
 
 
@@ -178,8 +178,8 @@ def test_a_batch_with_mixed_outcomes_counts_them_diagnoses_failures_and_names_th
     assert rows == [
         Row(**base, state=State.FAILED, created=_iso(batch["creationTime"]), output=props["OutputUri"],
             progress="5 runs: 2 completed, 1 failed, 1 cancelled; submissions: 4 submitted, 1 failed", cost="not priced",
-            diagnosis=diagnosis.BatchDiagnosis(batch_id, "PROCESSED", "", 1, {"ValidationException": 1}, (failed_run,),
-                                               {"out of memory": 1}, 4),
+            diagnosis=diagnosis.BatchDiagnosis(batch_id, "PROCESSED", "", 1, 5, {"ValidationException": 1},
+                                               (failed_run,), 2),
             action=diagnosis.CAUSES["OUT_OF_MEMORY"].next_step),
         Row(**base, state=State.DRIFT, drift="1 sample of this batch never submitted",
             action=f"aws omics list-runs-in-batch --batch-id {batch_id} --submission-status FAILED says why; fix those "
@@ -480,3 +480,19 @@ def test_status_refuses_a_history_file_that_export_history_did_not_write(tmp_pat
     arguments = cli.add_arguments(argparse.ArgumentParser()).parse_args(["--template", "t.json", "--history", str(bad)])
     assert cli.run(arguments) == cli.ERROR
     assert "not a history written by `healthomics-run export-history`" in capsys.readouterr().err
+
+
+def test_status_still_shows_the_status_messages_and_task_names_the_deploys_reason_leaves_out(omics, props, survey):
+    """The account's own access controls guard ``status`` (GetRun, GetRunTask), unlike stack events."""
+    item, run = _deployed_run(omics, props)
+    omics.add_task(run["id"], "call_variants (PATIENT-0042)", failure_reason="OUT_OF_MEMORY_ERROR",
+                   status_message="Task call_variants (PATIENT-0042) ran out of memory.")
+    omics.set_status(run["id"], "FAILED", failure_reason="RUN_TASK_FAILED",
+                     status_message="Input s3://example-input-bucket/PATIENT-0042.bam was read.")
+    rows = survey.rows([item])
+    shown = render.table(rows)
+    assert "'call_variants (PATIENT-0042)' (task " in shown and "Task call_variants (PATIENT-0042) ran out of memory" in shown
+    assert "Input s3://example-input-bucket/PATIENT-0042.bam was read" in shown
+    assert "PATIENT-0042" not in rows[0].diagnosis.text()  # what the deploy's reason says
+    comment = render.markdown(rows)  # a comment others read: as the deploy's reason says it
+    assert "Cause: out of memory. Next: " in comment and "PATIENT-0042" not in comment and "s3://" not in comment

@@ -16,6 +16,7 @@ from healthomics_run.run_model.properties import RunSettings
 from healthomics_run.run_model.samples import MAX_INLINE_SAMPLES, setting_errors
 from healthomics_run.run_model.settings import BATCH_RESOURCE_TYPE, RUN_RESOURCE_TYPE
 from healthomics_run.service_calls import batches, clients, diagnosis, parameters_files, runs
+from healthomics_run.service_calls.log import log
 from healthomics_run.service_calls.runs import BadSettings
 
 RERUN_ADVICE = "To run again with the same settings, change rerun_token."
@@ -114,8 +115,10 @@ class RunKind(Kind):
                 "RunOutputUri": run.get("runOutputUri", ""), "Status": run["status"]}
 
     def failure(self, run: dict[str, Any]) -> str:
-        """The run's diagnosis (asks HealthOmics for its failed tasks)."""
-        return f"{diagnosis.diagnose_run(clients.omics, run).text()} {RERUN_ADVICE}"
+        """The run's diagnosis (asks HealthOmics for its failed tasks): in full to the log, ids only to the reason."""
+        found = diagnosis.diagnose_run(clients.omics, run)
+        log("failure diagnosis", run=found.as_dict())
+        return f"{found.text()} {RERUN_ADVICE}"
 
 
 class BatchKind(Kind):
@@ -174,9 +177,15 @@ class BatchKind(Kind):
                 "FailedSubmissionCount": submissions.get("failedStartSubmissionCount", 0)}
 
     def failure(self, batch: dict[str, Any]) -> str:
-        """The batch's diagnosis (asks HealthOmics for its failed submissions and runs)."""
-        return (f"{diagnosis.diagnose_batch(clients.omics, batch).text()} ListRunsInBatch --batch-id {batch['id']} "
-                f"shows each sample's submission status and failure reason. {RERUN_ADVICE}")
+        """The batch's diagnosis (asks HealthOmics for its failed submissions and runs): in full to the log (a record
+        for the batch, one for each failed run: a log event holds at most 256 KB), ids only to the reason."""
+        found = diagnosis.diagnose_batch(clients.omics, batch)
+        whole = found.as_dict()
+        log("failure diagnosis", batch={key: value for key, value in whole.items() if key != "runs"})
+        for run in whole["runs"]:
+            log("failure diagnosis", batchId=batch["id"], run=run)
+        return (f"{found.text()} ListRunsInBatch --batch-id {batch['id']} shows each sample's submission status and "
+                f"failure reason. {RERUN_ADVICE}")
 
 
 RUN, BATCH = RunKind(), BatchKind()

@@ -1,5 +1,7 @@
-"""Structured (JSON) logs. Callers pass ids and outcomes only: never parameters or tags,
-which may identify patients."""
+"""Structured (JSON) logs. Callers pass ids and outcomes, never parameters or tags, which may identify
+patients; the one exception is the failure diagnosis (``diagnosis.RunDiagnosis.as_dict``), whose status
+messages and task names go here, to a log group the account's access controls guard, and not to the
+CloudFormation reason that stack events keep for 90 days."""
 
 from __future__ import annotations
 

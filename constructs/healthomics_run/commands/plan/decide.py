@@ -45,6 +45,7 @@ class Action(str, enum.Enum):
     CANCEL = "CANCEL"  # resource removed, DeletePolicy CANCEL
     RETAIN = "RETAIN"  # resource removed, the run keeps going
     UNKNOWN = "UNKNOWN"  # decided at deploy time
+    UNCOMPARED = "UNCOMPARED"  # in a head stack the base's input does not cover: its runs may start
 
 
 class _Missing:
@@ -98,12 +99,12 @@ class Row:
 
     @property
     def may_start(self) -> bool:
-        return self.action in (Action.START, Action.UNKNOWN)
+        return self.action in (Action.START, Action.UNKNOWN, Action.UNCOMPARED)
 
     @property
     def runs_to_start(self) -> int | None:
         """1 for a run that starts, the samples that will run for a batch; None when decided at deploy time."""
-        if self.action is Action.UNKNOWN:
+        if self.action in (Action.UNKNOWN, Action.UNCOMPARED):
             return None
         if self.action is not Action.START:
             return 0
@@ -112,38 +113,54 @@ class Row:
 
 def plan(base: dict[str, StackTemplate], head: dict[str, StackTemplate]) -> list[Row]:
     rows = []
-    for old_stack, new_stack in _pairs(base, head)[0]:
+    pairs, uncompared, _ = _pairs(base, head)
+    for old_stack, new_stack in pairs:
         old_runs, new_runs = _runs(old_stack), _runs(new_stack)
         stack_rows = [_decide(old_stack, new_stack, logical_id, old_runs.get(logical_id), new_runs.get(logical_id))
                       for logical_id in sorted(old_runs.keys() | new_runs.keys())]
         rows += _renames(stack_rows, old_stack, new_stack)
+    for name in uncompared:  # never "nothing starts" for a stack nobody compared
+        stack = head[name]
+        rows += [Row(Action.UNCOMPARED, stack.name, logical_id, _path(resource, f"{stack.name}/{logical_id}"),
+                     KIND[resource["Type"]], reason=f"stack {name} is not in the base's input, so not compared: "
+                     "its runs may start") for logical_id, resource in sorted(_runs(stack).items())]
     return rows
 
 
 def unmatched_stacks(base: dict[str, StackTemplate], head: dict[str, StackTemplate]) -> list[str]:
     """The stacks one side has that the other side's input cannot have: not compared, and said so."""
-    return _pairs(base, head)[1]
+    return _pairs(base, head)[2]
 
 
 def _is_file(stacks: dict[str, StackTemplate]) -> bool:
     return len(stacks) == 1 and next(iter(stacks.values())).assembly is None
 
 
-def _pairs(base: dict[str, StackTemplate], head: dict[str, StackTemplate]) -> tuple[list[tuple], list[str]]:
+def is_empty(stacks: dict[str, StackTemplate]) -> bool:
+    """Nothing deployed: no stack, or stacks without resources (``{"Resources": {}}``, an empty app's cdk.out)."""
+    return all(not stack.resources for stack in stacks.values())
+
+
+def _pairs(base: dict[str, StackTemplate], head: dict[str, StackTemplate]) -> tuple[list[tuple], list[str], list[str]]:
     """Stacks matched by name; one template against one (e.g. a deployed stack's) regardless of names.
+    An empty base (no resources in any of its stacks) is nothing deployed in any stack: every head stack is new.
     A stack only one side has is new (or removed) when both sides are cloud assemblies that share a stack;
     when one side is a single template file, or the assemblies share no stack, the inputs cover different
-    stacks: those are not compared (reporting their runs as new would be wrong), and the notes say so."""
+    stacks: those are not compared (reporting their runs as new would be wrong, as would reporting nothing),
+    the head's are returned as uncompared (their runs may start), and the notes say so."""
+    if is_empty(base):
+        return [(None, head[name]) for name in sorted(head)], [], []
     if len(base) == 1 and len(head) == 1 and base.keys() != head.keys():
-        return [(next(iter(base.values())), next(iter(head.values())))], []
+        return [(next(iter(base.values())), next(iter(head.values())))], [], []
     common = sorted(base.keys() & head.keys())
     if base and head and (not common or _is_file(base) or _is_file(head)):
         notes = [f"stack {name} is only in {side} ({', '.join(sorted(other)) or 'none'} on the other side): "
                  f"not compared; give both sides as cloud assemblies, or the same stack's templates"
+                 + (" (an empty template, {\"Resources\": {}}, means nothing is deployed)" if side == "head" else "")
                  for side, mine, other in (("base", base, head), ("head", head, base))
                  for name in sorted(mine.keys() - other.keys())]
-        return [(base[name], head[name]) for name in common], notes
-    return [(base.get(name), head.get(name)) for name in sorted(base.keys() | head.keys())], []
+        return [(base[name], head[name]) for name in common], sorted(head.keys() - base.keys()), notes
+    return [(base.get(name), head.get(name)) for name in sorted(base.keys() | head.keys())], [], []
 
 
 def _runs(stack: StackTemplate | None) -> dict[str, dict[str, Any]]:

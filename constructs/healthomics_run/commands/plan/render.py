@@ -13,13 +13,15 @@ import json
 from collections import Counter
 from typing import Any
 
+from healthomics_run.run_model.reasons import listing
+
 from .capacity import duration
 from .cost import Forecast, money
 from .decide import MISSING, Action, Change, Row, SampleChanges, plural
 from .review import Review
 
 _VERBS = {Action.START: "starting", Action.UNKNOWN: "decided at deploy time", Action.KEEP: "kept",
-          Action.CANCEL: "cancelled", Action.RETAIN: "left running"}
+          Action.CANCEL: "cancelled", Action.RETAIN: "left running", Action.UNCOMPARED: "not compared"}
 # Settings whose values are enumerations, numbers or AWS resource ids: no free text, nothing about a sample.
 SAFE_SETTINGS = frozenset({
     "workflow_id", "workflow_type", "workflow_version_name", "workflow_owner_id", "source_run_id", "priority",
@@ -52,6 +54,8 @@ def summary(rows: list[Row]) -> str:
     runs = f"{plural(runs_to_start(rows), 'run')} will start"
     if counts[Action.UNKNOWN]:
         runs += ", more may at deploy time"
+    if counts[Action.UNCOMPARED]:
+        runs += ", more may in stacks not compared"
     resources = ", ".join(f"{counts[action]} {_VERBS[action]}" for action in Action if counts[action])
     return f"{runs}; resources: {resources}"
 
@@ -219,25 +223,116 @@ def table(report: Review, display: Display = Display.SAFE) -> str:
     return "\n".join(out) + "\n"
 
 
-def markdown(report: Review, display: Display = Display.SAFE) -> str:
+# GitHub refuses a comment body over 65,536 characters ("Body is too long (maximum is 65536 characters)", the REST
+# API's 422); some measure it in bytes. The plan keeps to fewer UTF-8 bytes, leaving room for what a CI job adds.
+COMMENT_LIMIT = 60_000
+TABLE_ROWS = 50  # more rows than this are grouped, one line per action, kind and reason
+NOTE_ROOM = 400  # bytes kept for the note that says what was cut
+PATHS_LISTED = 100  # resources named in a folded group of the same details; the rest are counted
+
+
+def markdown(report: Review, display: Display = Display.SAFE, limit: int = COMMENT_LIMIT) -> str:
+    """For a pull-request comment, in at most ``limit`` UTF-8 bytes: the verdict first, then the table (rows
+    grouped by action, kind and reason past ``TABLE_ROWS``), then each resource's details folded in ``<details>``
+    (resources with the same details once); whatever does not fit is counted, with how to see it all."""
     rows = report.rows
     out = ["### healthomics-run plan", "", f"**{summary(rows)}**", ""]
     first = headline(report)
     if first:
         out += [f"- {_bold_verdict(line)}" for line in first] + [""]
-    if rows and report.total is not None:  # with a history: each row's forecast in a column of its own
-        out += ["| Action | Kind | Resource | Why | Cost (median / p90) |", "|---|---|---|---|---|"]
-        out += [f"| **{row.action.value}** | {row.kind} | `{row.path}` | {_cell(row.reason)} | "
-                f"{_cost_cell(report.forecasts.get(row.path), report.currency)} |" for row in rows]
-    elif rows:
-        out += ["| Action | Kind | Resource | Why |", "|---|---|---|---|"]
-        out += [f"| **{row.action.value}** | {row.kind} | `{row.path}` | {_cell(row.reason)} |" for row in rows]
+    out += _table_lines(report, grouped=len(rows) > TABLE_ROWS)
+    blocks = _detail_blocks(report, display)
+    shown, cut = [], 0
+    for index, block in enumerate(blocks):
+        if _size(out + shown + block) + NOTE_ROOM > limit:  # room left for the note saying what was cut
+            cut = len(blocks) - index
+            break
+        shown += block
+    text = "\n".join(out + shown)
+    if cut or len(rows) > TABLE_ROWS:
+        resources = sum(block_count for block_count in _block_counts(report, display)[len(blocks) - cut:])
+        text += "\n" + _cut_note(cut, resources, report)
+    if len(text.encode()) > limit:  # the table itself is too long: its rows are grouped
+        return _grouped_only(report, display, limit)
+    return text + "\n"
+
+
+def _size(lines: list[str]) -> int:
+    return len("\n".join(lines).encode())
+
+
+def _cut_note(blocks: int, resources: int, report: Review) -> str:
+    said = "" if not blocks else (f"{plural(resources, 'resource')}' details ({blocks} folded "
+                                  f"{'section' if blocks == 1 else 'sections'}) cut to fit one GitHub comment. ")
+    return (f"\n_{said}Every row with every detail: `healthomics-run plan BASE HEAD --format json` "
+            f"(or the default table)._" if said or len(report.rows) > TABLE_ROWS else "")
+
+
+def _table_lines(report: Review, grouped: bool) -> list[str]:
+    rows = report.rows
+    if not rows:
+        return []
+    priced = report.total is not None
+    header = ["| Action | Kind | Resource | Why |" + (" Cost (median / p90) |" if priced else ""),
+              "|---|---|---|---|" + ("---|" if priced else "")]
+    if not grouped:
+        return header + [f"| **{row.action.value}** | {row.kind} | `{row.path}` | {_cell(row.reason)} |"
+                         + (f" {_cost_cell(report.forecasts.get(row.path), report.currency)} |" if priced else "")
+                         for row in rows]
+    groups: dict[tuple, list[Row]] = {}
     for row in rows:
-        details = _details(row, report, display)
+        groups.setdefault((row.action, row.kind, row.reason), []).append(row)
+    lines = []
+    for (action, kind, reason), members in groups.items():
+        where = f"`{members[0].path}`" + (f" and {len(members) - 1} more" if len(members) > 1 else "")
+        cost = ""
+        if priced:
+            found = [report.forecasts[row.path] for row in members if row.path in report.forecasts]
+            median = sum(item.median or 0 for item in found)
+            p90 = sum(item.p90 or 0 for item in found)
+            cost = (f" {money(median, report.currency)} / {money(p90, report.currency)} |" if found and all(
+                item.median is not None for item in found) else " no history |" if found else " |")
+        lines.append(f"| **{action.value}** | {plural(len(members), kind)} | {where} | {_cell(reason)} |{cost}")
+    return header + lines
+
+
+def _grouped_details(report: Review, display: Display) -> list[tuple[tuple[str, ...], list[Row]]]:
+    """Rows with identical details, together, in the order of their first row."""
+    groups: dict[tuple, tuple[tuple[str, ...], list[Row]]] = {}
+    for row in report.rows:
+        details = tuple(_details(row, report, display))
         if details:
-            out += ["", f"<details><summary><b>{row.action.value}</b> <code>{row.path}</code></summary>", ""]
-            out += [f"- `{_cell(line)}`" for line in details] + ["", "</details>"]
-    return "\n".join(out) + "\n"
+            groups.setdefault((row.action, details), (details, []))[1].append(row)
+    return list(groups.values())
+
+
+def _block_counts(report: Review, display: Display) -> list[int]:
+    return [len(members) for _, members in _grouped_details(report, display)]
+
+
+def _detail_blocks(report: Review, display: Display) -> list[list[str]]:
+    blocks = []
+    for details, members in _grouped_details(report, display):
+        action = members[0].action.value
+        if len(members) == 1:
+            title = f"<b>{action}</b> <code>{members[0].path}</code>"
+            body = [f"- `{_cell(line)}`" for line in details]
+        else:
+            title = f"<b>{action}</b> {len(members)} resources with the same details"
+            body = [f"- `{_cell(line)}`" for line in details]
+            body += ["- resources: " + listing([f"`{row.path}`" for row in members], PATHS_LISTED)]
+        blocks.append(["", f"<details><summary>{title}</summary>", "", *body, "", "</details>"])
+    return blocks
+
+
+def _grouped_only(report: Review, display: Display, limit: int) -> str:
+    """When even the table does not fit: the verdict, the grouped table, and the note."""
+    out = ["### healthomics-run plan", "", f"**{summary(report.rows)}**", ""]
+    out += [f"- {_bold_verdict(line)}" for line in headline(report)] + [""]
+    out += _table_lines(report, grouped=True)
+    text = "\n".join(out) + "\n" + _cut_note(len(_detail_blocks(report, display)), len(report.rows), report)
+    return (text if len(text.encode()) <= limit else text.encode()[: limit - 200].decode(errors="ignore")
+            + "\n\n_Cut to fit one GitHub comment: `healthomics-run plan BASE HEAD --format json` shows all._") + "\n"
 
 
 def _cost_cell(item: Forecast | None, currency: str) -> str:
@@ -285,6 +380,21 @@ def as_json(report: Review, display: Display = Display.SAFE) -> str:
                 "medianPerRun": figures.median_cost if figures else None,
                 "p90PerRun": figures.p90_cost if figures else None, "noForecast": item.why_none or None}
 
+    def target(row: Row) -> dict[str, Any] | None:
+        goal = row.target
+        if goal is None:
+            return None
+        limits = goal.run_group_limits
+        return {"workflow": _value(goal.workflow), "workflowKey": goal.workflow_key, "version": goal.version,
+                "storageType": goal.storage_type,
+                "storageCapacity": None if goal.storage_capacity is None else (
+                    deploy_time(goal.storage_capacity) or goal.storage_capacity),
+                "runGroup": _value(goal.run_group) if goal.run_group is not None else None,
+                "runGroupLimits": None if limits is None else {
+                    "maxRuns": limits.max_runs, "maxCpus": limits.max_cpus,
+                    "maxDurationMinutes": limits.max_duration_minutes},
+                "waitFor": goal.wait_for, "timeoutSeconds": goal.timeout_seconds}
+
     counts = Counter(row.action.value for row in rows)
     summed, budget = report.total, report.budget
     document = {
@@ -302,13 +412,11 @@ def as_json(report: Review, display: Display = Display.SAFE) -> str:
             "action": row.action.value, "kind": row.kind, "stack": row.stack, "logicalId": row.logical_id,
             "path": row.path, "reason": row.reason, "runsToStart": row.runs_to_start,
             "duplicateOf": row.duplicate_of, "orphans": list(row.orphans),
-            "target": None if row.target is None else {
-                "workflow": _value(row.target.workflow), "version": row.target.version,
-                "storageType": row.target.storage_type, "runGroup": _value(row.target.run_group)
-                if row.target.run_group is not None else None, "waitFor": row.target.wait_for},
+            "target": target(row),
             "cost": cost(row.path),
             "changes": [change(c) for c in row.changes], "notes": [change(c) for c in row.notes],
-            "samples": samples(row.samples)} for row in rows],
+            "samples": samples(row.samples),
+            "details": _details(row, report, display)} for row in rows],  # every line the table and markdown show
     }
     return json.dumps(document, indent=2, default=str) + "\n"
 

@@ -58,7 +58,7 @@ def review(rows: list[Row], history: History | None = None, max_cost: float | No
                                            row.target.version)
         figures = forecasts[row.path].per_run if row.path in forecasts else None
         found += capacity.warnings(row, figures, start_run_rate)
-    unknown = sum(1 for row in rows if row.action is Action.UNKNOWN)
+    unknown = sum(1 for row in rows if row.action in (Action.UNKNOWN, Action.UNCOMPARED))
     summed = total(list(forecasts.values()), runs_unknown=unknown) if history is not None else None
     budget = None
     if max_cost is not None:

@@ -13,7 +13,6 @@ from healthomics_run.service_calls.diagnosis import BatchDiagnosis, RunDiagnosis
 
 from .survey import Row, State
 
-NO_LIMIT = 1_000_000  # a terminal is no CloudFormation reason: the whole diagnosis
 
 
 def summary(rows: list[Row]) -> str:
@@ -33,13 +32,22 @@ def progress_line(rows: list[Row], now: str) -> str:
     return f"[{now}] {summary(rows)}" + (f" | {going}" if going else "")
 
 
-def _details(row: Row) -> list[str]:
+PRIVATE_NOTE = ("status messages and task names are left out of a comment (they may name samples and inputs): "
+                "`healthomics-run status` in a terminal, or `--format json`, shows them")
+
+
+def _details(row: Row, private: bool = False) -> list[str]:
+    """``private``: for a comment others read (markdown), the diagnosis as the deploy's reason says it (ids only),
+    and no output URI; else (a terminal, JSON) all of it, for whoever the account lets read it."""
     lines = [f"{label}: {value}" for label, value in (("created", row.created), ("started", row.started),
-                                                      ("stopped", row.stopped), ("output", row.output)) if value]
-    if isinstance(row.diagnosis, RunDiagnosis):
-        lines.append(f"diagnosis: {row.diagnosis.text(NO_LIMIT)}")
-    elif isinstance(row.diagnosis, BatchDiagnosis):
-        lines.append(f"diagnosis: {row.diagnosis.text()}")
+                                                      ("stopped", row.stopped), ("output", row.output))
+             if value and not (private and label == "output")]
+    if isinstance(row.diagnosis, (RunDiagnosis, BatchDiagnosis)):
+        if private:
+            lines += [f"diagnosis: {row.diagnosis.text(1_000_000)}", PRIVATE_NOTE]
+        else:
+            lines += [f"diagnosis: {line.strip()}" if index == 0 else f"  {line.strip()}"
+                      for index, line in enumerate(row.diagnosis.explanation().splitlines())]
     if row.drift:
         lines.append(f"drift: {row.drift}")
     if row.action:
@@ -70,7 +78,7 @@ def markdown(rows: list[Row]) -> str:
     for row in rows:
         if row.state in (State.FAILED, State.DRIFT):
             out += ["", f"<details><summary><b>{row.state.value}</b> <code>{row.path}</code> {row.id}</summary>", ""]
-            out += [f"- {_cell(line)}" for line in _details(row)] + ["", "</details>"]
+            out += [f"- {_cell(line)}" for line in _details(row, private=True)] + ["", "</details>"]
     return "\n".join(out) + "\n"
 
 

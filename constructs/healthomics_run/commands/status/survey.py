@@ -217,10 +217,12 @@ class Survey:
                        "wants its runs", action=f"{RERUN_TOKEN} (every sample runs), or ignore")
         elif status == "FAILED" or failed:  # still going (ACTIVE) or not, its failures are diagnosed
             found = diagnosis.diagnose_batch(self.omics, batch)
-            next_steps = [run.cause.next_step for run in found.runs if run.cause]
+            grouped = found.by_cause()  # mixed causes: the next step of each
+            next_steps = [cause.next_step if len(grouped) == 1 else f"{cause.title} ({len(failed_runs)}): {cause.next_step}"
+                          for cause, failed_runs in grouped.items()]
             going = status in batches.ACTIVE_STATUSES | batches.STOPPING_STATUSES
             row = _row(item, batch_id, status, State.ACTIVE if going else State.FAILED, diagnosis=found, **base,
-                       action=next_steps[0] if next_steps else "read the batch's failure reason; " + RERUN_TOKEN)
+                       action="; ".join(next_steps) if next_steps else "read the batch's failure reason; " + RERUN_TOKEN)
         elif status in batches.ACTIVE_STATUSES | batches.STOPPING_STATUSES:
             row = _row(item, batch_id, status, State.ACTIVE, **base)
         else:
