@@ -102,8 +102,11 @@ MAX_TAGS = 50
 #   and one is_complete before the waiter gives up with a bare "Operation timed out".
 CFN_SERVICE_TIMEOUT_SECONDS = 3600
 FUNCTION_TIMEOUT_SECONDS = 120
-# A 100,000-sample cohort's ledger and sheet take about 140 MB of Python objects at their peak (bench).
-FUNCTION_MEMORY_MB = 512
+# A cohort Update at the ledger's cap (300,000 entries, samples of ten S3 URIs) adds at least 540 MB of resident
+# memory to the handler's 37 MB (bench/results/cohorts.csv): 512 MB was not enough. 1,769 MB is one full vCPU
+# ("Configure Lambda function memory", docs.aws.amazon.com/lambda/latest/dg/configuration-memory.html), which
+# also shortens the Update; the process's whole peak with the bench's fakes (1,162 MB) fits within it.
+FUNCTION_MEMORY_MB = 1769
 QUERY_INTERVAL_SECONDS = 30
 PROVIDER_TOTAL_TIMEOUT_SECONDS = CFN_SERVICE_TIMEOUT_SECONDS - 60 - 2 * FUNCTION_TIMEOUT_SECONDS  # 3,300 s
 MAX_TIMEOUT_SECONDS = 3000  # 50 minutes: the longest `timeout` the provider itself waits
