@@ -126,7 +126,9 @@ def build(*, run: dict[str, Any], workflow: Optional[dict[str, Any]], tasks: Ite
     output_names = sorted({item["output"] for item in outputs if item.get("output")})
     formal_outputs = {name: graph.add(_formal(_local("output", name), name, None, False)) for name in output_names}
 
-    tools, steps, control_actions = {}, [], []
+    tools: dict[str, Any] = {}
+    steps: list[dict[str, Any]] = []
+    control_actions: list[dict[str, Any]] = []
     for task in sorted(tasks, key=lambda t: (_time(t.get("creationTime")) or "", t["taskId"])):
         tool_name = task.get("name") or task["taskId"]
         if tool_name not in tools:

@@ -60,7 +60,8 @@ class Ledger:
     def record(self, batch_id: str, batch_uuid: str, started: dict[str, str], delta: Optional[str] = None) -> None:
         """``started``: key -> runSettingId of the samples a batch was started for (the start ``delta`` was
         pending until now)."""
-        self.pending.pop(delta, None)
+        if delta is not None:
+            self.pending.pop(delta, None)
         self.batches[batch_id] = batch_uuid
         for key, run_setting_id in started.items():
             self.samples[key] = [run_setting_id, batch_id, ""]
