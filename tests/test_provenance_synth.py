@@ -18,12 +18,13 @@ its detail (HealthOmics guide, "Using EventBridge with AWS HealthOmics").
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import aws_cdk as cdk
 from aws_cdk import aws_s3 as s3
 from healthomics_run import HealthOmicsRun, HealthOmicsRunBatch, WorkflowRun
 from healthomics_run.after_run.provenance_writer import ProvenanceWriter
-from healthomics_run.run_model.provenance_settings import CONFIG_ENV, Config
+from healthomics_run.run_model.provenance_settings import CONFIG_ENV, CONFIG_URI_ENV, Config
 
 from tests.synth import new_stack, template
 
@@ -44,9 +45,14 @@ def writer_statements(stack) -> dict[str, list]:
 
 
 def config(stack) -> Config:
+    """The choices the writer reads: the JSON asset its environment names (``CONFIG_URI_ENV``)."""
     (function,) = [f for name, f in template(stack).find_resources("AWS::Lambda::Function").items()
                    if name.startswith("HealthOmicsRunProvenanceWriter")]
-    return Config.from_json(function["Properties"]["Environment"]["Variables"][CONFIG_ENV])
+    variables = function["Properties"]["Environment"]["Variables"]
+    assert CONFIG_ENV not in variables and "Fn::Sub" in json.dumps(variables[CONFIG_URI_ENV])
+    assembly = stack.node.root.synth()
+    asset = ProvenanceWriter.of(stack).node.find_child("Choices")
+    return Config.from_json((Path(assembly.directory) / asset.asset_path).read_text())
 
 
 def test_a_stack_of_runs_gets_one_writer_and_one_rule_for_ended_runs():
@@ -72,15 +78,18 @@ def test_the_writer_may_read_runs_tasks_batches_its_workflows_and_stack_and_writ
                              "s3:PutObject"]
     assert found["cloudformation:ListStackResources cloudformation:DescribeStackResource"] == ['{"Ref": "AWS::StackId"}']
     assert [r.endswith(':workflow/1234567"]]}') for r in found["omics:GetWorkflow omics:GetWorkflowVersion"]] == [True]
-    assert [r.endswith('"/TestStack/Germline/*"]]}') for r in found["s3:PutObject"]] == [True]
+    assert [r.endswith('"/TestStack/Germline/*/ro-crate-metadata.json"]]}') for r in found["s3:PutObject"]] == [True]
 
 
 def test_a_provenance_location_is_the_only_place_records_are_put():
     stack = new_stack()
     HealthOmicsRun(stack, "Germline", workflow_id="1234567", provenance_location="s3://records-bucket/provenance")
     found = writer_statements(stack)
-    assert [r.endswith(':s3:::records-bucket/provenance/*"]]}') for r in found["s3:PutObject"]] == [True]
-    assert [r.endswith('"/TestStack/Germline/*"]]}') for r in found["s3:GetObject"]] == [True]
+    assert [r.endswith(':s3:::records-bucket/provenance/*/ro-crate-metadata.json"]]}')
+            for r in found["s3:PutObject"]] == [True]
+    reads = [r for r in found["s3:GetObject"] if "Choices" not in r and "cdk-" not in r]
+    assert [r.endswith('"/TestStack/Germline/*"]]}') or r.endswith('provenance/*/ro-crate-metadata.json"]]}')
+            for r in reads] == [True, True]
 
 
 def test_the_input_buckets_of_a_run_are_readable_for_their_versions_and_etags():
@@ -114,7 +123,8 @@ def test_the_writer_knows_which_resources_are_off_elsewhere_or_show_values_and_e
 def test_a_batch_writer_may_read_and_write_where_each_sample_writes():
     stack = new_stack()
     HealthOmicsRunBatch(stack, "Cohort", workflow_id="1234567", samples=SAMPLES)
-    assert any(r.endswith(':s3:::other-bucket/s2/*"]]}') for r in writer_statements(stack)["s3:PutObject"])
+    assert any(r.endswith(':s3:::other-bucket/s2/*/ro-crate-metadata.json"]]}')
+               for r in writer_statements(stack)["s3:PutObject"])
 
 
 def test_provenance_changes_no_property_of_any_run_resource_so_upgrading_starts_no_run():

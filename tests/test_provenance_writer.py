@@ -316,3 +316,19 @@ def test_every_s3_call_on_the_record_and_outputs_names_the_expected_bucket_owner
     write(omics, s3, stack, ref.id, ref.uuid)
     output_calls = [(name, owner) for name, owner in seen if name not in ("HeadObject", "ListObjectVersions")]
     assert output_calls and {owner for _, owner in output_calls} == {STACK_ID.split(":")[4]}
+
+
+def test_the_writer_reads_its_choices_from_the_object_its_environment_names(s3):
+    """The choices are a JSON asset, not an environment variable: Lambda allows 4 KB for all of a function's
+    variables ("Lambda quotas", https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html), which
+    45 cohorts' batch names alone exceed. A writer synthesized before still holds them in its environment."""
+    from healthomics_run.run_model.provenance_settings import CONFIG_ENV, CONFIG_URI_ENV
+
+    chosen = Config(batches={f"Cohort{n:03d}Batch": f"cohort-{n:03d}-" + "x" * 80 for n in range(200)},
+                    values=frozenset({RUN_LOGICAL_ID}))
+    assert len(chosen.to_json()) > 4096
+    s3.create_bucket(Bucket="cdk-assets-bucket")
+    s3.put_object(Bucket="cdk-assets-bucket", Key="abc.json", Body=chosen.to_json().encode())
+    assert writer.load_config(s3, {CONFIG_URI_ENV: "s3://cdk-assets-bucket/abc.json"}, STACK_ID) == chosen
+    assert writer.load_config(s3, {CONFIG_ENV: Config(off=frozenset({"A"})).to_json()}, STACK_ID) == \
+        Config(off=frozenset({"A"}))

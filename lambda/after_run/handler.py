@@ -10,9 +10,9 @@ import functools
 import os
 from typing import Any
 
-from healthomics_run.run_model.provenance_settings import CONFIG_ENV, STACK_ID_ENV, Config
+from healthomics_run.run_model.provenance_settings import STACK_ID_ENV
 from healthomics_run.service_calls.log import log
-from healthomics_run.service_calls.provenance import Clients, write
+from healthomics_run.service_calls.provenance import Clients, load_config, write
 from healthomics_run.service_calls.provenance_owners import Owners
 
 
@@ -20,7 +20,7 @@ from healthomics_run.service_calls.provenance_owners import Owners
 def _world() -> tuple[Clients, Owners]:
     stack_id = os.environ[STACK_ID_ENV]
     aws = Clients()
-    return aws, Owners(aws.cfn, stack_id, Config.from_json(os.environ.get(CONFIG_ENV)))
+    return aws, Owners(aws.cfn, stack_id, load_config(aws.s3, os.environ, stack_id))
 
 
 def on_run_end(event: dict[str, Any], context: Any = None) -> dict[str, str]:

@@ -14,7 +14,8 @@ RUN_RESOURCE_TYPES = ("Custom::HealthOmicsRun", "Custom::HealthOmicsRunBatch")
 
 # The writer's environment (set by ``healthomics_run.after_run.provenance_writer.ProvenanceWriter``).
 STACK_ID_ENV = "HEALTHOMICS_RUN_STACK_ID"
-CONFIG_ENV = "HEALTHOMICS_RUN_PROVENANCE"
+CONFIG_ENV = "HEALTHOMICS_RUN_PROVENANCE"  # the choices themselves: stacks synthesized before 0.x (4 KB limit)
+CONFIG_URI_ENV = "HEALTHOMICS_RUN_PROVENANCE_URI"  # s3://... of the choices' JSON (an asset of the stack)
 SOURCE_REVISION_CONTEXT = "healthomics-run:source-revision"
 
 

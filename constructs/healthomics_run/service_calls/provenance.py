@@ -10,7 +10,7 @@ event or the command write the record later. Nothing here is on a deploy's path.
 from __future__ import annotations
 
 import time
-from typing import Any, Optional
+from typing import Any, Mapping, Optional
 
 import boto3
 from botocore.config import Config as BotoConfig
@@ -18,7 +18,7 @@ from botocore.exceptions import ClientError
 
 from healthomics_run.run_model import provenance_crate as crate
 from healthomics_run.run_model.fingerprint import content_digest
-from healthomics_run.run_model.provenance_settings import ENDED_STATUSES
+from healthomics_run.run_model.provenance_settings import CONFIG_ENV, CONFIG_URI_ENV, ENDED_STATUSES, Config
 
 from . import clients
 from . import provenance_objects as objects
@@ -38,6 +38,18 @@ class Clients:
         self.s3 = s3 or boto3.client("s3", config=PATIENT)
         self.cfn = cfn or boto3.client("cloudformation", config=PATIENT)
         self.workflows: dict[tuple, tuple[float, Optional[dict[str, Any]]]] = {}  # see workflow()
+
+
+def load_config(s3, environment: Mapping[str, str], stack_id: str) -> Config:
+    """The writer's choices: the JSON object its environment names (``CONFIG_URI_ENV``, an asset of the stack,
+    read with ``ExpectedBucketOwner`` the stack's account), or those of a writer synthesized before, held in
+    the environment itself (``CONFIG_ENV``)."""
+    uri = environment.get(CONFIG_URI_ENV)
+    if not uri:
+        return Config.from_json(environment.get(CONFIG_ENV))
+    bucket, key = objects.split(uri)
+    owner = {"ExpectedBucketOwner": _account(stack_id)} if _account(stack_id) else {}
+    return Config.from_json(s3.get_object(Bucket=bucket, Key=key, **owner)["Body"].read().decode())
 
 
 def _found(call, missing: tuple[str, ...] = ("ResourceNotFoundException",), **params: Any) -> Optional[dict[str, Any]]:
