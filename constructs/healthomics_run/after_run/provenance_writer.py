@@ -86,12 +86,13 @@ class _Choices:
         self.off: set[str] = set()
         self.locations: dict[str, str] = {}
         self.values: set[str] = set()
+        self.details: set[str] = set()
         self.batches: dict[str, str] = {}
 
     def config(self, stack: Stack) -> str:
         revision = stack.node.try_get_context(SOURCE_REVISION_CONTEXT)
         return Config(off=frozenset(self.off), locations=self.locations, values=frozenset(self.values),
-                      batches=self.batches, revision=str(revision) if revision else None).to_json()
+                      details=frozenset(self.details), batches=self.batches, revision=str(revision) if revision else None).to_json()
 
 
 class ProvenanceWriter(Construct):
@@ -245,10 +246,10 @@ class ProvenanceWriter(Construct):
 
     @classmethod
     def register(cls, resource: Registering, *, log_group: logs.ILogGroup, enabled: bool, location: Optional[str],
-                 values: bool) -> None:
+                 values: bool, details: bool = False, keys: Iterable[kms.IKey] = ()) -> None:
         """Record ``resource``'s choices; with provenance on, make the writer (once per stack) and grant it
         what this resource's runs need."""
-        raise_if_any(resource, (INVALID_RUN_PROPS, _choice_errors(enabled, location, values)))
+        raise_if_any(resource, (INVALID_RUN_PROPS, _choice_errors(enabled, location, values, details)))
         stack = Stack.of(resource)
         choices = _CHOICES.setdefault(stack, _Choices())
         logical_id = stack.get_logical_id(resource.resource.node.default_child)
@@ -262,8 +263,11 @@ class ProvenanceWriter(Construct):
             choices.locations[logical_id] = location
         if values:
             choices.values.add(logical_id)
+        if details:
+            choices.details.add(logical_id)
         writer = cls.of(stack) or cls(stack, WRITER_ID, choices, log_group)
         writer.allow_workflows(resource.workflow_arns())
+        writer.allow_keys(keys)
         for output_uri in resource.output_uris():
             writer.allow_folder(output_uri, write=False)
             if not location:
@@ -352,9 +356,10 @@ class _WithinLimits:
         return errors
 
 
-def _choice_errors(enabled: object, location: Optional[str], values: object) -> list[str]:
+def _choice_errors(enabled: object, location: Optional[str], values: object, details: object = False) -> list[str]:
     errors = [f"{name} must be True or False; got {value!r}" for name, value in
-              (("provenance", enabled), ("provenance_parameter_values", values)) if not isinstance(value, bool)]
+              (("provenance", enabled), ("provenance_parameter_values", values), ("provenance_task_details", details))
+              if not isinstance(value, bool)]
     if location is not None and not is_unresolved(location) and (
             not isinstance(location, str) or not location.startswith("s3://") or len(location) <= len("s3://")):
         errors.append(f"provenance_location must be an S3 URI (s3://bucket or s3://bucket/prefix), under which "
