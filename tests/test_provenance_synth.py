@@ -183,3 +183,40 @@ def test_an_output_uri_known_only_at_deploy_lets_the_writer_list_its_bucket():
     WorkflowRun(stack, "Bare", role=stack_role(stack), output_uri=uri, workflow_id="1234567")
     (listing,) = writer_statements(stack)["s3:ListBucket"]
     assert "Fn::Split" in listing and '"OutputUri"' in listing
+
+
+def _kms_world(**provenance):
+    """A WorkflowRun writing to a bucket of the stack on a customer managed key, in the enforcing account world."""
+    from aws_cdk import aws_kms as kms
+
+    from tests.account_world import Account
+    from tests.deployed import Deployed
+
+    stack = new_stack()
+    key = kms.Key(stack, "OutputKey", enable_key_rotation=True)
+    s3.Bucket(stack, "Outputs", bucket_name="example-kms-outputs", encryption=s3.BucketEncryption.KMS,
+              encryption_key=key)
+    WorkflowRun(stack, "Bare", role=stack_role(stack), output_uri="s3://example-kms-outputs/runs/",
+                workflow_id="1234567", **({"provenance_kms_keys": [key]} if provenance.pop("keys", False) else {}))
+    account = Account(Deployed(template(stack).to_json(), "TestStack"))
+    (writer_role,) = [name for name in account.deployed.of_type("AWS::IAM::Role")
+                      if name.startswith("HealthOmicsRunProvenanceRole")]
+    return account, writer_role
+
+
+def test_a_workflow_run_on_a_customer_key_given_to_provenance_gets_its_records_written():
+    """In the account world, which authorizes S3 and KMS as AWS does (``tests/account_world.py``): writing an
+    SSE-KMS object needs ``kms:GenerateDataKey`` on its key, reading it ``kms:Decrypt`` (S3 User Guide, "Using
+    server-side encryption with AWS KMS keys",
+    https://docs.aws.amazon.com/AmazonS3/latest/userguide/UsingKMSEncryption.html). Without the key given, the
+    writer is refused: the record would be lost. And nothing of the outputs but records is writable."""
+    record = "runs/1234567/ro-crate-metadata.json"
+    account, role = _kms_world(keys=True)
+    assert account.may(role, "s3:PutObject", f"arn:aws:s3:::example-kms-outputs/{record}",
+                       bucket="example-kms-outputs")[0]
+    assert not account.may(role, "s3:PutObject", "arn:aws:s3:::example-kms-outputs/runs/1234567/out/calls.vcf.gz",
+                           bucket="example-kms-outputs")[0]
+    assert account.may_use_key(role, "kms:GenerateDataKey", "example-kms-outputs", record)[0]
+    assert account.may_use_key(role, "kms:Decrypt", "example-kms-outputs", "runs/1234567/logs/output.json")[0]
+    refused, refused_role = _kms_world()
+    assert not refused.may_use_key(refused_role, "kms:GenerateDataKey", "example-kms-outputs", record)[0]
