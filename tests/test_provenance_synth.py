@@ -1,4 +1,4 @@
-"""What provenance adds to a stack: one writer, its rule and its exactly-cited permissions; and nothing
+"""What provenance adds to a stack: one writer, its rule, its queue and its exactly-cited permissions; and nothing
 changed in the run resources, so upgrading to a release with provenance starts no run.
 
 IAM rows (Service Authorization Reference, https://docs.aws.amazon.com/service-authorization/latest/reference/):
@@ -75,7 +75,8 @@ def test_the_writer_may_read_runs_tasks_batches_its_workflows_and_stack_and_writ
                              "logs:CreateLogStream logs:PutLogEvents", "omics:GetBatch",
                              "omics:GetRun omics:ListRunTasks omics:GetRunTask",
                              "omics:GetWorkflow omics:GetWorkflowVersion", "s3:GetObject", "s3:ListBucket",
-                             "s3:PutObject"]
+                             "s3:PutObject", "sqs:ReceiveMessage sqs:ChangeMessageVisibility sqs:GetQueueUrl "
+                                             "sqs:DeleteMessage sqs:GetQueueAttributes"]
     assert found["cloudformation:ListStackResources cloudformation:DescribeStackResource"] == ['{"Ref": "AWS::StackId"}']
     assert [r.endswith(':workflow/1234567"]]}') for r in found["omics:GetWorkflow omics:GetWorkflowVersion"]] == [True]
     assert [r.endswith('"/TestStack/Germline/*/ro-crate-metadata.json"]]}') for r in found["s3:PutObject"]] == [True]
@@ -220,3 +221,27 @@ def test_a_workflow_run_on_a_customer_key_given_to_provenance_gets_its_records_w
     assert account.may_use_key(role, "kms:Decrypt", "example-kms-outputs", "runs/1234567/logs/output.json")[0]
     refused, refused_role = _kms_world()
     assert not refused.may_use_key(refused_role, "kms:GenerateDataKey", "example-kms-outputs", record)[0]
+
+
+def test_ended_runs_wait_in_a_queue_read_by_at_most_two_writers_with_a_dead_letter_queue():
+    """EventBridge delivers to an SQS queue; an SQS event source's ``MaximumConcurrency`` (2 to 1,000) bounds
+    the writers reading it ("Configuring scaling behavior for SQS event source mappings",
+    https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-scaling.html); a message received
+    ``maxReceiveCount`` times moves to the dead-letter queue (SQS Developer Guide, "Using dead-letter queues in
+    Amazon SQS", https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-dead-letter-queues.html);
+    Lambda advises a visibility timeout of six times the function's timeout ("Using Lambda with Amazon SQS",
+    https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-configure.html)."""
+    stack = new_stack()
+    HealthOmicsRun(stack, "Germline", workflow_id="1234567")
+    found = template(stack)
+    queues = {name: q["Properties"] for name, q in found.find_resources("AWS::SQS::Queue").items()
+              if name.startswith("HealthOmicsRunProvenance")}
+    (queue_id,) = [name for name, q in queues.items() if "RedrivePolicy" in q]
+    assert queues[queue_id]["RedrivePolicy"]["maxReceiveCount"] == 5
+    assert queues[queue_id]["VisibilityTimeout"] == 1800
+    (rule,) = [r for r in found.find_resources("AWS::Events::Rule").values()
+               if r["Properties"].get("Description", "").startswith("Ended HealthOmics runs")]
+    assert rule["Properties"]["Targets"][0]["Arn"] == {"Fn::GetAtt": [queue_id, "Arn"]}
+    (mapping,) = found.find_resources("AWS::Lambda::EventSourceMapping").values()
+    assert mapping["Properties"]["ScalingConfig"] == {"MaximumConcurrency": 2}
+    assert mapping["Properties"]["FunctionResponseTypes"] == ["ReportBatchItemFailures"]

@@ -332,3 +332,20 @@ def test_the_writer_reads_its_choices_from_the_object_its_environment_names(s3):
     assert writer.load_config(s3, {CONFIG_URI_ENV: "s3://cdk-assets-bucket/abc.json"}, STACK_ID) == chosen
     assert writer.load_config(s3, {CONFIG_ENV: Config(off=frozenset({"A"})).to_json()}, STACK_ID) == \
         Config(off=frozenset({"A"}))
+
+
+def test_a_batch_from_the_queue_answers_only_the_messages_not_written(omics, s3, stack, props, monkeypatch):
+    """An SQS event source with ``ReportBatchItemFailures`` receives again only the messages the function names
+    in ``batchItemFailures`` ("Handling errors for an SQS event source in Lambda",
+    https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-errorhandling.html)."""
+    ref = deployed_run(props, stack)
+    finish(omics, s3, ref.id)
+    aws = writer.Clients(omics=omics.client, s3=s3, cfn=stack.client)
+    monkeypatch.setattr(after_run, "_world", lambda: (aws, Owners(stack.client, STACK_ID, Config())))
+    good = {"source": "aws.omics", "detail-type": "Run Status Change",
+            "detail": {"runId": ref.id, "uuid": ref.uuid, "status": "COMPLETED"}}
+    broken = {"source": "aws.omics", "detail-type": "Run Status Change", "detail": {}}  # no runId
+    answer = after_run.on_run_end({"Records": [{"messageId": "m-1", "body": json.dumps(good)},
+                                               {"messageId": "m-2", "body": json.dumps(broken)}]})
+    assert answer == {"batchItemFailures": [{"itemIdentifier": "m-2"}]}
+    assert record_at(s3, f"{omics.runs[ref.id]['runOutputUri']}/ro-crate-metadata.json")

@@ -7,6 +7,7 @@ which ``healthomics-run provenance`` shares.
 from __future__ import annotations
 
 import functools
+import json
 import os
 from typing import Any
 
@@ -23,10 +24,27 @@ def _world() -> tuple[Clients, Owners]:
     return aws, Owners(aws.cfn, stack_id, load_config(aws.s3, os.environ, stack_id))
 
 
-def on_run_end(event: dict[str, Any], context: Any = None) -> dict[str, str]:
-    """Target of the stack's rule for HealthOmics ``Run Status Change`` events of ended runs."""
+def on_run_end(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
+    """The stack's ``Run Status Change`` events of ended runs: a batch of them from the writer's SQS queue
+    (``Records``, each body one EventBridge event), or one event as the rule of a writer deployed before sent it.
+
+    A batch answers the messages whose record could not be written (``batchItemFailures``): only they are
+    received again, and after the queue's receive count go to its dead-letter queue."""
+    if "Records" not in event:
+        return {"Outcome": _write_one(event)}
+    failures = []
+    for message in event["Records"]:
+        try:
+            _write_one(json.loads(message["body"]))
+        except Exception as error:  # noqa: BLE001 - any failure: this message is received again
+            log("provenance", id=message.get("messageId"), outcome=f"failed: {type(error).__name__}: {error}")
+            failures.append({"itemIdentifier": message["messageId"]})
+    return {"batchItemFailures": failures}
+
+
+def _write_one(event: dict[str, Any]) -> str:
     detail = event.get("detail") or {}
     aws, owners = _world()
     outcome = write(aws, owners, detail["runId"], detail.get("uuid"))
     log("provenance", id=detail.get("runId"), outcome=outcome)
-    return {"Outcome": outcome}
+    return outcome

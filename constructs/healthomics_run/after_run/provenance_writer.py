@@ -2,7 +2,12 @@
 
 One writer per stack, made when the first run resource with provenance on registers:
 
-    HealthOmics ── Run Status Change (COMPLETED, FAILED, CANCELLED) ──▶ rule ──▶ writer ──▶ <runOutputUri>/ro-crate-metadata.json
+    HealthOmics ── Run Status Change (COMPLETED, FAILED, CANCELLED) ──▶ rule ──▶ queue (dead letters after 5
+    receives) ──▶ writer (at most 2 at once) ──▶ <runOutputUri>/ro-crate-metadata.json
+
+The writer's choices (off, locations, parameter values, task detail, batch names, revision) are a JSON asset of
+the stack whose URI is in its environment; its S3 grants are one statement per bucket and action, made at synth
+once every run has registered; a synth validation names the IAM or Lambda limit the writer would pass.
 
 The rule matches ended runs of the account and Region; the writer records those a resource of this stack
 started (``owners``) and ignores the rest. Nothing here touches the run resources themselves: their
@@ -26,9 +31,11 @@ from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_lambda_event_sources as event_sources
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_s3_assets as s3_assets
+from aws_cdk import aws_sqs as sqs
 
 from constructs import Construct, IConstruct, IValidation
 from healthomics_run.construct_helpers import lambda_assets
@@ -65,14 +72,21 @@ PATTERNS_PER_BUCKET = 20
 # Lambda quotas (https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html): 4 KB of environment.
 ROLE_INLINE_CHARS, ROLE_MANAGED_POLICIES, MANAGED_POLICY_CHARS = 10_240, 10, 6_144
 LAMBDA_ENVIRONMENT_BYTES = 4_096
+# The queue between the rule and the writer: a cohort's ends wait there, read by at most MAX_CONCURRENCY writers
+# at once (an SQS event source's MaximumConcurrency, 2-1,000: "Configuring scaling behavior for SQS event source
+# mappings", https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-scaling.html), so the HealthOmics calls
+# stay near their 10 TPS default quotas. A message received MAX_RECEIVES times goes to the dead-letter queue.
+MAX_CONCURRENCY, MAX_RECEIVES, BATCH_SIZE = 2, 5, 10
+RETENTION = Duration.days(14)  # SQS' longest
 ENVIRONMENT_TOKEN_BYTES = 512  # a deploy-time value (a stack id, an S3 URL) counted at its longest
 MEMORY_MB = 256
 
 _REASONS = (
     ("HIPAA.Security-LambdaConcurrency", "Invoked once per ended run; reserved concurrency would only take "
                                          "capacity from the account."),
-    ("HIPAA.Security-LambdaDLQ", "EventBridge retries a failed invocation; a record still missing is written by the "
-                                 "next event or `healthomics-run provenance`, and a missing record never fails a run."),
+    ("HIPAA.Security-LambdaDLQ", "Invoked by an SQS event source whose queue has a dead-letter queue; a record "
+                                 "still missing is written by `healthomics-run provenance`."),
+    ("AwsSolutions-SQS3", "The dead-letter queue of the writer's queue is itself the end of the line."),
     ("HIPAA.Security-LambdaInsideVPC", "The writer calls only AWS APIs; a VPC adds NAT or endpoints and no protection."),
     ("HIPAA.Security-IAMNoInlinePolicy", "The writer's policy is generated from the runs of this stack alone; a "
                                          "managed policy would be shared and reviewed apart from them."),
@@ -127,7 +141,17 @@ class ProvenanceWriter(Construct):
                                 event_pattern=events.EventPattern(source=["aws.omics"],
                                                                   detail_type=[RUN_EVENTS.detail_type],
                                                                   detail={"status": list(ENDED_STATUSES)}))
-        self.rule.add_target(targets.LambdaFunction(self.function))
+        self.dead_letters = sqs.Queue(self, "DeadLetters", retention_period=RETENTION, enforce_ssl=True,
+                                      encryption=sqs.QueueEncryption.SQS_MANAGED)
+        # visibility: six times the function's timeout, as Lambda advises for an SQS event source
+        self.queue = sqs.Queue(self, "RunEnds", retention_period=RETENTION, enforce_ssl=True,
+                               encryption=sqs.QueueEncryption.SQS_MANAGED,
+                               visibility_timeout=Duration.seconds(6 * TIMEOUT_SECONDS),
+                               dead_letter_queue=sqs.DeadLetterQueue(queue=self.dead_letters,
+                                                                     max_receive_count=MAX_RECEIVES))
+        self.rule.add_target(targets.SqsQueue(self.queue))
+        self.function.add_event_source(event_sources.SqsEventSource(
+            self.queue, batch_size=BATCH_SIZE, max_concurrency=MAX_CONCURRENCY, report_batch_item_failures=True))
         acknowledge(self, *_REASONS)
         self._workflows: set[str] = set()
         self._objects: set = set()  # folders allowed (uri, write), and object ARNs acknowledged

@@ -3,8 +3,8 @@
 ``write`` serves the after-run handler (``lambda/after_run``) and ``healthomics-run provenance`` (records
 missing for a stack). Writing is idempotent: the record of a run is a function of the run, so
 writing it again writes the same bytes to the same key. Throttling is waited out by the clients' retries
-(adaptive mode); what outlasts them fails the invocation, and Lambda's asynchronous retries, the next
-event or the command write the record later. Nothing here is on a deploy's path.
+(adaptive mode); what outlasts them fails the message, which the writer's queue delivers again (then to its
+dead-letter queue), and the command writes the record later. Nothing here is on a deploy's path.
 """
 
 from __future__ import annotations
