@@ -84,7 +84,9 @@ def test_service_role_reads_inputs_and_writes_only_under_the_output_prefix():
     germline(stack)
     statements = _statements(stack)
     writes = [s for s in statements if "s3:PutObject" in s["Action"]]  # the service role's, the provenance writer's
-    assert writes and all(w["Resource"]["Fn::Join"][1][-1] == "/TestStack/Germline/*" for w in writes)
+    assert writes and all(w["Resource"]["Fn::Join"][1][-1] in ("/TestStack/Germline/*",  # the service role's
+                                                             "/TestStack/Germline/*/ro-crate-metadata.json")  # records
+                          for w in writes)
     reads = [s for s in statements if s["Action"] == "s3:GetObject"]
     assert any("example-reference-bucket/*" in str(s["Resource"]) for s in reads)
 

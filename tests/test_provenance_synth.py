@@ -1,4 +1,4 @@
-"""What provenance adds to a stack: one writer, its rule and its exactly-cited permissions; and nothing
+"""What provenance adds to a stack: one writer, its rule, its queue and its exactly-cited permissions; and nothing
 changed in the run resources, so upgrading to a release with provenance starts no run.
 
 IAM rows (Service Authorization Reference, https://docs.aws.amazon.com/service-authorization/latest/reference/):
@@ -18,12 +18,13 @@ its detail (HealthOmics guide, "Using EventBridge with AWS HealthOmics").
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import aws_cdk as cdk
 from aws_cdk import aws_s3 as s3
 from healthomics_run import HealthOmicsRun, HealthOmicsRunBatch, WorkflowRun
 from healthomics_run.after_run.provenance_writer import ProvenanceWriter
-from healthomics_run.run_model.provenance_settings import CONFIG_ENV, Config
+from healthomics_run.run_model.provenance_settings import CONFIG_ENV, CONFIG_URI_ENV, Config
 
 from tests.synth import new_stack, template
 
@@ -44,9 +45,14 @@ def writer_statements(stack) -> dict[str, list]:
 
 
 def config(stack) -> Config:
+    """The choices the writer reads: the JSON asset its environment names (``CONFIG_URI_ENV``)."""
     (function,) = [f for name, f in template(stack).find_resources("AWS::Lambda::Function").items()
                    if name.startswith("HealthOmicsRunProvenanceWriter")]
-    return Config.from_json(function["Properties"]["Environment"]["Variables"][CONFIG_ENV])
+    variables = function["Properties"]["Environment"]["Variables"]
+    assert CONFIG_ENV not in variables and "Fn::Sub" in json.dumps(variables[CONFIG_URI_ENV])
+    assembly = stack.node.root.synth()
+    asset = ProvenanceWriter.of(stack).node.find_child("Choices")
+    return Config.from_json((Path(assembly.directory) / asset.asset_path).read_text())
 
 
 def test_a_stack_of_runs_gets_one_writer_and_one_rule_for_ended_runs():
@@ -69,18 +75,22 @@ def test_the_writer_may_read_runs_tasks_batches_its_workflows_and_stack_and_writ
                              "logs:CreateLogStream logs:PutLogEvents", "omics:GetBatch",
                              "omics:GetRun omics:ListRunTasks omics:GetRunTask",
                              "omics:GetWorkflow omics:GetWorkflowVersion", "s3:GetObject", "s3:ListBucket",
-                             "s3:PutObject"]
+                             "s3:PutObject", "sqs:ReceiveMessage sqs:ChangeMessageVisibility sqs:GetQueueUrl "
+                                             "sqs:DeleteMessage sqs:GetQueueAttributes"]
     assert found["cloudformation:ListStackResources cloudformation:DescribeStackResource"] == ['{"Ref": "AWS::StackId"}']
     assert [r.endswith(':workflow/1234567"]]}') for r in found["omics:GetWorkflow omics:GetWorkflowVersion"]] == [True]
-    assert [r.endswith('"/TestStack/Germline/*"]]}') for r in found["s3:PutObject"]] == [True]
+    assert [r.endswith('"/TestStack/Germline/*/ro-crate-metadata.json"]]}') for r in found["s3:PutObject"]] == [True]
 
 
 def test_a_provenance_location_is_the_only_place_records_are_put():
     stack = new_stack()
     HealthOmicsRun(stack, "Germline", workflow_id="1234567", provenance_location="s3://records-bucket/provenance")
     found = writer_statements(stack)
-    assert [r.endswith(':s3:::records-bucket/provenance/*"]]}') for r in found["s3:PutObject"]] == [True]
-    assert [r.endswith('"/TestStack/Germline/*"]]}') for r in found["s3:GetObject"]] == [True]
+    assert [r.endswith(':s3:::records-bucket/provenance/*/ro-crate-metadata.json"]]}')
+            for r in found["s3:PutObject"]] == [True]
+    reads = [r for r in found["s3:GetObject"] if "Choices" not in r and "cdk-" not in r]
+    assert [r.endswith('"/TestStack/Germline/*"]]}') or r.endswith('provenance/*/ro-crate-metadata.json"]]}')
+            for r in reads] == [True, True]
 
 
 def test_the_input_buckets_of_a_run_are_readable_for_their_versions_and_etags():
@@ -114,7 +124,8 @@ def test_the_writer_knows_which_resources_are_off_elsewhere_or_show_values_and_e
 def test_a_batch_writer_may_read_and_write_where_each_sample_writes():
     stack = new_stack()
     HealthOmicsRunBatch(stack, "Cohort", workflow_id="1234567", samples=SAMPLES)
-    assert any(r.endswith(':s3:::other-bucket/s2/*"]]}') for r in writer_statements(stack)["s3:PutObject"])
+    assert any(r.endswith(':s3:::other-bucket/s2/*/ro-crate-metadata.json"]]}')
+               for r in writer_statements(stack)["s3:PutObject"])
 
 
 def test_provenance_changes_no_property_of_any_run_resource_so_upgrading_starts_no_run():
@@ -173,3 +184,64 @@ def test_an_output_uri_known_only_at_deploy_lets_the_writer_list_its_bucket():
     WorkflowRun(stack, "Bare", role=stack_role(stack), output_uri=uri, workflow_id="1234567")
     (listing,) = writer_statements(stack)["s3:ListBucket"]
     assert "Fn::Split" in listing and '"OutputUri"' in listing
+
+
+def _kms_world(**provenance):
+    """A WorkflowRun writing to a bucket of the stack on a customer managed key, in the enforcing account world."""
+    from aws_cdk import aws_kms as kms
+
+    from tests.account_world import Account
+    from tests.deployed import Deployed
+
+    stack = new_stack()
+    key = kms.Key(stack, "OutputKey", enable_key_rotation=True)
+    s3.Bucket(stack, "Outputs", bucket_name="example-kms-outputs", encryption=s3.BucketEncryption.KMS,
+              encryption_key=key)
+    WorkflowRun(stack, "Bare", role=stack_role(stack), output_uri="s3://example-kms-outputs/runs/",
+                workflow_id="1234567", **({"provenance_kms_keys": [key]} if provenance.pop("keys", False) else {}))
+    account = Account(Deployed(template(stack).to_json(), "TestStack"))
+    (writer_role,) = [name for name in account.deployed.of_type("AWS::IAM::Role")
+                      if name.startswith("HealthOmicsRunProvenanceRole")]
+    return account, writer_role
+
+
+def test_a_workflow_run_on_a_customer_key_given_to_provenance_gets_its_records_written():
+    """In the account world, which authorizes S3 and KMS as AWS does (``tests/account_world.py``): writing an
+    SSE-KMS object needs ``kms:GenerateDataKey`` on its key, reading it ``kms:Decrypt`` (S3 User Guide, "Using
+    server-side encryption with AWS KMS keys",
+    https://docs.aws.amazon.com/AmazonS3/latest/userguide/UsingKMSEncryption.html). Without the key given, the
+    writer is refused: the record would be lost. And nothing of the outputs but records is writable."""
+    record = "runs/1234567/ro-crate-metadata.json"
+    account, role = _kms_world(keys=True)
+    assert account.may(role, "s3:PutObject", f"arn:aws:s3:::example-kms-outputs/{record}",
+                       bucket="example-kms-outputs")[0]
+    assert not account.may(role, "s3:PutObject", "arn:aws:s3:::example-kms-outputs/runs/1234567/out/calls.vcf.gz",
+                           bucket="example-kms-outputs")[0]
+    assert account.may_use_key(role, "kms:GenerateDataKey", "example-kms-outputs", record)[0]
+    assert account.may_use_key(role, "kms:Decrypt", "example-kms-outputs", "runs/1234567/logs/output.json")[0]
+    refused, refused_role = _kms_world()
+    assert not refused.may_use_key(refused_role, "kms:GenerateDataKey", "example-kms-outputs", record)[0]
+
+
+def test_ended_runs_wait_in_a_queue_read_by_at_most_two_writers_with_a_dead_letter_queue():
+    """EventBridge delivers to an SQS queue; an SQS event source's ``MaximumConcurrency`` (2 to 1,000) bounds
+    the writers reading it ("Configuring scaling behavior for SQS event source mappings",
+    https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-scaling.html); a message received
+    ``maxReceiveCount`` times moves to the dead-letter queue (SQS Developer Guide, "Using dead-letter queues in
+    Amazon SQS", https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-dead-letter-queues.html);
+    Lambda advises a visibility timeout of six times the function's timeout ("Using Lambda with Amazon SQS",
+    https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-configure.html)."""
+    stack = new_stack()
+    HealthOmicsRun(stack, "Germline", workflow_id="1234567")
+    found = template(stack)
+    queues = {name: q["Properties"] for name, q in found.find_resources("AWS::SQS::Queue").items()
+              if name.startswith("HealthOmicsRunProvenance")}
+    (queue_id,) = [name for name, q in queues.items() if "RedrivePolicy" in q]
+    assert queues[queue_id]["RedrivePolicy"]["maxReceiveCount"] == 5
+    assert queues[queue_id]["VisibilityTimeout"] == 1800
+    (rule,) = [r for r in found.find_resources("AWS::Events::Rule").values()
+               if r["Properties"].get("Description", "").startswith("Ended HealthOmics runs")]
+    assert rule["Properties"]["Targets"][0]["Arn"] == {"Fn::GetAtt": [queue_id, "Arn"]}
+    (mapping,) = found.find_resources("AWS::Lambda::EventSourceMapping").values()
+    assert mapping["Properties"]["ScalingConfig"] == {"MaximumConcurrency": 2}
+    assert mapping["Properties"]["FunctionResponseTypes"] == ["ReportBatchItemFailures"]

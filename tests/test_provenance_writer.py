@@ -166,7 +166,7 @@ def test_a_record_read_back_says_which_image_digest_and_input_version_made_an_ou
     ref = deployed_run(props, stack, reads=INPUT)
     vcf = finish(omics, s3, ref.id)
     version = s3.head_object(Bucket=INPUT_BUCKET, Key="reads/SAMPLE-0001.cram")["VersionId"]
-    write(omics, s3, stack, ref.id)
+    write(omics, s3, stack, ref.id, config=Config(details=frozenset({RUN_LOGICAL_ID})))
     crate = read(record_at(s3, f"{omics.runs[ref.id]['runOutputUri']}/ro-crate-metadata.json"), tmp_path / "crate")
 
     def ids(value):
@@ -194,7 +194,7 @@ def test_the_provenance_page_shows_a_record_as_the_writer_writes_them(omics, s3,
     shown = assert_valid(json.loads(section.split("```json\n", 1)[1].split("\n```", 1)[0]))
     ref = deployed_run(props, stack, reads=INPUT)
     finish(omics, s3, ref.id)
-    write(omics, s3, stack, ref.id, config=Config(revision="3f2a9c0"))
+    write(omics, s3, stack, ref.id, config=Config(revision="3f2a9c0", details=frozenset({RUN_LOGICAL_ID})))
     written = json.loads(record_at(s3, f"{omics.runs[ref.id]['runOutputUri']}/ro-crate-metadata.json"))
 
     def shape(crate):
@@ -207,12 +207,12 @@ def test_throttling_is_waited_out_longer_than_the_deploy_handler_would(omics, s3
     """HealthOmics answers ThrottlingException (HTTP 429) when a request rate quota is exceeded (API
     reference, Common Errors / GetRunTask errors); botocore's adaptive retry mode backs off and retries
     (Boto3 guide, "Retries"). The writer's client tries 10 times where the deploy handler's tries 3: five
-    throttled GetRunTask answers in a row still give a record, and the backoff is slept, not skipped."""
+    throttled ListRunTasks answers in a row still give a record, and the backoff is slept, not skipped."""
     ref = deployed_run(props, stack)
     finish(omics, s3, ref.id)
     patient = clients.new_omics_client(config=writer.PATIENT)
     omics.serve(patient)
-    omics.fail_next("GetRunTask", "ThrottlingException", "Rate exceeded", times=5)
+    omics.fail_next("ListRunTasks", "ThrottlingException", "Rate exceeded", times=5)
     aws = writer.Clients(omics=patient, s3=s3, cfn=stack.client)
     outcome = writer.write(aws, Owners(stack.client, STACK_ID, Config()), ref.id)
     assert outcome.startswith(f"run {ref.id}: wrote ") and len(omics.sleeps) >= 5
@@ -251,3 +251,101 @@ def test_an_input_changed_since_the_run_started_is_recorded_at_its_version_of_th
     write(omics, s3, stack, ref.id)
     record = graph(record_at(s3, f"{omics.runs[ref.id]['runOutputUri']}/ro-crate-metadata.json"))
     assert (record[INPUT]["version"], record[INPUT]["etag"]) == (then["VersionId"], then["ETag"])
+
+
+def test_a_twenty_task_run_costs_one_get_run_one_task_page_and_its_workflow_and_no_get_run_task(omics, s3, stack,
+                                                                                                  props):
+    """HealthOmics allows GetRun, ListRunTasks and GetRunTask 10 TPS each by default ("HealthOmics API quotas",
+    https://docs.aws.amazon.com/omics/latest/dev/service-quotas.html); ListRunTasks pages up to 100 tasks
+    (``maxResults`` 1-100, API reference ListRunTasks,
+    https://docs.aws.amazon.com/omics/latest/api/API_ListRunTasks.html); GetRun's ``resourceDigests`` holds
+    the digest of every image the run used (API reference GetRun,
+    https://docs.aws.amazon.com/omics/latest/api/API_GetRun.html). A cohort's records cost O(1) calls per run."""
+    ref = deployed_run(props, stack)
+    finish(omics, s3, ref.id)
+    for number in range(18):
+        omics.add_task(ref.id, f"GermlineCalling.shard_{number}", task_id=f"3{number:06d}", status="COMPLETED")
+    assert len(omics.runs[ref.id]["tasks"]) == 20
+    omics.calls.clear()
+    outcome = write(omics, s3, stack, ref.id, ref.uuid)
+    assert outcome.startswith(f"run {ref.id}: wrote ")
+    assert sorted(name for name, _ in omics.calls) == ["GetRun", "GetWorkflow", "ListRunTasks"]
+    assert omics.params_of("ListRunTasks")[0]["maxResults"] == 100
+    record = graph(record_at(s3, f"{omics.runs[ref.id]['runOutputUri']}/ro-crate-metadata.json"))
+    assert len([e for e in record if e.startswith("#task-")]) == 20
+    assert any(entity.get("value") == IMAGE_DIGEST for entity in record.values())  # the run's image, by digest
+
+
+def test_per_task_detail_asks_get_run_task_once_per_task_only_when_asked_for(omics, s3, stack, props):
+    ref = deployed_run(props, stack)
+    finish(omics, s3, ref.id)
+    omics.calls.clear()
+    write(omics, s3, stack, ref.id, config=Config(details=frozenset({RUN_LOGICAL_ID})))
+    assert omics.count("GetRunTask") == 2
+
+
+def test_a_record_of_another_run_with_the_same_id_is_never_overwritten(omics, s3, stack, props):
+    """Run ids are reused after deletion, the uuid never (HealthOmics guide, "Starting a run",
+    https://docs.aws.amazon.com/omics/latest/dev/starting-a-run.html): a record already at the key that is of
+    another uuid stays. The writer puts with ``If-None-Match: *``, which S3 answers with 412 Precondition
+    Failed when the key exists (S3 User Guide, "How to prevent object overwrites with conditional writes",
+    https://docs.aws.amazon.com/AmazonS3/latest/userguide/conditional-writes.html), and replaces only its own
+    run's record (``If-Match`` its ETag)."""
+    ref = deployed_run(props, stack)
+    finish(omics, s3, ref.id)
+    uri = f"{omics.runs[ref.id]['runOutputUri']}/ro-crate-metadata.json"
+    bucket, key = uri.removeprefix("s3://").split("/", 1)
+    earlier = json.dumps({"@graph": [{"@id": "#run-0f0f0f0f-0000-4000-8000-000000000000"}]}).encode()
+    s3.put_object(Bucket=bucket, Key=key, Body=earlier)
+    outcome = write(omics, s3, stack, ref.id, ref.uuid)
+    assert outcome == (f"run {ref.id}: {uri} holds the record of another run "
+                       "(uuid 0f0f0f0f-0000-4000-8000-000000000000); nothing written")
+    assert record_at(s3, uri) == earlier
+
+
+def test_every_s3_call_on_the_record_and_outputs_names_the_expected_bucket_owner(omics, s3, stack, props):
+    """A request with ``ExpectedBucketOwner`` fails with 403 when another account owns the bucket (S3 User
+    Guide, "Verifying bucket ownership with bucket owner condition",
+    https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucket-owner-condition.html)."""
+    seen = []
+    s3.meta.events.register("before-parameter-build.s3.*",
+                            lambda params, model, **_: seen.append((model.name, params.get("ExpectedBucketOwner"))))
+    ref = deployed_run(props, stack, reads=INPUT)
+    finish(omics, s3, ref.id)
+    seen.clear()
+    write(omics, s3, stack, ref.id, ref.uuid)
+    output_calls = [(name, owner) for name, owner in seen if name not in ("HeadObject", "ListObjectVersions")]
+    assert output_calls and {owner for _, owner in output_calls} == {STACK_ID.split(":")[4]}
+
+
+def test_the_writer_reads_its_choices_from_the_object_its_environment_names(s3):
+    """The choices are a JSON asset, not an environment variable: Lambda allows 4 KB for all of a function's
+    variables ("Lambda quotas", https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html), which
+    45 cohorts' batch names alone exceed. A writer synthesized before still holds them in its environment."""
+    from healthomics_run.run_model.provenance_settings import CONFIG_ENV, CONFIG_URI_ENV
+
+    chosen = Config(batches={f"Cohort{n:03d}Batch": f"cohort-{n:03d}-" + "x" * 80 for n in range(200)},
+                    values=frozenset({RUN_LOGICAL_ID}))
+    assert len(chosen.to_json()) > 4096
+    s3.create_bucket(Bucket="cdk-assets-bucket")
+    s3.put_object(Bucket="cdk-assets-bucket", Key="abc.json", Body=chosen.to_json().encode())
+    assert writer.load_config(s3, {CONFIG_URI_ENV: "s3://cdk-assets-bucket/abc.json"}, STACK_ID) == chosen
+    assert writer.load_config(s3, {CONFIG_ENV: Config(off=frozenset({"A"})).to_json()}, STACK_ID) == \
+        Config(off=frozenset({"A"}))
+
+
+def test_a_batch_from_the_queue_answers_only_the_messages_not_written(omics, s3, stack, props, monkeypatch):
+    """An SQS event source with ``ReportBatchItemFailures`` receives again only the messages the function names
+    in ``batchItemFailures`` ("Handling errors for an SQS event source in Lambda",
+    https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-errorhandling.html)."""
+    ref = deployed_run(props, stack)
+    finish(omics, s3, ref.id)
+    aws = writer.Clients(omics=omics.client, s3=s3, cfn=stack.client)
+    monkeypatch.setattr(after_run, "_world", lambda: (aws, Owners(stack.client, STACK_ID, Config())))
+    good = {"source": "aws.omics", "detail-type": "Run Status Change",
+            "detail": {"runId": ref.id, "uuid": ref.uuid, "status": "COMPLETED"}}
+    broken = {"source": "aws.omics", "detail-type": "Run Status Change", "detail": {}}  # no runId
+    answer = after_run.on_run_end({"Records": [{"messageId": "m-1", "body": json.dumps(good)},
+                                               {"messageId": "m-2", "body": json.dumps(broken)}]})
+    assert answer == {"batchItemFailures": [{"itemIdentifier": "m-2"}]}
+    assert record_at(s3, f"{omics.runs[ref.id]['runOutputUri']}/ro-crate-metadata.json")

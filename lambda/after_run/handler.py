@@ -7,12 +7,13 @@ which ``healthomics-run provenance`` shares.
 from __future__ import annotations
 
 import functools
+import json
 import os
 from typing import Any
 
-from healthomics_run.run_model.provenance_settings import CONFIG_ENV, STACK_ID_ENV, Config
+from healthomics_run.run_model.provenance_settings import STACK_ID_ENV
 from healthomics_run.service_calls.log import log
-from healthomics_run.service_calls.provenance import Clients, write
+from healthomics_run.service_calls.provenance import Clients, load_config, write
 from healthomics_run.service_calls.provenance_owners import Owners
 
 
@@ -20,13 +21,30 @@ from healthomics_run.service_calls.provenance_owners import Owners
 def _world() -> tuple[Clients, Owners]:
     stack_id = os.environ[STACK_ID_ENV]
     aws = Clients()
-    return aws, Owners(aws.cfn, stack_id, Config.from_json(os.environ.get(CONFIG_ENV)))
+    return aws, Owners(aws.cfn, stack_id, load_config(aws.s3, os.environ, stack_id))
 
 
-def on_run_end(event: dict[str, Any], context: Any = None) -> dict[str, str]:
-    """Target of the stack's rule for HealthOmics ``Run Status Change`` events of ended runs."""
+def on_run_end(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
+    """The stack's ``Run Status Change`` events of ended runs: a batch of them from the writer's SQS queue
+    (``Records``, each body one EventBridge event), or one event as the rule of a writer deployed before sent it.
+
+    A batch answers the messages whose record could not be written (``batchItemFailures``): only they are
+    received again, and after the queue's receive count go to its dead-letter queue."""
+    if "Records" not in event:
+        return {"Outcome": _write_one(event)}
+    failures = []
+    for message in event["Records"]:
+        try:
+            _write_one(json.loads(message["body"]))
+        except Exception as error:  # noqa: BLE001 - any failure: this message is received again
+            log("provenance", id=message.get("messageId"), outcome=f"failed: {type(error).__name__}: {error}")
+            failures.append({"itemIdentifier": message["messageId"]})
+    return {"batchItemFailures": failures}
+
+
+def _write_one(event: dict[str, Any]) -> str:
     detail = event.get("detail") or {}
     aws, owners = _world()
     outcome = write(aws, owners, detail["runId"], detail.get("uuid"))
     log("provenance", id=detail.get("runId"), outcome=outcome)
-    return {"Outcome": outcome}
+    return outcome

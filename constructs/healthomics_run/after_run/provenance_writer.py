@@ -2,7 +2,12 @@
 
 One writer per stack, made when the first run resource with provenance on registers:
 
-    HealthOmics ── Run Status Change (COMPLETED, FAILED, CANCELLED) ──▶ rule ──▶ writer ──▶ <runOutputUri>/ro-crate-metadata.json
+    HealthOmics ── Run Status Change (COMPLETED, FAILED, CANCELLED) ──▶ rule ──▶ queue (dead letters after 5
+    receives) ──▶ writer (at most 2 at once) ──▶ <runOutputUri>/ro-crate-metadata.json
+
+The writer's choices (off, locations, parameter values, task detail, batch names, revision) are a JSON asset of
+the stack whose URI is in its environment; its S3 grants are one statement per bucket and action, made at synth
+once every run has registered; a synth validation names the IAM or Lambda limit the writer would pass.
 
 The rule matches ended runs of the account and Region; the writer records those a resource of this stack
 started (``owners``) and ignores the rest. Nothing here touches the run resources themselves: their
@@ -11,27 +16,37 @@ properties, and so the runs they name, are the same with provenance on or off (u
 
 from __future__ import annotations
 
+import atexit
+import json
+import shutil
+import tempfile
 import weakref
+from pathlib import Path
 from typing import Iterable, Optional, Protocol
 
-from aws_cdk import Aws, Duration, Fn, Lazy, Stack
+import jsii
+from aws_cdk import Annotations, Aspects, Aws, Duration, Fn, IAspect, Stack
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_lambda_event_sources as event_sources
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_s3_assets as s3_assets
+from aws_cdk import aws_sqs as sqs
 
-from constructs import Construct
+from constructs import Construct, IConstruct, IValidation
 from healthomics_run.construct_helpers import lambda_assets
 from healthomics_run.construct_helpers.policies import GroupedStatements, s3_object_arn
 from healthomics_run.construct_helpers.status_events import RUN_EVENTS
-from healthomics_run.construct_helpers.tokens import LazyList, LazyText
 from healthomics_run.construct_helpers.validation import acknowledge, is_unresolved, wildcard_finding
 from healthomics_run.errors import INVALID_RUN_PROPS, raise_if_any
 from healthomics_run.run_model.provenance_settings import (
-    CONFIG_ENV,
+    CONFIG_URI_ENV,
     ENDED_STATUSES,
+    RECORD_NAME,
     SOURCE_REVISION_CONTEXT,
     STACK_ID_ENV,
     Config,
@@ -48,14 +63,30 @@ class Registering(Protocol):
     def output_uris(self) -> list[str]: ...
 
 WRITER_ID = "HealthOmicsRunProvenance"
-TIMEOUT_SECONDS = 300  # a run of thousands of tasks: one GetRunTask each, throttling waited out
+TIMEOUT_SECONDS = 300  # a run of thousands of tasks with per-task detail: one GetRunTask each, throttling waited out
+# Object patterns per bucket and action: beyond it, prefixes are cut to common ones (a wider grant, warned
+# of at synth). 3 statements per bucket of at most 20 patterns of ~80 characters: ~5 KB per bucket.
+PATTERNS_PER_BUCKET = 20
+# IAM and AWS STS quotas (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html): a role's
+# inline policies total 10,240 characters, 10 managed policies attached, each at most 6,144 characters.
+# Lambda quotas (https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html): 4 KB of environment.
+ROLE_INLINE_CHARS, ROLE_MANAGED_POLICIES, MANAGED_POLICY_CHARS = 10_240, 10, 6_144
+LAMBDA_ENVIRONMENT_BYTES = 4_096
+# The queue between the rule and the writer: a cohort's ends wait there, read by at most MAX_CONCURRENCY writers
+# at once (an SQS event source's MaximumConcurrency, 2-1,000: "Configuring scaling behavior for SQS event source
+# mappings", https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-scaling.html), so the HealthOmics calls
+# stay near their 10 TPS default quotas. A message received MAX_RECEIVES times goes to the dead-letter queue.
+MAX_CONCURRENCY, MAX_RECEIVES, BATCH_SIZE = 2, 5, 10
+RETENTION = Duration.days(14)  # SQS' longest
+ENVIRONMENT_TOKEN_BYTES = 512  # a deploy-time value (a stack id, an S3 URL) counted at its longest
 MEMORY_MB = 256
 
 _REASONS = (
     ("HIPAA.Security-LambdaConcurrency", "Invoked once per ended run; reserved concurrency would only take "
                                          "capacity from the account."),
-    ("HIPAA.Security-LambdaDLQ", "EventBridge retries a failed invocation; a record still missing is written by the "
-                                 "next event or `healthomics-run provenance`, and a missing record never fails a run."),
+    ("HIPAA.Security-LambdaDLQ", "Invoked by an SQS event source whose queue has a dead-letter queue; a record "
+                                 "still missing is written by `healthomics-run provenance`."),
+    ("AwsSolutions-SQS3", "The dead-letter queue of the writer's queue is itself the end of the line."),
     ("HIPAA.Security-LambdaInsideVPC", "The writer calls only AWS APIs; a VPC adds NAT or endpoints and no protection."),
     ("HIPAA.Security-IAMNoInlinePolicy", "The writer's policy is generated from the runs of this stack alone; a "
                                          "managed policy would be shared and reviewed apart from them."),
@@ -69,12 +100,13 @@ class _Choices:
         self.off: set[str] = set()
         self.locations: dict[str, str] = {}
         self.values: set[str] = set()
+        self.details: set[str] = set()
         self.batches: dict[str, str] = {}
 
     def config(self, stack: Stack) -> str:
         revision = stack.node.try_get_context(SOURCE_REVISION_CONTEXT)
         return Config(off=frozenset(self.off), locations=self.locations, values=frozenset(self.values),
-                      batches=self.batches, revision=str(revision) if revision else None).to_json()
+                      details=frozenset(self.details), batches=self.batches, revision=str(revision) if revision else None).to_json()
 
 
 class ProvenanceWriter(Construct):
@@ -89,7 +121,6 @@ class ProvenanceWriter(Construct):
         self.role = iam.Role(self, "Role", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
                              description="Writes the provenance record of each run this stack started")
         self._grouped = GroupedStatements(self.role)
-        self._prefixes: dict[str, list[str]] = {}  # bucket -> prefixes the writer may list
         self._allow(["logs:CreateLogStream", "logs:PutLogEvents"], [self.log_group.log_group_arn])
         runs = stack.format_arn(service="omics", resource="run", resource_name="*")
         tasks = stack.format_arn(service="omics", resource="task", resource_name="*")
@@ -104,16 +135,74 @@ class ProvenanceWriter(Construct):
             code=lambda_assets.code("after_run"), handler="after_run.handler.on_run_end", role=self.role,
             log_group=self.log_group, timeout=Duration.seconds(TIMEOUT_SECONDS), memory_size=MEMORY_MB,
             description="Writes a Workflow Run RO-Crate beside each ended run's outputs (healthomics-run)",
-            environment={STACK_ID_ENV: Aws.STACK_ID,
-                         CONFIG_ENV: Lazy.string(LazyText(lambda: choices.config(stack)))})
+            environment={STACK_ID_ENV: Aws.STACK_ID})
+        self.environment: dict[str, str] = {STACK_ID_ENV: Aws.STACK_ID}
         self.rule = events.Rule(self, "RunEnded", description="Ended HealthOmics runs, for their provenance records",
                                 event_pattern=events.EventPattern(source=["aws.omics"],
                                                                   detail_type=[RUN_EVENTS.detail_type],
                                                                   detail={"status": list(ENDED_STATUSES)}))
-        self.rule.add_target(targets.LambdaFunction(self.function))
+        self.dead_letters = sqs.Queue(self, "DeadLetters", retention_period=RETENTION, enforce_ssl=True,
+                                      encryption=sqs.QueueEncryption.SQS_MANAGED)
+        # visibility: six times the function's timeout, as Lambda advises for an SQS event source
+        self.queue = sqs.Queue(self, "RunEnds", retention_period=RETENTION, enforce_ssl=True,
+                               encryption=sqs.QueueEncryption.SQS_MANAGED,
+                               visibility_timeout=Duration.seconds(6 * TIMEOUT_SECONDS),
+                               dead_letter_queue=sqs.DeadLetterQueue(queue=self.dead_letters,
+                                                                     max_receive_count=MAX_RECEIVES))
+        self.rule.add_target(targets.SqsQueue(self.queue))
+        self.function.add_event_source(event_sources.SqsEventSource(
+            self.queue, batch_size=BATCH_SIZE, max_concurrency=MAX_CONCURRENCY, report_batch_item_failures=True))
         acknowledge(self, *_REASONS)
         self._workflows: set[str] = set()
         self._objects: set = set()  # folders allowed (uri, write), and object ARNs acknowledged
+        self._reads: dict[str, set[str]] = {}  # bucket -> prefixes of folders read (outputs)
+        self._records: dict[str, set[str]] = {}  # bucket -> prefixes under which records are put
+        self._choices = choices
+        self._finished = False
+        Aspects.of(self).add(_Finish(self))
+        self.node.add_validation(_WithinLimits(self))
+
+    def finish(self) -> None:
+        """Once every run resource has registered (an aspect, at synth): the choices' asset, and the S3
+        statements, one per bucket and action, each listing at most ``PATTERNS_PER_BUCKET`` patterns."""
+        if self._finished:
+            return
+        self._finished = True
+        stack = Stack.of(self)
+        choices = s3_assets.Asset(self, "Choices", path=str(_staged(self._choices.config(stack))))
+        self._allow(["s3:GetObject"], [choices.bucket.arn_for_objects(choices.s3_object_key)])
+        self.function.add_environment(CONFIG_URI_ENV, choices.s3_object_url)
+        self.environment[CONFIG_URI_ENV] = choices.s3_object_url
+        for bucket in sorted(set(self._reads) | set(self._records)):
+            reads = _collapse(self._reads.get(bucket, set()))
+            records = _collapse(self._records.get(bucket, set()))
+            if self._widened(bucket, reads, records):
+                Annotations.of(self).add_warning_v2(
+                    "healthomics-run:provenance-widened",
+                    f"The provenance writer reads and writes records under {len(reads) + len(records)} prefixes of "
+                    f"{bucket}: more than {PATTERNS_PER_BUCKET} runs' folders are named by their common prefixes.")
+            base = f"arn:{Aws.PARTITION}:s3:::{bucket}"
+            uncovered = [p for p in records if not any(p.startswith(r) for r in reads)]
+            get = [f"{base}/{p}*" for p in reads] + [f"{base}/{p}*/{RECORD_NAME}" for p in uncovered]
+            put = [f"{base}/{p}*/{RECORD_NAME}" for p in records]
+            if get:
+                self._statement(["s3:GetObject"], get)
+            if put:
+                self._statement(["s3:PutObject"], put)
+            if reads:
+                self.role.add_to_principal_policy(iam.PolicyStatement(
+                    actions=["s3:ListBucket"], resources=[base],
+                    conditions={"StringLike": {"s3:prefix": [f"{p}*" for p in reads]}}))
+
+    def _widened(self, bucket: str, reads: list[str], records: list[str]) -> bool:
+        return (len(reads) < len(_minimal(self._reads.get(bucket, set())))
+                or len(records) < len(_minimal(self._records.get(bucket, set()))))
+
+    def _statement(self, actions: list[str], resources: list[str]) -> None:
+        self.role.add_to_principal_policy(iam.PolicyStatement(actions=actions, resources=resources))
+        for arn in resources:
+            self._acknowledge_once(arn, "Run ids, and so the keys of a run's outputs and its record, are assigned "
+                                        "by HealthOmics; limited to these output locations.")
 
     def _allow(self, actions: list[str], resources: Iterable[str], conditions: Optional[dict] = None) -> None:
         self._grouped.allow(actions, list(resources), conditions)
@@ -126,32 +215,27 @@ class ProvenanceWriter(Construct):
             self._allow(["omics:GetWorkflow", "omics:GetWorkflowVersion"], new)
 
     def allow_folder(self, uri: str, *, write: bool) -> None:
-        """List and read the objects under ``uri`` (a run's outputs, ``output.json``); with ``write``, put records."""
+        """List and read the objects under ``uri`` (a run's outputs, ``output.json``); with ``write``, put and
+        read records there (``<uri>*/ro-crate-metadata.json`` only: IAM resource ARNs take ``*`` anywhere in
+        a segment, "IAM JSON policy elements: Resource",
+        https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_resource.html).
+        Gathered per bucket; the statements are made at synth (``finish``)."""
         if (uri, write) in self._objects:
             return
         self._objects.add((uri, write))
-        objects = f"{s3_object_arn(uri)}*"
-        self._allow(["s3:PutObject"] if write else ["s3:GetObject"], [objects])
-        if not write:
-            self._allow_listing(uri)
-        self._acknowledge_once(objects, "Run ids, and so the keys of a run's outputs and its record, are assigned "
-                                        "by HealthOmics; limited to this output location.")
+        if is_unresolved(uri) and not uri.startswith("s3://"):  # wholly a deploy-time value: no prefix known
+            self._allow_deploy_time_folder(uri, write)
+            return
+        bucket, _, prefix = uri.removeprefix("s3://").partition("/")
+        (self._records if write else self._reads).setdefault(bucket, set()).add(prefix)
 
-    def _allow_listing(self, uri: str) -> None:
-        """ListBucket on the bucket for these prefixes only: one statement per bucket, its condition listing them.
-        A URI that is wholly a deploy-time value has no prefix known at synth: its whole bucket may be listed."""
-        if is_unresolved(uri) and not uri.startswith("s3://"):
-            bucket, prefix = Fn.select(0, Fn.split("/", Fn.select(1, Fn.split("s3://", uri)))), None
-        else:
-            bucket, _, prefix = uri.removeprefix("s3://").partition("/")
-        if bucket not in self._prefixes:
-            prefixes = self._prefixes[bucket] = []
-            self.role.add_to_principal_policy(iam.PolicyStatement(
-                actions=["s3:ListBucket"], resources=[f"arn:{Aws.PARTITION}:s3:::{bucket}"],
-                conditions=None if prefix is None else {
-                    "StringLike": {"s3:prefix": Lazy.list(LazyList(lambda: sorted(set(prefixes))))}}))
-        if prefix is not None:
-            self._prefixes[bucket].append(f"{prefix}*")
+    def _allow_deploy_time_folder(self, uri: str, write: bool) -> None:
+        objects = f"{s3_object_arn(uri)}*"
+        self._allow(["s3:PutObject"] if write else ["s3:GetObject"],
+                    [f"{objects}/{RECORD_NAME}" if write else objects])
+        if not write:
+            bucket = Fn.select(0, Fn.split("/", Fn.select(1, Fn.split("s3://", uri))))
+            self._allow(["s3:ListBucket"], [f"arn:{Aws.PARTITION}:s3:::{bucket}"])
 
     def _acknowledge_once(self, arn: str, reason: str) -> None:
         """Acknowledge cdk-nag's wildcard finding on ``arn`` once; an ARN cut from a deploy-time URI
@@ -162,6 +246,14 @@ class ProvenanceWriter(Construct):
                 acknowledge(self.role, (wildcard_finding(self, arn), reason))
             except ValueError:
                 pass
+
+    def allow_keys(self, keys: Iterable[kms.IKey]) -> None:
+        """Decrypt (outputs, ``output.json``) and GenerateDataKey (records) with the keys of the buckets the
+        writer reads and writes: one statement listing every key (S3 User Guide, "Using server-side encryption
+        with AWS KMS keys", Permissions)."""
+        arns = [key.key_arn for key in keys]
+        if arns:
+            self._allow(["kms:Decrypt", "kms:GenerateDataKey"], arns)
 
     def allow_inputs(self, buckets: Iterable[s3.IBucket]) -> None:
         """HeadObject (and ListObjectVersions) on the input buckets: the record carries each input's version id
@@ -178,10 +270,10 @@ class ProvenanceWriter(Construct):
 
     @classmethod
     def register(cls, resource: Registering, *, log_group: logs.ILogGroup, enabled: bool, location: Optional[str],
-                 values: bool) -> None:
+                 values: bool, details: bool = False, keys: Iterable[kms.IKey] = ()) -> None:
         """Record ``resource``'s choices; with provenance on, make the writer (once per stack) and grant it
         what this resource's runs need."""
-        raise_if_any(resource, (INVALID_RUN_PROPS, _choice_errors(enabled, location, values)))
+        raise_if_any(resource, (INVALID_RUN_PROPS, _choice_errors(enabled, location, values, details)))
         stack = Stack.of(resource)
         choices = _CHOICES.setdefault(stack, _Choices())
         logical_id = stack.get_logical_id(resource.resource.node.default_child)
@@ -195,8 +287,11 @@ class ProvenanceWriter(Construct):
             choices.locations[logical_id] = location
         if values:
             choices.values.add(logical_id)
+        if details:
+            choices.details.add(logical_id)
         writer = cls.of(stack) or cls(stack, WRITER_ID, choices, log_group)
         writer.allow_workflows(resource.workflow_arns())
+        writer.allow_keys(keys)
         for output_uri in resource.output_uris():
             writer.allow_folder(output_uri, write=False)
             if not location:
@@ -211,9 +306,84 @@ class ProvenanceWriter(Construct):
         return writer if isinstance(writer, ProvenanceWriter) else None
 
 
-def _choice_errors(enabled: object, location: Optional[str], values: object) -> list[str]:
+def _minimal(prefixes: Iterable[str]) -> list[str]:
+    """The prefixes no other of them holds."""
+    ordered = sorted(set(prefixes))
+    kept: list[str] = []
+    for prefix in ordered:  # sorted: a prefix that holds this one is just before it, or kept earlier
+        if not any(prefix.startswith(held) for held in kept[-1:]):
+            kept.append(prefix)
+    return kept
+
+
+def _collapse(prefixes: Iterable[str], limit: int = PATTERNS_PER_BUCKET) -> list[str]:
+    """At most ``limit`` prefixes that hold every one of ``prefixes``: the longest common cut that fits.
+    A prefix holding a deploy-time value (a token) is never cut."""
+    kept = _minimal(prefixes)
+    if len(kept) <= limit:
+        return kept
+    fixed = [p for p in kept if is_unresolved(p)]
+    cuttable = [p for p in kept if not is_unresolved(p)]
+    for length in range(max(map(len, cuttable)), -1, -1):
+        cut = _minimal(p[:length] for p in cuttable)
+        if len(cut) + len(fixed) <= limit:
+            return cut + fixed
+    return [""] + fixed
+
+
+def _staged(text: str) -> Path:
+    """A folder holding ``choices.json`` (made once per content and process, removed at its exit)."""
+    folder = Path(tempfile.mkdtemp(prefix="healthomics-run-provenance-"))
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    path = folder / "choices.json"
+    path.write_text(text)
+    return path
+
+
+@jsii.implements(IAspect)
+class _Finish:
+    def __init__(self, writer: ProvenanceWriter) -> None:
+        self.writer = writer
+
+    def visit(self, node: IConstruct) -> None:
+        if node is self.writer:
+            self.writer.finish()
+
+
+@jsii.implements(IValidation)
+class _WithinLimits:
+    """Fails synth, naming the limit, when the writer's role or function would not deploy."""
+
+    def __init__(self, writer: ProvenanceWriter) -> None:
+        self.writer = writer
+
+    def validate(self) -> list[str]:
+        stack = Stack.of(self.writer)
+        errors = []
+        documents = [child for child in self.writer.role.node.find_all()
+                     if isinstance(child, (iam.Policy, iam.ManagedPolicy))]
+        sizes = [len(json.dumps(stack.resolve(doc.document.to_json()), separators=(",", ":"))) for doc in documents]
+        managed = [d for d in documents if isinstance(d, iam.ManagedPolicy)]
+        room = ROLE_INLINE_CHARS + ROLE_MANAGED_POLICIES * MANAGED_POLICY_CHARS
+        if sum(sizes) > room:
+            errors.append(f"the provenance writer's role needs {sum(sizes):,} policy characters; IAM allows a role "
+                          f"{ROLE_INLINE_CHARS:,} inline and {ROLE_MANAGED_POLICIES} managed policies of "
+                          f"{MANAGED_POLICY_CHARS:,} ({room:,} in all; IAM and AWS STS quotas)")
+        if len(managed) > ROLE_MANAGED_POLICIES:
+            errors.append(f"the provenance writer's role has {len(managed)} managed policies; IAM allows "
+                          f"{ROLE_MANAGED_POLICIES} per role (IAM and AWS STS quotas)")
+        size = sum(len(name) + (ENVIRONMENT_TOKEN_BYTES if is_unresolved(value) else len(value))
+                   for name, value in self.writer.environment.items())
+        if size > LAMBDA_ENVIRONMENT_BYTES:
+            errors.append(f"the provenance writer's environment takes up to {size:,} bytes; Lambda allows "
+                          f"{LAMBDA_ENVIRONMENT_BYTES:,} for all of a function's variables (Lambda quotas)")
+        return errors
+
+
+def _choice_errors(enabled: object, location: Optional[str], values: object, details: object = False) -> list[str]:
     errors = [f"{name} must be True or False; got {value!r}" for name, value in
-              (("provenance", enabled), ("provenance_parameter_values", values)) if not isinstance(value, bool)]
+              (("provenance", enabled), ("provenance_parameter_values", values), ("provenance_task_details", details))
+              if not isinstance(value, bool)]
     if location is not None and not is_unresolved(location) and (
             not isinstance(location, str) or not location.startswith("s3://") or len(location) <= len("s3://")):
         errors.append(f"provenance_location must be an S3 URI (s3://bucket or s3://bucket/prefix), under which "

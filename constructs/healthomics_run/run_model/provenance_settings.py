@@ -14,7 +14,8 @@ RUN_RESOURCE_TYPES = ("Custom::HealthOmicsRun", "Custom::HealthOmicsRunBatch")
 
 # The writer's environment (set by ``healthomics_run.after_run.provenance_writer.ProvenanceWriter``).
 STACK_ID_ENV = "HEALTHOMICS_RUN_STACK_ID"
-CONFIG_ENV = "HEALTHOMICS_RUN_PROVENANCE"
+CONFIG_ENV = "HEALTHOMICS_RUN_PROVENANCE"  # the choices themselves: stacks synthesized before 0.x (4 KB limit)
+CONFIG_URI_ENV = "HEALTHOMICS_RUN_PROVENANCE_URI"  # s3://... of the choices' JSON (an asset of the stack)
 SOURCE_REVISION_CONTEXT = "healthomics-run:source-revision"
 
 
@@ -24,7 +25,8 @@ class Config:
 
     ``off``: resources whose runs get no record; ``locations``: where records go instead of beside the
     outputs (an ``s3://bucket/prefix``, to which ``<runId>/`` is added); ``values``: resources whose records
-    carry parameter values (default: their digest only); ``batches``: each batch resource's batch name (a batch
+    carry parameter values (default: their digest only); ``details``: resources whose records describe each
+    task's image (one GetRunTask per task; default: the run's images, GetRun's ``resourceDigests``); ``batches``: each batch resource's batch name (a batch
     run is known by its batch's name: GetBatch); ``revision``: the app's source revision of the deploy
     (``-c healthomics-run:source-revision=...``), when it gives one.
     """
@@ -32,12 +34,13 @@ class Config:
     off: frozenset[str] = frozenset()
     locations: dict[str, str] = field(default_factory=dict)
     values: frozenset[str] = frozenset()
+    details: frozenset[str] = frozenset()
     batches: dict[str, str] = field(default_factory=dict)
     revision: Optional[str] = None
 
     def to_json(self) -> str:
         data: dict[str, Any] = {"off": sorted(self.off), "locations": self.locations, "values": sorted(self.values),
-                                "batches": self.batches}
+                                "details": sorted(self.details), "batches": self.batches}
         if self.revision:
             data["revision"] = self.revision
         return json.dumps({k: v for k, v in data.items() if v}, sort_keys=True, separators=(",", ":"))
@@ -46,7 +49,8 @@ class Config:
     def from_json(cls, text: Optional[str]) -> "Config":
         data = json.loads(text) if text else {}
         return cls(off=frozenset(data.get("off", ())), locations=dict(data.get("locations", {})),
-                   values=frozenset(data.get("values", ())), batches=dict(data.get("batches", {})),
+                   values=frozenset(data.get("values", ())),
+                   details=frozenset(data.get("details", ())), batches=dict(data.get("batches", {})),
                    revision=data.get("revision"))
 
     def record_uri(self, logical_id: str, run: dict[str, Any]) -> str:

@@ -112,7 +112,9 @@ class RunResource(Construct):
         self.parameters_asset = None
         self.provenance = {"enabled": run_props.get("provenance", True),
                            "location": run_props.get("provenance_location"),
-                           "values": run_props.get("provenance_parameter_values", False)}
+                           "values": run_props.get("provenance_parameter_values", False),
+                           "details": run_props.get("provenance_task_details", False),
+                           "keys": list(run_props.get("provenance_kms_keys") or ())}
 
     @property
     def handler_role(self) -> iam.IRole:

@@ -88,7 +88,7 @@ class _RunInfrastructure(Construct):
         if writer is not None and resource.provenance["enabled"]:
             writer.allow_inputs(self.inputs)  # the record carries each input's version id and ETag
             if self.output_bucket.encryption_key is not None:  # output.json read, the record written
-                self.output_bucket.encryption_key.grant(writer.role, "kms:Decrypt", "kms:GenerateDataKey")
+                writer.allow_keys([self.output_bucket.encryption_key])
 
     def on_status_change(self, id: str, *, target: events.IRuleTarget, statuses: Sequence[str] = ()) -> events.Rule:
         """See ``WorkflowRun.on_status_change`` (``WorkflowRunBatch.on_status_change`` for a batch)."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Iterable, Mapping, TypedDict, Union
+from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence, TypedDict, Union
 
 from aws_cdk import Duration
 from aws_cdk import aws_iam as iam
@@ -28,6 +28,7 @@ from healthomics_run.run_model import reasons
 from healthomics_run.workflows.workflow import IWorkflow, WorkflowVersion
 
 if TYPE_CHECKING:
+    from aws_cdk import aws_kms as kms
     from aws_cdk import aws_sns as sns
 
 
@@ -138,6 +139,15 @@ class RunProps(TypedDict, total=False):
     provenance_parameter_values: bool
     """Put parameter values in the record (they may identify patients). Default: ``False``: their SHA-256 digest
     only (S3 URIs among them are recorded as inputs either way)."""
+    provenance_task_details: bool
+    """Describe each task's container image in the record (which task ran which image): one GetRunTask call per
+    task, against HealthOmics' 10 TPS default quota. Default: ``False``: the run's images by digest (GetRun's
+    ``resourceDigests``) and its tasks as ListRunTasks lists them, a few calls per run whatever its size."""
+    provenance_kms_keys: Sequence[kms.IKey]
+    """Customer managed keys of the buckets the records are written to and the outputs read from (for
+    ``WorkflowRun`` and ``WorkflowRunBatch``, whose output bucket the library does not make): the provenance
+    writer is granted ``kms:Decrypt`` and ``kms:GenerateDataKey`` on them. Without it, records in an SSE-KMS
+    bucket are refused. Default: none."""
 
 
 def run_props_problems(props: Mapping[str, Any]) -> list[tuple[str, list[str]]]:

@@ -3,14 +3,14 @@
 ``write`` serves the after-run handler (``lambda/after_run``) and ``healthomics-run provenance`` (records
 missing for a stack). Writing is idempotent: the record of a run is a function of the run, so
 writing it again writes the same bytes to the same key. Throttling is waited out by the clients' retries
-(adaptive mode); what outlasts them fails the invocation, and Lambda's asynchronous retries, the next
-event or the command write the record later. Nothing here is on a deploy's path.
+(adaptive mode); what outlasts them fails the message, which the writer's queue delivers again (then to its
+dead-letter queue), and the command writes the record later. Nothing here is on a deploy's path.
 """
 
 from __future__ import annotations
 
 import time
-from typing import Any, Optional
+from typing import Any, Mapping, Optional
 
 import boto3
 from botocore.config import Config as BotoConfig
@@ -18,7 +18,7 @@ from botocore.exceptions import ClientError
 
 from healthomics_run.run_model import provenance_crate as crate
 from healthomics_run.run_model.fingerprint import content_digest
-from healthomics_run.run_model.provenance_settings import ENDED_STATUSES
+from healthomics_run.run_model.provenance_settings import CONFIG_ENV, CONFIG_URI_ENV, ENDED_STATUSES, Config
 
 from . import clients
 from . import provenance_objects as objects
@@ -38,6 +38,18 @@ class Clients:
         self.s3 = s3 or boto3.client("s3", config=PATIENT)
         self.cfn = cfn or boto3.client("cloudformation", config=PATIENT)
         self.workflows: dict[tuple, tuple[float, Optional[dict[str, Any]]]] = {}  # see workflow()
+
+
+def load_config(s3, environment: Mapping[str, str], stack_id: str) -> Config:
+    """The writer's choices: the JSON object its environment names (``CONFIG_URI_ENV``, an asset of the stack,
+    read with ``ExpectedBucketOwner`` the stack's account), or those of a writer synthesized before, held in
+    the environment itself (``CONFIG_ENV``)."""
+    uri = environment.get(CONFIG_URI_ENV)
+    if not uri:
+        return Config.from_json(environment.get(CONFIG_ENV))
+    bucket, key = objects.split(uri)
+    owner = {"ExpectedBucketOwner": _account(stack_id)} if _account(stack_id) else {}
+    return Config.from_json(s3.get_object(Bucket=bucket, Key=key, **owner)["Body"].read().decode())
 
 
 def _found(call, missing: tuple[str, ...] = ("ResourceNotFoundException",), **params: Any) -> Optional[dict[str, Any]]:
@@ -61,10 +73,18 @@ def pages(call, key: str, **params: Any) -> list[dict[str, Any]]:
             return items
 
 
-def tasks(omics, run_id: str) -> list[dict[str, Any]]:
-    """Every task of the run, as GetRunTask describes it (ListRunTasks has no image)."""
-    return [omics.get_run_task(id=run_id, taskId=item["taskId"])
-            for item in pages(omics.list_run_tasks, "items", id=run_id)]
+TASK_PAGE = 100  # ListRunTasks' largest page (API reference ListRunTasks, maxResults 1-100)
+
+
+def tasks(omics, run_id: str, *, detail: bool = False) -> list[dict[str, Any]]:
+    """Every task of the run, as ListRunTasks lists them: one call per 100 tasks. With ``detail``, each as
+    GetRunTask describes it too (its image and digest): one call more per task, against a 10 TPS quota, so
+    only when a resource asks for it (``provenance_task_details``). The run's images are GetRun's
+    ``resourceDigests`` either way."""
+    listed = pages(omics.list_run_tasks, "items", id=run_id, maxResults=TASK_PAGE)
+    if not detail:
+        return listed
+    return [omics.get_run_task(id=run_id, taskId=item["taskId"]) for item in listed]
 
 
 def workflow(aws: Clients, run: dict[str, Any]) -> Optional[dict[str, Any]]:
@@ -91,11 +111,13 @@ def _ask_workflow(omics, run: dict[str, Any]) -> Optional[dict[str, Any]]:
     return _found(omics.get_workflow, gone, id=run["workflowId"], **scope)
 
 
-def record(aws: Clients, run: dict[str, Any], deploy: dict[str, Any], with_values: bool) -> bytes:
-    """The bytes of ``run``'s record."""
+def record(aws: Clients, run: dict[str, Any], deploy: dict[str, Any], with_values: bool,
+           task_detail: bool = False, output_owner: Optional[dict[str, str]] = None) -> bytes:
+    """The bytes of ``run``'s record. ``output_owner``: ``ExpectedBucketOwner`` of the output bucket (inputs
+    are read without one: reference data lives in other accounts' buckets, public ones included)."""
     described_workflow = workflow(aws, run)
-    outputs = objects.outputs(aws.s3, run["runOutputUri"]) if run.get("runOutputUri") else []
-    built = crate.build(run=run, workflow=described_workflow, tasks=tasks(aws.omics, run["id"]),
+    outputs = objects.outputs(aws.s3, run["runOutputUri"], **(output_owner or {})) if run.get("runOutputUri") else []
+    built = crate.build(run=run, workflow=described_workflow, tasks=tasks(aws.omics, run["id"], detail=task_detail),
                         inputs=objects.inputs(aws.s3, run.get("parameters") or {}, run.get("startTime")),
                         outputs=outputs, deploy=deploy,
                         parameters_digest=content_digest(run.get("parameters") or {}), with_values=with_values)
@@ -117,9 +139,31 @@ def write(aws: Clients, owners: Owners, run_id: str, uuid: Optional[str] = None,
     if deploy.logicalId in config.off:
         return f"run {run_id}: provenance is off for {deploy.logicalId}"
     uri = config.record_uri(deploy.logicalId, run)
-    if only_missing and objects.exists(aws.s3, uri):
+    if only_missing and objects.exists(aws.s3, uri, **owner_of(config, deploy.logicalId, run, owners.stack_id)):
         return f"run {run_id}: {uri} exists"
-    bucket, key = objects.split(uri)
-    body = record(aws, run, deploy.as_dict(), deploy.logicalId in config.values)
-    aws.s3.put_object(Bucket=bucket, Key=key, Body=body, ContentType=RECORD_CONTENT_TYPE)
+    body = record(aws, run, deploy.as_dict(), deploy.logicalId in config.values, deploy.logicalId in config.details,
+                  _output_owner(run, owners.stack_id))
+    other = objects.put_record(aws.s3, uri, body, run["uuid"], RECORD_CONTENT_TYPE,
+                               **owner_of(config, deploy.logicalId, run, owners.stack_id))
+    if other is not None:
+        return f"run {run_id}: {uri} holds the record of another run (uuid {other}); nothing written"
     return f"run {run_id}: wrote {uri}"
+
+
+def _account(stack_id: str) -> str:
+    return stack_id.split(":")[4] if stack_id.count(":") >= 5 else ""
+
+
+def _output_owner(run: dict[str, Any], stack_id: str) -> dict[str, str]:
+    account = run.get("outputBucketOwnerId") or _account(stack_id)
+    return {"ExpectedBucketOwner": account} if account else {}
+
+
+def owner_of(config, logical_id: str, run: dict[str, Any], stack_id: str) -> dict[str, str]:
+    """``ExpectedBucketOwner`` of the record's bucket: S3 refuses (403) a call whose bucket another account
+    owns. Beside the outputs: the run's ``outputBucketOwnerId`` when it names one, else the stack's account;
+    a provenance location: the stack's account."""
+    if logical_id not in config.locations:
+        return _output_owner(run, stack_id)
+    account = _account(stack_id)
+    return {"ExpectedBucketOwner": account} if account else {}

@@ -9,7 +9,7 @@ folder holds it, else every object in that folder; either way from one listing o
 from __future__ import annotations
 
 import json
-from typing import Any, Iterator
+from typing import Any, Iterator, Optional
 
 from botocore.exceptions import ClientError
 
@@ -24,15 +24,53 @@ def split(uri: str) -> tuple[str, str]:
     return bucket, key
 
 
-def exists(s3, uri: str) -> bool:
+def exists(s3, uri: str, **owner: str) -> bool:
     """Whether the object is there; a refusal (403, as S3 answers a missing key to a caller who may not list
     the bucket) counts as not there: writing a record again is harmless."""
     bucket, key = split(uri)
     try:
-        s3.head_object(Bucket=bucket, Key=key)
+        s3.head_object(Bucket=bucket, Key=key, **owner)
     except ClientError:
         return False
     return True
+
+
+def _code(error: ClientError) -> str:
+    return str(error.response.get("Error", {}).get("Code", ""))
+
+
+def record_uuid(body: bytes) -> Optional[str]:
+    """The run uuid a record is of (its run action ``#run-<uuid>``), or None when the object is no record."""
+    try:
+        graph = json.loads(body).get("@graph", [])
+    except (ValueError, AttributeError):
+        return None
+    return next((entity["@id"][len("#run-"):] for entity in graph
+                 if isinstance(entity, dict) and str(entity.get("@id", "")).startswith("#run-")), None)
+
+
+def put_record(s3, uri: str, body: bytes, uuid: str, content_type: str, **owner: str) -> Optional[str]:
+    """Put a run's record at ``uri`` without ever replacing the record of another run.
+
+    HealthOmics reuses a run id after the run is deleted (its uuid never): two runs can name the same key.
+    The record is put with ``If-None-Match: *`` (S3 answers 412 when the key exists); then the record there
+    is read, and replaced (``If-Match`` its ETag: nothing written in between is lost) only when it is this
+    run's own. Answers None when written, else the uuid of the run whose record is there (or ``"?"``).
+    ``owner``: ``ExpectedBucketOwner`` for every call."""
+    bucket, key = split(uri)
+    put = dict(Bucket=bucket, Key=key, Body=body, ContentType=content_type, **owner)
+    try:
+        s3.put_object(**put, IfNoneMatch="*")
+        return None
+    except ClientError as error:
+        if _code(error) not in ("PreconditionFailed", "412"):
+            raise
+    there = s3.get_object(Bucket=bucket, Key=key, **owner)
+    found = record_uuid(there["Body"].read())
+    if found != uuid:
+        return found or "?"
+    s3.put_object(**put, IfMatch=there["ETag"])
+    return None
 
 
 def s3_uris(value: Any, name: str) -> Iterator[tuple[str, str]]:
@@ -85,18 +123,18 @@ def _version_at(s3, bucket: str, key: str, started: Any) -> dict[str, Any]:
                                                           "has changed since"}
 
 
-def outputs(s3, run_output_uri: str) -> list[dict[str, Any]]:
+def outputs(s3, run_output_uri: str, **owner: str) -> list[dict[str, Any]]:
     """The run's outputs: named by ``output.json`` when the folder holds one (``output`` is their name there)."""
     bucket, prefix = split(run_output_uri.rstrip("/") + "/")
     listed: dict[str, dict[str, Any]] = {}
-    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix, **owner):
         for entry in page.get("Contents", []):
             listed[f"s3://{bucket}/{entry['Key']}"] = entry
         if len(listed) >= MAX_LISTED:
             break
     summaries = sorted((uri for uri in listed if uri.rsplit("/", 1)[-1] == OUTPUT_SUMMARY), key=len)
     if summaries:
-        text = s3.get_object(Bucket=bucket, Key=split(summaries[0])[1])["Body"].read()
+        text = s3.get_object(Bucket=bucket, Key=split(summaries[0])[1], **owner)["Body"].read()
         named = [(name, uri) for name, value in sorted(json.loads(text).items()) for _, uri in s3_uris(value, name)]
         return [_object(uri, listed.get(uri), name) for name, uri in named]
     return [_object(uri, entry, None) for uri, entry in sorted(listed.items())

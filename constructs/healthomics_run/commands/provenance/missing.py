@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from healthomics_run.run_model.provenance_settings import CONFIG_ENV, RUN_RESOURCE_TYPES, Config
+from healthomics_run.run_model.provenance_settings import CONFIG_URI_ENV, RUN_RESOURCE_TYPES, Config
 from healthomics_run.run_model.run_ref import RunRef
 from healthomics_run.service_calls import clients
-from healthomics_run.service_calls.provenance import PATIENT, Clients, pages, write
+from healthomics_run.service_calls.provenance import PATIENT, Clients, load_config, pages, write
 from healthomics_run.service_calls.provenance_owners import Owners
 
 from .. import aws_access
@@ -21,8 +21,9 @@ from .. import aws_access
 WRITER_LOGICAL_PREFIX = "HealthOmicsRunProvenanceWriter"
 
 
-def writer_config(cfn, lambda_client, stack_id: str) -> Config | None:
-    """The stack's provenance choices, from its writer's environment; None when it has no writer."""
+def writer_config(cfn, lambda_client, stack_id: str, s3=None) -> Config | None:
+    """The stack's provenance choices, as its writer reads them (the object its environment names); None when
+    it has no writer."""
     pages_ = cfn.get_paginator("list_stack_resources").paginate(StackName=stack_id)
     writers = [summary["PhysicalResourceId"] for page in pages_ for summary in page["StackResourceSummaries"]
                if summary["ResourceType"] == "AWS::Lambda::Function"
@@ -30,7 +31,10 @@ def writer_config(cfn, lambda_client, stack_id: str) -> Config | None:
     if not writers:
         return None
     found = lambda_client.get_function_configuration(FunctionName=writers[0])
-    return Config.from_json(found.get("Environment", {}).get("Variables", {}).get(CONFIG_ENV))
+    environment = found.get("Environment", {}).get("Variables", {})
+    if CONFIG_URI_ENV in environment and s3 is None:
+        s3 = boto3.client("s3", config=PATIENT)
+    return load_config(s3, environment, stack_id)
 
 
 def run_ids(aws: Clients, owners: Owners) -> Iterator[tuple[str, str | None]]:
@@ -63,9 +67,10 @@ def for_stack(stack: str, region: str | None = None, profile: str | None = None)
     session = aws_access.session("provenance", profile, region)
     cfn = session.client("cloudformation", config=PATIENT)
     stack_id = cfn.describe_stacks(StackName=stack)["Stacks"][0]["StackId"]
-    config = writer_config(cfn, session.client("lambda", config=PATIENT), stack_id)
+    config = writer_config(cfn, session.client("lambda", config=PATIENT), stack_id,
+                           session.client("s3", config=PATIENT))
     if config is None:
         return [f"{stack} has no provenance writer (provenance is off for every run): nothing to write"]
-    aws = Clients(omics=clients.new_omics_client(session.region_name, profile, config=PATIENT), s3=session.client("s3", config=PATIENT),
-                  cfn=cfn)
+    aws = Clients(omics=clients.new_omics_client(session.region_name, profile, config=PATIENT),
+                  s3=session.client("s3", config=PATIENT), cfn=cfn)
     return write_missing(aws, stack_id, config)
