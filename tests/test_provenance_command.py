@@ -56,7 +56,7 @@ def test_the_command_finds_the_runs_of_a_batch_by_its_batch_name(omics, s3, stac
 
 
 def test_a_stack_without_a_writer_has_no_records_to_write(stack):
-    assert missing.writer_config(stack.client, None, STACK_ID) is None
+    assert missing.writer_config(stack.client, None, STACK_ID, None) is None
 
 
 def test_the_command_loads_neither_aws_cdk_nor_the_constructs():

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from healthomics_run.run_model.provenance_settings import CONFIG_URI_ENV, RUN_RESOURCE_TYPES, Config
+from healthomics_run.run_model.provenance_settings import RUN_RESOURCE_TYPES, Config
 from healthomics_run.run_model.run_ref import RunRef
 from healthomics_run.service_calls import clients
 from healthomics_run.service_calls.provenance import PATIENT, Clients, load_config, pages, write
@@ -21,7 +21,7 @@ from .. import aws_access
 WRITER_LOGICAL_PREFIX = "HealthOmicsRunProvenanceWriter"
 
 
-def writer_config(cfn, lambda_client, stack_id: str, s3=None) -> Config | None:
+def writer_config(cfn, lambda_client, stack_id: str, s3) -> Config | None:
     """The stack's provenance choices, as its writer reads them (the object its environment names); None when
     it has no writer."""
     pages_ = cfn.get_paginator("list_stack_resources").paginate(StackName=stack_id)
@@ -32,8 +32,6 @@ def writer_config(cfn, lambda_client, stack_id: str, s3=None) -> Config | None:
         return None
     found = lambda_client.get_function_configuration(FunctionName=writers[0])
     environment = found.get("Environment", {}).get("Variables", {})
-    if CONFIG_URI_ENV in environment and s3 is None:
-        s3 = boto3.client("s3", config=PATIENT)
     return load_config(s3, environment, stack_id)
 
 
