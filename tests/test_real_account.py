@@ -380,7 +380,7 @@ def _cohort_paths(world: StackWorld) -> tuple[str, dict[str, str], dict[str, str
     return bucket, objects, prefixes
 
 
-def _reads_outputs_and_not_records(may: Callable[..., tuple[bool, str]], bucket: str, objects: dict[str, str],
+def assert_reads_outputs_and_not_records(may: Callable[..., tuple[bool, str]], bucket: str, objects: dict[str, str],
                                    prefixes: dict[str, str]) -> None:
     for action in ("s3:GetObject", "s3:GetObjectVersion"):  # the current version, and any older one
         assert may(action, objects["output"])[0], action
@@ -411,7 +411,7 @@ def test_grant_read_outputs_reads_the_outputs_but_not_the_cohorts_records(monkey
     with deploy(monkeypatch, build, tmp_path) as world:
         reader = next(logical for logical in world.deployed.of_type("AWS::IAM::Role") if "Reader" in logical)
         bucket, objects, prefixes = _cohort_paths(world)
-        _reads_outputs_and_not_records(
+        assert_reads_outputs_and_not_records(
             lambda action, resource, context=None: world.account.may(reader, action, resource, context, bucket=bucket),
             bucket, objects, prefixes)
 
@@ -444,7 +444,7 @@ def test_grant_read_outputs_to_another_account_denies_the_records_in_the_bucket_
         bucket, objects, prefixes = _cohort_paths(world)
         who = Caller(account=OTHER_ACCOUNT, arn=role_arn)
         everything = [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]
-        _reads_outputs_and_not_records(
+        assert_reads_outputs_and_not_records(
             lambda action, resource, context=None: world.account.may_as(who, everything, action, resource, context,
                                                                         bucket=bucket),
             bucket, objects, prefixes)
