@@ -32,12 +32,29 @@ def synth_example(outdir: Path, stack: str = "GermlineRunStack", **context) -> d
     return json.loads((outdir / f"{stack}.template.json").read_text())
 
 
+@pytest.fixture(scope="module")
+def synthesized(tmp_path_factory) -> Path:
+    """The example app with its default context, synthesized once for every test here that only reads it."""
+    outdir = tmp_path_factory.mktemp("example")
+    example_app(str(outdir)).synth()
+    return outdir
+
+
+@pytest.fixture(scope="module")
+def synthesized_again(tmp_path_factory) -> Path:
+    outdir = tmp_path_factory.mktemp("example-again")
+    example_app(str(outdir)).synth()
+    return outdir
+
+
+def read(outdir: Path, stack: str = "GermlineRunStack") -> dict:
+    return json.loads((outdir / f"{stack}.template.json").read_text())
+
+
 @pytest.mark.parametrize("stack", STACKS)
-def test_synthesis_is_byte_identical_from_one_run_to_the_next(tmp_path, stack):
-    example_app(str(tmp_path / "a")).synth()
-    example_app(str(tmp_path / "b")).synth()
-    first = (tmp_path / "a" / f"{stack}.template.json").read_bytes()
-    assert first == (tmp_path / "b" / f"{stack}.template.json").read_bytes()
+def test_synthesis_is_byte_identical_from_one_run_to_the_next(synthesized, synthesized_again, stack):
+    first = (synthesized / f"{stack}.template.json").read_bytes()
+    assert first == (synthesized_again / f"{stack}.template.json").read_bytes()
 
 
 def test_bytecode_caches_beside_the_handler_do_not_change_the_template(tmp_path):
@@ -79,9 +96,9 @@ def lambda_assets_handlers() -> set[str]:
 
 
 @pytest.mark.parametrize("stack", STACKS)
-def test_example_stack_matches_its_snapshot(tmp_path, stack):
+def test_example_stack_matches_its_snapshot(synthesized, stack):
     """With UPDATE_SNAPSHOTS=1 the snapshot is written and the test fails: an update is a diff to review."""
-    template = without_our_code_hashes(synth_example(tmp_path, stack))
+    template = without_our_code_hashes(read(synthesized, stack))
     snapshot = SNAPSHOTS / f"{stack}.template.json"
     if os.environ.get("UPDATE_SNAPSHOTS") == "1":
         snapshot.parent.mkdir(exist_ok=True)
@@ -91,8 +108,8 @@ def test_example_stack_matches_its_snapshot(tmp_path, stack):
     assert template == json.loads(snapshot.read_text()), "run UPDATE_SNAPSHOTS=1 make test and review the diff"
 
 
-def test_the_snapshot_ignores_only_the_code_hash_of_our_functions(tmp_path):
-    template = synth_example(tmp_path, "GermlineRunStack")
+def test_the_snapshot_ignores_only_the_code_hash_of_our_functions(synthesized):
+    template = read(synthesized)
     normalised = without_our_code_hashes(template)
     changed = sorted(name for name in template["Resources"] if template["Resources"][name] != normalised["Resources"][name])
     assert changed and all(template["Resources"][name]["Type"] == "AWS::Lambda::Function" for name in changed)
@@ -100,11 +117,11 @@ def test_the_snapshot_ignores_only_the_code_hash_of_our_functions(tmp_path):
                for name, resource in normalised["Resources"].items())  # the framework's keep their hash
 
 
-def test_changing_a_parameter_changes_only_the_run_resource(tmp_path):
+def test_changing_a_parameter_changes_only_the_run_resource(synthesized, tmp_path):
     params = tmp_path / "params.json"
     params.write_text(json.dumps({"sample_name": "NA24385", "threads": 8, "use_gpu": False,
                                   "intervals": ["chr1", "chr2"]}))
-    before = synth_example(tmp_path / "before")
+    before = read(synthesized)
     after = synth_example(tmp_path / "after", parameters_file=str(params))
     changed = {name for name in before["Resources"] if before["Resources"][name] != after["Resources"][name]}
     assert changed == {"GermlineRun1DD31D54"}
@@ -131,8 +148,8 @@ def test_cdk_nag_really_runs_and_fails_an_unacknowledged_finding(tmp_path):
 
 
 @pytest.mark.parametrize("stack", STACKS)
-def test_cfn_lint_finds_nothing(tmp_path, stack):
-    template = synth_example(tmp_path, stack)
+def test_cfn_lint_finds_nothing(synthesized, stack):
+    template = read(synthesized, stack)
     matches = lint(json.dumps(template), config=ManualArgs(regions=[LINT_REGION], ignore_checks=LINT_IGNORED))
     assert [str(m) for m in matches] == []
 
@@ -146,11 +163,11 @@ def test_every_acknowledgement_states_a_reason(tmp_path, rule):
     assert reasons and all(len(reason) > 30 for reason in reasons)
 
 
-def test_the_hello_stack_builds_the_workflow_and_runs_it_once_it_exists(tmp_path):
+def test_the_hello_stack_builds_the_workflow_and_runs_it_once_it_exists(synthesized):
     """The workflow from ``workflows/hello`` and a run of it, in one stack: the run names the workflow's id
     (``Fn::GetAtt``) and depends on it (AWS::Omics::Workflow, ``Id`` and ``Arn`` attributes:
     https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-omics-workflow.html)."""
-    template = synth_example(tmp_path, "HelloWorkflowStack")
+    template = read(synthesized, "HelloWorkflowStack")
     (workflow_id,) = [name for name, r in template["Resources"].items() if r["Type"] == "AWS::Omics::Workflow"]
     (run,) = [r for r in template["Resources"].values() if r["Type"] == "Custom::HealthOmicsRun"]
     assert run["Properties"]["WorkflowId"] == {"Fn::GetAtt": [workflow_id, "Id"]}
