@@ -25,13 +25,13 @@ from typing import Any
 
 import aws_cdk as cdk
 import pytest
+
 from healthomics_run import HealthOmicsRunBatch
 from healthomics_run.commands.plan import plan
 from healthomics_run.commands.plan.assembly import load
 from healthomics_run.handlers.start_run import handler
 from healthomics_run.run_model.ledger_location import ledger_uri
 from healthomics_run.service_calls import clients, s3_objects
-
 from tests.world import (
     attach_fake,
     batch_event,

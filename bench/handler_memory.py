@@ -44,10 +44,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from healthomics_run.handlers.start_run import handler
 from healthomics_run.run_model.ledger_location import bucket_owner, ledger_uri
 from healthomics_run.service_calls import clients, ledger
-
 from tests.world import (
     attach_fake,
     batch_event,

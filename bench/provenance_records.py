@@ -22,10 +22,10 @@ from typing import Any
 
 import boto3
 import pytest
+
 from healthomics_run.run_model.provenance_settings import Config
 from healthomics_run.service_calls import provenance as writer
 from healthomics_run.service_calls.provenance_owners import Owners
-
 from tests.fake_cloudformation import FakeStack
 from tests.fake_omics import REGION
 from tests.world import STACK_ID, WORKFLOW_ID, attach_fake, moto_world

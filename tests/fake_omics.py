@@ -158,7 +158,7 @@ class FakeHealthOmics:
         for run_id, run in list(self.runs.items()):
             if run.get("batchId") == batch_id and run["runSettingId"] in run_setting_ids:
                 del self.runs[run_id]
-        batch.setdefault("submissionFailures", {}).update({id: (reason, message) for id in run_setting_ids})
+        batch.setdefault("submissionFailures", {}).update(dict.fromkeys(run_setting_ids, (reason, message)))
         batch["submissionSummary"]["failedStartSubmissionCount"] = len(batch["submissionFailures"])
 
     def start_stranger_run(self, run_id: str) -> None:

@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 
 import pytest
+
 from healthomics_run.handlers.start_run import handler
 from healthomics_run.handlers.start_run.handler import WAIT_DEADLINE
 from healthomics_run.service_calls.runs import RunError
-
 from tests.world import BATCH_TEMPLATE, SAMPLES, batch_event, batch_properties, sheet_properties, stage_sheet
 
 

@@ -10,9 +10,9 @@ import pytest
 from aws_cdk import Validations
 from aws_cdk import aws_s3 as s3
 from cdk_nag import AwsSolutionsChecks, HIPAASecurityChecks
+
 from healthomics_run import HealthOmicsRunBatch, SampleSheetError, ValidationError, WorkflowType
 from healthomics_run.run_model.batch_settings import BatchSettings
-
 from tests.synth import new_stack, template
 
 BATCH = "Custom::HealthOmicsRunBatch"

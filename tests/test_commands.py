@@ -11,6 +11,7 @@ from pathlib import Path
 import boto3
 import pytest
 from botocore.exceptions import ProfileNotFound
+
 from healthomics_run.commands import cli
 from healthomics_run.commands.aws_access import missing_boto3
 from healthomics_run.commands.plan import cli as plan_cli

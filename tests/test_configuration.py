@@ -22,8 +22,8 @@ from aws_cdk import Validations
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk.assertions import Match
 from cdk_nag import AwsSolutionsChecks, HIPAASecurityChecks
-from healthomics_run import Configuration, IConfiguration, ValidationError
 
+from healthomics_run import Configuration, IConfiguration, ValidationError
 from tests.synth import new_stack, template
 
 

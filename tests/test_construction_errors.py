@@ -13,6 +13,7 @@ import json
 import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_iam as iam
+
 from healthomics_run import (
     HealthOmicsRun,
     HealthOmicsRunBatch,
@@ -22,7 +23,6 @@ from healthomics_run import (
     WorkflowRunBatch,
 )
 from healthomics_run.errors import CODES
-
 from tests.synth import new_stack, only_run_properties, template
 
 SAMPLES = [{"run_setting_id": "S1"}, {"run_setting_id": "S2"}]

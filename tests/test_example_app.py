@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 from aws_cdk import Validations
-from cdk_nag import AwsSolutionsChecks, HIPAASecurityChecks
 from aws_cdk import aws_s3 as s3
+from cdk_nag import AwsSolutionsChecks, HIPAASecurityChecks
 from cfnlint.api import ManualArgs, lint
 
 import healthomics_run

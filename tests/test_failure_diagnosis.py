@@ -21,11 +21,11 @@ from __future__ import annotations
 import json
 
 import pytest
+
 from healthomics_run.handlers.start_run import handler
 from healthomics_run.run_model import reasons
 from healthomics_run.service_calls import diagnosis
 from healthomics_run.service_calls.runs import RunError
-
 from tests.world import batch_event, batch_properties, event, sheet_properties, stage_sheet
 
 RERUN = "To run again with the same settings, change rerun_token."
@@ -174,7 +174,7 @@ def test_a_run_with_mixed_causes_gets_the_next_step_of_each_once(omics, props):
     reason = _reason(waiting)
     for key in ("OUT_OF_MEMORY", "TASK_TIMEOUT"):
         assert reason.count(f"Next: {diagnosis.CAUSES[key].next_step}.") == 1, key
-    assert f"Cause: out of memory (2 tasks). Next: " in reason and f"Cause: task timed out (1 task). Next: " in reason
+    assert "Cause: out of memory (2 tasks). Next: " in reason and "Cause: task timed out (1 task). Next: " in reason
     assert reason.index(f"Task {oom} (") < reason.index("Cause: task timed out") < reason.index(f"Task {slow} (")
     _private(reason, "call_variants", "bwa_mem", "sort")
 

@@ -14,10 +14,10 @@ from __future__ import annotations
 import json
 
 import pytest
+
 from healthomics_run.handlers.start_run import handler
 from healthomics_run.run_model import reasons
 from healthomics_run.service_calls.runs import RunError
-
 from tests.world import WORKFLOW_ID, batch_event, batch_properties, event
 
 TEMPLATE_200 = {f"parameter_{index:03d}": {"optional": True} for index in range(200)} | {"sample_name": {}}

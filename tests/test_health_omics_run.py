@@ -9,6 +9,7 @@ import pytest
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
 from aws_cdk.assertions import Match
+
 from healthomics_run import (
     DeletePolicy,
     HealthOmicsRun,
@@ -19,7 +20,6 @@ from healthomics_run import (
     WaitFor,
     WorkflowRun,
 )
-
 from tests.synth import new_stack, only_run_properties, runs, template
 
 PARAMETERS = {"sample_name": "NA12878", "threads": 8, "use_gpu": False, "intervals": ["chr1", "chr2"]}

@@ -6,7 +6,6 @@ import ast
 from pathlib import Path
 
 import healthomics_run
-
 from tests.synth import ROOT
 
 

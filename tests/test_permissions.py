@@ -13,9 +13,9 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
 from aws_cdk.assertions import Annotations, Match
 from cdk_nag import AwsSolutionsChecks, HIPAASecurityChecks
+
 from healthomics_run import DeletePolicy, HealthOmicsRun, HealthOmicsRunBatch, RunCache, RunServiceRole
 from healthomics_run.infrastructure.ecr_access import WARNING_ID
-
 from tests.synth import new_stack, template
 
 PULL = ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability"]
@@ -241,6 +241,7 @@ def test_the_functions_that_explain_a_failed_run_may_read_its_tasks_on_runs_only
     why a run failed, and so does the signaller of a wait past the Provider framework's hour; each may read run/* of
     the stack's account and Region, and nothing wider."""
     import aws_cdk as cdk
+
     from healthomics_run import WaitFor
 
     stack = new_stack()

@@ -11,6 +11,7 @@ import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
+
 from healthomics_run import (
     DeletePolicy,
     HealthOmicsRun,
@@ -26,7 +27,6 @@ from healthomics_run.commands.cli import console
 from healthomics_run.commands.plan import Action, cli, plan
 from healthomics_run.commands.plan.assembly import load
 from healthomics_run.handlers.start_run import handler
-
 from tests.world import WORKFLOW_ID, event
 
 PARAMETERS = {"sample_name": "NA12878", "threads": 8}

@@ -23,12 +23,12 @@ import boto3
 import pytest
 from aws_cdk import aws_omics as omics_cfn
 from botocore.stub import Stubber
+
 from healthomics_run import HealthOmicsRun, HealthOmicsRunBatch, RunGroup, WaitFor
 from healthomics_run.commands.cli import console
 from healthomics_run.commands.plan import cli, history
 from healthomics_run.commands.plan.cost import forecast, run_cost, static_capacity
 from healthomics_run.commands.plan.history import History, Run, Task
-
 from tests.synth import ROOT
 from tests.test_plan import _cli, assembly, cohort, germline, samples
 from tests.world import WORKFLOW_ID

@@ -12,12 +12,12 @@ from typing import Callable
 
 import aws_cdk as cdk
 import pytest
+
 from healthomics_run import DeletePolicy, HealthOmicsRun
 from healthomics_run.commands.cli import console
 from healthomics_run.commands.plan import Action, cli, plan, render
 from healthomics_run.commands.plan.assembly import load
 from healthomics_run.commands.plan.review import review
-
 from tests.test_plan import PARAMETERS, PATHS, _cli, _run_writing_to, assembly, cohort, samples
 from tests.test_plan_counts import with_sample
 from tests.world import WORKFLOW_ID

@@ -10,13 +10,14 @@ import typing
 from pathlib import Path
 
 import aws_cdk as cdk
-import healthomics_run
 import pytest
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ecr as ecr
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
+
+import healthomics_run
 from healthomics_run import (
     Configuration,
     IConfiguration,
@@ -29,7 +30,6 @@ from healthomics_run import (
     Workflow,
     WorkflowEngine,
 )
-
 from tests.synth import ROOT, new_stack, template
 
 HELLO = ROOT / "workflows" / "hello"

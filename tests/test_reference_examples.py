@@ -7,8 +7,8 @@ import re
 import shutil
 
 import aws_cdk as cdk
-import healthomics_run
 
+import healthomics_run
 from constructs import Construct
 from tests.synth import ROOT
 

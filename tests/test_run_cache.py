@@ -12,6 +12,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from aws_cdk.assertions import Annotations, Match
 from cdk_nag import AwsSolutionsChecks, HIPAASecurityChecks
+
 from healthomics_run import (
     CacheBehavior,
     HealthOmicsRun,
@@ -20,7 +21,6 @@ from healthomics_run import (
     RunServiceRole,
     ValidationError,
 )
-
 from tests.synth import new_stack, template
 
 CACHE_BUCKET = "example-cache-bucket"

@@ -10,9 +10,10 @@ from pathlib import Path
 import boto3
 import botocore
 import botocore.loaders
-import healthomics_run
 import pytest
 from botocore.exceptions import ParamValidationError
+
+import healthomics_run
 from healthomics_run.run_model import fields, samples, service_model
 from healthomics_run.runs.run_props import RunProps
 from healthomics_run.service_calls import clients

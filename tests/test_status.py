@@ -31,13 +31,13 @@ from pathlib import Path
 import boto3
 import pytest
 from botocore.stub import Stubber
+
 from healthomics_run.commands.cli import console
 from healthomics_run.commands.status import cli, declared, render
 from healthomics_run.commands.status.declared import Declared
 from healthomics_run.commands.status.survey import Row, State, Survey
 from healthomics_run.handlers.start_run import handler
 from healthomics_run.service_calls import diagnosis
-
 from tests.fake_omics import REGION
 from tests.world import BATCH_LOGICAL_ID, RUN_LOGICAL_ID, STACK_ID, batch_event, batch_properties, event
 

@@ -13,8 +13,8 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 from aws_cdk.assertions import Match
 from cdk_nag import AwsSolutionsChecks, HIPAASecurityChecks
-from healthomics_run import HealthOmicsRun, HealthOmicsRunBatch, ValidationError, WaitFor
 
+from healthomics_run import HealthOmicsRun, HealthOmicsRunBatch, ValidationError, WaitFor
 from tests.synth import new_stack, only_run_properties, template
 
 WAIT_CONDITION = "AWS::CloudFormation::WaitCondition"

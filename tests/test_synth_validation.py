@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import aws_cdk as cdk
 import pytest
+
 from healthomics_run import (
     HealthOmicsRun,
     HealthOmicsRunBatch,
@@ -13,7 +14,6 @@ from healthomics_run import (
     WorkflowRun,
     WorkflowType,
 )
-
 from tests.synth import new_stack, only_run_properties
 
 

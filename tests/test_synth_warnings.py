@@ -12,13 +12,13 @@ from __future__ import annotations
 import aws_cdk as cdk
 from aws_cdk import aws_s3 as s3
 from aws_cdk.assertions import Annotations, Match
+
 from healthomics_run import HealthOmicsRun, HealthOmicsRunBatch, RunServiceRole, WaitFor, WorkflowRun
 from healthomics_run.runs._synth_warnings import (
     INPUT_NOT_READABLE,
     OUTPUT_NOT_WRITABLE,
     SHORT_COMPLETED_WAIT,
 )
-
 from tests.synth import new_stack
 
 
@@ -112,6 +112,7 @@ def test_a_workflow_naming_private_ecr_images_without_their_repositories_is_warn
 
 def test_a_workflow_given_the_repositories_of_its_images_is_not_warned_about(tmp_path):
     from aws_cdk import aws_ecr as ecr
+
     from healthomics_run import Workflow, WorkflowEngine
 
     stack = new_stack()

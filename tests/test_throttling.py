@@ -21,12 +21,12 @@ import heapq
 import random
 
 import pytest
+
 from healthomics_run.handlers.start_run import handler
 from healthomics_run.handlers.start_run.handler import PHASE, START, WAIT_DEADLINE
 from healthomics_run.run_model import fields
 from healthomics_run.run_model.run_ref import RunRef
 from healthomics_run.service_calls.runs import RunError
-
 from tests.virtual_time import LambdaContext, VirtualClock
 from tests.world import event
 

@@ -14,8 +14,8 @@ import json
 from pathlib import Path
 
 import pytest
-from healthomics_run.handlers.start_run import cohorts, kinds
 
+from healthomics_run.handlers.start_run import cohorts, kinds
 from tests.stack_world import TYPES, WORKFLOW_ID, deploy
 from tests.synth import example_app
 

@@ -13,10 +13,11 @@ import traceback
 from pathlib import Path
 
 import aws_cdk as cdk
-import healthomics_run
 import pytest
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_sns as sns
+
+import healthomics_run
 from healthomics_run import (
     BatchStatus,
     HealthOmicsRun,
@@ -28,7 +29,6 @@ from healthomics_run import (
     WorkflowEngine,
 )
 from healthomics_run.run_model import service_model
-
 from tests.synth import new_stack
 
 WORKFLOWS = Path(__file__).parent / "fixtures" / "workflows"

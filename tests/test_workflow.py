@@ -38,6 +38,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_omics as omics
 from aws_cdk.assertions import Annotations, Match
 from cdk_nag import AwsSolutionsChecks, HIPAASecurityChecks
+
 from healthomics_run import (
     IWorkflow,
     RunServiceRole,
@@ -49,7 +50,6 @@ from healthomics_run import (
 )
 from healthomics_run.run_model import service_model
 from healthomics_run.workflows import workflow_definition as definitions
-
 from tests.synth import ROOT, new_stack, template
 
 FIXTURES = ROOT / "tests" / "fixtures" / "workflows"

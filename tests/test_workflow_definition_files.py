@@ -28,11 +28,11 @@ from pathlib import Path
 import aws_cdk as cdk
 import pytest
 from aws_cdk.assertions import Annotations, Match
+
 from healthomics_run import ValidationError, Workflow, WorkflowEngine
 from healthomics_run.workflows import definition_files
 from healthomics_run.workflows import workflow_definition as definitions
 from healthomics_run.workflows.definition_files import DEFAULT_EXCLUDES, DefinitionFiles
-
 from tests.synth import ROOT, new_stack, template
 
 HELLO = ROOT / "workflows" / "hello"

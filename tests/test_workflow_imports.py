@@ -21,9 +21,9 @@ from pathlib import Path
 
 import pytest
 from aws_cdk.assertions import Annotations, Match
+
 from healthomics_run import ValidationError, Workflow, WorkflowEngine
 from healthomics_run.workflows.definition_imports import URL_IMPORT_WARNING_ID
-
 from tests.synth import new_stack
 
 WDL_MAIN = """version 1.0

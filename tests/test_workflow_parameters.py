@@ -37,11 +37,11 @@ import shutil
 import aws_cdk as cdk
 import pytest
 from aws_cdk.assertions import Annotations, Match
+
 from healthomics_run import HealthOmicsRun, HealthOmicsRunBatch, ValidationError, Workflow, WorkflowEngine
 from healthomics_run.run_model import parameter_checks
 from healthomics_run.workflows import workflow_definition as definitions
 from healthomics_run.workflows.workflow import HEALTHOMICS_DESCRIPTIONS, TEMPLATE_WARNING_ID
-
 from tests.synth import ROOT, new_stack, template
 
 HELLO = ROOT / "workflows" / "hello"

@@ -33,6 +33,7 @@ from collections import defaultdict
 from typing import Any, Optional
 
 from botocore.exceptions import ClientError
+
 from healthomics_run.run_model import fields, samples
 from healthomics_run.run_model.batch_settings import BatchSettings, sample_keys
 from healthomics_run.run_model.fingerprint import fingerprint

@@ -24,7 +24,6 @@ from aws_cdk import aws_iam as iam
 from constructs import Construct
 from healthomics_run.construct_helpers.policies import s3_object_arn
 from healthomics_run.construct_helpers.status_events import StatusEvents
-from ._synth_warnings import check_at_synth
 from healthomics_run.construct_helpers.tokens import LazyText
 from healthomics_run.construct_helpers.validation import is_unresolved
 from healthomics_run.enums import BatchStatus, DeletePolicy, RunStatus, StorageType, WaitFor, WorkflowType
@@ -47,6 +46,7 @@ from healthomics_run.workflows import _parameter_fit as parameter_fit
 from ._properties_size import MAX_PROPERTIES_BYTES, properties_size
 from ._provider import DIAGNOSIS_ACTIONS, RunProvider
 from ._staging import may_hold_tokens, stage_json
+from ._synth_warnings import check_at_synth
 from .run_props import RunProps, run_props_problems
 
 if TYPE_CHECKING:  # imported where used: most runs neither notify nor wait past 50 minutes

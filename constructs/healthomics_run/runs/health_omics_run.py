@@ -18,11 +18,11 @@ from healthomics_run.after_run.provenance_writer import ProvenanceWriter
 from healthomics_run.construct_helpers.validation import is_unresolved
 from healthomics_run.enums import DeletePolicy
 from healthomics_run.errors import INVALID_OUTPUT_LOCATION, INVALID_RUN_PROPS, raise_if_any
+from healthomics_run.infrastructure.ecr_access import allow_omics_pull
 from healthomics_run.infrastructure.output_bucket import RunOutputBucket
 from healthomics_run.infrastructure.run_group import IRunGroup, RunGroup
 from healthomics_run.infrastructure.service_role import RunServiceRole
 from healthomics_run.run_model.batch_settings import LEDGER_FOLDER
-from healthomics_run.infrastructure.ecr_access import allow_omics_pull
 
 from ._run_resource import RunResource, plain
 from .run_props import RunProps, run_props_problems

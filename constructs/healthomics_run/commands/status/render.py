@@ -14,7 +14,6 @@ from healthomics_run.service_calls.diagnosis import BatchDiagnosis, RunDiagnosis
 from .survey import Row, State
 
 
-
 def summary(rows: list[Row]) -> str:
     """"2 runs, 1 batch: 1 active, 1 done, 1 failed, 2 drift": resources by kind, then rows by state."""
     if not rows:
