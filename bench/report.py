@@ -102,11 +102,11 @@ def plot(rows: list[dict[str, Any]], path: Path, meta: dict[str, Any], required:
     ]
     figure, axes = plt.subplots(1, len(panels), figsize=(17, 5))
     measured = [row for row in rows if row["status"] == "ok"]
-    for axis, (key, title, yscale, lines) in zip(axes, panels):
+    for axis, (key, title, yscale, lines) in zip(axes, panels, strict=True):
         for kind, label in LABELS.items():
             series = sorted((row["count"], row[key]) for row in measured if row["series"] == kind)
             if series:
-                axis.plot(*zip(*series), STYLES[kind], label=label)
+                axis.plot(*zip(*series, strict=True), STYLES[kind], label=label)
         for value, text in lines:
             axis.axhline(value, color="red", linestyle=":", linewidth=1)
             axis.annotate(text, (0.02, value), xycoords=("axes fraction", "data"), color="red", fontsize=8,

@@ -366,7 +366,9 @@ def test_cancelling_many_runs_saves_its_progress_before_the_invocation_runs_out(
     monkeypatch.setattr(VirtualClock, "latency", 20.0)  # slow calls: a 120 s invocation has room for a few
     cleanup = batch_event("Delete", old_props, physical_id=old_physical)
     cleanup = {**cleanup, **handler.on_event(cleanup, LambdaContext(clock, 120))}
-    cancelled = lambda: sum(r["status"] == "CANCELLED" for r in omics.batch_runs(deploy.answer["Data"]["BatchId"]))
+    def cancelled() -> int:
+        return sum(r["status"] == "CANCELLED" for r in omics.batch_runs(deploy.answer["Data"]["BatchId"]))
+
     first = cancelled()
     assert 0 < first < 9
     for _ in range(20):

@@ -44,14 +44,14 @@ PRICES = {"omics.c.large": 0.10, "omics.m.4xlarge": 1.00, "Run Storage": 0.0002,
 #    type = 0. Storage 500 × 3 × 0.0004 = 0.60. Total 2.60.
 # Median of (0.98, 1.4816667, 2.60) = 1.4816667; p90 (nearest rank: ceil(0.9 × 3) = 3rd) = 2.60.
 RECORDED = (
-    dict(seconds=7200, storage_type="STATIC", storage_capacity=None, version_name="v1",
-         tasks=[{"instanceType": "omics.c.large", "seconds": 30, "cpus": 2},
-                {"instanceType": "omics.m.4xlarge", "seconds": 3600, "cpus": 16}]),
-    dict(seconds=3600, storage_type="STATIC", storage_capacity=1300, version_name="v1",
-         tasks=[{"instanceType": "omics.m.4xlarge", "seconds": 1800, "cpus": 16}]),
-    dict(seconds=10800, storage_type="DYNAMIC", storage_capacity=500, version_name="v2",
-         tasks=[{"instanceType": "omics.m.4xlarge", "seconds": 7200, "cpus": 16},
-                {"seconds": 5, "cpus": 2, "cacheHit": True}]),
+    {"seconds": 7200, "storage_type": "STATIC", "storage_capacity": None, "version_name": "v1",
+     "tasks": [{"instanceType": "omics.c.large", "seconds": 30, "cpus": 2},
+               {"instanceType": "omics.m.4xlarge", "seconds": 3600, "cpus": 16}]},
+    {"seconds": 3600, "storage_type": "STATIC", "storage_capacity": 1300, "version_name": "v1",
+     "tasks": [{"instanceType": "omics.m.4xlarge", "seconds": 1800, "cpus": 16}]},
+    {"seconds": 10800, "storage_type": "DYNAMIC", "storage_capacity": 500, "version_name": "v2",
+     "tasks": [{"instanceType": "omics.m.4xlarge", "seconds": 7200, "cpus": 16},
+               {"seconds": 5, "cpus": 2, "cacheHit": True}]},
 )
 MEDIAN, P90 = 0.10 * 60 / 3600 + 1.00 + 0.48, 2.00 + 0.60
 

@@ -139,7 +139,7 @@ def test_every_enum_member_is_documented(name):
     cls = getattr(healthomics_run, name)
     (node,) = [n for n in ast.parse(Path(inspect.getsourcefile(cls)).read_text()).body
                if isinstance(n, ast.ClassDef) and n.name == name]
-    documented = {first.targets[0].id for first, then in zip(node.body, node.body[1:])
+    documented = {first.targets[0].id for first, then in zip(node.body, node.body[1:], strict=False)
                   if isinstance(first, ast.Assign) and isinstance(then, ast.Expr)
                   and isinstance(then.value, ast.Constant) and str(then.value.value).strip()}
     assert set(cls.__members__) - documented == set()
@@ -188,7 +188,7 @@ def test_every_run_prop_has_a_type_one_description_and_one_default_in_the_refere
 
     (node,) = [n for n in ast.parse(Path(inspect.getsourcefile(RunProps)).read_text()).body
                if isinstance(n, ast.ClassDef) and n.name == "RunProps"]
-    documented = {first.target.id: then.value.value for first, then in zip(node.body, node.body[1:])
+    documented = {first.target.id: then.value.value for first, then in zip(node.body, node.body[1:], strict=False)
                   if isinstance(first, ast.AnnAssign) and isinstance(then, ast.Expr) and isinstance(then.value, ast.Constant)}
     assert set(documented) == set(RunProps.__annotations__)
     for name, text in documented.items():

@@ -22,7 +22,7 @@ def entries() -> list[tuple[str, str | None]]:
     found = []
     for page in PAGES:
         parts = re.split(r"^::: (\S+)\n", page.read_text(), flags=re.MULTILINE)
-        for target, body in zip(parts[1::2], parts[2::2]):
+        for target, body in zip(parts[1::2], parts[2::2], strict=True):
             example = re.search(r"^```python\n(.*?)^```", body, flags=re.MULTILINE | re.DOTALL)
             found.append((target, example.group(1) if example else None))
     return found

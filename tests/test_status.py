@@ -266,7 +266,8 @@ def test_markdown_and_json_show_the_same_rows(omics, props, survey, capsys):
     capsys.readouterr()  # the handler's own log lines
     for fmt in ("markdown", "json"):
         cloudformation = _cloudformation(_stack_template(props), answer["PhysicalResourceId"])
-        assert cli.run(_arguments("GermlineRunStack", "--format", fmt), survey, lambda: cloudformation) == cli.FAILED
+        assert cli.run(_arguments("GermlineRunStack", "--format", fmt), survey,
+                       lambda cloudformation=cloudformation: cloudformation) == cli.FAILED
     markdown, document = capsys.readouterr().out.split("\n{", 1)
     assert f"| **FAILED** | run | `{RUN_PATH}` | {run_id} | FAILED | not priced | - |" in markdown
     assert "Cause: run timed out (run group max_duration). Next: raise the run group's max_duration" in markdown

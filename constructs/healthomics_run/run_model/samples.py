@@ -140,7 +140,7 @@ def _known_column(column: str) -> bool:
 
 def _csv_row(columns: list[tuple[str, str, str]], values: list[str]) -> dict[str, Any]:
     row: dict[str, Any] = {}
-    for (column, head, key), value in zip(columns, values):
+    for (column, head, key), value in zip(columns, values, strict=False):
         if value == "":
             continue  # an empty cell means "not set for this sample"
         if key:

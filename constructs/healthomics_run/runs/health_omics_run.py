@@ -248,11 +248,11 @@ class HealthOmicsRunBatch(_RunInfrastructure):
         grant = super().grant_read_outputs(grantee)
         principal = grantee.grant_principal
         records_folder = f"{self.output_prefix}{LEDGER_FOLDER}/"
-        reading = dict(effect=iam.Effect.DENY, actions=list(RECORD_READ_ACTIONS),
-                       resources=[self.output_bucket.arn_for_objects(f"{records_folder}*")])
-        listing = dict(effect=iam.Effect.DENY, actions=list(RECORD_LIST_ACTIONS),
-                       resources=[self.output_bucket.bucket_arn],
-                       conditions={"StringLike": {"s3:prefix": [f"{self.output_prefix}{LEDGER_FOLDER}*"]}})
+        reading = {"effect": iam.Effect.DENY, "actions": list(RECORD_READ_ACTIONS),
+                   "resources": [self.output_bucket.arn_for_objects(f"{records_folder}*")]}
+        listing = {"effect": iam.Effect.DENY, "actions": list(RECORD_LIST_ACTIONS),
+                   "resources": [self.output_bucket.bucket_arn],
+                   "conditions": {"StringLike": {"s3:prefix": [f"{self.output_prefix}{LEDGER_FOLDER}*"]}}}
         in_identity = [principal.add_to_principal_policy(iam.PolicyStatement(**statement)).statement_added
                        for statement in (reading, listing)]
         if all(in_identity):

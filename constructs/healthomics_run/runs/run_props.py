@@ -155,7 +155,7 @@ def unknown_names_errors(what: str, given: Iterable[str], allowed: Iterable[str]
     if not unknown:
         return []
     named = [reasons.with_suggestion(name, allowed) for name in unknown]
-    listed = "" if all(n != name for n, name in zip(named, unknown)) else f"; allowed: {', '.join(allowed)}"
+    listed = "" if all(n != name for n, name in zip(named, unknown, strict=True)) else f"; allowed: {', '.join(allowed)}"
     return [f"unknown {what}: {', '.join(named)}{listed}"]
 
 

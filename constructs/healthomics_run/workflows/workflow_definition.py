@@ -204,7 +204,7 @@ def from_wdl(text: str, label: str, *, single_quotes: bool = False, engine: str 
                               "give parameter_template=)")
     meta = _parameter_meta(_section(body, "parameter_meta") or "", single_quotes)
     template: dict[str, dict[str, Any]] = {}
-    for line, declaration in enumerate(_statements(inputs), start=1):
+    for declaration in _statements(inputs):
         match = _DECLARATION.fullmatch(declaration)
         if match is None:
             raise DefinitionError(f"{label}: cannot read input declaration {declaration!r} in workflow "
@@ -322,7 +322,7 @@ def _section(body: str, keyword: str) -> Optional[str]:
 def _statements(block: str) -> Iterable[str]:
     """Declarations of an input block: lines at bracket depth 0, continued lines joined."""
     ends = [i for i, char, depth in _outside_strings(block) if char == "\n" and depth == 0]
-    statements = [block[begin + 1:end] for begin, end in zip([-1, *ends], [*ends, len(block)])]
+    statements = [block[begin + 1:end] for begin, end in zip([-1, *ends], [*ends, len(block)], strict=True)]
     joined: list[str] = []
     for statement in (s.strip() for s in statements):
         if not statement:

@@ -215,7 +215,7 @@ def table(report: Review, display: Display = Display.SAFE) -> str:
     widths = [max(len(str(line[i])) for line in [header, *cells]) for i in range(3)]
     out = [f"healthomics-run plan: {summary(rows)}", *headline(report), ""]
     for line in [header, *cells]:
-        out.append("  ".join(str(cell).ljust(width) for cell, width in zip(line, widths)) + "  " + line[3])
+        out.append("  ".join(str(cell).ljust(width) for cell, width in zip(line, widths, strict=False)) + "  " + line[3])
     for row in rows:
         details = _details(row, report, display)
         if details:
