@@ -60,7 +60,8 @@ def _grown_cohort(measure: Callable[[Callable[[], Any]], Any]) -> dict[str, Any]
         clients.s3().meta.events.register("before-call.s3", lambda model, **_: s3_calls.update([model.name]))
         shared = {k: v for k, v in batch_properties(run_properties(aws)).items() if k not in ("Samples", "SampleTypes")}
         base = sheet_properties(shared, _samples(BASE), stage_sheet(_samples(BASE), "bench/base.json"))
-        grown = sheet_properties(shared, _samples(BASE + ADDED), stage_sheet(_samples(BASE + ADDED), "bench/grown.json"))
+        grown = sheet_properties(shared, _samples(BASE + ADDED),
+                                 stage_sheet(_samples(BASE + ADDED), "bench/grown.json"))
         created = handler.on_event(batch_event("Create", base))
         calls, s3_calls_before = len(fake.calls), sum(s3_calls.values())
         value = measure(lambda: handler.on_event(batch_event("Update", grown, physical_id=created["PhysicalResourceId"],

@@ -95,7 +95,8 @@ def plot(rows: list[dict[str, Any]], path: Path, meta: dict[str, Any], required:
 
     panels = [
         ("template_bytes_max", "largest template (bytes)", "log",
-         [(limits.TEMPLATE_BYTES, "1,000,000: template via S3"), (limits.TEMPLATE_BYTES_DIRECT, "51,200: direct upload")]),
+         [(limits.TEMPLATE_BYTES, "1,000,000: template via S3"),
+          (limits.TEMPLATE_BYTES_DIRECT, "51,200: direct upload")]),
         ("wall_s_median", "synth, whole process (s, median)", "linear", []),
         ("iam_role_chars_max", "largest role's inline policies (chars)", "log",
          [(limits.ROLE_INLINE_CHARS, "10,240: IAM role inline policies")]),

@@ -138,7 +138,8 @@ def test_rows_reordered_start_nothing_and_keep_the_physical_id(omics, props):
 def test_the_same_update_delivered_twice_starts_once_and_reports_the_same(omics, props):
     first = handler.on_event(batch_event("Create", cohort(props, [sample(1)])))
     grown = cohort(props, [sample(1), sample(2)])
-    request = batch_event("Update", grown, physical_id=first["PhysicalResourceId"], old_props=cohort(props, [sample(1)]))
+    request = batch_event("Update", grown, physical_id=first["PhysicalResourceId"],
+                          old_props=cohort(props, [sample(1)]))
     once, twice = handler.on_event(request), handler.on_event(copy.deepcopy(request))
     assert omics.count("StartRunBatch") == 2
     assert twice["Data"]["RunsStarted"] == once["Data"]["RunsStarted"] == 1 and twice["WaitBatch"] == once["WaitBatch"]
@@ -317,7 +318,8 @@ def test_a_rollback_whose_old_sheet_cannot_be_read_starts_nothing(omics, props):
 def test_two_stacks_writing_to_one_output_prefix_keep_ledgers_of_their_own(omics, props):
     first = handler.on_event(batch_event("Create", cohort(props, [sample(1)])))
     other = {**batch_event("Create", cohort(props, [sample(1)])),
-             "StackId": "arn:aws:cloudformation:us-east-1:123456789012:stack/OtherStack/00000000-0000-0000-0000-000000000002"}
+             "StackId": "arn:aws:cloudformation:us-east-1:123456789012:stack/OtherStack/"
+                        "00000000-0000-0000-0000-000000000002"}
     second = handler.on_event(other)
     assert first["Data"]["RunsStarted"] == second["Data"]["RunsStarted"] == 1 and len(omics.batches) == 2
 
@@ -372,7 +374,8 @@ def test_cancelling_many_runs_saves_its_progress_before_the_invocation_runs_out(
     first = cancelled()
     assert 0 < first < 9
     for _ in range(20):
-        if handler.is_complete({**cleanup, "WaitDeadline": clock.time() + 3000}, LambdaContext(clock, 120))["IsComplete"]:
+        if handler.is_complete({**cleanup, "WaitDeadline": clock.time() + 3000},
+                               LambdaContext(clock, 120))["IsComplete"]:
             break
     assert cancelled() == 9
 

@@ -94,7 +94,8 @@ def test_example_stack_matches_its_snapshot(tmp_path, stack):
 def test_the_snapshot_ignores_only_the_code_hash_of_our_functions(tmp_path):
     template = synth_example(tmp_path, "GermlineRunStack")
     normalised = without_our_code_hashes(template)
-    changed = sorted(name for name in template["Resources"] if template["Resources"][name] != normalised["Resources"][name])
+    changed = sorted(name for name in template["Resources"]
+                     if template["Resources"][name] != normalised["Resources"][name])
     assert changed and all(template["Resources"][name]["Type"] == "AWS::Lambda::Function" for name in changed)
     assert any(resource["Type"] == "AWS::Lambda::Function" and resource == template["Resources"][name]
                for name, resource in normalised["Resources"].items())  # the framework's keep their hash

@@ -108,8 +108,8 @@ OMICS_PULL_STATEMENT = {"Effect": "Allow", "Principal": {"Service": "omics.amazo
 def test_repositories_let_healthomics_pull_through_their_repository_policy(make):
     """HealthOmics pulls a workflow's images as the service principal ``omics.amazonaws.com``, which
     each private repository's policy must allow ``ecr:BatchGetImage``, ``ecr:GetDownloadUrlForLayer``
-    and ``ecr:BatchCheckLayerAvailability`` (the guide's statement, without conditions): AWS HealthOmics User Guide, "Amazon ECR permissions",
-    https://docs.aws.amazon.com/omics/latest/dev/permissions-ecr.html."""
+    and ``ecr:BatchCheckLayerAvailability`` (the guide's statement, without conditions): AWS HealthOmics User
+    Guide, "Amazon ECR permissions", https://docs.aws.amazon.com/omics/latest/dev/permissions-ecr.html."""
     stack = new_stack()
     make(stack, ecr.Repository(stack, "Images"))
     (policy,) = _repository_policies(stack)
@@ -217,7 +217,8 @@ def test_a_role_you_bring_is_left_alone():
 
 
 def test_cdk_nag_finds_nothing_unacknowledged_with_repositories_configuration_and_sample_tags(tmp_path):
-    """The statements above add no unreviewed finding (Service Authorization Reference, "Actions, resources, and condition keys for AWS HealthOmics",
+    """The statements above add no unreviewed finding (Service Authorization Reference, "Actions, resources, and
+    condition keys for AWS HealthOmics",
     https://docs.aws.amazon.com/service-authorization/latest/reference/list_awshealthomics.html;
     AWS HealthOmics User Guide, "Amazon ECR permissions",
     https://docs.aws.amazon.com/omics/latest/dev/permissions-ecr.html)."""

@@ -290,7 +290,8 @@ def test_reading_the_account_without_a_region_is_an_error_saying_so(monkeypatch,
 
 
 def test_the_readme_history_example_is_a_history_the_plan_reads():
-    block = (ROOT / "docs" / "reviewing.md").read_text().split('{"format": "healthomics-run-history/1"', 1)[1].split("```", 1)[0]
+    reviewing = (ROOT / "docs" / "reviewing.md").read_text()
+    block = reviewing.split('{"format": "healthomics-run-history/1"', 1)[1].split("```", 1)[0]
     (run,) = History.from_json('{"format": "healthomics-run-history/1"' + block).runs
     assert run_cost(run, PRICES) == pytest.approx(2.00 + 500 * 3 * 0.0004)
 

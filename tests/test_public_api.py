@@ -189,7 +189,8 @@ def test_every_run_prop_has_a_type_one_description_and_one_default_in_the_refere
     (node,) = [n for n in ast.parse(Path(inspect.getsourcefile(RunProps)).read_text()).body
                if isinstance(n, ast.ClassDef) and n.name == "RunProps"]
     documented = {first.target.id: then.value.value for first, then in zip(node.body, node.body[1:], strict=False)
-                  if isinstance(first, ast.AnnAssign) and isinstance(then, ast.Expr) and isinstance(then.value, ast.Constant)}
+                  if isinstance(first, ast.AnnAssign) and isinstance(then, ast.Expr)
+                  and isinstance(then.value, ast.Constant)}
     assert set(documented) == set(RunProps.__annotations__)
     for name, text in documented.items():
         assert text.count("Default:") + text.count("Required") == 1, (name, text)

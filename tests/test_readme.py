@@ -143,7 +143,8 @@ def _anchors(path: Path) -> set[str]:
 
 
 def _relative_links(path: Path) -> set[str]:
-    """The links of a page that are neither absolute (a scheme) nor mail: ``#anchor``, ``file.md``, ``file.md#anchor``."""
+    """The links of a page that are neither absolute (a scheme) nor mail: ``#anchor``, ``file.md``,
+    ``file.md#anchor``."""
     links = re.findall(r"\]\(([^)\s]+)\)", _outside_code(path.read_text(encoding="utf-8")))
     up = "../" * len(path.parent.relative_to(ROOT).parts)
     links = [up + link.removeprefix(REPOSITORY_FILES) if link.startswith(REPOSITORY_FILES + "docs/") else link

@@ -439,7 +439,8 @@ def test_grant_read_outputs_to_another_account_denies_the_records_in_the_bucket_
 
     def build(stack):
         cohort = HealthOmicsRunBatch(stack, "Cohort", workflow_id=WORKFLOW_ID, samples=samples(2))
-        cohort.grant_read_outputs(iam.ArnPrincipal(role_arn) if grantee == "role" else iam.AccountPrincipal(OTHER_ACCOUNT))
+        cohort.grant_read_outputs(iam.ArnPrincipal(role_arn) if grantee == "role"
+                                  else iam.AccountPrincipal(OTHER_ACCOUNT))
     with deploy(monkeypatch, build, tmp_path) as world:
         bucket, objects, prefixes = _cohort_paths(world)
         who = Caller(account=OTHER_ACCOUNT, arn=role_arn)
@@ -487,7 +488,9 @@ def test_the_service_role_fails_a_run_that_writes_where_it_may_not(monkeypatch, 
         role = next(logical for logical in world.deployed.of_type("AWS::IAM::Role") if "ServiceRole" in logical)
         statements = world.account.statements(role)
         world.account.removed = (role, next(s for s in statements if s["Action"] == ["s3:GetObject", "s3:PutObject"]))
-        with pytest.raises(RunError, match=r"ended FAILED: EXPORT_FAILED\. Cause: S3 access of the service role\. .* s3:PutObject"):
+        with pytest.raises(RunError,
+                           match=r"ended FAILED: EXPORT_FAILED\. Cause: S3 access of the service role\. "
+                                 r".* s3:PutObject"):
             world.resource().create()
         assert [run["failureReason"] for run in world.omics.runs.values()] == ["EXPORT_FAILED"]
 

@@ -46,7 +46,8 @@ def test_each_example_in_the_reference_runs_and_synthesizes(tmp_path, monkeypatc
     app = cdk.App(outdir=str(tmp_path / "cdk.out"))
     examples = [(target, example) for target, example in entries() if example is not None]
     for target, example in examples:
-        stack = cdk.Stack(app, target.rpartition(".")[2], env=cdk.Environment(account="123456789012", region="us-east-1"))
+        stack = cdk.Stack(app, target.rpartition(".")[2],
+                          env=cdk.Environment(account="123456789012", region="us-east-1"))
         exec(compile(PREAMBLE + example, f"{target} example", "exec"), {"stack": stack})
     assembly = app.synth()
     for target, _ in examples:

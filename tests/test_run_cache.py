@@ -89,7 +89,8 @@ def test_default_bucket_is_kms_encrypted_private_ssl_only_versioned_and_logged()
 def test_bring_your_own_bucket_prefix_and_settings():
     stack = new_stack()
     bucket = s3.Bucket.from_bucket_name(stack, "CacheBucket", CACHE_BUCKET)
-    cache = RunCache(stack, "Cache", bucket=bucket, prefix="caches/germline/", cache_behavior=CacheBehavior.CACHE_ALWAYS,
+    cache = RunCache(stack, "Cache", bucket=bucket, prefix="caches/germline/",
+                     cache_behavior=CacheBehavior.CACHE_ALWAYS,
                      name="germline cache", description="Task outputs of germline runs",
                      bucket_owner_id="123456789012")
     t = template(stack)

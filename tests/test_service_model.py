@@ -24,7 +24,8 @@ NEW_FIELDS = ("networkingMode", "configurationName", "outputUriPrefixMode")
 
 def test_enums_match_the_service_model():
     members = service_model.input_members("StartRun")
-    for enum_class, api in [(healthomics_run.WorkflowType, "workflowType"), (healthomics_run.StorageType, "storageType"),
+    for enum_class, api in [(healthomics_run.WorkflowType, "workflowType"),
+                            (healthomics_run.StorageType, "storageType"),
                             (healthomics_run.LogLevel, "logLevel"), (healthomics_run.RetentionMode, "retentionMode"),
                             (healthomics_run.CacheBehavior, "cacheBehavior"),
                             (healthomics_run.NetworkingMode, "networkingMode"),

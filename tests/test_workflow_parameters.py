@@ -94,7 +94,8 @@ def test_a_group_may_require_what_another_all_of_group_defines(tmp_path):
     """nf-core/ampliseq 2.3.x: one group requires ``outdir``, which a later group defines."""
     (tmp_path / "main.nf").write_text("")
     (tmp_path / "nextflow_schema.json").write_text(json.dumps({
-        "$defs": {"input_output_options": {"required": ["input", "outdir"], "properties": {"input": {"type": "string"}}},
+        "$defs": {"input_output_options": {"required": ["input", "outdir"],
+                                           "properties": {"input": {"type": "string"}}},
                   "other": {"properties": {"outdir": {"type": "string"}, "email": {"type": "string"}}}},
         "allOf": [{"$ref": "#/$defs/input_output_options"}, {"$ref": "#/$defs/other"}]}))
     derived = definitions.derive(tmp_path, "NEXTFLOW")
@@ -228,7 +229,8 @@ def test_a_hand_written_template_naming_inputs_the_definition_lacks_warns():
     Workflow(stack, "Hello", definition=HELLO, engine=WorkflowEngine.NEXTFLOW,
              parameter_template={"sample_name": {"description": "Sample"}, "sample_nmae": {"optional": True}})
     Annotations.from_stack(stack).has_warning("/TestStack/Hello", Match.string_like_regexp(
-        f"parameter_template names sample_nmae, which the definition's inputs do not.*\\[ack: {TEMPLATE_WARNING_ID}\\]"))
+        f"parameter_template names sample_nmae, which the definition's inputs do not.*"
+        f"\\[ack: {TEMPLATE_WARNING_ID}\\]"))
 
 
 def test_a_hand_written_template_that_fits_the_definition_is_checked_with_its_types():

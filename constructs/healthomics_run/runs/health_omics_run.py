@@ -63,8 +63,8 @@ class _RunInfrastructure(Construct):
         self.output_bucket: s3.IBucket = output_bucket or RunOutputBucket(self, "OutputBucket")
         if role is None:
             role = RunServiceRole(self, "ServiceRole", inputs=inputs, output_bucket=self.output_bucket,
-                                  output_prefix=self.output_prefix, ecr_repositories=ecr_repositories, kms_keys=kms_keys,
-                                  run_metrics=run_metrics)
+                                  output_prefix=self.output_prefix, ecr_repositories=ecr_repositories,
+                                  kms_keys=kms_keys, run_metrics=run_metrics)
             if plain(run_props.get("delete_policy", DeletePolicy.RETAIN)) == DeletePolicy.RETAIN.value:
                 role.retain()
             if run_props.get("workflow") is not None:  # the images of the workflow= it runs
@@ -258,7 +258,8 @@ class HealthOmicsRunBatch(_RunInfrastructure):
         if all(in_identity):
             return grant
         in_bucket = [self.output_bucket.add_to_resource_policy(
-            iam.PolicyStatement(principals=[principal], **statement)).statement_added for statement in (reading, listing)]
+            iam.PolicyStatement(principals=[principal], **statement)).statement_added
+            for statement in (reading, listing)]
         if not all(in_bucket):
             bucket = self.output_bucket.bucket_name
             Annotations.of(self).add_warning_v2(RECORDS_DENY_WARNING_ID, (

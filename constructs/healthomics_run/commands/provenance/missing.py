@@ -66,6 +66,6 @@ def for_stack(stack: str, region: str | None = None, profile: str | None = None)
     config = writer_config(cfn, session.client("lambda", config=PATIENT), stack_id)
     if config is None:
         return [f"{stack} has no provenance writer (provenance is off for every run): nothing to write"]
-    aws = Clients(omics=clients.new_omics_client(session.region_name, profile, config=PATIENT), s3=session.client("s3", config=PATIENT),
-                  cfn=cfn)
+    aws = Clients(omics=clients.new_omics_client(session.region_name, profile, config=PATIENT),
+                  s3=session.client("s3", config=PATIENT), cfn=cfn)
     return write_missing(aws, stack_id, config)
