@@ -28,9 +28,12 @@ synth: $(VENV)/.installed node_modules/.installed
 	cdk synth --quiet $(ARGS)
 	@echo "Templates written to cdk.out/"
 
-# The benchmark's quick mode first (small sizes, about a minute, results in a temporary folder): it runs every
+# The lint and the type check first (seconds; ruff and mypy read their settings from pyproject.toml), then the
+# benchmark's quick mode (small sizes, about a minute, results in a temporary folder): it runs every
 # module of bench/, so a change that breaks the benchmark fails here instead of at the next `make bench`.
 test: $(VENV)/.installed node_modules/.installed
+	$(BIN)/ruff check .
+	$(BIN)/mypy
 	$(BIN)/python -m bench.run --quick
 	$(BIN)/python -m pytest -n 2
 

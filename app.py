@@ -46,7 +46,8 @@ def build_cohort(app: cdk.App) -> cdk.Stack:
     """A cohort from a sample sheet, with a run cache, notifications and a wait for the whole batch."""
     ctx = app.node.try_get_context
     stack = cdk.Stack(app, ctx("cohort_stack_name") or "CohortRunStack",
-                      description="A cohort as one AWS HealthOmics run batch, started on deploy (healthomics-run example)")
+                      description="A cohort as one AWS HealthOmics run batch, started on deploy "
+                                  "(healthomics-run example)")
     reference = s3.Bucket.from_bucket_name(stack, "Reference", ctx("reference_bucket"))
     samples = s3.Bucket.from_bucket_name(stack, "Samples", ctx("input_bucket"))
     topic = sns.Topic(stack, "RunStatus", enforce_ssl=True,

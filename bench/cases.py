@@ -20,9 +20,9 @@ from typing import Any, Callable
 import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
 from aws_cdk import custom_resources as cr
-from healthomics_run import HealthOmicsRunBatch, RunGroup, RunOutputBucket, RunServiceRole, WorkflowRun
 
 from constructs import Construct
+from healthomics_run import HealthOmicsRunBatch, RunGroup, RunOutputBucket, RunServiceRole, WorkflowRun
 
 from .samples import reads, sample
 

@@ -25,13 +25,13 @@ from typing import Any
 
 import aws_cdk as cdk
 import pytest
+
 from healthomics_run import HealthOmicsRunBatch
 from healthomics_run.commands.plan import plan
 from healthomics_run.commands.plan.assembly import load
 from healthomics_run.handlers.start_run import handler
 from healthomics_run.run_model.ledger_location import ledger_uri
 from healthomics_run.service_calls import clients, s3_objects
-
 from tests.world import (
     attach_fake,
     batch_event,
@@ -60,7 +60,8 @@ def _grown_cohort(measure: Callable[[Callable[[], Any]], Any]) -> dict[str, Any]
         clients.s3().meta.events.register("before-call.s3", lambda model, **_: s3_calls.update([model.name]))
         shared = {k: v for k, v in batch_properties(run_properties(aws)).items() if k not in ("Samples", "SampleTypes")}
         base = sheet_properties(shared, _samples(BASE), stage_sheet(_samples(BASE), "bench/base.json"))
-        grown = sheet_properties(shared, _samples(BASE + ADDED), stage_sheet(_samples(BASE + ADDED), "bench/grown.json"))
+        grown = sheet_properties(shared, _samples(BASE + ADDED),
+                                 stage_sheet(_samples(BASE + ADDED), "bench/grown.json"))
         created = handler.on_event(batch_event("Create", base))
         calls, s3_calls_before = len(fake.calls), sum(s3_calls.values())
         value = measure(lambda: handler.on_event(batch_event("Update", grown, physical_id=created["PhysicalResourceId"],

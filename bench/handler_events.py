@@ -25,9 +25,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from healthomics_run.handlers.start_run import handler
 from healthomics_run.service_calls import clients
-
 from tests.fake_omics import FakeHealthOmics
 from tests.world import (
     BATCH_TEMPLATE,

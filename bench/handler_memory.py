@@ -44,10 +44,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from healthomics_run.handlers.start_run import handler
 from healthomics_run.run_model.ledger_location import bucket_owner, ledger_uri
 from healthomics_run.service_calls import clients, ledger
-
 from tests.world import (
     attach_fake,
     batch_event,
@@ -114,7 +114,8 @@ def measure() -> dict[str, Any]:
         base_samples, grown_samples = _samples(BASE), _samples(BASE + ADDED)
         base = sheet_properties(shared, base_samples, stage_sheet(base_samples, "bench/base.json"))
         grown = sheet_properties(shared, grown_samples, stage_sheet(grown_samples, "bench/grown.json"))
-        sheet_bytes = len(clients.s3().get_object(Bucket="example-assets-bucket", Key="bench/grown.json")["Body"].read())
+        sheet_bytes = len(clients.s3().get_object(Bucket="example-assets-bucket",
+                                                  Key="bench/grown.json")["Body"].read())
         del base_samples, grown_samples
         created = handler.on_event(batch_event("Create", base))
         padded = _pad(batch_event("Update", grown), ENTRIES - ADDED)

@@ -95,7 +95,8 @@ def role_inline_chars(resources: dict[str, Any]) -> dict[str, int]:
     A policy attached to a role of another template (a ``Ref`` to a parameter) is counted under that
     parameter's name, prefixed ``param:``.
     """
-    sizes = {name: sum(compact_size(policy["PolicyDocument"]) for policy in body.get("Properties", {}).get("Policies", []))
+    sizes = {name: sum(compact_size(policy["PolicyDocument"])
+                       for policy in body.get("Properties", {}).get("Policies", []))
              for name, body in resources.items() if body["Type"] == "AWS::IAM::Role"}
     for body in resources.values():
         if body["Type"] != "AWS::IAM::Policy":
@@ -129,7 +130,8 @@ def check(path: Path) -> TemplateReport:
                           outputs=len(template.get("Outputs", {})), parameters=len(template.get("Parameters", {})),
                           role_chars=role_inline_chars(resources), role_managed=role_managed_policies(resources),
                           managed_chars={name: compact_size(body["Properties"]["PolicyDocument"])
-                                         for name, body in resources.items() if body["Type"] == "AWS::IAM::ManagedPolicy"})
+                                         for name, body in resources.items()
+                                         if body["Type"] == "AWS::IAM::ManagedPolicy"})
 
 
 def check_assembly(directory: Path) -> list[TemplateReport]:

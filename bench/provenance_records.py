@@ -22,10 +22,10 @@ from typing import Any
 
 import boto3
 import pytest
+
 from healthomics_run.run_model.provenance_settings import Config
 from healthomics_run.service_calls import provenance as writer
 from healthomics_run.service_calls.provenance_owners import Owners
-
 from tests.fake_cloudformation import FakeStack
 from tests.fake_omics import REGION
 from tests.world import STACK_ID, WORKFLOW_ID, attach_fake, moto_world
@@ -60,10 +60,12 @@ def _world(patch, aws):
             key = f"{folder}/out/o{n}/S{i:05d}.vcf.gz"
             s3.put_object(Bucket="example-output-bucket", Key=key, Body=b"calls")
             outputs[f"Germline.o{n}"] = f"s3://example-output-bucket/{key}"
-        s3.put_object(Bucket="example-output-bucket", Key=f"{folder}/logs/output.json", Body=json.dumps(outputs).encode())
+        s3.put_object(Bucket="example-output-bucket", Key=f"{folder}/logs/output.json",
+                      Body=json.dumps(outputs).encode())
         for t in range(TASKS):
-            omics.add_task(started["id"], f"Germline.task{t % 5}", task_id=f"{started['id']}{t:03d}", status="COMPLETED",
-                           image="123456789012.dkr.ecr.us-east-1.amazonaws.com/gatk:4.5", image_digest="sha256:" + "1f" * 32)
+            omics.add_task(started["id"], f"Germline.task{t % 5}", task_id=f"{started['id']}{t:03d}",
+                           status="COMPLETED", image="123456789012.dkr.ecr.us-east-1.amazonaws.com/gatk:4.5",
+                           image_digest="sha256:" + "1f" * 32)
         omics.end_run(started["id"])
         stack.add(f"Run{i}", "Custom::HealthOmicsRun", f"{started['id']}/{started['uuid']}/0123456789abcdef",
                   f"Stack/Run{i}/Resource")
@@ -90,7 +92,8 @@ def measure() -> dict[str, Any]:
     task_calls = per_record.get("omics:GetRunTask", 0)
     return {"runs": RUNS, "tasks_per_run": TASKS, "inputs_per_run": INPUTS, "outputs_per_run": OUTPUTS,
             "median_ms": statistics.median(times), "first_ms": times[0], "calls_per_record": per_record,
-            "cohort_calls": {op: round(n * COHORT) for op, n in per_record.items() if not op.startswith("cloudformation")},
+            "cohort_calls": {op: round(n * COHORT) for op, n in per_record.items()
+                             if not op.startswith("cloudformation")},
             "cohort_minutes": round(COHORT * task_calls / ASSUMED_TPS / 60), "assumed_tps": ASSUMED_TPS}
 
 

@@ -95,18 +95,19 @@ def plot(rows: list[dict[str, Any]], path: Path, meta: dict[str, Any], required:
 
     panels = [
         ("template_bytes_max", "largest template (bytes)", "log",
-         [(limits.TEMPLATE_BYTES, "1,000,000: template via S3"), (limits.TEMPLATE_BYTES_DIRECT, "51,200: direct upload")]),
+         [(limits.TEMPLATE_BYTES, "1,000,000: template via S3"),
+          (limits.TEMPLATE_BYTES_DIRECT, "51,200: direct upload")]),
         ("wall_s_median", "synth, whole process (s, median)", "linear", []),
         ("iam_role_chars_max", "largest role's inline policies (chars)", "log",
          [(limits.ROLE_INLINE_CHARS, "10,240: IAM role inline policies")]),
     ]
     figure, axes = plt.subplots(1, len(panels), figsize=(17, 5))
     measured = [row for row in rows if row["status"] == "ok"]
-    for axis, (key, title, yscale, lines) in zip(axes, panels):
+    for axis, (key, title, yscale, lines) in zip(axes, panels, strict=True):
         for kind, label in LABELS.items():
             series = sorted((row["count"], row[key]) for row in measured if row["series"] == kind)
             if series:
-                axis.plot(*zip(*series), STYLES[kind], label=label)
+                axis.plot(*zip(*series, strict=True), STYLES[kind], label=label)
         for value, text in lines:
             axis.axhline(value, color="red", linestyle=":", linewidth=1)
             axis.annotate(text, (0.02, value), xycoords=("axes fraction", "data"), color="red", fontsize=8,

@@ -173,7 +173,8 @@ class Deployed:
         return self.get_att(role_logical, "Arn")
 
     def role_logical_of(self, arn: str) -> Optional[str]:
-        return self._once(("role of", arn), lambda: next((logical for logical in self.of_type("AWS::IAM::Role") if self.role_arn(logical) == arn), None))
+        return self._once(("role of", arn), lambda: next((logical for logical in self.of_type("AWS::IAM::Role")
+                                                          if self.role_arn(logical) == arn), None))
 
     def bucket_logical_of(self, name: str) -> Optional[str]:
         return self._once(("bucket of", name), lambda: next(

@@ -158,7 +158,7 @@ class FakeHealthOmics:
         for run_id, run in list(self.runs.items()):
             if run.get("batchId") == batch_id and run["runSettingId"] in run_setting_ids:
                 del self.runs[run_id]
-        batch.setdefault("submissionFailures", {}).update({id: (reason, message) for id in run_setting_ids})
+        batch.setdefault("submissionFailures", {}).update(dict.fromkeys(run_setting_ids, (reason, message)))
         batch["submissionSummary"]["failedStartSubmissionCount"] = len(batch["submissionFailures"])
 
     def start_stranger_run(self, run_id: str) -> None:
@@ -297,7 +297,8 @@ class FakeHealthOmics:
 
     def _new_run(self, run_id: str, params: dict[str, Any]) -> dict[str, Any]:
         prefix_mode = params.get("outputUriPrefixMode", "SERVICE_DEFINED")
-        output = params["outputUri"] if prefix_mode == "NONE_WITH_OVERWRITE" else f"{params['outputUri'].rstrip('/')}/{run_id}"
+        output = (params["outputUri"] if prefix_mode == "NONE_WITH_OVERWRITE"
+                  else f"{params['outputUri'].rstrip('/')}/{run_id}")
         return {"id": run_id, "uuid": str(uuid.uuid4()), "arn": f"arn:aws:omics:{REGION}:{ACCOUNT}:run/{run_id}",
                 "status": "PENDING", "runOutputUri": output, "creationTime": _now(),
                 "request": params, "tags": dict(params.get("tags") or params.get("runTags") or {})}
@@ -415,7 +416,8 @@ class FakeHealthOmics:
             if not self.hold_submissions:  # submitted at once here; the service submits them gradually
                 self._submit(batch_id, default, entries)
             batch = self.batches[batch_id] = {
-                "id": batch_id, "uuid": str(uuid.uuid4()), "arn": f"arn:aws:omics:{REGION}:{ACCOUNT}:runBatch/{batch_id}",
+                "id": batch_id, "uuid": str(uuid.uuid4()),
+                "arn": f"arn:aws:omics:{REGION}:{ACCOUNT}:runBatch/{batch_id}",
                 "status": "PENDING", "name": params.get("batchName"), "totalRuns": len(entries),
                 "defaultRunSetting": default, "creationTime": _now(),
                 "runSummary": {}, "submissionSummary": {}, "entries": entries, "tags": params.get("tags") or {}}

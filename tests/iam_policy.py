@@ -55,7 +55,7 @@ def _arn_like(pattern: str, value: str) -> bool:
     """ARN operators compare each of the six colon-delimited parts separately, each with ``*`` and ``?``
     (IAM User Guide, "IAM JSON policy elements: Condition operators", ARN condition operators)."""
     wanted, got = str(pattern).split(":", 5), str(value).split(":", 5)
-    return len(wanted) == len(got) == 6 and all(_glob(w, g) for w, g in zip(wanted, got))
+    return len(wanted) == len(got) == 6 and all(_glob(w, g) for w, g in zip(wanted, got, strict=True))
 
 
 def action_matches(patterns: Iterable[str], action: str) -> bool:

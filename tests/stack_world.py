@@ -21,10 +21,10 @@ from typing import Any, Callable, Iterator, Optional
 import aws_cdk as cdk
 import boto3
 import pytest
-from healthomics_run.handlers.start_run import handler
-from healthomics_run.service_calls import clients
 from moto import mock_aws
 
+from healthomics_run.handlers.start_run import handler
+from healthomics_run.service_calls import clients
 from tests.account_world import Account, ForeignBucket
 from tests.deployed import Deployed
 from tests.fake_omics import ACCOUNT, REGION, FakeHealthOmics

@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 
 import pytest
+
 from healthomics_run.handlers.start_run import handler
 from healthomics_run.handlers.start_run.handler import WAIT_DEADLINE
 from healthomics_run.service_calls.runs import RunError
-
 from tests.world import BATCH_TEMPLATE, SAMPLES, batch_event, batch_properties, sheet_properties, stage_sheet
 
 
@@ -65,7 +65,8 @@ def test_changed_sample_starts_one_batch_of_that_sample_only(omics, batch_props)
     second, again = handler.on_event(update), handler.on_event(update)
     assert second["PhysicalResourceId"] != first["PhysicalResourceId"]
     assert again["PhysicalResourceId"] == second["PhysicalResourceId"] and len(omics.batches) == 2
-    assert [s["runSettingId"] for s in omics.params_of("StartRunBatch")[1]["batchRunSettings"]["inlineSettings"]] == ["S2"]
+    started = omics.params_of("StartRunBatch")[1]["batchRunSettings"]["inlineSettings"]
+    assert [s["runSettingId"] for s in started] == ["S2"]
 
 
 def test_reordered_samples_start_nothing(omics, batch_props):
@@ -168,7 +169,8 @@ def test_a_failed_batch_fails_the_deploy_with_its_reason(omics, batch_props):
 def test_a_sample_that_does_not_fit_the_workflow_is_named_before_anything_starts(omics, batch_props):
     bad = json.loads(json.dumps(batch_props))
     bad["Samples"][1]["parameters"]["sampel_name"] = "typo"
-    with pytest.raises(RunError, match=r"sample 'S2': parameters not in the workflow's parameter template: sampel_name \(did you mean sample_name\?\)"):
+    with pytest.raises(RunError, match=r"sample 'S2': parameters not in the workflow's parameter template: "
+                                       r"sampel_name \(did you mean sample_name\?\)"):
         create(bad)
     assert omics.count("StartRunBatch") == 0
 
@@ -194,7 +196,8 @@ def test_a_bad_inline_sample_is_named_by_its_row(omics, batch_props):
 
 def test_an_unknown_resource_type_is_refused(omics, batch_props):
     unknown = {**batch_event("Create", batch_props), "ResourceType": "Custom::Something"}
-    with pytest.raises(RunError, match="serves Custom::HealthOmicsRun, Custom::HealthOmicsRunBatch .*not Custom::Something"):
+    with pytest.raises(RunError,
+                       match="serves Custom::HealthOmicsRun, Custom::HealthOmicsRunBatch .*not Custom::Something"):
         handler.on_event(unknown)
 
 

@@ -10,9 +10,9 @@ import pytest
 from aws_cdk import Validations
 from aws_cdk import aws_s3 as s3
 from cdk_nag import AwsSolutionsChecks, HIPAASecurityChecks
+
 from healthomics_run import HealthOmicsRunBatch, SampleSheetError, ValidationError, WorkflowType
 from healthomics_run.run_model.batch_settings import BatchSettings
-
 from tests.synth import new_stack, template
 
 BATCH = "Custom::HealthOmicsRunBatch"
@@ -57,8 +57,8 @@ def test_more_than_100_samples_go_to_s3_as_an_asset_the_service_role_may_read(tm
     assert [entry["runSettingId"] for entry in staged] == [f"S{i:05d}" for i in range(101)]
     role_policies = json.dumps(template(stack).find_resources("AWS::IAM::Policy"))
     statement = {"Action": "s3:GetObject", "Effect": "Allow", "Resource": {"Fn::Join": ["", [
-        "arn:", {"Ref": "AWS::Partition"}, ":s3:::", {"Fn::Sub": "cdk-hnb659fds-assets-${AWS::AccountId}-${AWS::Region}"},
-        f"/{key}"]]}}
+        "arn:", {"Ref": "AWS::Partition"}, ":s3:::",
+        {"Fn::Sub": "cdk-hnb659fds-assets-${AWS::AccountId}-${AWS::Region}"}, f"/{key}"]]}}
     assert json.dumps(statement) in role_policies
 
 
@@ -160,7 +160,8 @@ def _sheet(tmp_path, text: str, name: str = "cohort.csv") -> str:
     ("name\nsample one\n", r"cohort.csv line 1 \(header\): no run_setting_id column"),
     ("run_setting_id,name\nS1,a,extra\n", r"cohort.csv line 2: 3 values but the header has 2 columns"),
     # blank lines and cells holding newlines count as the lines they are in the file
-    ("run_setting_id,name\n\nS1,\"two\nlines\"\nS2,a\nS1,b\n", r"cohort.csv line 6: run_setting_id 'S1' repeats line 3;"),
+    ("run_setting_id,name\n\nS1,\"two\nlines\"\nS2,a\nS1,b\n",
+     r"cohort.csv line 6: run_setting_id 'S1' repeats line 3;"),
     ("run_setting_id,name,priority\nS1,\"a\nb\nc\",1\nS2,d,x\n", r"cohort.csv line 5: priority must be a whole number"),
     ("run_setting_id\n", r"a batch needs at least one sample"),
 ])
@@ -189,7 +190,8 @@ def test_a_bad_json_sheet_row_is_named(tmp_path):
     rows = cohort(3)
     rows[1]["output_uri"] = "s3://example-output-bucket/\u0000"
     rows[2]["colour"] = "blue"
-    with pytest.raises(ValidationError, match=r"row 2: output_uri must match the pattern.*row 3: unknown keys 'colour'"):
+    with pytest.raises(ValidationError,
+                       match=r"row 2: output_uri must match the pattern.*row 3: unknown keys 'colour'"):
         batch_stack(sample_sheet=_sheet(tmp_path, json.dumps(rows), "cohort.json"))
 
 

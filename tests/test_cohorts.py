@@ -19,9 +19,9 @@ import json
 
 import boto3
 import pytest
+
 from healthomics_run.handlers.start_run import handler
 from healthomics_run.service_calls.runs import RunError
-
 from tests.fake_omics import REGION
 from tests.world import BATCH_TEMPLATE, LEDGER_URI, batch_event, batch_properties, sheet_properties, stage_sheet
 
@@ -138,7 +138,8 @@ def test_rows_reordered_start_nothing_and_keep_the_physical_id(omics, props):
 def test_the_same_update_delivered_twice_starts_once_and_reports_the_same(omics, props):
     first = handler.on_event(batch_event("Create", cohort(props, [sample(1)])))
     grown = cohort(props, [sample(1), sample(2)])
-    request = batch_event("Update", grown, physical_id=first["PhysicalResourceId"], old_props=cohort(props, [sample(1)]))
+    request = batch_event("Update", grown, physical_id=first["PhysicalResourceId"],
+                          old_props=cohort(props, [sample(1)]))
     once, twice = handler.on_event(request), handler.on_event(copy.deepcopy(request))
     assert omics.count("StartRunBatch") == 2
     assert twice["Data"]["RunsStarted"] == once["Data"]["RunsStarted"] == 1 and twice["WaitBatch"] == once["WaitBatch"]
@@ -317,7 +318,8 @@ def test_a_rollback_whose_old_sheet_cannot_be_read_starts_nothing(omics, props):
 def test_two_stacks_writing_to_one_output_prefix_keep_ledgers_of_their_own(omics, props):
     first = handler.on_event(batch_event("Create", cohort(props, [sample(1)])))
     other = {**batch_event("Create", cohort(props, [sample(1)])),
-             "StackId": "arn:aws:cloudformation:us-east-1:123456789012:stack/OtherStack/00000000-0000-0000-0000-000000000002"}
+             "StackId": "arn:aws:cloudformation:us-east-1:123456789012:stack/OtherStack/"
+                        "00000000-0000-0000-0000-000000000002"}
     second = handler.on_event(other)
     assert first["Data"]["RunsStarted"] == second["Data"]["RunsStarted"] == 1 and len(omics.batches) == 2
 
@@ -366,11 +368,14 @@ def test_cancelling_many_runs_saves_its_progress_before_the_invocation_runs_out(
     monkeypatch.setattr(VirtualClock, "latency", 20.0)  # slow calls: a 120 s invocation has room for a few
     cleanup = batch_event("Delete", old_props, physical_id=old_physical)
     cleanup = {**cleanup, **handler.on_event(cleanup, LambdaContext(clock, 120))}
-    cancelled = lambda: sum(r["status"] == "CANCELLED" for r in omics.batch_runs(deploy.answer["Data"]["BatchId"]))
+    def cancelled() -> int:
+        return sum(r["status"] == "CANCELLED" for r in omics.batch_runs(deploy.answer["Data"]["BatchId"]))
+
     first = cancelled()
     assert 0 < first < 9
     for _ in range(20):
-        if handler.is_complete({**cleanup, "WaitDeadline": clock.time() + 3000}, LambdaContext(clock, 120))["IsComplete"]:
+        if handler.is_complete({**cleanup, "WaitDeadline": clock.time() + 3000},
+                               LambdaContext(clock, 120))["IsComplete"]:
             break
     assert cancelled() == 9
 

@@ -11,6 +11,7 @@ from pathlib import Path
 import boto3
 import pytest
 from botocore.exceptions import ProfileNotFound
+
 from healthomics_run.commands import cli
 from healthomics_run.commands.aws_access import missing_boto3
 from healthomics_run.commands.plan import cli as plan_cli
@@ -25,8 +26,8 @@ EXIT_CODES = {"plan": plan_cli.EXIT_CODES, "export-history": plan_cli.EXPORT_EXI
 def _console(capsys, *argv: str) -> tuple[int, str, str]:
     try:
         code = cli.console(list(argv))
-    except SystemExit as exit:
-        code = exit.code
+    except SystemExit as stop:
+        code = stop.code
     out, err = capsys.readouterr()
     return code, out, err
 

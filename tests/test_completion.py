@@ -7,9 +7,9 @@ import threading
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
-from healthomics_run.run_model.settings import CHECK_RESOURCE_TYPE
-from healthomics_run.handlers.start_run import completion, handler, kinds
 
+from healthomics_run.handlers.start_run import completion, handler, kinds
+from healthomics_run.run_model.settings import CHECK_RESOURCE_TYPE
 from tests.world import event
 
 

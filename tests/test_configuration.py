@@ -22,8 +22,8 @@ from aws_cdk import Validations
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk.assertions import Match
 from cdk_nag import AwsSolutionsChecks, HIPAASecurityChecks
-from healthomics_run import Configuration, IConfiguration, ValidationError
 
+from healthomics_run import Configuration, IConfiguration, ValidationError
 from tests.synth import new_stack, template
 
 
@@ -36,7 +36,8 @@ def group(stack: cdk.Stack, group_id: str = "sg-0abc1234") -> ec2.ISecurityGroup
 
 
 def vpc(stack: cdk.Stack) -> ec2.IVpc:
-    return ec2.Vpc.from_vpc_attributes(stack, "ImportedVpc", vpc_id="vpc-0abc1234", availability_zones=["us-east-1a", "us-east-1b"],
+    return ec2.Vpc.from_vpc_attributes(stack, "ImportedVpc", vpc_id="vpc-0abc1234",
+                                       availability_zones=["us-east-1a", "us-east-1b"],
                                        private_subnet_ids=["subnet-0aaa1111", "subnet-0bbb2222"],
                                        public_subnet_ids=["subnet-0ccc3333", "subnet-0ddd4444"])
 
@@ -69,7 +70,8 @@ def test_subnets_from_a_vpc_and_a_new_security_group_with_no_inbound_rules():
     assert "SecurityGroupIngress" not in security_group["Properties"]
     assert security_group["Properties"]["VpcId"] == "vpc-0abc1234"
     t.has_resource_properties("AWS::Omics::Configuration", {"RunConfigurations": {"VpcConfig": {
-        "SubnetIds": ["subnet-0aaa1111", "subnet-0bbb2222"], "SecurityGroupIds": [{"Fn::GetAtt": [group_id, "GroupId"]}]}}})
+        "SubnetIds": ["subnet-0aaa1111", "subnet-0bbb2222"],
+        "SecurityGroupIds": [{"Fn::GetAtt": [group_id, "GroupId"]}]}}})
     assert len(configuration.security_groups) == 1
 
 
@@ -84,7 +86,8 @@ def test_vpc_subnets_selects_which_subnets():
 @pytest.mark.parametrize("build, message", [
     (lambda s: Configuration(s, "C", security_groups=[group(s)]), "give subnets, or vpc"),
     (lambda s: Configuration(s, "C", subnets=[subnet(s)]), "give security_groups (or vpc"),
-    (lambda s: Configuration(s, "C", subnets=[subnet(s)], vpc=vpc(s)), "give subnets or vpc (with vpc_subnets), not both"),
+    (lambda s: Configuration(s, "C", subnets=[subnet(s)], vpc=vpc(s)),
+     "give subnets or vpc (with vpc_subnets), not both"),
     (lambda s: Configuration(s, "C", subnets=[subnet(s)], security_groups=[group(s)],
                              vpc_subnets=ec2.SubnetSelection(subnet_type=ec2.SubnetType.PUBLIC)),
      "vpc_subnets selects subnets of vpc: give vpc too"),

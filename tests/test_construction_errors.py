@@ -13,6 +13,7 @@ import json
 import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_iam as iam
+
 from healthomics_run import (
     HealthOmicsRun,
     HealthOmicsRunBatch,
@@ -22,7 +23,6 @@ from healthomics_run import (
     WorkflowRunBatch,
 )
 from healthomics_run.errors import CODES
-
 from tests.synth import new_stack, only_run_properties, template
 
 SAMPLES = [{"run_setting_id": "S1"}, {"run_setting_id": "S2"}]
@@ -56,12 +56,14 @@ class Opaque:
 
 CASES = [
     # (construct, props, code, path, text in the message)
-    (run, {"workflow_id": 1234567}, "InvalidRunProps", "TestStack/Run/Run", "workflow_id must be a string, got 1234567"),
+    (run, {"workflow_id": 1234567}, "InvalidRunProps", "TestStack/Run/Run",
+     "workflow_id must be a string, got 1234567"),
     (run, {"name": 42}, "InvalidRunProps", "TestStack/Run/Run", "name must be a string, got 42"),
     (run, {"configuration_name": 7}, "InvalidRunProps", "TestStack/Run/Run", "configuration_name must be a string"),
     (run, {"prioriti": 1}, "UnknownProps", "TestStack/Run", "unknown run props: prioriti (did you mean priority?)"),
     (run, {"timeout": 3600}, "InvalidRunProps", "TestStack/Run", "timeout must be a Duration"),
-    (run, {"run_group": 5}, "InvalidRunProps", "TestStack/Run", "run_group must be a RunGroup, an IRunGroup or a run group id"),
+    (run, {"run_group": 5}, "InvalidRunProps", "TestStack/Run",
+     "run_group must be a RunGroup, an IRunGroup or a run group id"),
     (run, {"cache": "1234567"}, "InvalidRunProps", "TestStack/Run", "cache must be a RunCache or an IRunCache"),
     (run, {"rerun_token": 2}, "InvalidRunProps", "TestStack/Run", "rerun_token must be a string; got 2"),
     (run, {"output_prefix": "/runs/"}, "InvalidOutputLocation", "TestStack/Run",

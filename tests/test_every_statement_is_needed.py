@@ -18,10 +18,10 @@ import boto3
 import pytest
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
+
 from healthomics_run import DeletePolicy, HealthOmicsRun, HealthOmicsRunBatch, RunCache, RunOutputBucket
 from healthomics_run.handlers.start_run import handler
 from healthomics_run.service_calls.runs import RunError
-
 from tests.deployed import Deployed
 from tests.fake_omics import REGION
 from tests.stack_world import WORKFLOW_ID, StackWorld, deploy, synthesize

@@ -77,7 +77,8 @@ def test_the_checker_flags_a_test_without_a_check(body):
     assert unchecked(f"def test_nothing():\n{body}") == ["test_nothing"]
 
 
-@pytest.mark.parametrize("body", ["    assert compute() == 1\n", "    with pytest.raises(ValueError):\n        compute()\n",
+@pytest.mark.parametrize("body", ["    assert compute() == 1\n",
+                                  "    with pytest.raises(ValueError):\n        compute()\n",
                                   "    pytest.fail('no')\n", "    assert_valid(compute())\n",
                                   "    stubber.assert_no_pending_responses()\n",
                                   "    template(stack).has_resource_properties('AWS::S3::Bucket', {})\n"])

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 from aws_cdk import Validations
-from cdk_nag import AwsSolutionsChecks, HIPAASecurityChecks
 from aws_cdk import aws_s3 as s3
+from cdk_nag import AwsSolutionsChecks, HIPAASecurityChecks
 from cfnlint.api import ManualArgs, lint
 
 import healthomics_run
@@ -111,7 +111,8 @@ def test_example_stack_matches_its_snapshot(synthesized, stack):
 def test_the_snapshot_ignores_only_the_code_hash_of_our_functions(synthesized):
     template = read(synthesized)
     normalised = without_our_code_hashes(template)
-    changed = sorted(name for name in template["Resources"] if template["Resources"][name] != normalised["Resources"][name])
+    changed = sorted(name for name in template["Resources"]
+                     if template["Resources"][name] != normalised["Resources"][name])
     assert changed and all(template["Resources"][name]["Type"] == "AWS::Lambda::Function" for name in changed)
     assert any(resource["Type"] == "AWS::Lambda::Function" and resource == template["Resources"][name]
                for name, resource in normalised["Resources"].items())  # the framework's keep their hash

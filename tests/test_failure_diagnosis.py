@@ -21,11 +21,11 @@ from __future__ import annotations
 import json
 
 import pytest
+
 from healthomics_run.handlers.start_run import handler
 from healthomics_run.run_model import reasons
 from healthomics_run.service_calls import diagnosis
 from healthomics_run.service_calls.runs import RunError
-
 from tests.world import batch_event, batch_properties, event, sheet_properties, stage_sheet
 
 RERUN = "To run again with the same settings, change rerun_token."
@@ -56,7 +56,8 @@ def test_a_run_out_of_memory_names_the_task_by_id_what_it_asked_its_log_stream_a
     task = omics.add_task(run_id, "call_variants (PATIENT-0042)", failure_reason="OUT_OF_MEMORY_ERROR",
                           status_message="Workflow task call_variants (PATIENT-0042) ran out of memory.",
                           instance_type="omics.r.xlarge", cpus=4, memory=32)
-    omics.set_status(run_id, "FAILED", failure_reason="RUN_TASK_FAILED", status_message="Run failed because a task failed.")
+    omics.set_status(run_id, "FAILED", failure_reason="RUN_TASK_FAILED",
+                     status_message="Run failed because a task failed.")
     capsys.readouterr()
     reason = _reason(waiting)
     assert reason == (
@@ -85,7 +86,8 @@ def test_an_image_pull_failure_says_to_let_healthomics_pull_from_the_repository(
 def test_a_role_that_cannot_read_an_input_points_at_the_service_roles_s3_access(omics, props):
     waiting, run_id = _started(omics, props)
     omics.set_status(run_id, "FAILED", failure_reason="IMPORT_FAILED",
-                     status_message="The import failed. Check that the input file exists and the run role can access it.")
+                     status_message="The import failed. Check that the input file exists and the run role can "
+                                    "access it.")
     reason = _reason(waiting)
     assert reason.startswith(f"The run {run_id} ended FAILED: IMPORT_FAILED. Cause: S3 access of the service role. "
                              "Next: check that each input exists and the service role may s3:GetObject it")
@@ -101,7 +103,8 @@ def test_a_missing_input_keeps_its_uri_and_sample_out_of_the_reason_and_in_the_l
                      status_message=f"The provided URI does not exist: {uri}.")
     capsys.readouterr()
     reason = _reason(waiting)
-    assert reason.startswith(f"The run {run_id} ended FAILED: INPUT_URI_NOT_FOUND. Cause: S3 access of the service role.")
+    assert reason.startswith(f"The run {run_id} ended FAILED: INPUT_URI_NOT_FOUND. "
+                             "Cause: S3 access of the service role.")
     _private(reason, uri, "PATIENT-0042", "does not exist")
     assert uri in capsys.readouterr().out
 
@@ -132,7 +135,8 @@ def test_a_tasks_own_reason_comes_before_the_runs_generic_one():
 
 
 def test_a_status_message_without_a_documented_reason_is_read_for_its_cause():
-    assert diagnosis.classify(["SOMETHING_NEW"], ["task exited with exit code 137"]) is diagnosis.CAUSES["OUT_OF_MEMORY"]
+    assert (diagnosis.classify(["SOMETHING_NEW"], ["task exited with exit code 137"])
+            is diagnosis.CAUSES["OUT_OF_MEMORY"])
     assert diagnosis.classify([""], ["Access Denied reading s3://in/x.bam"]) is diagnosis.CAUSES["S3_ACCESS"]
 
 
@@ -174,7 +178,7 @@ def test_a_run_with_mixed_causes_gets_the_next_step_of_each_once(omics, props):
     reason = _reason(waiting)
     for key in ("OUT_OF_MEMORY", "TASK_TIMEOUT"):
         assert reason.count(f"Next: {diagnosis.CAUSES[key].next_step}.") == 1, key
-    assert f"Cause: out of memory (2 tasks). Next: " in reason and f"Cause: task timed out (1 task). Next: " in reason
+    assert "Cause: out of memory (2 tasks). Next: " in reason and "Cause: task timed out (1 task). Next: " in reason
     assert reason.index(f"Task {oom} (") < reason.index("Cause: task timed out") < reason.index(f"Task {slow} (")
     _private(reason, "call_variants", "bwa_mem", "sort")
 
@@ -295,7 +299,8 @@ def test_a_batchs_failure_reason_in_words_stays_out_of_the_reason(omics, props):
 def test_the_troubleshooting_page_starts_with_status_and_shows_each_cause_as_cdk_deploy_prints_it():
     from tests.synth import ROOT
 
-    troubleshooting = (ROOT / "docs" / "operating.md").read_text().split("\n## Troubleshooting\n", 1)[1].split("\n## ", 1)[0]
+    operating = (ROOT / "docs" / "operating.md").read_text()
+    troubleshooting = operating.split("\n## Troubleshooting\n", 1)[1].split("\n## ", 1)[0]
     assert troubleshooting.lstrip().startswith("### Start with `healthomics-run status`")
     for cause in diagnosis.CAUSES.values():
         assert f"`Cause: {cause.title}. Next: {cause.next_step}.`" in troubleshooting, cause.key

@@ -14,10 +14,10 @@ from __future__ import annotations
 import json
 
 import pytest
+
 from healthomics_run.handlers.start_run import handler
 from healthomics_run.run_model import reasons
 from healthomics_run.service_calls.runs import RunError
-
 from tests.world import WORKFLOW_ID, batch_event, batch_properties, event
 
 TEMPLATE_200 = {f"parameter_{index:03d}": {"optional": True} for index in range(200)} | {"sample_name": {}}
@@ -72,7 +72,8 @@ def test_a_long_failure_reason_from_the_service_keeps_what_to_do(omics, props):
     omics.set_status(answer["Data"]["RunId"], "FAILED", failure_reason="E" * 5000, status_message="é" * 5000)
     message = _failure(lambda: handler.is_complete({**created, **answer}))
     assert len(message.encode()) <= reasons.MAX_MESSAGE_BYTES
-    assert message.startswith(f"The run {answer['Data']['RunId']} ended FAILED") and message.endswith("change rerun_token.")
+    assert message.startswith(f"The run {answer['Data']['RunId']} ended FAILED")
+    assert message.endswith("change rerun_token.")
 
 
 def test_any_other_long_message_is_cut_in_the_middle_keeping_its_start_and_end(omics, props, monkeypatch):

@@ -74,7 +74,8 @@ def test_the_readme_path_goes_from_an_empty_folder_to_a_synthesized_app_and_a_pl
 
     def run(command: list[str], **kwargs) -> subprocess.CompletedProcess:
         done = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=600, **kwargs)
-        assert done.returncode == 0 or kwargs.get("check") is False, f"{command}: {done.stdout[-2000:]}{done.stderr[-3000:]}"
+        assert done.returncode == 0 or kwargs.get("check") is False, \
+            f"{command}: {done.stdout[-2000:]}{done.stderr[-3000:]}"
         return done
 
     steps = bash_block(STEPS_HEADING)
@@ -115,7 +116,8 @@ def test_the_plan_runs_in_ci_from_the_wheel_alone_without_aws_cdk_lib(tmp_path, 
     venv = tmp_path / "ci"
     assert run([str(Path(sys.base_prefix) / "bin" / "python3"), "-m", "venv", str(venv)]).returncode == 0
     (wheel,) = wheelhouse.glob("healthomics_run-*.whl")
-    installed = run([str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", "--no-deps", "--no-index", str(wheel)])
+    installed = run([str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", "--no-deps", "--no-index",
+                     str(wheel)])
     assert installed.returncode == 0, installed.stderr
     assert run([str(venv / "bin" / "python"), "-c", "import aws_cdk"]).returncode != 0
     (tmp_path / "nothing.json").write_text('{"Resources": {}}')

@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 
 import pytest
+
 from healthomics_run.handlers.start_run import handler
 from healthomics_run.handlers.start_run.handler import WAIT_DEADLINE
 from healthomics_run.run_model.run_ref import RunRef
 from healthomics_run.service_calls.runs import RunError
-
 from tests.world import event, run_settings
 
 FAILED_CREATE_MARKER = "AWSCDK::CustomResourceProviderFramework::CREATE_FAILED"

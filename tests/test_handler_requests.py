@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
+
 from healthomics_run.handlers.start_run import handler
 from healthomics_run.run_model.fingerprint import content_digest, fingerprint, request_id
 from healthomics_run.service_calls.runs import RunError
-
 from tests.world import STACK_ID, WORKFLOW_ID, event
 
 

@@ -9,6 +9,7 @@ import pytest
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
 from aws_cdk.assertions import Match
+
 from healthomics_run import (
     DeletePolicy,
     HealthOmicsRun,
@@ -19,7 +20,6 @@ from healthomics_run import (
     WaitFor,
     WorkflowRun,
 )
-
 from tests.synth import new_stack, only_run_properties, runs, template
 
 PARAMETERS = {"sample_name": "NA12878", "threads": 8, "use_gpu": False, "intervals": ["chr1", "chr2"]}
@@ -49,7 +49,8 @@ def test_run_properties_are_start_run_fields_with_parameters_readable_and_typed(
     assert properties["Parameters"] == PARAMETERS
     assert properties["ParameterTypes"] == {"/threads": "number", "/use_gpu": "boolean"}
     assert properties["Priority"] == 3 and properties["StorageType"] == "DYNAMIC"
-    assert (properties["WaitFor"], properties["DeletePolicy"], properties["TimeoutSeconds"]) == ("RUNNING", "CANCEL", 3000)
+    assert ((properties["WaitFor"], properties["DeletePolicy"], properties["TimeoutSeconds"])
+            == ("RUNNING", "CANCEL", 3000))
     (group_id,) = template(stack).find_resources("AWS::Omics::RunGroup")
     assert properties["RunGroupId"] == {"Fn::GetAtt": [group_id, "Id"]}
 
@@ -95,7 +96,8 @@ def test_handler_may_start_runs_only_of_its_workflow_in_its_run_group_and_pass_o
     stack = new_stack()
     germline(stack)
     statements = _statements(stack)
-    (start,) = [s for s in statements if s["Action"] == ["omics:StartRun", "omics:GetWorkflow", "omics:GetWorkflowVersion"]]
+    (start,) = [s for s in statements
+                if s["Action"] == ["omics:StartRun", "omics:GetWorkflow", "omics:GetWorkflowVersion"]]
     resources = str(start["Resource"])
     assert "workflow/1234567" in resources and ":run/*" in resources and "RunGroup" in resources
     (pass_role,) = [s for s in statements if s["Action"] == "iam:PassRole"]
@@ -233,7 +235,8 @@ def test_a_hundred_workflows_in_one_stack_add_arns_to_bounded_statements_not_sta
                         workflow_id=str(2000001 + i), name=f"run-{i}-{copy}")
     statements = _statements(stack) + [s for p in template(stack).find_resources("AWS::IAM::ManagedPolicy").values()
                                        for s in p["Properties"]["PolicyDocument"]["Statement"]]
-    starts = [s for s in statements if s["Action"] == ["omics:StartRun", "omics:GetWorkflow", "omics:GetWorkflowVersion"]]
+    starts = [s for s in statements
+              if s["Action"] == ["omics:StartRun", "omics:GetWorkflow", "omics:GetWorkflowVersion"]]
     workflows = {json.dumps(r) for s in starts for r in s["Resource"] if "workflow/" in json.dumps(r)}
     assert len(workflows) == 100 and len(starts) == 3
     assert all(len(s["Resource"]) <= 40 for s in starts)

@@ -321,11 +321,11 @@ def test_arnlike_matches_each_colon_separated_part_of_the_arn_on_its_own():
     https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html"""
     pattern = "arn:aws:someservice:*:111122223333:finance/*"
     value = "arn:aws:someservice:us-east-2:999999999999:store/abc:111122223333:finance/document.txt"
-    assert allowed("sqs:SendMessage", "*", [allow("sqs:SendMessage", Condition={"StringLike": {"aws:SourceArn": pattern}})],
-                   context={"aws:SourceArn": value})
-    assert not allowed("sqs:SendMessage", "*", [allow("sqs:SendMessage", Condition={"ArnLike": {"aws:SourceArn": pattern}})],
-                       context={"aws:SourceArn": value})
-    assert allowed("sqs:SendMessage", "*", [allow("sqs:SendMessage", Condition={"ArnLike": {"aws:SourceArn": pattern}})],
+    string_like = [allow("sqs:SendMessage", Condition={"StringLike": {"aws:SourceArn": pattern}})]
+    arn_like = [allow("sqs:SendMessage", Condition={"ArnLike": {"aws:SourceArn": pattern}})]
+    assert allowed("sqs:SendMessage", "*", string_like, context={"aws:SourceArn": value})
+    assert not allowed("sqs:SendMessage", "*", arn_like, context={"aws:SourceArn": value})
+    assert allowed("sqs:SendMessage", "*", arn_like,
                    context={"aws:SourceArn": "arn:aws:someservice:us-east-2:111122223333:finance/document.txt"})
 
 
@@ -441,7 +441,8 @@ def test_resource_arns_match_case_sensitively_with_wildcards():
     """"In the Resource element, the IAM user name is case sensitive" (``arn:aws:iam::...:user/Bob``); wildcards
     ``*`` and ``?`` stand for any characters or one. Source: IAM User Guide, "IAM JSON policy elements: Resource",
     https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_resource.html"""
-    policy = [allow("iam:GetUser", f"arn:aws:iam::{ME}:user/Bob"), allow("s3:GetObject", "arn:aws:s3:::amzn-s3-demo-bucket/*")]
+    policy = [allow("iam:GetUser", f"arn:aws:iam::{ME}:user/Bob"),
+              allow("s3:GetObject", "arn:aws:s3:::amzn-s3-demo-bucket/*")]
     assert allowed("iam:GetUser", f"arn:aws:iam::{ME}:user/Bob", policy)
     assert not allowed("iam:GetUser", f"arn:aws:iam::{ME}:user/bob", policy)
     assert allowed("s3:GetObject", "arn:aws:s3:::amzn-s3-demo-bucket/a/b.txt", policy)

@@ -6,13 +6,13 @@ import ast
 from pathlib import Path
 
 import healthomics_run
-
 from tests.synth import ROOT
 
 
 def _type_checking_names() -> set[str]:
     tree = ast.parse(Path(healthomics_run.__file__).read_text())
-    (block,) = [node for node in tree.body if isinstance(node, ast.If) and getattr(node.test, "id", "") == "TYPE_CHECKING"]
+    (block,) = [node for node in tree.body
+                if isinstance(node, ast.If) and getattr(node.test, "id", "") == "TYPE_CHECKING"]
     return {alias.name for node in block.body for alias in node.names}
 
 
@@ -59,7 +59,8 @@ def test_each_pinned_version_the_suite_runs_on_is_inside_the_range_the_package_d
     assert {pin.name for pin in pins} == set(ranges)
     for pin in pins:
         (version,) = [spec.version for spec in pin.specifier]
-        assert not any(op in str(pin.specifier) for op in "<>~!"), f"{pin}: requirements.txt pins, ranges live in pyproject"
+        assert not any(op in str(pin.specifier) for op in "<>~!"), \
+            f"{pin}: requirements.txt pins, ranges live in pyproject"
         assert version in ranges[pin.name], f"{pin} is outside {ranges[pin.name]}"
 
 
@@ -70,7 +71,8 @@ def test_the_package_says_where_it_lives_and_which_pythons_it_runs_on():
 
     project = _project()
     assert set(project["urls"]) == {"Source", "Issues", "Changelog", "Documentation"}
-    pythons = {c.rsplit(" :: ", 1)[1] for c in project["classifiers"] if re.fullmatch(r"Programming Language :: Python :: 3\.\d+", c)}
+    pythons = {c.rsplit(" :: ", 1)[1] for c in project["classifiers"]
+               if re.fullmatch(r"Programming Language :: Python :: 3\.\d+", c)}
     assert pythons == {"3.11", "3.12", "3.13", "3.14"}
     assert project["requires-python"] == ">=3.11"
     assert "PYTHON_3_14" in (ROOT / "constructs" / "healthomics_run" / "runs" / "_provider.py").read_text()

@@ -13,9 +13,9 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
 from aws_cdk.assertions import Annotations, Match
 from cdk_nag import AwsSolutionsChecks, HIPAASecurityChecks
+
 from healthomics_run import DeletePolicy, HealthOmicsRun, HealthOmicsRunBatch, RunCache, RunServiceRole
 from healthomics_run.infrastructure.ecr_access import WARNING_ID
-
 from tests.synth import new_stack, template
 
 PULL = ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability"]
@@ -108,8 +108,8 @@ OMICS_PULL_STATEMENT = {"Effect": "Allow", "Principal": {"Service": "omics.amazo
 def test_repositories_let_healthomics_pull_through_their_repository_policy(make):
     """HealthOmics pulls a workflow's images as the service principal ``omics.amazonaws.com``, which
     each private repository's policy must allow ``ecr:BatchGetImage``, ``ecr:GetDownloadUrlForLayer``
-    and ``ecr:BatchCheckLayerAvailability`` (the guide's statement, without conditions): AWS HealthOmics User Guide, "Amazon ECR permissions",
-    https://docs.aws.amazon.com/omics/latest/dev/permissions-ecr.html."""
+    and ``ecr:BatchCheckLayerAvailability`` (the guide's statement, without conditions): AWS HealthOmics User
+    Guide, "Amazon ECR permissions", https://docs.aws.amazon.com/omics/latest/dev/permissions-ecr.html."""
     stack = new_stack()
     make(stack, ecr.Repository(stack, "Images"))
     (policy,) = _repository_policies(stack)
@@ -217,7 +217,8 @@ def test_a_role_you_bring_is_left_alone():
 
 
 def test_cdk_nag_finds_nothing_unacknowledged_with_repositories_configuration_and_sample_tags(tmp_path):
-    """The statements above add no unreviewed finding (Service Authorization Reference, "Actions, resources, and condition keys for AWS HealthOmics",
+    """The statements above add no unreviewed finding (Service Authorization Reference, "Actions, resources, and
+    condition keys for AWS HealthOmics",
     https://docs.aws.amazon.com/service-authorization/latest/reference/list_awshealthomics.html;
     AWS HealthOmics User Guide, "Amazon ECR permissions",
     https://docs.aws.amazon.com/omics/latest/dev/permissions-ecr.html)."""
@@ -241,6 +242,7 @@ def test_the_functions_that_explain_a_failed_run_may_read_its_tasks_on_runs_only
     why a run failed, and so does the signaller of a wait past the Provider framework's hour; each may read run/* of
     the stack's account and Region, and nothing wider."""
     import aws_cdk as cdk
+
     from healthomics_run import WaitFor
 
     stack = new_stack()

@@ -11,6 +11,7 @@ import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
+
 from healthomics_run import (
     DeletePolicy,
     HealthOmicsRun,
@@ -26,7 +27,6 @@ from healthomics_run.commands.cli import console
 from healthomics_run.commands.plan import Action, cli, plan
 from healthomics_run.commands.plan.assembly import load
 from healthomics_run.handlers.start_run import handler
-
 from tests.world import WORKFLOW_ID, event
 
 PARAMETERS = {"sample_name": "NA12878", "threads": 8}
@@ -115,7 +115,8 @@ def test_a_setting_added_with_a_deploy_time_value_starts_a_run(tmp_path):
 
 def _grouped(max_runs: int) -> Callable[[cdk.Stack], None]:
     def build(stack):
-        HealthOmicsRun(stack, "Germline", workflow_id=WORKFLOW_ID, run_group=RunGroup(stack, "Group", max_runs=max_runs))
+        HealthOmicsRun(stack, "Germline", workflow_id=WORKFLOW_ID,
+                       run_group=RunGroup(stack, "Group", max_runs=max_runs))
     return build
 
 
@@ -131,7 +132,8 @@ def cohort(samples: list[dict], **props) -> Callable[[cdk.Stack], None]:
 
 
 def samples(count: int, changed: int | None = None) -> list[dict]:
-    return [{"run_setting_id": f"S{i:04d}", "parameters": {"sample_name": f"SAMPLE-{i:04d}" + ("x" if i == changed else "")}}
+    return [{"run_setting_id": f"S{i:04d}",
+             "parameters": {"sample_name": f"SAMPLE-{i:04d}" + ("x" if i == changed else "")}}
             for i in range(count)]
 
 
@@ -195,7 +197,8 @@ def test_formats_say_the_same_thing(tmp_path, capsys):
     _, markdown = _cli(capsys, base, head, "--format", "markdown")
     _, document = _cli(capsys, base, head, "--format", "json", "--show-values")
     assert "START" in text and "parameters.threads: 8 → 16" in text
-    assert "| **START** | run | `PlanStack/Germline" in markdown and "**1 run will start; resources: 1 starting**" in markdown
+    assert "| **START** | run | `PlanStack/Germline" in markdown
+    assert "**1 run will start; resources: 1 starting**" in markdown
     resource = json.loads(document)["resources"][0]
     assert json.loads(document)["summary"]["startsRuns"] is True and resource["runsToStart"] == 1
     assert resource["changes"] == [{"setting": "parameters.threads", "old": 8, "new": 16, "hidden": False}]
@@ -312,7 +315,8 @@ def test_the_plan_needs_neither_aws_cdk_lib_nor_node(tmp_path):
     script = ("import sys; sys.modules['aws_cdk'] = sys.modules['jsii'] = sys.modules['boto3'] = None\n"
               "from healthomics_run.commands.plan import cli\n"
               f"sys.exit(cli.main([{str(base)!r}, {str(base)!r}, '--history', {str(empty)!r}, '--max-cost', '1']))")
-    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env={"PATH": "/usr/bin:/bin"})
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                            env={"PATH": "/usr/bin:/bin"})
     assert result.returncode == cli.NO_RUN_STARTS, result.stderr
     assert "1 kept" in result.stdout
 

@@ -23,12 +23,12 @@ import boto3
 import pytest
 from aws_cdk import aws_omics as omics_cfn
 from botocore.stub import Stubber
+
 from healthomics_run import HealthOmicsRun, HealthOmicsRunBatch, RunGroup, WaitFor
 from healthomics_run.commands.cli import console
 from healthomics_run.commands.plan import cli, history
 from healthomics_run.commands.plan.cost import forecast, run_cost, static_capacity
 from healthomics_run.commands.plan.history import History, Run, Task
-
 from tests.synth import ROOT
 from tests.test_plan import _cli, assembly, cohort, germline, samples
 from tests.world import WORKFLOW_ID
@@ -44,14 +44,14 @@ PRICES = {"omics.c.large": 0.10, "omics.m.4xlarge": 1.00, "Run Storage": 0.0002,
 #    type = 0. Storage 500 × 3 × 0.0004 = 0.60. Total 2.60.
 # Median of (0.98, 1.4816667, 2.60) = 1.4816667; p90 (nearest rank: ceil(0.9 × 3) = 3rd) = 2.60.
 RECORDED = (
-    dict(seconds=7200, storage_type="STATIC", storage_capacity=None, version_name="v1",
-         tasks=[{"instanceType": "omics.c.large", "seconds": 30, "cpus": 2},
-                {"instanceType": "omics.m.4xlarge", "seconds": 3600, "cpus": 16}]),
-    dict(seconds=3600, storage_type="STATIC", storage_capacity=1300, version_name="v1",
-         tasks=[{"instanceType": "omics.m.4xlarge", "seconds": 1800, "cpus": 16}]),
-    dict(seconds=10800, storage_type="DYNAMIC", storage_capacity=500, version_name="v2",
-         tasks=[{"instanceType": "omics.m.4xlarge", "seconds": 7200, "cpus": 16},
-                {"seconds": 5, "cpus": 2, "cacheHit": True}]),
+    {"seconds": 7200, "storage_type": "STATIC", "storage_capacity": None, "version_name": "v1",
+     "tasks": [{"instanceType": "omics.c.large", "seconds": 30, "cpus": 2},
+               {"instanceType": "omics.m.4xlarge", "seconds": 3600, "cpus": 16}]},
+    {"seconds": 3600, "storage_type": "STATIC", "storage_capacity": 1300, "version_name": "v1",
+     "tasks": [{"instanceType": "omics.m.4xlarge", "seconds": 1800, "cpus": 16}]},
+    {"seconds": 10800, "storage_type": "DYNAMIC", "storage_capacity": 500, "version_name": "v2",
+     "tasks": [{"instanceType": "omics.m.4xlarge", "seconds": 7200, "cpus": 16},
+               {"seconds": 5, "cpus": 2, "cacheHit": True}]},
 )
 MEDIAN, P90 = 0.10 * 60 / 3600 + 1.00 + 0.48, 2.00 + 0.60
 
@@ -290,7 +290,8 @@ def test_reading_the_account_without_a_region_is_an_error_saying_so(monkeypatch,
 
 
 def test_the_readme_history_example_is_a_history_the_plan_reads():
-    block = (ROOT / "docs" / "reviewing.md").read_text().split('{"format": "healthomics-run-history/1"', 1)[1].split("```", 1)[0]
+    reviewing = (ROOT / "docs" / "reviewing.md").read_text()
+    block = reviewing.split('{"format": "healthomics-run-history/1"', 1)[1].split("```", 1)[0]
     (run,) = History.from_json('{"format": "healthomics-run-history/1"' + block).runs
     assert run_cost(run, PRICES) == pytest.approx(2.00 + 500 * 3 * 0.0004)
 

@@ -9,11 +9,11 @@ from pathlib import Path
 import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_iam as iam
+
 from healthomics_run import DeletePolicy, HealthOmicsRunBatch, WorkflowRunBatch
 from healthomics_run.commands.plan import Action, cli, plan
 from healthomics_run.commands.plan.assembly import load
 from healthomics_run.handlers.start_run import handler
-
 from tests.test_plan import _cli, _grouped, assembly, cohort, germline, only_row, samples
 from tests.world import WORKFLOW_ID, batch_event
 

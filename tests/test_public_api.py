@@ -10,13 +10,14 @@ import typing
 from pathlib import Path
 
 import aws_cdk as cdk
-import healthomics_run
 import pytest
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ecr as ecr
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
+
+import healthomics_run
 from healthomics_run import (
     Configuration,
     IConfiguration,
@@ -29,7 +30,6 @@ from healthomics_run import (
     Workflow,
     WorkflowEngine,
 )
-
 from tests.synth import ROOT, new_stack, template
 
 HELLO = ROOT / "workflows" / "hello"
@@ -139,7 +139,7 @@ def test_every_enum_member_is_documented(name):
     cls = getattr(healthomics_run, name)
     (node,) = [n for n in ast.parse(Path(inspect.getsourcefile(cls)).read_text()).body
                if isinstance(n, ast.ClassDef) and n.name == name]
-    documented = {first.targets[0].id for first, then in zip(node.body, node.body[1:])
+    documented = {first.targets[0].id for first, then in zip(node.body, node.body[1:], strict=False)
                   if isinstance(first, ast.Assign) and isinstance(then, ast.Expr)
                   and isinstance(then.value, ast.Constant) and str(then.value.value).strip()}
     assert set(cls.__members__) - documented == set()
@@ -188,8 +188,9 @@ def test_every_run_prop_has_a_type_one_description_and_one_default_in_the_refere
 
     (node,) = [n for n in ast.parse(Path(inspect.getsourcefile(RunProps)).read_text()).body
                if isinstance(n, ast.ClassDef) and n.name == "RunProps"]
-    documented = {first.target.id: then.value.value for first, then in zip(node.body, node.body[1:])
-                  if isinstance(first, ast.AnnAssign) and isinstance(then, ast.Expr) and isinstance(then.value, ast.Constant)}
+    documented = {first.target.id: then.value.value for first, then in zip(node.body, node.body[1:], strict=False)
+                  if isinstance(first, ast.AnnAssign) and isinstance(then, ast.Expr)
+                  and isinstance(then.value, ast.Constant)}
     assert set(documented) == set(RunProps.__annotations__)
     for name, text in documented.items():
         assert text.count("Default:") + text.count("Required") == 1, (name, text)

@@ -113,7 +113,7 @@ def test_every_python_sample_in_the_readme_and_the_pages_runs_as_written():
         results = list(pool.map(lambda numbered: run_sample(*numbered), enumerate(code for _, code in samples)))
     failures = [f"sample {number + 1} (under '{heading}'): exit {result['exit']}, templates {result['templates']}\n"
                 f"{result['output'][-3000:]}"
-                for number, ((heading, _), result) in enumerate(zip(samples, results))
+                for number, ((heading, _), result) in enumerate(zip(samples, results, strict=True))
                 if result["exit"] != 0 or not result["templates"]]
     assert not failures, "\n\n".join(failures)
 
@@ -143,7 +143,8 @@ def _anchors(path: Path) -> set[str]:
 
 
 def _relative_links(path: Path) -> set[str]:
-    """The links of a page that are neither absolute (a scheme) nor mail: ``#anchor``, ``file.md``, ``file.md#anchor``."""
+    """The links of a page that are neither absolute (a scheme) nor mail: ``#anchor``, ``file.md``,
+    ``file.md#anchor``."""
     links = re.findall(r"\]\(([^)\s]+)\)", _outside_code(path.read_text(encoding="utf-8")))
     up = "../" * len(path.parent.relative_to(ROOT).parts)
     links = [up + link.removeprefix(REPOSITORY_FILES) if link.startswith(REPOSITORY_FILES + "docs/") else link

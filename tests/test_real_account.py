@@ -19,6 +19,7 @@ import pytest
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
+
 from healthomics_run import (
     DeletePolicy,
     HealthOmicsRun,
@@ -30,7 +31,6 @@ from healthomics_run import (
 )
 from healthomics_run.handlers.start_run import handler
 from healthomics_run.service_calls.runs import RunError
-
 from tests.account_world import OTHER_ACCOUNT, ForeignBucket
 from tests.fake_omics import REGION
 from tests.stack_world import WORKFLOW_ID, StackWorld, deploy, synthesize
@@ -439,7 +439,8 @@ def test_grant_read_outputs_to_another_account_denies_the_records_in_the_bucket_
 
     def build(stack):
         cohort = HealthOmicsRunBatch(stack, "Cohort", workflow_id=WORKFLOW_ID, samples=samples(2))
-        cohort.grant_read_outputs(iam.ArnPrincipal(role_arn) if grantee == "role" else iam.AccountPrincipal(OTHER_ACCOUNT))
+        cohort.grant_read_outputs(iam.ArnPrincipal(role_arn) if grantee == "role"
+                                  else iam.AccountPrincipal(OTHER_ACCOUNT))
     with deploy(monkeypatch, build, tmp_path) as world:
         bucket, objects, prefixes = _cohort_paths(world)
         who = Caller(account=OTHER_ACCOUNT, arn=role_arn)
@@ -454,8 +455,8 @@ def test_grant_read_outputs_to_another_account_on_an_imported_bucket_warns_with_
     """An imported bucket's policy cannot be changed by the stack (CDK adds nothing to it), nor can another
     account's identity policy: nothing would keep that grantee from the records, so synth says so."""
     from aws_cdk.assertions import Annotations, Match
-    from healthomics_run.runs.health_omics_run import RECORDS_DENY_WARNING_ID
 
+    from healthomics_run.runs.health_omics_run import RECORDS_DENY_WARNING_ID
     from tests.synth import new_stack
 
     stack = new_stack()
@@ -487,7 +488,9 @@ def test_the_service_role_fails_a_run_that_writes_where_it_may_not(monkeypatch, 
         role = next(logical for logical in world.deployed.of_type("AWS::IAM::Role") if "ServiceRole" in logical)
         statements = world.account.statements(role)
         world.account.removed = (role, next(s for s in statements if s["Action"] == ["s3:GetObject", "s3:PutObject"]))
-        with pytest.raises(RunError, match=r"ended FAILED: EXPORT_FAILED\. Cause: S3 access of the service role\. .* s3:PutObject"):
+        with pytest.raises(RunError,
+                           match=r"ended FAILED: EXPORT_FAILED\. Cause: S3 access of the service role\. "
+                                 r".* s3:PutObject"):
             world.resource().create()
         assert [run["failureReason"] for run in world.omics.runs.values()] == ["EXPORT_FAILED"]
 
@@ -516,6 +519,7 @@ def test_workflows_versions_configurations_and_caches_of_the_app_run_in_the_acco
     ``workflow``, ``run``, ``runGroup``, ``runCache``, ``configuration``), and the service role reaches the
     cache location; then each is deleted with CANCEL."""
     from aws_cdk import aws_ec2 as ec2
+
     from healthomics_run import Configuration, RunCache, Workflow, WorkflowEngine
 
     folder = Path(__file__).resolve().parent.parent / "workflows" / "hello"

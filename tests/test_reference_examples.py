@@ -7,8 +7,8 @@ import re
 import shutil
 
 import aws_cdk as cdk
-import healthomics_run
 
+import healthomics_run
 from constructs import Construct
 from tests.synth import ROOT
 
@@ -22,7 +22,7 @@ def entries() -> list[tuple[str, str | None]]:
     found = []
     for page in PAGES:
         parts = re.split(r"^::: (\S+)\n", page.read_text(), flags=re.MULTILINE)
-        for target, body in zip(parts[1::2], parts[2::2]):
+        for target, body in zip(parts[1::2], parts[2::2], strict=True):
             example = re.search(r"^```python\n(.*?)^```", body, flags=re.MULTILINE | re.DOTALL)
             found.append((target, example.group(1) if example else None))
     return found
@@ -46,7 +46,8 @@ def test_each_example_in_the_reference_runs_and_synthesizes(tmp_path, monkeypatc
     app = cdk.App(outdir=str(tmp_path / "cdk.out"))
     examples = [(target, example) for target, example in entries() if example is not None]
     for target, example in examples:
-        stack = cdk.Stack(app, target.rpartition(".")[2], env=cdk.Environment(account="123456789012", region="us-east-1"))
+        stack = cdk.Stack(app, target.rpartition(".")[2],
+                          env=cdk.Environment(account="123456789012", region="us-east-1"))
         exec(compile(PREAMBLE + example, f"{target} example", "exec"), {"stack": stack})
     assembly = app.synth()
     for target, _ in examples:

@@ -25,10 +25,10 @@ a failed Delete leaves the stack stuck.
 from __future__ import annotations
 
 import pytest
+
 from healthomics_run.handlers.start_run import handler
 from healthomics_run.run_model.run_ref import RunRef
 from healthomics_run.service_calls.runs import RunError
-
 from tests.world import event, run_settings
 
 FAILED_CREATE_MARKER = "AWSCDK::CustomResourceProviderFramework::CREATE_FAILED"

@@ -12,6 +12,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from aws_cdk.assertions import Annotations, Match
 from cdk_nag import AwsSolutionsChecks, HIPAASecurityChecks
+
 from healthomics_run import (
     CacheBehavior,
     HealthOmicsRun,
@@ -20,7 +21,6 @@ from healthomics_run import (
     RunServiceRole,
     ValidationError,
 )
-
 from tests.synth import new_stack, template
 
 CACHE_BUCKET = "example-cache-bucket"
@@ -89,7 +89,8 @@ def test_default_bucket_is_kms_encrypted_private_ssl_only_versioned_and_logged()
 def test_bring_your_own_bucket_prefix_and_settings():
     stack = new_stack()
     bucket = s3.Bucket.from_bucket_name(stack, "CacheBucket", CACHE_BUCKET)
-    cache = RunCache(stack, "Cache", bucket=bucket, prefix="caches/germline/", cache_behavior=CacheBehavior.CACHE_ALWAYS,
+    cache = RunCache(stack, "Cache", bucket=bucket, prefix="caches/germline/",
+                     cache_behavior=CacheBehavior.CACHE_ALWAYS,
                      name="germline cache", description="Task outputs of germline runs",
                      bucket_owner_id="123456789012")
     t = template(stack)

@@ -10,9 +10,10 @@ from pathlib import Path
 import boto3
 import botocore
 import botocore.loaders
-import healthomics_run
 import pytest
 from botocore.exceptions import ParamValidationError
+
+import healthomics_run
 from healthomics_run.run_model import fields, samples, service_model
 from healthomics_run.runs.run_props import RunProps
 from healthomics_run.service_calls import clients
@@ -23,7 +24,8 @@ NEW_FIELDS = ("networkingMode", "configurationName", "outputUriPrefixMode")
 
 def test_enums_match_the_service_model():
     members = service_model.input_members("StartRun")
-    for enum_class, api in [(healthomics_run.WorkflowType, "workflowType"), (healthomics_run.StorageType, "storageType"),
+    for enum_class, api in [(healthomics_run.WorkflowType, "workflowType"),
+                            (healthomics_run.StorageType, "storageType"),
                             (healthomics_run.LogLevel, "logLevel"), (healthomics_run.RetentionMode, "retentionMode"),
                             (healthomics_run.CacheBehavior, "cacheBehavior"),
                             (healthomics_run.NetworkingMode, "networkingMode"),

@@ -17,12 +17,12 @@ import aws_cdk as cdk
 import boto3
 import pytest
 from aws_cdk import aws_iam as iam
+
 from healthomics_run import HealthOmicsRun, HealthOmicsRunBatch, WorkflowRun
 from healthomics_run.commands.plan import Action, plan
 from healthomics_run.commands.plan.assembly import load
 from healthomics_run.handlers.start_run import handler
 from healthomics_run.service_calls.runs import RunError
-
 from tests.fake_omics import REGION
 from tests.synth import new_stack, only_run_properties
 from tests.test_plan import _cli, assembly

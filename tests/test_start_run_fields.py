@@ -19,9 +19,9 @@ import json
 
 import boto3
 import pytest
+
 from healthomics_run.handlers.start_run import handler
 from healthomics_run.service_calls.runs import RunError
-
 from tests.fake_omics import REGION
 from tests.world import BATCH_TEMPLATE, batch_event, batch_properties, event
 

@@ -11,10 +11,10 @@ from aws_cdk import Validations
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
 from cdk_nag import AwsSolutionsChecks, HIPAASecurityChecks
+
 from healthomics_run import HealthOmicsRun, HealthOmicsRunBatch, ScratchStorageMode, WorkflowRun
 from healthomics_run.run_model.batch_settings import BatchSettings
 from healthomics_run.run_model.properties import RunSettings
-
 from tests.synth import new_stack, only_run_properties, template
 
 URI = "s3://example-params-bucket/cohort-a/run.json"

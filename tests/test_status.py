@@ -31,13 +31,13 @@ from pathlib import Path
 import boto3
 import pytest
 from botocore.stub import Stubber
+
 from healthomics_run.commands.cli import console
 from healthomics_run.commands.status import cli, declared, render
 from healthomics_run.commands.status.declared import Declared
 from healthomics_run.commands.status.survey import Row, State, Survey
 from healthomics_run.handlers.start_run import handler
 from healthomics_run.service_calls import diagnosis
-
 from tests.fake_omics import REGION
 from tests.world import BATCH_LOGICAL_ID, RUN_LOGICAL_ID, STACK_ID, batch_event, batch_properties, event
 
@@ -129,7 +129,8 @@ def test_a_run_cancelled_by_hand_is_drift_with_what_to_do(omics, props, survey):
     assert survey.rows([item]) == [Row(
         stack="GermlineRunStack", path=RUN_PATH, kind="run", id=run["id"], status="CANCELLED", state=State.DRIFT,
         created=_iso(run["creationTime"]), output=run["runOutputUri"], cost="not priced",
-        drift="cancelled outside the stack (the stack cancels only runs it no longer names)", action=f"{RERUN}, or ignore")]
+        drift="cancelled outside the stack (the stack cancels only runs it no longer names)",
+        action=f"{RERUN}, or ignore")]
 
 
 def test_a_duplicate_run_started_outside_the_stack_under_its_name_is_drift(omics, props, survey):
@@ -138,8 +139,8 @@ def test_a_duplicate_run_started_outside_the_stack_under_its_name_is_drift(omics
                                      name=props["Name"], parameters={"sample_name": "x"}, requestId="by-hand")
     rows = survey.rows([item])
     assert [(row.id, row.state) for row in rows] == [(run["id"], State.ACTIVE), (outside["id"], State.DRIFT)]
-    assert rows[1].action == f"cancel it if it duplicates the stack's run (aws omics cancel-run --id {outside['id']}); " \
-                             "else ignore"
+    assert rows[1].action == (f"cancel it if it duplicates the stack's run (aws omics cancel-run --id "
+                              f"{outside['id']}); else ignore")
 
 
 def test_a_running_run_is_active_with_its_tasks_counted(omics, props, survey):
@@ -177,7 +178,8 @@ def test_a_batch_with_mixed_outcomes_counts_them_diagnoses_failures_and_names_th
     base = {"stack": "GermlineRunStack", "path": BATCH_PATH, "kind": "batch", "id": batch_id, "status": "PROCESSED"}
     assert rows == [
         Row(**base, state=State.FAILED, created=_iso(batch["creationTime"]), output=props["OutputUri"],
-            progress="5 runs: 2 completed, 1 failed, 1 cancelled; submissions: 4 submitted, 1 failed", cost="not priced",
+            progress="5 runs: 2 completed, 1 failed, 1 cancelled; submissions: 4 submitted, 1 failed",
+           cost="not priced",
             diagnosis=diagnosis.BatchDiagnosis(batch_id, "PROCESSED", "", 1, 5, {"ValidationException": 1},
                                                (failed_run,), 2),
             action=diagnosis.CAUSES["OUT_OF_MEMORY"].next_step),
@@ -266,7 +268,8 @@ def test_markdown_and_json_show_the_same_rows(omics, props, survey, capsys):
     capsys.readouterr()  # the handler's own log lines
     for fmt in ("markdown", "json"):
         cloudformation = _cloudformation(_stack_template(props), answer["PhysicalResourceId"])
-        assert cli.run(_arguments("GermlineRunStack", "--format", fmt), survey, lambda: cloudformation) == cli.FAILED
+        assert cli.run(_arguments("GermlineRunStack", "--format", fmt), survey,
+                       lambda cloudformation=cloudformation: cloudformation) == cli.FAILED
     markdown, document = capsys.readouterr().out.split("\n{", 1)
     assert f"| **FAILED** | run | `{RUN_PATH}` | {run_id} | FAILED | not priced | - |" in markdown
     assert "Cause: run timed out (run group max_duration). Next: raise the run group's max_duration" in markdown
@@ -346,7 +349,8 @@ def test_a_batch_still_going_with_a_failed_run_stays_active_yet_counts_as_failed
     (row,) = survey.rows([item])
     assert (row.state, row.diagnosis.causes, cli.exit_code([row])) == \
         (State.ACTIVE, {"service quota or capacity": 1}, cli.FAILED)
-    assert row.diagnosis.text().startswith(f"The batch {batch_id} is INPROGRESS: no failure reason given. Runs failed: 1")
+    assert row.diagnosis.text().startswith(f"The batch {batch_id} is INPROGRESS: no failure reason given. "
+                                           "Runs failed: 1")
 
 
 def test_a_batchs_runs_are_not_duplicates_of_a_run_resource_of_the_same_name(omics, props, survey):
@@ -376,13 +380,15 @@ def test_a_nested_stacks_runs_are_read_with_their_own_stack_and_physical_ids(omi
     when = dt.datetime(2026, 1, 1)
     for stack_id, name, template, summaries in (
             (STACK_ID, "GermlineRunStack", {"Resources": {"Inner": {"Type": "AWS::CloudFormation::Stack"}}},
-             [{"LogicalResourceId": "Inner", "PhysicalResourceId": nested_id, "ResourceType": "AWS::CloudFormation::Stack",
+             [{"LogicalResourceId": "Inner", "PhysicalResourceId": nested_id,
+              "ResourceType": "AWS::CloudFormation::Stack",
                "LastUpdatedTimestamp": when, "ResourceStatus": "CREATE_COMPLETE"}]),
             (nested_id, nested_id, _stack_template(props),
              [{"LogicalResourceId": RUN_LOGICAL_ID, "PhysicalResourceId": "pending/0123456789abcdef",
                "ResourceType": "Custom::HealthOmicsRun", "LastUpdatedTimestamp": when,
                "ResourceStatus": "CREATE_IN_PROGRESS"}])):
-        stubber.add_response("describe_stacks", {"Stacks": [{"StackName": name, "StackId": stack_id, "CreationTime": when,
+        stubber.add_response("describe_stacks", {"Stacks": [{"StackName": name, "StackId": stack_id,
+                                                             "CreationTime": when,
                                                              "StackStatus": "CREATE_COMPLETE"}]}, {"StackName": name})
         stubber.add_response("get_template", {"TemplateBody": json.dumps(template)},
                              {"StackName": stack_id, "TemplateStage": "Original"})
@@ -491,7 +497,8 @@ def test_status_still_shows_the_status_messages_and_task_names_the_deploys_reaso
                      status_message="Input s3://example-input-bucket/PATIENT-0042.bam was read.")
     rows = survey.rows([item])
     shown = render.table(rows)
-    assert "'call_variants (PATIENT-0042)' (task " in shown and "Task call_variants (PATIENT-0042) ran out of memory" in shown
+    assert "'call_variants (PATIENT-0042)' (task " in shown
+    assert "Task call_variants (PATIENT-0042) ran out of memory" in shown
     assert "Input s3://example-input-bucket/PATIENT-0042.bam was read" in shown
     assert "PATIENT-0042" not in rows[0].diagnosis.text()  # what the deploy's reason says
     comment = render.markdown(rows)  # a comment others read: as the deploy's reason says it

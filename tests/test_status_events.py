@@ -13,8 +13,8 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 from aws_cdk.assertions import Match
 from cdk_nag import AwsSolutionsChecks, HIPAASecurityChecks
-from healthomics_run import HealthOmicsRun, HealthOmicsRunBatch, ValidationError, WaitFor
 
+from healthomics_run import HealthOmicsRun, HealthOmicsRunBatch, ValidationError, WaitFor
 from tests.synth import new_stack, only_run_properties, template
 
 WAIT_CONDITION = "AWS::CloudFormation::WaitCondition"
@@ -59,7 +59,8 @@ def test_on_status_change_of_a_batch_matches_its_batch_events():
 def test_an_unknown_status_fails_where_the_rule_is_made_naming_the_allowed_ones():
     stack = new_stack()
     run = germline(stack)
-    with pytest.raises(ValidationError, match="statuses of a run must be among PENDING, STARTING, RUNNING.*; got 'DONE'"):
+    with pytest.raises(ValidationError,
+                       match="statuses of a run must be among PENDING, STARTING, RUNNING.*; got 'DONE'"):
         run.run.on_status_change("Done", target=targets.SqsQueue(sqs.Queue(stack, "Queue")), statuses=["DONE"])
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import aws_cdk as cdk
 import pytest
+
 from healthomics_run import (
     HealthOmicsRun,
     HealthOmicsRunBatch,
@@ -13,7 +14,6 @@ from healthomics_run import (
     WorkflowRun,
     WorkflowType,
 )
-
 from tests.synth import new_stack, only_run_properties
 
 
@@ -120,14 +120,17 @@ def test_new_fields_known_only_at_deploy_time_are_not_validated():
                    session_policy=policy, engine_settings={"profile": mode})
     cdk.App.of(stack).synth()
     properties = only_run_properties(stack)
-    assert properties["ScratchStorageMode"] == {"Ref": "Mode"} and properties["ParametersUri"] == {"Ref": "ParametersUri"}
-    assert properties["SessionPolicy"] == {"Ref": "Policy"} and properties["EngineSettings"] == {"profile": {"Ref": "Mode"}}
+    assert properties["ScratchStorageMode"] == {"Ref": "Mode"}
+    assert properties["ParametersUri"] == {"Ref": "ParametersUri"}
+    assert properties["SessionPolicy"] == {"Ref": "Policy"}
+    assert properties["EngineSettings"] == {"profile": {"Ref": "Mode"}}
 
 
 @pytest.mark.parametrize("props, message", [
     ({"max_cpus": 0}, "max_cpus must be a whole number from 1 to 100000, got 0"),
     ({"max_runs": 100001}, "max_runs must be a whole number from 1 to 100000"),
-    ({"max_duration": cdk.Duration.seconds(90)}, "max_duration must be a whole number from 1 to 100000 minutes, got 1.5"),
+    ({"max_duration": cdk.Duration.seconds(90)},
+     "max_duration must be a whole number from 1 to 100000 minutes, got 1.5"),
 ])
 def test_run_group_limits_are_checked_against_the_service_ranges(props, message):
     stack = new_stack()

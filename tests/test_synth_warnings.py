@@ -12,13 +12,13 @@ from __future__ import annotations
 import aws_cdk as cdk
 from aws_cdk import aws_s3 as s3
 from aws_cdk.assertions import Annotations, Match
+
 from healthomics_run import HealthOmicsRun, HealthOmicsRunBatch, RunServiceRole, WaitFor, WorkflowRun
 from healthomics_run.runs._synth_warnings import (
     INPUT_NOT_READABLE,
     OUTPUT_NOT_WRITABLE,
     SHORT_COMPLETED_WAIT,
 )
-
 from tests.synth import new_stack
 
 
@@ -28,7 +28,8 @@ def warnings(stack) -> list[str]:
 
 def test_an_output_uri_the_role_may_not_write_is_warned_about_naming_both():
     stack = new_stack()
-    role = RunServiceRole(stack, "Role", output_bucket=s3.Bucket.from_bucket_name(stack, "Out", "example-output-bucket"),
+    role = RunServiceRole(stack, "Role",
+                          output_bucket=s3.Bucket.from_bucket_name(stack, "Out", "example-output-bucket"),
                           output_prefix="runs/")
     WorkflowRun(stack, "Run", role=role, output_uri="s3://example-outptu-bucket/runs/", workflow_id="1234567")
     (warning,) = warnings(stack)
@@ -39,7 +40,8 @@ def test_an_output_uri_the_role_may_not_write_is_warned_about_naming_both():
 
 def test_an_output_uri_inside_the_granted_prefix_is_not_warned_about():
     stack = new_stack()
-    role = RunServiceRole(stack, "Role", output_bucket=s3.Bucket.from_bucket_name(stack, "Out", "example-output-bucket"),
+    role = RunServiceRole(stack, "Role",
+                          output_bucket=s3.Bucket.from_bucket_name(stack, "Out", "example-output-bucket"),
                           output_prefix="runs/")
     WorkflowRun(stack, "Run", role=role, output_uri="s3://example-output-bucket/runs/germline/", workflow_id="1234567")
     assert warnings(stack) == []
@@ -75,7 +77,8 @@ def test_waiting_for_completed_for_less_than_an_hour_is_warned_about():
     stack = new_stack()
     HealthOmicsRun(stack, "Run", workflow_id="1234567", wait_for=WaitFor.COMPLETED, timeout=cdk.Duration.minutes(5))
     (warning,) = warnings(stack)
-    assert warning.startswith("TestStack/Run/Run: wait_for=COMPLETED with a timeout of 300 s") and SHORT_COMPLETED_WAIT in warning
+    assert warning.startswith("TestStack/Run/Run: wait_for=COMPLETED with a timeout of 300 s")
+    assert SHORT_COMPLETED_WAIT in warning
 
 
 def test_waiting_for_completed_for_hours_is_not_warned_about():
@@ -112,6 +115,7 @@ def test_a_workflow_naming_private_ecr_images_without_their_repositories_is_warn
 
 def test_a_workflow_given_the_repositories_of_its_images_is_not_warned_about(tmp_path):
     from aws_cdk import aws_ecr as ecr
+
     from healthomics_run import Workflow, WorkflowEngine
 
     stack = new_stack()

@@ -25,10 +25,10 @@ from pathlib import Path
 import aws_cdk as cdk
 import boto3
 import pytest
+
 from healthomics_run import HealthOmicsRun, HealthOmicsRunBatch, WaitFor
 from healthomics_run.handlers.start_run import handler
 from healthomics_run.run_model.properties import RunSettings
-
 from tests.fake_omics import REGION
 from tests.synth import new_stack, template
 from tests.world import BATCH_TEMPLATE, LEDGER_URI, batch_event, event, run_properties

@@ -21,12 +21,12 @@ import heapq
 import random
 
 import pytest
+
 from healthomics_run.handlers.start_run import handler
 from healthomics_run.handlers.start_run.handler import PHASE, START, WAIT_DEADLINE
 from healthomics_run.run_model import fields
 from healthomics_run.run_model.run_ref import RunRef
 from healthomics_run.service_calls.runs import RunError
-
 from tests.virtual_time import LambdaContext, VirtualClock
 from tests.world import event
 
@@ -61,7 +61,8 @@ def test_throttled_for_the_whole_timeout_fails_naming_the_throttling(omics, prop
     omics.fail_next("StartRun", "ThrottlingException", "Rate exceeded", times=100)
     created = event("Create", props)
     waiting = {**created, **handler.on_event(created), WAIT_DEADLINE: 0}
-    with pytest.raises(RunError, match="could not start \\(or wait for\\) this run within the timeout \\(3000 seconds\\): HealthOmics StartRun: ThrottlingException"):
+    with pytest.raises(RunError, match="could not start \\(or wait for\\) this run within the timeout "
+                                       "\\(3000 seconds\\): HealthOmics StartRun: ThrottlingException"):
         handler.is_complete(waiting)
 
 
@@ -75,7 +76,8 @@ def test_get_run_throttled_while_waiting_is_not_a_failure(omics, props, clock):
 def test_an_update_that_starts_nothing_reports_later_when_get_run_is_throttled(omics, props, clock):
     first = handler.on_event(event("Create", props))
     omics.fail_next("GetRun", "ThrottlingException", "Rate exceeded", times=3)
-    updating = event("Update", {**props, "WaitFor": "RUNNING"}, physical_id=first["PhysicalResourceId"], old_props=props)
+    updating = event("Update", {**props, "WaitFor": "RUNNING"}, physical_id=first["PhysicalResourceId"],
+                     old_props=props)
     answer = handler.on_event(updating)
     assert answer["PhysicalResourceId"] == first["PhysicalResourceId"] and "Data" not in answer
     done = handler.is_complete({**updating, **answer})
@@ -85,7 +87,8 @@ def test_an_update_that_starts_nothing_reports_later_when_get_run_is_throttled(o
 def test_an_update_that_starts_nothing_never_fails_even_if_throttled_to_its_deadline(omics, props, clock):
     first = handler.on_event(event("Create", props))
     omics.fail_next("GetRun", "ThrottlingException", "Rate exceeded", times=100)
-    updating = event("Update", {**props, "WaitFor": "RUNNING"}, physical_id=first["PhysicalResourceId"], old_props=props)
+    updating = event("Update", {**props, "WaitFor": "RUNNING"}, physical_id=first["PhysicalResourceId"],
+                     old_props=props)
     done = handler.is_complete({**updating, **handler.on_event(updating), WAIT_DEADLINE: 0})
     assert done["IsComplete"] is True and done["Data"]["Status"] == "UNKNOWN"
 

@@ -15,7 +15,6 @@ import json
 
 from healthomics_run import HealthOmicsRun
 from healthomics_run.run_model import fields
-
 from tests.synth import new_stack, template
 
 

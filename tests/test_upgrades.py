@@ -14,8 +14,8 @@ import json
 from pathlib import Path
 
 import pytest
-from healthomics_run.handlers.start_run import cohorts, kinds
 
+from healthomics_run.handlers.start_run import cohorts, kinds
 from tests.stack_world import TYPES, WORKFLOW_ID, deploy
 from tests.synth import example_app
 
@@ -51,7 +51,8 @@ def _as_recorded(world, resource, recorded: dict) -> None:
     book = cohorts.load_ledger(event)
     by_id = {entry[0]: key for key, entry in book.samples.items()}
     book.samples = {recorded["keys"][rsid]: book.samples[key] for rsid, key in by_id.items()}
-    book.answers = {recorded["generation"]: answer for answer in book.answers.values()}
+    answers = list(book.answers.values())  # the last answer, under the recorded generation
+    book.answers = {recorded["generation"]: answers[-1]} if answers else {}
     book.current = recorded["generation"]
     cohorts.save_ledger(event, book)
     resource.physical_id = cohorts.physical_id(event, recorded["generation"])

@@ -13,10 +13,11 @@ import traceback
 from pathlib import Path
 
 import aws_cdk as cdk
-import healthomics_run
 import pytest
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_sns as sns
+
+import healthomics_run
 from healthomics_run import (
     BatchStatus,
     HealthOmicsRun,
@@ -28,7 +29,6 @@ from healthomics_run import (
     WorkflowEngine,
 )
 from healthomics_run.run_model import service_model
-
 from tests.synth import new_stack
 
 WORKFLOWS = Path(__file__).parent / "fixtures" / "workflows"
@@ -56,7 +56,8 @@ def topic_target(stack):
 def test_a_status_that_runs_never_have_is_named_where_the_rule_is_made():
     stack = new_stack()
     run = HealthOmicsRun(stack, "Run", workflow_id="1234567")
-    error = raised_at_the_users_line(lambda: run.on_status_change("Notify", target=topic_target(stack), statuses=["SUCCEEDED"]))
+    error = raised_at_the_users_line(lambda: run.on_status_change("Notify", target=topic_target(stack),
+                                                                  statuses=["SUCCEEDED"]))
     assert "statuses of a run must be among PENDING, STARTING" in str(error)
     assert "got 'SUCCEEDED' (did you mean COMPLETED?)" in str(error)
 
@@ -64,8 +65,10 @@ def test_a_status_that_runs_never_have_is_named_where_the_rule_is_made():
 def test_a_batch_status_given_to_a_batch_as_a_run_status_is_named():
     stack = new_stack()
     cohort = HealthOmicsRunBatch(stack, "Cohort", workflow_id="1234567", samples=[{"run_setting_id": "S1"}])
-    error = raised_at_the_users_line(lambda: cohort.on_status_change("Notify", target=topic_target(stack), statuses=["COMPLETED"]))
-    assert "statuses of a batch must be among" in str(error) and "got 'COMPLETED' (did you mean PROCESSED?)" in str(error)
+    error = raised_at_the_users_line(lambda: cohort.on_status_change("Notify", target=topic_target(stack),
+                                                                     statuses=["COMPLETED"]))
+    assert "statuses of a batch must be among" in str(error)
+    assert "got 'COMPLETED' (did you mean PROCESSED?)" in str(error)
 
 
 def test_statuses_are_enums_as_the_service_model_has_them_and_strings_are_still_accepted():
@@ -79,40 +82,48 @@ def test_statuses_are_enums_as_the_service_model_has_them_and_strings_are_still_
 
 
 def test_a_bucket_uri_as_an_input_is_named_with_the_call_that_makes_a_bucket():
-    error = raised_at_the_users_line(lambda: HealthOmicsRun(new_stack(), "Run", workflow_id="1234567", inputs=["s3://example-input-bucket"]))
-    assert str(error) == ("TestStack/Run: inputs takes buckets, not names or URIs: give s3.Bucket.from_bucket_name(self, "
-                          "\"Inputs\", 'example-input-bucket'); got 's3://example-input-bucket' [InvalidRunProps]")
+    error = raised_at_the_users_line(lambda: HealthOmicsRun(new_stack(), "Run", workflow_id="1234567",
+                                                            inputs=["s3://example-input-bucket"]))
+    assert str(error) == ("TestStack/Run: inputs takes buckets, not names or URIs: give "
+                          "s3.Bucket.from_bucket_name(self, \"Inputs\", 'example-input-bucket'); "
+                          "got 's3://example-input-bucket' [InvalidRunProps]")
 
 
 def test_a_deploy_time_value_as_sample_sheet_is_named_as_such():
-    error = raised_at_the_users_line(lambda: HealthOmicsRunBatch(new_stack(), "Cohort", workflow_id="1234567", sample_sheet=cdk.Fn.import_value("SheetPath")))
+    error = raised_at_the_users_line(lambda: HealthOmicsRunBatch(new_stack(), "Cohort", workflow_id="1234567",
+                                                                 sample_sheet=cdk.Fn.import_value("SheetPath")))
     assert isinstance(error, SampleSheetError)
-    assert "sample_sheet must be the path of a .csv or .json file in your app, read at synth; got a deploy-time value" in str(error)
+    assert ("sample_sheet must be the path of a .csv or .json file in your app, read at synth; "
+            "got a deploy-time value") in str(error)
 
 
 def test_a_sheet_without_a_run_setting_id_column_says_so_once(tmp_path):
     sheet = tmp_path / "cohort.csv"
     sheet.write_text("parameters.sample_name,name\nNA1,a\nNA2,b\nNA3,c\n")
-    error = raised_at_the_users_line(lambda: HealthOmicsRunBatch(new_stack(), "Cohort", workflow_id="1234567", sample_sheet=str(sheet)))
-    assert error.problems == [f"{sheet} line 1 (header): no run_setting_id column; add one holding an id for each sample, "
-                              "unique in the sheet (each sample's run is named by it)"]
+    error = raised_at_the_users_line(lambda: HealthOmicsRunBatch(new_stack(), "Cohort", workflow_id="1234567",
+                                                                 sample_sheet=str(sheet)))
+    assert error.problems == [f"{sheet} line 1 (header): no run_setting_id column; add one holding an id for each "
+                              "sample, unique in the sheet (each sample's run is named by it)"]
 
 
 def test_a_problem_every_sample_has_is_said_once_with_the_samples_counted():
     samples = [{"parameters": {"sample_name": f"NA{i}"}} for i in range(40)]
-    error = raised_at_the_users_line(lambda: HealthOmicsRunBatch(new_stack(), "Cohort", workflow_id="1234567", samples=samples))
+    error = raised_at_the_users_line(lambda: HealthOmicsRunBatch(new_stack(), "Cohort", workflow_id="1234567",
+                                                                 samples=samples))
     assert error.problems == ["samples, all 40 samples: run_setting_id is required"]
 
 
 def test_a_misspelt_csv_column_gets_a_did_you_mean(tmp_path):
     sheet = tmp_path / "cohort.csv"
     sheet.write_text("run_setting_id,paramters.sample_name\nS1,NA1\n")
-    error = raised_at_the_users_line(lambda: HealthOmicsRunBatch(new_stack(), "Cohort", workflow_id="1234567", sample_sheet=str(sheet)))
+    error = raised_at_the_users_line(lambda: HealthOmicsRunBatch(new_stack(), "Cohort", workflow_id="1234567",
+                                                                 sample_sheet=str(sheet)))
     assert "unknown columns 'paramters.sample_name' (did you mean parameters.sample_name?)" in str(error)
 
 
 def test_a_misspelt_sample_key_gets_a_did_you_mean():
-    error = raised_at_the_users_line(lambda: HealthOmicsRunBatch(new_stack(), "Cohort", workflow_id="1234567", samples=[{"run_setting_id": "S1", "priorty": 1}]))
+    error = raised_at_the_users_line(lambda: HealthOmicsRunBatch(new_stack(), "Cohort", workflow_id="1234567",
+                                                                 samples=[{"run_setting_id": "S1", "priorty": 1}]))
     assert "samples row 1: unknown keys 'priorty' (did you mean 'priority'?)" in str(error)
 
 
@@ -141,5 +152,6 @@ def test_a_workflow_arn_as_workflow_id_names_the_id_to_give():
                                                    ("nextflow_hello", WorkflowEngine.WDL, "NEXTFLOW"),
                                                    ("cwl_hello", WorkflowEngine.WDL, "CWL")])
 def test_the_wrong_engine_for_a_definition_folder_names_the_right_one(folder, engine, right):
-    error = raised_at_the_users_line(lambda: Workflow(new_stack(), "Workflow", definition=str(WORKFLOWS / folder), engine=engine))
+    error = raised_at_the_users_line(lambda: Workflow(new_stack(), "Workflow", definition=str(WORKFLOWS / folder),
+                                                      engine=engine))
     assert f"no {engine.value} file in it" in str(error) and f"it looks like {right}: give engine={right}" in str(error)

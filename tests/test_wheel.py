@@ -20,8 +20,8 @@ from healthomics_run import HealthOmicsRun, HealthOmicsRunBatch, RunCache, WaitF
 assert healthomics_run.__file__.startswith(sys.argv[1]), healthomics_run.__file__
 app = cdk.App(outdir=sys.argv[2])
 stack = cdk.Stack(app, "Installed")
-HealthOmicsRun(stack, "Run", workflow_id="1234567", parameters={"sample_name": "NA12878"}, cache=RunCache(stack, "Cache"),
-               wait_for=WaitFor.COMPLETED, timeout=cdk.Duration.hours(3))
+HealthOmicsRun(stack, "Run", workflow_id="1234567", parameters={"sample_name": "NA12878"},
+               cache=RunCache(stack, "Cache"), wait_for=WaitFor.COMPLETED, timeout=cdk.Duration.hours(3))
 HealthOmicsRunBatch(stack, "Cohort", workflow_id="1234567", samples=[{"run_setting_id": f"S{i}"} for i in range(101)])
 app.synth()
 '''
@@ -41,7 +41,8 @@ def test_installed_wheel_carries_the_handler_and_synthesizes(tmp_path):
     shipped = {name.rpartition("/")[0] for name in names if name.endswith(".py")}
     assert python_folders - {"healthomics_run/handlers/."} <= shipped  # pyproject.toml lists every package
     (entry_points,) = [name for name in names if name.endswith(".dist-info/entry_points.txt")]
-    assert "healthomics-run = healthomics_run.commands.cli:console" in zipfile.ZipFile(wheel).read(entry_points).decode()
+    entry_points_text = zipfile.ZipFile(wheel).read(entry_points).decode()
+    assert "healthomics-run = healthomics_run.commands.cli:console" in entry_points_text
     assert "healthomics_run/py.typed" in names  # PEP 561: type checkers read the package's hints
     assert any(name.endswith(".dist-info/licenses/LICENSE") for name in names)
     (metadata,) = [name for name in names if name.endswith(".dist-info/METADATA")]

@@ -12,7 +12,6 @@ https://docs.aws.amazon.com/lambda/latest/dg/monitoring-cloudwatchlogs-log-level
 from __future__ import annotations
 
 from healthomics_run import HealthOmicsRun
-
 from tests.synth import new_stack, template
 
 

@@ -38,6 +38,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_omics as omics
 from aws_cdk.assertions import Annotations, Match
 from cdk_nag import AwsSolutionsChecks, HIPAASecurityChecks
+
 from healthomics_run import (
     IWorkflow,
     RunServiceRole,
@@ -49,7 +50,6 @@ from healthomics_run import (
 )
 from healthomics_run.run_model import service_model
 from healthomics_run.workflows import workflow_definition as definitions
-
 from tests.synth import ROOT, new_stack, template
 
 FIXTURES = ROOT / "tests" / "fixtures" / "workflows"
@@ -196,7 +196,8 @@ def test_nextflow_schema_without_all_of_takes_every_group(tmp_path):
         "a": {"required": ["x"], "properties": {"x": {"type": "integer"}}},
         "b": {"properties": {"y": {"type": "boolean"}}}}}))
     derived = definitions.derive(tmp_path, "NEXTFLOW")
-    assert {n: (s["optional"], s["type"]) for n, s in derived.items()} == {"x": (False, "integer"), "y": (True, "boolean")}
+    assert ({n: (s["optional"], s["type"]) for n, s in derived.items()}
+            == {"x": (False, "integer"), "y": (True, "boolean")})
 
 
 def test_wdl_input_block():
@@ -219,7 +220,8 @@ def test_cwl_inputs_in_yaml():
         "sample_name": (False, "string"), "threads": (True, "integer"), "min_quality": (True, "number"),
         "reference": (False, "cwl_file"), "reads": (False, "array"), "maybe_reads": (True, "cwl_file"),
         "depth": (False, "integer"), "ratio": (False, "number"), "flag": (False, "boolean"),
-        "cache": (True, "cwl_directory"), "mode": (False, "string"), "sample": (False, "object"), "chunks": (False, "array")}
+        "cache": (True, "cwl_directory"), "mode": (False, "string"), "sample": (False, "object"),
+        "chunks": (False, "array")}
     assert derived["sample_name"]["description"] == "Name of the sample to greet."
     assert derived["threads"]["description"] == "vCPUs per task."  # from the label
 
@@ -452,7 +454,8 @@ def test_the_imported_repository_warning_carries_the_id_to_acknowledge_it_by():
     repository = ecr.Repository.from_repository_name(stack, "Images", "hello-images")
     Workflow(stack, "Hello", definition=HELLO, engine=WorkflowEngine.NEXTFLOW, container_repositories=[repository])
     (warning,) = Annotations.from_stack(stack).find_warning("/TestStack/Hello", Match.any_value())
-    # add_warning_v2 appends the id users acknowledge the warning by (`cdk acknowledge`, Annotations.acknowledge_warning)
+    # add_warning_v2 appends the id users acknowledge the warning by (`cdk acknowledge`,
+    # Annotations.acknowledge_warning)
     assert warning.entry.data.endswith(" [ack: healthomics-run:ecr-repository-policy]")
 
 

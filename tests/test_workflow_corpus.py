@@ -29,8 +29,8 @@ import jsonschema
 import pytest
 import WDL
 from cwl_utils.parser import load_document_by_uri
-from healthomics_run.workflows import workflow_definition as definitions
 
+from healthomics_run.workflows import workflow_definition as definitions
 from tests.synth import ROOT
 
 FIXTURES = ROOT / "tests" / "fixtures" / "workflows"

@@ -28,11 +28,11 @@ from pathlib import Path
 import aws_cdk as cdk
 import pytest
 from aws_cdk.assertions import Annotations, Match
+
 from healthomics_run import ValidationError, Workflow, WorkflowEngine
 from healthomics_run.workflows import definition_files
 from healthomics_run.workflows import workflow_definition as definitions
 from healthomics_run.workflows.definition_files import DEFAULT_EXCLUDES, DefinitionFiles
-
 from tests.synth import ROOT, new_stack, template
 
 HELLO = ROOT / "workflows" / "hello"
@@ -222,7 +222,8 @@ def test_a_definition_over_the_limit_fails_synth_naming_its_largest_files(tmp_pa
     message = str(raised.value)
     assert raised.value.code == "InvalidWorkflowDefinition"
     assert "would zip to at least 1.5 MB; HealthOmics takes a definition of at most 1 MB" in message
-    assert "Largest files: assets/test.bam (1.5 MB), " in message and "exclude=[*DEFAULT_EXCLUDES, 'pattern']" in message
+    assert "Largest files: assets/test.bam (1.5 MB), " in message
+    assert "exclude=[*DEFAULT_EXCLUDES, 'pattern']" in message
 
 
 def test_a_folder_whose_files_compress_under_the_limit_passes(tmp_path, monkeypatch):

@@ -21,9 +21,9 @@ from pathlib import Path
 
 import pytest
 from aws_cdk.assertions import Annotations, Match
+
 from healthomics_run import ValidationError, Workflow, WorkflowEngine
 from healthomics_run.workflows.definition_imports import URL_IMPORT_WARNING_ID
-
 from tests.synth import new_stack
 
 WDL_MAIN = """version 1.0
@@ -72,8 +72,8 @@ def test_the_same_import_from_the_common_parent_passes(tmp_path):
 def test_an_import_of_an_import_is_followed(tmp_path):
     write(tmp_path / "main.wdl", WDL_MAIN.format(path="tasks/x.wdl"))
     write(tmp_path / "tasks" / "x.wdl", 'version 1.0\nimport "structs/sample.wdl"\n' + WDL_TASK[len("version 1.0\n"):])
-    with pytest.raises(ValidationError, match=r"tasks/x\.wdl imports 'structs/sample\.wdl' \(tasks/structs/sample\.wdl\)"
-                                              r", which is not in the definition"):
+    with pytest.raises(ValidationError, match=r"tasks/x\.wdl imports 'structs/sample\.wdl' "
+                                              r"\(tasks/structs/sample\.wdl\), which is not in the definition"):
         Workflow(new_stack(), "Align", definition=tmp_path, engine=WorkflowEngine.WDL)
 
 

@@ -37,11 +37,11 @@ import shutil
 import aws_cdk as cdk
 import pytest
 from aws_cdk.assertions import Annotations, Match
+
 from healthomics_run import HealthOmicsRun, HealthOmicsRunBatch, ValidationError, Workflow, WorkflowEngine
 from healthomics_run.run_model import parameter_checks
 from healthomics_run.workflows import workflow_definition as definitions
 from healthomics_run.workflows.workflow import HEALTHOMICS_DESCRIPTIONS, TEMPLATE_WARNING_ID
-
 from tests.synth import ROOT, new_stack, template
 
 HELLO = ROOT / "workflows" / "hello"
@@ -94,7 +94,8 @@ def test_a_group_may_require_what_another_all_of_group_defines(tmp_path):
     """nf-core/ampliseq 2.3.x: one group requires ``outdir``, which a later group defines."""
     (tmp_path / "main.nf").write_text("")
     (tmp_path / "nextflow_schema.json").write_text(json.dumps({
-        "$defs": {"input_output_options": {"required": ["input", "outdir"], "properties": {"input": {"type": "string"}}},
+        "$defs": {"input_output_options": {"required": ["input", "outdir"],
+                                           "properties": {"input": {"type": "string"}}},
                   "other": {"properties": {"outdir": {"type": "string"}, "email": {"type": "string"}}}},
         "allOf": [{"$ref": "#/$defs/input_output_options"}, {"$ref": "#/$defs/other"}]}))
     derived = definitions.derive(tmp_path, "NEXTFLOW")
@@ -228,7 +229,8 @@ def test_a_hand_written_template_naming_inputs_the_definition_lacks_warns():
     Workflow(stack, "Hello", definition=HELLO, engine=WorkflowEngine.NEXTFLOW,
              parameter_template={"sample_name": {"description": "Sample"}, "sample_nmae": {"optional": True}})
     Annotations.from_stack(stack).has_warning("/TestStack/Hello", Match.string_like_regexp(
-        f"parameter_template names sample_nmae, which the definition's inputs do not.*\\[ack: {TEMPLATE_WARNING_ID}\\]"))
+        f"parameter_template names sample_nmae, which the definition's inputs do not.*"
+        f"\\[ack: {TEMPLATE_WARNING_ID}\\]"))
 
 
 def test_a_hand_written_template_that_fits_the_definition_is_checked_with_its_types():

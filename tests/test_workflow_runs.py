@@ -34,6 +34,7 @@ from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ecr as ecr
 from aws_cdk import aws_iam as iam
 from aws_cdk.assertions import Match
+
 from healthomics_run import (
     Configuration,
     HealthOmicsRun,
@@ -50,7 +51,6 @@ from healthomics_run.handlers.start_run import handler
 from healthomics_run.handlers.start_run.phases import PHASE, START, WAIT_DEADLINE
 from healthomics_run.service_calls.runs import RunError
 from healthomics_run.workflows import _parameter_fit as parameter_fit
-
 from tests.synth import ROOT, new_stack, template
 from tests.world import BATCH_TEMPLATE, WORKFLOW_ID, batch_event, batch_properties, event
 

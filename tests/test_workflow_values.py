@@ -31,9 +31,9 @@ from pathlib import Path
 import pytest
 import WDL
 from aws_cdk.assertions import Annotations, Match
+
 from healthomics_run import HealthOmicsRun, HealthOmicsRunBatch, ValidationError, Workflow, WorkflowEngine
 from healthomics_run.workflows.workflow import TEMPLATE_WARNING_ID
-
 from tests.synth import ROOT, new_stack, template
 
 HELLO = ROOT / "workflows" / "hello"

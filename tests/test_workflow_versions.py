@@ -23,8 +23,8 @@ from pathlib import Path
 import aws_cdk as cdk
 import pytest
 from aws_cdk.assertions import Annotations, Match
-from healthomics_run import VERSIONS_FILE_CONTEXT, ValidationError, Workflow, WorkflowEngine, WorkflowVersion
 
+from healthomics_run import VERSIONS_FILE_CONTEXT, ValidationError, Workflow, WorkflowEngine, WorkflowVersion
 from tests.synth import ROOT, template
 
 DIGEST = WorkflowVersion.DIGEST

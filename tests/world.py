@@ -12,11 +12,11 @@ from typing import Any, Iterator
 
 import boto3
 import pytest
+from moto import mock_aws
+
 from healthomics_run.run_model import samples
 from healthomics_run.run_model.properties import RunSettings
 from healthomics_run.service_calls import clients
-from moto import mock_aws
-
 from tests.fake_omics import ACCOUNT, REGION, FakeHealthOmics
 
 WORKFLOW_ID = "1234567"

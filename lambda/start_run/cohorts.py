@@ -33,6 +33,7 @@ from collections import defaultdict
 from typing import Any, Optional
 
 from botocore.exceptions import ClientError
+
 from healthomics_run.run_model import fields, samples
 from healthomics_run.run_model.batch_settings import BatchSettings, sample_keys
 from healthomics_run.run_model.fingerprint import fingerprint
@@ -272,7 +273,8 @@ def _old_cohort(event: dict[str, Any]) -> list[tuple[BatchSettings, list[dict[st
     return [(old, old.inline)] if old.inline is not None and _tagged(old, old.inline) else []
 
 
-def _adopt_tagged_keys(event: dict[str, Any], book: Ledger, cohorts: list[tuple[BatchSettings, list[dict[str, Any]]]]) -> None:
+def _adopt_tagged_keys(event: dict[str, Any], book: Ledger,
+                       cohorts: list[tuple[BatchSettings, list[dict[str, Any]]]]) -> None:
     """Ledgers written up to 0.2 keyed each sample's run with its tags (``sample_keys(legacy=True)``): record
     those runs under this release's keys, for the current samples and the old properties' ones, so that
     upgrading starts nothing, even deployed together with a change of tags. Untagged samples have one key."""
@@ -376,27 +378,40 @@ def _cancel_unwanted(event: dict[str, Any], book: Ledger) -> list[str]:
         for batch_id, keys in by_batch.items():
             started = time.time()
             if live[batch_id] <= set(keys):
-                found = BATCH.describe(omics, batch_id)
-                if found is not None and found["uuid"] == book.batches.get(batch_id) and found["status"] in BATCH.active:
-                    BATCH.cancel(omics, batch_id)
+                if _cancel_whole_batch(omics, book, batch_id, keys):
                     cancelled.append(batch_id)
-                book.stop(keys)
                 step_done(started)
                 continue
             for key in keys:
                 started = time.time()
-                listed = runs.call("ListRunsInBatch", omics.list_runs_in_batch, batchId=batch_id,
-                                   runSettingId=book.samples[key][0]).get("runs", [])
-                for run in listed:
-                    if run.get("runId"):
-                        runs.cancel(omics, run["runId"])
-                # A run not submitted yet has no id to cancel: asked again at the next is_complete.
-                if all(run.get("runId") or run.get("submissionStatus") == "FAILED" for run in listed) and listed:
-                    book.stop([key])
+                _cancel_sample_runs(omics, book, batch_id, key)
                 step_done(started)
     finally:
         save_ledger(event, book)  # what was cancelled so far
     return cancelled
+
+
+def _cancel_whole_batch(omics: Any, book: Ledger, batch_id: str, keys: list[str]) -> bool:
+    """Cancels the batch if it is still this ledger's and active (whether it was), and stops its samples."""
+    found = BATCH.describe(omics, batch_id)
+    cancelling = found is not None and found["uuid"] == book.batches.get(batch_id) and found["status"] in BATCH.active
+    if cancelling:
+        BATCH.cancel(omics, batch_id)
+    book.stop(keys)
+    return cancelling
+
+
+def _cancel_sample_runs(omics: Any, book: Ledger, batch_id: str, key: str) -> None:
+    """Cancels the runs of one sample of a batch (found by its run setting id); the sample is stopped once every
+    run of it was submitted (and so cancelled) or failed to submit."""
+    listed = runs.call("ListRunsInBatch", omics.list_runs_in_batch, batchId=batch_id,
+                       runSettingId=book.samples[key][0]).get("runs", [])
+    for run in listed:
+        if run.get("runId"):
+            runs.cancel(omics, run["runId"])
+    # A run not submitted yet has no id to cancel: asked again at the next is_complete.
+    if all(run.get("runId") or run.get("submissionStatus") == "FAILED" for run in listed) and listed:
+        book.stop([key])
 
 
 def delete(event: dict[str, Any]) -> dict[str, Any]:
@@ -517,7 +532,8 @@ def is_complete(event: dict[str, Any]) -> dict[str, Any]:
             answer = deploy(event, settings)
         except RetryLater as why:
             if phases.past(event):
-                raise phases.throttled_past_deadline(BATCH, {**event, WAITING_FOR: str(why)}, settings, "start") from None
+                raise phases.throttled_past_deadline(BATCH, {**event, WAITING_FOR: str(why)}, settings,
+                                                     "start") from None
             return {"IsComplete": False}
         if answer[PHASE] == KEPT:
             return {"IsComplete": True, "PhysicalResourceId": answer["PhysicalResourceId"], "Data": answer["Data"]}

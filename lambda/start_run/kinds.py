@@ -153,7 +153,8 @@ class BatchKind(Kind):
         shared = parameters_files.request_parameters(settings.shared.request)
         template = runs.parameter_template(omics, settings.shared.request)
         problems = [(repr(setting["runSettingId"]), error) for setting in samples
-                    for error in parameter_checks.parameter_errors(template, {**shared, **(setting.get("parameters") or {})})]
+                    for error in parameter_checks.parameter_errors(
+                        template, {**shared, **(setting.get("parameters") or {})})]
         return reasons.grouped(problems, len(samples))
 
     def start(self, omics, request: dict[str, Any], request_id: str) -> dict[str, Any]:

@@ -82,6 +82,6 @@ def wait_for(kind: Kind, event: dict[str, Any], settings: Any, ref: RunRef) -> d
             raise throttled_past_deadline(kind, event, settings, "wait for") from None
         return {"IsComplete": False}
     if found is None or found["uuid"] != ref.uuid:
-        raise Gone(f"The {kind.noun} {ref.id} no longer exists in HealthOmics; it was deleted while we waited (by hand, "
-                   f"or by retention_mode REMOVE at the run-count maximum). {RERUN_ADVICE}")
+        raise Gone(f"The {kind.noun} {ref.id} no longer exists in HealthOmics; it was deleted while we waited "
+                   f"(by hand, or by retention_mode REMOVE at the run-count maximum). {RERUN_ADVICE}")
     return awaited(kind, event, settings, found)

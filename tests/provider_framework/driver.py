@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import Any, Optional
 
 from healthomics_run.handlers.start_run import handler as start_run
-
 from tests.fake_omics import ACCOUNT, REGION
 
 from .asset import ProviderAsset

@@ -24,7 +24,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", "0")
         self.end_headers()
 
-    def log_message(self, format: str, *args) -> None:
+    def log_message(self, fmt: str, *args) -> None:
         pass
 
 

@@ -9,7 +9,6 @@ from .plan import cli as plan
 from .provenance import cli as provenance
 from .status import cli as status
 
-
 # pyproject.toml's [project] version, written here too so that a source checkout or an editable install whose
 # metadata is stale prints the right one (tests/test_commands.py checks that the two agree).
 VERSION = "0.3.0"
@@ -21,7 +20,8 @@ def console(argv: Sequence[str] | None = None) -> int:
     parser = plan.Parser(prog="healthomics-run", description="Tools for healthomics-run stacks.")
     parser.add_argument("--version", action="version", version=f"healthomics-run {VERSION}")
     commands = parser.add_subparsers(dest="command", required=True)
-    plan.add_arguments(commands.add_parser("plan", help="which runs a deploy will start, keep or cancel, and their cost"))
+    plan.add_arguments(commands.add_parser("plan",
+                                           help="which runs a deploy will start, keep or cancel, and their cost"))
     plan.add_export_arguments(commands.add_parser(
         "export-history", help="write the account's run history and prices to a file for `plan --history` "
                                "(no parameter values or sample ids)"))

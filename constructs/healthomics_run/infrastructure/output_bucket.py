@@ -12,6 +12,9 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 from healthomics_run.construct_helpers.validation import acknowledge
 
+# How long overwritten outputs are kept unless told otherwise (one immutable value, shared by every bucket).
+DEFAULT_NONCURRENT_VERSION_EXPIRATION = Duration.days(90)
+
 
 class RunOutputBucket(s3.Bucket):
     """Where runs write their outputs: encrypted, private, SSL-only, versioned, retained.
@@ -33,7 +36,7 @@ class RunOutputBucket(s3.Bucket):
         *,
         encryption_key: Optional[kms.IKey] = None,
         removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
-        noncurrent_version_expiration: Duration = Duration.days(90),
+        noncurrent_version_expiration: Duration = DEFAULT_NONCURRENT_VERSION_EXPIRATION,
         bucket_name: Optional[str] = None,
     ) -> None:
         self.access_logs_bucket = s3.Bucket(

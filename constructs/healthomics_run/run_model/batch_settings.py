@@ -63,7 +63,8 @@ class BatchSettings:
         return self._fingerprint(tagged=True)
 
     def _fingerprint(self, *, tagged: bool) -> str:
-        left_out = ("batchRunSettings", "defaultRunSetting") if tagged else ("batchRunSettings", "defaultRunSetting", "tags")
+        left_out = (("batchRunSettings", "defaultRunSetting") if tagged
+                    else ("batchRunSettings", "defaultRunSetting", "tags"))
         named = {key: value for key, value in self.request.items() if key not in left_out}
         default = samples.default_run_setting(self.shared.identity(tagged=tagged))
         return fingerprint({**named, "defaultRunSetting": default, "samples": self.sample_digest}, self.rerun_token)
@@ -127,5 +128,6 @@ def sample_keys(shared_fingerprint: str, settings: list[dict[str, Any]], *, lega
     """
     def named(setting: dict[str, Any]) -> dict[str, Any]:
         return setting if legacy else {key: value for key, value in setting.items() if key != "runTags"}
-    return {str(setting["runSettingId"]): fingerprint({"shared": shared_fingerprint, "sample": named(setting)})[:KEY_CHARS]
+    return {str(setting["runSettingId"]):
+            fingerprint({"shared": shared_fingerprint, "sample": named(setting)})[:KEY_CHARS]
             for setting in settings}

@@ -99,7 +99,8 @@ def _workflow_arn_errors(value: Any) -> list[str]:
     match = _WORKFLOW_ARN.match(value) if isinstance(value, str) else None
     if match is None:
         return []
-    owner = f" (and workflow_owner_id={match['account']!r} if another account shares it with you)" if match["account"] else ""
+    owner = (f" (and workflow_owner_id={match['account']!r} if another account shares it with you)"
+             if match["account"] else "")
     return [f"workflow_id takes the workflow's id, not its ARN: give workflow_id={match['id']!r}{owner}; "
             f"got {value!r}"]
 
@@ -113,7 +114,8 @@ def _field_errors(api: str, value: Any, is_unresolved: IsUnresolved) -> list[str
     return problems or _BEYOND_MODEL.get(api, lambda name, value: [])(name, value)
 
 
-def member_errors(name: str, value: Any, shape: dict[str, Any], is_unresolved: IsUnresolved = lambda _: False) -> list[str]:
+def member_errors(name: str, value: Any, shape: dict[str, Any],
+                  is_unresolved: IsUnresolved = lambda _: False) -> list[str]:
     """Problems with one value of a modeled member, reported under the construct's name for it."""
     if shape.get("document"):
         if not isinstance(value, dict):

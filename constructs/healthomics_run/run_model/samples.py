@@ -5,8 +5,9 @@ and ``tags.<key>`` columns) or a JSON file (a list of objects with the same keys
 InlineSettings, checked against the service model's InlineSetting shape; every message names the
 sample: by the CSV file's line (the header is line 1, so the first sample is on line 2; a sample whose
 quoted cells hold newlines is named by the line it starts on), or by its place in the list (``row 1`` is
-the first) for JSON sheets and samples given in code. Lists of allowed keys are in one order, always. The digest of a sheet is taken over its settings sorted by ``runSettingId``, so
-reordering rows changes nothing, while any changed value names a new batch.
+the first) for JSON sheets and samples given in code. Lists of allowed keys are in one order, always. The
+digest of a sheet is taken over its settings sorted by ``runSettingId``, so reordering rows changes nothing,
+while any changed value names a new batch.
 """
 
 from __future__ import annotations
@@ -84,7 +85,8 @@ def _read_json(path: Path) -> list[dict[str, Any]]:
         with path.open(encoding="utf-8-sig") as handle:  # -sig: a byte order mark is not an error
             rows = json.load(handle)
     except json.JSONDecodeError as error:
-        raise SampleSheetError(f"{path} line {error.lineno} column {error.colno}: not valid JSON ({error.msg})") from None
+        raise SampleSheetError(f"{path} line {error.lineno} column {error.colno}: "
+                               f"not valid JSON ({error.msg})") from None
     if not isinstance(rows, list):
         raise SampleSheetError(f"{path}: a JSON sample sheet must be a list of objects, one per sample")
     return rows
@@ -140,7 +142,7 @@ def _known_column(column: str) -> bool:
 
 def _csv_row(columns: list[tuple[str, str, str]], values: list[str]) -> dict[str, Any]:
     row: dict[str, Any] = {}
-    for (column, head, key), value in zip(columns, values):
+    for (column, head, key), value in zip(columns, values, strict=False):
         if value == "":
             continue  # an empty cell means "not set for this sample"
         if key:
@@ -169,8 +171,8 @@ def to_settings(samples: Iterable[Mapping[str, Any]], source: str = "samples",
             continue
         if not sample.keys() <= SAMPLE_KEYS.keys():
             unknown = [key for key in sample if key not in SAMPLE_KEYS]  # in the sample's own order
-            problems.append((where, f"unknown keys {', '.join(reasons.with_suggestion(repr(key), map(repr, SAMPLE_KEYS)) for key in unknown)}; "
-                                    f"allowed: {', '.join(SAMPLE_KEYS)}"))
+            named = ", ".join(reasons.with_suggestion(repr(key), map(repr, SAMPLE_KEYS)) for key in unknown)
+            problems.append((where, f"unknown keys {named}; allowed: {', '.join(SAMPLE_KEYS)}"))
         setting = {SAMPLE_KEYS[key]: value for key, value in sample.items() if key in SAMPLE_KEYS}
         problems += [(where, problem) for problem in setting_errors(setting, is_unresolved)]
         run_setting_id = setting.get("runSettingId")

@@ -29,9 +29,10 @@ _FRAMEWORK_REASONS = (
                                          "change of a run waited for; reserved concurrency would only take capacity "
                                          "from the account."),
     ("HIPAA.Security-LambdaDLQ", "Invoked synchronously by CloudFormation's provider framework, which reports every "
-                                 "failure, or (the status signaller) by EventBridge, which retries; a signal still lost "
-                                 "ends in the wait condition's timeout, which fails the deployment visibly."),
-    ("HIPAA.Security-LambdaInsideVPC", "The functions call only AWS APIs; a VPC adds NAT or endpoints and no protection."),
+                                 "failure, or (the status signaller) by EventBridge, which retries; a signal still "
+                                 "lost ends in the wait condition's timeout, which fails the deployment visibly."),
+    ("HIPAA.Security-LambdaInsideVPC", "The functions call only AWS APIs; a VPC adds NAT or endpoints and no "
+                                       "protection."),
     ("HIPAA.Security-IAMNoInlinePolicy", "Each role's policy is generated from the runs of this stack alone; "
                                          "a managed policy would be shared and reviewed apart from them."),
     ("HIPAA.Security-CloudWatchLogGroupEncrypted", "The handler logs ids, statuses and outcomes only, never "

@@ -24,7 +24,6 @@ from aws_cdk import aws_iam as iam
 from constructs import Construct
 from healthomics_run.construct_helpers.policies import s3_object_arn
 from healthomics_run.construct_helpers.status_events import StatusEvents
-from ._synth_warnings import check_at_synth
 from healthomics_run.construct_helpers.tokens import LazyText
 from healthomics_run.construct_helpers.validation import is_unresolved
 from healthomics_run.enums import BatchStatus, DeletePolicy, RunStatus, StorageType, WaitFor, WorkflowType
@@ -47,6 +46,7 @@ from healthomics_run.workflows import _parameter_fit as parameter_fit
 from ._properties_size import MAX_PROPERTIES_BYTES, properties_size
 from ._provider import DIAGNOSIS_ACTIONS, RunProvider
 from ._staging import may_hold_tokens, stage_json
+from ._synth_warnings import check_at_synth
 from .run_props import RunProps, run_props_problems
 
 if TYPE_CHECKING:  # imported where used: most runs neither notify nor wait past 50 minutes
@@ -206,7 +206,8 @@ class RunResource(Construct):
                 f"the resource's properties take {size:,} bytes as JSON, mostly {what}; at most "
                 f"{MAX_PROPERTIES_BYTES:,} fit in the event CloudFormation sends the provider (a Step Functions "
                 f"input of at most 256 KiB, holding old and new properties on update). Make {what} smaller, "
-                "e.g. pass large inputs as S3 URIs, or put the parameters in a JSON file in S3 and give parameters_uri"]))
+                "e.g. pass large inputs as S3 URIs, or put the parameters in a JSON file in S3 and give "
+                "parameters_uri"]))
 
     def _control_errors(self) -> list[str]:
         """``delete_policy`` and ``wait_for`` decide which resources the construct builds (a wait condition, the
@@ -225,7 +226,8 @@ class RunResource(Construct):
         parameters = self.request.get("parameters")
         if parameters is None or asked is False:
             return
-        text = json.dumps(parameters, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=Token.as_string)
+        text = json.dumps(parameters, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+                          default=Token.as_string)
         size = len(text.encode("utf-8"))
         if may_hold_tokens(text):  # a file written at synth cannot hold values known only at deploy time
             if asked:
@@ -293,7 +295,8 @@ class RunResource(Construct):
             self.completion = CompletionWait(
                 self, "Completion", resource=self.resource, resource_type=resource_type,
                 id_attribute=self.ID_ATTRIBUTE, uuid_attribute=self.UUID_ATTRIBUTE, status_events=self.STATUS_EVENTS,
-                timeout_seconds=self.timeout_seconds, generation=f"{self._wait_generation(properties)}T{self.timeout_seconds}")
+                timeout_seconds=self.timeout_seconds,
+                generation=f"{self._wait_generation(properties)}T{self.timeout_seconds}")
         if self.notification_topic is not None:
             from aws_cdk import aws_events_targets as targets
 
@@ -322,7 +325,8 @@ class RunResource(Construct):
             are checked here, a status the resource never has raises ``ValidationError``). Default: every change.
         """
         statuses = [plain(status) for status in statuses]
-        raise_if_any(self, (INVALID_RUN_PROPS, self.STATUS_EVENTS.errors([s for s in statuses if not is_unresolved(s)])))
+        raise_if_any(self, (INVALID_RUN_PROPS,
+                            self.STATUS_EVENTS.errors([s for s in statuses if not is_unresolved(s)])))
         uuid = self.resource.get_att_string(self.UUID_ATTRIBUTE)
         from aws_cdk import aws_events as events
 

@@ -64,7 +64,7 @@ def typed_rows(rows: list[dict[str, Any]], template: Optional[Mapping[str, Mappi
     if not parsers or not isinstance(rows, SheetRows):
         return rows
     errors = []
-    for row, line in zip(rows, rows.lines):
+    for row, line in zip(rows, rows.lines, strict=True):
         parameters = row.get("parameters") or {}
         for name, text in parameters.items():
             if name in parsers and isinstance(text, str):

@@ -19,7 +19,6 @@ from typing import Any, Iterator, Optional, Sequence
 from aws_cdk import Annotations, Stack
 
 from constructs import Construct
-
 from healthomics_run.construct_helpers.validation import add_check, is_unresolved
 
 OUTPUT_NOT_WRITABLE = "healthomics-run:output-not-writable"

@@ -18,11 +18,11 @@ from healthomics_run.after_run.provenance_writer import ProvenanceWriter
 from healthomics_run.construct_helpers.validation import is_unresolved
 from healthomics_run.enums import DeletePolicy
 from healthomics_run.errors import INVALID_OUTPUT_LOCATION, INVALID_RUN_PROPS, raise_if_any
+from healthomics_run.infrastructure.ecr_access import allow_omics_pull
 from healthomics_run.infrastructure.output_bucket import RunOutputBucket
 from healthomics_run.infrastructure.run_group import IRunGroup, RunGroup
 from healthomics_run.infrastructure.service_role import RunServiceRole
 from healthomics_run.run_model.batch_settings import LEDGER_FOLDER
-from healthomics_run.infrastructure.ecr_access import allow_omics_pull
 
 from ._run_resource import RunResource, plain
 from .run_props import RunProps, run_props_problems
@@ -63,8 +63,8 @@ class _RunInfrastructure(Construct):
         self.output_bucket: s3.IBucket = output_bucket or RunOutputBucket(self, "OutputBucket")
         if role is None:
             role = RunServiceRole(self, "ServiceRole", inputs=inputs, output_bucket=self.output_bucket,
-                                  output_prefix=self.output_prefix, ecr_repositories=ecr_repositories, kms_keys=kms_keys,
-                                  run_metrics=run_metrics)
+                                  output_prefix=self.output_prefix, ecr_repositories=ecr_repositories,
+                                  kms_keys=kms_keys, run_metrics=run_metrics)
             if plain(run_props.get("delete_policy", DeletePolicy.RETAIN)) == DeletePolicy.RETAIN.value:
                 role.retain()
             if run_props.get("workflow") is not None:  # the images of the workflow= it runs
@@ -248,17 +248,18 @@ class HealthOmicsRunBatch(_RunInfrastructure):
         grant = super().grant_read_outputs(grantee)
         principal = grantee.grant_principal
         records_folder = f"{self.output_prefix}{LEDGER_FOLDER}/"
-        reading = dict(effect=iam.Effect.DENY, actions=list(RECORD_READ_ACTIONS),
-                       resources=[self.output_bucket.arn_for_objects(f"{records_folder}*")])
-        listing = dict(effect=iam.Effect.DENY, actions=list(RECORD_LIST_ACTIONS),
-                       resources=[self.output_bucket.bucket_arn],
-                       conditions={"StringLike": {"s3:prefix": [f"{self.output_prefix}{LEDGER_FOLDER}*"]}})
+        reading = {"effect": iam.Effect.DENY, "actions": list(RECORD_READ_ACTIONS),
+                   "resources": [self.output_bucket.arn_for_objects(f"{records_folder}*")]}
+        listing = {"effect": iam.Effect.DENY, "actions": list(RECORD_LIST_ACTIONS),
+                   "resources": [self.output_bucket.bucket_arn],
+                   "conditions": {"StringLike": {"s3:prefix": [f"{self.output_prefix}{LEDGER_FOLDER}*"]}}}
         in_identity = [principal.add_to_principal_policy(iam.PolicyStatement(**statement)).statement_added
                        for statement in (reading, listing)]
         if all(in_identity):
             return grant
         in_bucket = [self.output_bucket.add_to_resource_policy(
-            iam.PolicyStatement(principals=[principal], **statement)).statement_added for statement in (reading, listing)]
+            iam.PolicyStatement(principals=[principal], **statement)).statement_added
+            for statement in (reading, listing)]
         if not all(in_bucket):
             bucket = self.output_bucket.bucket_name
             Annotations.of(self).add_warning_v2(RECORDS_DENY_WARNING_ID, (

@@ -47,7 +47,8 @@ class RunProps(TypedDict, total=False):
     workflow_id: str
     """The workflow to run (its id, not its uuid). Required unless ``workflow`` or ``source_run_id``."""
     workflow_type: Union[WorkflowType, str]
-    """The workflow's type (``WorkflowType``). Default: the service's (``PRIVATE``); ``READY2RUN`` for AWS's ready-made workflows."""
+    """The workflow's type (``WorkflowType``). Default: the service's (``PRIVATE``); ``READY2RUN`` for AWS's
+    ready-made workflows."""
     workflow_version_name: str
     """The version of the workflow to run. Default: the workflow's default version."""
     workflow_owner_id: str
@@ -62,7 +63,8 @@ class RunProps(TypedDict, total=False):
     priority: int
     """0 to 100000, highest first within a run group. Default: the service's."""
     storage_type: Union[StorageType, str]
-    """How the run's storage is provisioned (``StorageType``). Default: ``StorageType.DYNAMIC``. ``STATIC`` needs ``storage_capacity``."""
+    """How the run's storage is provisioned (``StorageType``). Default: ``StorageType.DYNAMIC``. ``STATIC`` needs
+    ``storage_capacity``."""
     storage_capacity: int
     """GiB of STATIC storage, 0 to 100000. Default: none (DYNAMIC needs none)."""
     cache: IRunCache
@@ -92,7 +94,8 @@ class RunProps(TypedDict, total=False):
     ``networking_mode`` ``VPC``, and the run waits for its creation. Give this or ``configuration_name``. Default:
     none."""
     output_uri_prefix_mode: Union[OutputUriPrefixMode, str]
-    """How HealthOmics names the run's output folder (``OutputUriPrefixMode``). Default: the service's (``SERVICE_DEFINED``)."""
+    """How HealthOmics names the run's output folder (``OutputUriPrefixMode``). Default: the service's
+    (``SERVICE_DEFINED``)."""
     parameters_uri: str
     """``s3://bucket/key`` of a JSON file of yours holding the parameters, instead of ``parameters`` (not both). The
     service role (when the construct can add to its policy) and the handler may ``s3:GetObject`` exactly that
@@ -165,7 +168,8 @@ def unknown_names_errors(what: str, given: Iterable[str], allowed: Iterable[str]
     if not unknown:
         return []
     named = [reasons.with_suggestion(name, allowed) for name in unknown]
-    listed = "" if all(n != name for n, name in zip(named, unknown)) else f"; allowed: {', '.join(allowed)}"
+    every_one_close = all(n != name for n, name in zip(named, unknown, strict=True))
+    listed = "" if every_one_close else f"; allowed: {', '.join(allowed)}"
     return [f"unknown {what}: {', '.join(named)}{listed}"]
 
 

@@ -69,8 +69,9 @@ class WorkflowRunBatch(RunResource):
     ID_ATTRIBUTE, UUID_ATTRIBUTE = "BatchId", "BatchUuid"
 
     def __init__(self, scope: Construct, id: str, *, role: iam.IRole, output_uri: str,
-                 samples: Optional[Sequence[Mapping[str, Any]]] = None, sample_sheet: Optional[str | os.PathLike] = None,
-                 batch_name: Optional[str] = None, **run_props: Unpack[RunProps]) -> None:
+                 samples: Optional[Sequence[Mapping[str, Any]]] = None,
+                 sample_sheet: Optional[str | os.PathLike] = None, batch_name: Optional[str] = None,
+                 **run_props: Unpack[RunProps]) -> None:
         super().__init__(scope, id, role=role, output_uri=output_uri, run_props=run_props)
         try:
             self.settings, sample_problems = _settings(samples, sample_sheet, self.workflow_template()), []

@@ -209,7 +209,8 @@ class RunDiagnosis:
             out += " No task failed."
         elif self.failed_tasks and self.failed_tasks > len(self.tasks):
             out += f" Failed tasks: {self.failed_tasks}, {len(self.tasks)} read."
-        return out + f" Logs: CloudWatch Logs group {LOG_GROUP}, stream {self.run_stream} (run), {self.run_stream}/engine."
+        return out + (f" Logs: CloudWatch Logs group {LOG_GROUP}, stream {self.run_stream} (run), "
+                      f"{self.run_stream}/engine.")
 
     def task_stream(self, task: FailedTask) -> str:
         """The stream's name: a name of ids only, else the one HealthOmics documents for the task."""
@@ -374,7 +375,8 @@ class BatchDiagnosis:
             out += " Submission failures: " + ", ".join(
                 f"{reason} {count}" for reason, count in self.failed_submissions.most_common()) + "."
         for cause, found in self.by_cause().items():
-            out += f"\nCause: {cause.title}, {len(found)} {'run' if len(found) == 1 else 'runs'}. Next: {cause.next_step}."
+            out += (f"\nCause: {cause.title}, {len(found)} {'run' if len(found) == 1 else 'runs'}. "
+                    f"Next: {cause.next_step}.")
             for run in found:
                 out += "\n  " + run.explanation()
         if self.unread:

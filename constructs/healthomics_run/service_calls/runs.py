@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from botocore.exceptions import ClientError, ConnectionError, HTTPClientError
+from botocore.exceptions import ClientError, HTTPClientError
+from botocore.exceptions import ConnectionError as BotocoreConnectionError
 
 from healthomics_run.run_model import reasons
 
@@ -90,7 +91,7 @@ def _invoke(action: str, method: Callable[..., dict[str, Any]], params: dict[str
         if code_of(error) in RETRY_LATER_CODES:
             raise RetryLater(f"HealthOmics {action}: {code_of(error)}") from error
         raise
-    except (ConnectionError, HTTPClientError) as error:  # timeouts and lost connections
+    except (BotocoreConnectionError, HTTPClientError) as error:  # timeouts and lost connections
         raise RetryLater(f"HealthOmics {action}: {type(error).__name__}") from error
 
 

@@ -40,7 +40,8 @@ def error_code(error: Exception) -> str:
 
 def call(action: str, make: Callable[[], Any]) -> Any:
     """One S3 call (``make()``, reading its answer too) within this invocation's time."""
-    from botocore.exceptions import ClientError, ConnectionError, HTTPClientError
+    from botocore.exceptions import ClientError, HTTPClientError
+    from botocore.exceptions import ConnectionError as BotocoreConnectionError
 
     budget.check(f"S3 {action}")
     try:
@@ -49,7 +50,7 @@ def call(action: str, make: Callable[[], Any]) -> Any:
         if error_code(error) in _TRANSIENT:
             raise RetryLater(f"S3 {action}: {error_code(error)}") from error
         raise
-    except (ConnectionError, HTTPClientError) as error:
+    except (BotocoreConnectionError, HTTPClientError) as error:
         raise RetryLater(f"S3 {action}: {type(error).__name__}") from error
 
 

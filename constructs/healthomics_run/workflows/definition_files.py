@@ -54,8 +54,9 @@ CDK glob patterns: each matches the name at any depth. Where each comes from:
 - Python: ``__pycache__/`` and ``*.pyc`` (PEP 3147, "PYC Repository Directories").
 - Editors and operating systems: ``.DS_Store`` (macOS Finder), ``Thumbs.db`` (Windows Explorer), ``.idea/``
   (JetBrains IDEs), ``.vscode/`` (Visual Studio Code), ``*.swp`` and ``.*.swp`` (Vim swap files, hidden ones
-  too: ``*`` does not match a leading dot), as GitHub's gitignore templates list them (github/gitignore, ``Global/macOS.gitignore``, ``Global/Windows.gitignore``,
-  ``Global/JetBrains.gitignore``, ``Global/VisualStudioCode.gitignore``, ``Global/Vim.gitignore``).
+  too: ``*`` does not match a leading dot), as GitHub's gitignore templates list them (github/gitignore,
+  ``Global/macOS.gitignore``, ``Global/Windows.gitignore``, ``Global/JetBrains.gitignore``,
+  ``Global/VisualStudioCode.gitignore``, ``Global/Vim.gitignore``).
 
 Every pattern only leaves out more: a folder holding none of these files zips as before (same asset hash)."""
 REPOSITORY_EXCLUDES: tuple[str, ...] = (
@@ -159,7 +160,8 @@ class DefinitionFiles:
         try:
             return self._read(name).decode("utf-8")
         except UnicodeDecodeError as error:
-            raise DefinitionError(f"{self.label(name)}: not UTF-8 text ({error.reason} at byte {error.start})") from None
+            raise DefinitionError(f"{self.label(name)}: not UTF-8 text "
+                                  f"({error.reason} at byte {error.start})") from None
 
     def main(self, engine: str, main: Optional[str]) -> str:
         """``main`` if given (it must be one of the files), else the main file as HealthOmics chooses it."""

@@ -29,7 +29,7 @@ plain data. Each engine's rules, and where they are stated:
 from __future__ import annotations
 
 import re
-from typing import Any, Iterator, Mapping, Optional
+from typing import Any, Callable, Iterator, Mapping, Optional
 
 Tree = dict[str, Any]
 ANY: Tree = {"t": "any"}
@@ -201,86 +201,99 @@ def problems(value: Any, tree: Tree, engine: str, path: str = "") -> Iterator[tu
         if kind not in ("null",):
             yield path, _describe(tree)
         return
-    lenient = engine == "WDL_LENIENT"
-    if kind == "any":
+    if kind in _SCALAR_KINDS:
+        if not _scalar_fits(value, kind, engine == "WDL_LENIENT"):
+            yield path, _WHAT[kind]
         return
-    if kind == "enum":
-        if value not in tree["symbols"]:
-            yield path, "one of " + ", ".join(repr(s) for s in tree["symbols"][:10])
-        elif "of" in tree:
-            yield from problems(value, tree["of"], engine, path)
-        return
-    if kind == "union":
-        if not any(not list(problems(value, member, engine, path)) for member in tree["of"]):
-            yield path, " or ".join(_describe(member) for member in tree["of"])
-        return
+    check = _COMPOSITE_CHECKS.get(kind)  # "any" (and "null" given a value) has nothing to check
+    if check is not None:
+        yield from check(value, tree, engine, path)
+
+
+_SCALAR_KINDS = frozenset({"int", "json_int", "float", "string", "boolean", "cwl_file", "cwl_directory", "object"})
+
+
+def _scalar_fits(value: Any, kind: str, lenient: bool) -> bool:
+    """Whether a non-null ``value`` is of the scalar ``kind`` (``object``: any mapping, its members unchecked);
+    ``lenient`` (WDL_LENIENT): numbers may be given as text."""
     if kind in ("int", "json_int"):
-        if not _fits_int(value, lenient or kind == "json_int", lenient):
-            yield path, _WHAT[kind]
-        return
+        return _fits_int(value, lenient or kind == "json_int", lenient)
     if kind == "float":
-        if not (_number(value) or (lenient and isinstance(value, str) and _parses(value, float))):
-            yield path, _WHAT[kind]
-        return
+        return _number(value) or (lenient and isinstance(value, str) and _parses(value, float))
     if kind == "string":
-        if not isinstance(value, str):
-            yield path, _WHAT[kind]
-        return
+        return isinstance(value, str)
     if kind == "boolean":
-        if not isinstance(value, bool):
-            yield path, _WHAT[kind]
-        return
+        return isinstance(value, bool)
     if kind in ("cwl_file", "cwl_directory"):
-        if not fits_type(value, kind):
-            yield path, _WHAT[kind]
+        return fits_type(value, kind)
+    return isinstance(value, Mapping)  # "object"
+
+
+def _enum_problems(value: Any, tree: Tree, engine: str, path: str) -> Iterator[tuple[str, str]]:
+    if value not in tree["symbols"]:
+        yield path, "one of " + ", ".join(repr(s) for s in tree["symbols"][:10])
+    elif "of" in tree:
+        yield from problems(value, tree["of"], engine, path)
+
+
+def _union_problems(value: Any, tree: Tree, engine: str, path: str) -> Iterator[tuple[str, str]]:
+    if not any(not list(problems(value, member, engine, path)) for member in tree["of"]):
+        yield path, " or ".join(_describe(member) for member in tree["of"])
+
+
+def _array_problems(value: Any, tree: Tree, engine: str, path: str) -> Iterator[tuple[str, str]]:
+    items = tree["items"]
+    if engine == "WDL_LENIENT" and isinstance(value, Mapping) and items.get("t") == "pair":  # Map -> Array[Pair]
+        value = [{"left": k, "right": v} for k, v in value.items()]
+    if not isinstance(value, (list, tuple)):
+        yield path, _describe(tree)
         return
-    if kind == "object":
-        if not isinstance(value, Mapping):
-            yield path, _WHAT[kind]
+    if tree.get("nonempty") and not value:
+        yield path, "a non-empty array (the type ends in +)"
+    for index, item in enumerate(value):
+        yield from problems(item, items, engine, f"{path}[{index}]")
+
+
+def _map_problems(value: Any, tree: Tree, engine: str, path: str) -> Iterator[tuple[str, str]]:
+    lenient = engine == "WDL_LENIENT"
+    if lenient and isinstance(value, (list, tuple)) and all(_is_pair(item) for item in value):  # Array[Pair] -> Map
+        value = {str(_pair(item)[0]): _pair(item)[1] for item in value}
+    if not isinstance(value, Mapping):
+        yield path, _describe(tree)
         return
-    if kind == "array":
-        items = tree["items"]
-        if lenient and isinstance(value, Mapping) and items.get("t") == "pair":  # Map -> Array[Pair]
-            value = [{"left": k, "right": v} for k, v in value.items()]
-        if not isinstance(value, (list, tuple)):
-            yield path, _describe(tree)
-            return
-        if tree.get("nonempty") and not value:
-            yield path, "a non-empty array (the type ends in +)"
-        for index, item in enumerate(value):
-            yield from problems(item, items, engine, f"{path}[{index}]")
+    for key, item in value.items():
+        key_kind = tree["key"].get("t")
+        if key_kind in ("int", "float") and not _parses(str(key), int if key_kind == "int" else float):
+            yield f"{path}[{key!r}]", f"a key that reads as {_WHAT[key_kind]}"
+        yield from problems(item, tree["value"], engine, f"{path}[{key!r}]")
+
+
+def _pair_problems(value: Any, tree: Tree, engine: str, path: str) -> Iterator[tuple[str, str]]:
+    if not _is_pair(value):
+        yield path, _WHAT["pair"]
         return
-    if kind == "map":
-        if lenient and isinstance(value, (list, tuple)) and all(_is_pair(item) for item in value):  # Array[Pair] -> Map
-            value = {str(_pair(item)[0]): _pair(item)[1] for item in value}
-        if not isinstance(value, Mapping):
-            yield path, _describe(tree)
-            return
-        for key, item in value.items():
-            key_kind = tree["key"].get("t")
-            if key_kind in ("int", "float") and not _parses(str(key), int if key_kind == "int" else float):
-                yield f"{path}[{key!r}]", f"a key that reads as {_WHAT[key_kind]}"
-            yield from problems(item, tree["value"], engine, f"{path}[{key!r}]")
+    left, right = _pair(value)
+    yield from problems(left, tree["left"], engine, f"{path}.left")
+    yield from problems(right, tree["right"], engine, f"{path}.right")
+
+
+def _record_problems(value: Any, tree: Tree, engine: str, path: str) -> Iterator[tuple[str, str]]:
+    if not isinstance(value, Mapping):
+        yield path, _describe(tree)
         return
-    if kind == "pair":
-        if not _is_pair(value):
-            yield path, _WHAT[kind]
-            return
-        left, right = _pair(value)
-        yield from problems(left, tree["left"], engine, f"{path}.left")
-        yield from problems(right, tree["right"], engine, f"{path}.right")
-        return
-    if kind == "record":
-        if not isinstance(value, Mapping):
-            yield path, _describe(tree)
-            return
-        for member in tree["required"]:
-            if member not in value:
-                yield f"{path}.{member}", f"given ({tree['name']} requires it)"
-        for member, item in value.items():
-            if member in tree["fields"]:
-                yield from problems(item, tree["fields"][member], engine, f"{path}.{member}")
-        return
+    for member in tree["required"]:
+        if member not in value:
+            yield f"{path}.{member}", f"given ({tree['name']} requires it)"
+    for member, item in value.items():
+        if member in tree["fields"]:
+            yield from problems(item, tree["fields"][member], engine, f"{path}.{member}")
+
+
+# The kinds whose values have parts (or alternatives) to check, each with its own check.
+_COMPOSITE_CHECKS: dict[str, Callable[[Any, Tree, str, str], Iterator[tuple[str, str]]]] = {
+    "enum": _enum_problems, "union": _union_problems, "array": _array_problems, "map": _map_problems,
+    "pair": _pair_problems, "record": _record_problems,
+}
 
 
 def _describe(tree: Tree) -> str:
@@ -378,7 +391,8 @@ def fits_type(value: Any, kind: str) -> bool:
     if kind == "boolean":
         return isinstance(value, bool)
     if kind == "integer":
-        return (isinstance(value, int) and not isinstance(value, bool)) or (isinstance(value, float) and value.is_integer())
+        return ((isinstance(value, int) and not isinstance(value, bool))
+                or (isinstance(value, float) and value.is_integer()))
     if kind == "number":
         return isinstance(value, (int, float)) and not isinstance(value, bool)
     if kind == "string":

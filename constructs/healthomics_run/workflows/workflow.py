@@ -240,9 +240,10 @@ class _ImportedWorkflow(Resource, IWorkflow):
                  workflow_type: str, owner_id: Optional[str]) -> None:
         super().__init__(scope, id)
         problems: list[str] = []
+        members = service_model.input_members("GetWorkflow")
         if not is_unresolved(workflow_id):
-            problems += rules.member_errors("workflow_id", workflow_id, service_model.input_members("GetWorkflow")["id"])
-        problems += rules.member_errors("workflow_type", workflow_type, service_model.input_members("GetWorkflow")["type"])
+            problems += rules.member_errors("workflow_id", workflow_id, members["id"])
+        problems += rules.member_errors("workflow_type", workflow_type, members["type"])
         if owner_id is not None and not is_unresolved(owner_id):
             if rules.member_errors("owner_id", owner_id, service_model.input_members("GetWorkflow")["workflowOwnerId"]):
                 problems.append(f"owner_id must be an AWS account id of 12 digits; got {owner_id!r}")

@@ -102,6 +102,22 @@ def from_nextflow_schema(text: str, label: str) -> dict[str, dict[str, Any]]:
     schema = _json(text, label)
     if not isinstance(schema, dict):
         raise DefinitionError(f"{label}: a Nextflow schema must be a JSON object, got {type(schema).__name__}")
+    template: dict[str, dict[str, Any]] = {}
+    requirements: list[tuple[str, list[str]]] = []
+    for where, group in _schema_groups(schema, label):
+        required = _read_schema_group(where, group, label, template)
+        # the top level's required names only its own properties, as before groups were combined (changing
+        # that would change the templates, and so replace the workflows, of schemas deployed before)
+        properties = group.get("properties") or {}
+        requirements.append((where, [r for r in required if r in properties] if where == "the top level"
+                             else required))
+    _mark_required(requirements, template, label)
+    return template
+
+
+def _schema_groups(schema: dict[str, Any], label: str) -> list[tuple[str, Any]]:
+    """(where, group) for the top level and each group of the schema: the ``allOf`` items (a ``$ref`` resolved)
+    or, without ``allOf``, every ``$defs``/``definitions`` entry."""
     groups: list[tuple[str, Any]] = [("the top level", schema)]
     all_of = schema.get("allOf")
     if all_of is not None:
@@ -118,34 +134,43 @@ def from_nextflow_schema(text: str, label: str) -> dict[str, dict[str, Any]]:
             if not isinstance(defs, dict):
                 raise DefinitionError(f"{label}: {key} must be an object")
             groups += [(f"#/{key}/{name}", group) for name, group in defs.items()]
-    template: dict[str, dict[str, Any]] = {}
-    requirements: list[tuple[str, list[str]]] = []
-    for where, group in groups:
-        if not isinstance(group, dict):
-            raise DefinitionError(f"{label}: {where} must be a JSON object")
-        properties = group.get("properties") or {}
-        required = group.get("required") or []
-        if not isinstance(properties, dict):
-            raise DefinitionError(f"{label}: properties of {where} must be an object")
-        if not isinstance(required, list) or not all(isinstance(r, str) for r in required):
-            raise DefinitionError(f"{label}: required of {where} must be a list of parameter names")
-        for name, spec in properties.items():
-            if not isinstance(spec, dict):
-                raise DefinitionError(f"{label}: parameter {name!r} in {where} must be a JSON object")
-            entry = _entry(spec.get("description"), optional=True)
-            declared = spec.get("type")
-            kinds = [declared] if isinstance(declared, str) else declared if isinstance(declared, list) else []
-            kinds = [k for k in kinds if k != "null"]
-            if len(kinds) == 1 and kinds[0] in _JSON_TYPES:
-                entry["type"], entry["declared_type"] = _JSON_TYPES[kinds[0]], kinds[0]
-            entry["engine_type"] = {"engine": "NEXTFLOW", "type": value_types.schema_tree(spec)}
-            template[name] = entry
-        # the top level's required names only its own properties, as before groups were combined (changing
-        # that would change the templates, and so replace the workflows, of schemas deployed before)
-        requirements.append((where, [r for r in required if r in properties] if where == "the top level"
-                             else required))
-    # allOf combines its groups into one schema: a group may require what another defines (nf-core/ampliseq
-    # 2.3.x requires outdir in one group and defines it in another), so names are looked up in all of them.
+    return groups
+
+
+def _read_schema_group(where: str, group: Any, label: str, template: dict[str, dict[str, Any]]) -> list[str]:
+    """Adds the group's properties to ``template`` (each optional for now); the names the group requires."""
+    if not isinstance(group, dict):
+        raise DefinitionError(f"{label}: {where} must be a JSON object")
+    properties = group.get("properties") or {}
+    required = group.get("required") or []
+    if not isinstance(properties, dict):
+        raise DefinitionError(f"{label}: properties of {where} must be an object")
+    if not isinstance(required, list) or not all(isinstance(r, str) for r in required):
+        raise DefinitionError(f"{label}: required of {where} must be a list of parameter names")
+    for name, spec in properties.items():
+        if not isinstance(spec, dict):
+            raise DefinitionError(f"{label}: parameter {name!r} in {where} must be a JSON object")
+        template[name] = _schema_entry(spec)
+    return required
+
+
+def _schema_entry(spec: dict[str, Any]) -> dict[str, Any]:
+    """The template entry of one schema property: typed when it declares one JSON type (besides null)."""
+    entry = _entry(spec.get("description"), optional=True)
+    declared = spec.get("type")
+    kinds = [declared] if isinstance(declared, str) else declared if isinstance(declared, list) else []
+    kinds = [k for k in kinds if k != "null"]
+    if len(kinds) == 1 and kinds[0] in _JSON_TYPES:
+        entry["type"], entry["declared_type"] = _JSON_TYPES[kinds[0]], kinds[0]
+    entry["engine_type"] = {"engine": "NEXTFLOW", "type": value_types.schema_tree(spec)}
+    return entry
+
+
+def _mark_required(requirements: list[tuple[str, list[str]]], template: dict[str, dict[str, Any]],
+                   label: str) -> None:
+    """Marks each required name not optional. allOf combines its groups into one schema: a group may require what
+    another defines (nf-core/ampliseq 2.3.x requires outdir in one group and defines it in another), so names are
+    looked up in all of them."""
     for where, required in requirements:
         unknown = sorted(set(required) - set(template))
         if unknown:
@@ -153,7 +178,6 @@ def from_nextflow_schema(text: str, label: str) -> dict[str, dict[str, Any]]:
                                   "defines in its properties")
         for name in set(required) & set(template):
             template[name]["optional"] = False
-    return template
 
 
 def _resolve(schema: dict[str, Any], ref: Any, label: str) -> Any:
@@ -204,7 +228,7 @@ def from_wdl(text: str, label: str, *, single_quotes: bool = False, engine: str 
                               "give parameter_template=)")
     meta = _parameter_meta(_section(body, "parameter_meta") or "", single_quotes)
     template: dict[str, dict[str, Any]] = {}
-    for line, declaration in enumerate(_statements(inputs), start=1):
+    for declaration in _statements(inputs):
         match = _DECLARATION.fullmatch(declaration)
         if match is None:
             raise DefinitionError(f"{label}: cannot read input declaration {declaration!r} in workflow "
@@ -322,7 +346,7 @@ def _section(body: str, keyword: str) -> Optional[str]:
 def _statements(block: str) -> Iterable[str]:
     """Declarations of an input block: lines at bracket depth 0, continued lines joined."""
     ends = [i for i, char, depth in _outside_strings(block) if char == "\n" and depth == 0]
-    statements = [block[begin + 1:end] for begin, end in zip([-1, *ends], [*ends, len(block)])]
+    statements = [block[begin + 1:end] for begin, end in zip([-1, *ends], [*ends, len(block)], strict=True)]
     joined: list[str] = []
     for statement in (s.strip() for s in statements):
         if not statement:
@@ -491,7 +515,8 @@ def template_errors(template: Any) -> list[str]:
             continue
         unknown = sorted(set(spec) - set(TEMPLATE_KEYS))
         if unknown:
-            errors.append(f"{where} has unknown keys {', '.join(map(str, unknown))} (allowed: {', '.join(TEMPLATE_KEYS)})")
+            errors.append(f"{where} has unknown keys {', '.join(map(str, unknown))} "
+                          f"(allowed: {', '.join(TEMPLATE_KEYS)})")
         if "description" in spec and not isinstance(spec["description"], str):
             errors.append(f"{where}['description'] must be a string")
         if "optional" in spec and not isinstance(spec["optional"], bool):

@@ -89,7 +89,8 @@ def _assembly(directory: Path) -> dict[str, StackTemplate]:
     # Staged files by asset hash, from the asset manifests: nested stack templates are among them.
     files = {file_hash: entry["source"]["path"]
              for _, artifact in artifacts if artifact.get("type") == "cdk:asset-manifest"
-             for file_hash, entry in (_read_json(directory / artifact["properties"]["file"]).get("files") or {}).items()}
+             for file_hash, entry in (_read_json(directory / artifact["properties"]["file"]).get("files")
+                                      or {}).items()}
     stacks: dict[str, StackTemplate] = {}
     for artifact_id, artifact in artifacts:
         if artifact.get("type") == "aws:cloudformation:stack":

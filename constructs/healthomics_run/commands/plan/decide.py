@@ -178,7 +178,8 @@ def _decide(old_stack, new_stack, logical_id, old, new) -> Row:
     noun = base["kind"]
     if old is None or (new is not None and old["Type"] != new["Type"]):
         samples = _new_samples(new_stack, new)
-        why = f"deploying starts a new {noun}" if samples is None else f"every sample runs ({plural(samples.count, 'run')})"
+        why = (f"deploying starts a new {noun}" if samples is None
+               else f"every sample runs ({plural(samples.count, 'run')})")
         return Row(Action.START, reason=f"new resource: {why}", samples=samples, **base)
     if new is None:
         cancel = (old.get("Properties") or {}).get(fields.DELETE_POLICY) == "CANCEL"
@@ -203,7 +204,8 @@ def _decide(old_stack, new_stack, logical_id, old, new) -> Row:
     row = functools.partial(Row, notes=notes, samples=samples, **base)
     changes = tuple(_changes(new["Type"], old_settings, new_settings, (old_stack, new_stack)))
     changed_refs = sorted(ref for ref in _refs(_settings_only(old_props)) | _refs(_settings_only(new_props))
-                          if _what_refs_see(old_stack.resources.get(ref)) != _what_refs_see(new_stack.resources.get(ref)))
+                          if _what_refs_see(old_stack.resources.get(ref))
+                         != _what_refs_see(new_stack.resources.get(ref)))
     if not renamed and changed_refs:
         return row(Action.UNKNOWN, reason=f"{DEPLOY_TIME}: settings refer to {', '.join(changed_refs)}, which this "
                    "deploy changes; if that gives them new values, " + ("runs start" if batch else "a new run starts"))
@@ -314,7 +316,8 @@ def _batch_row(row: functools.partial, changes: tuple[Change, ...], samples: Sam
     if not samples.to_run:
         # a sample whose settings changed yet whose key did not changed only its tags (its key leaves them out)
         tags_changed = changes or samples.changed
-        return row(Action.KEEP, reason=removed or (TAGS_CHANGED if tags_changed else "no sample's run settings changed"),
+        return row(Action.KEEP,
+                   reason=removed or (TAGS_CHANGED if tags_changed else "no sample's run settings changed"),
                    changes=changes)
     every = f"every sample runs again ({plural(samples.to_run, 'run')})"
     why = f"changed: {', '.join(c.setting for c in changes)}; {every}" if changes else _added_or_changed(samples)
@@ -372,7 +375,8 @@ def _changes(resource_type: str, old, new, stacks: tuple[StackTemplate, StackTem
 def _as_named(settings, stack: StackTemplate) -> dict[str, Any]:
     """The request, staged parameters read back from the cloud assembly where it is at hand, so that a change
     names the parameter keys that changed (whether it starts a run is the fingerprints' to say)."""
-    named = {key: value for key, value in settings.request.items() if key != "parametersUri" or not settings.parameters_digest}
+    named = {key: value for key, value in settings.request.items()
+             if key != "parametersUri" or not settings.parameters_digest}
     if settings.parameters_digest:
         staged = stack.staged_parameters(settings.request.get("parametersUri")) if stack is not None else None
         named["parameters"] = staged if staged is not None else {"(staged, digest)": settings.parameters_digest}
@@ -390,7 +394,8 @@ def _request_changes(old: dict[str, Any], new: dict[str, Any]) -> Iterator[Chang
         before, after = old.get(field_.api, MISSING), new.get(field_.api, MISSING)
         if before == after:
             continue
-        if field_.api in ("parameters", "tags") and isinstance(before, (dict, _Missing)) and isinstance(after, (dict, _Missing)):
+        if (field_.api in ("parameters", "tags") and isinstance(before, (dict, _Missing))
+                and isinstance(after, (dict, _Missing))):
             yield from _keyed_changes(field_.snake, before, after, sensitive=field_.api == "parameters")
         else:
             yield Change(field_.snake, before, after)
@@ -437,7 +442,8 @@ def _sample_changes(old: tuple, new: tuple) -> SampleChanges:
     before_by_id = {str(setting["runSettingId"]): setting for setting in before}
     after_by_id = {str(setting["runSettingId"]): setting for setting in after}
     changed = tuple((key, _sample_fields(before_by_id[key], after_by_id[key]))
-                    for key in sorted(after_by_id.keys() & before_by_id.keys()) if after_by_id[key] != before_by_id[key])
+                    for key in sorted(after_by_id.keys() & before_by_id.keys())
+                    if after_by_id[key] != before_by_id[key])
     removed = tuple(sorted(before_by_id.keys() - after_by_id.keys()))
     return SampleChanges(count=len(after_by_id), added=len(after_by_id.keys() - before_by_id.keys()),
                          removed=len(removed), changed=len(changed), to_run=len(to_run), run_ids=to_run,

@@ -190,7 +190,8 @@ def headline(report: Review) -> list[str]:
         said = (f"Forecast: {money(summed.median, currency)} median, {money(summed.p90, currency)} p90 for "
                 f"{plural(summed.runs_priced, 'run')} (from up to {plural(basis, 'earlier run')} each)")
         if summed.runs_unpriced:
-            said += f"; {plural(summed.runs_unpriced, 'run')} without a forecast (no history, or decided at deploy time)"
+            said += (f"; {plural(summed.runs_unpriced, 'run')} without a forecast "
+                     "(no history, or decided at deploy time)")
         lines.append(said)
     budget = report.budget
     if budget is not None:
@@ -202,7 +203,8 @@ def headline(report: Review) -> list[str]:
             lines.append(f"Budget: NOT CHECKED: {plural(budget.unchecked_runs, 'run')} {verb} without a forecast "
                          f"(--max-cost {money(budget.limit, currency)} fails closed)")
         else:
-            lines.append(f"Budget: within: the p90 forecast {p90} is at most --max-cost {money(budget.limit, currency)}")
+            lines.append(f"Budget: within: the p90 forecast {p90} is at most "
+                         f"--max-cost {money(budget.limit, currency)}")
     lines += [f"Warning: {warning}" for warning in report.warnings]
     lines += [f"Note: {note}" for note in report.notes]
     return lines
@@ -215,7 +217,8 @@ def table(report: Review, display: Display = Display.SAFE) -> str:
     widths = [max(len(str(line[i])) for line in [header, *cells]) for i in range(3)]
     out = [f"healthomics-run plan: {summary(rows)}", *headline(report), ""]
     for line in [header, *cells]:
-        out.append("  ".join(str(cell).ljust(width) for cell, width in zip(line, widths)) + "  " + line[3])
+        padded = "  ".join(str(cell).ljust(width) for cell, width in zip(line, widths, strict=False))  # all but WHY
+        out.append(padded + "  " + line[3])
     for row in rows:
         details = _details(row, report, display)
         if details:

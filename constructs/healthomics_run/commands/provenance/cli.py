@@ -29,8 +29,9 @@ def run(arguments: argparse.Namespace) -> int:
     except MissingBoto3 as error:
         print(error, file=sys.stderr)
         return 1
-    from . import missing
     from botocore.exceptions import BotoCoreError, ClientError
+
+    from . import missing
 
     try:
         outcomes = missing.for_stack(arguments.stack, arguments.region, arguments.profile)

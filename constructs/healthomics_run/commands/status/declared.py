@@ -84,7 +84,7 @@ def _pseudo(stack_id: Optional[str]) -> dict[str, str]:
         return {}
     partition, _, region, account = stack_id.split(":")[1:5]
     suffix = "amazonaws.com.cn" if partition == "aws-cn" else "amazonaws.com"
-    return dict(zip(PSEUDO, (region, account, partition, stack_id.split("/")[1], stack_id, suffix)))
+    return dict(zip(PSEUDO, (region, account, partition, stack_id.split("/")[1], stack_id, suffix), strict=True))
 
 
 def resolve(value: Any, refs: dict[str, Optional[str]]) -> Any:

@@ -14,7 +14,6 @@ from healthomics_run.service_calls.diagnosis import BatchDiagnosis, RunDiagnosis
 from .survey import Row, State
 
 
-
 def summary(rows: list[Row]) -> str:
     """"2 runs, 1 batch: 1 active, 1 done, 1 failed, 2 drift": resources by kind, then rows by state."""
     if not rows:
@@ -62,7 +61,7 @@ def table(rows: list[Row]) -> str:
     widths = [max(len(line[i]) for line in [header, *cells]) for i in range(len(header) - 1)]
     out = [f"healthomics-run status: {summary(rows)}", ""]
     for line in [header, *cells]:
-        out.append("  ".join(cell.ljust(width) for cell, width in zip(line, widths)) + "  " + line[-1])
+        out.append("  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=False)) + "  " + line[-1])
     for row in rows:
         if row.state in (State.FAILED, State.DRIFT):
             out += ["", f"{row.state.value} {row.path} {row.id}".rstrip()] + [f"  {line}" for line in _details(row)]

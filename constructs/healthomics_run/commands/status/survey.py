@@ -104,7 +104,8 @@ class Survey:
             listed = _listed("ListRuns", self.omics().list_runs, "items", name=name) if name else []
             if not listed:
                 return [_row(item, "", "NOT FOUND", State.DRIFT, drift="HealthOmics has no run under this name",
-                             action="deploy the stack; or, if it was deployed, give the stack's name to read its run ids")]
+                             action="deploy the stack; or, if it was deployed, give the stack's name to read its "
+                                   "run ids")]
             newest = max(listed, key=lambda run: run["creationTime"])
             return [self._run_row(item, runs.describe(self.omics(), newest["id"]) or newest, by_name=True)]
         if ref is None:
@@ -218,11 +219,13 @@ class Survey:
         elif status == "FAILED" or failed:  # still going (ACTIVE) or not, its failures are diagnosed
             found = diagnosis.diagnose_batch(self.omics, batch)
             grouped = found.by_cause()  # mixed causes: the next step of each
-            next_steps = [cause.next_step if len(grouped) == 1 else f"{cause.title} ({len(failed_runs)}): {cause.next_step}"
+            next_steps = [cause.next_step if len(grouped) == 1
+                          else f"{cause.title} ({len(failed_runs)}): {cause.next_step}"
                           for cause, failed_runs in grouped.items()]
             going = status in batches.ACTIVE_STATUSES | batches.STOPPING_STATUSES
             row = _row(item, batch_id, status, State.ACTIVE if going else State.FAILED, diagnosis=found, **base,
-                       action="; ".join(next_steps) if next_steps else "read the batch's failure reason; " + RERUN_TOKEN)
+                       action="; ".join(next_steps) if next_steps
+                       else "read the batch's failure reason; " + RERUN_TOKEN)
         elif status in batches.ACTIVE_STATUSES | batches.STOPPING_STATUSES:
             row = _row(item, batch_id, status, State.ACTIVE, **base)
         else:
