@@ -8,12 +8,12 @@ import json
 
 import boto3
 import pytest
+
 from healthomics_run.handlers.start_run import handler
 from healthomics_run.run_model.provenance_settings import Config
 from healthomics_run.run_model.run_ref import RunRef
 from healthomics_run.service_calls import provenance as writer
 from healthomics_run.service_calls.provenance_owners import Owners
-
 from tests.fake_cloudformation import FakeStack
 from tests.fake_omics import REGION
 from tests.world import RUN_LOGICAL_ID, STACK_ID, event
@@ -71,14 +71,14 @@ def finish(omics, s3, run_id, status="COMPLETED", *, output_json=True, **describ
     if output_json:
         s3.put_object(Bucket="example-output-bucket", Key=f"{folder}/logs/output.json", Body=json.dumps(
             {"GermlineCalling.vcf": f"s3://example-output-bucket/{vcf}"}).encode())
-    omics.end_run(run_id, status, digest=WORKFLOW_DIGEST, engineVersion="1.1", startedBy=f"arn:aws:sts::123456789012:"
+    omics.end_run(run_id, status, digest=WORKFLOW_DIGEST, engineVersion="1.1", startedBy="arn:aws:sts::123456789012:"
                   "assumed-role/HandlerRole/provider", resourceDigests={IMAGE: IMAGE_DIGEST}, **described)
     return f"s3://example-output-bucket/{vcf}"
 
 
-def write(omics, s3, stack, run_id, uuid=None, *, config=Config(), **kwargs):
+def write(omics, s3, stack, run_id, uuid=None, *, config=None, **kwargs):
     aws = writer.Clients(omics=omics.client, s3=s3, cfn=stack.client)
-    return writer.write(aws, Owners(stack.client, STACK_ID, config), run_id, uuid, **kwargs)
+    return writer.write(aws, Owners(stack.client, STACK_ID, config or Config()), run_id, uuid, **kwargs)
 
 
 def record_at(s3, uri):

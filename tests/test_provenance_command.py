@@ -15,9 +15,7 @@ from healthomics_run.commands.provenance import missing
 from healthomics_run.handlers.start_run import handler
 from healthomics_run.run_model.provenance_settings import Config
 from healthomics_run.service_calls import provenance as writer
-
-from tests.provenance_world import BATCH_PATH, deployed_run, finish, record_at, write
-from tests.provenance_world import omics, s3, stack  # noqa: F401 (fixtures)
+from tests.provenance_world import BATCH_PATH, deployed_run, finish, omics, record_at, s3, stack, write  # noqa: F401 (fixtures)
 from tests.world import BATCH_LOGICAL_ID, BATCH_TEMPLATE, STACK_ID, batch_event, batch_properties
 
 

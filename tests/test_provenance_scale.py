@@ -24,9 +24,9 @@ import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
+
 from healthomics_run import WorkflowRun, WorkflowRunBatch
 from healthomics_run.after_run.provenance_writer import ProvenanceWriter
-
 from tests.synth import template
 
 # 1,000 runs: a stack holds at most 500 resources (the CDK refuses more at synth, TooManyResourcesInStack), so
@@ -39,11 +39,13 @@ def compact(value) -> int:
 
 
 def big_stack() -> cdk.Stack:
-    """1,000 runs (300 resources and 100 cohorts of 7) and 100 cohorts: outputs in 4 buckets under a folder each, some with parameter values in their
-    records, some with their own record location, some (and their samples) in a bucket on a customer managed key."""
+    """1,000 runs (300 resources and 100 cohorts of 7) and 100 cohorts: outputs in 4 buckets under a folder each,
+    some with parameter values in their records, some with their own record location, some (and their samples)
+    in a bucket on a customer managed key."""
     stack = cdk.Stack(cdk.App(), "CohortScaleStack")
     role = iam.Role.from_role_arn(stack, "OmicsRole", "arn:aws:iam::123456789012:role/omics-run", mutable=False)
-    key = kms.Key.from_key_arn(stack, "OutputKey", "arn:aws:kms:us-east-1:123456789012:key/0f0f0f0f-aaaa-bbbb-cccc-0123456789ab")
+    key = kms.Key.from_key_arn(stack, "OutputKey",
+                               "arn:aws:kms:us-east-1:123456789012:key/0f0f0f0f-aaaa-bbbb-cccc-0123456789ab")
     for number in range(RUNS):
         extra = {}
         if number % 10 == 0:
@@ -52,7 +54,8 @@ def big_stack() -> cdk.Stack:
             extra["provenance_location"] = f"s3://provenance-records/project-{number % 5}/run-{number:04d}/"
         if number % 4 == 3:
             extra["provenance_kms_keys"] = [key]
-        WorkflowRun(stack, f"Run{number:04d}", role=role, output_uri=f"s3://outputs-{number % 4}/runs/run-{number:04d}/",
+        WorkflowRun(stack, f"Run{number:04d}", role=role,
+                    output_uri=f"s3://outputs-{number % 4}/runs/run-{number:04d}/",
                     workflow_id=f"{1234500 + number % 10}", parameters={"sample_name": f"S{number}"}, **extra)
     for number in range(COHORTS):
         samples = [{"run_setting_id": f"S{sample}", "parameters": {"sample_name": f"S{sample}"},
@@ -61,8 +64,9 @@ def big_stack() -> cdk.Stack:
         extra = {"provenance_kms_keys": [key]} if number % 3 == 0 else {}
         if number % 5 == 0:
             extra["provenance_location"] = f"s3://provenance-records/cohorts/cohort-{number:03d}/"
-        WorkflowRunBatch(stack, f"Cohort{number:03d}", role=role, output_uri=f"s3://outputs-{number % 4}/cohorts/{number:03d}/",
-                         workflow_id="1234567", samples=samples, batch_name=f"cohort-{number:03d}-2026",
+        WorkflowRunBatch(stack, f"Cohort{number:03d}", role=role,
+                         output_uri=f"s3://outputs-{number % 4}/cohorts/{number:03d}/", workflow_id="1234567",
+                         samples=samples, batch_name=f"cohort-{number:03d}-2026",
                          provenance_parameter_values=number % 2 == 0, **extra)
     return stack
 
@@ -98,7 +102,8 @@ def test_records_are_the_only_objects_the_writer_may_put(synthesized):
     inline, managed = writer_policies(found)
     puts = [resource for document in inline + managed for statement in document["Statement"]
             if "s3:PutObject" in json.dumps(statement["Action"])
-            for resource in (statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]])]
+            for resource in (statement["Resource"] if isinstance(statement["Resource"], list)
+                             else [statement["Resource"]])]
     assert puts and all(json.dumps(resource).endswith('*/ro-crate-metadata.json"]]}') for resource in puts)
 
 

@@ -22,10 +22,10 @@ from pathlib import Path
 
 import aws_cdk as cdk
 from aws_cdk import aws_s3 as s3
+
 from healthomics_run import HealthOmicsRun, HealthOmicsRunBatch, WorkflowRun
 from healthomics_run.after_run.provenance_writer import ProvenanceWriter
 from healthomics_run.run_model.provenance_settings import CONFIG_ENV, CONFIG_URI_ENV, Config
-
 from tests.synth import new_stack, template
 
 SAMPLES = [{"run_setting_id": "S1", "parameters": {"sample_name": "S1"}},
@@ -77,7 +77,8 @@ def test_the_writer_may_read_runs_tasks_batches_its_workflows_and_stack_and_writ
                              "omics:GetWorkflow omics:GetWorkflowVersion", "s3:GetObject", "s3:ListBucket",
                              "s3:PutObject", "sqs:ReceiveMessage sqs:ChangeMessageVisibility sqs:GetQueueUrl "
                                              "sqs:DeleteMessage sqs:GetQueueAttributes"]
-    assert found["cloudformation:ListStackResources cloudformation:DescribeStackResource"] == ['{"Ref": "AWS::StackId"}']
+    stack_reads = found["cloudformation:ListStackResources cloudformation:DescribeStackResource"]
+    assert stack_reads == ['{"Ref": "AWS::StackId"}']
     assert [r.endswith(':workflow/1234567"]]}') for r in found["omics:GetWorkflow omics:GetWorkflowVersion"]] == [True]
     assert [r.endswith('"/TestStack/Germline/*/ro-crate-metadata.json"]]}') for r in found["s3:PutObject"]] == [True]
 
@@ -157,6 +158,7 @@ def test_a_customer_key_of_the_output_bucket_lets_the_writer_read_outputs_and_wr
     """SSE-KMS objects are read with ``kms:Decrypt`` and written with ``kms:GenerateDataKey`` on their key
     (S3 User Guide, "Using server-side encryption with AWS KMS keys", Permissions)."""
     from aws_cdk import aws_kms as kms
+
     from healthomics_run import RunOutputBucket
 
     stack = new_stack()
@@ -170,6 +172,7 @@ def test_a_customer_key_of_the_output_bucket_lets_the_writer_read_outputs_and_wr
 
 def test_a_provenance_location_that_is_no_s3_uri_is_refused_naming_the_prop():
     import pytest
+
     from healthomics_run import ValidationError
 
     with pytest.raises(ValidationError, match="provenance_location must be an S3 URI"):

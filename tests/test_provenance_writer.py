@@ -24,17 +24,29 @@ from __future__ import annotations
 import json
 import threading
 
+from healthomics_run.handlers.after_run import handler as after_run
 from healthomics_run.handlers.start_run import handler
 from healthomics_run.run_model.fingerprint import content_digest
 from healthomics_run.run_model.provenance_settings import Config
 from healthomics_run.service_calls import clients
-from healthomics_run.handlers.after_run import handler as after_run
 from healthomics_run.service_calls import provenance as writer
 from healthomics_run.service_calls.provenance_owners import Owners
-
-from tests.provenance_world import (BATCH_PATH, IMAGE_DIGEST, INPUT, INPUT_BUCKET, RUN_PATH, WORKFLOW_DIGEST,
-                                    deployed_run, finish, graph, record_at, write)
-from tests.provenance_world import omics, s3, stack  # noqa: F401 (fixtures)
+from tests.provenance_world import (  # noqa: F401 (fixtures)
+    BATCH_PATH,
+    IMAGE_DIGEST,
+    INPUT,
+    INPUT_BUCKET,
+    RUN_PATH,
+    WORKFLOW_DIGEST,
+    deployed_run,
+    finish,
+    graph,
+    omics,
+    record_at,
+    s3,
+    stack,
+    write,
+)
 from tests.ro_crate import assert_valid, read
 from tests.world import BATCH_LOGICAL_ID, BATCH_TEMPLATE, RUN_LOGICAL_ID, STACK_ID, batch_event, batch_properties
 

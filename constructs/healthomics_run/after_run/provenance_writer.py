@@ -87,7 +87,8 @@ _REASONS = (
     ("HIPAA.Security-LambdaDLQ", "Invoked by an SQS event source whose queue has a dead-letter queue; a record "
                                  "still missing is written by `healthomics-run provenance`."),
     ("AwsSolutions-SQS3", "The dead-letter queue of the writer's queue is itself the end of the line."),
-    ("HIPAA.Security-LambdaInsideVPC", "The writer calls only AWS APIs; a VPC adds NAT or endpoints and no protection."),
+    ("HIPAA.Security-LambdaInsideVPC", "The writer calls only AWS APIs; a VPC adds NAT or endpoints and no "
+                                       "protection."),
     ("HIPAA.Security-IAMNoInlinePolicy", "The writer's policy is generated from the runs of this stack alone; a "
                                          "managed policy would be shared and reviewed apart from them."),
 )
@@ -106,7 +107,8 @@ class _Choices:
     def config(self, stack: Stack) -> str:
         revision = stack.node.try_get_context(SOURCE_REVISION_CONTEXT)
         return Config(off=frozenset(self.off), locations=self.locations, values=frozenset(self.values),
-                      details=frozenset(self.details), batches=self.batches, revision=str(revision) if revision else None).to_json()
+                      details=frozenset(self.details), batches=self.batches,
+                      revision=str(revision) if revision else None).to_json()
 
 
 class ProvenanceWriter(Construct):
@@ -129,7 +131,8 @@ class ProvenanceWriter(Construct):
         self._allow(["omics:GetBatch"], [batches])
         self._allow(["cloudformation:ListStackResources", "cloudformation:DescribeStackResource"], [Aws.STACK_ID])
         acknowledge(self.role, *((wildcard_finding(self, arn), "Run, task and batch ids are assigned by HealthOmics; "
-                                  "reading them is limited to this account and Region.") for arn in (runs, tasks, batches)))
+                                  "reading them is limited to this account and Region.")
+                                 for arn in (runs, tasks, batches)))
         self.function = lambda_.Function(
             self, "Writer", runtime=lambda_.Runtime.PYTHON_3_14, architecture=lambda_.Architecture.ARM_64,
             code=lambda_assets.code("after_run"), handler="after_run.handler.on_run_end", role=self.role,

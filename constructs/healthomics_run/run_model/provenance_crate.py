@@ -103,8 +103,8 @@ def build(*, run: dict[str, Any], workflow: Optional[dict[str, Any]], tasks: Ite
           parameters_digest: str, with_values: bool) -> dict[str, Any]:
     """The crate's JSON-LD. ``run``: GetRun's answer; ``workflow``: GetWorkflow(Version)'s, or None when it
     is gone; ``tasks``: GetRunTask's answers; ``inputs``/``outputs``: S3 objects as ``objects.inputs`` and
-    ``objects.outputs`` give them (``parameter``/``output``: the name they were given under); ``deploy``: ``owners.Deploy`` as
-    a dict; ``with_values``: put parameter values (not only their digest) in the record."""
+    ``objects.outputs`` give them (``parameter``/``output``: the name they were given under); ``deploy``:
+    ``owners.Deploy`` as a dict; ``with_values``: put parameter values (not only their digest) in the record."""
     graph = _Graph()
     run_action_id = f"#run-{run['uuid']}"
     engine = (workflow or {}).get("engine")
@@ -147,7 +147,8 @@ def build(*, run: dict[str, Any], workflow: Optional[dict[str, Any]], tasks: Ite
             "actionStatus": ACTION_STATUS.get(task.get("status", ""), "http://schema.org/ActiveActionStatus"),
             "error": task.get("failureReason"), "additionalProperty": usage})
         control_actions.append(graph.add({"@id": f"#control-{task['taskId']}", "@type": "ControlAction",
-                                          "name": f"orchestrate {tool_name}", "instrument": _ref(_local("step", tool_name)),
+                                          "name": f"orchestrate {tool_name}",
+                                          "instrument": _ref(_local("step", tool_name)),
                                           "object": task_action}))
 
     workflow_entity = graph.add({

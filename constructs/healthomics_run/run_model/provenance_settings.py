@@ -26,9 +26,10 @@ class Config:
     ``off``: resources whose runs get no record; ``locations``: where records go instead of beside the
     outputs (an ``s3://bucket/prefix``, to which ``<runId>/`` is added); ``values``: resources whose records
     carry parameter values (default: their digest only); ``details``: resources whose records describe each
-    task's image (one GetRunTask per task; default: the run's images, GetRun's ``resourceDigests``); ``batches``: each batch resource's batch name (a batch
-    run is known by its batch's name: GetBatch); ``revision``: the app's source revision of the deploy
-    (``-c healthomics-run:source-revision=...``), when it gives one.
+    task's image (one GetRunTask per task; default: the run's images, GetRun's ``resourceDigests``);
+    ``batches``: each batch resource's batch name (a batch run is known by its batch's name: GetBatch);
+    ``revision``: the app's source revision of the deploy (``-c healthomics-run:source-revision=...``), when it
+    gives one.
     """
 
     off: frozenset[str] = frozenset()
