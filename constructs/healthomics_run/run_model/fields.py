@@ -82,7 +82,6 @@ SET_BY_LIBRARY: dict[str, dict[str, str]] = {
 # Settings of the construct itself. RerunToken changes the run (it feeds the fingerprint);
 # the others only change how the handler behaves, so changing them starts nothing.
 RERUN_TOKEN = "RerunToken"
-PARAMETER_TYPES = "ParameterTypes"
 # Staged parameters (stage_parameters): SHA-256 of their canonical JSON. It names the run in place of the
 # file's location, so the same values staged again elsewhere, or with their keys reordered, start nothing.
 PARAMETERS_DIGEST = "ParametersDigest"
