@@ -54,6 +54,11 @@ RECORDED = (
                {"seconds": 5, "cpus": 2, "cacheHit": True}]},
 )
 MEDIAN, P90 = 0.10 * 60 / 3600 + 1.00 + 0.48, 2.00 + 0.60
+# Priced as a pull request's HealthOmicsRun/Batch runs them: DYNAMIC (the construct's default). A's and B's use
+# (STATIC: GetRun reports no use) at the largest DYNAMIC use the workflow measured (C: 500 GiB), at 0.0004:
+# A 1.0016667 + 500 × 2 × 0.0004 = 1.4016667; B 0.50 + 500 × 1 × 0.0004 = 0.70; C 2.60 as before.
+# Median 1.4016667, p90 2.60.
+PR_MEDIAN = 0.10 * 60 / 3600 + 1.00 + 0.40
 
 
 def recorded_history() -> History:
@@ -177,7 +182,7 @@ def test_the_plan_gives_the_same_numbers_from_the_file_and_from_the_account(acco
     by_account = capsys.readouterr().out
     assert from_file == from_account == cli.RUNS_START and by_file == by_account
     figures = json.loads(by_file)["summary"]["forecast"]
-    assert (figures["median"], figures["p90"]) == pytest.approx((3 * MEDIAN, 3 * P90))
+    assert (figures["median"], figures["p90"]) == pytest.approx((3 * PR_MEDIAN, 3 * P90))
 
 
 # -- the budget gate and what the comment says first ---------------------------------------------------
@@ -216,7 +221,8 @@ def test_without_a_history_the_plan_says_there_is_no_forecast(tmp_path, capsys):
 
 def test_a_pull_request_adding_1000_samples_opens_with_runs_forecast_warning_and_verdict(tmp_path, capsys,
                                                                                         history_file):
-    """1,000 added samples, median 1.4816667 and p90 2.60 USD per run: 1,481.67 and 2,600.00 USD. The run
+    """1,000 added samples, median 1.4016667 (PR_MEDIAN) and p90 2.60 USD per run: 1,401.67 and 2,600.00 USD. The
+    run
     group takes 5 runs at a time and a run takes 2 h (median): 200 waves × 2 h = 400 h, past a 12 h
     wait_for COMPLETED timeout (HealthOmics guide, "Using HealthOmics run groups": runs beyond max_runs queue)."""
     def sheet(count):
@@ -231,10 +237,10 @@ def test_a_pull_request_adding_1000_samples_opens_with_runs_forecast_warning_and
     first = text.splitlines()[:8]
     assert code == cli.OVER_BUDGET
     assert first[2] == "**1000 runs will start; resources: 1 starting**"
-    assert first[4] == ("- **Forecast**: 1,481.67 USD median, 2,600.00 USD p90 for 1000 runs "
+    assert first[4] == ("- **Forecast**: 1,401.67 USD median, 2,600.00 USD p90 for 1000 runs "
                         "(from up to 3 earlier runs each)")
     assert first[5] == "- **Budget**: OVER: the p90 forecast 2,600.00 USD exceeds --max-cost 2,000.00 USD"
-    assert "| 1000 samples to run: 1000 added | 1,481.67 USD / 2,600.00 USD |" in text
+    assert "| 1000 samples to run: 1000 added | 1,401.67 USD / 2,600.00 USD |" in text
     assert first[6].startswith("- **Warning**: PlanStack/Cohort")
     assert first[6].endswith(": 1,000 runs need about 16.7 days to complete (max_runs 5), past the timeout (12.0 h) "
                              "of wait_for COMPLETED: raise the run group's limit or timeout, or wait for less")
@@ -277,7 +283,7 @@ def test_a_workflow_made_in_the_same_template_is_matched_by_its_name(tmp_path, c
     _, text = _cli(capsys, assembly(tmp_path, "base", lambda stack: None), assembly(tmp_path, "head", build),
                    "--history", path)
     assert "(hello-wf) (default version)" in text
-    assert "cost: 1 run × 1.48 USD median, 2.60 USD p90 = 1.48 USD median, 2.60 USD p90 (from 3 earlier runs" in text
+    assert "cost: 1 run × 1.40 USD median, 2.60 USD p90 = 1.40 USD median, 2.60 USD p90 (from 3 earlier runs" in text
 
 
 def test_reading_the_account_without_a_region_is_an_error_saying_so(monkeypatch, capsys, tmp_path):

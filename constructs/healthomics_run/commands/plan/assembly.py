@@ -25,6 +25,7 @@ class StackTemplate:
     name: str
     template: dict[str, Any]
     assembly: Path | None = field(default=None, compare=False)  # where staged sample sheets live
+    region: str | None = field(default=None, compare=False)  # the manifest's environment; None: agnostic, or a file
 
     @property
     def resources(self) -> dict[str, Any]:
@@ -95,19 +96,26 @@ def _assembly(directory: Path) -> dict[str, StackTemplate]:
     for artifact_id, artifact in artifacts:
         if artifact.get("type") == "aws:cloudformation:stack":
             name = artifact.get("displayName") or artifact_id
-            _add(stacks, name, _template(directory / artifact["properties"]["templateFile"]), directory, files)
+            _add(stacks, name, _template(directory / artifact["properties"]["templateFile"]), directory, files,
+                 _region(artifact.get("environment")))
         elif artifact.get("type") == "cdk:cloud-assembly":  # a stage: its own nested assembly
             stacks.update(_assembly(directory / artifact["properties"]["directoryName"]))
     return stacks
 
 
+def _region(environment: Any) -> str | None:
+    """The Region of ``aws://ACCOUNT/REGION`` (a stack artifact's environment); None when environment-agnostic."""
+    region = str(environment).rsplit("/", 1)[-1] if isinstance(environment, str) else ""
+    return None if not region or region.startswith("unknown-") else region
+
+
 def _add(stacks: dict[str, StackTemplate], name: str, template: dict[str, Any], directory: Path,
-         files: dict[str, str]) -> None:
-    stacks[name] = StackTemplate(name, template, directory)
+         files: dict[str, str], region: str | None = None) -> None:
+    stacks[name] = StackTemplate(name, template, directory, region)
     for logical_id, resource in (template.get("Resources") or {}).items():
         if resource.get("Type") != "AWS::CloudFormation::Stack":
             continue
         staged = re.search(r"([0-9a-f]{64})\.json", json.dumps((resource.get("Properties") or {}).get("TemplateURL")))
         nested = files.get(staged[1]) if staged else None
         if nested and (directory / nested).is_file():
-            _add(stacks, f"{name}/{logical_id}", _template(directory / nested), directory, files)
+            _add(stacks, f"{name}/{logical_id}", _template(directory / nested), directory, files, region)

@@ -1,7 +1,7 @@
 """Whether the run group and the account can take what a START starts, before the deploy finds out.
 
 - A run group (HealthOmics guide, "Using HealthOmics run groups") queues runs beyond ``max_runs`` and
-  tasks beyond ``max_cpus``, and fails a run that exceeds ``max_duration`` (minutes).
+  tasks beyond ``max_cpus`` or ``max_gpus``, and fails a run that exceeds ``max_duration`` (minutes).
 - A batch's runs are "submitted gradually and asynchronously at a rate governed by your StartRun
   throughput quota" (HealthOmics API reference, StartRunBatch): N runs take at least N / rate seconds
   to submit. The rate is what the user states (``--start-run-rate``); the plan does not guess it.
@@ -56,6 +56,8 @@ def warnings(row: Row, figures: PerRun | None, start_run_rate: float | None) -> 
         bounds[f"max_runs {limits.max_runs}"] = math.ceil(runs / limits.max_runs) * figures.median_seconds
     if limits is not None and limits.max_cpus and figures.median_vcpu_seconds:
         bounds[f"max_cpus {limits.max_cpus}"] = runs * figures.median_vcpu_seconds / limits.max_cpus
+    if limits is not None and limits.max_gpus and figures.median_gpu_seconds:
+        bounds[f"max_gpus {limits.max_gpus}"] = runs * figures.median_gpu_seconds / limits.max_gpus
     limit, busy = max(bounds.items(), key=lambda item: item[1])
     finish = submitting + busy
     if finish > goal.timeout_seconds:

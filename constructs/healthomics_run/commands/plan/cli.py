@@ -97,7 +97,8 @@ def run(arguments: argparse.Namespace) -> int:
         base, head = load(arguments.base), load(arguments.head)
         rows = plan(base, head)
         report = review(rows, _history(arguments), arguments.max_cost, arguments.start_run_rate,
-                        notes=tuple(unmatched_stacks(base, head)))
+                        notes=tuple(unmatched_stacks(base, head)),
+                        stack_regions={name: stack.region for name, stack in head.items()})
     except PlanInputError as error:
         print(f"healthomics-run plan: {error}", file=sys.stderr)
         return ERROR

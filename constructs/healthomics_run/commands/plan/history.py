@@ -1,7 +1,8 @@
 """The account's run history and the prices that cost it: what the forecast rests on.
 
-A history holds the earlier COMPLETED runs (workflow id, name and version; run storage type, size and
-running time; each task's instance type, vCPUs, running time and whether it was a cache hit), the
+A history holds the earlier runs that ended (COMPLETED, and FAILED or CANCELLED ones for the failure share;
+workflow id, name and version; run storage type, size and running time; each COMPLETED run's tasks'
+instance type, vCPUs, GPUs, running time and whether it was a cache hit), the
 on-demand prices of the instance types and run storage they used, and the limits of the account's run
 groups (ListRunGroups), for the capacity check of runs in a run group made outside the stack. It holds
 no parameter value, no run or task name and no sample id: ``healthomics-run export-history`` writes it
@@ -31,7 +32,8 @@ CURRENCY = "USD"  # the Price List's on-demand prices are in USD
 SERVICE_CODE = "AmazonOmics"
 PRICING_REGION = "us-east-1"  # the Price List API's endpoint
 STORAGE_PRICE = {"STATIC": "Run Storage", "DYNAMIC": "Dynamic Run Storage"}  # resourceType of run storage
-RUNS_PER_WORKFLOW = 50  # the newest COMPLETED runs of each workflow a history keeps
+RUNS_PER_WORKFLOW = 50  # the newest ended runs (COMPLETED, FAILED, CANCELLED) of each workflow a history keeps
+ENDED = ("COMPLETED", "FAILED", "CANCELLED")  # ListRuns statuses a history keeps
 
 
 @dataclass(frozen=True)
@@ -40,6 +42,7 @@ class Task:
     seconds: float  # startTime → stopTime
     cpus: int = 0
     cache_hit: bool = False
+    gpus: int = 0  # ListRunTasks' ``gpus``: an accelerated-computing instance type (omics.g4dn, omics.g5, ...)
 
 
 @dataclass(frozen=True)
@@ -51,6 +54,7 @@ class Run:
     workflow_name: str | None = None
     workflow_version: str | None = None
     tasks: tuple[Task, ...] = ()
+    status: str = "COMPLETED"  # FAILED and CANCELLED runs count towards the failure share, not the cost figures
 
 
 @dataclass(frozen=True)
@@ -60,11 +64,15 @@ class History:
     region: str = ""
     currency: str = CURRENCY
     run_groups: dict[str, RunGroupLimits] = field(default_factory=dict)  # the account's run groups, by id
+    # READY2RUN workflows' fixed USD price per run, by workflow id, from the HealthOmics pricing page (the Price
+    # List's name for them is not documented, so export-history does not fetch them: add them to the file).
+    run_prices: dict[str, float] = field(default_factory=dict)
 
     def to_json(self) -> str:
         document = {"format": FORMAT, "region": self.region, "currency": self.currency,
                     "prices": dict(sorted(self.prices.items())), "runs": [asdict(run) for run in self.runs],
-                    "run_groups": {key: asdict(limits) for key, limits in sorted(self.run_groups.items())}}
+                    "run_groups": {key: asdict(limits) for key, limits in sorted(self.run_groups.items())},
+                    "run_prices": dict(sorted(self.run_prices.items()))}
         return json.dumps(document, indent=1, sort_keys=False) + "\n"
 
     @classmethod
@@ -78,7 +86,8 @@ class History:
             groups = {key: RunGroupLimits(**limits) for key, limits in (document.get("run_groups") or {}).items()}
             return cls(runs=runs, prices={key: float(value) for key, value in document["prices"].items()},
                        region=str(document.get("region", "")), currency=str(document.get("currency", CURRENCY)),
-                       run_groups=groups)
+                       run_groups=groups,
+                       run_prices={key: float(value) for key, value in (document.get("run_prices") or {}).items()})
         except (ValueError, TypeError, KeyError, AttributeError) as error:
             raise PlanInputError(f"{source}: not a history written by `healthomics-run export-history` ({error})") \
                 from error
@@ -112,7 +121,13 @@ def _pages(call, key: str, **request: Any) -> Iterable[dict[str, Any]]:
 
 def _run(omics, listed: dict[str, Any]) -> Run | None:
     """One COMPLETED run, from GetRun (storage as the run-storage guide says GetRun reports it) and its
-    tasks from ListRunTasks; None when it never ran (no start or stop time)."""
+    tasks from ListRunTasks; a FAILED or CANCELLED one as ListRuns lists it (it counts towards the failure
+    share only: no further call); None when it never ran (no start or stop time)."""
+    if listed.get("status", "COMPLETED") != "COMPLETED":
+        ran = _seconds(listed)
+        return Run(workflow_id=str(listed.get("workflowId")), seconds=ran or 0.0, status=str(listed["status"]),
+                   storage_type=listed.get("storageType") or "STATIC", storage_capacity=listed.get("storageCapacity"),
+                   workflow_name=listed.get("workflowName"), workflow_version=listed.get("workflowVersionName"))
     try:
         described = omics.get_run(id=listed["id"])
     except omics.exceptions.ResourceNotFoundException:
@@ -136,7 +151,8 @@ def run_record(described: dict[str, Any], tasks: Iterable[dict[str, Any]], liste
                storage_capacity=described.get("storageCapacity"),
                workflow_name=listed.get("workflowName"), workflow_version=described.get("workflowVersionName"),
                tasks=tuple(Task(instance_type=task.get("instanceType"), seconds=seconds(task) or 0.0,
-                                cpus=int(task.get("cpus") or 0), cache_hit=bool(task.get("cacheHit")))
+                                cpus=int(task.get("cpus") or 0), cache_hit=bool(task.get("cacheHit")),
+                                gpus=int(task.get("gpus") or 0))
                            for task in tasks))
 
 
@@ -161,12 +177,13 @@ def _price(pricing, resource_type: str, region: str) -> float | None:
 
 def from_account(omics, pricing, region: str, workflow_ids: Iterable[str] = (),
                  runs_per_workflow: int = RUNS_PER_WORKFLOW) -> History:
-    """The newest COMPLETED runs of each workflow (of ``workflow_ids`` only, when given) and their prices."""
+    """The newest ended runs of each workflow (of ``workflow_ids`` only, when given) and their prices. ListRuns is
+    asked once, without a status filter, and the COMPLETED, FAILED and CANCELLED runs are kept."""
     wanted = set(workflow_ids)
     kept: dict[str, int] = {}
     runs: list[Run] = []
-    listed_runs = [item for item in _pages(omics.list_runs, "items", status="COMPLETED")
-                   if not wanted or str(item.get("workflowId")) in wanted]
+    listed_runs = [item for item in _pages(omics.list_runs, "items")
+                   if item.get("status") in ENDED and (not wanted or str(item.get("workflowId")) in wanted)]
     # Newest first, whatever order ListRuns answers in (its order is not documented).
     listed_runs.sort(key=lambda item: item["creationTime"].timestamp() if isinstance(item.get("creationTime"), datetime)
                      else 0.0, reverse=True)
@@ -182,7 +199,8 @@ def from_account(omics, pricing, region: str, workflow_ids: Iterable[str] = (),
                             | {STORAGE_PRICE.get(run.storage_type, run.storage_type) for run in runs})
     prices = {name: price for name in resource_types if (price := _price(pricing, name, region)) is not None}
     groups = {str(group["id"]): RunGroupLimits(max_runs=group.get("maxRuns"), max_cpus=group.get("maxCpus"),
-                                               max_duration_minutes=group.get("maxDuration"))
+                                               max_duration_minutes=group.get("maxDuration"),
+                                               max_gpus=group.get("maxGpus"))
               for group in _pages(omics.list_run_groups, "items")}
     return History(runs=tuple(runs), prices=prices, region=region, run_groups=groups)
 

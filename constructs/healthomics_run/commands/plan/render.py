@@ -3,13 +3,16 @@
 Each puts first what a reviewer decides on: how many runs start, what they are forecast to cost and on
 what basis, any capacity warning, and the budget verdict. Values are shown at one of three levels
 (``Display``): by default numbers, booleans, enumerations and AWS resource ids are shown, and free text
-(parameter strings, run names, tags, URIs) and sample ids are hidden, as they may identify patients.
+(parameter strings, run names, tags, URIs) and sample ids are hidden, as they may identify patients; so are
+numbers whose name says they may (``IDENTIFYING``: ``*_id``, ``*id``, ``sample*``, ``patient*``, ``mrn``,
+``record*``: a record number identifies a patient as well as a name does).
 """
 
 from __future__ import annotations
 
 import enum
 import json
+import re
 from collections import Counter
 from typing import Any
 
@@ -29,6 +32,16 @@ SAFE_SETTINGS = frozenset({
     "retention_mode", "networking_mode", "configuration_name", "output_uri_prefix_mode", "scratch_storage_mode",
     "requester_pays_enabled", "output_bucket_owner_id", "wait_for", "timeout_seconds", "delete_policy",
     "rerun_token"})
+
+
+# Parameter and tag names whose values, numbers too, may identify a patient: hidden by default like sample ids.
+IDENTIFYING = re.compile(r".*id|sample.*|patient.*|mrn|record.*", re.IGNORECASE)
+
+
+def identifying(setting: str) -> bool:
+    """A parameter or tag named like an identifier (``parameters.record_number``, ``tags.PatientId``)."""
+    prefix, _, name = setting.partition(".")
+    return prefix in ("parameters", "tags") and IDENTIFYING.fullmatch(name) is not None
 
 
 class Display(str, enum.Enum):
@@ -94,6 +107,8 @@ def is_hidden(change: Change, value: Any, display: Display) -> bool:
         return False
     if display is Display.HIDE:
         return True
+    if identifying(change.setting):
+        return True
     if deploy_time(value) is not None or isinstance(value, (int, float, bool)):
         return False
     return change.sensitive or change.setting not in SAFE_SETTINGS
@@ -151,22 +166,29 @@ def _target(row: Row) -> str:
 
 def _cost(item: Forecast, currency: str) -> str:
     if item.per_run is None:
-        return f"cost: {item.why_none}"
+        return f"cost: {item.why_none}" + (f" ({item.bound})" if item.bound else "")
     figures = item.per_run
+    runs = f"up to {plural(item.runs, 'run')}" if item.bound else plural(item.runs, 'run')
+    failed = f" × {item.factor:.3f}" if figures.failure_share else ""
+    if figures.fixed_price:
+        return (f"cost: {runs} × {money(figures.median_cost, currency)}{failed} = {money(item.median or 0, currency)} "
+                f"(a fixed price per run)")
     basis = plural(figures.basis, "earlier run") + (" of this version" if figures.version_matched else "")
     if figures.unpriced:
         basis += f"; {figures.unpriced} left out: unpriced"
-    return (f"cost: {plural(item.runs, 'run')} × {money(figures.median_cost, currency)} median, "
-            f"{money(figures.p90_cost, currency)} p90 = {money(item.median or 0, currency)} median, "
+    return (f"cost: {runs} × {money(figures.median_cost, currency)} median, "
+            f"{money(figures.p90_cost, currency)} p90{failed} = {money(item.median or 0, currency)} median, "
             f"{money(item.p90 or 0, currency)} p90 (from {basis}; a run takes {duration(figures.median_seconds)})")
 
 
 def _details(row: Row, report: Review, display: Display) -> list[str]:
     lines = []
-    if row.action is Action.START and row.target is not None:
+    if row.action in (Action.START, Action.UNKNOWN) and row.target is not None:
         lines.append(_target(row))
         if row.path in report.forecasts:
-            lines.append(_cost(report.forecasts[row.path], report.currency))
+            item = report.forecasts[row.path]
+            lines.append(_cost(item, report.currency))
+            lines += [f"cost basis: {said}" for said in item.basis]
     if row.duplicate_of:
         lines.append(f"duplicate of {row.duplicate_of}")
     lines += [f"removed with it: {orphan}" for orphan in row.orphans]
@@ -189,6 +211,11 @@ def headline(report: Review) -> list[str]:
         basis = max((item.per_run.basis for item in report.forecasts.values() if item.per_run), default=0)
         said = (f"Forecast: {money(summed.median, currency)} median, {money(summed.p90, currency)} p90 for "
                 f"{plural(summed.runs_priced, 'run')} (from up to {plural(basis, 'earlier run')} each)")
+        if summed.runs_bounded:
+            said += (f", of which up to {plural(summed.runs_bounded, 'run')} decided at deploy time, counted "
+                     "as a bound")
+        if any(item.per_run and item.per_run.failure_share for item in report.forecasts.values()):
+            said += "; failed and cancelled runs' share included"
         if summed.runs_unpriced:
             said += (f"; {plural(summed.runs_unpriced, 'run')} without a forecast "
                      "(no history, or decided at deploy time)")
@@ -378,7 +405,10 @@ def as_json(report: Review, display: Display = Display.SAFE) -> str:
         if item is None:
             return None
         figures = item.per_run
-        return {"runs": item.runs, "median": item.median, "p90": item.p90, "currency": report.currency,
+        return {"runs": item.runs, "upTo": bool(item.bound), "costBasis": list(item.basis),
+                "failureShare": figures.failure_share if figures else None,
+                "fixedPrice": bool(figures and figures.fixed_price),
+                "median": item.median, "p90": item.p90, "currency": report.currency,
                 "basis": figures.basis if figures else 0, "versionMatched": bool(figures and figures.version_matched),
                 "medianPerRun": figures.median_cost if figures else None,
                 "p90PerRun": figures.p90_cost if figures else None, "noForecast": item.why_none or None}
@@ -406,7 +436,8 @@ def as_json(report: Review, display: Display = Display.SAFE) -> str:
                     **{action.value: counts[action.value] for action in Action},
                     "forecast": None if summed is None else {
                         "median": summed.median, "p90": summed.p90, "currency": report.currency,
-                        "runsPriced": summed.runs_priced, "runsWithoutForecast": summed.runs_unpriced},
+                        "runsPriced": summed.runs_priced, "runsWithoutForecast": summed.runs_unpriced,
+                        "runsBounded": summed.runs_bounded},
                     "budget": None if budget is None else {
                         "maxCost": budget.limit, "over": budget.over, "runsUnchecked": budget.unchecked_runs,
                         "passes": budget.passes},

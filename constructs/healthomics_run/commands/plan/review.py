@@ -7,9 +7,10 @@ import dataclasses
 from dataclasses import dataclass, field
 
 from . import capacity
-from .cost import Forecast, Total, forecast, total
-from .decide import Action, Row
+from .cost import Forecast, Planned, Total, forecast, total
+from .decide import Action, Row, plural
 from .history import CURRENCY, History
+from .target import Target
 
 
 @dataclass(frozen=True)
@@ -45,26 +46,76 @@ def _with_account_limits(row: Row, history: History | None) -> Row:
     return dataclasses.replace(row, target=dataclasses.replace(goal, run_group_limits=limits))
 
 
+def planned(goal: Target) -> Planned:
+    """The storage and workflow type the row's runs will run with; a value known only at deploy time is not used
+    (the earlier runs' own then price them)."""
+    kind = goal.storage_type if goal.storage_type in ("STATIC", "DYNAMIC") else None
+    try:
+        capacity = int(str(goal.storage_capacity)) if goal.storage_capacity is not None else None
+    except ValueError:
+        capacity = None
+    return Planned(storage_type=kind, storage_capacity=capacity, workflow_type=goal.workflow_type)
+
+
+def bound(row: Row) -> tuple[int | None, str]:
+    """At most how many runs a row decided at deploy time starts, and on what basis; None: no bound known."""
+    if row.kind == "run":
+        return 1, "up to 1 run: whether it starts is decided at deploy time"
+    count = row.samples.count if row.samples is not None else None
+    if not count:
+        return None, ""
+    return count, (f"up to {plural(count, 'run')}: the sheet's {plural(count, 'sample')} (which of them run is "
+                   "decided at deploy time)")
+
+
+def regions(rows: list[Row], history: History | None, stack_regions: dict[str, str | None]) -> dict[str, str]:
+    """Each stack's Region check against the history's: the basis a forecast of that stack adds ("" when they
+    match); the plan's warnings and notes say the same once per stack."""
+    if history is None or not history.region:
+        return {}
+    said = {}
+    for stack in sorted({row.stack for row in rows if row.may_start}):
+        region = stack_regions.get(stack)
+        if region is None:
+            said[stack] = (f"prices of {history.region} (the history's); stack {stack}'s Region is not known "
+                           "(environment-agnostic, or a template file): not checked")
+        elif region != history.region:
+            said[stack] = (f"prices of {history.region} (the history's); stack {stack} deploys to {region}: "
+                           "prices may differ")
+    return said
+
+
 def review(rows: list[Row], history: History | None = None, max_cost: float | None = None,
-           start_run_rate: float | None = None, notes: tuple[str, ...] = ()) -> Review:
+           start_run_rate: float | None = None, notes: tuple[str, ...] = (),
+           stack_regions: dict[str, str | None] | None = None) -> Review:
     forecasts: dict[str, Forecast] = {}
     found: list[str] = []
     rows = [_with_account_limits(row, history) for row in rows]
+    checked = regions(rows, history, stack_regions or {})
+    unknown = sum(1 for row in rows if row.action is Action.UNCOMPARED)
     for row in rows:
-        if row.action is not Action.START or row.target is None:
+        if row.action not in (Action.START, Action.UNKNOWN) or row.target is None:
+            unknown += row.action is Action.UNKNOWN
+            continue
+        runs, said = (row.runs_to_start or 0, "") if row.action is Action.START else bound(row)
+        if runs is None or (history is None and row.action is Action.UNKNOWN):
+            unknown += 1
             continue
         if history is not None:
-            forecasts[row.path] = forecast(history, row.runs_to_start or 0, row.target.workflow_key,
-                                           row.target.version)
-        figures = forecasts[row.path].per_run if row.path in forecasts else None
-        found += capacity.warnings(row, figures, start_run_rate)
-    unknown = sum(1 for row in rows if row.action in (Action.UNKNOWN, Action.UNCOMPARED))
+            bases = (checked[row.stack],) if checked.get(row.stack) else ()
+            forecasts[row.path] = forecast(history, runs, row.target.workflow_key, row.target.version,
+                                           planned(row.target), bound=said, bases=bases)
+        if row.action is Action.START:
+            figures = forecasts[row.path].per_run if row.path in forecasts else None
+            found += capacity.warnings(row, figures, start_run_rate)
     summed = total(list(forecasts.values()), runs_unknown=unknown) if history is not None else None
     budget = None
     if max_cost is not None:
         p90 = summed.p90 if summed is not None else 0.0
         unpriced = summed.runs_unpriced if summed is not None else sum(row.runs_to_start or 0 for row in rows) + unknown
         budget = Budget(limit=max_cost, over=round(p90, 2) > max_cost, unchecked_runs=unpriced)  # in cents, as shown
-    return Review(rows=rows, forecasts=forecasts, total=summed, warnings=tuple(found),
-                  notes=tuple(notes) + tuple(capacity.unchecked(rows, start_run_rate)), budget=budget,
-                  currency=history.currency if history is not None else CURRENCY)
+    mismatched = [text for text in checked.values() if "prices may differ" in text]
+    unchecked = [text for text in checked.values() if "not checked" in text]
+    return Review(rows=rows, forecasts=forecasts, total=summed, warnings=tuple(found + mismatched),
+                  notes=tuple(notes) + tuple(capacity.unchecked(rows, start_run_rate)) + tuple(unchecked),
+                  budget=budget, currency=history.currency if history is not None else CURRENCY)

@@ -25,6 +25,7 @@ class RunGroupLimits:
     max_runs: int | None = None
     max_cpus: int | None = None
     max_duration_minutes: float | None = None
+    max_gpus: int | None = None
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,7 @@ class Target:
     run_group_limits: RunGroupLimits | None  # None: no run group, or its limits are not in the template
     wait_for: str
     timeout_seconds: int
+    workflow_type: str | None = None  # PRIVATE, READY2RUN; None: not set (PRIVATE) or known only at deploy time
 
 
 def _referred(value: Any, stack: StackTemplate) -> dict[str, Any] | None:
@@ -76,9 +78,9 @@ def _limits(value: Any, stack: StackTemplate) -> RunGroupLimits | None:
         except (TypeError, ValueError):
             return None  # a deploy-time value
 
-    runs, cpus = number("MaxRuns"), number("MaxCpus")
+    runs, cpus, gpus = number("MaxRuns"), number("MaxCpus"), number("MaxGpus")
     return RunGroupLimits(max_runs=int(runs) if runs else None, max_cpus=int(cpus) if cpus else None,
-                          max_duration_minutes=number("MaxDuration"))
+                          max_duration_minutes=number("MaxDuration"), max_gpus=int(gpus) if gpus else None)
 
 
 def _completion_wait(stack: StackTemplate, logical_id: str) -> int | None:
@@ -111,4 +113,5 @@ def target(stack: StackTemplate, logical_id: str, properties: dict[str, Any]) ->
                   storage_capacity=properties.get("StorageCapacity"), run_group=run_group,
                   run_group_limits=_limits(run_group, stack) if run_group is not None else None,
                   wait_for="COMPLETED" if waited else str(properties.get(fields.WAIT_FOR, "STARTED")),
-                  timeout_seconds=waited or timeout)
+                  timeout_seconds=waited or timeout,
+                  workflow_type=kind if isinstance(kind := properties.get("WorkflowType"), str) else None)
