@@ -6,7 +6,8 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 
-from . import capacity
+from . import capacity, queueing
+from .assembly import StackTemplate
 from .cost import Forecast, Total, forecast, total
 from .decide import Action, Row
 from .history import CURRENCY, History
@@ -45,11 +46,28 @@ def _with_account_limits(row: Row, history: History | None) -> Row:
     return dataclasses.replace(row, target=dataclasses.replace(goal, run_group_limits=limits))
 
 
+def _with_group_limits(row: Row, stacks: dict[str, StackTemplate]) -> Row:
+    """A row whose run group another stack of the app makes (``Fn::ImportValue``): that group's limits."""
+    goal = row.target
+    if goal is None or goal.run_group_limits is not None:
+        return row
+    group = queueing.group_of(row, stacks)
+    if group is None or group.limits is None:
+        return row
+    return dataclasses.replace(row, target=dataclasses.replace(goal, run_group_limits=group.limits))
+
+
 def review(rows: list[Row], history: History | None = None, max_cost: float | None = None,
-           start_run_rate: float | None = None, notes: tuple[str, ...] = ()) -> Review:
+           start_run_rate: float | None = None, notes: tuple[str, ...] = (),
+           stacks: dict[str, StackTemplate] | None = None, quotas: queueing.Quotas | None = None) -> Review:
+    """``stacks``: the head's stacks (every stack of the app), where run groups shared across stacks are found;
+    ``quotas``: the account's (Service Quotas), else the documented defaults."""
     forecasts: dict[str, Forecast] = {}
     found: list[str] = []
-    rows = [_with_account_limits(row, history) for row in rows]
+    stacks = stacks or {}
+    quotas = quotas or queueing.DEFAULT_QUOTAS
+    rows = [_with_group_limits(_with_account_limits(row, history), stacks) for row in rows]
+    shared = {row.path for members in queueing.shared_groups(rows, stacks).values() for row in members}
     for row in rows:
         if row.action is not Action.START or row.target is None:
             continue
@@ -57,7 +75,10 @@ def review(rows: list[Row], history: History | None = None, max_cost: float | No
             forecasts[row.path] = forecast(history, row.runs_to_start or 0, row.target.workflow_key,
                                            row.target.version)
         figures = forecasts[row.path].per_run if row.path in forecasts else None
-        found += capacity.warnings(row, figures, start_run_rate)
+        found += capacity.warnings(row, figures, start_run_rate, shared_group=row.path in shared)
+    per_run = {path: item.per_run for path, item in forecasts.items() if item.per_run is not None}
+    found += queueing.group_warnings(rows, per_run, stacks, quotas)
+    found += queueing.account_warnings(rows, per_run, quotas)
     unknown = sum(1 for row in rows if row.action in (Action.UNKNOWN, Action.UNCOMPARED))
     summed = total(list(forecasts.values()), runs_unknown=unknown) if history is not None else None
     budget = None
@@ -66,5 +87,6 @@ def review(rows: list[Row], history: History | None = None, max_cost: float | No
         unpriced = summed.runs_unpriced if summed is not None else sum(row.runs_to_start or 0 for row in rows) + unknown
         budget = Budget(limit=max_cost, over=round(p90, 2) > max_cost, unchecked_runs=unpriced)  # in cents, as shown
     return Review(rows=rows, forecasts=forecasts, total=summed, warnings=tuple(found),
-                  notes=tuple(notes) + tuple(capacity.unchecked(rows, start_run_rate)), budget=budget,
+                  notes=tuple(notes) + tuple(capacity.unchecked(rows, start_run_rate))
+                  + tuple(queueing.quota_notes(rows, per_run, quotas)), budget=budget,
                   currency=history.currency if history is not None else CURRENCY)
