@@ -33,7 +33,8 @@ from .cost import PerRun
 from .decide import Row
 from .target import RunGroupLimits, _limits, _referred
 
-QUOTAS_PAGE = "HealthOmics guide, \"HealthOmics service quotas\", https://docs.aws.amazon.com/omics/latest/dev/service-quotas.html"
+QUOTAS_PAGE = ("HealthOmics guide, \"HealthOmics service quotas\", "
+               "https://docs.aws.amazon.com/omics/latest/dev/service-quotas.html")
 
 
 @dataclass(frozen=True)
@@ -188,7 +189,8 @@ def group_warnings(rows: list[Row], figures: dict[str, PerRun], stacks: dict[str
         stack_names = sorted({row.stack for row in members})
         where = f"{'stacks' if len(stack_names) > 1 else 'stack'} {', '.join(stack_names)}"
         found.append(f"{name}: {runs:,} runs of {len(members)} resources ({where}) queue in this one run group "
-                     f"and need about {duration(busy)} to complete ({limit}), past the timeout of wait_for COMPLETED of "
+                     f"and need about {duration(busy)} to complete ({limit}), past the timeout of wait_for "
+                     "COMPLETED of "
                      + listing([f"{row.path} ({duration(row.target.timeout_seconds)})" for row in late])  # type: ignore
                      + ": raise the run group's limits, give the resources their own run groups, raise timeout, "
                        "or wait for less")
