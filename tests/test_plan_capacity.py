@@ -9,6 +9,13 @@
 
 from __future__ import annotations
 
+import dataclasses
+
+import boto3
+from botocore.stub import Stubber
+
+from healthomics_run.commands.plan import queueing
+from healthomics_run.commands.plan.assembly import StackTemplate
 from healthomics_run.commands.plan.capacity import unchecked, warnings
 from healthomics_run.commands.plan.cost import PerRun
 from healthomics_run.commands.plan.decide import Action, Row, SampleChanges
@@ -68,3 +75,92 @@ def test_a_batch_waiting_for_completed_without_a_stated_rate_says_submission_was
     assert unchecked([start(10)], None) == [
         "batch submission time not checked against timeout: give --start-run-rate (your StartRun quota, per second)"]
     assert unchecked([start(10)], 5) == []
+
+
+# -- queueing per run group and per account ------------------------------------------------------------------
+# Run groups queue runs beyond maxRuns, whichever resource started them (HealthOmics guide, "Using HealthOmics run
+# groups", https://docs.aws.amazon.com/omics/latest/dev/creating-run-groups.html); a value another stack exports is
+# read with Fn::ImportValue of the output's Export.Name (CloudFormation User Guide, "Fn::ImportValue",
+# https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/intrinsic-function-reference-importvalue.html).
+
+
+GROUP = {"Type": "AWS::Omics::RunGroup", "Properties": {"MaxRuns": 1},
+         "Metadata": {"aws:cdk:path": "Shared/Group/Resource"}}
+
+
+def member(stack: str, name: str, runs: int, run_group, timeout: int = 43200) -> Row:
+    goal = Target(workflow="1234567", workflow_key="1234567", version=None, storage_type="DYNAMIC",
+                  storage_capacity=None, run_group=run_group, run_group_limits=None, wait_for="COMPLETED",
+                  timeout_seconds=timeout)
+    found = SampleChanges(count=runs, added=runs, removed=0, changed=0, to_run=runs) if runs > 1 else None
+    return Row(Action.START, stack, name, f"{stack}/{name}", "batch" if runs > 1 else "run", "new resource",
+               samples=found, target=goal)
+
+
+def test_ten_runs_each_waiting_for_completed_in_a_max_runs_1_group_warn_that_they_queue_past_the_timeout():
+    """10 runs of a median 13,200 s, one at a time: 132,000 s (36.7 h) > each wait's 12 h timeout. Each alone
+    (3.7 h) fits: only the group's queue shows it."""
+    stacks = {"Shared": StackTemplate("Shared", {"Resources": {"Group": GROUP}})}
+    rows = [member("Shared", f"Run{index}", 1, {"Fn::GetAtt": ["Group", "Id"]}) for index in range(10)]
+    figures = dataclasses.replace(FIGURES, median_seconds=13200, median_vcpu_seconds=0)
+    assert all(warnings(row, figures, None, shared_group=True) == [] for row in rows)
+    (warning,) = queueing.group_warnings(rows, {row.path: figures for row in rows}, stacks)
+    assert warning.startswith("Shared/Group: 10 runs of 10 resources (stack Shared) queue in this one run group and "
+                              "need about 36.7 h to complete (max_runs 1), past the timeout of wait_for COMPLETED of "
+                              "Shared/Run0 (12.0 h), Shared/Run1 (12.0 h)")
+
+
+def test_a_run_group_shared_by_two_stacks_is_queued_as_one():
+    """Two cohorts of 5 runs (median 2 h) in one max_runs 2 group, each waiting 8 h: alone, 3 waves (6 h) each;
+    together, 5 waves (10 h). The second stack refers to the group by the first one's export."""
+    producer = StackTemplate("Producer", {
+        "Resources": {"Group": {**GROUP, "Properties": {"MaxRuns": 2},
+                                "Metadata": {"aws:cdk:path": "Producer/Group/Resource"}}},
+        "Outputs": {"ExportGroup": {"Value": {"Fn::GetAtt": ["Group", "Id"]},
+                                    "Export": {"Name": "Producer:ExportsOutputFnGetAttGroupId"}}}})
+    consumer = StackTemplate("Consumer", {"Resources": {}})
+    stacks = {"Producer": producer, "Consumer": consumer}
+    rows = [member("Producer", "Cohort", 5, {"Fn::GetAtt": ["Group", "Id"]}, timeout=8 * 3600),
+            member("Consumer", "Cohort", 5, {"Fn::ImportValue": "Producer:ExportsOutputFnGetAttGroupId"},
+                   timeout=8 * 3600)]
+    assert {queueing.group_of(row, stacks) for row in rows} == {
+        queueing.Group("Producer/Group", RunGroupLimits(max_runs=2, max_cpus=None, max_duration_minutes=None))}
+    figures = dataclasses.replace(FIGURES, median_vcpu_seconds=0)
+    alone = dataclasses.replace(rows[0].target, run_group_limits=RunGroupLimits(max_runs=2))
+    assert warnings(dataclasses.replace(rows[0], target=alone), figures, None) == []
+    (warning,) = queueing.group_warnings(rows, {row.path: figures for row in rows}, stacks)
+    assert "Producer/Group: 10 runs of 2 resources (stacks Consumer, Producer) queue in this one run group and need " \
+           "about 10.0 h to complete (max_runs 2)" in warning
+    assert "Producer/Cohort (8.0 h), Consumer/Cohort (8.0 h)" in warning
+
+
+def test_the_accounts_quotas_come_from_service_quotas_when_the_plan_may_call_the_account():
+    """Service Quotas' ListServiceQuotas (Service Quotas API Reference, ListServiceQuotas,
+    https://docs.aws.amazon.com/servicequotas/2019-06-24/apireference/API_ListServiceQuotas.html) lists each quota
+    with its QuotaName and Value; botocore's Stubber checks the request and answer against its model."""
+    client = boto3.client("service-quotas", region_name="us-east-1")
+    stubber = Stubber(client)
+    stubber.add_response("list_service_quotas", {"Quotas": [
+        {"QuotaName": "Workflows - Maximum concurrent runs", "Value": 4.0},
+        {"QuotaName": "Workflows - Maximum active CPUs", "Value": 3000.0},
+        {"QuotaName": "Workflows - Maximum active GPUs", "Value": 8.0},
+        {"QuotaName": "Workflows - Maximum runs retained", "Value": 50.0}]}, {"ServiceCode": "omics"})
+    stubber.activate()
+    quotas = queueing.from_service_quotas(client)
+    assert quotas == queueing.Quotas(concurrent_runs=4, active_cpus=3000, active_gpus=8, retained_runs=50,
+                                     source="account")
+    row = start(100, limits=None)
+    assert queueing.account_warnings([row], {row.path: FIGURES}, quotas) == [
+        "the deploy starts 100 runs, more than the account's runs retained (50, from Service Quotas): with "
+        "retention_mode RETAIN, StartRun fails once the account keeps that many runs; ask for a higher quota, delete "
+        "old runs, or use retention_mode REMOVE",
+        "the deploy's 100 runs queue on the account's concurrent runs (4, account) and need about 2.1 days to "
+        "complete, past the timeout of wait_for COMPLETED of Stack/Cohort (12.0 h): ask for a higher quota, raise "
+        "timeout, or wait for less"]
+
+
+def test_without_the_account_the_plan_says_which_quotas_it_did_not_check_and_where_the_defaults_are():
+    row = start(10)
+    (note,) = queueing.quota_notes([row], {row.path: FIGURES}, queueing.DEFAULT_QUOTAS)
+    assert note.startswith("account quotas not checked (concurrent runs, active CPUs, runs retained): give "
+                           "--from-account to read them from Service Quotas; defaults: HealthOmics guide")

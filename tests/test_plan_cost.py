@@ -26,7 +26,7 @@ from botocore.stub import Stubber
 
 from healthomics_run import HealthOmicsRun, HealthOmicsRunBatch, RunGroup, WaitFor
 from healthomics_run.commands.cli import console
-from healthomics_run.commands.plan import cli, history
+from healthomics_run.commands.plan import cli, history, queueing
 from healthomics_run.commands.plan.cost import forecast, run_cost, static_capacity
 from healthomics_run.commands.plan.history import History, Run, Task
 from tests.synth import ROOT
@@ -173,6 +173,7 @@ def test_the_exported_history_holds_no_parameter_values_run_names_or_sample_ids(
 
 def test_the_plan_gives_the_same_numbers_from_the_file_and_from_the_account(account, tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(history, "account_clients", lambda *_: (account.client, price_list(PRICES), "us-east-1"))
+    monkeypatch.setattr(cli, "_quotas", lambda _: queueing.DEFAULT_QUOTAS)  # the file holds no quotas
     exported = tmp_path / "history.json"
     console(["export-history", str(exported)])
     base, head = assembly(tmp_path, "base", lambda stack: None), assembly(tmp_path, "head", cohort(samples(3)))
@@ -308,6 +309,7 @@ def test_a_run_group_made_outside_the_stack_is_checked_with_the_limits_the_accou
     one at a time (maxRuns 1), a run's median 2 h: 20 h, past a 12 h wait for COMPLETED."""
     account.add_run_group("7777777", maxRuns=1, maxCpus=256)
     monkeypatch.setattr(history, "account_clients", lambda *_: (account.client, price_list(PRICES), "us-east-1"))
+    monkeypatch.setattr(cli, "_quotas", lambda _: queueing.DEFAULT_QUOTAS)  # the file holds no quotas
     exported = tmp_path / "history.json"
     console(["export-history", str(exported)])
 

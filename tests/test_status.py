@@ -503,3 +503,126 @@ def test_status_still_shows_the_status_messages_and_task_names_the_deploys_reaso
     assert "PATIENT-0042" not in rows[0].diagnosis.text()  # what the deploy's reason says
     comment = render.markdown(rows)  # a comment others read: as the deploy's reason says it
     assert "Cause: out of memory. Next: " in comment and "PATIENT-0042" not in comment and "s3://" not in comment
+
+
+# -- what an on-call engineer reads ------------------------------------------------------------------------
+
+def test_a_running_cohort_with_a_failed_run_shows_the_failure_in_every_format(omics, props, survey):
+    """Exit 2 says a run failed; each format says which and why. GetBatch's runSummary counts failed runs of a
+    batch still going (API Reference, GetBatch, https://docs.aws.amazon.com/omics/latest/api/API_GetBatch.html)."""
+    item, batch_id = _deployed_cohort(omics, props, 2)
+    failed = sorted(omics.batch_runs(batch_id), key=lambda run: run["runSettingId"])[0]
+    omics.set_status(failed["id"], "FAILED", failure_reason="OUT_OF_MEMORY_ERROR")
+    omics.set_batch_status(batch_id, "INPROGRESS", runningRunCount=1, failedRunCount=1)
+    rows = survey.rows([item])
+    assert cli.exit_code(rows) == cli.FAILED
+    table, markdown = render.table(rows), render.markdown(rows)
+    assert table.startswith("healthomics-run status: 1 batch: 1 active (1 still going with failed runs)")
+    assert f"FAILED RUNS (still going) {BATCH_PATH} {batch_id}" in table and "Cause: out of memory" in table
+    assert f"<b>FAILED RUNS (still going)</b> <code>{BATCH_PATH}</code> {batch_id}" in markdown
+    assert "Cause: out of memory" in markdown
+    document = json.loads(render.as_json(rows))
+    assert document["summary"]["failedRuns"] == 1 and document["resources"][0]["failed"] is True
+    assert document["resources"][0]["diagnosis"] is not None
+
+
+def _ledger_uri(item: Declared) -> str:
+    from healthomics_run.run_model import ledger_location
+
+    return ledger_location.ledger_uri({"ResourceProperties": item.properties, "StackId": STACK_ID,
+                                       "LogicalResourceId": item.logical_id})
+
+
+@pytest.mark.parametrize("text", ["{}", '{"samples": {"k": ["S0", "1", "w"]}, "batches": {}', "\xff\xfe"])
+def test_an_edited_or_garbled_ledger_is_a_failure_whose_fix_is_restoring_it_never_a_rerun(omics, props, survey,
+                                                                                          text):
+    """The ledger is a versioned S3 object; its earlier versions are listed with ListObjectVersions and copied
+    back with CopyObject naming the versionId (S3 User Guide, "Restoring previous versions",
+    https://docs.aws.amazon.com/AmazonS3/latest/userguide/RestoringPreviousVersions.html). Changing rerun_token
+    runs every sample again: never the advice here."""
+    item, batch_id = _deployed_cohort(omics, props, 2)
+    omics.set_batch_status(batch_id, "PROCESSED", completedRunCount=1, cancelledRunCount=1)
+    from healthomics_run.service_calls import s3_objects
+
+    bucket, key = s3_objects.location(_ledger_uri(item))
+    boto3.client("s3", region_name=REGION).put_object(Bucket=bucket, Key=key, Body=text.encode("latin-1"))
+    rows = survey.rows([item])
+    assert (rows[0].status, rows[0].state, cli.exit_code(rows)) == ("LEDGER NOT A LEDGER", State.FAILED, cli.FAILED)
+    assert rows[0].action.startswith(f"restore the ledger: The bucket keeps earlier versions of it: list them with "
+                                     f"`aws s3api list-object-versions --bucket {bucket} --prefix {key}`")
+    assert rows[0].action.endswith("Do not change rerun_token: that runs every sample again")
+    assert batch_id in [row.id for row in rows[1:]]  # what HealthOmics holds under the name, still shown
+    assert not any(RERUN in row.action or "every sample runs" in row.action for row in rows)
+    assert "S0" not in render.markdown(rows) and "S0" not in render.as_json(rows)  # sample ids may identify patients
+
+
+def test_a_deleted_workflow_is_drift(omics, props, survey):
+    """GetWorkflow of a workflow that is gone answers ResourceNotFoundException (HealthOmics API Reference,
+    GetWorkflow, https://docs.aws.amazon.com/omics/latest/api/API_GetWorkflow.html)."""
+    item, run = _deployed_run(omics, props)
+    del omics.workflows[props["WorkflowId"]]
+    rows = survey.rows([item])
+    assert [(row.status, row.state) for row in rows] == [("PENDING", State.ACTIVE), ("WORKFLOW DELETED", State.DRIFT)]
+    assert rows[1].drift.startswith(f"HealthOmics no longer has workflow {props['WorkflowId']}, which the stack names")
+    assert cli.exit_code(rows) == cli.DRIFT
+
+
+def test_a_run_of_another_workflow_than_the_templates_is_drift(omics, props, survey):
+    """GetRun says which workflow a run ran (``workflowId``: HealthOmics API Reference, GetRun,
+    https://docs.aws.amazon.com/omics/latest/api/API_GetRun.html)."""
+    item, run = _deployed_run(omics, props)
+    omics.add_workflow("7654321", {"sample_name": {}})
+    replaced = Declared(item.stack, item.logical_id, item.path, "run", {**item.properties, "WorkflowId": "7654321"},
+                        item.physical_id, item.stack_id)
+    rows = survey.rows([replaced])
+    assert [(row.status, row.state) for row in rows] == [("PENDING", State.ACTIVE), ("WORKFLOW REPLACED", State.DRIFT)]
+    assert rows[1].drift == (f"the run ran workflow {props['WorkflowId']}, but the stack names workflow 7654321: the "
+                             "workflow was replaced outside the stack, or the runs were started by hand")
+
+
+STATUS_PERMISSIONS_ROW = "| `healthomics-run status STACK` |"
+S3_ACTIONS = {"ListObjectsV2": "s3:ListBucket", "GetObject": "s3:GetObject", "HeadObject": "s3:GetObject"}
+
+
+def _documented_status_permissions() -> set[str]:
+    """The actions docs/security.md ("What each command needs") lists for status, service prefix carried over."""
+    import re
+
+    line = next(line for line in (Path(__file__).parent.parent / "docs" / "security.md").read_text().splitlines()
+                if line.startswith(STATUS_PERMISSIONS_ROW))
+    actions, service = set(), ""
+    for name in re.findall(r"`([a-z0-9-]+:[A-Za-z]+|[A-Z][A-Za-z]+)`", line.split("|")[3]):
+        service, _, action = name.rpartition(":") if ":" in name else (service, "", name)
+        actions.add(f"{service}:{action}")
+    return actions
+
+
+def test_the_permissions_status_documents_are_the_calls_it_makes(omics, props, capsys):
+    """Each call's IAM action (Service Authorization Reference: HealthOmics actions are ``omics:<Operation>``;
+    S3's ListObjectsV2 needs ``s3:ListBucket``, GetObject ``s3:GetObject``: S3 API Reference, ListObjectsV2 and
+    GetObject, https://docs.aws.amazon.com/AmazonS3/latest/API/API_ListObjectsV2.html). ``kms:Decrypt`` is not a
+    call of the command: S3 makes it on the caller's behalf to read an SSE-KMS object (S3 User Guide, "Using
+    server-side encryption with AWS KMS keys",
+    https://docs.aws.amazon.com/AmazonS3/latest/userguide/UsingKMSEncryption.html)."""
+    called: set[str] = set()
+
+    def record(service: str):
+        return lambda model, **_: called.add(f"{service}:{S3_ACTIONS.get(model.name, model.name).split(':')[-1]}")
+
+    s3 = boto3.client("s3", region_name=REGION)
+    s3.meta.events.register("before-call.s3", record("s3"))
+    omics.client.meta.events.register("before-call.omics", record("omics"))
+    item, run = _deployed_run(omics, props)
+    omics.add_task(run["id"], "call", failure_reason="OUT_OF_MEMORY_ERROR")
+    omics.set_status(run["id"], "FAILED", failure_reason="RUN_TASK_FAILED")
+    cohort, batch_id = _deployed_cohort(omics, props, 2)
+    failed = sorted(omics.batch_runs(batch_id), key=lambda run: run["runSettingId"])[0]
+    omics.set_status(failed["id"], "FAILED", failure_reason="OUT_OF_MEMORY_ERROR")
+    omics.set_batch_status(batch_id, "PROCESSED", completedRunCount=1, failedRunCount=1)
+    called.clear()  # the handler's own calls
+    cloudformation = _cloudformation(_stack_template(props), item.physical_id)
+    cloudformation.meta.events.register_first("before-parameter-build.cloudformation", record("cloudformation"))
+    survey = Survey(omics=lambda: omics.client, s3=lambda: s3)
+    assert cli.run(_arguments("GermlineRunStack"), survey, lambda: cloudformation) == cli.FAILED
+    survey.rows([cohort])  # a cohort: its ledger, its batch
+    assert _documented_status_permissions() == called | {"kms:Decrypt"}

@@ -182,15 +182,20 @@ class Unreadable(RunError):
     """The ledger is there but cannot be read (refused, or not a ledger): nothing may start on a guess."""
 
 
+class Garbled(Unreadable):
+    """The ledger is there and readable, but not a ledger (edited by hand, cut short, another file): restore it."""
+
+
 RESTORE = ("The bucket keeps earlier versions of it: list them with `aws s3api list-object-versions --bucket {bucket} "
            "--prefix {key}` and copy the last good one back with `aws s3api copy-object --bucket {bucket} --key {key} "
-           "--copy-source '{bucket}/{key}?versionId=<VersionId>'`, then deploy again. To run every sample again "
-           "instead, change rerun_token.")
+           "--copy-source '{bucket}/{key}?versionId=<VersionId>'`, then deploy again.")
+RERUN_INSTEAD = " To run every sample again instead, change rerun_token."
 
 
-def restore_advice(uri: str) -> str:
+def restore_advice(uri: str, *, rerun: bool = True) -> str:
+    """How to restore the ledger at ``uri``; ``rerun``: and that changing rerun_token runs every sample instead."""
     bucket, key = s3_objects.location(uri)
-    return RESTORE.format(bucket=bucket, key=key)
+    return RESTORE.format(bucket=bucket, key=key) + (RERUN_INSTEAD if rerun else "")
 
 
 def load(s3, uri: str, owner: Optional[str]) -> Optional[Ledger]:
@@ -201,7 +206,7 @@ def load(s3, uri: str, owner: Optional[str]) -> Optional[Ledger]:
     try:
         text = s3_objects.read_text(s3, uri, owner) if s3_objects.exists(s3, uri, owner) else None
     except UnicodeDecodeError as error:  # written by something else than the handler, which writes UTF-8 JSON
-        raise Unreadable(f"The cohort's ledger {uri} is not a ledger this handler can read (it is not UTF-8 text: "
+        raise Garbled(f"The cohort's ledger {uri} is not a ledger this handler can read (it is not UTF-8 text: "
                          f"{error.reason} at byte {error.start}); it records which samples ran, so nothing starts "
                          f"without it. {restore_advice(uri)}") from None
     except ClientError as error:
@@ -214,7 +219,7 @@ def load(s3, uri: str, owner: Optional[str]) -> Optional[Ledger]:
     try:
         book = Ledger.from_json(text)
     except NotALedger as error:
-        raise Unreadable(f"The cohort's ledger {uri} is not a ledger this handler can read ({error}); it records "
+        raise Garbled(f"The cohort's ledger {uri} is not a ledger this handler can read ({error}); it records "
                          f"which samples ran, so nothing starts without it. {restore_advice(uri)}") from None
     book.saved = text
     return book

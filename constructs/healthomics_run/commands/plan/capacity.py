@@ -28,8 +28,10 @@ def duration(seconds: float) -> str:
     return f"{seconds / 86400:.1f} days"
 
 
-def warnings(row: Row, figures: PerRun | None, start_run_rate: float | None) -> list[str]:
-    """Each limit the row's runs run into, and what to change."""
+def warnings(row: Row, figures: PerRun | None, start_run_rate: float | None, *,
+             shared_group: bool = False) -> list[str]:
+    """Each limit the row's runs run into, and what to change. ``shared_group``: other resources start runs in the
+    same run group, whose queueing ``queueing.group_warnings`` checks for all of them together."""
     runs, goal = row.runs_to_start or 0, row.target
     if not runs or goal is None:
         return []
@@ -52,9 +54,9 @@ def warnings(row: Row, figures: PerRun | None, start_run_rate: float | None) -> 
     if not waits or figures is None:
         return found
     bounds = {"one run's median duration": figures.median_seconds}
-    if limits is not None and limits.max_runs:
+    if limits is not None and limits.max_runs and not shared_group:
         bounds[f"max_runs {limits.max_runs}"] = math.ceil(runs / limits.max_runs) * figures.median_seconds
-    if limits is not None and limits.max_cpus and figures.median_vcpu_seconds:
+    if limits is not None and limits.max_cpus and figures.median_vcpu_seconds and not shared_group:
         bounds[f"max_cpus {limits.max_cpus}"] = runs * figures.median_vcpu_seconds / limits.max_cpus
     if limits is not None and limits.max_gpus and figures.median_gpu_seconds:
         bounds[f"max_gpus {limits.max_gpus}"] = runs * figures.median_gpu_seconds / limits.max_gpus

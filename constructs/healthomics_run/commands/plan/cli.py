@@ -8,8 +8,8 @@ import argparse
 import sys
 from typing import Sequence
 
-from ..aws_access import MissingBoto3, add_aws_arguments, describe_exit_codes
-from . import history
+from ..aws_access import MissingBoto3, add_aws_arguments, describe_exit_codes, session
+from . import history, queueing
 from .assembly import PlanInputError, load
 from .decide import plan, unmatched_stacks
 from .render import FORMATS, Display
@@ -92,13 +92,28 @@ def _history(arguments: argparse.Namespace) -> history.History | None:
     return None
 
 
+def _quotas(arguments: argparse.Namespace) -> queueing.Quotas:
+    """The account's HealthOmics quotas from Service Quotas with ``--from-account``; else the documented defaults."""
+    if not arguments.from_account:
+        return queueing.DEFAULT_QUOTAS
+    aws = session("plan --from-account", arguments.profile, arguments.region)
+    try:
+        return queueing.from_service_quotas(aws.client("service-quotas"))
+    except Exception as error:
+        if not type(error).__module__.startswith("botocore"):
+            raise
+        raise PlanInputError(f"reading the account's HealthOmics quotas failed ({error}); it needs "
+                             "servicequotas:ListServiceQuotas") from error
+
+
 def run(arguments: argparse.Namespace) -> int:
     try:
         base, head = load(arguments.base), load(arguments.head)
         rows = plan(base, head)
         report = review(rows, _history(arguments), arguments.max_cost, arguments.start_run_rate,
                         notes=tuple(unmatched_stacks(base, head)),
-                        stack_regions={name: stack.region for name, stack in head.items()})
+                        stack_regions={name: stack.region for name, stack in head.items()}, stacks=head,
+                        quotas=_quotas(arguments))
     except PlanInputError as error:
         print(f"healthomics-run plan: {error}", file=sys.stderr)
         return ERROR

@@ -6,7 +6,8 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 
-from . import capacity
+from . import capacity, queueing
+from .assembly import StackTemplate
 from .cost import Forecast, Planned, Total, forecast, total
 from .decide import Action, Row, plural
 from .history import CURRENCY, History
@@ -44,6 +45,17 @@ def _with_account_limits(row: Row, history: History | None) -> Row:
     if limits is None:
         return row
     return dataclasses.replace(row, target=dataclasses.replace(goal, run_group_limits=limits))
+
+
+def _with_group_limits(row: Row, stacks: dict[str, StackTemplate]) -> Row:
+    """A row whose run group another stack of the app makes (``Fn::ImportValue``): that group's limits."""
+    goal = row.target
+    if goal is None or goal.run_group_limits is not None:
+        return row
+    group = queueing.group_of(row, stacks)
+    if group is None or group.limits is None:
+        return row
+    return dataclasses.replace(row, target=dataclasses.replace(goal, run_group_limits=group.limits))
 
 
 def planned(goal: Target) -> Planned:
@@ -87,10 +99,17 @@ def regions(rows: list[Row], history: History | None, stack_regions: dict[str, s
 
 def review(rows: list[Row], history: History | None = None, max_cost: float | None = None,
            start_run_rate: float | None = None, notes: tuple[str, ...] = (),
-           stack_regions: dict[str, str | None] | None = None) -> Review:
+           stack_regions: dict[str, str | None] | None = None, stacks: dict[str, StackTemplate] | None = None,
+           quotas: queueing.Quotas | None = None) -> Review:
+    """``stack_regions``: each stack's Region, checked against the history's; ``stacks``: the head's stacks (every
+    stack of the app), where run groups shared across stacks are found; ``quotas``: the account's (Service
+    Quotas), else the documented defaults."""
     forecasts: dict[str, Forecast] = {}
     found: list[str] = []
-    rows = [_with_account_limits(row, history) for row in rows]
+    stacks = stacks or {}
+    quotas = quotas or queueing.DEFAULT_QUOTAS
+    rows = [_with_group_limits(_with_account_limits(row, history), stacks) for row in rows]
+    shared = {row.path for members in queueing.shared_groups(rows, stacks).values() for row in members}
     checked = regions(rows, history, stack_regions or {})
     unknown = sum(1 for row in rows if row.action is Action.UNCOMPARED)
     for row in rows:
@@ -107,7 +126,10 @@ def review(rows: list[Row], history: History | None = None, max_cost: float | No
                                            planned(row.target), bound=said, bases=bases)
         if row.action is Action.START:
             figures = forecasts[row.path].per_run if row.path in forecasts else None
-            found += capacity.warnings(row, figures, start_run_rate)
+            found += capacity.warnings(row, figures, start_run_rate, shared_group=row.path in shared)
+    per_run = {path: item.per_run for path, item in forecasts.items() if item.per_run is not None}
+    found += queueing.group_warnings(rows, per_run, stacks, quotas)
+    found += queueing.account_warnings(rows, per_run, quotas)
     summed = total(list(forecasts.values()), runs_unknown=unknown) if history is not None else None
     budget = None
     if max_cost is not None:
@@ -117,5 +139,6 @@ def review(rows: list[Row], history: History | None = None, max_cost: float | No
     mismatched = [text for text in checked.values() if "prices may differ" in text]
     unchecked = [text for text in checked.values() if "not checked" in text]
     return Review(rows=rows, forecasts=forecasts, total=summed, warnings=tuple(found + mismatched),
-                  notes=tuple(notes) + tuple(capacity.unchecked(rows, start_run_rate)) + tuple(unchecked),
+                  notes=tuple(notes) + tuple(capacity.unchecked(rows, start_run_rate)) + tuple(unchecked)
+                  + tuple(queueing.quota_notes(rows, per_run, quotas)),
                   budget=budget, currency=history.currency if history is not None else CURRENCY)

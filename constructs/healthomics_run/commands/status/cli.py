@@ -23,7 +23,8 @@ if TYPE_CHECKING:
 
 ALL_WELL, ERROR, FAILED, DRIFT = 0, 1, 2, 3
 EXIT_CODES = {ALL_WELL: "all is well (going or ended as wanted)", ERROR: "error (bad arguments, AWS refused, boto3 "
-              "missing)", FAILED: "a run or batch failed (this outranks drift)",
+              "missing)", FAILED: "a run or batch failed, or a cohort's ledger is not a ledger "
+              "(restore it; this outranks drift)",
               DRIFT: "drift: the stack and HealthOmics disagree (deleted, cancelled outside the stack, duplicates)"}
 DEFAULT_INTERVAL_SECONDS = 60
 FORMATS = ("table", "markdown", "json")  # render.FORMATS, named here so that building the parser imports no boto3

@@ -21,7 +21,18 @@ def summary(rows: list[Row]) -> str:
     kinds = Counter(kind for _, kind in {(row.path, row.kind) for row in rows})
     states = Counter(row.state for row in rows)
     what = ", ".join(plural(count, kind) for kind, count in sorted(kinds.items(), key=lambda item: item[0] != "run"))
-    return f"{what}: " + ", ".join(f"{states[state]} {state.value.lower()}" for state in State if states[state])
+    going_failed = sum(1 for row in rows if _failing(row) and row.state is not State.FAILED)
+    return f"{what}: " + ", ".join(f"{states[state]} {state.value.lower()}" for state in State if states[state]) + \
+        (f" ({going_failed} still going with failed runs)" if going_failed else "")
+
+
+def _failing(row: Row) -> bool:
+    """A row an on-call engineer must read: failed, drifted, or still going with runs failed already."""
+    return row.state in (State.FAILED, State.DRIFT) or row.diagnosis is not None
+
+
+def _heading(row: Row) -> str:
+    return "FAILED RUNS (still going)" if row.state is State.ACTIVE and row.diagnosis is not None else row.state.value
 
 
 def progress_line(rows: list[Row], now: str) -> str:
@@ -63,8 +74,8 @@ def table(rows: list[Row]) -> str:
     for line in [header, *cells]:
         out.append("  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=False)) + "  " + line[-1])
     for row in rows:
-        if row.state in (State.FAILED, State.DRIFT):
-            out += ["", f"{row.state.value} {row.path} {row.id}".rstrip()] + [f"  {line}" for line in _details(row)]
+        if _failing(row):
+            out += ["", f"{_heading(row)} {row.path} {row.id}".rstrip()] + [f"  {line}" for line in _details(row)]
     return "\n".join(out) + "\n"
 
 
@@ -75,8 +86,8 @@ def markdown(rows: list[Row]) -> str:
         out += [f"| **{row.state.value}** | {row.kind} | `{row.path}` | {row.id or '-'} | {row.status} | "
                 f"{row.cost or '-'} | {_cell(row.progress or '-')} |" for row in rows]
     for row in rows:
-        if row.state in (State.FAILED, State.DRIFT):
-            out += ["", f"<details><summary><b>{row.state.value}</b> <code>{row.path}</code> {row.id}</summary>", ""]
+        if _failing(row):
+            out += ["", f"<details><summary><b>{_heading(row)}</b> <code>{row.path}</code> {row.id}</summary>", ""]
             out += [f"- {_cell(line)}" for line in _details(row, private=True)] + ["", "</details>"]
     return "\n".join(out) + "\n"
 
@@ -88,13 +99,15 @@ def _cell(text: str) -> str:
 def as_json(rows: list[Row]) -> str:
     states = Counter(row.state.value for row in rows)
     document = {
-        "summary": {"text": summary(rows), **{state.value: states[state.value] for state in State}},
+        "summary": {"text": summary(rows), **{state.value: states[state.value] for state in State},
+                    "failedRuns": sum(1 for row in rows if row.diagnosis is not None)},
         "resources": [{
             "stack": row.stack, "path": row.path, "kind": row.kind, "id": row.id or None, "status": row.status,
             "state": row.state.value, "created": row.created or None, "started": row.started or None,
             "stopped": row.stopped or None, "progress": row.progress or None, "output": row.output or None,
             "cost": row.cost or None, "diagnosis": _diagnosis(row), "drift": row.drift or None,
-            "action": row.action or None} for row in rows],
+            "action": row.action or None, "failed": _failing(row) and row.state is not State.DRIFT}
+            for row in rows],
     }
     return json.dumps(document, indent=2) + "\n"
 

@@ -23,6 +23,7 @@ HealthOmics events on a best-effort basis, so the record is the stack's physical
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import enum
 from collections import Counter
@@ -39,6 +40,18 @@ from .declared import Declared
 from .pricing import NoPricing, RunPricer, shown
 
 RERUN_TOKEN = "change rerun_token and deploy to run it again"
+LEDGER_UNREADABLE = "LEDGER NOT A LEDGER"
+
+
+class _GarbledLedger(str):
+    """Why a cohort's ledger is not a ledger (as ``_cohort_batches``' third value), and where it is."""
+
+    uri: str
+
+    def __new__(cls, uri: str, why: str) -> "_GarbledLedger":
+        made = super().__new__(cls, why)
+        made.uri = uri
+        return made
 
 
 class State(str, enum.Enum):
@@ -75,10 +88,12 @@ class Survey:
     s3: Callable[[], Any]
     pricer: RunPricer = field(default_factory=NoPricing)
     _active: dict[str, dict[str, list[dict[str, Any]]]] = field(default_factory=dict, init=False, repr=False)
+    _workflows: dict[str, bool] = field(default_factory=dict, init=False, repr=False)  # id -> GetWorkflow found it
 
     def rows(self, declared: list[Declared]) -> list[Row]:
         rows: list[Row] = []
         self._active.clear()
+        self._workflows.clear()
         for item in declared:
             rows += self._run_rows(item) if item.kind == "run" else self._batch_rows(item)
         return rows
@@ -118,7 +133,35 @@ class Survey:
                                "(the oldest such runs are removed at the run-count maximum)",
                          action=f"its outputs, if any, stay in S3; {RERUN_TOKEN}, or ignore")] + \
                 self._duplicates(item, name, ref)
-        return [self._run_row(item, run)] + self._duplicates(item, name, ref)
+        return [self._run_row(item, run)] + self._workflow_drift(item, run.get("workflowId")) + \
+            self._duplicates(item, name, ref)
+
+    def _workflow_drift(self, item: Declared, ran: Any) -> list[Row]:
+        """The workflow the template names is gone (GetWorkflow: ResourceNotFound), or the runs ran another one
+        than the template names (the workflow replaced outside the stack, or runs started by hand)."""
+        named = item.properties.get("WorkflowId")
+        if not isinstance(named, str) or not named:
+            return []
+        rows = []
+        if ran and str(ran) != named:
+            rows.append(_row(item, "", "WORKFLOW REPLACED", State.DRIFT,
+                             drift=f"the {item.kind} ran workflow {ran}, but the stack names workflow {named}: the "
+                                   "workflow was replaced outside the stack, or the runs were started by hand",
+                             action="deploy the stack to run the workflow it names; or ignore"))
+        shared = item.properties.get("WorkflowOwnerId") or item.properties.get("WorkflowType") not in (None, "PRIVATE")
+        if not shared and not self._workflow_exists(named):
+            rows.append(_row(item, "", "WORKFLOW DELETED", State.DRIFT,
+                             drift=f"HealthOmics no longer has workflow {named}, which the stack names: deleted "
+                                   "outside the stack; the next run or rollback of this resource fails",
+                             action="deploy the stack that creates the workflow (or point workflow_id at one that "
+                                    "exists); outputs of earlier runs stay in S3"))
+        return rows
+
+    def _workflow_exists(self, workflow_id: str) -> bool:
+        if workflow_id not in self._workflows:
+            self._workflows[workflow_id] = runs.find("GetWorkflow", self.omics().get_workflow,
+                                                     id=workflow_id) is not None
+        return self._workflows[workflow_id]
 
     def _run_row(self, item: Declared, run: dict[str, Any], by_name: bool = False) -> Row:
         status = run["status"]
@@ -162,6 +205,8 @@ class Survey:
     def _batch_rows(self, item: Declared) -> list[Row]:
         name = _text(item.properties.get("BatchName"))
         known, wanted, unread = self._cohort_batches(item)
+        if isinstance(unread, _GarbledLedger):
+            return self._garbled_rows(item, name, unread)
         note = ""
         if not known and unread and name:  # no ledger at hand: what HealthOmics holds under the name
             known = {batch["id"]: None for batch in _listed("ListBatch", self.omics().list_batch, "items", name=name)}
@@ -173,6 +218,9 @@ class Survey:
         rows = []
         for batch_id, batch_uuid in known.items():
             rows += self._batch_row(item, batch_id, batch_uuid, batch_id in wanted, note)
+        ran = {(batches.describe(self.omics(), batch_id) or {}).get("defaultRunSetting", {}).get("workflowId")
+               for batch_id in known} - {None}
+        rows += self._workflow_drift(item, next(iter(ran)) if len(ran) == 1 else None)
         if name:
             rows += [_row(item, batch["id"], batch["status"], State.DRIFT, created=_time(batch.get("createdAt")),
                           drift="an active batch under this resource's name that the stack did not start",
@@ -194,6 +242,8 @@ class Survey:
         uri = ledger_location.ledger_uri(event)
         try:
             book = ledger.load(self.s3(), uri, ledger_location.bucket_owner(event))
+        except ledger.Garbled as error:
+            return {}, set(), _GarbledLedger(uri, str(error))
         except (ClientError, runs.RetryLater, ledger.Unreadable) as error:
             return {}, set(), f"the cohort's ledger {uri} could not be read ({error})"
         if book is None:
@@ -201,6 +251,23 @@ class Survey:
         wanted = {entry[1] for entry in book.samples.values()
                   if ledger.WANTED in entry[2] and ledger.STOPPED not in entry[2]}
         return dict(book.batches), wanted, ""
+
+    def _garbled_rows(self, item: Declared, name: Optional[str], garbled: "_GarbledLedger") -> list[Row]:
+        """A ledger that is there but is not one (edited, cut short): a problem, whose fix is restoring it. The
+        batches under the resource's name are shown as found, with no advice that reruns every sample: the
+        ledger, restored, says which samples ran."""
+        restore = ledger.restore_advice(garbled.uri, rerun=False)
+        rows = [_row(item, "", LEDGER_UNREADABLE, State.FAILED,
+                     drift=f"the cohort's ledger {garbled.uri} is not a ledger (edited by hand, cut short, or another "
+                           "file): the next deploy that changes this cohort fails until it is restored",
+                     action=f"restore the ledger: {restore} Do not change rerun_token: that runs every sample again")]
+        found = _listed("ListBatch", self.omics().list_batch, "items", name=name) if name else []
+        for batch in found:
+            for row in self._batch_row(item, batch["id"], None, False, "found by its name: the ledger is not a ledger"):
+                action = row.action.replace(f"{RERUN_TOKEN} (every sample runs), or ignore", "restore the ledger first")
+                action = action.replace(f", or {RERUN_TOKEN} (every sample runs)", "")
+                rows.append(dataclasses.replace(row, action=action.replace(RERUN_TOKEN, "restore the ledger first")))
+        return rows
 
     def _batch_row(self, item: Declared, batch_id: str, batch_uuid: Optional[str], wanted: bool,
                    note: str) -> list[Row]:
