@@ -28,7 +28,7 @@ from tests.stack_world import WORKFLOW_ID, StackWorld, deploy, synthesize
 
 # The HealthOmics guide's service-role policy ("Service roles for AWS HealthOmics") grants s3:ListBucket on the
 # buckets a run reads and writes, without saying which of the service's own calls need it; the world does not
-# guess. tests/test_permissions.py::test_the_service_role_may_list_every_bucket_it_reads_or_writes pins them.
+# guess. tests/runs/test_permissions.py::test_the_service_role_may_list_every_bucket_it_reads_or_writes pins them.
 NOT_OBSERVED = {("service", "s3:ListBucket")}
 
 

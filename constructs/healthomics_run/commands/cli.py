@@ -10,7 +10,7 @@ from .provenance import cli as provenance
 from .status import cli as status
 
 # pyproject.toml's [project] version, written here too so that a source checkout or an editable install whose
-# metadata is stale prints the right one (tests/test_commands.py checks that the two agree).
+# metadata is stale prints the right one (tests/commands/test_commands.py checks that the two agree).
 VERSION = "0.3.0"
 
 

@@ -31,7 +31,7 @@ Derivation, per engine (what HealthOmics itself detects is in the guide above):
   type ends in ``?`` or that has a default (``= ...``) is optional. Descriptions come from the
   workflow's ``parameter_meta`` (``name: "text"`` or ``name: {description: "text"}``).
   Only the main file is read (the workflow's inputs are declared there; an imported struct is an
-  object); ``tests/test_workflow_corpus.py`` compares the result with miniwdl's on WDL 1.0 and 1.1
+  object); ``tests/workflows/test_workflow_corpus.py`` compares the result with miniwdl's on WDL 1.0 and 1.1
   definitions with imports, structs and sub-workflows.
 - CWL: the main file's ``inputs`` (a list or a map; a ``$graph`` document's ``#main`` or only
   ``Workflow``). An input is optional when its type ends in ``?``, is a list that holds ``"null"``,

@@ -33,7 +33,7 @@ from tests.fake_omics import REGION
 from tests.synth import new_stack, template
 from tests.world import BATCH_TEMPLATE, LEDGER_URI, batch_event, event, run_properties
 
-RELEASE_0_2 = json.loads((Path(__file__).parent / "fixtures" / "release_0_2_tagged.json").read_text())
+RELEASE_0_2 = json.loads((Path(__file__).parent.parent / "fixtures" / "release_0_2_tagged.json").read_text())
 
 
 def _run_resources(stack) -> dict:

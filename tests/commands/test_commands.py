@@ -18,7 +18,7 @@ from healthomics_run.commands.plan import cli as plan_cli
 from healthomics_run.commands.provenance import cli as provenance_cli
 from healthomics_run.commands.status import cli as status_cli
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parent.parent.parent
 EXIT_CODES = {"plan": plan_cli.EXIT_CODES, "export-history": plan_cli.EXPORT_EXIT_CODES,
               "status": status_cli.EXIT_CODES, "provenance": provenance_cli.EXIT_CODES}
 

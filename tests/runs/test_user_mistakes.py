@@ -31,7 +31,7 @@ from healthomics_run import (
 from healthomics_run.run_model import service_model
 from tests.synth import new_stack
 
-WORKFLOWS = Path(__file__).parent / "fixtures" / "workflows"
+WORKFLOWS = Path(__file__).parent.parent / "fixtures" / "workflows"
 LIBRARY = os.path.dirname(healthomics_run.__file__)
 
 

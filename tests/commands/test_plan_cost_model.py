@@ -38,7 +38,7 @@ from healthomics_run.commands.plan.decide import Action, Change, Row, SampleChan
 from healthomics_run.commands.plan.history import History, Run, Task
 from healthomics_run.commands.plan.render import Display, describe
 from healthomics_run.commands.plan.target import RunGroupLimits, Target
-from tests.test_plan import _cli, assembly, samples
+from tests.commands.test_plan import _cli, assembly, samples
 
 # Prices (USD, us-east-1, on demand), the fixture's source for each:
 # - "Run Storage" (STATIC) 0.0001918 per GB-hour: quoted from the HealthOmics pricing page in "How Task Concurrency

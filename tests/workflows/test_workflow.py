@@ -57,7 +57,8 @@ HELLO = ROOT / "workflows" / "hello"
 
 
 def without_engine_types(derived: dict) -> dict:
-    """The template without the trees the deep value checks use (tests/test_workflow_values.py checks those)."""
+    """The template without the trees the deep value checks use (tests/workflows/test_workflow_values.py checks
+    those)."""
     return {name: {key: value for key, value in spec.items() if key != "engine_type"} for name, spec in derived.items()}
 
 

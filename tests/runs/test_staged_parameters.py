@@ -23,9 +23,9 @@ from healthomics_run.commands.plan import Action, plan
 from healthomics_run.commands.plan.assembly import load
 from healthomics_run.handlers.start_run import handler
 from healthomics_run.service_calls.runs import RunError
+from tests.commands.test_plan import _cli, assembly
 from tests.fake_omics import REGION
 from tests.synth import new_stack, only_run_properties
-from tests.test_plan import _cli, assembly
 from tests.world import WORKFLOW_ID, event
 
 SECRET = "PATIENT-0042-EXAMPLE"  # an example identifier; it must appear in no synthesized file but the asset

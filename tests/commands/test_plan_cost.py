@@ -29,8 +29,8 @@ from healthomics_run.commands.cli import console
 from healthomics_run.commands.plan import cli, history, queueing
 from healthomics_run.commands.plan.cost import forecast, run_cost, static_capacity
 from healthomics_run.commands.plan.history import History, Run, Task
+from tests.commands.test_plan import _cli, assembly, cohort, germline, samples
 from tests.synth import ROOT
-from tests.test_plan import _cli, assembly, cohort, germline, samples
 from tests.world import WORKFLOW_ID
 
 PRICES = {"omics.c.large": 0.10, "omics.m.4xlarge": 1.00, "Run Storage": 0.0002, "Dynamic Run Storage": 0.0004}

@@ -335,7 +335,7 @@ def test_the_console_script_runs_status_without_loading_aws_cdk(tmp_path):
 
 
 def test_the_package_installs_the_console_the_status_script_runs():
-    scripts = tomllib.loads((Path(__file__).parent.parent / "pyproject.toml").read_text())["project"]["scripts"]
+    scripts = tomllib.loads((Path(__file__).parent.parent.parent / "pyproject.toml").read_text())["project"]["scripts"]
     module, _, name = scripts["healthomics-run"].partition(":")
     assert (module, name) == (console.__module__, console.__name__)
 
@@ -455,8 +455,8 @@ def test_the_progress_line_of_a_large_stack_names_the_first_few_runs_going_and_c
 
 
 def test_a_runs_cost_so_far_is_priced_as_the_plan_prices_with_a_history_files_prices(omics, props, tmp_path):
-    """Priced by the plan's rules (tests/test_plan_cost.py: each task at least 60 s of its instance type, STATIC
-    storage of at least 1,200 GiB charged while the run runs), with the prices `export-history` wrote.
+    """Priced by the plan's rules (tests/commands/test_plan_cost.py: each task at least 60 s of its instance type,
+    STATIC storage of at least 1,200 GiB charged while the run runs), with the prices `export-history` wrote.
     Hand calculation: omics.m.4xlarge for 1,800 s at 1.00/h = 0.50; 1,200 GiB × 3,600 s at 0.0002/GiB-h = 0.24;
     a task of 20 s billed 60 s on omics.c.large at 0.10/h = 0.0016667. Total 0.7417 → "$0.74"."""
     from healthomics_run.commands.plan import history
@@ -588,7 +588,7 @@ def _documented_status_permissions() -> set[str]:
     """The actions docs/security.md ("What each command needs") lists for status, service prefix carried over."""
     import re
 
-    line = next(line for line in (Path(__file__).parent.parent / "docs" / "security.md").read_text().splitlines()
+    line = next(line for line in (Path(__file__).parent.parent.parent / "docs" / "security.md").read_text().splitlines()
                 if line.startswith(STATUS_PERMISSIONS_ROW))
     actions, service = set(), ""
     for name in re.findall(r"`([a-z0-9-]+:[A-Za-z]+|[A-Z][A-Za-z]+)`", line.split("|")[3]):

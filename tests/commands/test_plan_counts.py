@@ -14,7 +14,7 @@ from healthomics_run import DeletePolicy, HealthOmicsRunBatch, WorkflowRunBatch
 from healthomics_run.commands.plan import Action, cli, plan
 from healthomics_run.commands.plan.assembly import load
 from healthomics_run.handlers.start_run import handler
-from tests.test_plan import _cli, _grouped, assembly, cohort, germline, only_row, samples
+from tests.commands.test_plan import _cli, _grouped, assembly, cohort, germline, only_row, samples
 from tests.world import WORKFLOW_ID, batch_event
 
 TEMPLATE = "PlanStack.template.json"

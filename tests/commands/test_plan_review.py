@@ -18,8 +18,8 @@ from healthomics_run.commands.cli import console
 from healthomics_run.commands.plan import Action, cli, plan, render
 from healthomics_run.commands.plan.assembly import load
 from healthomics_run.commands.plan.review import review
-from tests.test_plan import PARAMETERS, PATHS, _cli, _run_writing_to, assembly, cohort, samples
-from tests.test_plan_counts import with_sample
+from tests.commands.test_plan import PARAMETERS, PATHS, _cli, _run_writing_to, assembly, cohort, samples
+from tests.commands.test_plan_counts import with_sample
 from tests.world import WORKFLOW_ID
 
 
