@@ -93,6 +93,8 @@ _REASONS = (
                                          "capacity from the account."),
     ("HIPAA.Security-LambdaDLQ", "Invoked by an SQS event source whose queue has a dead-letter queue; a record "
                                  "still missing is written by `healthomics-run provenance`."),
+    ("HIPAA.Security-CloudWatchAlarmAction", "Where to be told is the app's choice: "
+                                             "ProvenanceWriter.of(stack).dead_letter_alarm.add_alarm_action(...)."),
     ("AwsSolutions-SQS3", "The dead-letter queue of the writer's queue is itself the end of the line."),
     ("HIPAA.Security-LambdaInsideVPC", "The writer calls only AWS APIs; a VPC adds NAT or endpoints and no protection."),
     ("HIPAA.Security-IAMNoInlinePolicy", "The writer's policy is generated from the runs of this stack alone; a "
