@@ -158,7 +158,7 @@ class FakeHealthOmics:
         for run_id, run in list(self.runs.items()):
             if run.get("batchId") == batch_id and run["runSettingId"] in run_setting_ids:
                 del self.runs[run_id]
-        batch.setdefault("submissionFailures", {}).update({id: (reason, message) for id in run_setting_ids})
+        batch.setdefault("submissionFailures", {}).update(dict.fromkeys(run_setting_ids, (reason, message)))
         batch["submissionSummary"]["failedStartSubmissionCount"] = len(batch["submissionFailures"])
 
     def start_stranger_run(self, run_id: str) -> None:
@@ -348,7 +348,9 @@ class FakeHealthOmics:
         items = [{"id": run["id"], "arn": run["arn"], "status": run["status"], "creationTime": run["creationTime"],
                   **{key: run["request"][key] for key in ("workflowId", "name", "storageType", "storageCapacity",
                                                           "workflowVersionName") if key in run["request"]},
-                  **{key: run[key] for key in ("startTime", "stopTime", "workflowName", "batchId") if run.get(key)}}
+                  **{key: run[key] for key in ("startTime", "stopTime", "workflowName", "batchId") if run.get(key)},
+                  **{key: value for key, value in run.get("described", {}).items()  # end_run
+                     if key in ("startTime", "stopTime")}}
                  for run in runs]
         return self._page(items, params)
 

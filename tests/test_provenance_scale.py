@@ -24,9 +24,9 @@ import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
+
 from healthomics_run import WorkflowRun, WorkflowRunBatch
 from healthomics_run.after_run.provenance_writer import ProvenanceWriter
-
 from tests.synth import template
 
 # 1,000 runs: a stack holds at most 500 resources (the CDK refuses more at synth, TooManyResourcesInStack), so
@@ -99,8 +99,8 @@ def test_records_and_run_history_are_the_only_objects_the_writer_may_put(synthes
     puts = [resource for document in inline + managed for statement in document["Statement"]
             if "s3:PutObject" in json.dumps(statement["Action"])
             for resource in (statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]])]
-    assert puts and all(json.dumps(resource).endswith(('*/ro-crate-metadata.json"]]}', '*.healthomics-run/history/*"]]}'))
-                        for resource in puts)
+    allowed = ('*/ro-crate-metadata.json"]]}', '*.healthomics-run/history/*"]]}')
+    assert puts and all(json.dumps(resource).endswith(allowed) for resource in puts)
 
 
 def test_its_function_environment_and_the_template_stay_within_lambda_and_cloudformation_limits(synthesized):

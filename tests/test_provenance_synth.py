@@ -22,10 +22,10 @@ from pathlib import Path
 
 import aws_cdk as cdk
 from aws_cdk import aws_s3 as s3
+
 from healthomics_run import HealthOmicsRun, HealthOmicsRunBatch, WorkflowRun
 from healthomics_run.after_run.provenance_writer import ProvenanceWriter
 from healthomics_run.run_model.provenance_settings import CONFIG_ENV, CONFIG_URI_ENV, Config
-
 from tests.synth import new_stack, template
 
 SAMPLES = [{"run_setting_id": "S1", "parameters": {"sample_name": "S1"}},
@@ -80,7 +80,8 @@ def test_the_writer_may_read_runs_tasks_batches_its_workflows_and_stack_and_writ
                                              "sqs:DeleteMessage sqs:GetQueueAttributes", "sqs:SendMessage"]
     assert found["cloudformation:ListStackResources cloudformation:DescribeStackResource"] == ['{"Ref": "AWS::StackId"}']
     assert [r.endswith(':workflow/1234567"]]}') for r in found["omics:GetWorkflow omics:GetWorkflowVersion"]] == [True]
-    assert [r.endswith('"/TestStack/Germline/*/ro-crate-metadata.json"]]}') for r in found["s3:PutObject"]] == [True, False]
+    assert [r.endswith('"/TestStack/Germline/*/ro-crate-metadata.json"]]}')
+            for r in found["s3:PutObject"]] == [True, False]
     assert found["s3:PutObject"][1].endswith('"/TestStack/Germline/*.healthomics-run/history/*"]]}')
     assert found["omics:ListRuns omics:ListBatch"] == ['"*"']  # the sweep's listings take no resource
     assert found["sqs:SendMessage"] == ['{"Fn::GetAtt": ["HealthOmicsRunProvenanceRunEndsF903756D", "Arn"]}']
@@ -162,6 +163,7 @@ def test_a_customer_key_of_the_output_bucket_lets_the_writer_read_outputs_and_wr
     """SSE-KMS objects are read with ``kms:Decrypt`` and written with ``kms:GenerateDataKey`` on their key
     (S3 User Guide, "Using server-side encryption with AWS KMS keys", Permissions)."""
     from aws_cdk import aws_kms as kms
+
     from healthomics_run import RunOutputBucket
 
     stack = new_stack()
@@ -175,6 +177,7 @@ def test_a_customer_key_of_the_output_bucket_lets_the_writer_read_outputs_and_wr
 
 def test_a_provenance_location_that_is_no_s3_uri_is_refused_naming_the_prop():
     import pytest
+
     from healthomics_run import ValidationError
 
     with pytest.raises(ValidationError, match="provenance_location must be an S3 URI"):
