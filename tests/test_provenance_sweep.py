@@ -240,3 +240,32 @@ def test_a_failed_run_is_in_the_history_folder_but_not_among_the_runs_a_plan_for
     day = run["stopTime"].astimezone(timezone.utc).strftime("%Y-%m-%d")
     body = record_at(s3, f"{run['outputUri'].rstrip('/')}/.healthomics-run/history/{day}/{ref.uuid}.json")
     assert History.from_json(body.decode()).runs == () and json.loads(body)["run"]["status"] == "FAILED"
+
+
+def test_a_sweep_waits_while_the_queue_holds_a_cohorts_events_then_runs_after_at_most_twelve_hours(
+        omics, stack, queue):
+    """A sweep put back with ``DelaySeconds`` (0 to 900: "Amazon SQS delay queues",
+    https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-delay-queues.html) while the queue holds
+    more than the batch handled (``ApproximateNumberOfMessages``); past 12 hours it sweeps whatever the queue holds."""
+    sqs, url, _ = queue
+    for n in range(25):
+        sqs.send_message(QueueUrl=url, MessageBody=json.dumps({"detail": {"runId": str(n)}}))
+    owners = Owners(stack.client, STACK_ID, Config())
+    scheduled = "2026-12-07T14:00:00Z"
+    at = datetime(2026, 12, 7, 14, 0, 5, tzinfo=timezone.utc)
+    assert provenance_sweep.sweep(omics.client, sqs, url, owners, scheduled, now=at) is None
+    bodies = [json.loads(m["Body"]) for _ in range(4)
+              for m in sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])]
+    assert {"sweep": scheduled} not in bodies  # delayed: not yet visible
+    assert provenance_sweep.sweep(omics.client, sqs, url, owners, scheduled, now=at + timedelta(hours=12)) == []
+
+
+def test_a_run_the_sweep_sends_that_this_writer_recorded_costs_no_healthomics_call(omics, s3, stack, props):
+    ref = deployed_run(props, stack)
+    finish(omics, s3, ref.id)
+    aws = writer.Clients(omics=omics.client, s3=s3, cfn=stack.client)
+    owners = Owners(stack.client, STACK_ID, Config())
+    assert "wrote" in writer.write(aws, owners, ref.id, ref.uuid)
+    before = omics.count("GetRun")
+    assert "already" in writer.write(aws, owners, ref.id, ref.uuid, only_missing=True)
+    assert omics.count("GetRun") == before

@@ -63,7 +63,8 @@ def on_run_end(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
 def _sweep(scheduled: str) -> None:
     aws, owners = _world()
     found = sweep(aws.omics, _queue(), os.environ[QUEUE_URL_ENV], owners, scheduled)
-    log("provenance", id=f"sweep {scheduled}", outcome=f"{len(found)} ended runs sent to the queue")
+    log("provenance", id=f"sweep {scheduled}", outcome="put back until the queue's events are written"
+        if found is None else f"{len(found)} ended runs sent to the queue")
 
 
 def _write_one(event: dict[str, Any]) -> str:

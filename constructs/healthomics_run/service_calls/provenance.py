@@ -29,6 +29,7 @@ from .provenance_owners import FRESH_SECONDS, Owners
 PATIENT = BotoConfig(retries={"mode": "adaptive", "total_max_attempts": 10}, connect_timeout=5, read_timeout=30,
                      user_agent_extra="healthomics-run-provenance")
 RECORD_CONTENT_TYPE = "application/ld+json"
+RECORDED_KEPT = 300_000  # uuids a container remembers having recorded (~40 MB at most)
 
 
 class Clients:
@@ -39,6 +40,7 @@ class Clients:
         self.s3 = s3 or boto3.client("s3", config=PATIENT)
         self.cfn = cfn or boto3.client("cloudformation", config=PATIENT)
         self.workflows: dict[tuple, tuple[float, Optional[dict[str, Any]]]] = {}  # see workflow()
+        self.recorded: set[str] = set()  # uuids of the runs this container wrote the record of (see write)
 
 
 def load_config(s3, environment: Mapping[str, str], stack_id: str) -> Config:
@@ -131,7 +133,10 @@ def record(aws: Clients, run: dict[str, Any], deploy: dict[str, Any], with_value
 
 def write(aws: Clients, owners: Owners, run_id: str, uuid: Optional[str] = None, *,
           only_missing: bool = False) -> str:
-    """Write the record of run ``run_id`` (when it is this stack's and has ended); say what was done."""
+    """Write the record of run ``run_id`` (when it is this stack's and has ended); say what was done. With
+    ``only_missing`` (the sweep's runs), a run whose record this container wrote is not asked about again."""
+    if only_missing and uuid and uuid in aws.recorded:
+        return f"run {run_id}: written by this writer already"
     run = _found(aws.omics.get_run, id=run_id)
     if run is None or (uuid and run["uuid"] != uuid):
         return f"run {run_id} is gone or names another run; nothing written"
@@ -154,6 +159,8 @@ def write(aws: Clients, owners: Owners, run_id: str, uuid: Optional[str] = None,
     if other is not None:
         return f"run {run_id}: {uri} holds the record of another run (uuid {other}); nothing written"
     _put_history(aws, config.history_uri(deploy.logicalId, run, history.day(run)), run, listed, owner)
+    if len(aws.recorded) < RECORDED_KEPT:
+        aws.recorded.add(run["uuid"])
     return f"run {run_id}: wrote {uri}"
 
 

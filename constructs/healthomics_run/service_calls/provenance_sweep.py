@@ -28,6 +28,9 @@ from .provenance_owners import Owners
 
 RUNS_PAGE = 100  # ListRuns' largest page (API reference ListRuns, maxResults 1-100)
 SEND_BATCH = 10  # SendMessageBatch's most entries
+BATCH_HANDLED = 10  # the event source's batch size: messages received with the sweep's own
+DELAY_SECONDS = 900  # SendMessage's longest DelaySeconds
+DEFER_SECONDS = 12 * 3_600  # a sweep waits for a backlog at most this long after its scheduled time
 
 
 def pages(call, key: str, **params: Any) -> list[dict[str, Any]]:
@@ -82,8 +85,24 @@ def candidates(omics, owners: Owners, scheduled: str) -> list[tuple[str, Optiona
     return found
 
 
-def sweep(omics, sqs, queue_url: str, owners: Owners, scheduled: str) -> list[tuple[str, Optional[str]]]:
-    """Send each candidate to the queue as a message of its own; answer the candidates."""
+def backlog(sqs, queue_url: str) -> int:
+    """Messages in the queue besides those of the batch being handled (approximate, as SQS counts them)."""
+    attributes = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=[
+        "ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"])["Attributes"]
+    return max(0, sum(int(value) for value in attributes.values()) - BATCH_HANDLED)
+
+
+def sweep(omics, sqs, queue_url: str, owners: Owners, scheduled: str,
+          now: Optional[datetime] = None) -> Optional[list[tuple[str, Optional[str]]]]:
+    """Send each candidate to the queue as a message of its own; answer the candidates. While the queue holds
+    ended runs' events still to be written (a cohort's burst), the sweep is put back with a delay instead, up to
+    ``DEFER_SECONDS`` after its scheduled time: the events' records first, then what is still missing (answers
+    None)."""
+    now = now or datetime.now(timezone.utc)
+    at = datetime.fromisoformat(scheduled.replace("Z", "+00:00"))
+    if (now - at).total_seconds() < DEFER_SECONDS and backlog(sqs, queue_url) > 0:
+        sqs.send_message(QueueUrl=queue_url, MessageBody=json.dumps({"sweep": scheduled}), DelaySeconds=DELAY_SECONDS)
+        return None
     found = candidates(omics, owners, scheduled)
     for start in range(0, len(found), SEND_BATCH):
         entries = [{"Id": str(n), "MessageBody": json.dumps({"sweep-of": scheduled,
