@@ -246,7 +246,8 @@ def test_a_sweep_waits_while_the_queue_holds_a_cohorts_events_then_runs_after_at
         omics, stack, queue):
     """A sweep put back with ``DelaySeconds`` (0 to 900: "Amazon SQS delay queues",
     https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-delay-queues.html) while the
-    queue holds more than the batch handled (``ApproximateNumberOfMessages``); past 12 hours it sweeps whatever the queue holds."""
+    queue holds more than the batch handled (``ApproximateNumberOfMessages``); past 12 hours it sweeps whatever
+    the queue holds."""
     sqs, url, _ = queue
     for n in range(25):
         sqs.send_message(QueueUrl=url, MessageBody=json.dumps({"detail": {"runId": str(n)}}))
