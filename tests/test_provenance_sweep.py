@@ -270,3 +270,21 @@ def test_a_run_the_sweep_sends_that_this_writer_recorded_costs_no_healthomics_ca
     before = omics.count("GetRun")
     assert "already" in writer.write(aws, owners, ref.id, ref.uuid, only_missing=True)
     assert omics.count("GetRun") == before
+
+
+def test_a_sweep_out_of_time_sends_itself_on_from_where_it_stopped(omics, s3, stack, props, queue):
+    """A cohort's ListRuns pages (100 runs each) at the writer's pace can take longer than one invocation: the
+    sweep stops between pages and sends its place to the queue."""
+    sqs, url, _ = queue
+    ref = deployed_run(props, stack)
+    finish(omics, s3, ref.id)
+    scheduled = _sweep_time(omics.client.get_run(id=ref.id)["stopTime"])
+    owners = Owners(stack.client, STACK_ID, Config())
+    assert provenance_sweep.sweep(omics.client, sqs, url, owners, scheduled, resume_at=[0, None],
+                                  out_of_time=lambda: True) == []
+    (message,) = sqs.receive_message(QueueUrl=url)["Messages"]
+    body = json.loads(message["Body"])
+    assert body == {"sweep": scheduled, "resume": [0, None]}
+    sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+    assert provenance_sweep.sweep(omics.client, sqs, url, owners, scheduled, resume_at=body["resume"]) == [
+        (ref.id, ref.uuid)]

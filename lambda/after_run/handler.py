@@ -51,7 +51,7 @@ def on_run_end(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
         try:
             body = json.loads(message["body"])
             if "sweep" in body:
-                _sweep(body["sweep"])
+                _sweep(body["sweep"], body.get("resume"), context)
             else:
                 _write_one(body)
         except Exception as error:  # noqa: BLE001 - any failure: this message is received again
@@ -60,9 +60,15 @@ def on_run_end(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
     return {"batchItemFailures": failures}
 
 
-def _sweep(scheduled: str) -> None:
+SWEEP_MARGIN_MS = 60_000  # a sweep sends itself on with this much of the invocation left
+
+
+def _sweep(scheduled: str, resume: Any, context: Any) -> None:
     aws, owners = _world()
-    found = sweep(aws.omics, _queue(), os.environ[QUEUE_URL_ENV], owners, scheduled)
+    out_of_time = ((lambda: context.get_remaining_time_in_millis() < SWEEP_MARGIN_MS) if context is not None
+                   else (lambda: False))
+    found = sweep(aws.omics, _queue(), os.environ[QUEUE_URL_ENV], owners, scheduled, resume_at=resume,
+                  out_of_time=out_of_time)
     log("provenance", id=f"sweep {scheduled}", outcome="put back until the queue's events are written"
         if found is None else f"{len(found)} ended runs sent to the queue")
 

@@ -40,7 +40,7 @@ class Clients:
         self.s3 = s3 or boto3.client("s3", config=PATIENT)
         self.cfn = cfn or boto3.client("cloudformation", config=PATIENT)
         self.workflows: dict[tuple, tuple[float, Optional[dict[str, Any]]]] = {}  # see workflow()
-        self.recorded: set[str] = set()  # uuids of the runs this container wrote the record of (see write)
+        self.recorded: dict[str, str] = {}  # run id -> uuid of the runs this container wrote the record of
 
 
 def load_config(s3, environment: Mapping[str, str], stack_id: str) -> Config:
@@ -135,7 +135,7 @@ def write(aws: Clients, owners: Owners, run_id: str, uuid: Optional[str] = None,
           only_missing: bool = False) -> str:
     """Write the record of run ``run_id`` (when it is this stack's and has ended); say what was done. With
     ``only_missing`` (the sweep's runs), a run whose record this container wrote is not asked about again."""
-    if only_missing and uuid and uuid in aws.recorded:
+    if only_missing and run_id in aws.recorded and uuid in (None, aws.recorded[run_id]):
         return f"run {run_id}: written by this writer already"
     run = _found(aws.omics.get_run, id=run_id)
     if run is None or (uuid and run["uuid"] != uuid):
@@ -160,7 +160,7 @@ def write(aws: Clients, owners: Owners, run_id: str, uuid: Optional[str] = None,
         return f"run {run_id}: {uri} holds the record of another run (uuid {other}); nothing written"
     _put_history(aws, config.history_uri(deploy.logicalId, run, history.day(run)), run, listed, owner)
     if len(aws.recorded) < RECORDED_KEPT:
-        aws.recorded.add(run["uuid"])
+        aws.recorded[run_id] = run["uuid"]
     return f"run {run_id}: wrote {uri}"
 
 

@@ -72,17 +72,56 @@ def window(scheduled: str) -> tuple[datetime, datetime]:
     return end - timedelta(seconds=SWEEP_PERIOD_SECONDS), end
 
 
-def candidates(omics, owners: Owners, scheduled: str) -> list[tuple[str, Optional[str]]]:
-    """The runs this stack started that stopped in the sweep's window, as ``(run id, uuid)``."""
+Resume = tuple[int, Optional[str]]  # (step, ListRuns token): where a sweep out of time goes on
+
+
+def _steps(omics, owners: Owners) -> tuple[list[tuple[str, Optional[str]]], dict[str, Optional[str]]]:
+    """The listings a sweep walks, ``(status, batch id or None)``, and the run resources' runs (id -> uuid).
+    A batch's runs are listed by its id (ListRuns ``batchId``), the batch found by this stack's batch name."""
+    singles: dict[str, Optional[str]] = {}
+    batch_ids: list[str] = []
+    for resource in owners.resources(fresh=True):
+        if resource["ResourceType"] == RUN_RESOURCE_TYPES[0]:
+            ref = RunRef.parse(resource.get("PhysicalResourceId"))
+            singles.update({named.id: named.uuid for named in (ref, ref and ref.replaced) if named is not None})
+        elif (name := owners.config.batches.get(resource["LogicalResourceId"])) is not None:
+            batch_ids += sorted(batch["id"] for batch in pages(omics.list_batch, "items", name=name))
+    steps = [(status, None) for status in ENDED_STATUSES if singles]
+    steps += [(status, batch_id) for batch_id in batch_ids for status in ENDED_STATUSES]
+    return steps, singles
+
+
+def walk(omics, owners: Owners, scheduled: str, resume: Resume = (0, None),
+         out_of_time=lambda: False) -> tuple[list[tuple[str, Optional[str]]], Optional[Resume]]:
+    """The runs this stack started that stopped in the sweep's window, as ``(run id, uuid or None)``, from
+    ``resume`` on; and where to go on when ``out_of_time()`` said so between two pages (else None)."""
     start, end = window(scheduled)
-    owned = dict(run_ids(omics, owners, fresh=True))
-    found = []
-    for status in ENDED_STATUSES:
-        for item in pages(omics.list_runs, "items", status=status, maxResults=RUNS_PAGE):
+    steps, singles = _steps(omics, owners)
+    found: list[tuple[str, Optional[str]]] = []
+    step, token = resume
+    while step < len(steps):
+        if out_of_time():
+            return found, (step, token)
+        status, batch_id = steps[step]
+        page = omics.list_runs(status=status, maxResults=RUNS_PAGE, **({"batchId": batch_id} if batch_id else {}),
+                               **({"startingToken": token} if token else {}))
+        for item in page.get("items", []):
             stopped = item.get("stopTime")
-            if item["id"] in owned and isinstance(stopped, datetime) and start <= stopped < end:
-                found.append((item["id"], owned[item["id"]]))
-    return found
+            if not (isinstance(stopped, datetime) and start <= stopped < end):
+                continue
+            if batch_id is not None:
+                found.append((item["id"], None))
+            elif item["id"] in singles:  # another stack's or person's run: never asked about
+                found.append((item["id"], singles[item["id"]]))
+        token = page.get("nextToken")
+        if not token:
+            step, token = step + 1, None
+    return found, None
+
+
+def candidates(omics, owners: Owners, scheduled: str) -> list[tuple[str, Optional[str]]]:
+    """Every run of the sweep's window (``walk`` to its end)."""
+    return walk(omics, owners, scheduled)[0]
 
 
 def backlog(sqs, queue_url: str) -> int:
@@ -92,18 +131,18 @@ def backlog(sqs, queue_url: str) -> int:
     return max(0, sum(int(value) for value in attributes.values()) - BATCH_HANDLED)
 
 
-def sweep(omics, sqs, queue_url: str, owners: Owners, scheduled: str,
-          now: Optional[datetime] = None) -> Optional[list[tuple[str, Optional[str]]]]:
+def sweep(omics, sqs, queue_url: str, owners: Owners, scheduled: str, now: Optional[datetime] = None,
+          resume_at: Optional[list] = None, out_of_time=lambda: False) -> Optional[list[tuple[str, Optional[str]]]]:
     """Send each candidate to the queue as a message of its own; answer the candidates. While the queue holds
     ended runs' events still to be written (a cohort's burst), the sweep is put back with a delay instead, up to
     ``DEFER_SECONDS`` after its scheduled time: the events' records first, then what is still missing (answers
-    None)."""
+    None). A sweep out of time (a cohort's thousand pages) sends itself on from where it is (``resume_at``)."""
     now = now or datetime.now(timezone.utc)
     at = datetime.fromisoformat(scheduled.replace("Z", "+00:00"))
-    if (now - at).total_seconds() < DEFER_SECONDS and backlog(sqs, queue_url) > 0:
+    if resume_at is None and (now - at).total_seconds() < DEFER_SECONDS and backlog(sqs, queue_url) > 0:
         sqs.send_message(QueueUrl=queue_url, MessageBody=json.dumps({"sweep": scheduled}), DelaySeconds=DELAY_SECONDS)
         return None
-    found = candidates(omics, owners, scheduled)
+    found, resume = walk(omics, owners, scheduled, tuple(resume_at or (0, None)), out_of_time)  # type: ignore[arg-type]
     for start in range(0, len(found), SEND_BATCH):
         entries = [{"Id": str(n), "MessageBody": json.dumps({"sweep-of": scheduled,
                                                              "detail": {"runId": run_id, "uuid": uuid}})}
@@ -112,4 +151,6 @@ def sweep(omics, sqs, queue_url: str, owners: Owners, scheduled: str,
         if answer.get("Failed"):
             raise RuntimeError(f"the queue refused {len(answer['Failed'])} runs of the sweep: "
                                f"{answer['Failed'][0].get('Code')}")
+    if resume is not None:
+        sqs.send_message(QueueUrl=queue_url, MessageBody=json.dumps({"sweep": scheduled, "resume": list(resume)}))
     return found
