@@ -91,10 +91,11 @@ def _steps(omics, owners: Owners) -> tuple[list[tuple[str, Optional[str]]], dict
     return steps, singles
 
 
-def walk(omics, owners: Owners, scheduled: str, resume: Resume = (0, None),
-         out_of_time=lambda: False) -> tuple[list[tuple[str, Optional[str]]], Optional[Resume]]:
+def walk(omics, owners: Owners, scheduled: str, resume: Resume = (0, None), out_of_time=lambda: False,
+         emit=lambda found: None) -> tuple[list[tuple[str, Optional[str]]], Optional[Resume]]:
     """The runs this stack started that stopped in the sweep's window, as ``(run id, uuid or None)``, from
-    ``resume`` on; and where to go on when ``out_of_time()`` said so between two pages (else None)."""
+    ``resume`` on, each page's handed to ``emit`` as it is read; and where to go on when ``out_of_time()`` said
+    so between two pages (else None)."""
     start, end = window(scheduled)
     steps, singles = _steps(omics, owners)
     found: list[tuple[str, Optional[str]]] = []
@@ -105,14 +106,17 @@ def walk(omics, owners: Owners, scheduled: str, resume: Resume = (0, None),
         status, batch_id = steps[step]
         page = omics.list_runs(status=status, maxResults=RUNS_PAGE, **({"batchId": batch_id} if batch_id else {}),
                                **({"startingToken": token} if token else {}))
+        this_page = []
         for item in page.get("items", []):
             stopped = item.get("stopTime")
             if not (isinstance(stopped, datetime) and start <= stopped < end):
                 continue
             if batch_id is not None:
-                found.append((item["id"], None))
+                this_page.append((item["id"], None))
             elif item["id"] in singles:  # another stack's or person's run: never asked about
-                found.append((item["id"], singles[item["id"]]))
+                this_page.append((item["id"], singles[item["id"]]))
+        emit(this_page)
+        found += this_page
         token = page.get("nextToken")
         if not token:
             step, token = step + 1, None
@@ -142,15 +146,18 @@ def sweep(omics, sqs, queue_url: str, owners: Owners, scheduled: str, now: Optio
     if resume_at is None and (now - at).total_seconds() < DEFER_SECONDS and backlog(sqs, queue_url) > 0:
         sqs.send_message(QueueUrl=queue_url, MessageBody=json.dumps({"sweep": scheduled}), DelaySeconds=DELAY_SECONDS)
         return None
-    found, resume = walk(omics, owners, scheduled, tuple(resume_at or (0, None)), out_of_time)  # type: ignore[arg-type]
-    for start in range(0, len(found), SEND_BATCH):
-        entries = [{"Id": str(n), "MessageBody": json.dumps({"sweep-of": scheduled,
-                                                             "detail": {"runId": run_id, "uuid": uuid}})}
-                   for n, (run_id, uuid) in enumerate(found[start:start + SEND_BATCH])]
-        answer = sqs.send_message_batch(QueueUrl=queue_url, Entries=entries)
-        if answer.get("Failed"):
-            raise RuntimeError(f"the queue refused {len(answer['Failed'])} runs of the sweep: "
-                               f"{answer['Failed'][0].get('Code')}")
+    def send(found: list[tuple[str, Optional[str]]]) -> None:  # page by page: the time check covers sending
+        for start in range(0, len(found), SEND_BATCH):
+            entries = [{"Id": str(n), "MessageBody": json.dumps({"sweep-of": scheduled,
+                                                                 "detail": {"runId": run_id, "uuid": uuid}})}
+                       for n, (run_id, uuid) in enumerate(found[start:start + SEND_BATCH])]
+            answer = sqs.send_message_batch(QueueUrl=queue_url, Entries=entries)
+            if answer.get("Failed"):
+                raise RuntimeError(f"the queue refused {len(answer['Failed'])} runs of the sweep: "
+                                   f"{answer['Failed'][0].get('Code')}")
+
+    resume_from = (int(resume_at[0]), resume_at[1]) if resume_at else (0, None)
+    found, resume = walk(omics, owners, scheduled, resume_from, out_of_time, send)
     if resume is not None:
         sqs.send_message(QueueUrl=queue_url, MessageBody=json.dumps({"sweep": scheduled, "resume": list(resume)}))
     return found
