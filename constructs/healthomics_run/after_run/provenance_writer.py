@@ -3,7 +3,9 @@
 One writer per stack, made when the first run resource with provenance on registers:
 
     HealthOmics ── Run Status Change (COMPLETED, FAILED, CANCELLED) ──▶ rule ──▶ queue (dead letters after 5
-    receives) ──▶ writer (at most 2 at once) ──▶ <runOutputUri>/ro-crate-metadata.json
+    receives; an alarm on them) ──▶ writer (at most 2 at once, each pacing HealthOmics calls to half its share)
+    ──▶ <runOutputUri>/ro-crate-metadata.json, and <output or location>/.healthomics-run/history/<day>/<uuid>.json
+    schedule (hourly) ── sweep ──▶ the same queue: ended runs of this stack whose event was lost
 
 The writer's choices (off, locations, parameter values, task detail, batch names, revision) are a JSON asset of
 the stack whose URI is in its environment; its S3 grants are one statement per bucket and action, made at synth

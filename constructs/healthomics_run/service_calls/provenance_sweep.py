@@ -86,7 +86,7 @@ def _steps(omics, owners: Owners) -> tuple[list[tuple[str, Optional[str]]], dict
             singles.update({named.id: named.uuid for named in (ref, ref and ref.replaced) if named is not None})
         elif (name := owners.config.batches.get(resource["LogicalResourceId"])) is not None:
             batch_ids += sorted(batch["id"] for batch in pages(omics.list_batch, "items", name=name))
-    steps = [(status, None) for status in ENDED_STATUSES if singles]
+    steps: list[tuple[str, Optional[str]]] = [(status, None) for status in ENDED_STATUSES if singles]
     steps += [(status, batch_id) for batch_id in batch_ids for status in ENDED_STATUSES]
     return steps, singles
 
@@ -106,7 +106,7 @@ def walk(omics, owners: Owners, scheduled: str, resume: Resume = (0, None), out_
         status, batch_id = steps[step]
         page = omics.list_runs(status=status, maxResults=RUNS_PAGE, **({"batchId": batch_id} if batch_id else {}),
                                **({"startingToken": token} if token else {}))
-        this_page = []
+        this_page: list[tuple[str, Optional[str]]] = []
         for item in page.get("items", []):
             stopped = item.get("stopTime")
             if not (isinstance(stopped, datetime) and start <= stopped < end):
