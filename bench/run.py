@@ -43,8 +43,11 @@ CASE_TIMEOUT_S = 240  # per synthesis; a case that takes longer is reported as s
 QUIET_CPU_WAIT_S = 90.0  # at most, before each measure; 0 with --quick (CI shares its CPUs)
 # Sizes of the sub-benchmarks, full and --quick: cohort (base, added), memory (base, added, ledger entries,
 # parameters per sample), provenance records, handler (cold imports, lifecycle repetitions).
-FULL_SIZES = {"cohort": (99_000, 1_000), "memory": (99_000, 1_000, 300_000, 10), "records": 50, "handler": (7, 15)}
-QUICK_SIZES = {"cohort": (990, 10), "memory": (990, 10, 3_000, 10), "records": 5, "handler": (2, 2)}
+FULL_SIZES = {"cohort": (99_000, 1_000), "memory": (99_000, 1_000, 300_000, 10), "records": 50, "handler": (7, 15),
+              "after_run": 100_000}
+QUICK_SIZES = {"cohort": (990, 10), "memory": (990, 10, 3_000, 10), "records": 5, "handler": (2, 2),
+               "after_run": 2_000}
+AFTER_RUN_TARGET_HOURS = 12  # a 100,000-run cohort's records, from its first end
 MEASURED = "measured"
 LAMBDA_IMPORT_SNIPPET = ("import resource, start_run.handler; "
                          "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)")
@@ -283,6 +286,47 @@ def provenance_measures(records: int) -> list[dict[str, Any]]:
                      f"{measured['assumed_tps']} per second (the quota; not measured); calls: per record x 100,000"}]
 
 
+def after_run_measures(runs: int) -> dict[str, Any]:
+    """A cohort's ends through the after-run pipeline in virtual time (bench.after_run, its own process)."""
+    done = subprocess.run([sys.executable, "-m", "bench.after_run", str(runs)], cwd=ROOT, check=True,
+                          capture_output=True, text=True)
+    return _last_bench_line(done.stdout)
+
+
+def after_run_rows(found: dict[str, Any]) -> list[dict[str, Any]]:
+    kind = ("computed: discrete-event model in virtual time (bench/after_run.py): quotas, the shipped token bucket, "
+            "Lambda and SQS limits; latencies assumed")
+    calls = ", ".join(f"{op} {n:g}" for op, n in found["calls_per_run"].items())
+    return [{"measure": f"{found['runs']:,}-run cohort ending in one hour: every record written",
+             "value": found["hours"], "unit": "h", "calls": calls, "kind": kind},
+            {"measure": "the same, records from events alone (lost events: the sweep's)",
+             "value": found["hours_events_only"], "unit": "h", "calls": "", "kind": kind},
+            {"measure": "peak concurrency (writer containers)", "value": found["peak_concurrency"], "unit": "",
+             "calls": "", "kind": kind},
+            {"measure": f"peak calls per second of one operation (quota {found['quota_tps']:g}, share "
+                        f"{found['share_tps']:g})", "value": max(found["peak_tps"].values()), "unit": "TPS",
+             "calls": ", ".join(f"{op} {n}" for op, n in found["peak_tps"].items()), "kind": kind},
+            {"measure": f"lost events recovered by the sweep (of {found['lost_events']})",
+             "value": found["lost_recovered"], "unit": "",
+             "calls": f"dead letters {found['dead_letters']}, timed-out invocations {found['timeouts']}",
+             "kind": kind}]
+
+
+def after_run_targets(found: dict[str, Any]) -> list[dict[str, str]]:
+    runs = found["runs"]
+    return [_target(f"after the run: a {runs:,}-run cohort ending within an hour has every record written within "
+                    f"{AFTER_RUN_TARGET_HOURS} h, lost events included, none throttled, none dead-lettered",
+                    f"{found['written']:,} records in {found['hours']} h; {found['throttled_seconds']} throttled "
+                    f"seconds; {found['dead_letters']} dead letters; peak concurrency {found['peak_concurrency']}",
+                    f"{runs:,} records, < {AFTER_RUN_TARGET_HOURS} h, 0 throttled, 0 dead letters",
+                    found["written"] == runs and found["hours"] is not None
+                    and found["hours"] < AFTER_RUN_TARGET_HOURS and found["throttled_seconds"] == 0
+                    and found["dead_letters"] == 0),
+            _target("after the run: HealthOmics calls per record (INFO)",
+                    ", ".join(f"{op} {n:g}" for op, n in found["calls_per_run"].items() if not op.startswith("s3")),
+                    "GetRun <= 2, ListRunTasks 1 per 100 tasks", None)]
+
+
 def _target(name: str, measured: str, threshold: str, ok: bool | None) -> dict[str, str]:
     return {"target": name, "measured": measured, "threshold": threshold,
             "result": "INFO" if ok is None else ("PASS" if ok else "FAIL")}
@@ -468,14 +512,18 @@ def main() -> None:
     memory = memory_measures(sizes["memory"])
     print("provenance records: calls and time per record ...", file=sys.stderr, flush=True)
     provenance = provenance_measures(sizes["records"])
-    targets = evaluate(rows, handler, cohorts, paired, memory, quick=args.quick)
+    print(f"after the run: a {sizes['after_run']:,}-run cohort through the writer's pipeline (virtual time) ...",
+          file=sys.stderr, flush=True)
+    after_run = after_run_measures(sizes["after_run"])
+    targets = evaluate(rows, handler, cohorts, paired, memory, quick=args.quick) + after_run_targets(after_run)
     for target in targets:
         target["kind"] = ("not measured" if "not measured" in target["measured"]
                           else "measured points; the crossing computed: linear interpolation between them"
                           if target["target"].startswith("(baseline)")
                           else "measured (the upper bound decides); the Lambda figure computed: the imported handler's "
                                "RSS + the RSS the Update adds" if target["target"].startswith("handler: Update at the")
-                          else MEASURED)
+                          else "computed: bench/after_run.py's model in virtual time"
+                          if target["target"].startswith("after the run") else MEASURED)
         if args.quick and target["result"] != "INFO":  # small sizes on a shared CI machine: run, not judged
             target["result"] = f"INFO (--quick, not judged: {target['result']})"
     elapsed = time.perf_counter() - started
@@ -486,7 +534,7 @@ def main() -> None:
     report.write_csv(results / "paired.csv", _stamp(paired_rows(paired or {}), meta))
     report.write_csv(results / "handler.csv", _stamp(handler, meta))
     report.write_csv(results / "cohorts.csv", _stamp(cohorts + memory, meta))
-    report.write_csv(results / "provenance.csv", _stamp(provenance, meta))
+    report.write_csv(results / "provenance.csv", _stamp(provenance + after_run_rows(after_run), meta))
     report.write_csv(results / "targets.csv", _stamp(targets, meta))
     plotted = report.plot(scaling, results / "scaling.png", meta, required=not args.quick)
     summary = "\n\n".join([
@@ -500,7 +548,7 @@ def main() -> None:
          "the ledger's cap, in a fresh process (measured, but for the Lambda estimate, computed):"),
         report.cohort_table(cohorts + memory),
         "Provenance records (writer against the fakes; a cohort's time is bound by the GetRunTask quota):",
-        report.provenance_table(provenance),
+        report.provenance_table(provenance + after_run_rows(after_run)),
         "Targets:", report.targets_table(targets),
         f"Benchmark run time: {elapsed / 60:.1f} min ({elapsed:.0f} s)."
         + ("" if plotted else " No plot (matplotlib is not installed)."),

@@ -349,7 +349,9 @@ class FakeHealthOmics:
         items = [{"id": run["id"], "arn": run["arn"], "status": run["status"], "creationTime": run["creationTime"],
                   **{key: run["request"][key] for key in ("workflowId", "name", "storageType", "storageCapacity",
                                                           "workflowVersionName") if key in run["request"]},
-                  **{key: run[key] for key in ("startTime", "stopTime", "workflowName", "batchId") if run.get(key)}}
+                  **{key: run[key] for key in ("startTime", "stopTime", "workflowName", "batchId") if run.get(key)},
+                  **{key: value for key, value in run.get("described", {}).items()  # end_run
+                     if key in ("startTime", "stopTime")}}
                  for run in runs]
         return self._page(items, params)
 

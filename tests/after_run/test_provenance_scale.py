@@ -65,8 +65,8 @@ def big_stack() -> cdk.Stack:
         if number % 5 == 0:
             extra["provenance_location"] = f"s3://provenance-records/cohorts/cohort-{number:03d}/"
         WorkflowRunBatch(stack, f"Cohort{number:03d}", role=role,
-                         output_uri=f"s3://outputs-{number % 4}/cohorts/{number:03d}/", workflow_id="1234567",
-                         samples=samples, batch_name=f"cohort-{number:03d}-2026",
+                         output_uri=f"s3://outputs-{number % 4}/cohorts/{number:03d}/",
+                         workflow_id="1234567", samples=samples, batch_name=f"cohort-{number:03d}-2026",
                          provenance_parameter_values=number % 2 == 0, **extra)
     return stack
 
@@ -97,14 +97,15 @@ def test_a_stack_of_a_thousand_runs_and_a_hundred_cohorts_gives_the_writer_a_rol
     assert len(managed) <= 10 and all(size <= 6_144 for size in sizes["managed"])
 
 
-def test_records_are_the_only_objects_the_writer_may_put(synthesized):
+def test_records_and_run_history_are_the_only_objects_the_writer_may_put(synthesized):
     _, found = synthesized
     inline, managed = writer_policies(found)
     puts = [resource for document in inline + managed for statement in document["Statement"]
             if "s3:PutObject" in json.dumps(statement["Action"])
             for resource in (statement["Resource"] if isinstance(statement["Resource"], list)
                              else [statement["Resource"]])]
-    assert puts and all(json.dumps(resource).endswith('*/ro-crate-metadata.json"]]}') for resource in puts)
+    allowed = ('*/ro-crate-metadata.json"]]}', '*.healthomics-run/history/*"]]}')
+    assert puts and all(json.dumps(resource).endswith(allowed) for resource in puts)
 
 
 def test_its_function_environment_and_the_template_stay_within_lambda_and_cloudformation_limits(synthesized):

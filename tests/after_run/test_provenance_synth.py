@@ -72,15 +72,20 @@ def test_the_writer_may_read_runs_tasks_batches_its_workflows_and_stack_and_writ
     HealthOmicsRun(stack, "Germline", workflow_id="1234567")
     found = writer_statements(stack)
     assert sorted(found) == ["cloudformation:ListStackResources cloudformation:DescribeStackResource",
-                             "logs:CreateLogStream logs:PutLogEvents", "omics:GetBatch",
+                             "logs:CreateLogStream logs:PutLogEvents", "omics:GetBatch omics:ListRunsInBatch",
                              "omics:GetRun omics:ListRunTasks omics:GetRunTask",
-                             "omics:GetWorkflow omics:GetWorkflowVersion", "s3:GetObject", "s3:ListBucket",
+                             "omics:GetWorkflow omics:GetWorkflowVersion", "omics:ListRuns omics:ListBatch",
+                             "s3:GetObject", "s3:ListBucket",
                              "s3:PutObject", "sqs:ReceiveMessage sqs:ChangeMessageVisibility sqs:GetQueueUrl "
-                                             "sqs:DeleteMessage sqs:GetQueueAttributes"]
+                                             "sqs:DeleteMessage sqs:GetQueueAttributes", "sqs:SendMessage"]
     stack_reads = found["cloudformation:ListStackResources cloudformation:DescribeStackResource"]
     assert stack_reads == ['{"Ref": "AWS::StackId"}']
     assert [r.endswith(':workflow/1234567"]]}') for r in found["omics:GetWorkflow omics:GetWorkflowVersion"]] == [True]
-    assert [r.endswith('"/TestStack/Germline/*/ro-crate-metadata.json"]]}') for r in found["s3:PutObject"]] == [True]
+    assert [r.endswith('"/TestStack/Germline/*/ro-crate-metadata.json"]]}')
+            for r in found["s3:PutObject"]] == [True, False]
+    assert found["s3:PutObject"][1].endswith('"/TestStack/Germline/*.healthomics-run/history/*"]]}')
+    assert found["omics:ListRuns omics:ListBatch"] == ['"*"']  # the sweep's listings take no resource
+    assert found["sqs:SendMessage"] == ['{"Fn::GetAtt": ["HealthOmicsRunProvenanceRunEndsF903756D", "Arn"]}']
 
 
 def test_a_provenance_location_is_the_only_place_records_are_put():
@@ -88,7 +93,8 @@ def test_a_provenance_location_is_the_only_place_records_are_put():
     HealthOmicsRun(stack, "Germline", workflow_id="1234567", provenance_location="s3://records-bucket/provenance")
     found = writer_statements(stack)
     assert [r.endswith(':s3:::records-bucket/provenance/*/ro-crate-metadata.json"]]}')
-            for r in found["s3:PutObject"]] == [True]
+            for r in found["s3:PutObject"]] == [True, False]
+    assert found["s3:PutObject"][1].endswith(':s3:::records-bucket/provenance/*.healthomics-run/history/*"]]}')
     reads = [r for r in found["s3:GetObject"] if "Choices" not in r and "cdk-" not in r]
     assert [r.endswith('"/TestStack/Germline/*"]]}') or r.endswith('provenance/*/ro-crate-metadata.json"]]}')
             for r in reads] == [True, True]

@@ -3,7 +3,9 @@
 One writer per stack, made when the first run resource with provenance on registers:
 
     HealthOmics ── Run Status Change (COMPLETED, FAILED, CANCELLED) ──▶ rule ──▶ queue (dead letters after 5
-    receives) ──▶ writer (at most 2 at once) ──▶ <runOutputUri>/ro-crate-metadata.json
+    receives; an alarm on them) ──▶ writer (at most 2 at once, each pacing HealthOmics calls to half its share)
+    ──▶ <runOutputUri>/ro-crate-metadata.json, and <output or location>/.healthomics-run/history/<day>/<uuid>.json
+    schedule (hourly) ── sweep ──▶ the same queue: ended runs of this stack whose event was lost
 
 The writer's choices (off, locations, parameter values, task detail, batch names, revision) are a JSON asset of
 the stack whose URI is in its environment; its S3 grants are one statement per bucket and action, made at synth
@@ -26,6 +28,7 @@ from typing import Iterable, Optional, Protocol
 
 import jsii
 from aws_cdk import Annotations, Aspects, Aws, Duration, Fn, IAspect, Stack
+from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
@@ -44,11 +47,17 @@ from healthomics_run.construct_helpers.status_events import RUN_EVENTS
 from healthomics_run.construct_helpers.validation import acknowledge, is_unresolved, wildcard_finding
 from healthomics_run.errors import INVALID_RUN_PROPS, raise_if_any
 from healthomics_run.run_model.provenance_settings import (
+    CALLS_PER_SECOND,
+    CALLS_PER_SECOND_CONTEXT,
     CONFIG_URI_ENV,
     ENDED_STATUSES,
+    HISTORY_FOLDER,
+    MAX_CONCURRENCY,
+    QUEUE_URL_ENV,
     RECORD_NAME,
     SOURCE_REVISION_CONTEXT,
     STACK_ID_ENV,
+    SWEEP_PERIOD_SECONDS,
     Config,
 )
 
@@ -76,7 +85,7 @@ LAMBDA_ENVIRONMENT_BYTES = 4_096
 # at once (an SQS event source's MaximumConcurrency, 2-1,000: "Configuring scaling behavior for SQS event source
 # mappings", https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-scaling.html), so the HealthOmics calls
 # stay near their 10 TPS default quotas. A message received MAX_RECEIVES times goes to the dead-letter queue.
-MAX_CONCURRENCY, MAX_RECEIVES, BATCH_SIZE = 2, 5, 10
+MAX_RECEIVES, BATCH_SIZE = 5, 10
 RETENTION = Duration.days(14)  # SQS' longest
 ENVIRONMENT_TOKEN_BYTES = 512  # a deploy-time value (a stack id, an S3 URL) counted at its longest
 MEMORY_MB = 256
@@ -86,6 +95,8 @@ _REASONS = (
                                          "capacity from the account."),
     ("HIPAA.Security-LambdaDLQ", "Invoked by an SQS event source whose queue has a dead-letter queue; a record "
                                  "still missing is written by `healthomics-run provenance`."),
+    ("HIPAA.Security-CloudWatchAlarmAction", "Where to be told is the app's choice: "
+                                             "ProvenanceWriter.of(stack).dead_letter_alarm.add_alarm_action(...)."),
     ("AwsSolutions-SQS3", "The dead-letter queue of the writer's queue is itself the end of the line."),
     ("HIPAA.Security-LambdaInsideVPC", "The writer calls only AWS APIs; a VPC adds NAT or endpoints and no "
                                        "protection."),
@@ -106,9 +117,10 @@ class _Choices:
 
     def config(self, stack: Stack) -> str:
         revision = stack.node.try_get_context(SOURCE_REVISION_CONTEXT)
+        rate = stack.node.try_get_context(CALLS_PER_SECOND_CONTEXT)
         return Config(off=frozenset(self.off), locations=self.locations, values=frozenset(self.values),
                       details=frozenset(self.details), batches=self.batches,
-                      revision=str(revision) if revision else None).to_json()
+                      revision=str(revision) if revision else None, calls_per_second=_rate(rate)).to_json()
 
 
 class ProvenanceWriter(Construct):
@@ -128,11 +140,15 @@ class ProvenanceWriter(Construct):
         tasks = stack.format_arn(service="omics", resource="task", resource_name="*")
         batches = stack.format_arn(service="omics", resource="runBatch", resource_name="*")
         self._allow(["omics:GetRun", "omics:ListRunTasks", "omics:GetRunTask"], [runs, tasks])
-        self._allow(["omics:GetBatch"], [batches])
+        self._allow(["omics:GetBatch", "omics:ListRunsInBatch"], [batches])
+        # the sweep's listings: ListRuns and ListBatch name no resource (Service Authorization Reference)
+        self._allow(["omics:ListRuns", "omics:ListBatch"], ["*"])
         self._allow(["cloudformation:ListStackResources", "cloudformation:DescribeStackResource"], [Aws.STACK_ID])
         acknowledge(self.role, *((wildcard_finding(self, arn), "Run, task and batch ids are assigned by HealthOmics; "
                                   "reading them is limited to this account and Region.")
-                                 for arn in (runs, tasks, batches)))
+                                 for arn in (runs, tasks, batches)),
+                    (wildcard_finding(self, "*"), "ListRuns and ListBatch take no resource; the sweep lists ended "
+                                                  "runs and this stack's batches by name."))
         self.function = lambda_.Function(
             self, "Writer", runtime=lambda_.Runtime.PYTHON_3_14, architecture=lambda_.Architecture.ARM_64,
             code=lambda_assets.code("after_run"), handler="after_run.handler.on_run_end", role=self.role,
@@ -153,6 +169,23 @@ class ProvenanceWriter(Construct):
                                dead_letter_queue=sqs.DeadLetterQueue(queue=self.dead_letters,
                                                                      max_receive_count=MAX_RECEIVES))
         self.rule.add_target(targets.SqsQueue(self.queue))
+        # Events are best effort: every hour a sweep message on the same queue finds the ended runs of this stack
+        # that have no record (healthomics_run.service_calls.provenance_sweep).
+        self.sweep = events.Rule(self, "Sweep", description="Hourly sweep for provenance records whose event was lost",
+                                 schedule=events.Schedule.rate(Duration.seconds(SWEEP_PERIOD_SECONDS)))
+        self.sweep.add_target(targets.SqsQueue(self.queue, message=events.RuleTargetInput.from_object(
+            {"sweep": events.EventField.time})))
+        self._allow(["sqs:SendMessage"], [self.queue.queue_arn])
+        self.function.add_environment(QUEUE_URL_ENV, self.queue.queue_url)
+        self.environment[QUEUE_URL_ENV] = self.queue.queue_url
+        # A message that failed MAX_RECEIVES times: its record is missing until `healthomics-run provenance`
+        self.dead_letter_alarm = cloudwatch.Alarm(
+            self, "DeadLettersAlarm", alarm_description="Provenance records that could not be written (dead letters); "
+                                                        "`healthomics-run provenance STACK` writes them",
+            metric=self.dead_letters.metric_approximate_number_of_messages_visible(
+                period=Duration.minutes(5), statistic="Maximum"),
+            threshold=0, evaluation_periods=1, comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING)
         self.function.add_event_source(event_sources.SqsEventSource(
             self.queue, batch_size=BATCH_SIZE, max_concurrency=MAX_CONCURRENCY, report_batch_item_failures=True))
         acknowledge(self, *_REASONS)
@@ -187,7 +220,7 @@ class ProvenanceWriter(Construct):
             base = f"arn:{Aws.PARTITION}:s3:::{bucket}"
             uncovered = [p for p in records if not any(p.startswith(r) for r in reads)]
             get = [f"{base}/{p}*" for p in reads] + [f"{base}/{p}*/{RECORD_NAME}" for p in uncovered]
-            put = [f"{base}/{p}*/{RECORD_NAME}" for p in records]
+            put = [f"{base}/{p}*/{RECORD_NAME}" for p in records] + [f"{base}/{p}*{HISTORY_FOLDER}/*" for p in records]
             if get:
                 self._statement(["s3:GetObject"], get)
             if put:
@@ -235,7 +268,7 @@ class ProvenanceWriter(Construct):
     def _allow_deploy_time_folder(self, uri: str, write: bool) -> None:
         objects = f"{s3_object_arn(uri)}*"
         self._allow(["s3:PutObject"] if write else ["s3:GetObject"],
-                    [f"{objects}/{RECORD_NAME}" if write else objects])
+                    [f"{objects}/{RECORD_NAME}", f"{objects}{HISTORY_FOLDER}/*"] if write else [objects])
         if not write:
             bucket = Fn.select(0, Fn.split("/", Fn.select(1, Fn.split("s3://", uri))))
             self._allow(["s3:ListBucket"], [f"arn:{Aws.PARTITION}:s3:::{bucket}"])
@@ -332,6 +365,20 @@ def _collapse(prefixes: Iterable[str], limit: int = PATTERNS_PER_BUCKET) -> list
         if len(cut) + len(fixed) <= limit:
             return cut + fixed
     return [""] + fixed
+
+
+def _rate(value: object) -> float:
+    """The writer's calls per second and HealthOmics operation (context ``CALLS_PER_SECOND_CONTEXT``)."""
+    if value is None:
+        return CALLS_PER_SECOND
+    try:
+        rate = float(str(value))
+    except ValueError:
+        rate = 0.0
+    if rate <= 0:
+        raise ValueError(f"{CALLS_PER_SECOND_CONTEXT} must be a positive number of calls per second (a share of "
+                         f"HealthOmics' 10 TPS quotas); got {value!r}")
+    return rate
 
 
 def _staged(text: str) -> Path:

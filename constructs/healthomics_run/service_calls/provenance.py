@@ -21,6 +21,7 @@ from healthomics_run.run_model.fingerprint import content_digest
 from healthomics_run.run_model.provenance_settings import CONFIG_ENV, CONFIG_URI_ENV, ENDED_STATUSES, Config
 
 from . import clients
+from . import provenance_history as history
 from . import provenance_objects as objects
 from .provenance_owners import FRESH_SECONDS, Owners
 
@@ -28,6 +29,7 @@ from .provenance_owners import FRESH_SECONDS, Owners
 PATIENT = BotoConfig(retries={"mode": "adaptive", "total_max_attempts": 10}, connect_timeout=5, read_timeout=30,
                      user_agent_extra="healthomics-run-provenance")
 RECORD_CONTENT_TYPE = "application/ld+json"
+RECORDED_KEPT = 300_000  # uuids a container remembers having recorded (~40 MB at most)
 
 
 class Clients:
@@ -38,6 +40,7 @@ class Clients:
         self.s3 = s3 or boto3.client("s3", config=PATIENT)
         self.cfn = cfn or boto3.client("cloudformation", config=PATIENT)
         self.workflows: dict[tuple, tuple[float, Optional[dict[str, Any]]]] = {}  # see workflow()
+        self.recorded: dict[str, str] = {}  # run id -> uuid of the runs this container wrote the record of
 
 
 def load_config(s3, environment: Mapping[str, str], stack_id: str) -> Config:
@@ -112,12 +115,16 @@ def _ask_workflow(omics, run: dict[str, Any]) -> Optional[dict[str, Any]]:
 
 
 def record(aws: Clients, run: dict[str, Any], deploy: dict[str, Any], with_values: bool,
-           task_detail: bool = False, output_owner: Optional[dict[str, str]] = None) -> bytes:
+           task_detail: bool = False, output_owner: Optional[dict[str, str]] = None,
+           listed: Optional[list[dict[str, Any]]] = None) -> bytes:
     """The bytes of ``run``'s record. ``output_owner``: ``ExpectedBucketOwner`` of the output bucket (inputs
-    are read without one: reference data lives in other accounts' buckets, public ones included)."""
+    are read without one: reference data lives in other accounts' buckets, public ones included). ``listed``:
+    the run's tasks when already asked for."""
     described_workflow = workflow(aws, run)
     outputs = objects.outputs(aws.s3, run["runOutputUri"], **(output_owner or {})) if run.get("runOutputUri") else []
-    built = crate.build(run=run, workflow=described_workflow, tasks=tasks(aws.omics, run["id"], detail=task_detail),
+    if listed is None:
+        listed = tasks(aws.omics, run["id"], detail=task_detail)
+    built = crate.build(run=run, workflow=described_workflow, tasks=listed,
                         inputs=objects.inputs(aws.s3, run.get("parameters") or {}, run.get("startTime")),
                         outputs=outputs, deploy=deploy,
                         parameters_digest=content_digest(run.get("parameters") or {}), with_values=with_values)
@@ -126,7 +133,10 @@ def record(aws: Clients, run: dict[str, Any], deploy: dict[str, Any], with_value
 
 def write(aws: Clients, owners: Owners, run_id: str, uuid: Optional[str] = None, *,
           only_missing: bool = False) -> str:
-    """Write the record of run ``run_id`` (when it is this stack's and has ended); say what was done."""
+    """Write the record of run ``run_id`` (when it is this stack's and has ended); say what was done. With
+    ``only_missing`` (the sweep's runs), a run whose record this container wrote is not asked about again."""
+    if only_missing and run_id in aws.recorded and uuid in (None, aws.recorded[run_id]):
+        return f"run {run_id}: written by this writer already"
     run = _found(aws.omics.get_run, id=run_id)
     if run is None or (uuid and run["uuid"] != uuid):
         return f"run {run_id} is gone or names another run; nothing written"
@@ -141,13 +151,43 @@ def write(aws: Clients, owners: Owners, run_id: str, uuid: Optional[str] = None,
     uri = config.record_uri(deploy.logicalId, run)
     if only_missing and objects.exists(aws.s3, uri, **owner_of(config, deploy.logicalId, run, owners.stack_id)):
         return f"run {run_id}: {uri} exists"
+    listed = tasks(aws.omics, run["id"], detail=deploy.logicalId in config.details)
     body = record(aws, run, deploy.as_dict(), deploy.logicalId in config.values, deploy.logicalId in config.details,
-                  _output_owner(run, owners.stack_id))
-    other = objects.put_record(aws.s3, uri, body, run["uuid"], RECORD_CONTENT_TYPE,
-                               **owner_of(config, deploy.logicalId, run, owners.stack_id))
+                  _output_owner(run, owners.stack_id), listed)
+    owner = owner_of(config, deploy.logicalId, run, owners.stack_id)
+    other = objects.put_record(aws.s3, uri, body, run["uuid"], RECORD_CONTENT_TYPE, **owner)
     if other is not None:
         return f"run {run_id}: {uri} holds the record of another run (uuid {other}); nothing written"
+    _put_history(aws, config.history_uri(deploy.logicalId, run, history.day(run)), run, listed, owner)
+    if len(aws.recorded) < RECORDED_KEPT:
+        aws.recorded[run_id] = run["uuid"]
     return f"run {run_id}: wrote {uri}"
+
+
+def _put_history(aws: Clients, uri: str, run: dict[str, Any], listed: list[dict[str, Any]],
+                 owner: dict[str, str]) -> None:
+    """The run's history record (``provenance_history``), once: keyed by the run uuid, put with ``If-None-Match``
+    so that a second writing (a message received again, a sweep) leaves the first."""
+    described = workflow_name(aws, run)
+    body = history.document(run, listed, described, _region(run))
+    bucket, key = objects.split(uri)
+    try:
+        aws.s3.put_object(Bucket=bucket, Key=key, Body=body, ContentType=history.CONTENT_TYPE, IfNoneMatch="*",
+                          **owner)
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") not in ("PreconditionFailed", "412"):
+            raise
+
+
+def workflow_name(aws: Clients, run: dict[str, Any]) -> Optional[str]:
+    """The workflow's name as the record read it (kept a minute per workflow version: no call more)."""
+    described = workflow(aws, run)
+    return described.get("name") if described else None
+
+
+def _region(run: dict[str, Any]) -> str:
+    arn = str(run.get("arn") or "")
+    return arn.split(":")[3] if arn.count(":") >= 5 else ""
 
 
 def _account(stack_id: str) -> str:

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from healthomics_run.run_model.provenance_settings import RUN_RESOURCE_TYPES, Config
-from healthomics_run.run_model.run_ref import RunRef
+from healthomics_run.run_model.provenance_settings import Config
 from healthomics_run.service_calls import clients
-from healthomics_run.service_calls.provenance import PATIENT, Clients, load_config, pages, write
+from healthomics_run.service_calls import provenance_sweep as sweep
+from healthomics_run.service_calls.provenance import PATIENT, Clients, load_config, write
 from healthomics_run.service_calls.provenance_owners import Owners
 
 from .. import aws_access
@@ -36,21 +36,9 @@ def writer_config(cfn, lambda_client, stack_id: str, s3) -> Config | None:
 
 
 def run_ids(aws: Clients, owners: Owners) -> Iterator[tuple[str, str | None]]:
-    """``(run id, uuid or None)`` of every run the stack's resources say they started."""
-    for resource in owners.resources():
-        if resource["ResourceType"] == RUN_RESOURCE_TYPES[0]:
-            ref = RunRef.parse(resource.get("PhysicalResourceId"))
-            for named in (ref, ref and ref.replaced):
-                if named is not None:
-                    yield named.id, named.uuid
-            continue
-        name = owners.config.batches.get(resource["LogicalResourceId"])
-        if name is None:
-            continue
-        for batch in pages(aws.omics.list_batch, "items", name=name):
-            for run in pages(aws.omics.list_runs_in_batch, "runs", batchId=batch["id"]):
-                if run.get("runId"):
-                    yield run["runId"], run.get("runInternalUuid")
+    """``(run id, uuid or None)`` of every run the stack's resources say they started (as the writer's sweep
+    walks them)."""
+    return sweep.run_ids(aws.omics, owners)
 
 
 def write_missing(aws: Clients, stack_id: str, config: Config) -> list[str]:
