@@ -204,7 +204,7 @@ def test_the_share_is_set_by_context_and_a_wrong_value_fails_synth():
     stack = new_stack()
     stack.node.set_context("healthomics-run:provenance-calls-per-second", "8")
     HealthOmicsRun(stack, "Germline", workflow_id="1234567")
-    from tests.test_provenance_synth import config
+    from tests.after_run.test_provenance_synth import config
 
     assert config(stack).calls_per_second == 8.0 and config(stack).per_container() == 4.0
     bad = cdk.Stack(cdk.App(context={"healthomics-run:provenance-calls-per-second": "fast"}), "Bad")
