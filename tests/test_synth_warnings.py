@@ -118,3 +118,23 @@ def test_a_workflow_given_the_repositories_of_its_images_is_not_warned_about(tmp
     Workflow(stack, "Aligner", definition=_definition(tmp_path), engine=WorkflowEngine.NEXTFLOW,
              container_repositories=[ecr.Repository(stack, "Bwa", repository_name="bwa")])
     assert warnings(stack) == []
+
+
+def test_a_warning_is_acknowledged_by_the_id_the_cdk_cli_prints_with_either_api():
+    """The CDK CLI prints a warning's rule as its ``[ack: <id>]`` id when the id holds ``::``, else as
+    ``Annotation::<id>`` (aws-cdk-lib 2.275 ``core/lib/private/annotation-plugin.js``, ``collectAnnotationReport``);
+    ``Annotations.acknowledge_warning`` matches the ``[ack: <id>]`` tag exactly ("Annotations", aws-cdk-lib API
+    reference, https://docs.aws.amazon.com/cdk/api/v2/docs/aws-cdk-lib.Annotations.html)."""
+    for acknowledge in (lambda run, id: cdk.Annotations.of(run).acknowledge_warning(id, "granted elsewhere"),
+                        lambda run, id: cdk.Validations.of(run).acknowledge(
+                            cdk.Acknowledgment(id=id, reason="granted elsewhere"))):
+        stack = new_stack()
+        HealthOmicsRun(stack, "Run", workflow_id="1234567", parameters={"reads": "s3://example-input-bucket/a.fq"})
+        (warning,) = warnings(stack)
+        printed = warning[warning.rindex("[ack: ") + len("[ack: "):-1]
+        assert printed == INPUT_NOT_READABLE and "::" in printed  # so the CLI prints it unchanged
+        assert f"acknowledge_warning({printed!r}, reason)" in warning  # the message's own hint names it too
+        stack = new_stack()
+        run = HealthOmicsRun(stack, "Run", workflow_id="1234567", parameters={"reads": "s3://example-input-bucket/a.fq"})
+        acknowledge(run, printed)
+        assert warnings(stack) == []

@@ -21,7 +21,7 @@ from .output_bucket import RunOutputBucket
 
 _ARN = re.compile(r"arn:[^:]+:omics:[^:]+:[0-9]{12}:runCache/(?P<id>[^/]+)")
 _ARN_FORMAT = "arn:<partition>:omics:<region>:<account>:runCache/<id>"
-NO_LOCATION_WARNING_ID = "healthomics-run:run-cache-location-unknown"
+NO_LOCATION_WARNING_ID = "healthomics-run::run-cache-location-unknown"
 _WILDCARD_REASON = ("HealthOmics names the cached task outputs itself; the wildcard covers only the objects "
                     "under the run cache's S3 location.")
 
@@ -65,7 +65,7 @@ class _RunCacheBase(Resource, IRunCache):
 
         An imported cache whose location (``bucket``) was not given cannot be granted: then the grant
         returned does nothing (``iam.Grant.drop``) and a synth warning (id
-        ``healthomics-run:run-cache-location-unknown``) on the cache says so. Import the cache with
+        ``healthomics-run::run-cache-location-unknown``) on the cache says so. Import the cache with
         ``bucket=`` (and ``prefix=``), or give the role access to the cache location yourself and
         acknowledge the warning (``Validations.of(cache).acknowledge(Acknowledgment(id=..., reason=...))``).
 

@@ -1,6 +1,12 @@
 """Synth warnings for settings that synthesize but fail in the account: each names the construct and the value,
 says how to fix it, and can be acknowledged (``Annotations.of(run).acknowledge_warning(id)``), like the ECR one.
 
+Every warning id of the library is ``healthomics-run::<name>``: with its ``::`` the CDK CLI prints it as it is
+(``Acknowledge with 'healthomics-run::<name>'``; a bare id it prints as ``Annotation::<id>``, which
+``Annotations.acknowledge_warning`` does not match), so the id in the message, the ``[ack: ...]`` tag and the CLI's
+line are one string, and both ``Annotations.of(c).acknowledge_warning(id)`` and
+``Validations.of(c).acknowledge(Acknowledgment(id=id, reason=...))`` accept it.
+
 - ``OUTPUT_NOT_WRITABLE``: ``output_uri`` outside every location the run's ``RunServiceRole`` may write.
 - ``INPUT_NOT_READABLE``: ``s3://`` values in the parameters (a batch's samples included) in buckets or prefixes
   the role may not read (outputs it may write, it may read too).
@@ -22,9 +28,9 @@ from constructs import Construct
 
 from healthomics_run.construct_helpers.validation import add_check, is_unresolved
 
-OUTPUT_NOT_WRITABLE = "healthomics-run:output-not-writable"
-INPUT_NOT_READABLE = "healthomics-run:input-not-readable"
-SHORT_COMPLETED_WAIT = "healthomics-run:short-completed-wait"
+OUTPUT_NOT_WRITABLE = "healthomics-run::output-not-writable"
+INPUT_NOT_READABLE = "healthomics-run::input-not-readable"
+SHORT_COMPLETED_WAIT = "healthomics-run::short-completed-wait"
 # Below an hour a wait for COMPLETED most likely fails the deploy: a run spends minutes being provisioned before
 # its first task, and genomics workflows run for hours.
 PLAUSIBLE_RUN_SECONDS = 3600
@@ -91,8 +97,8 @@ def _judged(run) -> list[str]:
     notes = None
     for warning_id, message in (*judge._location_warnings(), *judge._wait_warnings()):
         notes = notes or Annotations.of(run)
-        notes.add_warning_v2(warning_id, f"{message}; to accept it, acknowledge {warning_id!r} "
-                                         f"(Annotations.of(construct).acknowledge_warning)")
+        notes.add_warning_v2(warning_id, f"{message}; to accept it: "
+                                         f"Annotations.of(construct).acknowledge_warning({warning_id!r}, reason)")
     return [f"{run.node.path}: {error}" for error in run.synth_errors()]
 
 

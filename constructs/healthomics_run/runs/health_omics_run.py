@@ -99,7 +99,7 @@ class _RunInfrastructure(Construct):
 # versionId s3:GetObjectVersion; ListObjectsV2 s3:ListBucket; ListObjectVersions s3:ListBucketVersions).
 RECORD_READ_ACTIONS = ("s3:GetObject", "s3:GetObjectVersion")
 RECORD_LIST_ACTIONS = ("s3:ListBucket", "s3:ListBucketVersions")
-RECORDS_DENY_WARNING_ID = "healthomics-run:records-deny-not-added"
+RECORDS_DENY_WARNING_ID = "healthomics-run::records-deny-not-added"
 
 
 _ACCESS_EXAMPLES = {  # prop -> (what it takes, how to make one from a name)
@@ -239,7 +239,7 @@ class HealthOmicsRunBatch(_RunInfrastructure):
         ``s3:prefix`` inside it). The Deny goes in the grantee's identity policy; a grantee whose policy this
         stack cannot change (another account's principal, an imported role) gets it in the output bucket's policy
         instead. A bucket this stack does not create (imported) has a policy it cannot change: then synth warns
-        (``healthomics-run:records-deny-not-added``) with the statement to add by hand.
+        (``healthomics-run::records-deny-not-added``) with the statement to add by hand.
 
         What a Deny cannot express: a listing authorizes the request, not each key it returns, so a grantee who
         lists the outputs from a prefix above the records folder (the output prefix itself, or the bucket) sees the

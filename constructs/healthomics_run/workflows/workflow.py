@@ -48,12 +48,12 @@ ParameterTemplate = Mapping[str, Mapping[str, Any]]
 # Engine only WDL, NEXTFLOW and CWL (the service model also has WDL_LENIENT and 2,000 entries).
 CFN_TEMPLATE_MAX = 1000
 CFN_ENGINES = ("WDL", "NEXTFLOW", "CWL")
-ENGINE_WARNING_ID = "healthomics-run:workflow-engine"
+ENGINE_WARNING_ID = "healthomics-run::workflow-engine"
 HEALTHOMICS_DESCRIPTIONS = "@healthomics-run/workflow:healthOmicsDescriptions"
 """Context flag: ``True`` derives parameter descriptions as HealthOmics does (CWL ``label``, single-quoted WDL
 strings). Off by default because ``ParameterTemplate`` is create-only: a template read differently would
 replace workflows deployed with an earlier release. Set it in a new app's ``cdk.json``."""
-TEMPLATE_WARNING_ID = "healthomics-run:parameter-template-names"
+TEMPLATE_WARNING_ID = "healthomics-run::parameter-template-names"
 
 
 @runtime_checkable
