@@ -143,3 +143,14 @@ def test_a_workflow_arn_as_workflow_id_names_the_id_to_give():
 def test_the_wrong_engine_for_a_definition_folder_names_the_right_one(folder, engine, right):
     error = raised_at_the_users_line(lambda: Workflow(new_stack(), "Workflow", definition=str(WORKFLOWS / folder), engine=engine))
     assert f"no {engine.value} file in it" in str(error) and f"it looks like {right}: give engine={right}" in str(error)
+
+
+def test_the_app_as_scope_asks_for_a_stack():
+    """A CloudFormation resource belongs to a stack; aws-cdk-lib's ``Stack.of`` finds none above an App ("Stack",
+    aws-cdk-lib API reference, https://docs.aws.amazon.com/cdk/api/v2/docs/aws-cdk-lib.Stack.html)."""
+    app = cdk.App()
+    error = raised_at_the_users_line(lambda: HealthOmicsRun(app, "Run", workflow_id="1234567"))
+    assert str(error) == ("Run: HealthOmicsRun needs a Stack as its scope (or a construct inside one), got the App: "
+                          "make a stack and give it, e.g. stack = cdk.Stack(app, 'RunStack'); "
+                          "HealthOmicsRun(stack, 'Run', ...) [InvalidScope]")
+    assert error.code == "InvalidScope"

@@ -35,6 +35,7 @@ from healthomics_run.errors import (
     INVALID_SAMPLE_SHEET,
     PROPERTIES_TOO_LARGE,
     raise_if_any,
+    require_stack,
 )
 from healthomics_run.infrastructure.run_cache import IRunCache, RunCache
 from healthomics_run.infrastructure.run_group import IRunGroup, RunGroup
@@ -84,6 +85,7 @@ class RunResource(Construct):
     UUID_ATTRIBUTE: str
 
     def __init__(self, scope: Construct, id: str, *, role: iam.IRole, output_uri: str, run_props: RunProps) -> None:
+        require_stack(scope, id, type(self).__name__)
         super().__init__(scope, id)
         raise_if_any(self, *run_props_problems(run_props))
         self.provider = RunProvider.of(scope)  # first: it makes each ARN and attribute once per stack

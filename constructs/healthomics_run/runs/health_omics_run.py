@@ -17,7 +17,7 @@ from constructs import Construct
 from healthomics_run.after_run.provenance_writer import ProvenanceWriter
 from healthomics_run.construct_helpers.validation import is_unresolved
 from healthomics_run.enums import DeletePolicy
-from healthomics_run.errors import INVALID_OUTPUT_LOCATION, INVALID_RUN_PROPS, raise_if_any
+from healthomics_run.errors import INVALID_OUTPUT_LOCATION, INVALID_RUN_PROPS, raise_if_any, require_stack
 from healthomics_run.infrastructure.output_bucket import RunOutputBucket
 from healthomics_run.infrastructure.run_group import IRunGroup, RunGroup
 from healthomics_run.infrastructure.service_role import RunServiceRole
@@ -54,6 +54,7 @@ class _RunInfrastructure(Construct):
                  output_prefix: Optional[str], run_group: Union[IRunGroup, str, None], inputs: Sequence[s3.IBucket],
                  ecr_repositories: Sequence[ecr.IRepository], kms_keys: Sequence[kms.IKey],
                  run_props: Mapping[str, Any], run_metrics: bool = True) -> None:
+        require_stack(scope, id, type(self).__name__)
         super().__init__(scope, id)
         raise_if_any(self, *run_props_problems({**run_props, "run_group": run_group}),
                      (INVALID_RUN_PROPS, _access_errors(inputs=inputs, ecr_repositories=ecr_repositories,
