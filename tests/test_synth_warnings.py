@@ -17,6 +17,7 @@ from healthomics_run.runs._synth_warnings import (
     INPUT_NOT_READABLE,
     OUTPUT_NOT_WRITABLE,
     SHORT_COMPLETED_WAIT,
+    STATIC_STORAGE_ROUNDED,
 )
 
 from tests.synth import new_stack
@@ -138,3 +139,23 @@ def test_a_warning_is_acknowledged_by_the_id_the_cdk_cli_prints_with_either_api(
         run = HealthOmicsRun(stack, "Run", workflow_id="1234567", parameters={"reads": "s3://example-input-bucket/a.fq"})
         acknowledge(run, printed)
         assert warnings(stack) == []
+
+
+def test_static_storage_that_healthomics_rounds_up_is_warned_about_with_what_is_billed():
+    """Static run storage is 1,200 GiB or multiples of 2,400 GiB, a request between rounded up ("a request for
+    1,000 GiB provisions the minimum size of 1,200 GiB"; 5,000 GiB provisions 7,200 GiB): HealthOmics guide, "Run
+    storage types in HealthOmics workflows", https://docs.aws.amazon.com/omics/latest/dev/workflows-run-types.html."""
+    stack = new_stack()
+    HealthOmicsRun(stack, "Run", workflow_id="1234567", storage_type="STATIC", storage_capacity=1000)
+    HealthOmicsRun(stack, "Large", workflow_id="1234567", storage_type="STATIC", storage_capacity=5000)
+    small, large = warnings(stack)
+    assert small.startswith("TestStack/Run/Run: storage_capacity 1,000 GiB of STATIC storage is provisioned, and "
+                            "billed, as 1,200 GiB: HealthOmics provides 1,200 GiB or multiples of 2,400 GiB")
+    assert "as 7,200 GiB" in large and "storage_capacity=7200" in large and STATIC_STORAGE_ROUNDED in large
+
+
+def test_static_storage_of_a_supported_size_is_not_warned_about():
+    stack = new_stack()
+    for size in (1200, 2400, 4800):
+        HealthOmicsRun(stack, f"Run{size}", workflow_id="1234567", storage_type="STATIC", storage_capacity=size)
+    assert warnings(stack) == []

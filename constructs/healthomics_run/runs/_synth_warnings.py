@@ -12,6 +12,8 @@ line are one string, and both ``Annotations.of(c).acknowledge_warning(id)`` and
   the role may not read (outputs it may write, it may read too).
 - ``SHORT_COMPLETED_WAIT``: ``wait_for=COMPLETED`` with a ``timeout`` under ``PLAUSIBLE_RUN_SECONDS`` (an hour). A
   run group's ``max_duration`` is no guide: it caps runs (7 days by default), while a deploy waits 12 hours at most.
+- ``STATIC_STORAGE_ROUNDED``: ``storage_capacity`` of STATIC storage that HealthOmics rounds up (to 1,200 GiB or a
+  multiple of 2,400 GiB): the message says what is provisioned and billed.
 
 Only what is known at synth is judged: a role that is not a ``RunServiceRole`` (its grants are not known here),
 a bucket named by a token, or a value known at deploy time are left alone, so a warning is never a guess. S3
@@ -25,12 +27,13 @@ from typing import Any, Iterator, Optional, Sequence
 from aws_cdk import Annotations, Stack
 
 from constructs import Construct
-
 from healthomics_run.construct_helpers.validation import add_check, is_unresolved
+from healthomics_run.run_model import rules
 
 OUTPUT_NOT_WRITABLE = "healthomics-run::output-not-writable"
 INPUT_NOT_READABLE = "healthomics-run::input-not-readable"
 SHORT_COMPLETED_WAIT = "healthomics-run::short-completed-wait"
+STATIC_STORAGE_ROUNDED = "healthomics-run::static-storage-rounded"
 # Below an hour a wait for COMPLETED most likely fails the deploy: a run spends minutes being provisioned before
 # its first task, and genomics workflows run for hours.
 PLAUSIBLE_RUN_SECONDS = 3600
@@ -95,7 +98,7 @@ def check_at_synth(provider: Construct, run) -> None:
 def _judged(run) -> list[str]:
     judge = SynthWarnings(run)
     notes = None
-    for warning_id, message in (*judge._location_warnings(), *judge._wait_warnings()):
+    for warning_id, message in (*judge._location_warnings(), *judge._wait_warnings(), *judge._storage_warnings()):
         notes = notes or Annotations.of(run)
         notes.add_warning_v2(warning_id, f"{message}; to accept it: "
                                          f"Annotations.of(construct).acknowledge_warning({warning_id!r}, reason)")
@@ -132,6 +135,19 @@ class SynthWarnings:
                 f"{_listing(values)}. HealthOmics will fail the run with AccessDenied. Add the buckets to inputs "
                 f"({', '.join(f's3.Bucket.from_bucket_name(self, ..., {b!r})' for b in buckets[:NAMED])}) or "
                 "RunServiceRole.grant_input(bucket, prefix)")
+
+    def _storage_warnings(self) -> Iterator[tuple[str, str]]:
+        run = self._run
+        requested = run.request.get("storageCapacity")
+        if run.request.get("storageType") != "STATIC" or not isinstance(requested, int) or is_unresolved(requested):
+            return
+        provisioned = rules.provisioned_static_gib(requested)
+        if provisioned != requested:
+            yield STATIC_STORAGE_ROUNDED, (
+                f"{run.node.path}: storage_capacity {requested:,} GiB of STATIC storage is provisioned, and billed, "
+                f"as {provisioned:,} GiB: HealthOmics provides {rules.STATIC_STORAGE_MINIMUM_GIB:,} GiB or multiples "
+                f"of {rules.STATIC_STORAGE_STEP_GIB:,} GiB, rounding up. Give storage_capacity={provisioned} to say "
+                "so, a smaller supported size, or storage_type=DYNAMIC (sized to what the run uses)")
 
     def _wait_warnings(self) -> Iterator[tuple[str, str]]:
         run = self._run
