@@ -159,3 +159,38 @@ def test_static_storage_of_a_supported_size_is_not_warned_about():
     for size in (1200, 2400, 4800):
         HealthOmicsRun(stack, f"Run{size}", workflow_id="1234567", storage_type="STATIC", storage_capacity=size)
     assert warnings(stack) == []
+
+
+def _sheet(tmp_path):
+    sheet = tmp_path / "cohort.csv"
+    sheet.write_text("run_setting_id,parameters.sample_name,parameters.threads,parameters.dedup\n"
+                     "S1,NA1,8,true\nS2,NA2,16,false\n")
+    return sheet
+
+
+def test_csv_numbers_and_booleans_sent_as_strings_for_want_of_a_template_are_warned_about(tmp_path):
+    """A CSV cell is text; StartRun's ``parameters`` are JSON values, passed to the workflow as given (HealthOmics
+    API Reference, "StartRun", https://docs.aws.amazon.com/omics/latest/api/API_StartRun.html): without a template
+    at synth, nothing turns ``8`` into a number."""
+    from healthomics_run.runs.workflow_run_batch import UNTYPED_SHEET_VALUES
+
+    stack = new_stack()
+    HealthOmicsRunBatch(stack, "Cohort", workflow_id="1234567", sample_sheet=str(_sheet(tmp_path)))
+    (warning,) = warnings(stack)
+    assert warning.startswith(f"TestStack/Cohort/Batch: {tmp_path / 'cohort.csv'} holds numbers or booleans in "
+                              "parameters.dedup, parameters.threads: dedup ('true' on line 2), threads ('8' on line 2); "
+                              "they reach the workflow as strings, because workflow_id= names a workflow whose "
+                              "parameter template is unknown at synth")
+    assert "parameter_template={'dedup': {'type': ...}, 'threads': {'type': ...}}" in warning
+    assert UNTYPED_SHEET_VALUES in warning
+
+
+def test_csv_values_typed_by_a_known_template_are_not_warned_about(tmp_path):
+    from healthomics_run import Workflow
+
+    stack = new_stack()
+    workflow = Workflow.from_workflow_id(stack, "Workflow", "1234567", parameter_template={
+        "sample_name": {"description": "s"}, "threads": {"description": "t", "type": "integer"},
+        "dedup": {"description": "d", "type": "boolean"}})
+    HealthOmicsRunBatch(stack, "Cohort", workflow=workflow, sample_sheet=str(_sheet(tmp_path)))
+    assert warnings(stack) == []
