@@ -14,6 +14,7 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk.assertions import Annotations, Match
 from healthomics_run import HealthOmicsRun, HealthOmicsRunBatch, RunServiceRole, WaitFor, WorkflowRun
 from healthomics_run.runs._synth_warnings import (
+    DUPLICATE_RUN,
     INPUT_NOT_READABLE,
     OUTPUT_NOT_WRITABLE,
     SHORT_COMPLETED_WAIT,
@@ -178,7 +179,8 @@ def test_csv_numbers_and_booleans_sent_as_strings_for_want_of_a_template_are_war
     HealthOmicsRunBatch(stack, "Cohort", workflow_id="1234567", sample_sheet=str(_sheet(tmp_path)))
     (warning,) = warnings(stack)
     assert warning.startswith(f"TestStack/Cohort/Batch: {tmp_path / 'cohort.csv'} holds numbers or booleans in "
-                              "parameters.dedup, parameters.threads: dedup ('true' on line 2), threads ('8' on line 2); "
+                              "parameters.dedup, parameters.threads: dedup ('true' on line 2), threads ('8' on line "
+                              "2); "
                               "they reach the workflow as strings, because workflow_id= names a workflow whose "
                               "parameter template is unknown at synth")
     assert "parameter_template={'dedup': {'type': ...}, 'threads': {'type': ...}}" in warning
@@ -194,3 +196,36 @@ def test_csv_values_typed_by_a_known_template_are_not_warned_about(tmp_path):
         "dedup": {"description": "d", "type": "boolean"}})
     HealthOmicsRunBatch(stack, "Cohort", workflow=workflow, sample_sheet=str(_sheet(tmp_path)))
     assert warnings(stack) == []
+
+
+def test_two_runs_of_one_stack_with_the_same_settings_are_warned_about_as_starting_twice():
+    """Each resource's ``requestId`` is scoped to its stack and logical id (``run_model/fingerprint.py``), and
+    HealthOmics starts a run once per request ID only ("Start a run in HealthOmics",
+    https://docs.aws.amazon.com/omics/latest/dev/starting-a-run.html): two resources mean two runs."""
+    from healthomics_run.run_model.fingerprint import request_id
+
+    assert request_id("stack", "RunA", "f") != request_id("stack", "RunB", "f")
+    stack = new_stack()
+    for id in ("Germline", "GermlineAgain"):
+        WorkflowRun(stack, id, role=_role(stack), output_uri="s3://example-output-bucket/runs/",
+                    workflow_id="1234567", parameters={"sample": "NA1"})
+    (warning,) = warnings(stack)
+    assert warning.startswith("TestStack/GermlineAgain: the same run as TestStack/Germline (every setting "
+                              "alike but the name): each resource starts its own run, so the deploy starts this one "
+                              "twice and both are billed")
+    assert DUPLICATE_RUN in warning and "rerun_token" in warning
+
+
+def test_runs_that_differ_in_a_setting_or_a_rerun_token_are_not_warned_about():
+    stack = new_stack()
+    role = _role(stack)
+    for id, sample, token in (("NA1", "NA1", None), ("NA2", "NA2", None), ("NA2Again", "NA2", "2")):
+        WorkflowRun(stack, id, role=role, output_uri="s3://example-output-bucket/runs/", workflow_id="1234567",
+                    parameters={"sample": sample}, **({"rerun_token": token} if token else {}))
+    assert warnings(stack) == []
+
+
+def _role(stack):
+    if stack.node.try_find_child("Role") is None:
+        RunServiceRole(stack, "Role", output_bucket=s3.Bucket.from_bucket_name(stack, "Out", "example-output-bucket"))
+    return stack.node.find_child("Role")

@@ -89,7 +89,7 @@ def looks_typed(rows: Any, template: Optional[Mapping[str, Mapping[str, Any]]]) 
     if template is not None or not isinstance(rows, SheetRows):
         return {}
     found: dict[str, tuple[int, str]] = {}
-    for row, line in zip(rows, rows.lines):
+    for row, line in zip(rows, rows.lines, strict=True):
         for name, text in (row.get("parameters") or {}).items():
             if name in found or not isinstance(text, str):
                 continue

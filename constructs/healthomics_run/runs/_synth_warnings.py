@@ -12,6 +12,9 @@ line are one string, and both ``Annotations.of(c).acknowledge_warning(id)`` and
   the role may not read (outputs it may write, it may read too).
 - ``SHORT_COMPLETED_WAIT``: ``wait_for=COMPLETED`` with a ``timeout`` under ``PLAUSIBLE_RUN_SECONDS`` (an hour). A
   run group's ``max_duration`` is no guide: it caps runs (7 days by default), while a deploy waits 12 hours at most.
+- ``DUPLICATE_RUN``: a run (batch) of a stack with the settings of another of the same stack, all but its ``name``
+  and ``tags``: each resource derives its own ``requestId`` (``run_model.fingerprint.request_id`` is scoped to the
+  resource), so the deploy starts both, and both are billed.
 - ``STATIC_STORAGE_ROUNDED``: ``storage_capacity`` of STATIC storage that HealthOmics rounds up (to 1,200 GiB or a
   multiple of 2,400 GiB): the message says what is provisioned and billed.
 
@@ -22,6 +25,8 @@ locations are compared by bucket name and key prefix, as the role's policy grant
 
 from __future__ import annotations
 
+import json
+import re
 from typing import Any, Iterator, Optional, Sequence
 
 from aws_cdk import Annotations, Stack
@@ -34,6 +39,7 @@ OUTPUT_NOT_WRITABLE = "healthomics-run::output-not-writable"
 INPUT_NOT_READABLE = "healthomics-run::input-not-readable"
 SHORT_COMPLETED_WAIT = "healthomics-run::short-completed-wait"
 STATIC_STORAGE_ROUNDED = "healthomics-run::static-storage-rounded"
+DUPLICATE_RUN = "healthomics-run::duplicate-run"
 # Below an hour a wait for COMPLETED most likely fails the deploy: a run spends minutes being provisioned before
 # its first task, and genomics workflows run for hours.
 PLAUSIBLE_RUN_SECONDS = 3600
@@ -91,8 +97,53 @@ def check_at_synth(provider: Construct, run) -> None:
     runs = getattr(provider, "_runs_checked_at_synth", None)
     if runs is None:
         runs = provider._runs_checked_at_synth = []
-        add_check(provider, lambda: [error for each in runs for error in _judged(each)])
+        add_check(provider, lambda: _checked(runs))
     runs.append(run)
+
+
+def _same_settings(run, resolve: bool = False) -> str:
+    """What makes two runs of one stack the same run: every setting but the name and tags, the samples of a batch
+    and the rerun token. Deploy-time values count as their template form when ``resolve``, else as alike (a first,
+    cheap sorting, which asks jsii nothing)."""
+    request = {key: value for key, value in run.request.items() if key not in ("name", "tags")}
+    request = run.resolved(request) if resolve else json.loads(json.dumps(request, default=repr), object_hook=_blank)
+    return json.dumps([run.RESOURCE_TYPE, request, getattr(run, "settings", None), run.rerun_token],
+                      sort_keys=True, default=repr)
+
+
+_TOKEN_MARK = re.compile(r"[$#]\{Token\[[^\]]*\]\}")
+
+
+def _blank(mapping: dict) -> dict:
+    return {key: _TOKEN_MARK.sub("<token>", value) if isinstance(value, str) else value
+            for key, value in mapping.items()}
+
+
+def _checked(runs: list) -> list[str]:
+    _warn_duplicates(runs)
+    return [error for each in runs for error in _judged(each)]
+
+
+def _warn_duplicates(runs: list) -> None:
+    """Warn on each run that starts the same run as an earlier one of the stack."""
+    alike: dict[str, list] = {}
+    for run in runs:
+        alike.setdefault(_same_settings(run), []).append(run)
+    for group in alike.values():
+        if len(group) > 1:
+            _warn_alike(group)
+
+
+def _warn_alike(group: list) -> None:
+    first: dict[str, Any] = {}
+    for run in group:
+        earlier = first.setdefault(_same_settings(run, resolve=True), run)
+        if earlier is not run:
+            Annotations.of(run).add_warning_v2(DUPLICATE_RUN, (
+                f"{run.node.path}: the same run as {earlier.node.path} (every setting alike but the name): each "
+                "resource starts its own run, so the deploy starts this one twice and both are billed. Remove one; "
+                "if you mean to run it twice, give each a different rerun_token; to accept it: "
+                f"Annotations.of(construct).acknowledge_warning({DUPLICATE_RUN!r}, reason)"))
 
 
 def _judged(run) -> list[str]:

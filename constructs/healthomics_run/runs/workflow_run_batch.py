@@ -238,4 +238,5 @@ def _settings(given: Optional[Sequence[Mapping[str, Any]]], sheet: Optional[str 
     # Inline samples may hold tokens; a staged sheet cannot (see _stage), and asking jsii about
     # each of 100,000 rows would cost seconds.
     check = is_unresolved if len(rows) <= MAX_INLINE_SAMPLES else (lambda _: False)
-    return samples.to_settings(rows, source=str(sheet) if sheet is not None else "samples", is_unresolved=check), untyped
+    source = str(sheet) if sheet is not None else "samples"
+    return samples.to_settings(rows, source=source, is_unresolved=check), untyped
