@@ -229,3 +229,32 @@ def _role(stack):
     if stack.node.try_find_child("Role") is None:
         RunServiceRole(stack, "Role", output_bucket=s3.Bucket.from_bucket_name(stack, "Out", "example-output-bucket"))
     return stack.node.find_child("Role")
+
+
+def _cohort(max_runs, samples=200):
+    from healthomics_run import DeletePolicy, RunGroup
+
+    stack = new_stack()
+    group = RunGroup(stack, "Group", max_runs=max_runs)
+    HealthOmicsRunBatch(stack, "Cohort", workflow_id="1234567", run_group=group, wait_for=WaitFor.COMPLETED,
+                        timeout=cdk.Duration.hours(12), delete_policy=DeletePolicy.CANCEL,
+                        samples=[{"run_setting_id": f"S{i}"} for i in range(samples)])
+    return stack
+
+
+def test_a_cohort_whose_wait_cannot_end_at_its_run_groups_max_runs_is_warned_about():
+    """A run group queues runs beyond max_runs ("Using HealthOmics run groups",
+    https://docs.aws.amazon.com/omics/latest/dev/creating-run-groups.html); a deploy waits 12 hours at most (see the
+    module). 200 samples 5 at a time are 40 waves: 18 minutes a run."""
+    from healthomics_run.runs._synth_warnings import COHORT_WAIT_TOO_SHORT
+
+    (warning,) = warnings(_cohort(max_runs=5))
+    assert warning.startswith("TestStack/Cohort/Batch: wait_for=COMPLETED for 200 samples in run group "
+                              "TestStack/Group, which runs max_runs=5 at once: they run in 40 waves, so within the timeout (12 h) each "
+                              "run may take only 18 min; the deploy will likely time out and its rollback cancels the "
+                              "batch (delete_policy=CANCEL). Raise the run group's max_runs to 17 or more")
+    assert COHORT_WAIT_TOO_SHORT in warning
+
+
+def test_a_cohort_whose_run_group_leaves_each_run_hours_is_not_warned_about():
+    assert warnings(_cohort(max_runs=50)) == []  # 4 waves: 3 hours a run

@@ -12,6 +12,10 @@ line are one string, and both ``Annotations.of(c).acknowledge_warning(id)`` and
   the role may not read (outputs it may write, it may read too).
 - ``SHORT_COMPLETED_WAIT``: ``wait_for=COMPLETED`` with a ``timeout`` under ``PLAUSIBLE_RUN_SECONDS`` (an hour). A
   run group's ``max_duration`` is no guide: it caps runs (7 days by default), while a deploy waits 12 hours at most.
+- ``COHORT_WAIT_TOO_SHORT``: a batch waiting for COMPLETED whose samples, queued ``max_runs`` at a time by its run
+  group, leave each run less than ``PLAUSIBLE_RUN_SECONDS`` within the timeout (``run_model.capacity``, which the
+  plan's capacity check uses too): the deploy times out, and rolls back (with ``delete_policy=CANCEL``, cancelling the
+  batch).
 - ``DUPLICATE_RUN``: a run (batch) of a stack with the settings of another of the same stack, all but its ``name``
   and ``tags``: each resource derives its own ``requestId`` (``run_model.fingerprint.request_id`` is scoped to the
   resource), so the deploy starts both, and both are billed.
@@ -33,13 +37,14 @@ from aws_cdk import Annotations, Stack
 
 from constructs import Construct
 from healthomics_run.construct_helpers.validation import add_check, is_unresolved
-from healthomics_run.run_model import rules
+from healthomics_run.run_model import capacity, rules
 
 OUTPUT_NOT_WRITABLE = "healthomics-run::output-not-writable"
 INPUT_NOT_READABLE = "healthomics-run::input-not-readable"
 SHORT_COMPLETED_WAIT = "healthomics-run::short-completed-wait"
 STATIC_STORAGE_ROUNDED = "healthomics-run::static-storage-rounded"
 DUPLICATE_RUN = "healthomics-run::duplicate-run"
+COHORT_WAIT_TOO_SHORT = "healthomics-run::cohort-wait-too-short"
 # Below an hour a wait for COMPLETED most likely fails the deploy: a run spends minutes being provisioned before
 # its first task, and genomics workflows run for hours.
 PLAUSIBLE_RUN_SECONDS = 3600
@@ -210,6 +215,31 @@ class SynthWarnings:
                 f"minutes being provisioned and most workflows take hours, so the deploy will likely fail (and roll "
                 f"back) before the run completes. Give a timeout of at least {PLAUSIBLE_RUN_SECONDS} s (up to 12 "
                 "hours), or wait_for=STARTED")
+            return
+        yield from self._cohort_wait_warnings()
+
+    def _cohort_wait_warnings(self) -> Iterator[tuple[str, str]]:
+        run = self._run
+        runs, group = getattr(run, "sample_count", 0), run.run_group
+        max_runs = getattr(group, "max_runs", None)
+        if runs < 2 or not isinstance(max_runs, int) or is_unresolved(max_runs) or max_runs <= 0:
+            return
+        each = capacity.seconds_per_run(run.timeout_seconds, runs, max_runs)
+        if each >= PLAUSIBLE_RUN_SECONDS:
+            return
+        rollback = (" and its rollback cancels the batch (delete_policy=CANCEL)" if run.delete_policy == "CANCEL"
+                    else " and rolls back")
+        yield COHORT_WAIT_TOO_SHORT, (
+            f"{run.node.path}: wait_for=COMPLETED for {runs:,} samples in run group {group.node.path}, which runs "
+            f"max_runs={max_runs} at once: they run in {capacity.waves(runs, max_runs)} waves, so within the timeout "
+            f"({_hours(run.timeout_seconds)}) each run may take only {each / 60:.0f} min; the deploy will likely time "
+            f"out{rollback}. Raise the run group's max_runs to "
+            f"{capacity.max_runs_for(run.timeout_seconds, runs, PLAUSIBLE_RUN_SECONDS)} or more (an hour a run), "
+            "split the cohort, or wait_for=STARTED")
+
+
+def _hours(seconds: int) -> str:
+    return f"{seconds / 3600:g} h" if seconds >= 3600 else f"{seconds} s"
 
 
 def _may(locations: list[tuple[str, str]]) -> str:
