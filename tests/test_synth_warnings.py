@@ -258,3 +258,35 @@ def test_a_cohort_whose_wait_cannot_end_at_its_run_groups_max_runs_is_warned_abo
 
 def test_a_cohort_whose_run_group_leaves_each_run_hours_is_not_warned_about():
     assert warnings(_cohort(max_runs=50)) == []  # 4 waves: 3 hours a run
+
+
+def test_removal_policies_destroy_over_what_the_library_retains_is_warned_about():
+    """``RemovalPolicies.of(scope).destroy()`` (aws-cdk-lib 2.275, "RemovalPolicies",
+    https://docs.aws.amazon.com/cdk/api/v2/docs/aws-cdk-lib.RemovalPolicies.html) sets DeletionPolicy Delete on
+    every resource of the scope; HealthOmics refuses to delete a run group while runs use it ("Deleting runs and run
+    groups", https://docs.aws.amazon.com/omics/latest/dev/deleting-runs.html)."""
+    from healthomics_run import RunGroup, RunOutputBucket
+    from healthomics_run.construct_helpers.retention import RETAINED_RESOURCE_DELETED
+
+    stack = new_stack()
+    bucket = RunOutputBucket(stack, "Outputs")
+    HealthOmicsRun(stack, "Run", workflow_id="1234567", output_bucket=bucket, run_group=RunGroup(stack, "Group"))
+    cdk.RemovalPolicies.of(stack).destroy()
+    found = warnings(stack)
+    group = [w for w in found if w.startswith("TestStack/Group: its AWS::Omics::RunGroup has DeletionPolicy Delete, "
+                                              "not Retain: retained runs (TestStack/Run/Run) use it")]
+    assert group and "RemovalPolicies.of(scope).destroy(exclude_resource_types=['AWS::Omics::RunGroup'])" in group[0]
+    assert any(w.startswith("TestStack/Outputs: its AWS::S3::Bucket has DeletionPolicy Delete") for w in found)
+    assert all(RETAINED_RESOURCE_DELETED in w for w in found)
+    assert cdk.assertions.Template.from_stack(stack).find_resources("AWS::Omics::RunGroup", {
+        "DeletionPolicy": "Delete"})  # the trap is real: the template deletes the run group
+
+
+def test_what_the_library_retains_is_not_warned_about_when_it_stays_retained():
+    from healthomics_run import RunGroup, RunOutputBucket
+
+    stack = new_stack()
+    HealthOmicsRun(stack, "Run", workflow_id="1234567", output_bucket=RunOutputBucket(stack, "Outputs"),
+                   run_group=RunGroup(stack, "Group"))
+    cdk.RemovalPolicies.of(stack).destroy(exclude_resource_types=["AWS::Omics::RunGroup", "AWS::S3::Bucket"])
+    assert warnings(stack) == []

@@ -23,6 +23,7 @@ from aws_cdk import aws_iam as iam
 
 from constructs import Construct
 from healthomics_run.construct_helpers.policies import s3_object_arn
+from healthomics_run.construct_helpers.retention import expect_retained
 from healthomics_run.construct_helpers.status_events import StatusEvents
 from ._synth_warnings import check_at_synth
 from healthomics_run.construct_helpers.tokens import LazyText
@@ -135,6 +136,8 @@ class RunResource(Construct):
         for used in (self.run_group, self.cache):
             if isinstance(used, (RunGroup, RunCache)):
                 used.apply_removal_policy(RemovalPolicy.RETAIN)
+                expect_retained(used, f"retained runs ({self.node.path}) use it, and HealthOmics refuses to delete "
+                                      "it while runs use it, so the stack's deletion would fail")
 
     @property
     def cdk_tag_manager(self) -> TagManager:
