@@ -23,6 +23,7 @@ from aws_cdk import aws_iam as iam
 
 from constructs import Construct
 from healthomics_run.construct_helpers.policies import s3_object_arn
+from healthomics_run.construct_helpers.environments import foreign_problems
 from healthomics_run.construct_helpers.retention import expect_retained
 from healthomics_run.construct_helpers.status_events import StatusEvents
 from ._synth_warnings import check_at_synth
@@ -89,6 +90,9 @@ class RunResource(Construct):
         require_stack(scope, id, type(self).__name__)
         super().__init__(scope, id)
         raise_if_any(self, *run_props_problems(run_props))
+        raise_if_any(self, (INVALID_RUN_PROPS, foreign_problems(self, "this run", [
+            (name, run_props.get(name)) for name in ("workflow", "cache", "run_group", "configuration")
+            if not isinstance(run_props.get(name), str)])))
         self.provider = RunProvider.of(scope)  # first: it makes each ARN and attribute once per stack
         self.role = role
         self.workflow, self.configuration = run_props.get("workflow"), run_props.get("configuration")

@@ -15,6 +15,7 @@ from typing_extensions import Unpack
 
 from constructs import Construct
 from healthomics_run.after_run.provenance_writer import ProvenanceWriter
+from healthomics_run.construct_helpers.environments import foreign_problems
 from healthomics_run.construct_helpers.validation import is_unresolved
 from healthomics_run.enums import DeletePolicy
 from healthomics_run.errors import INVALID_OUTPUT_LOCATION, INVALID_RUN_PROPS, raise_if_any, require_stack
@@ -58,7 +59,9 @@ class _RunInfrastructure(Construct):
         super().__init__(scope, id)
         raise_if_any(self, *run_props_problems({**run_props, "run_group": run_group}),
                      (INVALID_RUN_PROPS, _access_errors(inputs=inputs, ecr_repositories=ecr_repositories,
-                                                        kms_keys=kms_keys)),
+                                                        kms_keys=kms_keys)
+                      + foreign_problems(self, "this run", [("ecr_repositories", r) for r in ecr_repositories
+                                                            if not isinstance(r, str)], accounts=False)),
                      (INVALID_OUTPUT_LOCATION, _prefix_errors(output_prefix)))
         self.output_prefix = output_prefix if output_prefix is not None else f"{self.node.path}/"
         self.output_bucket: s3.IBucket = output_bucket or RunOutputBucket(self, "OutputBucket")
