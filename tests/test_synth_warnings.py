@@ -137,7 +137,8 @@ def test_a_warning_is_acknowledged_by_the_id_the_cdk_cli_prints_with_either_api(
         assert printed == INPUT_NOT_READABLE and "::" in printed  # so the CLI prints it unchanged
         assert f"acknowledge_warning({printed!r}, reason)" in warning  # the message's own hint names it too
         stack = new_stack()
-        run = HealthOmicsRun(stack, "Run", workflow_id="1234567", parameters={"reads": "s3://example-input-bucket/a.fq"})
+        reads = {"reads": "s3://example-input-bucket/a.fq"}
+        run = HealthOmicsRun(stack, "Run", workflow_id="1234567", parameters=reads)
         acknowledge(run, printed)
         assert warnings(stack) == []
 
@@ -249,10 +250,11 @@ def test_a_cohort_whose_wait_cannot_end_at_its_run_groups_max_runs_is_warned_abo
     from healthomics_run.runs._synth_warnings import COHORT_WAIT_TOO_SHORT
 
     (warning,) = warnings(_cohort(max_runs=5))
-    assert warning.startswith("TestStack/Cohort/Batch: wait_for=COMPLETED for 200 samples in run group "
-                              "TestStack/Group, which runs max_runs=5 at once: they run in 40 waves, so within the timeout (12 h) each "
-                              "run may take only 18 min; the deploy will likely time out and its rollback cancels the "
-                              "batch (delete_policy=CANCEL). Raise the run group's max_runs to 17 or more")
+    assert warning.startswith(
+        "TestStack/Cohort/Batch: wait_for=COMPLETED for 200 samples in run group TestStack/Group, which runs "
+        "max_runs=5 at once: they run in 40 waves, so within the timeout (12 h) each run may take only 18 min; the "
+        "deploy will likely time out and its rollback cancels the batch (delete_policy=CANCEL). Raise the run "
+        "group's max_runs to 17 or more")
     assert COHORT_WAIT_TOO_SHORT in warning
 
 

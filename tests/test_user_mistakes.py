@@ -200,7 +200,8 @@ def test_an_ecr_repository_of_another_region_names_the_region_not_the_repository
     from aws_cdk import aws_ecr as ecr
 
     here, there = _stacks()
-    props = {"definition": NEXTFLOW, "engine": WorkflowEngine.NEXTFLOW, "container_repositories": [ecr.Repository(there, "Bwa")]}
+    props = {"definition": NEXTFLOW, "engine": WorkflowEngine.NEXTFLOW,
+             "container_repositories": [ecr.Repository(there, "Bwa")]}
     error = raised_at_the_users_line(lambda: Workflow(here, "A", **props))
     assert error.problems == ["container_repositories Elsewhere/Bwa is in Region eu-west-1, and this workflow is in "
                               "us-east-1: HealthOmics uses only what is in the Region of the run. Put this workflow "
