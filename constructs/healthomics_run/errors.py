@@ -26,6 +26,8 @@ them at deploy time.
   CWL ``inputs``) is malformed; messages name the file and what is wrong.
 - ``InvalidResourceProps``: a prop of ``Workflow``, ``WorkflowVersion`` or ``Configuration`` the service
   would refuse (a name too long, an engine or subnet id it does not know, ...).
+- ``InvalidScope``: a run or batch given a scope outside every ``Stack`` (such as the ``App``): its resources
+  belong to a stack, so give a ``Stack`` (or a construct inside one) as the scope.
 
 When problems of several kinds are found together, ``code`` is the first kind in the order above.
 """
@@ -46,8 +48,9 @@ INVALID_SAMPLE_SHEET = "InvalidSampleSheet"
 PROPERTIES_TOO_LARGE = "PropertiesTooLarge"
 INVALID_WORKFLOW_DEFINITION = "InvalidWorkflowDefinition"
 INVALID_RESOURCE_PROPS = "InvalidResourceProps"
+INVALID_SCOPE = "InvalidScope"
 CODES = (UNKNOWN_PROPS, INVALID_RUN_PROPS, INVALID_OUTPUT_LOCATION, INVALID_PARAMETERS, INVALID_SAMPLE_SHEET,
-         PROPERTIES_TOO_LARGE, INVALID_WORKFLOW_DEFINITION, INVALID_RESOURCE_PROPS)
+         PROPERTIES_TOO_LARGE, INVALID_WORKFLOW_DEFINITION, INVALID_RESOURCE_PROPS, INVALID_SCOPE)
 
 
 class ValidationError(ValueError):
@@ -76,3 +79,18 @@ def raise_if_any(scope: Construct, *found: tuple[str, Iterable[str]]) -> None:
     if codes:
         kind = SampleSheetError if INVALID_SAMPLE_SHEET in codes else ValidationError
         raise kind(scope.node.path, codes[0], [message for _, messages in problems for message in messages])
+
+
+def require_stack(scope: Construct, id: str, what: str) -> None:
+    """Raise ``InvalidScope`` unless ``scope`` is a ``Stack`` or inside one: called before the construct exists,
+    so that the App as scope is named here rather than by CDK's own error from deep inside the construct."""
+    from aws_cdk import Stack, Stage
+
+    if any(Stack.is_stack(node) for node in scope.node.scopes):
+        return
+    kind = "the App" if Stage.is_stage(scope) and scope.node.scope is None else (
+        "a Stage" if Stage.is_stage(scope) else f"{scope.node.path!r}, which is in no Stack")
+    path = f"{scope.node.path}/{id}" if scope.node.path else id
+    raise ValidationError(path, INVALID_SCOPE, [
+        f"{what} needs a Stack as its scope (or a construct inside one), got {kind}: make a stack and give it, "
+        f"e.g. stack = cdk.Stack(app, 'RunStack'); {what}(stack, {id!r}, ...)"])

@@ -155,3 +155,81 @@ def test_the_wrong_engine_for_a_definition_folder_names_the_right_one(folder, en
     error = raised_at_the_users_line(lambda: Workflow(new_stack(), "Workflow", definition=str(WORKFLOWS / folder),
                                                       engine=engine))
     assert f"no {engine.value} file in it" in str(error) and f"it looks like {right}: give engine={right}" in str(error)
+
+
+def test_the_app_as_scope_asks_for_a_stack():
+    """A CloudFormation resource belongs to a stack; aws-cdk-lib's ``Stack.of`` finds none above an App ("Stack",
+    aws-cdk-lib API reference, https://docs.aws.amazon.com/cdk/api/v2/docs/aws-cdk-lib.Stack.html)."""
+    app = cdk.App()
+    error = raised_at_the_users_line(lambda: HealthOmicsRun(app, "Run", workflow_id="1234567"))
+    assert str(error) == ("Run: HealthOmicsRun needs a Stack as its scope (or a construct inside one), got the App: "
+                          "make a stack and give it, e.g. stack = cdk.Stack(app, 'RunStack'); "
+                          "HealthOmicsRun(stack, 'Run', ...) [InvalidScope]")
+    assert error.code == "InvalidScope"
+
+
+def _stacks(other_region="eu-west-1", other_account="111111111111"):
+    app = cdk.App()
+    here = cdk.Stack(app, "Runs", env=cdk.Environment(account="111111111111", region="us-east-1"))
+    there = cdk.Stack(app, "Elsewhere", env=cdk.Environment(account=other_account, region=other_region))
+    return here, there
+
+
+NEXTFLOW = str(WORKFLOWS / "nextflow_hello")
+PARAMETERS = {"input": "s3://example-input-bucket/a.fq", "sample_name": "NA1"}
+
+
+def test_a_workflow_of_another_regions_stack_names_both_regions():
+    """HealthOmics is Regional: a workflow's ARN names its Region (Service Authorization Reference, "Actions,
+    resources, and condition keys for AWS HealthOmics",
+    https://docs.aws.amazon.com/service-authorization/latest/reference/list_awshealthomics.html), and a run's
+    inputs and outputs must be in the workflow's Region ("HealthOmics workflow definition requirements",
+    https://docs.aws.amazon.com/omics/latest/dev/workflow-defn-requirements.html)."""
+    here, there = _stacks()
+    workflow = Workflow(there, "Aligner", definition=NEXTFLOW, engine=WorkflowEngine.NEXTFLOW)
+    error = raised_at_the_users_line(lambda: HealthOmicsRun(here, "Run", workflow=workflow, parameters=PARAMETERS))
+    assert error.problems == ["workflow Elsewhere/Aligner is in Region eu-west-1, and this run is in us-east-1: "
+                              "HealthOmics uses only what is in the Region of the run. Put this run in a stack of "
+                              "eu-west-1, or make (or copy) workflow in us-east-1"]
+    assert error.code == "InvalidRunProps"
+
+
+def test_an_imported_run_cache_of_another_region_names_both_regions():
+    """Run cache ARNs name their Region (Service Authorization Reference, resource type ``runCache``,
+    https://docs.aws.amazon.com/service-authorization/latest/reference/list_awshealthomics.html)."""
+    from healthomics_run import RunCache
+
+    here, _ = _stacks()
+    cache = RunCache.from_run_cache_arn(here, "Cache", "arn:aws:omics:eu-west-1:111111111111:runCache/1234567")
+    error = raised_at_the_users_line(lambda: HealthOmicsRun(here, "Run", workflow_id="1234567", cache=cache))
+    assert "cache Runs/Cache is in Region eu-west-1, and this run is in us-east-1" in str(error)
+
+
+def test_an_ecr_repository_of_another_region_names_the_region_not_the_repository_name():
+    """HealthOmics pulls only from ECR repositories in the Region of the call ("Container images for private
+    workflows", https://docs.aws.amazon.com/omics/latest/dev/workflows-ecr.html); aws-cdk-lib's own error would be
+    CannotUseCrossEnvironment about the repository's physical name."""
+    from aws_cdk import aws_ecr as ecr
+
+    here, there = _stacks()
+    props = {"definition": NEXTFLOW, "engine": WorkflowEngine.NEXTFLOW,
+             "container_repositories": [ecr.Repository(there, "Bwa")]}
+    error = raised_at_the_users_line(lambda: Workflow(here, "A", **props))
+    assert error.problems == ["container_repositories Elsewhere/Bwa is in Region eu-west-1, and this workflow is in "
+                              "us-east-1: HealthOmics uses only what is in the Region of the run. Put this workflow "
+                              "in a stack of eu-west-1, or make (or copy) container_repositories in us-east-1"]
+
+
+def test_a_workflow_made_in_another_accounts_stack_asks_for_sharing_and_import_by_id():
+    here, there = _stacks(other_region="us-east-1", other_account="222222222222")
+    workflow = Workflow(there, "Aligner", definition=NEXTFLOW, engine=WorkflowEngine.NEXTFLOW)
+    error = raised_at_the_users_line(lambda: HealthOmicsRun(here, "Run", workflow=workflow, parameters=PARAMETERS))
+    assert "workflow Elsewhere/Aligner is made in a stack of account 222222222222, and this run is in " \
+           "111111111111" in str(error) and "Workflow.from_workflow_id(..., owner_id=...)" in str(error)
+
+
+def test_a_workflow_of_another_stack_of_the_same_region_and_account_is_fine():
+    here, there = _stacks(other_region="us-east-1")
+    workflow = Workflow(there, "Aligner", definition=NEXTFLOW, engine=WorkflowEngine.NEXTFLOW)
+    HealthOmicsRun(here, "Run", workflow=workflow, parameters=PARAMETERS)
+    assert cdk.assertions.Template.from_stack(here).find_resources("Custom::HealthOmicsRun")

@@ -457,7 +457,7 @@ def test_the_imported_repository_warning_carries_the_id_to_acknowledge_it_by():
     (warning,) = Annotations.from_stack(stack).find_warning("/TestStack/Hello", Match.any_value())
     # add_warning_v2 appends the id users acknowledge the warning by (`cdk acknowledge`,
     # Annotations.acknowledge_warning)
-    assert warning.entry.data.endswith(" [ack: healthomics-run:ecr-repository-policy]")
+    assert warning.entry.data.endswith(" [ack: healthomics-run::ecr-repository-policy]")
 
 
 def test_grant_image_pull_to_any_role_returns_the_grant():

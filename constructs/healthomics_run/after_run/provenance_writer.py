@@ -214,7 +214,7 @@ class ProvenanceWriter(Construct):
             records = _collapse(self._records.get(bucket, set()))
             if self._widened(bucket, reads, records):
                 Annotations.of(self).add_warning_v2(
-                    "healthomics-run:provenance-widened",
+                    "healthomics-run::provenance-widened",
                     f"The provenance writer reads and writes records under {len(reads) + len(records)} prefixes of "
                     f"{bucket}: more than {PATTERNS_PER_BUCKET} runs' folders are named by their common prefixes.")
             base = f"arn:{Aws.PARTITION}:s3:::{bucket}"

@@ -20,7 +20,7 @@ from constructs import Construct
 
 OMICS_SERVICE = "omics.amazonaws.com"
 PULL_ACTIONS = ("ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability")
-WARNING_ID = "healthomics-run:ecr-repository-policy"
+WARNING_ID = "healthomics-run::ecr-repository-policy"
 # The statement as it must stand in the repository policy (ECR repository policies name no Resource).
 STATEMENT_JSON = {"Effect": "Allow", "Principal": {"Service": OMICS_SERVICE}, "Action": list(PULL_ACTIONS)}
 

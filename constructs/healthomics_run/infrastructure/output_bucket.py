@@ -10,6 +10,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 
 from constructs import Construct
+from healthomics_run.construct_helpers.retention import expect_retained
 from healthomics_run.construct_helpers.validation import acknowledge
 
 # How long overwritten outputs are kept unless told otherwise (one immutable value, shared by every bucket).
@@ -66,6 +67,9 @@ class RunOutputBucket(s3.Bucket):
             removal_policy=removal_policy,
         )
         self._log_to(self.access_logs_bucket, f"{id}/")
+        if removal_policy == RemovalPolicy.RETAIN:
+            expect_retained(self, "it holds the runs' outputs, which outlive the stack")
+            expect_retained(self.access_logs_bucket, "it holds the access logs of the output bucket, which is retained")
         acknowledge(self, (
             "HIPAA.Security-S3BucketReplicationEnabled",
             "Cross-Region replication is a data-residency decision for the owner; outputs are versioned and retained.",

@@ -21,7 +21,7 @@ from .output_bucket import RunOutputBucket
 
 _ARN = re.compile(r"arn:[^:]+:omics:[^:]+:[0-9]{12}:runCache/(?P<id>[^/]+)")
 _ARN_FORMAT = "arn:<partition>:omics:<region>:<account>:runCache/<id>"
-NO_LOCATION_WARNING_ID = "healthomics-run:run-cache-location-unknown"
+NO_LOCATION_WARNING_ID = "healthomics-run::run-cache-location-unknown"
 _WILDCARD_REASON = ("HealthOmics names the cached task outputs itself; the wildcard covers only the objects "
                     "under the run cache's S3 location.")
 
@@ -65,7 +65,7 @@ class _RunCacheBase(Resource, IRunCache):
 
         An imported cache whose location (``bucket``) was not given cannot be granted: then the grant
         returned does nothing (``iam.Grant.drop``) and a synth warning (id
-        ``healthomics-run:run-cache-location-unknown``) on the cache says so. Import the cache with
+        ``healthomics-run::run-cache-location-unknown``) on the cache says so. Import the cache with
         ``bucket=`` (and ``prefix=``), or give the role access to the cache location yourself and
         acknowledge the warning (``Validations.of(cache).acknowledge(Acknowledgment(id=..., reason=...))``).
 
@@ -182,7 +182,7 @@ class RunCache(_RunCacheBase):
             match = _ARN.fullmatch(arn)
             cache_id = match["id"] if match else ""
         return _ImportedRunCache(scope, id, cache_id=cache_id, cache_arn=arn, cache_behavior=cache_behavior,
-                                 bucket=bucket, prefix=prefix)
+                                 bucket=bucket, prefix=prefix, by_arn=True)
 
     @classmethod
     def from_run_cache_id(cls, scope: Construct, id: str, cache_id: str, *,
@@ -199,8 +199,11 @@ class RunCache(_RunCacheBase):
 
 class _ImportedRunCache(_RunCacheBase):
     def __init__(self, scope: Construct, id: str, *, cache_id: str, cache_arn: str,
-                 cache_behavior: Union[CacheBehavior, str, None], bucket: Optional[s3.IBucket], prefix: str) -> None:
-        super().__init__(scope, id)
+                 cache_behavior: Union[CacheBehavior, str, None], bucket: Optional[s3.IBucket], prefix: str,
+                 by_arn: bool = False) -> None:
+        # By ARN, its account and Region are the ARN's (env), which a run of another Region is checked against.
+        from_arn = by_arn and not is_unresolved(cache_arn) and _ARN.fullmatch(cache_arn) is not None
+        super().__init__(scope, id, environment_from_arn=cache_arn if from_arn else None)
         self.cache_id, self.cache_arn = cache_id, cache_arn
         self.cache_behavior = None if cache_behavior is None else _plain(cache_behavior)
         self.bucket, self.prefix = bucket, prefix

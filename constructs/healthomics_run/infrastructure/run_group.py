@@ -70,6 +70,7 @@ class RunGroup(Resource, IRunGroup):
         self.resource = omics.CfnRunGroup(
             self, "Resource", max_cpus=max_cpus, max_gpus=max_gpus, max_runs=max_runs,
             max_duration=minutes, name=name, tags=dict(tags) if tags else None)
+        self.max_runs: Optional[int] = max_runs  # what the synth warnings weigh a cohort's wait against
         self.run_group_id: str = self.resource.attr_id
         self.run_group_arn: str = self.resource.attr_arn
 

@@ -150,6 +150,20 @@ def session_policy_errors(name: str, value: Any) -> list[str]:
     return []
 
 
+# Static run storage comes in 1,200 GiB or multiples of 2,400 GiB; a size between is rounded up to the next one,
+# and the run is billed for what is provisioned (HealthOmics guide, "Run storage types in HealthOmics workflows",
+# Static run storage, https://docs.aws.amazon.com/omics/latest/dev/workflows-run-types.html).
+STATIC_STORAGE_MINIMUM_GIB = 1200
+STATIC_STORAGE_STEP_GIB = 2400
+
+
+def provisioned_static_gib(requested: int) -> int:
+    """The static run storage HealthOmics provisions (and bills) for ``requested`` GiB."""
+    if requested <= STATIC_STORAGE_MINIMUM_GIB:
+        return STATIC_STORAGE_MINIMUM_GIB
+    return -(-requested // STATIC_STORAGE_STEP_GIB) * STATIC_STORAGE_STEP_GIB
+
+
 # Checks beyond the service model's shape, per StartRun member: (name, value) -> problems.
 _BEYOND_MODEL = {"sessionPolicy": session_policy_errors}
 

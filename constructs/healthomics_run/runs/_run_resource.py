@@ -22,7 +22,9 @@ from aws_cdk import (
 from aws_cdk import aws_iam as iam
 
 from constructs import Construct
+from healthomics_run.construct_helpers.environments import foreign_problems
 from healthomics_run.construct_helpers.policies import s3_object_arn
+from healthomics_run.construct_helpers.retention import expect_retained
 from healthomics_run.construct_helpers.status_events import StatusEvents
 from healthomics_run.construct_helpers.tokens import LazyText
 from healthomics_run.construct_helpers.validation import is_unresolved
@@ -34,6 +36,7 @@ from healthomics_run.errors import (
     INVALID_SAMPLE_SHEET,
     PROPERTIES_TOO_LARGE,
     raise_if_any,
+    require_stack,
 )
 from healthomics_run.infrastructure.run_cache import IRunCache, RunCache
 from healthomics_run.infrastructure.run_group import IRunGroup, RunGroup
@@ -84,8 +87,12 @@ class RunResource(Construct):
     UUID_ATTRIBUTE: str
 
     def __init__(self, scope: Construct, id: str, *, role: iam.IRole, output_uri: str, run_props: RunProps) -> None:
+        require_stack(scope, id, type(self).__name__)
         super().__init__(scope, id)
         raise_if_any(self, *run_props_problems(run_props))
+        raise_if_any(self, (INVALID_RUN_PROPS, foreign_problems(self, "this run", [
+            (name, run_props.get(name)) for name in ("workflow", "cache", "run_group", "configuration")
+            if not isinstance(run_props.get(name), str)])))
         self.provider = RunProvider.of(scope)  # first: it makes each ARN and attribute once per stack
         self.role = role
         self.workflow, self.configuration = run_props.get("workflow"), run_props.get("configuration")
@@ -133,6 +140,8 @@ class RunResource(Construct):
         for used in (self.run_group, self.cache):
             if isinstance(used, (RunGroup, RunCache)):
                 used.apply_removal_policy(RemovalPolicy.RETAIN)
+                expect_retained(used, f"retained runs ({self.node.path}) use it, and HealthOmics refuses to delete "
+                                      "it while runs use it, so the stack's deletion would fail")
 
     @property
     def cdk_tag_manager(self) -> TagManager:

@@ -5,6 +5,10 @@ app, or an import given its template) declares one: ``integer`` (``42``), ``numb
 ``boolean`` (``true`` / ``false``, any case), ``array`` (a JSON list, ``["chr1", "chr2"]``) and ``object`` (a
 JSON object). Strings and files stay text; so does every value when the template is unknown (the handler
 then checks names only). A cell that does not parse is named by its line and column.
+
+When the template is unknown (``workflow_id=``, or a workflow whose template is not known at synth), cells that
+read as numbers or booleans reach the workflow as strings: ``looks_typed`` finds them, for a synth warning that
+names ``parameter_template=``.
 """
 
 from __future__ import annotations
@@ -77,3 +81,23 @@ def typed_rows(rows: list[dict[str, Any]], template: Optional[Mapping[str, Mappi
         shown = errors[:20]
         raise SampleSheetError("; ".join(shown) + (f" ... and {len(errors) - 20} more" if len(errors) > 20 else ""))
     return rows
+
+
+def looks_typed(rows: Any, template: Optional[Mapping[str, Mapping[str, Any]]]) -> dict[str, tuple[int, str]]:
+    """For a CSV sheet read without a template: each parameter with a cell that reads as a number or a boolean,
+    with the first such cell's line and text (the parameter reaches the workflow as a string)."""
+    if template is not None or not isinstance(rows, SheetRows):
+        return {}
+    found: dict[str, tuple[int, str]] = {}
+    for row, line in zip(rows, rows.lines, strict=True):
+        for name, text in (row.get("parameters") or {}).items():
+            if name in found or not isinstance(text, str):
+                continue
+            for parse in (_number, _boolean):
+                try:
+                    parse(text)
+                except ValueError:
+                    continue
+                found[name] = (line, text)
+                break
+    return found

@@ -1,11 +1,26 @@
 """Synth warnings for settings that synthesize but fail in the account: each names the construct and the value,
 says how to fix it, and can be acknowledged (``Annotations.of(run).acknowledge_warning(id)``), like the ECR one.
 
+Every warning id of the library is ``healthomics-run::<name>``: with its ``::`` the CDK CLI prints it as it is
+(``Acknowledge with 'healthomics-run::<name>'``; a bare id it prints as ``Annotation::<id>``, which
+``Annotations.acknowledge_warning`` does not match), so the id in the message, the ``[ack: ...]`` tag and the CLI's
+line are one string, and both ``Annotations.of(c).acknowledge_warning(id)`` and
+``Validations.of(c).acknowledge(Acknowledgment(id=id, reason=...))`` accept it.
+
 - ``OUTPUT_NOT_WRITABLE``: ``output_uri`` outside every location the run's ``RunServiceRole`` may write.
 - ``INPUT_NOT_READABLE``: ``s3://`` values in the parameters (a batch's samples included) in buckets or prefixes
   the role may not read (outputs it may write, it may read too).
 - ``SHORT_COMPLETED_WAIT``: ``wait_for=COMPLETED`` with a ``timeout`` under ``PLAUSIBLE_RUN_SECONDS`` (an hour). A
   run group's ``max_duration`` is no guide: it caps runs (7 days by default), while a deploy waits 12 hours at most.
+- ``COHORT_WAIT_TOO_SHORT``: a batch waiting for COMPLETED whose samples, queued ``max_runs`` at a time by its run
+  group, leave each run less than ``PLAUSIBLE_RUN_SECONDS`` within the timeout (``run_model.capacity``, which the
+  plan's capacity check uses too): the deploy times out, and rolls back (with ``delete_policy=CANCEL``, cancelling the
+  batch).
+- ``DUPLICATE_RUN``: a run (batch) of a stack with the settings of another of the same stack, all but its ``name``
+  and ``tags``: each resource derives its own ``requestId`` (``run_model.fingerprint.request_id`` is scoped to the
+  resource), so the deploy starts both, and both are billed.
+- ``STATIC_STORAGE_ROUNDED``: ``storage_capacity`` of STATIC storage that HealthOmics rounds up (to 1,200 GiB or a
+  multiple of 2,400 GiB): the message says what is provisioned and billed.
 
 Only what is known at synth is judged: a role that is not a ``RunServiceRole`` (its grants are not known here),
 a bucket named by a token, or a value known at deploy time are left alone, so a warning is never a guess. S3
@@ -14,16 +29,22 @@ locations are compared by bucket name and key prefix, as the role's policy grant
 
 from __future__ import annotations
 
+import json
+import re
 from typing import Any, Iterator, Optional, Sequence
 
 from aws_cdk import Annotations, Stack
 
 from constructs import Construct
 from healthomics_run.construct_helpers.validation import add_check, is_unresolved
+from healthomics_run.run_model import capacity, rules
 
-OUTPUT_NOT_WRITABLE = "healthomics-run:output-not-writable"
-INPUT_NOT_READABLE = "healthomics-run:input-not-readable"
-SHORT_COMPLETED_WAIT = "healthomics-run:short-completed-wait"
+OUTPUT_NOT_WRITABLE = "healthomics-run::output-not-writable"
+INPUT_NOT_READABLE = "healthomics-run::input-not-readable"
+SHORT_COMPLETED_WAIT = "healthomics-run::short-completed-wait"
+STATIC_STORAGE_ROUNDED = "healthomics-run::static-storage-rounded"
+DUPLICATE_RUN = "healthomics-run::duplicate-run"
+COHORT_WAIT_TOO_SHORT = "healthomics-run::cohort-wait-too-short"
 # Below an hour a wait for COMPLETED most likely fails the deploy: a run spends minutes being provisioned before
 # its first task, and genomics workflows run for hours.
 PLAUSIBLE_RUN_SECONDS = 3600
@@ -81,17 +102,62 @@ def check_at_synth(provider: Construct, run) -> None:
     runs = getattr(provider, "_runs_checked_at_synth", None)
     if runs is None:
         runs = provider._runs_checked_at_synth = []
-        add_check(provider, lambda: [error for each in runs for error in _judged(each)])
+        add_check(provider, lambda: _checked(runs))
     runs.append(run)
+
+
+def _same_settings(run, resolve: bool = False) -> str:
+    """What makes two runs of one stack the same run: every setting but the name and tags, the samples of a batch
+    and the rerun token. Deploy-time values count as their template form when ``resolve``, else as alike (a first,
+    cheap sorting, which asks jsii nothing)."""
+    request = {key: value for key, value in run.request.items() if key not in ("name", "tags")}
+    request = run.resolved(request) if resolve else json.loads(json.dumps(request, default=repr), object_hook=_blank)
+    return json.dumps([run.RESOURCE_TYPE, request, getattr(run, "settings", None), run.rerun_token],
+                      sort_keys=True, default=repr)
+
+
+_TOKEN_MARK = re.compile(r"[$#]\{Token\[[^\]]*\]\}")
+
+
+def _blank(mapping: dict) -> dict:
+    return {key: _TOKEN_MARK.sub("<token>", value) if isinstance(value, str) else value
+            for key, value in mapping.items()}
+
+
+def _checked(runs: list) -> list[str]:
+    _warn_duplicates(runs)
+    return [error for each in runs for error in _judged(each)]
+
+
+def _warn_duplicates(runs: list) -> None:
+    """Warn on each run that starts the same run as an earlier one of the stack."""
+    alike: dict[str, list] = {}
+    for run in runs:
+        alike.setdefault(_same_settings(run), []).append(run)
+    for group in alike.values():
+        if len(group) > 1:
+            _warn_alike(group)
+
+
+def _warn_alike(group: list) -> None:
+    first: dict[str, Any] = {}
+    for run in group:
+        earlier = first.setdefault(_same_settings(run, resolve=True), run)
+        if earlier is not run:
+            Annotations.of(run).add_warning_v2(DUPLICATE_RUN, (
+                f"{run.node.path}: the same run as {earlier.node.path} (every setting alike but the name): each "
+                "resource starts its own run, so the deploy starts this one twice and both are billed. Remove one; "
+                "if you mean to run it twice, give each a different rerun_token; to accept it: "
+                f"Annotations.of(construct).acknowledge_warning({DUPLICATE_RUN!r}, reason)"))
 
 
 def _judged(run) -> list[str]:
     judge = SynthWarnings(run)
     notes = None
-    for warning_id, message in (*judge._location_warnings(), *judge._wait_warnings()):
+    for warning_id, message in (*judge._location_warnings(), *judge._wait_warnings(), *judge._storage_warnings()):
         notes = notes or Annotations.of(run)
-        notes.add_warning_v2(warning_id, f"{message}; to accept it, acknowledge {warning_id!r} "
-                                         f"(Annotations.of(construct).acknowledge_warning)")
+        notes.add_warning_v2(warning_id, f"{message}; to accept it: "
+                                         f"Annotations.of(construct).acknowledge_warning({warning_id!r}, reason)")
     return [f"{run.node.path}: {error}" for error in run.synth_errors()]
 
 
@@ -126,6 +192,19 @@ class SynthWarnings:
                 f"({', '.join(f's3.Bucket.from_bucket_name(self, ..., {b!r})' for b in buckets[:NAMED])}) or "
                 "RunServiceRole.grant_input(bucket, prefix)")
 
+    def _storage_warnings(self) -> Iterator[tuple[str, str]]:
+        run = self._run
+        requested = run.request.get("storageCapacity")
+        if run.request.get("storageType") != "STATIC" or not isinstance(requested, int) or is_unresolved(requested):
+            return
+        provisioned = rules.provisioned_static_gib(requested)
+        if provisioned != requested:
+            yield STATIC_STORAGE_ROUNDED, (
+                f"{run.node.path}: storage_capacity {requested:,} GiB of STATIC storage is provisioned, and billed, "
+                f"as {provisioned:,} GiB: HealthOmics provides {rules.STATIC_STORAGE_MINIMUM_GIB:,} GiB or multiples "
+                f"of {rules.STATIC_STORAGE_STEP_GIB:,} GiB, rounding up. Give storage_capacity={provisioned} to say "
+                "so, a smaller supported size, or storage_type=DYNAMIC (sized to what the run uses)")
+
     def _wait_warnings(self) -> Iterator[tuple[str, str]]:
         run = self._run
         if run.wait_for != "COMPLETED":
@@ -136,6 +215,31 @@ class SynthWarnings:
                 f"minutes being provisioned and most workflows take hours, so the deploy will likely fail (and roll "
                 f"back) before the run completes. Give a timeout of at least {PLAUSIBLE_RUN_SECONDS} s (up to 12 "
                 "hours), or wait_for=STARTED")
+            return
+        yield from self._cohort_wait_warnings()
+
+    def _cohort_wait_warnings(self) -> Iterator[tuple[str, str]]:
+        run = self._run
+        runs, group = getattr(run, "sample_count", 0), run.run_group
+        max_runs = getattr(group, "max_runs", None)
+        if runs < 2 or not isinstance(max_runs, int) or is_unresolved(max_runs) or max_runs <= 0:
+            return
+        each = capacity.seconds_per_run(run.timeout_seconds, runs, max_runs)
+        if each >= PLAUSIBLE_RUN_SECONDS:
+            return
+        rollback = (" and its rollback cancels the batch (delete_policy=CANCEL)" if run.delete_policy == "CANCEL"
+                    else " and rolls back")
+        yield COHORT_WAIT_TOO_SHORT, (
+            f"{run.node.path}: wait_for=COMPLETED for {runs:,} samples in run group {group.node.path}, which runs "
+            f"max_runs={max_runs} at once: they run in {capacity.waves(runs, max_runs)} waves, so within the timeout "
+            f"({_hours(run.timeout_seconds)}) each run may take only {each / 60:.0f} min; the deploy will likely time "
+            f"out{rollback}. Raise the run group's max_runs to "
+            f"{capacity.max_runs_for(run.timeout_seconds, runs, PLAUSIBLE_RUN_SECONDS)} or more (an hour a run), "
+            "split the cohort, or wait_for=STARTED")
+
+
+def _hours(seconds: int) -> str:
+    return f"{seconds / 3600:g} h" if seconds >= 3600 else f"{seconds} s"
 
 
 def _may(locations: list[tuple[str, str]]) -> str:

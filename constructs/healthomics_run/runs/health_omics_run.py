@@ -15,9 +15,10 @@ from typing_extensions import Unpack
 
 from constructs import Construct
 from healthomics_run.after_run.provenance_writer import ProvenanceWriter
+from healthomics_run.construct_helpers.environments import foreign_problems
 from healthomics_run.construct_helpers.validation import is_unresolved
 from healthomics_run.enums import DeletePolicy
-from healthomics_run.errors import INVALID_OUTPUT_LOCATION, INVALID_RUN_PROPS, raise_if_any
+from healthomics_run.errors import INVALID_OUTPUT_LOCATION, INVALID_RUN_PROPS, raise_if_any, require_stack
 from healthomics_run.infrastructure.ecr_access import allow_omics_pull
 from healthomics_run.infrastructure.output_bucket import RunOutputBucket
 from healthomics_run.infrastructure.run_group import IRunGroup, RunGroup
@@ -54,10 +55,13 @@ class _RunInfrastructure(Construct):
                  output_prefix: Optional[str], run_group: Union[IRunGroup, str, None], inputs: Sequence[s3.IBucket],
                  ecr_repositories: Sequence[ecr.IRepository], kms_keys: Sequence[kms.IKey],
                  run_props: Mapping[str, Any], run_metrics: bool = True) -> None:
+        require_stack(scope, id, type(self).__name__)
         super().__init__(scope, id)
         raise_if_any(self, *run_props_problems({**run_props, "run_group": run_group}),
                      (INVALID_RUN_PROPS, _access_errors(inputs=inputs, ecr_repositories=ecr_repositories,
-                                                        kms_keys=kms_keys)),
+                                                        kms_keys=kms_keys)
+                      + foreign_problems(self, "this run", [("ecr_repositories", r) for r in ecr_repositories
+                                                            if not isinstance(r, str)], accounts=False)),
                      (INVALID_OUTPUT_LOCATION, _prefix_errors(output_prefix)))
         self.output_prefix = output_prefix if output_prefix is not None else f"{self.node.path}/"
         self.output_bucket: s3.IBucket = output_bucket or RunOutputBucket(self, "OutputBucket")
@@ -99,7 +103,7 @@ class _RunInfrastructure(Construct):
 # versionId s3:GetObjectVersion; ListObjectsV2 s3:ListBucket; ListObjectVersions s3:ListBucketVersions).
 RECORD_READ_ACTIONS = ("s3:GetObject", "s3:GetObjectVersion")
 RECORD_LIST_ACTIONS = ("s3:ListBucket", "s3:ListBucketVersions")
-RECORDS_DENY_WARNING_ID = "healthomics-run:records-deny-not-added"
+RECORDS_DENY_WARNING_ID = "healthomics-run::records-deny-not-added"
 
 
 _ACCESS_EXAMPLES = {  # prop -> (what it takes, how to make one from a name)
@@ -239,7 +243,7 @@ class HealthOmicsRunBatch(_RunInfrastructure):
         ``s3:prefix`` inside it). The Deny goes in the grantee's identity policy; a grantee whose policy this
         stack cannot change (another account's principal, an imported role) gets it in the output bucket's policy
         instead. A bucket this stack does not create (imported) has a policy it cannot change: then synth warns
-        (``healthomics-run:records-deny-not-added``) with the statement to add by hand.
+        (``healthomics-run::records-deny-not-added``) with the statement to add by hand.
 
         What a Deny cannot express: a listing authorizes the request, not each key it returns, so a grantee who
         lists the outputs from a prefix above the records folder (the output prefix itself, or the bucket) sees the

@@ -11,6 +11,7 @@ import functools
 import os
 from typing import Any, Iterable, Mapping, Optional, Sequence
 
+from aws_cdk import Annotations
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3_assets as s3_assets
 from typing_extensions import Unpack
@@ -29,13 +30,15 @@ from healthomics_run.run_model.samples import SampleSheetError as SheetProblem  
 from healthomics_run.workflows import _parameter_fit as parameter_fit
 
 from ._run_resource import RunResource
-from ._sheet_types import typed_rows
+from ._sheet_types import looks_typed, typed_rows
 from ._staging import may_hold_tokens, stage_json
 from .run_props import RunProps
 
 RESOURCE_TYPE = props_of.RESOURCE_TYPE
 MAX_INLINE_SAMPLES = samples.MAX_INLINE_SAMPLES
 MAX_SAMPLES = samples.MAX_SAMPLES
+# A CSV sheet's numbers and booleans sent as strings: no parameter template is known at synth to type them.
+UNTYPED_SHEET_VALUES = "healthomics-run::untyped-sheet-values"
 # What construction raises for bad samples: a ``ValidationError`` (code ``InvalidSampleSheet``) that ``except
 # SampleSheetError``, written for earlier releases, still catches.
 SampleSheetError = errors.SampleSheetError
@@ -74,9 +77,12 @@ class WorkflowRunBatch(RunResource):
                  **run_props: Unpack[RunProps]) -> None:
         super().__init__(scope, id, role=role, output_uri=output_uri, run_props=run_props)
         try:
-            self.settings, sample_problems = _settings(samples, sample_sheet, self.workflow_template()), []
+            self.settings, untyped = _settings(samples, sample_sheet, self.workflow_template())
+            sample_problems: list[str] = []
         except SheetProblem as error:
-            self.settings, sample_problems = [], [str(error)]
+            self.settings, untyped, sample_problems = [], {}, [str(error)]
+        if untyped:
+            self._warn_untyped(str(sample_sheet), untyped)
         self.sample_count = len(self.settings)
         self.batch_name = batch_name if batch_name is not None else self.node.path[-64:]
         self._check(self._batch_errors(), sample_problems)
@@ -133,6 +139,21 @@ class WorkflowRunBatch(RunResource):
         if template is None or not isinstance(shared, dict):
             return []
         return parameter_fit.batch_errors(template, shared, self.settings)
+
+    def _warn_untyped(self, sheet: str, untyped: Mapping[str, tuple[int, str]]) -> None:
+        """CSV cells that read as numbers or booleans, sent as strings: no template says their types."""
+        names = sorted(untyped)
+        cells = ", ".join(f"{name} ({untyped[name][1]!r} on line {untyped[name][0]})" for name in names[:5])
+        more = f" and {len(names) - 5} more" if len(names) > 5 else ""
+        where = ("workflow_id= names a workflow whose parameter template is unknown at synth" if self.workflow is None
+                 else "the parameter template of workflow= is unknown at synth")
+        types = ", ".join(f"{name!r}: {{'type': ...}}" for name in names[:3])
+        Annotations.of(self).add_warning_v2(UNTYPED_SHEET_VALUES, (
+            f"{self.node.path}: {sheet} holds numbers or booleans in parameters.{', parameters.'.join(names[:5])}"
+            f"{more}: {cells}; they reach the workflow as strings, because {where}. Give the workflow with its "
+            f"types, workflow=Workflow.from_workflow_id(self, 'Workflow', <id>, parameter_template={{{types}}}) "
+            "(types integer, number, boolean), so each cell is read as its type; to accept strings: "
+            f"Annotations.of(construct).acknowledge_warning({UNTYPED_SHEET_VALUES!r}, reason)"))
 
     def _batch_errors(self) -> list[str]:
         errors = batch_errors(self.request)
@@ -203,7 +224,7 @@ def _outside(uri: Any, output_uri: str) -> bool:
 
 
 def _settings(given: Optional[Sequence[Mapping[str, Any]]], sheet: Optional[str | os.PathLike],
-              template: Optional[Mapping[str, Mapping[str, Any]]]) -> list[dict[str, Any]]:
+              template: Optional[Mapping[str, Mapping[str, Any]]]) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     if (given is None) == (sheet is None):
         raise SheetProblem("WorkflowRunBatch needs exactly one of samples (a list of dicts) or sample_sheet "
                                "(a .csv or .json file)")
@@ -214,7 +235,9 @@ def _settings(given: Optional[Sequence[Mapping[str, Any]]], sheet: Optional[str 
             "sample_sheet must be the path of a .csv or .json file in your app, read at synth; got a deploy-time "
             "value (a token). Give the path, or samples= as a list of dicts (values in it may be deploy-time)")
     rows = typed_rows(samples.read_sheet(sheet), template, str(sheet)) if sheet is not None else list(given)
+    untyped = looks_typed(rows, template)
     # Inline samples may hold tokens; a staged sheet cannot (see _stage), and asking jsii about
     # each of 100,000 rows would cost seconds.
     check = is_unresolved if len(rows) <= MAX_INLINE_SAMPLES else (lambda _: False)
-    return samples.to_settings(rows, source=str(sheet) if sheet is not None else "samples", is_unresolved=check)
+    source = str(sheet) if sheet is not None else "samples"
+    return samples.to_settings(rows, source=source, is_unresolved=check), untyped

@@ -22,7 +22,7 @@ from healthomics_run.construct_helpers.validation import is_unresolved
 
 from .definition_files import DefinitionError, DefinitionFiles
 
-WARNING_ID = "healthomics-run:workflow-images-not-pullable"
+WARNING_ID = "healthomics-run::workflow-images-not-pullable"
 _ECR_IMAGE = re.compile(r"\b(?P<registry>\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com(?:\.cn)?)/"
                         r"(?P<repository>[a-z0-9][a-z0-9._/-]*?)(?=[:@\s'\"]|$)")
 MAX_BYTES = 1_000_000  # definition files larger than this (data, not code) are not read

@@ -32,7 +32,7 @@ from typing import Any, Iterator, Optional
 
 from .definition_files import DefinitionError, DefinitionFiles, some
 
-URL_IMPORT_WARNING_ID = "healthomics-run:workflow-url-import"
+URL_IMPORT_WARNING_ID = "healthomics-run::workflow-url-import"
 _WDL_IMPORT = re.compile(r"^[ \t]*import\s+(?:\"([^\"]*)\"|'([^']*)')", re.M)
 _NEXTFLOW_INCLUDE = re.compile(r"^[ \t]*include\s*\{[^}]*\}\s*from\s*(?:\"([^\"]*)\"|'([^']*)')", re.M)
 _CWL_EXTENSIONS = (".cwl", ".yml", ".yaml", ".json")

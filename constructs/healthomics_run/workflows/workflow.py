@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 from typing_extensions import Protocol, runtime_checkable
 
 from healthomics_run import errors as codes
+from healthomics_run.construct_helpers.environments import foreign_problems
 from healthomics_run.construct_helpers.interfaces import ResourceProtocolMeta
 from healthomics_run.construct_helpers.validation import is_unresolved
 from healthomics_run.enums import StorageType, WorkflowEngine, WorkflowType
@@ -48,12 +49,12 @@ ParameterTemplate = Mapping[str, Mapping[str, Any]]
 # Engine only WDL, NEXTFLOW and CWL (the service model also has WDL_LENIENT and 2,000 entries).
 CFN_TEMPLATE_MAX = 1000
 CFN_ENGINES = ("WDL", "NEXTFLOW", "CWL")
-ENGINE_WARNING_ID = "healthomics-run:workflow-engine"
+ENGINE_WARNING_ID = "healthomics-run::workflow-engine"
 HEALTHOMICS_DESCRIPTIONS = "@healthomics-run/workflow:healthOmicsDescriptions"
 """Context flag: ``True`` derives parameter descriptions as HealthOmics does (CWL ``label``, single-quoted WDL
 strings). Off by default because ``ParameterTemplate`` is create-only: a template read differently would
 replace workflows deployed with an earlier release. Set it in a new app's ``cdk.json``."""
-TEMPLATE_WARNING_ID = "healthomics-run:parameter-template-names"
+TEMPLATE_WARNING_ID = "healthomics-run::parameter-template-names"
 
 
 @runtime_checkable
@@ -204,6 +205,9 @@ class Workflow(Resource, IWorkflow):
         self.workflow_type: str = WorkflowType.PRIVATE.value
         self.owner_id: Optional[str] = None
         self.container_repositories = tuple(container_repositories)
+        codes.raise_if_any(self, (codes.INVALID_RESOURCE_PROPS, foreign_problems(
+            self, "this workflow", [("container_repositories", r) for r in self.container_repositories],
+            accounts=False)))
         for repository in self.container_repositories:
             allow_omics_pull(repository, self)
         warn_unpullable_images(self, props.path, self.container_repositories)
@@ -359,6 +363,9 @@ class WorkflowVersion(Resource, IWorkflow):
         self.workflow_type, self.owner_id = workflow.workflow_type, workflow.owner_id
         self.container_repositories = (tuple(container_repositories) if container_repositories is not None
                                        else tuple(workflow.container_repositories))
+        codes.raise_if_any(self, (codes.INVALID_RESOURCE_PROPS, foreign_problems(
+            self, "this workflow version", [("container_repositories", r) for r in self.container_repositories],
+            accounts=False)))
         warn_unpullable_images(self, props.path, self.container_repositories)
         if container_repositories is not None:
             for repository in self.container_repositories:

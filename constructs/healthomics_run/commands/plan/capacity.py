@@ -12,7 +12,7 @@ Expected durations come from the earlier runs the forecast rests on (median; p90
 
 from __future__ import annotations
 
-import math
+from healthomics_run.run_model.capacity import waves as run_waves
 
 from .cost import PerRun
 from .decide import Row
@@ -55,7 +55,7 @@ def warnings(row: Row, figures: PerRun | None, start_run_rate: float | None, *,
         return found
     bounds = {"one run's median duration": figures.median_seconds}
     if limits is not None and limits.max_runs and not shared_group:
-        bounds[f"max_runs {limits.max_runs}"] = math.ceil(runs / limits.max_runs) * figures.median_seconds
+        bounds[f"max_runs {limits.max_runs}"] = run_waves(runs, limits.max_runs) * figures.median_seconds
     if limits is not None and limits.max_cpus and figures.median_vcpu_seconds and not shared_group:
         bounds[f"max_cpus {limits.max_cpus}"] = runs * figures.median_vcpu_seconds / limits.max_cpus
     if limits is not None and limits.max_gpus and figures.median_gpu_seconds:

@@ -1,0 +1,60 @@
+"""Where a run may reach: one rule for references across Regions and accounts, checked at the user's line.
+
+**The rule.** A run uses only workflows, run caches and ECR repositories of its own Region: HealthOmics is a
+Regional service (its workflow and run cache ARNs name their Region, and StartRun finds them in the Region it is
+called in), and it pulls images only from ECR repositories "in the same AWS Region as the account calling the
+service" (HealthOmics guide, "Container images for private workflows",
+https://docs.aws.amazon.com/omics/latest/dev/workflows-ecr.html). Another **account** is fine where HealthOmics
+shares across accounts (a workflow shared with yours, named by ``Workflow.from_workflow_id(..., owner_id=...)``; an
+image whose repository policy lets yours pull), but a construct of another account's stack is not: CloudFormation
+cannot pass its attributes across accounts. So a ``Workflow`` or ``RunCache`` of a stack in another Region or
+account, an imported run cache whose ARN names another Region, or an ECR repository of another Region raises a
+``ValidationError`` that names both Regions (or accounts); what is known only at deploy time is left alone.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterable, Optional
+
+from aws_cdk import CfnResource, Stack, Token
+
+from constructs import Construct
+
+
+def _known(value: Any) -> Optional[str]:
+    return value if isinstance(value, str) and value and not Token.is_unresolved(value) else None
+
+
+def _where(resource: Any) -> tuple[Optional[str], Optional[str], bool]:
+    """(Region, account, whether it is made in a stack of this app) of ``resource``, as known at synth: an
+    ``IResource``'s ``env`` is its stack's, or for an import by ARN, the ARN's."""
+    env = getattr(resource, "env", None)
+    if env is None:
+        return None, None, False
+    made_here = isinstance(resource, Construct) and isinstance(resource.node.default_child, CfnResource)
+    return _known(env.region), _known(env.account), made_here
+
+
+def foreign_problems(here: Construct, what: str, given: Iterable[tuple[str, Any]], *,
+                     accounts: bool = True) -> list[str]:
+    """Each of ``given`` (prop name, resource) in another Region than ``here``'s stack, or made in a stack of
+    another account (unless not ``accounts``: ECR images may come from another account); ``what`` names ``here``
+    ("this run", "this workflow")."""
+    stack = Stack.of(here)
+    region, account = _known(stack.region), _known(stack.account)
+    problems = []
+    for prop, resource in given:
+        if resource is None:
+            continue
+        theirs, their_account, made_here = _where(resource)
+        name = resource.node.path if isinstance(resource, Construct) else repr(resource)
+        if region and theirs and theirs != region:
+            problems.append(
+                f"{prop} {name} is in Region {theirs}, and {what} is in {region}: HealthOmics uses only what is in "
+                f"the Region of the run. Put {what} in a stack of {theirs}, or make (or copy) {prop} in {region}")
+        elif accounts and made_here and account and their_account and their_account != account:
+            problems.append(
+                f"{prop} {name} is made in a stack of account {their_account}, and {what} is in {account}: a stack "
+                "cannot use another account's resources by reference. Share it with this account and import it "
+                "by id here (for a workflow, Workflow.from_workflow_id(..., owner_id=...))")
+    return problems
