@@ -158,7 +158,7 @@ class FakeHealthOmics:
         for run_id, run in list(self.runs.items()):
             if run.get("batchId") == batch_id and run["runSettingId"] in run_setting_ids:
                 del self.runs[run_id]
-        batch.setdefault("submissionFailures", {}).update({id: (reason, message) for id in run_setting_ids})
+        batch.setdefault("submissionFailures", {}).update(dict.fromkeys(run_setting_ids, (reason, message)))
         batch["submissionSummary"]["failedStartSubmissionCount"] = len(batch["submissionFailures"])
 
     def start_stranger_run(self, run_id: str) -> None:
@@ -474,7 +474,8 @@ class FakeHealthOmics:
         self._batch(params["batchId"])
         batch = self._batch(params["batchId"])
         found = [run for run in self.batch_runs(params["batchId"])
-                 if params.get("runSettingId") in (None, run["runSettingId"])]
+                 if params.get("runSettingId") in (None, run["runSettingId"])
+                 and params.get("runId") in (None, run["id"])]
         if not self.batch_runs(params["batchId"]):  # not submitted yet: listed without a run id
             return {"runs": [{"runSettingId": entry["runSettingId"]} for entry in batch["entries"]
                              if params.get("runSettingId") in (None, entry["runSettingId"])]}
