@@ -207,3 +207,17 @@ def test_synth_checks_name_unknown_outputs_cycles_and_single_values_for_many_inp
     assert "parameter 'vcfs' takes one value" in errors
     assert "steps in a cycle: ['a', 'b']" in errors
     assert "required parameter 'reference' has no value" in errors
+
+
+def test_the_after_run_hook_advances_the_stacks_chains_with_the_batchs_runs(omics, props, aws):
+    deploy = CloudFormation(cohort(props, [sample(i) for i in range(1, 11)]))
+    chain = Chain(omics, chain_of(aws, shard_size=10))
+    runs = chain.end(cohort_runs(omics, deploy.answer["Data"]["BatchId"]))
+    records = [{"messageId": f"m{n}", "body": json.dumps({"detail": {"runId": run_id, "status": "COMPLETED"}})}
+               for n, run_id in enumerate(runs)]
+    failures: list = []
+    env = {chain_controller.CHAINS_ENV: json.dumps([chain.spec.to_json()])}
+    chain_controller.on_run_ends({"Records": records}, env, failures)
+    assert failures == [] and omics.count("StartRun") == 1
+    chain_controller.on_run_ends({"Records": records}, {}, failures)  # no chains: nothing asked
+    assert omics.count("StartRun") == 1

@@ -12,6 +12,7 @@ import os
 from typing import Any
 
 from healthomics_run.run_model.provenance_settings import STACK_ID_ENV
+from healthomics_run.service_calls import chain_controller
 from healthomics_run.service_calls.log import log
 from healthomics_run.service_calls.provenance import Clients, load_config, write
 from healthomics_run.service_calls.provenance_owners import Owners
@@ -39,6 +40,7 @@ def on_run_end(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
         except Exception as error:  # noqa: BLE001 - any failure: this message is received again
             log("provenance", id=message.get("messageId"), outcome=f"failed: {type(error).__name__}: {error}")
             failures.append({"itemIdentifier": message["messageId"]})
+    chain_controller.on_run_ends(event, os.environ, failures)  # chaining's hook: a no-op without chains
     return {"batchItemFailures": failures}
 
 

@@ -221,3 +221,24 @@ def advance(omics, s3, chain: ChainSpec, ended: Iterable[str] = (), *, reconcile
     finally:
         controller.save()
         log("chain", chain=chain.name, started=controller.started)
+
+
+CHAINS_ENV = "HEALTHOMICS_RUN_CHAINS"  # the after-run function's environment: a JSON list of ChainSpec.to_json()
+
+
+def on_run_ends(event: dict[str, Any], environ, failures: list[dict[str, str]]) -> None:
+    """The after-run handler's hook: advance each chain the stack declares with the runs of this SQS batch. A
+    chain that cannot advance fails the whole batch's messages (received again: advancing is idempotent)."""
+    chains = json.loads(environ.get(CHAINS_ENV) or "[]")
+    if not chains:
+        return
+    from . import clients
+
+    ended = [json.loads(m["body"]).get("detail", {}).get("runId") for m in event.get("Records", [])]
+    for data in chains:
+        try:
+            advance(clients.omics(), clients.s3(), ChainSpec.from_json(data), [r for r in ended if r])
+        except Exception as error:  # noqa: BLE001 - any failure: the batch is received again
+            log("chain", chain=data.get("name"), outcome=f"failed: {type(error).__name__}: {error}")
+            failed = {f["itemIdentifier"] for f in failures}
+            failures += [{"itemIdentifier": m["messageId"]} for m in event["Records"] if m["messageId"] not in failed]
