@@ -210,14 +210,22 @@ def test_synth_checks_name_unknown_outputs_cycles_and_single_values_for_many_inp
 
 
 def test_the_after_run_hook_advances_the_stacks_chains_with_the_batchs_runs(omics, props, aws):
+    """The chains come from the writer's settings asset with each deploy-time value as ``{"$ref": n}``, the
+    values from the function's environment: Lambda allows 4 KB for all of a function's variables ("Lambda
+    quotas", https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html)."""
     deploy = CloudFormation(cohort(props, [sample(i) for i in range(1, 11)]))
     chain = Chain(omics, chain_of(aws, shard_size=10))
     runs = chain.end(cohort_runs(omics, deploy.answer["Data"]["BatchId"]))
     records = [{"messageId": f"m{n}", "body": json.dumps({"detail": {"runId": run_id, "status": "COMPLETED"}})}
                for n, run_id in enumerate(runs)]
+    settings = chain.spec.to_json()
+    settings["roleArn"], settings["steps"][0]["workflowId"] = {chaining.REF: "0"}, {chaining.REF: "1"}
+    env = {chaining.CHAIN_REFS_ENV: json.dumps({"0": chain.spec.role_arn, "1": JOINT_WORKFLOW})}
+    (found,) = chain_controller.chains_of([settings], env)
+    assert found.to_json() == chain.spec.to_json()
     failures: list = []
-    env = {chain_controller.CHAINS_ENV: json.dumps([chain.spec.to_json()])}
-    chain_controller.on_run_ends({"Records": records}, env, failures)
+    chain_controller.on_run_ends(clients.omics(), clients.s3(), {"Records": records}, [found], failures)
     assert failures == [] and omics.count("StartRun") == 1
-    chain_controller.on_run_ends({"Records": records}, {}, failures)  # no chains: nothing asked
-    assert omics.count("StartRun") == 1
+    chain_controller.on_run_ends(clients.omics(), clients.s3(), {"Records": records},
+                                 chain_controller.chains_of([], {}), failures)
+    assert omics.count("StartRun") == 1  # no chains: nothing asked

@@ -30,6 +30,10 @@ from .fingerprint import REQUEST_ID_PREFIX, content_digest
 
 COHORT = "cohort"  # the name of the chain's first node: the cohort's per-sample runs
 ALL = "all"
+# The after-run function's environment: the deploy-time values (tokens at synth: a role's ARN, a workflow's id,
+# a bucket's name) the chains in its settings asset name by ``{"$ref": "<n>"}``; the asset itself holds no token.
+CHAIN_REFS_ENV = "HEALTHOMICS_RUN_CHAIN_REFS"
+REF = "$ref"
 CHAIN_FOLDER = "chains"  # under the cohort's ledger folder: each chain's state; under the output URI: outputs
 
 
@@ -134,6 +138,18 @@ class ChainSpec:
                 done.add(step.name)
                 pending.remove(step)
         return ordered
+
+
+def resolve_refs(value: Any, refs: dict[str, Any]) -> Any:
+    """``value`` with every ``{"$ref": n}`` replaced by ``refs[n]`` (the chain as the construct wrote it, its
+    deploy-time values as CloudFormation resolved them into the function's environment)."""
+    if isinstance(value, dict):
+        if set(value) == {REF}:
+            return refs[value[REF]]
+        return {key: resolve_refs(item, refs) for key, item in value.items()}
+    if isinstance(value, list):
+        return [resolve_refs(item, refs) for item in value]
+    return value
 
 
 def partition_json(partition: Partition) -> dict[str, Any]:

@@ -28,7 +28,8 @@ class Config:
     carry parameter values (default: their digest only); ``details``: resources whose records describe each
     task's image (one GetRunTask per task; default: the run's images, GetRun's ``resourceDigests``); ``batches``: each batch resource's batch name (a batch
     run is known by its batch's name: GetBatch); ``revision``: the app's source revision of the deploy
-    (``-c healthomics-run:source-revision=...``), when it gives one.
+    (``-c healthomics-run:source-revision=...``), when it gives one; ``chains``: the steps after the stack's
+    cohorts (``run_model.chaining``), advanced by the same function after each SQS batch of ended runs.
     """
 
     off: frozenset[str] = frozenset()
@@ -37,12 +38,15 @@ class Config:
     details: frozenset[str] = frozenset()
     batches: dict[str, str] = field(default_factory=dict)
     revision: Optional[str] = None
+    chains: tuple[dict[str, Any], ...] = ()  # the stack's run chains (``ChainSpec.to_json()``, refs for tokens)
 
     def to_json(self) -> str:
         data: dict[str, Any] = {"off": sorted(self.off), "locations": self.locations, "values": sorted(self.values),
                                 "details": sorted(self.details), "batches": self.batches}
         if self.revision:
             data["revision"] = self.revision
+        if self.chains:
+            data["chains"] = list(self.chains)
         return json.dumps({k: v for k, v in data.items() if v}, sort_keys=True, separators=(",", ":"))
 
     @classmethod
@@ -51,7 +55,7 @@ class Config:
         return cls(off=frozenset(data.get("off", ())), locations=dict(data.get("locations", {})),
                    values=frozenset(data.get("values", ())),
                    details=frozenset(data.get("details", ())), batches=dict(data.get("batches", {})),
-                   revision=data.get("revision"))
+                   revision=data.get("revision"), chains=tuple(data.get("chains", ())))
 
     def record_uri(self, logical_id: str, run: dict[str, Any]) -> str:
         """Where the record of ``run`` (GetRun's answer) goes: beside its outputs, or under the location."""

@@ -223,22 +223,29 @@ def advance(omics, s3, chain: ChainSpec, ended: Iterable[str] = (), *, reconcile
         log("chain", chain=chain.name, started=controller.started)
 
 
-CHAINS_ENV = "HEALTHOMICS_RUN_CHAINS"  # the after-run function's environment: a JSON list of ChainSpec.to_json()
+def chains_of(config_chains: Iterable[dict[str, Any]], environ) -> list[ChainSpec]:
+    """The stack's chains: as the writer's settings asset holds them (``Config.chains``), each deploy-time value
+    taken from the function's environment (``CHAIN_REFS_ENV``). The chains are never in the environment itself:
+    Lambda allows 4 KB for all of a function's variables ("Lambda quotas",
+    https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html)."""
+    chains = list(config_chains)
+    if not chains:
+        return []
+    refs = json.loads(environ.get(chaining.CHAIN_REFS_ENV) or "{}")
+    return [ChainSpec.from_json(chaining.resolve_refs(data, refs)) for data in chains]
 
 
-def on_run_ends(event: dict[str, Any], environ, failures: list[dict[str, str]]) -> None:
-    """The after-run handler's hook: advance each chain the stack declares with the runs of this SQS batch. A
+def on_run_ends(omics, s3, event: dict[str, Any], chains: list[ChainSpec], failures: list[dict[str, str]], *,
+                owner: Optional[str] = None) -> None:
+    """The after-run handler's hook: advance each of the stack's chains with the runs of this SQS batch. A
     chain that cannot advance fails the whole batch's messages (received again: advancing is idempotent)."""
-    chains = json.loads(environ.get(CHAINS_ENV) or "[]")
     if not chains:
         return
-    from . import clients
-
     ended = [json.loads(m["body"]).get("detail", {}).get("runId") for m in event.get("Records", [])]
-    for data in chains:
+    for chain in chains:
         try:
-            advance(clients.omics(), clients.s3(), ChainSpec.from_json(data), [r for r in ended if r])
+            advance(omics, s3, chain, [r for r in ended if r], owner=owner)
         except Exception as error:  # noqa: BLE001 - any failure: the batch is received again
-            log("chain", chain=data.get("name"), outcome=f"failed: {type(error).__name__}: {error}")
+            log("chain", chain=chain.name, outcome=f"failed: {type(error).__name__}: {error}")
             failed = {f["itemIdentifier"] for f in failures}
             failures += [{"itemIdentifier": m["messageId"]} for m in event["Records"] if m["messageId"] not in failed]
