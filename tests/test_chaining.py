@@ -229,3 +229,36 @@ def test_the_after_run_hook_advances_the_stacks_chains_with_the_batchs_runs(omic
     chain_controller.on_run_ends(clients.omics(), clients.s3(), {"Records": records},
                                  chain_controller.chains_of([], {}), failures)
     assert omics.count("StartRun") == 1  # no chains: nothing asked
+
+
+def test_two_handlers_at_once_lose_nothing_the_second_to_write_reads_again(omics, props, aws, monkeypatch):
+    """Two handlers read the state, each observes half the cohort; the first writes, the second's write is put
+    with ``If-Match`` the ETag it read, which S3 answers with 412 Precondition Failed since the object changed
+    ("How to prevent object overwrites with conditional writes",
+    https://docs.aws.amazon.com/AmazonS3/latest/userguide/conditional-writes.html; moto answers so too). The
+    second reads again and redoes its batch: no run is lost, and the shard of every sample starts once."""
+    deploy = CloudFormation(cohort(props, [sample(i) for i in range(1, 21)]))
+    chain = Chain(omics, chain_of(aws, shard_size=20))
+    runs = chain.end(cohort_runs(omics, deploy.answer["Data"]["BatchId"]))
+    chain.deliver(runs[:1])  # the state's objects exist: the next writes are If-Match
+    real_save, conflicts = chain_controller.State.save, []
+
+    def another_handler_writes_first(state):
+        if not conflicts:
+            conflicts.append("other")
+            chain_controller.advance(clients.omics(), clients.s3(), chain.spec, runs[1:10])
+        return real_save(state)
+
+    monkeypatch.setattr(chain_controller.State, "save", another_handler_writes_first)
+    chain_controller.advance(clients.omics(), clients.s3(), chain.spec, runs[10:])
+    monkeypatch.setattr(chain_controller.State, "save", real_save)
+    state = chain_controller.State(clients.s3(), chain.spec, None).data
+    assert conflicts == ["other"] and set(state["outputs"]) >= set(runs)
+    assert omics.count("StartRun") == 1  # the shard of the 20, started by the retried batch
+
+    stale, (joint,) = chain_controller.State(clients.s3(), chain.spec, None), chain.step_runs("joint")
+    chain.deliver(chain.end([joint]))  # another handler writes the joint step's object (its run's outputs)
+    stale.data["failed"][joint] = "FAILED"  # what a handler that read before would write over it
+    with pytest.raises(chain_controller.Conflict):
+        stale.save()
+    assert joint in chain_controller.State(clients.s3(), chain.spec, None).data["outputs"]

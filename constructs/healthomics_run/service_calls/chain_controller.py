@@ -12,13 +12,17 @@ started with StartRun and a requestId from ``run_model.chaining`` (a second even
 the same id: nothing starts twice). What a duplicated event brings is already known; what a lost event would have
 brought, ``advance(..., reconcile=True)`` finds by listing the cohort's completed runs (ListRuns by batch).
 
-State: one JSON object per chain beside the cohort's ledger (``<ledger>/chains/<chain>.json``): the shards, the
-completed runs' outputs, and for each step's partition the digest and run it was started with. It is a record,
-not the guard: the requestId is. A kill switch (``ChainSpec.enabled``) stops the chain from advancing.
+State: beside the cohort's ledger, one object for the cohort's runs and one per step
+(``<ledger>/chains/<chain>/<cohort|step>.json``): the shards, the completed runs' outputs and their fingerprints,
+and for each step's partition the digest and run it was started with. Only the objects that changed are written,
+each with an S3 conditional write (``State``): of two handlers at once, the second to write reads again and
+redoes its batch. The walk over the partitions is skipped when a batch brought nothing new. The state is a
+record, not the guard: the requestId is. A kill switch (``ChainSpec.enabled``) stops the chain from advancing.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 from typing import Any, Iterable, Optional
 
@@ -33,30 +37,124 @@ OUTPUT_SUMMARY = "output.json"
 PENDING, DONE, FAILED = "pending", "done", "failed"
 
 
-def state_uri(chain: ChainSpec) -> str:
-    return f"{chain.cohort_ledger_uri.removesuffix('.json')}/{chaining.CHAIN_FOLDER}/{chain.name}.json"
+def state_folder(chain: ChainSpec) -> str:
+    """The chain's state: beside the cohort's ledger, one object for the cohort's runs, one per step."""
+    return f"{chain.cohort_ledger_uri.removesuffix('.json')}/{chaining.CHAIN_FOLDER}/{chain.name}/"
 
 
 def _new_state() -> dict[str, Any]:
-    # samples: runSettingId -> {"key", "run"} of its completed run; outputs: runId -> output summary;
-    # failed: runId -> status; runs: a step's runId -> [step, partition]; steps: step -> partition -> record
-    return {"version": 1, "shards": {}, "samples": {}, "outputs": {}, "failed": {}, "runs": {}, "steps": {}}
+    # samples: runSettingId -> {"key", "run"} of its completed run; outputs: runId -> output summary; prints:
+    # runId -> its outputs' fingerprint; failed: runId -> status; runs: a step's runId -> [step, partition];
+    # steps: step -> partition -> record; walked: what the last walk of the partitions saw (skipped if unchanged)
+    return {"version": 2, "shards": {}, "samples": {}, "outputs": {}, "prints": {}, "failed": {}, "runs": {},
+            "steps": {}, "walked": None}
 
 
-def load_state(s3, chain: ChainSpec, owner: Optional[str] = None) -> dict[str, Any]:
-    text = s3_objects.read_text(s3, state_uri(chain), owner) if s3_objects.exists(s3, state_uri(chain), owner) \
-        else None
-    return json.loads(text) if text else _new_state()
+_PER_RUN = ("outputs", "prints", "failed")
 
 
-def save_state(s3, chain: ChainSpec, state: dict[str, Any], owner: Optional[str] = None) -> None:
-    s3_objects.write_text(s3, state_uri(chain), json.dumps(state, sort_keys=True, separators=(",", ":")), owner)
+class Conflict(Exception):
+    """Another handler wrote one of the chain's state objects since this one read it (S3 answered 412)."""
+
+
+class State:
+    """The chain's state, read from and written to its objects with S3 conditional writes: each object is put
+    with ``If-Match`` the ETag it was read with, or ``If-None-Match: *`` when it was not there, so that of two
+    handlers that read it, the second to write gets 412 Precondition Failed and starts over ("How to prevent
+    object overwrites with conditional writes", https://docs.aws.amazon.com/AmazonS3/latest/userguide/
+    conditional-writes.html). Only objects whose content changed are written: a batch of the cohort's runs
+    writes the cohort's object, a step's object changes only when one of its runs starts or ends."""
+
+    def __init__(self, s3, chain: ChainSpec, owner: Optional[str]) -> None:
+        self.s3, self.chain, self.owner = s3, chain, owner
+        self.etags: dict[str, Optional[str]] = {}  # of the objects read; none: the object was not there
+        self.texts: dict[str, Optional[str]] = {}
+        self.data = _new_state()
+        bucket, prefix = s3_objects.location(state_folder(chain))
+        extra = {"ExpectedBucketOwner": owner} if owner else {}
+        listed = s3_objects.call("ListObjectsV2", lambda: s3.list_objects_v2(Bucket=bucket, Prefix=prefix, **extra))
+        there = {item["Key"] for item in listed.get("Contents", [])}  # a chain's few objects: one page
+        for name in [COHORT, *(step.name for step in chain.steps)]:
+            part = self._read(name) if s3_objects.location(self._uri(name))[1] in there else None
+            if part is None:
+                continue
+            for key in (*_PER_RUN, "runs"):
+                self.data[key].update(part.get(key, {}))
+            if name == COHORT:
+                for key in ("shards", "samples", "walked"):
+                    self.data[key] = part.get(key, self.data[key])
+            else:
+                self.data["steps"][name] = part.get("partitions", {})
+
+    def _uri(self, name: str) -> str:
+        return f"{state_folder(self.chain)}{name}.json"
+
+    def _read(self, name: str) -> Optional[dict[str, Any]]:
+        bucket, key = s3_objects.location(self._uri(name))
+        extra = {"ExpectedBucketOwner": self.owner} if self.owner else {}
+        found = s3_objects.call("GetObject", lambda: self.s3.get_object(Bucket=bucket, Key=key, **extra))
+        text = found["Body"].read().decode("utf-8")
+        self.etags[name], self.texts[name] = found["ETag"], text
+        return json.loads(text)
+
+    def parts(self) -> dict[str, dict[str, Any]]:
+        """The state split into its objects: each run's outputs, fingerprint and failure with the step that
+        started it (the cohort's runs with the cohort)."""
+        owner_of = {run: step for run, (step, _) in self.data["runs"].items()}
+        parts: dict[str, dict[str, Any]] = {
+            COHORT: {"version": 2, "shards": self.data["shards"], "samples": self.data["samples"],
+                     "walked": self.data["walked"], **{key: {} for key in _PER_RUN}}}
+        for step in self.chain.steps:
+            parts[step.name] = {"version": 2, "partitions": self.data["steps"].get(step.name, {}), "runs": {},
+                                **{key: {} for key in _PER_RUN}}
+        for run, (step, key) in self.data["runs"].items():
+            if step in parts:
+                parts[step]["runs"][run] = [step, key]
+        for key in _PER_RUN:
+            for run, value in self.data[key].items():
+                parts.get(owner_of.get(run, COHORT), parts[COHORT])[key][run] = value
+        return parts
+
+    def save(self) -> int:
+        """Write the objects that changed; raises ``Conflict`` on 412. Returns how many were written."""
+        from botocore.exceptions import ClientError
+
+        written = 0
+        for name, part in self.parts().items():
+            text = json.dumps(part, sort_keys=True, separators=(",", ":"))
+            if text == self.texts.get(name):
+                continue
+            bucket, key = s3_objects.location(self._uri(name))
+            condition = {"IfMatch": self.etags[name]} if self.etags.get(name) else {"IfNoneMatch": "*"}
+            extra = {"ExpectedBucketOwner": self.owner} if self.owner else {}
+            put = functools.partial(self.s3.put_object, Bucket=bucket, Key=key, Body=text.encode("utf-8"),
+                                    ContentType="application/json", **condition, **extra)
+            try:
+                answer = s3_objects.call("PutObject", put)
+            except ClientError as error:
+                if s3_objects.error_code(error) in ("PreconditionFailed", "412"):
+                    raise Conflict(f"{self._uri(name)} changed since it was read") from error
+                raise
+            self.etags[name], self.texts[name] = answer.get("ETag"), text
+            written += 1
+        return written
 
 
 def read_outputs(s3, run_output_uri: str, owner: Optional[str] = None) -> dict[str, Any]:
-    """The run's output summary: the shortest ``output.json`` under its output folder; {} when there is none."""
+    """The run's output summary: ``output.json`` at the top of its output folder, else the shortest one under
+    it (where HealthOmics puts it is not documented); {} when there is none."""
+    from botocore.exceptions import ClientError
+
     bucket, prefix = s3_objects.location(run_output_uri.rstrip("/") + "/")
     extra = {"ExpectedBucketOwner": owner} if owner else {}
+    try:  # one call where HealthOmics put it at the top: a 404 (or the 403 S3 may answer for a missing key to
+        # a caller whose ListBucket is limited by s3:prefix) is asked again by listing, a denial then raises
+        top = f"{prefix}{OUTPUT_SUMMARY}"
+        return json.loads(s3_objects.call("GetObject", lambda: s3.get_object(Bucket=bucket, Key=top, **extra)
+                                          ["Body"].read()))
+    except ClientError as error:
+        if s3_objects.error_code(error) not in ("NoSuchKey", "404", "AccessDenied", "403"):
+            raise
     found = []
     for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix, **extra):
         found += [item["Key"] for item in page.get("Contents", []) if item["Key"].rsplit("/", 1)[-1] == OUTPUT_SUMMARY]
@@ -68,7 +166,9 @@ def read_outputs(s3, run_output_uri: str, owner: Optional[str] = None) -> dict[s
 class Controller:
     def __init__(self, omics, s3, chain: ChainSpec, owner: Optional[str] = None) -> None:
         self.omics, self.s3, self.chain, self.owner = omics, s3, chain, owner
-        self.state = load_state(s3, chain, owner)
+        self.stored = State(s3, chain, owner)
+        self.state = self.stored.data
+        self.seen_new = False  # whether this batch brought anything the state did not know
         self.book = ledger.load(s3, chain.cohort_ledger_uri, owner)
         self.started: dict[str, int] = {}
         # runSettingId -> (key, batch) of the wanted run of each sample, in the ledger's (append) order
@@ -104,10 +204,14 @@ class Controller:
 
     def _ended(self, run_id: str, found: dict[str, Any]) -> bool:
         if found["status"] != "COMPLETED":
+            self.seen_new = self.seen_new or self.state["failed"].get(run_id) != found["status"]
             self.state["failed"][run_id] = found["status"]
             return False
         self.state["failed"].pop(run_id, None)
-        self.state["outputs"][run_id] = read_outputs(self.s3, found["runOutputUri"], self.owner)
+        outputs = read_outputs(self.s3, found["runOutputUri"], self.owner)
+        self.state["outputs"][run_id] = outputs
+        self.state["prints"][run_id] = chaining.outputs_fingerprint(outputs)  # once per run, not per walk
+        self.seen_new = True
         return True
 
     def reconcile(self) -> None:
@@ -137,6 +241,10 @@ class Controller:
             log("chain", chain=self.chain.name, outcome="not advanced: the chain's kill switch is on")
             return {}
         samples = list(self.wanted)
+        walk = chaining.content_digest({"chain": self.chain.to_json(), "wanted": sorted(self.wanted.items())})
+        if not self.seen_new and self.state["walked"] == walk:
+            return {}  # nothing ended, and neither the chain nor the cohort changed: nothing can be ready
+        self.state["walked"] = walk
         for step in self.chain.steps:
             if step.partition["kind"] == chaining.Shards.kind:
                 size = str(step.partition["size"])
@@ -160,7 +268,8 @@ class Controller:
 
     def _step(self, step, samples: list[str], upstream) -> dict[str, tuple[list[str], str, Optional[str]]]:
         members_of = {key: members for key, (members, _, _) in upstream.items()}
-        node, records = {}, self.state["steps"].setdefault(step.name, {})
+        node: dict[str, tuple[list[str], str, Optional[str]]] = {}
+        records = self.state["steps"].setdefault(step.name, {})
         for key, members in chaining.partitions(step.partition, samples, self.state["shards"]).items():
             inputs = [upstream[name] for name in chaining.inputs_of(members, members_of)]
             statuses = [status for _, status, _ in inputs]
@@ -171,11 +280,12 @@ class Controller:
             if statuses.count(FAILED) > step.max_failed_inputs or not done:
                 node[key] = (members, FAILED, None)  # held back: it, and what depends on it
                 continue
-            summaries = [self.state["outputs"][run] for run in done]
-            digest = chaining.step_digest(self.chain.name, step, key, [chaining.outputs_fingerprint(s)
-                                                                       for s in summaries])
+            prints = [self.state["prints"].get(run) or chaining.outputs_fingerprint(self.state["outputs"][run])
+                      for run in done]
+            digest = chaining.step_digest(self.chain.name, step, key, prints)
             record = records.get(key)
             if record is None or record["digest"] != digest:
+                summaries = [self.state["outputs"][run] for run in done]
                 record = records[key] = {"digest": digest, "run": self._start(step, key, digest, summaries)}
                 self.state["runs"][record["run"]] = [step.name, key]
             run = record["run"]
@@ -192,8 +302,8 @@ class Controller:
         self.started[step.name] = self.started.get(step.name, 0) + 1
         return found["id"]
 
-    def save(self) -> None:
-        save_state(self.s3, self.chain, self.state, self.owner)
+    def save(self) -> int:
+        return self.stored.save()
 
 
 def _pages(method, items: str, *, token_name: str = "startingToken", **params: Any) -> Iterable[dict[str, Any]]:
@@ -206,21 +316,35 @@ def _pages(method, items: str, *, token_name: str = "startingToken", **params: A
             return
 
 
+ATTEMPTS = 5  # of one batch's advance, when other handlers keep writing the state first
+
+
 def advance(omics, s3, chain: ChainSpec, ended: Iterable[str] = (), *, reconcile: bool = False,
             owner: Optional[str] = None) -> dict[str, int]:
-    """Observe the ended runs, start what is now ready; returns step -> runs started."""
-    controller = Controller(omics, s3, chain, owner)
-    if not chain.enabled:
-        return controller.advance()
-    for run_id in ended:
-        controller.observe(run_id)
-    if reconcile:
-        controller.reconcile()
-    try:
-        return controller.advance()
-    finally:
-        controller.save()
-        log("chain", chain=chain.name, started=controller.started)
+    """Observe the ended runs, start what is now ready, save the state; returns step -> runs started.
+
+    When another handler wrote the state first (412), everything is read again and done again: observing is
+    asking GetRun again, and a start asks StartRun with the same requestId, which starts nothing twice."""
+    ended = list(ended)
+    for attempt in range(1, ATTEMPTS + 1):
+        controller = Controller(omics, s3, chain, owner)
+        if not chain.enabled:
+            return controller.advance()
+        for run_id in ended:
+            controller.observe(run_id)
+        if reconcile:
+            controller.reconcile()
+        started = controller.advance()
+        try:
+            controller.save()
+        except Conflict as conflict:
+            log("chain", chain=chain.name, outcome=f"attempt {attempt}: {conflict}; read again")
+            if attempt == ATTEMPTS:
+                raise
+            continue
+        log("chain", chain=chain.name, started=started)
+        return started
+    raise AssertionError("unreachable")
 
 
 def chains_of(config_chains: Iterable[dict[str, Any]], environ) -> list[ChainSpec]:
