@@ -478,7 +478,8 @@ class FakeHealthOmics:
         self._batch(params["batchId"])
         batch = self._batch(params["batchId"])
         found = [run for run in self.batch_runs(params["batchId"])
-                 if params.get("runSettingId") in (None, run["runSettingId"])]
+                 if params.get("runSettingId") in (None, run["runSettingId"])
+                 and params.get("runId") in (None, run["id"])]
         if not self.batch_runs(params["batchId"]):  # not submitted yet: listed without a run id
             return {"runs": [{"runSettingId": entry["runSettingId"]} for entry in batch["entries"]
                              if params.get("runSettingId") in (None, entry["runSettingId"])]}

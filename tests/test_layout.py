@@ -20,7 +20,7 @@ LIBRARY = ROOT / "constructs" / "healthomics_run"
 LAMBDA = ROOT / "lambda"
 HANDLERS = sorted(path.name for path in LAMBDA.iterdir() if (path / "__init__.py").exists())
 SHARED = {"run_model", "service_calls"}
-CONSTRUCT_ROOMS = {"runs", "workflows", "infrastructure", "after_run", "construct_helpers"}
+CONSTRUCT_ROOMS = {"runs", "workflows", "infrastructure", "after_run", "construct_helpers", "chains"}
 # Which rooms a room may import. The run model imports nothing of ours; the calls to AWS only the run model;
 # handlers and commands the shared rooms; constructs never a command, a handler or the calls to AWS.
 MAY_IMPORT = {
@@ -33,6 +33,7 @@ MAY_IMPORT = {
     "workflows": {"run_model", "construct_helpers", "infrastructure", "package"},
     "after_run": {"run_model", "construct_helpers", "package"},
     "runs": {"run_model", "construct_helpers", "infrastructure", "workflows", "after_run", "package"},
+    "chains": {"run_model", "construct_helpers", "after_run", "runs", "workflows", "package"},
 }
 
 

@@ -14,6 +14,7 @@ import os
 from typing import Any
 
 from healthomics_run.run_model.provenance_settings import QUEUE_URL_ENV, STACK_ID_ENV
+from healthomics_run.service_calls import chain_controller
 from healthomics_run.service_calls.log import log
 from healthomics_run.service_calls.provenance import PATIENT, Clients, load_config, write
 from healthomics_run.service_calls.provenance_owners import Owners
@@ -57,6 +58,11 @@ def on_run_end(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
         except Exception as error:  # noqa: BLE001 - any failure: this message is received again
             log("provenance", id=message.get("messageId"), outcome=f"failed: {type(error).__name__}: {error}")
             failures.append({"itemIdentifier": message["messageId"]})
+    # chaining's hook (a no-op without chains): the chains are in the settings asset, their tokens' values in
+    # the environment
+    aws, owners = _world()
+    chains = chain_controller.chains_of(owners.config.chains, os.environ)
+    chain_controller.on_run_ends(aws.omics, aws.s3, event, chains, failures, owner=owners.stack_id.split(":")[4])
     return {"batchItemFailures": failures}
 
 

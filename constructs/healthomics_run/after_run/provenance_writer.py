@@ -24,7 +24,7 @@ import shutil
 import tempfile
 import weakref
 from pathlib import Path
-from typing import Iterable, Optional, Protocol
+from typing import Any, Callable, Iterable, Optional, Protocol, Sequence
 
 import jsii
 from aws_cdk import Annotations, Aspects, Aws, Duration, Fn, IAspect, Stack
@@ -46,6 +46,7 @@ from healthomics_run.construct_helpers.policies import GroupedStatements, s3_obj
 from healthomics_run.construct_helpers.status_events import RUN_EVENTS
 from healthomics_run.construct_helpers.validation import acknowledge, is_unresolved, wildcard_finding
 from healthomics_run.errors import INVALID_RUN_PROPS, raise_if_any
+from healthomics_run.run_model.chaining import CHAIN_REFS_ENV
 from healthomics_run.run_model.provenance_settings import (
     CALLS_PER_SECOND,
     CALLS_PER_SECOND_CONTEXT,
@@ -115,12 +116,13 @@ class _Choices:
         self.details: set[str] = set()
         self.batches: dict[str, str] = {}
 
-    def config(self, stack: Stack) -> str:
+    def config(self, stack: Stack, chains: Sequence[dict[str, Any]] = ()) -> str:
         revision = stack.node.try_get_context(SOURCE_REVISION_CONTEXT)
         rate = stack.node.try_get_context(CALLS_PER_SECOND_CONTEXT)
         return Config(off=frozenset(self.off), locations=self.locations, values=frozenset(self.values),
                       details=frozenset(self.details), batches=self.batches,
-                      revision=str(revision) if revision else None, calls_per_second=_rate(rate)).to_json()
+                      revision=str(revision) if revision else None, calls_per_second=_rate(rate),
+                      chains=tuple(chains)).to_json()
 
 
 class ProvenanceWriter(Construct):
@@ -194,6 +196,8 @@ class ProvenanceWriter(Construct):
         self._reads: dict[str, set[str]] = {}  # bucket -> prefixes of folders read (outputs)
         self._records: dict[str, set[str]] = {}  # bucket -> prefixes under which records are put
         self._choices = choices
+        self.refs_count = 0  # deploy-time values in the environment for the chains (CHAIN_REFS_ENV)
+        self._chains: list[Callable[[dict[str, Any]], dict[str, Any]]] = []
         self._finished = False
         Aspects.of(self).add(_Finish(self))
         self.node.add_validation(_WithinLimits(self))
@@ -205,7 +209,14 @@ class ProvenanceWriter(Construct):
             return
         self._finished = True
         stack = Stack.of(self)
-        choices = s3_assets.Asset(self, "Choices", path=str(_staged(self._choices.config(stack))))
+        refs: dict[str, Any] = {}  # the chains' deploy-time values, by the {"$ref": n} that names them
+        chains = [chain(refs) for chain in self._chains]
+        if refs:
+            refs_json = stack.to_json_string(refs)
+            self.function.add_environment(CHAIN_REFS_ENV, refs_json)
+            self.environment[CHAIN_REFS_ENV] = refs_json
+            self.refs_count = len(refs)
+        choices = s3_assets.Asset(self, "Choices", path=str(_staged(self._choices.config(stack, chains))))
         self._allow(["s3:GetObject"], [choices.bucket.arn_for_objects(choices.s3_object_key)])
         self.function.add_environment(CONFIG_URI_ENV, choices.s3_object_url)
         self.environment[CONFIG_URI_ENV] = choices.s3_object_url
@@ -242,6 +253,19 @@ class ProvenanceWriter(Construct):
 
     def _allow(self, actions: list[str], resources: Iterable[str], conditions: Optional[dict] = None) -> None:
         self._grouped.allow(actions, list(resources), conditions)
+
+    def add_chain(self, chain: Callable[[dict[str, Any]], dict[str, Any]]) -> None:
+        """A run chain the function advances (``chains.CohortStep``): ``chain(refs)`` is its JSON for the settings
+        asset, called at ``finish`` once every step is declared, each token replaced by a ref added to ``refs``."""
+        self._chains.append(chain)
+
+    def allow(self, actions: list[str], resources: list[str], conditions: Optional[dict] = None) -> None:
+        """Grant the function ``actions`` on ``resources`` (statements grouped by actions and conditions)."""
+        self._allow(actions, resources, conditions)
+
+    def arn(self, resource: str, name: str) -> str:
+        """``arn:<partition>:omics:<region>:<account>:<resource>/<name>`` of this stack."""
+        return Stack.of(self).format_arn(service="omics", resource=resource, resource_name=name)
 
     def allow_workflows(self, arns: Iterable[str]) -> None:
         """Read the workflows (versions) runs name: the record's name, engine and parameter template."""
@@ -336,6 +360,12 @@ class ProvenanceWriter(Construct):
             writer.allow_folder(location.rstrip("/") + "/", write=True)
 
     @classmethod
+    def ensure(cls, scope: Construct, *, log_group: logs.ILogGroup) -> "ProvenanceWriter":
+        """The stack's after-run function, made if no run resource of the stack has made it (provenance off)."""
+        stack = Stack.of(scope)
+        return cls.of(stack) or cls(stack, WRITER_ID, _CHOICES.setdefault(stack, _Choices()), log_group)
+
+    @classmethod
     def of(cls, scope: Construct) -> Optional["ProvenanceWriter"]:
         """The stack's writer, or None when no run of the stack has provenance on."""
         writer = Stack.of(scope).node.try_find_child(WRITER_ID)
@@ -422,7 +452,8 @@ class _WithinLimits:
         if len(managed) > ROLE_MANAGED_POLICIES:
             errors.append(f"the provenance writer's role has {len(managed)} managed policies; IAM allows "
                           f"{ROLE_MANAGED_POLICIES} per role (IAM and AWS STS quotas)")
-        size = sum(len(name) + (ENVIRONMENT_TOKEN_BYTES if is_unresolved(value) else len(value))
+        size = sum(len(name) + (ENVIRONMENT_TOKEN_BYTES * (self.writer.refs_count if name == CHAIN_REFS_ENV else 1)
+                                if is_unresolved(value) else len(value))
                    for name, value in self.writer.environment.items())
         if size > LAMBDA_ENVIRONMENT_BYTES:
             errors.append(f"the provenance writer's environment takes up to {size:,} bytes; Lambda allows "

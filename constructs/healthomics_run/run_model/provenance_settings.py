@@ -42,7 +42,8 @@ class Config:
     task's image (one GetRunTask per task; default: the run's images, GetRun's ``resourceDigests``);
     ``batches``: each batch resource's batch name (a batch run is known by its batch's name: GetBatch);
     ``revision``: the app's source revision of the deploy (``-c healthomics-run:source-revision=...``), when it
-    gives one.
+    gives one; ``chains``: the steps after the stack's cohorts (``run_model.chaining``), advanced by the same
+    function after each SQS batch of ended runs.
     """
 
     off: frozenset[str] = frozenset()
@@ -52,6 +53,7 @@ class Config:
     batches: dict[str, str] = field(default_factory=dict)
     revision: Optional[str] = None
     calls_per_second: float = CALLS_PER_SECOND  # per operation, all the writers of the stack together
+    chains: tuple[dict[str, Any], ...] = ()  # the stack's run chains (``ChainSpec.to_json()``, refs for tokens)
 
     def per_container(self) -> float:
         """Calls per second and operation one writer container may make: the share split between them."""
@@ -64,6 +66,8 @@ class Config:
             data["revision"] = self.revision
         if self.calls_per_second != CALLS_PER_SECOND:
             data["calls_per_second"] = self.calls_per_second
+        if self.chains:
+            data["chains"] = list(self.chains)
         return json.dumps({k: v for k, v in data.items() if v}, sort_keys=True, separators=(",", ":"))
 
     @classmethod
@@ -73,7 +77,8 @@ class Config:
                    values=frozenset(data.get("values", ())),
                    details=frozenset(data.get("details", ())), batches=dict(data.get("batches", {})),
                    revision=data.get("revision"),
-                   calls_per_second=float(data.get("calls_per_second", CALLS_PER_SECOND)))
+                   calls_per_second=float(data.get("calls_per_second", CALLS_PER_SECOND)),
+                   chains=tuple(data.get("chains", ())))
 
     def record_uri(self, logical_id: str, run: dict[str, Any]) -> str:
         """Where the record of ``run`` (GetRun's answer) goes: beside its outputs, or under the location."""

@@ -1,0 +1,264 @@
+"""Run chaining: a cohort, a sharded joint step after it, a merge after that, advanced after the deploy.
+
+The cohort is deployed through the start-run handler as CloudFormation drives it (``tests.test_cohorts``); the
+chain is advanced by ``service_calls.chain_controller`` with the ended runs' ids, as the after-run handler hands
+them over (SQS batches of 10). AWS behaviour relied on:
+
+- A run is ended only once COMPLETED (or FAILED, CANCELLED); STOPPING is not an end: the run still deprovisions
+  ("Run lifecycle in a HealthOmics workflow", https://docs.aws.amazon.com/omics/latest/dev/monitoring-runs.html).
+- A WDL or CWL run writes an output summary ``output.json`` whose keys are ``WorkflowName.output_name``
+  ("HealthOmics run outputs", https://docs.aws.amazon.com/omics/latest/dev/workflows-run-outputs.html); the fake
+  writes it at the top of the run's output folder (where under the folder is not documented: the controller
+  takes the shortest ``output.json`` there, as ``service_calls.provenance_objects`` does).
+- StartRun's requestId is an idempotency token: the same id starts the run once ("Start a run in HealthOmics",
+  https://docs.aws.amazon.com/omics/latest/dev/starting-a-run.html).
+- EventBridge delivers an event at least once, and a queue's message may be received again (duplicates), or lost
+  to a dead-letter queue: both are played here.
+"""
+
+from __future__ import annotations
+
+import json
+
+import boto3
+import pytest
+
+from healthomics_run.run_model import chaining
+from healthomics_run.run_model.chaining import COHORT, ChainSpec, PerSample, Shards, StepOutputs, StepSpec, WholeSet
+from healthomics_run.service_calls import chain_controller, clients
+from tests.fake_omics import REGION
+from tests.handlers.test_cohorts import CloudFormation, sample
+from tests.world import BATCH_TEMPLATE, LEDGER_URI, batch_properties, sheet_properties, stage_sheet
+
+JOINT_WORKFLOW, MERGE_WORKFLOW = "2000001", "2000002"
+
+
+@pytest.fixture
+def omics(omics):
+    omics.workflows["1234567"]["parameterTemplate"] = BATCH_TEMPLATE
+    omics.add_workflow(JOINT_WORKFLOW, {"gvcfs": {}})
+    omics.add_workflow(MERGE_WORKFLOW, {"vcfs": {}})
+    return omics
+
+
+def cohort(props, samples: list[dict]) -> dict:
+    """A cohort's properties, its sheet staged (as the construct stages any sheet of over 100 samples)."""
+    uri = stage_sheet(samples, f"sheets/{len(samples)}-{samples[-1]['runSettingId']}.json")
+    return sheet_properties(batch_properties(props), samples, uri)
+
+
+def step(name, after, partition, parameters, workflow, **more) -> StepSpec:
+    return StepSpec(name=name, workflow_id=workflow, after=after, partition=chaining.partition_json(partition),
+                    parameters={k: chaining.parameter_json(v) for k, v in parameters.items()}, **more)
+
+
+def chain_of(aws, shard_size: int = 100, **more) -> ChainSpec:
+    return ChainSpec(name="germline", role_arn=aws["role_arn"], output_uri=aws["output_uri"],
+                     cohort_ledger_uri=LEDGER_URI, cohort_outputs=["gvcf"], steps=[
+                         step("joint", COHORT, Shards(size=shard_size), {"gvcfs": StepOutputs("gvcf", collected=True)},
+                              JOINT_WORKFLOW, outputs=["vcf"]),
+                         step("merge", "joint", WholeSet(), {"vcfs": StepOutputs("vcf", collected=True)},
+                              MERGE_WORKFLOW, outputs=["vcf"])], **more)
+
+
+class Chain:
+    """The chain's runs, ended as HealthOmics ends them, their events handed to the controller."""
+
+    def __init__(self, omics, spec: ChainSpec) -> None:
+        self.omics, self.spec, self.s3 = omics, spec, boto3.client("s3", region_name=REGION)
+        self.started: dict[str, int] = {}
+
+    def end(self, run_ids, status: str = "COMPLETED") -> list[str]:
+        for run_id in run_ids:
+            run = self.omics.runs[run_id]
+            run["status"] = status
+            if status == "COMPLETED":
+                name = "vcf" if run.get("batchId") is None else "gvcf"
+                bucket, _, key = run["runOutputUri"].removeprefix("s3://").partition("/")
+                body = {f"Wf.{name}": f"{run['runOutputUri']}/out/{name}/{run_id}.vcf.gz"}
+                self.s3.put_object(Bucket=bucket, Key=f"{key}/output.json", Body=json.dumps(body).encode())
+        return list(run_ids)
+
+    def deliver(self, run_ids, *, reconcile: bool = False) -> dict[str, int]:
+        """The events of these runs, in SQS batches of 10."""
+        ids, total = list(run_ids), {}
+        for start in range(0, max(len(ids), 1), 10):
+            started = chain_controller.advance(clients.omics(), clients.s3(), self.spec, ids[start:start + 10],
+                                               reconcile=reconcile and start + 10 >= len(ids))
+            for name, count in started.items():
+                total[name] = total.get(name, 0) + count
+                self.started[name] = self.started.get(name, 0) + count
+        return total
+
+    def step_runs(self, name: str) -> list[str]:
+        return [run_id for run_id, run in self.omics.runs.items()
+                if run["request"].get("name", "").startswith(f"germline/{name}/") and run["status"] == "PENDING"]
+
+    def settle(self) -> None:
+        """End every pending step run, step by step, delivering each run's event."""
+        for name in ("joint", "merge"):
+            self.deliver(self.end(self.step_runs(name)))
+
+
+def cohort_runs(omics, batch_id: str) -> list[str]:
+    return [run["id"] for run in omics.batch_runs(batch_id)]
+
+
+def test_a_grown_cohort_starts_its_new_samples_one_new_shard_and_one_merge(omics, props, aws):
+    spec, samples = chain_of(aws), [sample(i) for i in range(1, 1001)]
+    deploy = CloudFormation(cohort(props, samples))
+    chain = Chain(omics, spec)
+    first = cohort_runs(omics, deploy.answer["Data"]["BatchId"])
+    assert chain.deliver(chain.end(first)) == {"joint": 10}
+    assert chain.deliver(chain.end(chain.step_runs("joint"))) == {"merge": 1}
+    chain.deliver(chain.end(chain.step_runs("merge")))
+
+    grown = deploy.update(cohort(props, samples + [sample(i) for i in range(1001, 1101)]))
+    new = cohort_runs(omics, grown["Data"]["BatchId"])
+    assert len(new) == 100 and omics.count("StartRunBatch") == 2
+    assert chain.deliver(chain.end(new)) == {"joint": 1}  # the new shard only: old shards keep their members
+    assert chain.deliver(chain.end(chain.step_runs("joint"))) == {"merge": 1}
+    chain.deliver(chain.end(chain.step_runs("merge")))
+    assert chain.started == {"joint": 11, "merge": 2} and omics.count("StartRun") == 13
+
+    # every event again, a redeploy of the same cohort, a sweep of what events might have been lost: nothing more
+    deploy.update(cohort(props, samples + [sample(i) for i in range(1001, 1101)]))
+    everything = list(omics.runs)
+    assert chain.deliver(everything, reconcile=True) == {}
+    assert omics.count("StartRunBatch") == 2 and omics.count("StartRun") == 13
+
+
+def test_lost_events_are_found_by_a_sweep_and_duplicates_start_nothing_twice(omics, props, aws):
+    spec = chain_of(aws, shard_size=10)
+    deploy = CloudFormation(cohort(props, [sample(i) for i in range(1, 31)]))
+    chain = Chain(omics, spec)
+    runs = chain.end(cohort_runs(omics, deploy.answer["Data"]["BatchId"]))
+    lost = {runs[4], runs[25]}  # one in shard 0, one in shard 2: those shards wait
+    assert chain.deliver([r for r in runs if r not in lost] * 2) == {"joint": 1}
+    assert chain.deliver([], reconcile=True) == {"joint": 2}  # the sweep finds the lost two
+    assert chain.deliver(runs) == {}
+    chain.settle()
+    assert chain.started == {"joint": 3, "merge": 1}
+
+
+def test_a_failed_sample_holds_back_only_its_shard(omics, props, aws):
+    spec = chain_of(aws, shard_size=10)
+    deploy = CloudFormation(cohort(props, [sample(i) for i in range(1, 21)]))
+    chain = Chain(omics, spec)
+    chain.deliver(chain.end(cohort_runs(omics, deploy.answer["Data"]["BatchId"])))
+    chain.settle()
+    grown = deploy.update(cohort(props, [sample(i) for i in range(1, 41)]))
+    new = cohort_runs(omics, grown["Data"]["BatchId"])
+    chain.end(new[:1], status="FAILED")
+    chain.deliver(new[:1])
+    assert chain.deliver(chain.end(new[1:])) == {"joint": 1}  # shard 3, not shard 2 (its failed sample)
+    assert chain.deliver(chain.end(chain.step_runs("joint"))) == {}  # the merge waits for every shard
+    assert chain.started == {"joint": 3, "merge": 1}
+
+
+def test_a_stopping_run_is_not_ended(omics, props, aws):
+    spec = chain_of(aws, shard_size=10)
+    deploy = CloudFormation(cohort(props, [sample(i) for i in range(1, 11)]))
+    chain = Chain(omics, spec)
+    runs = cohort_runs(omics, deploy.answer["Data"]["BatchId"])
+    chain.end(runs)
+    omics.runs[runs[0]]["status"] = "STOPPING"  # its event said it ended; GetRun says it has not
+    assert chain.deliver(runs) == {}
+    omics.runs[runs[0]]["status"] = "COMPLETED"
+    assert chain.deliver(runs[:1]) == {"joint": 1}
+
+
+def test_the_kill_switch_stops_the_chain(omics, props, aws):
+    deploy = CloudFormation(cohort(props, [sample(i) for i in range(1, 11)]))
+    chain = Chain(omics, chain_of(aws, shard_size=10, enabled=False))
+    assert chain.deliver(chain.end(cohort_runs(omics, deploy.answer["Data"]["BatchId"]))) == {}
+    assert omics.count("StartRun") == 0
+
+
+def test_each_step_run_writes_to_a_new_content_addressed_prefix(omics, props, aws):
+    deploy = CloudFormation(cohort(props, [sample(i) for i in range(1, 11)]))
+    chain = Chain(omics, chain_of(aws, shard_size=10))
+    chain.deliver(chain.end(cohort_runs(omics, deploy.answer["Data"]["BatchId"])))
+    (request,) = omics.params_of("StartRun")
+    assert request["outputUri"].startswith(f"{aws['output_uri']}chains/germline/joint/")
+    assert request["requestId"] == "hr-" + request["outputUri"].rstrip("/").rsplit("/", 1)[-1][:32] + \
+        request["requestId"][35:]
+    assert len(request["parameters"]["gvcfs"]) == 10
+
+
+# -- pure ----------------------------------------------------------------------------------------------
+
+def test_shards_are_append_only():
+    shards = chaining.extend_shards([], [f"s{i}" for i in range(250)], 100)
+    assert [len(s) for s in shards] == [100, 100, 50]
+    grown = chaining.extend_shards(shards, [f"s{i}" for i in range(260)], 100)
+    assert grown[:3] == shards and grown[3] == [f"s{i}" for i in range(250, 260)]
+
+
+def test_synth_checks_name_unknown_outputs_cycles_and_single_values_for_many_inputs(aws):
+    spec = chain_of(aws)
+    spec.steps[0].parameters["gvcfs"]["stepOutput"] = "bam"
+    spec.steps[1].parameters["vcfs"]["collected"] = False
+    spec.steps.append(step("a", "b", PerSample(), {}, "1"))
+    spec.steps.append(step("b", "a", PerSample(), {}, "1"))
+    spec.steps[0].parameter_template = {"gvcfs": {}, "reference": {}}
+    errors = "\n".join(chaining.chain_errors(spec))
+    assert "declares no output 'bam'" in errors
+    assert "parameter 'vcfs' takes one value" in errors
+    assert "steps in a cycle: ['a', 'b']" in errors
+    assert "required parameter 'reference' has no value" in errors
+
+
+def test_the_after_run_hook_advances_the_stacks_chains_with_the_batchs_runs(omics, props, aws):
+    """The chains come from the writer's settings asset with each deploy-time value as ``{"$ref": n}``, the
+    values from the function's environment: Lambda allows 4 KB for all of a function's variables ("Lambda
+    quotas", https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html)."""
+    deploy = CloudFormation(cohort(props, [sample(i) for i in range(1, 11)]))
+    chain = Chain(omics, chain_of(aws, shard_size=10))
+    runs = chain.end(cohort_runs(omics, deploy.answer["Data"]["BatchId"]))
+    records = [{"messageId": f"m{n}", "body": json.dumps({"detail": {"runId": run_id, "status": "COMPLETED"}})}
+               for n, run_id in enumerate(runs)]
+    settings = chain.spec.to_json()
+    settings["roleArn"], settings["steps"][0]["workflowId"] = {chaining.REF: "0"}, {chaining.REF: "1"}
+    env = {chaining.CHAIN_REFS_ENV: json.dumps({"0": chain.spec.role_arn, "1": JOINT_WORKFLOW})}
+    (found,) = chain_controller.chains_of([settings], env)
+    assert found.to_json() == chain.spec.to_json()
+    failures: list = []
+    chain_controller.on_run_ends(clients.omics(), clients.s3(), {"Records": records}, [found], failures)
+    assert failures == [] and omics.count("StartRun") == 1
+    chain_controller.on_run_ends(clients.omics(), clients.s3(), {"Records": records},
+                                 chain_controller.chains_of([], {}), failures)
+    assert omics.count("StartRun") == 1  # no chains: nothing asked
+
+
+def test_two_handlers_at_once_lose_nothing_the_second_to_write_reads_again(omics, props, aws, monkeypatch):
+    """Two handlers read the state, each observes half the cohort; the first writes, the second's write is put
+    with ``If-Match`` the ETag it read, which S3 answers with 412 Precondition Failed since the object changed
+    ("How to prevent object overwrites with conditional writes",
+    https://docs.aws.amazon.com/AmazonS3/latest/userguide/conditional-writes.html; moto answers so too). The
+    second reads again and redoes its batch: no run is lost, and the shard of every sample starts once."""
+    deploy = CloudFormation(cohort(props, [sample(i) for i in range(1, 21)]))
+    chain = Chain(omics, chain_of(aws, shard_size=20))
+    runs = chain.end(cohort_runs(omics, deploy.answer["Data"]["BatchId"]))
+    chain.deliver(runs[:1])  # the state's objects exist: the next writes are If-Match
+    real_save, conflicts = chain_controller.State.save, []
+
+    def another_handler_writes_first(state):
+        if not conflicts:
+            conflicts.append("other")
+            chain_controller.advance(clients.omics(), clients.s3(), chain.spec, runs[1:10])
+        return real_save(state)
+
+    monkeypatch.setattr(chain_controller.State, "save", another_handler_writes_first)
+    chain_controller.advance(clients.omics(), clients.s3(), chain.spec, runs[10:])
+    monkeypatch.setattr(chain_controller.State, "save", real_save)
+    state = chain_controller.State(clients.s3(), chain.spec, None).data
+    assert conflicts == ["other"] and set(state["outputs"]) >= set(runs)
+    assert omics.count("StartRun") == 1  # the shard of the 20, started by the retried batch
+
+    stale, (joint,) = chain_controller.State(clients.s3(), chain.spec, None), chain.step_runs("joint")
+    chain.deliver(chain.end([joint]))  # another handler writes the joint step's object (its run's outputs)
+    stale.data["failed"][joint] = "FAILED"  # what a handler that read before would write over it
+    with pytest.raises(chain_controller.Conflict):
+        stale.save()
+    assert joint in chain_controller.State(clients.s3(), chain.spec, None).data["outputs"]
