@@ -85,9 +85,13 @@ def test_service_role_reads_inputs_and_writes_only_under_the_output_prefix():
     germline(stack)
     statements = _statements(stack)
     writes = [s for s in statements if "s3:PutObject" in s["Action"]]  # the service role's, the provenance writer's
-    assert writes and all(w["Resource"]["Fn::Join"][1][-1] in ("/TestStack/Germline/*",  # the service role's
-                                                             "/TestStack/Germline/*/ro-crate-metadata.json")  # records
-                          for w in writes)
+    resources = [resource for w in writes
+                 for resource in (w["Resource"] if isinstance(w["Resource"], list) else [w["Resource"]])]
+    assert resources and all(resource["Fn::Join"][1][-1] in (
+        "/TestStack/Germline/*",  # the service role's: the run's outputs
+        "/TestStack/Germline/*/ro-crate-metadata.json",  # the provenance writer's: records only
+        "/TestStack/Germline/*.healthomics-run/history/*")  # and the runs' history files
+        for resource in resources)
     reads = [s for s in statements if s["Action"] == "s3:GetObject"]
     assert any("example-reference-bucket/*" in str(s["Resource"]) for s in reads)
 
