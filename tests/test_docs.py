@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 
 from tests.synth import ROOT
+
+PACKAGE = ROOT / "constructs" / "healthomics_run"
 
 
 def test_the_api_reference_builds_without_warnings(tmp_path):
@@ -39,3 +42,24 @@ def test_the_reference_shows_inherited_members_and_hides_internals(tmp_path):
         assert internal not in runs, internal
     props = (tmp_path / "api" / "props" / "index.html").read_text()
     assert 'id="healthomics_run.runs.run_props.RunProps.wait_for"' in props
+    for present in ("HealthOmicsRun.run", "HealthOmicsRunBatch.batch", "HealthOmicsRunBatch.sample_count",
+                    "WorkflowRunBatch.sample_count", "WorkflowRun.completion"):
+        module = "workflow_run_batch" if present.startswith("WorkflowRunBatch") else (
+            "workflow_run" if present.startswith("WorkflowRun") else "health_omics_run")
+        assert f'id="healthomics_run.runs.{module}.{present}"' in runs, present
+    for internal in ("cdk_tag_manager", "synth_errors", "output_uris"):
+        for page in ("runs", "infrastructure", "workflows"):
+            assert internal not in (tmp_path / "api" / page / "index.html").read_text(), (internal, page)
+
+
+def test_prose_after_the_fields_stays_out_of_the_last_field(tmp_path):
+    """In a sphinx-style docstring, a paragraph after ``:param:`` / ``:raises:`` continues the last field: the
+    "Attributes: ..." line of a class would render inside its Raises (or Parameters) table."""
+    env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
+    subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(tmp_path)], cwd=ROOT,
+                   env=env, capture_output=True, text=True, timeout=120, check=True)
+    for page in ("runs", "infrastructure", "workflows", "props"):
+        html = (tmp_path / "api" / page / "index.html").read_text()
+        for table in re.findall(r"<table>.*?</table>", html, re.S):
+            assert "Attributes" not in re.sub(r"<[^>]+>", "", table), (page, table[:500])
+
