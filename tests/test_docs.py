@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import os
 import re
 import subprocess
@@ -63,3 +64,51 @@ def test_prose_after_the_fields_stays_out_of_the_last_field(tmp_path):
         for table in re.findall(r"<table>.*?</table>", html, re.S):
             assert "Attributes" not in re.sub(r"<[^>]+>", "", table), (page, table[:500])
 
+
+def _page_codes(page: str, pattern: str) -> list[str]:
+    """The first column of the page's table: ``| `<code>` | ... |`` rows."""
+    return re.findall(rf"^\| `({pattern})` \|", (ROOT / "docs" / "api" / page).read_text(), re.M)
+
+
+def test_the_errors_page_lists_every_error_code():
+    """Every code errors.py defines, and every code the package raises (a constant of errors.py, or a string
+    given as the code), once each, with nothing else."""
+    tree = ast.parse((PACKAGE / "errors.py").read_text())
+    defined = {node.targets[0].id: node.value.value for node in tree.body if isinstance(node, ast.Assign)
+               and isinstance(node.targets[0], ast.Name) and isinstance(node.value, ast.Constant)
+               and isinstance(node.value.value, str)}
+    from healthomics_run import errors
+
+    used = set(errors.CODES)
+    for source in PACKAGE.rglob("*.py"):
+        for node in ast.walk(ast.parse(source.read_text())):
+            if not isinstance(node, ast.Call):
+                continue
+            name = getattr(node.func, "id", getattr(node.func, "attr", None))
+            if name in ("ValidationError", "SampleSheetError"):  # (path, code, problems)
+                given = node.args[1:2] + [keyword.value for keyword in node.keywords if keyword.arg == "code"]
+            elif name == "raise_if_any":
+                given = [arg.elts[0] for arg in node.args[1:] if isinstance(arg, ast.Tuple) and arg.elts]
+            else:
+                continue
+            for code in given:
+                if isinstance(code, ast.Constant) and isinstance(code.value, str):
+                    used.add(code.value)
+                elif isinstance(code, (ast.Name, ast.Attribute)):
+                    constant = getattr(code, "id", getattr(code, "attr", None))
+                    assert constant in defined, f"{source}: code {constant} is not a constant of errors.py"
+                    used.add(defined[constant])
+    assert set(errors.CODES) == {value for value in defined.values() if value in errors.CODES}
+    listed = _page_codes("errors.md", r"[A-Za-z]+")
+    assert len(listed) == len(set(listed)), listed
+    assert set(listed) == used, (set(listed) ^ used)
+    assert listed == list(errors.CODES), "in the order of errors.CODES, the order the first kind is chosen in"
+
+
+def test_the_warnings_page_lists_every_warning_id():
+    ids = {found for source in PACKAGE.rglob("*.py")
+           for found in re.findall(r"healthomics-run::[a-z0-9][a-z0-9-]*", source.read_text())}
+    assert len(ids) >= 16, ids
+    listed = _page_codes("warnings.md", r"healthomics-run::[a-z0-9-]+")
+    assert len(listed) == len(set(listed)), listed
+    assert set(listed) == ids, (set(listed) ^ ids)
