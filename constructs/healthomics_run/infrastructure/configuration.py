@@ -42,6 +42,9 @@ class IConfiguration(IResource, Protocol, metaclass=ResourceProtocolMeta):
 class Configuration(Resource, IConfiguration):
     """An ``AWS::Omics::Configuration``: where runs in ``NetworkingMode.VPC`` reach the network.
 
+    Attributes: ``configuration_name`` (``Ref``), ``configuration_arn``, ``security_groups``,
+    ``subnet_ids``, ``resource`` (the ``CfnConfiguration``).
+
     :param subnets: the subnets the runs use (1 to 16). Give these, or ``vpc`` (and ``vpc_subnets``).
         Default: none (then ``vpc`` is required).
     :param vpc: a VPC to pick subnets from with ``vpc_subnets``, and to make the default security group in.
@@ -52,9 +55,6 @@ class Configuration(Resource, IConfiguration):
         outbound traffic allowed (runs pull images and reach S3 through it).
     :param name: 1 to 128 letters, digits, ``-``, ``.``, ``_``. Default: unique, from the construct's path.
     :param description: 1 to 256 characters. Default: none.
-
-    Attributes: ``configuration_name`` (``Ref``), ``configuration_arn``, ``security_groups``,
-    ``subnet_ids``, ``resource`` (the ``CfnConfiguration``).
     """
 
     def __init__(

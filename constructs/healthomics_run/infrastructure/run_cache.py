@@ -124,6 +124,10 @@ class RunCache(_RunCacheBase):
     its data in S3. Keep the cache location in S3 Standard-like classes: call caching does not read
     objects archived in Glacier.
 
+    Attributes: ``cache_id``, ``cache_arn`` (tokens), ``bucket``, ``prefix``, ``cache_s3_uri``,
+    ``cache_behavior`` (a plain string), ``resource`` (the ``CfnRunCache``).
+    Tag it with ``Tags.of(cache).add(key, value)``.
+
     :param bucket: the bucket holding the cache; it must be in the stack's Region.
         Default: a new ``RunOutputBucket`` (SSE-KMS with the AWS managed key, SSL-only, block public
         access, versioned, access logs, retained).
@@ -134,10 +138,6 @@ class RunCache(_RunCacheBase):
     :param description: 1 to 256 characters. Default: none.
     :param bucket_owner_id: the 12-digit account id that owns ``bucket``. Default: none (the service
         expects this account).
-
-    Attributes: ``cache_id``, ``cache_arn`` (tokens), ``bucket``, ``prefix``, ``cache_s3_uri``,
-    ``cache_behavior`` (a plain string), ``resource`` (the ``CfnRunCache``).
-    Tag it with ``Tags.of(cache).add(key, value)``.
     """
 
     def __init__(

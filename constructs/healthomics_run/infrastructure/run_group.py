@@ -41,14 +41,14 @@ class RunGroup(Resource, IRunGroup):
     ``HealthOmicsRun`` and ``HealthOmicsRunBatch`` create one with ``DEFAULT_RUN_GROUP_LIMITS`` unless given
     ``run_group=``; made by hand, a run group has no cap but the ones given.
 
+    Attributes: ``run_group_id``, ``run_group_arn`` (tokens), ``resource`` (the ``CfnRunGroup``).
+
     :param max_cpus: the most vCPUs the group's runs may use at once. Default: no cap.
     :param max_gpus: the most GPUs the group's runs may use at once. Default: no cap.
     :param max_runs: the most runs that may be active at once. Default: no cap.
     :param max_duration: the longest a run may take (whole minutes). Default: no cap.
     :param name: the run group's name, 1 to 128 characters. Default: none.
     :param tags: tags of the run group. Default: none.
-
-    Attributes: ``run_group_id``, ``run_group_arn`` (tokens), ``resource`` (the ``CfnRunGroup``).
     """
 
     def __init__(

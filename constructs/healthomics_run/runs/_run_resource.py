@@ -81,6 +81,10 @@ class RunResource(Construct):
     ``_check_size`` on the properties before creating the resource.
     """
 
+    completion: Construct
+    """What is complete once the run (every run of the batch) has reached ``wait_for``: make other resources
+    depend on it (``other.node.add_dependency(run.completion)``). With ``wait_for`` COMPLETED beyond the
+    provider's hour, a wait condition; otherwise the custom resource itself."""
     RESOURCE_TYPE: str
     STATUS_EVENTS: StatusEvents
     ID_ATTRIBUTE: str

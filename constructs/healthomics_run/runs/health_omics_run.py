@@ -161,6 +161,10 @@ class HealthOmicsRun(_RunInfrastructure):
         ``RunServiceRole``). Default: True.
     """
 
+    run: WorkflowRun
+    """The ``WorkflowRun`` inside: the run resource itself, for what this construct does not pass through (such as
+    ``run.handler_role``, the role of the stack's handler function)."""
+
     def __init__(self, scope: Construct, id: str, *, role: Optional[iam.IRole] = None,
                  output_bucket: Optional[s3.IBucket] = None, output_prefix: Optional[str] = None,
                  run_group: Union[IRunGroup, str, None] = None, inputs: Sequence[s3.IBucket] = (),
@@ -214,6 +218,12 @@ class HealthOmicsRunBatch(_RunInfrastructure):
     :param ecr_repositories: private repositories of the workflow's images. Default: none.
     :param kms_keys: keys of encrypted inputs. Default: none.
     """
+
+    batch: WorkflowRunBatch
+    """The ``WorkflowRunBatch`` inside: the batch resource itself, for what this construct does not pass through
+    (such as ``batch.handler_role``, the role of the stack's handler function)."""
+    sample_count: int
+    """How many samples (runs) the batch has, known at synth: a number, not a token."""
 
     def __init__(self, scope: Construct, id: str, *, samples: Optional[Sequence[Mapping[str, Any]]] = None,
                  sample_sheet: Optional[str | os.PathLike] = None, batch_name: Optional[str] = None,

@@ -21,13 +21,13 @@ RESOURCE_TYPE = RUN_RESOURCE_TYPE
 class WorkflowRun(RunResource):
     """Starts one HealthOmics run on deploy, idempotently, for users who bring role and output location.
 
+    Attributes (tokens): ``run_id``, ``run_arn``, ``run_uuid``, ``run_output_uri``. ``completion``: what to
+    depend on for a finished run when ``wait_for`` is COMPLETED (the wait condition beyond one hour).
+
     :param role: the service role HealthOmics assumes (``RunServiceRole`` or your own).
     :param output_uri: ``s3://bucket/prefix`` where the run writes its outputs.
     :param run_props: see ``RunProps``.
     :raises ValidationError: for bad props, naming each (see ``healthomics_run.errors``).
-
-    Attributes (tokens): ``run_id``, ``run_arn``, ``run_uuid``, ``run_output_uri``. ``completion``: what to
-    depend on for a finished run when ``wait_for`` is COMPLETED (the wait condition beyond one hour).
     """
 
     RESOURCE_TYPE = RESOURCE_TYPE

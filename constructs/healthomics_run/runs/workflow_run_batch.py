@@ -47,6 +47,9 @@ SampleSheetError = errors.SampleSheetError
 class WorkflowRunBatch(RunResource):
     """Starts a batch of HealthOmics runs on deploy: shared settings plus one setting per sample.
 
+    Attributes (tokens): ``batch_id``, ``batch_arn``, ``batch_uuid``; ``sample_count`` is a number.
+    ``completion``: what to depend on for a processed batch when ``wait_for`` is COMPLETED.
+
     :param role: the service role HealthOmics assumes; it is granted read access to the sample sheet file.
     :param output_uri: ``s3://bucket/prefix`` for the runs' outputs (a sample's ``output_uri`` overrides it).
     :param samples: per-sample settings, dicts with keys ``run_setting_id`` (required, unique), ``name``,
@@ -62,10 +65,10 @@ class WorkflowRunBatch(RunResource):
         file and passes its content as the shared parameters (StartRunBatch has no ``parametersUri``).
 
     :raises ValidationError: for bad props or samples, naming each (rows by number; see ``healthomics_run.errors``).
-
-    Attributes (tokens): ``batch_id``, ``batch_arn``, ``batch_uuid``; ``sample_count`` is a number.
-    ``completion``: what to depend on for a processed batch when ``wait_for`` is COMPLETED.
     """
+
+    sample_count: int
+    """How many samples (runs) the batch has, known at synth: a number, not a token."""
 
     RESOURCE_TYPE = RESOURCE_TYPE
     STATUS_EVENTS = BATCH_EVENTS

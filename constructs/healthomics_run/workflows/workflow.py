@@ -114,6 +114,10 @@ class Workflow(Resource, IWorkflow):
     file that goes into the zip, or to the derived template, creates a new workflow (a new id: runs of it start
     again). What ``exclude`` leaves out changes nothing.
 
+    Attributes: ``workflow_id``, ``workflow_arn`` (tokens), ``parameter_template`` (known at synth),
+    ``workflow_type`` (``"PRIVATE"``), ``owner_id`` (``None``), ``engine``, ``container_repositories``,
+    ``definition_asset`` (``None`` for a repository), ``resource`` (the ``CfnWorkflow``).
+
     :param definition: a folder (zipped and uploaded as a CDK asset, without what ``exclude`` matches) or a
         ``.zip`` file (uploaded as it is). Default: none; then ``definition_repository`` is required.
     :param engine: the definition's language.
@@ -151,10 +155,6 @@ class Workflow(Resource, IWorkflow):
         CloudFormation's keys: ``{"RegistryMappings": [...]}``). Default: none.
     :param readme: the README as Markdown text, or a ``Path`` to a local Markdown file. Default: none.
     :param readme_path: the path of the README inside the definition (or repository). Default: none.
-
-    Attributes: ``workflow_id``, ``workflow_arn`` (tokens), ``parameter_template`` (known at synth),
-    ``workflow_type`` (``"PRIVATE"``), ``owner_id`` (``None``), ``engine``, ``container_repositories``,
-    ``definition_asset`` (``None`` for a repository), ``resource`` (the ``CfnWorkflow``).
     """
 
     def __init__(
@@ -274,6 +274,11 @@ class WorkflowVersion(Resource, IWorkflow):
     recorded there and a changed definition under a recorded name fails synth; or put ``DIGEST`` in the name
     (``version_name=f"1.x-{WorkflowVersion.DIGEST}"``) so that each definition gets its own.
 
+    Attributes: ``workflow`` (the parent), ``version_name``, ``parameter_template``,
+    ``workflow_version_arn`` (``.../workflow/<id>/version/<name>``), ``workflow_id``, ``workflow_arn``,
+    ``workflow_type``, ``owner_id`` (the parent's), ``container_repositories``, ``definition_asset``,
+    ``resource`` (the ``CfnWorkflowVersion``).
+
     :param workflow: the workflow (created here, or imported by id: then it must be this account's).
     :param version_name: 1 to 64 letters, digits, ``-``, ``.``, ``_``, starting with a letter or digit;
         unique among the workflow's versions; ``WorkflowVersion.DIGEST`` in it is replaced by the definition's
@@ -293,11 +298,6 @@ class WorkflowVersion(Resource, IWorkflow):
     :param readme: as for ``Workflow``.
     :param readme_path: as for ``Workflow``.
     :param container_repositories: Default: the workflow's (for a ``Workflow`` made here), else none.
-
-    Attributes: ``workflow`` (the parent), ``version_name``, ``parameter_template``,
-    ``workflow_version_arn`` (``.../workflow/<id>/version/<name>``), ``workflow_id``, ``workflow_arn``,
-    ``workflow_type``, ``owner_id`` (the parent's), ``container_repositories``, ``definition_asset``,
-    ``resource`` (the ``CfnWorkflowVersion``).
     """
 
     DIGEST = "{digest}"
