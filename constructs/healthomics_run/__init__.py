@@ -24,7 +24,8 @@ _EXPORTS = {
     ".runs.run_props": ["RunProps"],
     ".infrastructure.service_role": ["RunServiceRole"],
     ".workflows.definition_files": ["DEFAULT_EXCLUDES"],
-    ".workflows.workflow": ["HEALTHOMICS_DESCRIPTIONS", "IWorkflow", "Workflow", "WorkflowVersion"],
+    ".workflows.workflow": ["HEALTHOMICS_DESCRIPTIONS", "IWorkflow", "Workflow", "WorkflowDefinitionProps",
+                            "WorkflowVersion"],
     ".workflows._version_record": ["VERSIONS_FILE_CONTEXT"],
     ".runs.workflow_run": ["RESOURCE_TYPE", "WorkflowRun"],
     ".runs.workflow_run_batch": ["SampleSheetError", "WorkflowRunBatch"],
@@ -36,8 +37,8 @@ __all__ = ["BatchStatus", "CacheBehavior", "Configuration", "DEFAULT_EXCLUDES", 
            "IRunCache", "IRunGroup", "IWorkflow", "LogLevel", "NetworkingMode", "OutputUriPrefixMode",
            "ProvenanceWriter", "RESOURCE_TYPE", "RetentionMode", "RunCache", "RunGroup", "RunOutputBucket",
            "RunProps", "RunServiceRole", "RunStatus", "SampleSheetError", "ScratchStorageMode", "StorageType",
-           "VERSIONS_FILE_CONTEXT", "ValidationError", "WaitFor", "Workflow", "WorkflowEngine", "WorkflowRun",
-           "WorkflowRunBatch", "WorkflowType", "WorkflowVersion"]
+           "VERSIONS_FILE_CONTEXT", "ValidationError", "WaitFor", "Workflow", "WorkflowDefinitionProps",
+           "WorkflowEngine", "WorkflowRun", "WorkflowRunBatch", "WorkflowType", "WorkflowVersion"]
 
 
 def __getattr__(name: str) -> Any:
@@ -63,7 +64,13 @@ if TYPE_CHECKING:  # for type checkers and editors, which do not run __getattr__
     from healthomics_run.runs.workflow_run_batch import SampleSheetError, WorkflowRunBatch
     from healthomics_run.workflows._version_record import VERSIONS_FILE_CONTEXT
     from healthomics_run.workflows.definition_files import DEFAULT_EXCLUDES
-    from healthomics_run.workflows.workflow import HEALTHOMICS_DESCRIPTIONS, IWorkflow, Workflow, WorkflowVersion
+    from healthomics_run.workflows.workflow import (
+        HEALTHOMICS_DESCRIPTIONS,
+        IWorkflow,
+        Workflow,
+        WorkflowDefinitionProps,
+        WorkflowVersion,
+    )
 
     from .enums import (
         BatchStatus,

@@ -15,11 +15,12 @@ workflow can be checked before anything deploys.
 
 from __future__ import annotations
 
+import enum
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Mapping, Optional, Sequence, Union
+from typing import TYPE_CHECKING, Any, Mapping, Optional, Sequence, TypedDict, Union
 
-from aws_cdk import Annotations, Aws, IResource, Resource
+from aws_cdk import Annotations, Aws, IResolvable, IResource, Resource
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_omics as omics
 from aws_cdk import aws_s3_assets as s3_assets
@@ -28,7 +29,7 @@ from constructs import Construct
 
 if TYPE_CHECKING:
     from aws_cdk import aws_ecr as ecr
-from typing_extensions import Protocol, runtime_checkable
+from typing_extensions import Protocol, Unpack, runtime_checkable
 
 from healthomics_run import errors as codes
 from healthomics_run.construct_helpers.environments import foreign_problems
@@ -55,6 +56,48 @@ HEALTHOMICS_DESCRIPTIONS = "@healthomics-run/workflow:healthOmicsDescriptions"
 strings). Off by default because ``ParameterTemplate`` is create-only: a template read differently would
 replace workflows deployed with an earlier release. Set it in a new app's ``cdk.json``."""
 TEMPLATE_WARNING_ID = "healthomics-run::parameter-template-names"
+
+
+class WorkflowDefinitionProps(TypedDict, total=False):
+    """The props ``Workflow`` and ``WorkflowVersion`` share: the definition and the settings HealthOmics keeps with
+    it, as keyword props of both (and of ``Workflow.add_version``). Each prop below says its type and default."""
+
+    definition: Union[str, Path, None]
+    """A folder (zipped and uploaded as a CDK asset, without what ``exclude`` matches) or a ``.zip`` file (uploaded
+    as it is). Default: none; then ``definition_repository`` is required."""
+    exclude: Optional[Sequence[str]]
+    """Glob patterns of files and folders to leave out of a folder's zip, with CDK's semantics
+    (``aws_s3_assets.Asset``'s ``exclude``: a pattern without ``/`` matches that name at any depth; ``!``
+    re-includes). Replaces the default; extend it with ``[*DEFAULT_EXCLUDES, "*.bam"]``; ``[]`` zips everything, as
+    releases before 0.3 did. Default: ``DEFAULT_EXCLUDES`` (version control and what Nextflow, nf-test, miniwdl,
+    Cromwell, Python, editors and operating systems leave behind), plus ``REPOSITORY_EXCLUDES`` (README, CHANGELOG,
+    docs, tests, CI) when the folder is a repository's root; a file named by ``main``, ``readme_path`` or
+    ``parameter_template_path`` is kept."""
+    main: Optional[str]
+    """The main file, relative to the definition's root. Default: as HealthOmics chooses it: among the definition
+    files (``.wdl``, ``.nf``, ``.cwl``) closest to the root, the only one, else ``main.<ext>``."""
+    parameter_template: Optional[ParameterTemplate]
+    """Name -> ``{"description": str, "optional": bool}`` (plus ``"type"``, one of ``workflow_definition.TYPES``,
+    for synth-time checks). Names the definition lacks get a synth warning, and types the definition says fill
+    those not given. Default: derived from the definition (``nextflow_schema.json``, the WDL workflow's ``input``
+    block, the CWL ``inputs``); for Nextflow without a schema, none (HealthOmics derives it; ``parameter_template``
+    is then ``None``)."""
+    parameter_template_path: Optional[str]
+    """The path of a JSON parameter template inside the definition, which HealthOmics reads instead of deriving
+    one (read here too, for checks). Default: none."""
+    description: Optional[str]
+    """1 to 256 characters. Default: none."""
+    storage_type: Union[StorageType, str, None]
+    """The default run storage of its runs. Default: the service's."""
+    storage_capacity: Optional[int]
+    """GiB of static run storage, 0 to 100,000. Default: the service's."""
+    accelerators: Optional[str]
+    """``"GPU"`` for GPU tasks. Default: none."""
+    readme: Union[str, Path, None]
+    """The README as Markdown text, or a ``Path`` to a local Markdown file. Default: none."""
+    readme_path: Optional[str]
+    """The path of the README inside the definition (or repository). Default: none."""
+
 
 
 @runtime_checkable
@@ -96,14 +139,13 @@ class IWorkflow(IResource, Protocol, metaclass=ResourceProtocolMeta):
             RunServiceRole,  # a role module that imports nothing of this one
         )
 
-        grant: Optional[iam.Grant] = None
-        for repository in repositories:
-            if isinstance(role, RunServiceRole):
-                this = role.grant_image_pull(repository)
-            else:
-                this = iam.Grant.add_to_principal(grantee=role, actions=sorted(PULL_ACTIONS),
+        grants = [role.grant_image_pull(repository) if isinstance(role, RunServiceRole)
+                  else iam.Grant.add_to_principal(grantee=role, actions=sorted(PULL_ACTIONS),
                                                   resource_arns=[repository.repository_arn])
-            grant = this if grant is None else grant.combine(this)
+                  for repository in repositories]
+        grant = grants[0]  # repositories is not empty
+        for this in grants[1:]:
+            grant = grant.combine(this)
         return grant
 
 
@@ -118,43 +160,23 @@ class Workflow(Resource, IWorkflow):
     ``workflow_type`` (``"PRIVATE"``), ``owner_id`` (``None``), ``engine``, ``container_repositories``,
     ``definition_asset`` (``None`` for a repository), ``resource`` (the ``CfnWorkflow``).
 
-    :param definition: a folder (zipped and uploaded as a CDK asset, without what ``exclude`` matches) or a
-        ``.zip`` file (uploaded as it is). Default: none; then ``definition_repository`` is required.
+    The other props (``definition``, ``exclude``, ``main``, ``parameter_template``, ``parameter_template_path``,
+    ``description``, ``storage_type``, ``storage_capacity``, ``accelerators``, ``readme``, ``readme_path``) are
+    ``WorkflowDefinitionProps``, shared with ``WorkflowVersion``.
+
     :param engine: the definition's language.
-    :param exclude: glob patterns of files and folders to leave out of a folder's zip, with CDK's semantics
-        (``aws_s3_assets.Asset``'s ``exclude``: a pattern without ``/`` matches that name at any depth; ``!``
-        re-includes). Replaces the default; extend it with ``[*DEFAULT_EXCLUDES, "*.bam"]``; ``[]`` zips
-        everything, as releases before 0.3 did. Default: ``DEFAULT_EXCLUDES`` (version control and what
-        Nextflow, nf-test, miniwdl, Cromwell, Python, editors and operating systems leave behind), plus
-        ``REPOSITORY_EXCLUDES`` (README, CHANGELOG, docs, tests, CI) when the folder is a repository's root;
-        a file named by ``main``, ``readme_path`` or ``parameter_template_path`` is kept.
-    :param main: the main file, relative to the definition's root. Default: as HealthOmics chooses it: among
-        the definition files (``.wdl``, ``.nf``, ``.cwl``) closest to the root, the only one, else ``main.<ext>``.
-    :param parameter_template: name -> ``{"description": str, "optional": bool}`` (plus ``"type"``, one of
-        ``workflow_definition.TYPES``, for synth-time checks). Names the definition lacks get a synth warning,
-        and types the definition says fill those not given. Default: derived from the definition
-        (``nextflow_schema.json``, the WDL workflow's ``input`` block, the CWL ``inputs``); for Nextflow
-        without a schema, none (HealthOmics derives it; ``parameter_template`` is then ``None``).
-    :param parameter_template_path: the path of a JSON parameter template inside the definition, which
-        HealthOmics reads instead of deriving one (read here too, for checks). Default: none.
     :param definition_repository: a Git repository to read the definition from, through an AWS CodeConnections
         connection (an ``aws_omics.CfnWorkflow.DefinitionRepositoryProperty``, or a dict of its keyword
         arguments: ``connection_arn``, ``full_repository_id``, ``source_reference``, ...); ``main``,
         ``parameter_template_path`` and ``readme_path`` are then paths in the repository, and the template is
         unknown at synth unless ``parameter_template`` is given. Default: none.
     :param name: 1 to 128 characters. Default: the construct's path (last 128 characters).
-    :param description: 1 to 256 characters. Default: none.
-    :param storage_type: the default run storage of its runs. Default: the service's.
-    :param storage_capacity: GiB of static run storage, 0 to 100,000. Default: the service's.
-    :param accelerators: ``"GPU"`` for GPU tasks. Default: none.
     :param container_repositories: private ECR repositories holding its images; each gets the repository
         policy statement that lets HealthOmics pull (an imported one: a synth warning saying what to add).
         Default: none.
     :param container_registry_map: registry and image mappings, an
         ``aws_omics.CfnWorkflow.ContainerRegistryMapProperty`` (a plain dict is passed as it is, so it needs
         CloudFormation's keys: ``{"RegistryMappings": [...]}``). Default: none.
-    :param readme: the README as Markdown text, or a ``Path`` to a local Markdown file. Default: none.
-    :param readme_path: the path of the README inside the definition (or repository). Default: none.
     """
 
     def __init__(
@@ -162,32 +184,20 @@ class Workflow(Resource, IWorkflow):
         scope: Construct,
         id: str,
         *,
-        definition: Union[str, Path, None] = None,
         engine: Union[WorkflowEngine, str],
-        exclude: Optional[Sequence[str]] = None,
-        main: Optional[str] = None,
-        parameter_template: Optional[ParameterTemplate] = None,
-        parameter_template_path: Optional[str] = None,
-        definition_repository: Any = None,
+        definition_repository: Union[omics.CfnWorkflow.DefinitionRepositoryProperty, IResolvable, dict[str, Any],
+                                     None] = None,
         name: Optional[str] = None,
-        description: Optional[str] = None,
-        storage_type: Union[StorageType, str, None] = None,
-        storage_capacity: Optional[int] = None,
-        accelerators: Optional[str] = None,
         container_repositories: Sequence[ecr.IRepository] = (),
-        container_registry_map: Any = None,
-        readme: Union[str, Path, None] = None,
-        readme_path: Optional[str] = None,
+        container_registry_map: Union[omics.CfnWorkflow.ContainerRegistryMapProperty, IResolvable, dict[str, Any],
+                                      None] = None,
+        **definition_props: Unpack[WorkflowDefinitionProps],
     ) -> None:
         super().__init__(scope, id)
         name = name if name is not None else self.node.path[-128:]
         self.engine: str = _plain(engine)
-        props = _Props(self, "CreateWorkflow", definition=definition, exclude=exclude, engine=self.engine,
-                       main=main, parameter_template=parameter_template,
-                       parameter_template_path=parameter_template_path, definition_repository=definition_repository,
-                       name=name, description=description, storage_type=storage_type,
-                       storage_capacity=storage_capacity, accelerators=accelerators, readme=readme,
-                       readme_path=readme_path)
+        props = _Props(self, "CreateWorkflow", engine=self.engine, definition_repository=definition_repository,
+                       name=name, **definition_props)
         self.parameter_template: Optional[dict[str, dict[str, Any]]] = props.template
         self.definition_asset = props.asset(self)
         self.resource = omics.CfnWorkflow(
@@ -195,11 +205,12 @@ class Workflow(Resource, IWorkflow):
             definition_uri=self.definition_asset.s3_object_url if self.definition_asset is not None else None,
             definition_repository=_struct(omics.CfnWorkflow.DefinitionRepositoryProperty, definition_repository),
             workflow_bucket_owner_id=Aws.ACCOUNT_ID if self.definition_asset is not None else None,
-            engine=self.engine, main=main,
-            name=name, description=description, parameter_template=props.service_template,
-            parameter_template_path=parameter_template_path, storage_type=props.storage_type,
-            storage_capacity=storage_capacity, accelerators=accelerators,
-            container_registry_map=container_registry_map, readme_markdown=props.readme, readme_path=readme_path)
+            engine=self.engine, main=definition_props.get("main"),
+            name=name, description=definition_props.get("description"), parameter_template=props.service_template,
+            parameter_template_path=definition_props.get("parameter_template_path"), storage_type=props.storage_type,
+            storage_capacity=definition_props.get("storage_capacity"),
+            accelerators=definition_props.get("accelerators"), container_registry_map=container_registry_map,
+            readme_markdown=props.readme, readme_path=definition_props.get("readme_path"))
         self.workflow_id: str = self.resource.attr_id
         self.workflow_arn: str = self.resource.attr_arn
         self.workflow_type: str = WorkflowType.PRIVATE.value
@@ -228,15 +239,29 @@ class Workflow(Resource, IWorkflow):
         return _ImportedWorkflow(scope, id, workflow_id=workflow_id, parameter_template=parameter_template,
                                  workflow_type=_plain(workflow_type), owner_id=owner_id)
 
-    def add_version(self, id: str, *, version_name: str, definition: Union[str, Path, None] = None,
-                    engine: Union[WorkflowEngine, str, None] = None, **props: Any) -> "WorkflowVersion":
+    def add_version(
+        self,
+        id: str,
+        *,
+        version_name: str,
+        engine: Union[WorkflowEngine, str, None] = None,
+        definition_repository: Union[omics.CfnWorkflowVersion.DefinitionRepositoryProperty, IResolvable,
+                                     dict[str, Any], None] = None,
+        container_repositories: Optional[Sequence[ecr.IRepository]] = None,
+        container_registry_map: Union[omics.CfnWorkflowVersion.ContainerRegistryMapProperty, IResolvable,
+                                      dict[str, Any], None] = None,
+        **definition_props: Unpack[WorkflowDefinitionProps],
+    ) -> "WorkflowVersion":
         """A new ``WorkflowVersion`` of this workflow (a child construct); see ``WorkflowVersion`` for the props.
 
         ``engine`` defaults to this workflow's. Nothing else is inherited (HealthOmics does not carry a
         workflow's settings over to its versions), except ``container_repositories``.
         """
-        return WorkflowVersion(self, id, workflow=self, version_name=version_name, definition=definition,
-                               engine=engine if engine is not None else self.engine, **props)
+        return WorkflowVersion(self, id, workflow=self, version_name=version_name,
+                               engine=engine if engine is not None else self.engine,
+                               definition_repository=definition_repository,
+                               container_repositories=container_repositories,
+                               container_registry_map=container_registry_map, **definition_props)
 
 
 class _ImportedWorkflow(Resource, IWorkflow):
@@ -279,24 +304,17 @@ class WorkflowVersion(Resource, IWorkflow):
     ``workflow_type``, ``owner_id`` (the parent's), ``container_repositories``, ``definition_asset``,
     ``resource`` (the ``CfnWorkflowVersion``).
 
+    The other props are ``WorkflowDefinitionProps``, as for ``Workflow``.
+
     :param workflow: the workflow (created here, or imported by id: then it must be this account's).
     :param version_name: 1 to 64 letters, digits, ``-``, ``.``, ``_``, starting with a letter or digit;
         unique among the workflow's versions; ``WorkflowVersion.DIGEST`` in it is replaced by the definition's
         digest.
-    :param definition: as for ``Workflow``.
     :param engine: as for ``Workflow``. Default: the workflow's engine (required when ``workflow`` is imported).
-    :param exclude: as for ``Workflow``.
-    :param main: as for ``Workflow``.
-    :param parameter_template: as for ``Workflow``.
-    :param parameter_template_path: as for ``Workflow``.
-    :param definition_repository: as for ``Workflow``.
-    :param description: as for ``Workflow``.
-    :param storage_type: as for ``Workflow``.
-    :param storage_capacity: as for ``Workflow``.
-    :param accelerators: as for ``Workflow``.
-    :param container_registry_map: as for ``Workflow``.
-    :param readme: as for ``Workflow``.
-    :param readme_path: as for ``Workflow``.
+    :param definition_repository: as for ``Workflow``, an ``aws_omics.CfnWorkflowVersion.DefinitionRepositoryProperty``
+        or a dict of its keyword arguments.
+    :param container_registry_map: as for ``Workflow``, an
+        ``aws_omics.CfnWorkflowVersion.ContainerRegistryMapProperty`` or a dict with CloudFormation's keys.
     :param container_repositories: Default: the workflow's (for a ``Workflow`` made here), else none.
     """
 
@@ -311,21 +329,13 @@ class WorkflowVersion(Resource, IWorkflow):
         *,
         workflow: IWorkflow,
         version_name: str,
-        definition: Union[str, Path, None] = None,
         engine: Union[WorkflowEngine, str, None] = None,
-        exclude: Optional[Sequence[str]] = None,
-        main: Optional[str] = None,
-        parameter_template: Optional[ParameterTemplate] = None,
-        parameter_template_path: Optional[str] = None,
-        definition_repository: Any = None,
-        description: Optional[str] = None,
-        storage_type: Union[StorageType, str, None] = None,
-        storage_capacity: Optional[int] = None,
-        accelerators: Optional[str] = None,
+        definition_repository: Union[omics.CfnWorkflowVersion.DefinitionRepositoryProperty, IResolvable,
+                                     dict[str, Any], None] = None,
         container_repositories: Optional[Sequence[ecr.IRepository]] = None,
-        container_registry_map: Any = None,
-        readme: Union[str, Path, None] = None,
-        readme_path: Optional[str] = None,
+        container_registry_map: Union[omics.CfnWorkflowVersion.ContainerRegistryMapProperty, IResolvable,
+                                      dict[str, Any], None] = None,
+        **definition_props: Unpack[WorkflowDefinitionProps],
     ) -> None:
         super().__init__(scope, id)
         engine = engine if engine is not None else getattr(workflow, "engine", None)
@@ -336,11 +346,8 @@ class WorkflowVersion(Resource, IWorkflow):
             problems.append("versions can be added only to this account's private workflows")
         codes.raise_if_any(self, (codes.INVALID_RESOURCE_PROPS, problems))
         self.engine = _plain(engine)
-        props = _Props(self, "CreateWorkflowVersion", definition=definition, exclude=exclude, engine=self.engine,
-                       main=main, parameter_template=parameter_template,
-                       parameter_template_path=parameter_template_path, definition_repository=definition_repository,
-                       description=description, storage_type=storage_type, storage_capacity=storage_capacity,
-                       accelerators=accelerators, readme=readme, readme_path=readme_path)
+        props = _Props(self, "CreateWorkflowVersion", engine=self.engine, definition_repository=definition_repository,
+                       **definition_props)
         self.definition_asset = props.asset(self)
         digest = self.definition_asset.asset_hash if self.definition_asset is not None else None
         version_name = self._checked_name(workflow, version_name, digest)
@@ -352,10 +359,12 @@ class WorkflowVersion(Resource, IWorkflow):
             definition_repository=_struct(omics.CfnWorkflowVersion.DefinitionRepositoryProperty,
                                           definition_repository),
             workflow_bucket_owner_id=Aws.ACCOUNT_ID if self.definition_asset is not None else None,
-            engine=self.engine, main=main, description=description, parameter_template=props.service_template,
-            parameter_template_path=parameter_template_path, storage_type=props.storage_type,
-            storage_capacity=storage_capacity, accelerators=accelerators,
-            container_registry_map=container_registry_map, readme_markdown=props.readme, readme_path=readme_path)
+            engine=self.engine, main=definition_props.get("main"), description=definition_props.get("description"),
+            parameter_template=props.service_template,
+            parameter_template_path=definition_props.get("parameter_template_path"), storage_type=props.storage_type,
+            storage_capacity=definition_props.get("storage_capacity"),
+            accelerators=definition_props.get("accelerators"), container_registry_map=container_registry_map,
+            readme_markdown=props.readme, readme_path=definition_props.get("readme_path"))
         if isinstance(workflow, Construct):
             self.node.add_dependency(workflow)
         self.workflow_version_arn: str = self.resource.attr_arn
@@ -403,15 +412,23 @@ class _Props:
     its template, ``InvalidResourceProps`` for the rest (values that are tokens are left to CloudFormation).
     """
 
-    def __init__(self, construct: Construct, operation: str, *, definition: Union[str, Path, None],
-                 exclude: Optional[Sequence[str]], engine: str, main: Optional[str],
-                 parameter_template: Optional[ParameterTemplate], parameter_template_path: Optional[str],
-                 definition_repository: Any, storage_type: Union[StorageType, str, None],
-                 readme: Union[str, Path, None], readme_path: Optional[str] = None, **plain: Any) -> None:
+    def __init__(self, construct: Construct, operation: str, *, engine: str, definition_repository: object,
+                 definition: Union[str, Path, None] = None, exclude: Optional[Sequence[str]] = None,
+                 main: Optional[str] = None, parameter_template: Optional[ParameterTemplate] = None,
+                 parameter_template_path: Optional[str] = None, storage_type: Union[StorageType, str, None] = None,
+                 readme: Union[str, Path, None] = None, readme_path: Optional[str] = None,
+                 name: Optional[str] = None, description: Optional[str] = None,
+                 storage_capacity: Optional[int] = None, accelerators: Optional[str] = None,
+                 **unknown: object) -> None:
+        if unknown:  # what Python says of a keyword a signature lacks (the props arrive as **kwargs)
+            raise TypeError(f"{type(construct).__name__}.__init__() got an unexpected keyword argument "
+                            f"{next(iter(unknown))!r}")
         members = service_model.input_members(operation)
         api = {"name": "name", "description": "description", "storage_capacity": "storageCapacity",
                "accelerators": "accelerators"}
         self.storage_type = None if storage_type is None else _plain(storage_type)
+        plain = {"name": name, "description": description, "storage_capacity": storage_capacity,
+                 "accelerators": accelerators}
         checked = {**plain, "engine": engine, "main": main, "storage_type": self.storage_type}
         api.update(engine="engine", main="main", storage_type="storageType")
         resource_problems: list[str] = []
@@ -568,4 +585,5 @@ def _struct(kind: Any, value: Any) -> Any:
 
 
 def _plain(value: Any) -> Any:
-    return value.value if hasattr(value, "value") and isinstance(value, str) else value
+    """A ``str`` enum member (``WorkflowEngine.WDL``) as its value; anything else as it is."""
+    return value.value if isinstance(value, enum.Enum) and isinstance(value, str) else value
