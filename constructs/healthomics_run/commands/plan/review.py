@@ -11,7 +11,7 @@ from .assembly import StackTemplate
 from .cost import Forecast, Planned, Total, forecast, total
 from .decide import Action, Row, plural
 from .history import CURRENCY, History
-from .target import Target, definition_digest, imported_workflow, resource_path
+from .target import Target, definition_digest, imported_workflow, resource_path, version_warnings
 
 
 @dataclass(frozen=True)
@@ -139,13 +139,15 @@ def review(rows: list[Row], history: History | None = None, max_cost: float | No
            quotas: queueing.Quotas | None = None, base: dict[str, StackTemplate] | None = None) -> Review:
     """``stack_regions``: each stack's Region, checked against the history's; ``stacks``: the head's stacks (every
     stack of the app), where run groups shared across stacks are found; ``quotas``: the account's (Service
-    Quotas), else the documented defaults; ``base``: the base's stacks, where changed workflows are found."""
+    Quotas), else the documented defaults; ``base``: the base's stacks, where changed workflows and workflow
+    versions are found."""
     forecasts: dict[str, Forecast] = {}
     found: list[str] = []
     stacks = stacks or {}
     quotas = quotas or queueing.DEFAULT_QUOTAS
     rows = [_with_imported_workflow(_with_group_limits(_with_account_limits(row, history), stacks), stacks)
             for row in rows]
+    found += version_warnings(base or {}, stacks)
     shared = {row.path for members in queueing.shared_groups(rows, stacks).values() for row in members}
     checked = regions(rows, history, stack_regions or {})
     unknown = sum(1 for row in rows if row.action is Action.UNCOMPARED)

@@ -187,3 +187,55 @@ def target(stack: StackTemplate, logical_id: str, properties: dict[str, Any]) ->
                   workflow_type=kind if isinstance(kind := properties.get("WorkflowType"), str) else None),
                  workflow, stack)
 
+
+def _versions(stack: StackTemplate) -> dict[tuple[str, str], str]:
+    """(the WorkflowId as written, the VersionName) -> logical id, of the stack's AWS::Omics::WorkflowVersion
+    resources whose version name is a literal."""
+    found = {}
+    for logical_id, resource in stack.resources.items():
+        props = resource.get("Properties") or {}
+        name = props.get("VersionName")
+        if resource.get("Type") == "AWS::Omics::WorkflowVersion" and isinstance(name, str):
+            found[(json.dumps(props.get("WorkflowId"), sort_keys=True), name)] = logical_id
+    return found
+
+
+def _workflow_replaced(workflow: Any, old: StackTemplate, new: StackTemplate) -> bool:
+    """Whether the workflow a version belongs to is one of the stack's own whose definition changes: it is replaced,
+    and its versions with it (the new workflow has no version of that name yet)."""
+    logical_id = _logical_id(workflow, new)
+    before, after = old.resources.get(logical_id or ""), new.resources.get(logical_id or "")
+    return before is not None and after is not None and after.get("Type") == "AWS::Omics::Workflow" \
+        and definition_digest(before) != definition_digest(after)
+
+
+def version_warnings(base: dict[str, StackTemplate], head: dict[str, StackTemplate]) -> list[str]:
+    """A workflow version whose definition changes under the same version name, or whose version name moves to a
+    new logical id: ``VersionName``, ``WorkflowId`` and the definition of ``AWS::Omics::WorkflowVersion`` are
+    create-only (workflow versions are immutable: HealthOmics guide, "Workflow versioning"), so CloudFormation
+    replaces it, creating the new version before deleting the old one; the workflow already has a version of that
+    name, and the deploy fails."""
+    found = []
+    for name in sorted(base.keys() & head.keys()):
+        old, new = base[name], head[name]
+        before = _versions(old)
+        for key, logical_id in sorted(_versions(new).items()):
+            was = before.get(key)
+            if was is None or _workflow_replaced(json.loads(key[0]), old, new):
+                continue
+            path, version = resource_path(new, logical_id), key[1]
+            if was != logical_id:
+                found.append(f"{path}: workflow version {version} moves from {resource_path(old, was)} to a new "
+                             "logical id under the same version name: CloudFormation creates the new version before "
+                             "deleting the old one, whose name it still holds, so the deploy fails; give it a new "
+                             "version_name")
+                continue
+            was_made, made = definition(old.resources[was]), definition(new.resources[logical_id])
+            changed = sorted(prop for prop in was_made.keys() | made.keys() if was_made.get(prop) != made.get(prop))
+            if changed:
+                found.append(f"{path}: workflow version {version}'s definition changed ({', '.join(changed)}) under "
+                             "the same version name: a version's name and definition are create-only in "
+                             "CloudFormation (versions are immutable), so it replaces the version, creating the new "
+                             "one before deleting the old one, whose name it still holds: the deploy fails; give the "
+                             "changed definition a new version_name")
+    return found
