@@ -113,7 +113,7 @@ def run(arguments: argparse.Namespace) -> int:
         report = review(rows, _history(arguments), arguments.max_cost, arguments.start_run_rate,
                         notes=tuple(unmatched_stacks(base, head)),
                         stack_regions={name: stack.region for name, stack in head.items()}, stacks=head,
-                        quotas=_quotas(arguments))
+                        quotas=_quotas(arguments), base=base)
     except PlanInputError as error:
         print(f"healthomics-run plan: {error}", file=sys.stderr)
         return ERROR

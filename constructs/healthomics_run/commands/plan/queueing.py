@@ -31,7 +31,7 @@ from .assembly import StackTemplate
 from .capacity import duration
 from .cost import PerRun
 from .decide import Row
-from .target import RunGroupLimits, _limits, _referred
+from .target import RunGroupLimits, _limits, _referred, exported
 
 QUOTAS_PAGE = ("HealthOmics guide, \"HealthOmics service quotas\", "
                "https://docs.aws.amazon.com/omics/latest/dev/service-quotas.html")
@@ -95,17 +95,6 @@ class Group:
     limits: RunGroupLimits | None
 
 
-def _exported(name: Any, stacks: dict[str, StackTemplate]) -> tuple[StackTemplate, Any] | None:
-    """The stack that exports ``name`` and the value it exports."""
-    if not isinstance(name, str):
-        return None
-    for stack in stacks.values():
-        for output in (stack.template.get("Outputs") or {}).values():
-            if (output.get("Export") or {}).get("Name") == name:
-                return stack, output.get("Value")
-    return None
-
-
 def group_of(row: Row, stacks: dict[str, StackTemplate]) -> Group | None:
     """The run group a row's runs run in, named the same whichever stack refers to it."""
     goal = row.target
@@ -115,7 +104,7 @@ def group_of(row: Row, stacks: dict[str, StackTemplate]) -> Group | None:
     if isinstance(value, (str, int)) and not isinstance(value, bool):
         return Group(f"run group {value}", goal.run_group_limits)
     if isinstance(value, dict) and set(value) == {"Fn::ImportValue"}:
-        found = _exported(value["Fn::ImportValue"], stacks)
+        found = exported(value["Fn::ImportValue"], stacks)
         if found is None:
             return None
         stack, value = found

@@ -160,7 +160,8 @@ def _target(row: Row) -> str:
                     f"max_duration {duration(limits.max_duration_minutes * 60)}" if limits.max_duration_minutes else ""]
             group += f" ({', '.join(filter(None, caps)) or 'no caps'})"
     named = f" ({goal.workflow_key})" if goal.workflow_key and deploy_time(goal.workflow) else ""
-    return (f"workflow {_value(goal.workflow)}{named}{version}; storage {storage}; run group {group}; "
+    workflow = goal.workflow_made or _value(goal.workflow)  # a workflow the app makes: its construct path
+    return (f"workflow {workflow}{named}{version}; storage {storage}; run group {group}; "
             f"wait_for {goal.wait_for}")
 
 
@@ -419,6 +420,7 @@ def as_json(report: Review, display: Display = Display.SAFE) -> str:
             return None
         limits = goal.run_group_limits
         return {"workflow": _value(goal.workflow), "workflowKey": goal.workflow_key, "version": goal.version,
+                "workflowMade": goal.workflow_made, "workflowDigest": goal.workflow_digest,
                 "storageType": goal.storage_type,
                 "storageCapacity": None if goal.storage_capacity is None else (
                     deploy_time(goal.storage_capacity) or goal.storage_capacity),

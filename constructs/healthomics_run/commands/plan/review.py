@@ -11,7 +11,7 @@ from .assembly import StackTemplate
 from .cost import Forecast, Planned, Total, forecast, total
 from .decide import Action, Row, plural
 from .history import CURRENCY, History
-from .target import Target
+from .target import Target, definition_digest, imported_workflow, resource_path, version_warnings
 
 
 @dataclass(frozen=True)
@@ -58,6 +58,42 @@ def _with_group_limits(row: Row, stacks: dict[str, StackTemplate]) -> Row:
     return dataclasses.replace(row, target=dataclasses.replace(goal, run_group_limits=group.limits))
 
 
+def _with_imported_workflow(row: Row, stacks: dict[str, StackTemplate]) -> Row:
+    """A row whose workflow another stack of the app makes (``Fn::ImportValue``): that workflow."""
+    goal = row.target
+    if goal is None or goal.workflow_made is not None:
+        return row
+    found = imported_workflow(goal, stacks)
+    return row if found is goal else dataclasses.replace(row, target=found)
+
+
+def _deployed_digest(goal: Target, base: dict[str, StackTemplate]) -> str | None:
+    """The definition digest the base has for the workflow at ``goal.workflow_made``; None: the base has none."""
+    stack = base.get(goal.workflow_stack or "")
+    if stack is None:
+        return None
+    return next((definition_digest(resource) for logical_id, resource in stack.resources.items()
+                 if resource.get("Type") == "AWS::Omics::Workflow"
+                 and resource_path(stack, logical_id) == goal.workflow_made), None)
+
+
+def workflow_basis(goal: Target, base: dict[str, StackTemplate] | None) -> str:
+    """What a forecast of runs of a workflow the app makes rests on: the history's runs of workflows of its name
+    (its id is known only at deploy time), and whether the definition is the one the base deploys."""
+    if goal.workflow_made is None or goal.workflow_key is None:
+        return ""
+    said = (f"workflow {goal.workflow_made} is made by the app (definition {goal.workflow_digest}); its id is known "
+            f"only at deploy time, so the forecast rests on the history's runs of workflows named "
+            f"{goal.workflow_key}")
+    if base is None:
+        return said
+    deployed = _deployed_digest(goal, base)
+    if deployed == goal.workflow_digest:
+        return said + ": the definition is unchanged from the base's"
+    how = "is new in this deploy" if deployed is None else f"changes in this deploy (base: {deployed})"
+    return said + f": the workflow {how}, so those runs may have run another definition"
+
+
 def planned(goal: Target) -> Planned:
     """The storage and workflow type the row's runs will run with; a value known only at deploy time is not used
     (the earlier runs' own then price them)."""
@@ -100,15 +136,18 @@ def regions(rows: list[Row], history: History | None, stack_regions: dict[str, s
 def review(rows: list[Row], history: History | None = None, max_cost: float | None = None,
            start_run_rate: float | None = None, notes: tuple[str, ...] = (),
            stack_regions: dict[str, str | None] | None = None, stacks: dict[str, StackTemplate] | None = None,
-           quotas: queueing.Quotas | None = None) -> Review:
+           quotas: queueing.Quotas | None = None, base: dict[str, StackTemplate] | None = None) -> Review:
     """``stack_regions``: each stack's Region, checked against the history's; ``stacks``: the head's stacks (every
     stack of the app), where run groups shared across stacks are found; ``quotas``: the account's (Service
-    Quotas), else the documented defaults."""
+    Quotas), else the documented defaults; ``base``: the base's stacks, where changed workflows and workflow
+    versions are found."""
     forecasts: dict[str, Forecast] = {}
     found: list[str] = []
     stacks = stacks or {}
     quotas = quotas or queueing.DEFAULT_QUOTAS
-    rows = [_with_group_limits(_with_account_limits(row, history), stacks) for row in rows]
+    rows = [_with_imported_workflow(_with_group_limits(_with_account_limits(row, history), stacks), stacks)
+            for row in rows]
+    found += version_warnings(base or {}, stacks)
     shared = {row.path for members in queueing.shared_groups(rows, stacks).values() for row in members}
     checked = regions(rows, history, stack_regions or {})
     unknown = sum(1 for row in rows if row.action is Action.UNCOMPARED)
@@ -121,9 +160,13 @@ def review(rows: list[Row], history: History | None = None, max_cost: float | No
             unknown += 1
             continue
         if history is not None:
-            bases = (checked[row.stack],) if checked.get(row.stack) else ()
+            bases = tuple(filter(None, (workflow_basis(row.target, base), checked.get(row.stack))))
             forecasts[row.path] = forecast(history, runs, row.target.workflow_key, row.target.version,
                                            planned(row.target), bound=said, bases=bases)
+            if row.target.workflow_made is not None and row.target.workflow_key is None:
+                forecasts[row.path] = dataclasses.replace(
+                    forecasts[row.path], why_none=f"no history: workflow {row.target.workflow_made} is made at "
+                    "deploy time and has no Name to match earlier runs by")
         if row.action is Action.START:
             figures = forecasts[row.path].per_run if row.path in forecasts else None
             found += capacity.warnings(row, figures, start_run_rate, shared_group=row.path in shared)
