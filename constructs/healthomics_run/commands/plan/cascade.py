@@ -16,6 +16,7 @@ is read or said: counts only.
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import re
@@ -170,17 +171,17 @@ def count(chain: ChainSpec, before: ChainSpec | None, total: int, added: int, ch
         kind = step.partition["kind"]
         redo = step.name not in old or old[step.name].settings_digest() != step.settings_digest()
         why = "new step, or its settings changed: every partition runs" if redo else ""
-        workflow = {"workflow": step.workflow_id, "workflow_key": _key(step, stack)}
+        made = functools.partial(StepRuns, step.name, workflow=step.workflow_id, workflow_key=_key(step, stack))
         said = _partition_said(step.partition)
         if kind == chaining.PerSample.kind:
             low, high = (total, total) if redo else (above.new + above.old_low, above.new + above.old_high)
             noun = "per-sample run" if kinds[step.after] == chaining.PerSample.kind else "re-emit"
-            steps.append(StepRuns(step.name, noun, low, high, said, reason=why, **workflow))
+            steps.append(made(noun, low, high, said, reason=why))
             touched[step.name] = _Touched(total - had + removed, had - removed, had - removed) if redo else above
         elif kind == chaining.WholeSet.kind:
             runs = 1 if redo or above.any or removed else 0
             certain = 1 if redo or above.new or above.old_low or removed else 0
-            steps.append(StepRuns(step.name, "merge", certain, runs, said, reason=why, **workflow))
+            steps.append(made("merge", certain, runs, said, reason=why))
             touched[step.name] = _Touched(added, had - removed if certain else 0, had - removed if runs else 0)
         else:
             size = int(step.partition["size"])
@@ -195,11 +196,11 @@ def count(chain: ChainSpec, before: ChainSpec | None, total: int, added: int, ch
                 changed_high = min(stored, above.old_high + removed)
                 if stored and (above.new or changed_high):
                     bases.append(f"{step.name}: {STORED_FULL} ({stored:,} stored shards of {size:,})")
-            steps.append(StepRuns(step.name, "new shard run", new_shards, new_shards, said, reason=why, **workflow))
+            steps.append(made("new shard run", new_shards, new_shards, said, reason=why))
             if changed_high:
-                steps.append(StepRuns(step.name, "changed shard run", changed_low, changed_high, said,
-                                      reason=why or "shards holding changed or removed samples run again "
-                                      "(which ones: the account's chain state)", **workflow))
+                steps.append(made("changed shard run", changed_low, changed_high, said,
+                                  reason=why or "shards holding changed or removed samples run again "
+                                  "(which ones: the account's chain state)"))
             touched[step.name] = _Touched(above.new if not fresh else total - had + removed,
                                           min(had, changed_low * size) if changed_low else 0,
                                           min(had - removed, changed_high * size))
