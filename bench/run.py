@@ -44,9 +44,9 @@ QUIET_CPU_WAIT_S = 90.0  # at most, before each measure; 0 with --quick (CI shar
 # Sizes of the sub-benchmarks, full and --quick: cohort (base, added), memory (base, added, ledger entries,
 # parameters per sample), provenance records, handler (cold imports, lifecycle repetitions).
 FULL_SIZES = {"cohort": (99_000, 1_000), "memory": (99_000, 1_000, 300_000, 10), "records": 50, "handler": (7, 15),
-              "after_run": 100_000}
+              "after_run": 100_000, "chains": (1_000, 10_000, 100_000)}
 QUICK_SIZES = {"cohort": (990, 10), "memory": (990, 10, 3_000, 10), "records": 5, "handler": (2, 2),
-               "after_run": 2_000}
+               "after_run": 2_000, "chains": (1_000, 10_000)}
 AFTER_RUN_TARGET_HOURS = 12  # a 100,000-run cohort's records, from its first end
 MEASURED = "measured"
 LAMBDA_IMPORT_SNIPPET = ("import resource, start_run.handler; "
@@ -312,6 +312,21 @@ def after_run_rows(found: dict[str, Any]) -> list[dict[str, Any]]:
              "kind": kind}]
 
 
+def chain_measures(sizes: tuple[int, ...]) -> list[dict[str, Any]]:
+    """The chain controller's work per ended run at each cohort size (bench.chain_controller, its own process)."""
+    done = subprocess.run([sys.executable, "-m", "bench.chain_controller", *map(str, sizes)], cwd=ROOT, check=True,
+                          capture_output=True, text=True)
+    found = _last_bench_line(done.stdout)
+    kind = "measured: the shipped controller against in-memory S3 and HealthOmics (bench/chain_controller.py)"
+    return [{"measure": f"chain controller, {item['samples']:,}-sample cohort: S3 bytes read per ended run",
+             "value": item["per_ended_run"]["s3_read_bytes"], "unit": "bytes",
+             "calls": f"written {item['per_ended_run']['s3_written_bytes']:,} bytes; S3 "
+                      f"{item['per_ended_run']['s3_calls']:g}, HealthOmics {item['per_ended_run']['omics_calls']:g} "
+                      f"calls per ended run; state {item['state_bytes']:,} bytes; {item['seconds']} s per SQS batch "
+                      f"of {item['ended_runs']}",
+             "kind": kind} for item in found]
+
+
 def after_run_targets(found: dict[str, Any]) -> list[dict[str, str]]:
     runs = found["runs"]
     return [_target(f"after the run: a {runs:,}-run cohort ending within an hour has every record written within "
@@ -515,6 +530,8 @@ def main() -> None:
     print(f"after the run: a {sizes['after_run']:,}-run cohort through the writer's pipeline (virtual time) ...",
           file=sys.stderr, flush=True)
     after_run = after_run_measures(sizes["after_run"])
+    print("chain controller: work per ended run ...", file=sys.stderr, flush=True)
+    chained = chain_measures(sizes["chains"])
     targets = evaluate(rows, handler, cohorts, paired, memory, quick=args.quick) + after_run_targets(after_run)
     for target in targets:
         target["kind"] = ("not measured" if "not measured" in target["measured"]
@@ -534,7 +551,7 @@ def main() -> None:
     report.write_csv(results / "paired.csv", _stamp(paired_rows(paired or {}), meta))
     report.write_csv(results / "handler.csv", _stamp(handler, meta))
     report.write_csv(results / "cohorts.csv", _stamp(cohorts + memory, meta))
-    report.write_csv(results / "provenance.csv", _stamp(provenance + after_run_rows(after_run), meta))
+    report.write_csv(results / "provenance.csv", _stamp(provenance + after_run_rows(after_run) + chained, meta))
     report.write_csv(results / "targets.csv", _stamp(targets, meta))
     plotted = report.plot(scaling, results / "scaling.png", meta, required=not args.quick)
     summary = "\n\n".join([
@@ -548,7 +565,7 @@ def main() -> None:
          "the ledger's cap, in a fresh process (measured, but for the Lambda estimate, computed):"),
         report.cohort_table(cohorts + memory),
         "Provenance records (writer against the fakes; a cohort's time is bound by the GetRunTask quota):",
-        report.provenance_table(provenance + after_run_rows(after_run)),
+        report.provenance_table(provenance + after_run_rows(after_run) + chained),
         "Targets:", report.targets_table(targets),
         f"Benchmark run time: {elapsed / 60:.1f} min ({elapsed:.0f} s)."
         + ("" if plotted else " No plot (matplotlib is not installed)."),

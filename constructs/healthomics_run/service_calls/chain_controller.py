@@ -106,6 +106,7 @@ class State:
                      "walked": self.data["walked"], **{key: {} for key in _PER_RUN}}}
         for step in self.chain.steps:
             parts[step.name] = {"version": 2, "partitions": self.data["steps"].get(step.name, {}), "runs": {},
+                                "after": step.after, "partition": step.partition,  # for `healthomics-run status`
                                 **{key: {} for key in _PER_RUN}}
         for run, (step, key) in self.data["runs"].items():
             if step in parts:
@@ -138,6 +139,22 @@ class State:
             self.etags[name], self.texts[name] = answer.get("ETag"), text
             written += 1
         return written
+
+
+def read_states(s3, ledger_uri: str, owner: Optional[str] = None) -> dict[str, dict[str, dict[str, Any]]]:
+    """Every chain's state beside a cohort's ledger, as its objects hold it: chain -> object name (``cohort`` or
+    a step's) -> its content; what ``healthomics-run status`` shows step by step."""
+    bucket, prefix = s3_objects.location(f"{ledger_uri.removesuffix('.json')}/{chaining.CHAIN_FOLDER}/")
+    extra = {"ExpectedBucketOwner": owner} if owner else {}
+    found: dict[str, dict[str, dict[str, Any]]] = {}
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix, **extra):
+        for item in page.get("Contents", []):
+            chain, _, name = item["Key"][len(prefix):].partition("/")
+            if not name.endswith(".json") or "/" in name:
+                continue
+            body = s3.get_object(Bucket=bucket, Key=item["Key"], **extra)["Body"].read()
+            found.setdefault(chain, {})[name.removesuffix(".json")] = json.loads(body)
+    return found
 
 
 def read_outputs(s3, run_output_uri: str, owner: Optional[str] = None) -> dict[str, Any]:

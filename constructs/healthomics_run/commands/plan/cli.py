@@ -11,6 +11,7 @@ from typing import Sequence
 from ..aws_access import MissingBoto3, add_aws_arguments, describe_exit_codes, session
 from . import history, queueing
 from .assembly import PlanInputError, load
+from .cascade import cascades
 from .decide import plan, unmatched_stacks
 from .render import FORMATS, Display
 from .review import review
@@ -110,10 +111,12 @@ def run(arguments: argparse.Namespace) -> int:
     try:
         base, head = load(arguments.base), load(arguments.head)
         rows = plan(base, head)
-        report = review(rows, _history(arguments), arguments.max_cost, arguments.start_run_rate,
+        found = _history(arguments)
+        report = review(rows, found, arguments.max_cost, arguments.start_run_rate,
                         notes=tuple(unmatched_stacks(base, head)),
                         stack_regions={name: stack.region for name, stack in head.items()}, stacks=head,
-                        quotas=_quotas(arguments), base=base)
+                        quotas=_quotas(arguments), base=base,
+                        cascades=tuple(cascades(rows, base, head, found)))
     except PlanInputError as error:
         print(f"healthomics-run plan: {error}", file=sys.stderr)
         return ERROR
@@ -123,7 +126,8 @@ def run(arguments: argparse.Namespace) -> int:
     sys.stdout.write(FORMATS[arguments.format](report, arguments.display))
     if report.budget is not None and not report.budget.passes:
         return OVER_BUDGET
-    return RUNS_START if any(row.may_start for row in rows) else NO_RUN_STARTS
+    chained = any(found.runs for found in report.cascades)
+    return RUNS_START if chained or any(row.may_start for row in rows) else NO_RUN_STARTS
 
 
 def export(arguments: argparse.Namespace) -> int:

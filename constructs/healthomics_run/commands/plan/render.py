@@ -16,9 +16,11 @@ import re
 from collections import Counter
 from typing import Any
 
+from healthomics_run.run_model.chaining import COHORT
 from healthomics_run.run_model.reasons import listing
 
 from .capacity import duration
+from .cascade import Cascade, StepRuns
 from .cost import Forecast, money
 from .decide import MISSING, Action, Change, Row, SampleChanges, plural
 from .review import Review
@@ -233,9 +235,31 @@ def headline(report: Review) -> list[str]:
         else:
             lines.append(f"Budget: within: the p90 forecast {p90} is at most "
                          f"--max-cost {money(budget.limit, currency)}")
+    for found in report.cascades:
+        lines.append(f"Cascade: after {found.cohort} (chain {found.chain}): {found.said}")
     lines += [f"Warning: {warning}" for warning in report.warnings]
     lines += [f"Note: {note}" for note in report.notes]
     return lines
+
+
+def _step_cost(item: StepRuns, currency: str) -> str:
+    if item.forecast is None:
+        return ""
+    return "; " + _cost(item.forecast, currency)
+
+
+def cascade_lines(found: Cascade, currency: str) -> list[str]:
+    """A chain's steps, one line each (counts and workflows: no sample id), then the bases of the counts."""
+    lines = []
+    for item in found.steps:
+        if item.step == COHORT:
+            lines.append(f"cohort: {item.said} (the batch's row)")
+            continue
+        workflow = deploy_time(item.workflow) or item.workflow
+        why = f" ({item.reason})" if item.reason else ""
+        lines.append(f"{item.step} ({item.partition}; workflow {workflow}): {item.said}{why}"
+                     + _step_cost(item, currency))
+    return lines + [f"basis: {said}" for said in found.bases]
 
 
 def table(report: Review, display: Display = Display.SAFE) -> str:
@@ -251,6 +275,9 @@ def table(report: Review, display: Display = Display.SAFE) -> str:
         details = _details(row, report, display)
         if details:
             out += ["", f"{row.action.value} {row.path}"] + [f"  {line}" for line in details]
+    for found in report.cascades:
+        out += ["", f"CASCADE {found.cohort} (chain {found.chain})"]
+        out += [f"  {line}" for line in cascade_lines(found, report.currency)]
     return "\n".join(out) + "\n"
 
 
@@ -272,7 +299,7 @@ def markdown(report: Review, display: Display = Display.SAFE, limit: int = COMME
     if first:
         out += [f"- {_bold_verdict(line)}" for line in first] + [""]
     out += _table_lines(report, grouped=len(rows) > TABLE_ROWS)
-    blocks = _detail_blocks(report, display)
+    blocks = _cascade_blocks(report) + _detail_blocks(report, display)
     shown, cut = [], 0
     for index, block in enumerate(blocks):
         if _size(out + shown + block) + NOTE_ROOM > limit:  # room left for the note saying what was cut
@@ -281,7 +308,8 @@ def markdown(report: Review, display: Display = Display.SAFE, limit: int = COMME
         shown += block
     text = "\n".join(out + shown)
     if cut or len(rows) > TABLE_ROWS:
-        resources = sum(block_count for block_count in _block_counts(report, display)[len(blocks) - cut:])
+        counts = [1] * len(report.cascades) + _block_counts(report, display)
+        resources = sum(block_count for block_count in counts[len(blocks) - cut:])
         text += "\n" + _cut_note(cut, resources, report)
     if len(text.encode()) > limit:  # the table itself is too long: its rows are grouped
         return _grouped_only(report, display, limit)
@@ -354,6 +382,12 @@ def _detail_blocks(report: Review, display: Display) -> list[list[str]]:
             body += ["- resources: " + listing([f"`{row.path}`" for row in members], PATHS_LISTED)]
         blocks.append(["", f"<details><summary>{title}</summary>", "", *body, "", "</details>"])
     return blocks
+
+
+def _cascade_blocks(report: Review) -> list[list[str]]:
+    return [["", f"<details><summary><b>CASCADE</b> <code>{found.cohort}</code> (chain {found.chain})</summary>", "",
+             *[f"- `{_cell(line)}`" for line in cascade_lines(found, report.currency)], "", "</details>"]
+            for found in report.cascades]
 
 
 def _grouped_only(report: Review, display: Display, limit: int) -> str:
@@ -430,11 +464,25 @@ def as_json(report: Review, display: Display = Display.SAFE) -> str:
                     "maxDurationMinutes": limits.max_duration_minutes},
                 "waitFor": goal.wait_for, "timeoutSeconds": goal.timeout_seconds}
 
+    def chain(found: Cascade) -> dict[str, Any]:
+        return {"stack": found.stack, "cohort": found.cohort, "chain": found.chain, "enabled": found.enabled,
+                "runsAfterCohort": found.runs, "text": found.said, "bases": list(found.bases),
+                "steps": [{"step": item.step, "runs": item.noun, "low": item.low, "high": item.high,
+                           "partition": item.partition, "reason": item.reason or None,
+                           "workflow": None if item.step == COHORT else _value(item.workflow),
+                           "workflowKey": item.workflow_key,
+                           "cost": None if item.forecast is None else {
+                               "median": item.forecast.median, "p90": item.forecast.p90,
+                               "currency": report.currency, "upTo": bool(item.forecast.bound),
+                               "noForecast": item.forecast.why_none or None}}
+                          for item in found.steps]}
+
     counts = Counter(row.action.value for row in rows)
     summed, budget = report.total, report.budget
     document = {
         "summary": {"text": summary(rows), "startsRuns": any(row.may_start for row in rows),
                     "runsToStart": runs_to_start(rows), "runsDecidedAtDeployTime": counts[Action.UNKNOWN.value],
+                    "chainRunsAfterCohorts": sum(found.runs for found in report.cascades),
                     **{action.value: counts[action.value] for action in Action},
                     "forecast": None if summed is None else {
                         "median": summed.median, "p90": summed.p90, "currency": report.currency,
@@ -453,6 +501,7 @@ def as_json(report: Review, display: Display = Display.SAFE) -> str:
             "changes": [change(c) for c in row.changes], "notes": [change(c) for c in row.notes],
             "samples": samples(row.samples),
             "details": _details(row, report, display)} for row in rows],  # every line the table and markdown show
+        "cascades": [chain(found) for found in report.cascades],
     }
     return json.dumps(document, indent=2, default=str) + "\n"
 

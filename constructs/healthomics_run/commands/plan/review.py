@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 from . import capacity, queueing
 from .assembly import StackTemplate
+from .cascade import Cascade
 from .cost import Forecast, Planned, Total, forecast, total
 from .decide import Action, Row, plural
 from .history import CURRENCY, History
@@ -34,6 +35,7 @@ class Review:
     notes: tuple[str, ...] = ()  # inputs not compared, checks not made
     budget: Budget | None = None
     currency: str = CURRENCY
+    cascades: tuple[Cascade, ...] = ()  # what the stack's chains start after the cohorts' runs
 
 
 def _with_account_limits(row: Row, history: History | None) -> Row:
@@ -136,11 +138,13 @@ def regions(rows: list[Row], history: History | None, stack_regions: dict[str, s
 def review(rows: list[Row], history: History | None = None, max_cost: float | None = None,
            start_run_rate: float | None = None, notes: tuple[str, ...] = (),
            stack_regions: dict[str, str | None] | None = None, stacks: dict[str, StackTemplate] | None = None,
-           quotas: queueing.Quotas | None = None, base: dict[str, StackTemplate] | None = None) -> Review:
+           quotas: queueing.Quotas | None = None, base: dict[str, StackTemplate] | None = None,
+           cascades: tuple[Cascade, ...] = ()) -> Review:
     """``stack_regions``: each stack's Region, checked against the history's; ``stacks``: the head's stacks (every
     stack of the app), where run groups shared across stacks are found; ``quotas``: the account's (Service
     Quotas), else the documented defaults; ``base``: the base's stacks, where changed workflows and workflow
-    versions are found."""
+    versions are found; ``cascades``: the runs the stacks' chains start after the cohorts' (their forecasts count
+    in the total and the budget)."""
     forecasts: dict[str, Forecast] = {}
     found: list[str] = []
     stacks = stacks or {}
@@ -173,15 +177,19 @@ def review(rows: list[Row], history: History | None = None, max_cost: float | No
     per_run = {path: item.per_run for path, item in forecasts.items() if item.per_run is not None}
     found += queueing.group_warnings(rows, per_run, stacks, quotas)
     found += queueing.account_warnings(rows, per_run, quotas)
-    summed = total(list(forecasts.values()), runs_unknown=unknown) if history is not None else None
+    chained = [item.forecast for found in cascades for item in found.after_cohort if item.forecast is not None]
+    summed = total(list(forecasts.values()) + chained, runs_unknown=unknown) if history is not None else None
     budget = None
     if max_cost is not None:
         p90 = summed.p90 if summed is not None else 0.0
-        unpriced = summed.runs_unpriced if summed is not None else sum(row.runs_to_start or 0 for row in rows) + unknown
+        chain_runs = sum(found.runs for found in cascades)
+        unpriced = summed.runs_unpriced if summed is not None else (
+            sum(row.runs_to_start or 0 for row in rows) + unknown + chain_runs)
         budget = Budget(limit=max_cost, over=round(p90, 2) > max_cost, unchecked_runs=unpriced)  # in cents, as shown
     mismatched = [text for text in checked.values() if "prices may differ" in text]
     unchecked = [text for text in checked.values() if "not checked" in text]
     return Review(rows=rows, forecasts=forecasts, total=summed, warnings=tuple(found + mismatched),
                   notes=tuple(notes) + tuple(capacity.unchecked(rows, start_run_rate)) + tuple(unchecked)
                   + tuple(queueing.quota_notes(rows, per_run, quotas)),
-                  budget=budget, currency=history.currency if history is not None else CURRENCY)
+                  budget=budget, currency=history.currency if history is not None else CURRENCY,
+                  cascades=tuple(cascades))

@@ -34,8 +34,9 @@ from botocore.exceptions import ClientError
 
 from healthomics_run.run_model import ledger_location
 from healthomics_run.run_model.run_ref import RunRef
-from healthomics_run.service_calls import batches, diagnosis, ledger, runs
+from healthomics_run.service_calls import batches, chain_controller, diagnosis, ledger, runs
 
+from . import chains
 from .declared import Declared
 from .pricing import NoPricing, RunPricer, shown
 
@@ -221,6 +222,8 @@ class Survey:
         ran = {(batches.describe(self.omics(), batch_id) or {}).get("defaultRunSetting", {}).get("workflowId")
                for batch_id in known} - {None}
         rows += self._workflow_drift(item, next(iter(ran)) if len(ran) == 1 else None)
+        if not unread:  # the ledger was read: the chains' state is beside it
+            rows += self._chain_rows(item)
         if name:
             rows += [_row(item, batch["id"], batch["status"], State.DRIFT, created=_time(batch.get("createdAt")),
                           drift="an active batch under this resource's name that the stack did not start",
@@ -251,6 +254,30 @@ class Survey:
         wanted = {entry[1] for entry in book.samples.values()
                   if ledger.WANTED in entry[2] and ledger.STOPPED not in entry[2]}
         return dict(book.batches), wanted, ""
+
+    def _chain_rows(self, item: Declared) -> list[Row]:
+        """The cohort's chains step by step, from their state objects beside its ledger (a deployed stack's)."""
+        output = item.properties.get("OutputUri")
+        if item.physical_id is None or not isinstance(output, str) or not item.stack_id:
+            return []
+        event = {"ResourceProperties": item.properties, "StackId": item.stack_id, "LogicalResourceId": item.logical_id}
+        try:
+            states = chain_controller.read_states(self.s3(), ledger_location.ledger_uri(event),
+                                                  ledger_location.bucket_owner(event))
+        except (ClientError, ValueError) as error:
+            return [_row(item, "", "UNREADABLE", State.DRIFT, drift=f"the cohort's chain state could not be read "
+                         f"({error})", action="let your credentials s3:ListBucket and s3:GetObject it")]
+        rows = []
+        for chain in sorted(states):
+            for node in chains.steps(chain, states[chain]):
+                action = ""
+                if node.failed:
+                    action = (f"read why: aws omics get-run --id {node.failed[0]}; what runs after it waits "
+                              "(max_failed_inputs)")
+                rows.append(Row(stack=item.stack, path=f"{item.path}/chains/{chain}/{node.step}", kind="chain step",
+                                id=", ".join(node.failed[:3]) + (" ..." if len(node.failed) > 3 else ""),
+                                status=node.state, state=State(node.state), progress=node.progress, action=action))
+        return rows
 
     def _garbled_rows(self, item: Declared, name: Optional[str], garbled: "_GarbledLedger") -> list[Row]:
         """A ledger that is there but is not one (edited, cut short): a problem, whose fix is restoring it. The
