@@ -37,6 +37,8 @@ WAIVED: tuple[tuple[str, str, str], ...] = (
      "Workflow RO-Crate's shape targets ./README.md whether or not the crate has one; a record has none"),
     ("File Data Entity: RECOMMENDED properties", "encodingFormat",
      "S3 does not know a file's format (its Content-Type is whatever the writer of the object said)"),
+    ("ProcRC SoftwareSourceCode or ComputationalWorkflow", "SHOULD have a version",
+     "omitted when GetRun gives neither a version name nor a digest (the workflow's description says so)"),
     ("ProcRC Application", "url", "a task's tool has no URL: HealthOmics names the task, not the tool"),
     ("ProcRC SoftwareApplication", "version", "a task's tool version is unknown to HealthOmics (said in the record)"),
     ("Workflow Run Crate FormalParameter SHOULD", "exampleOfWork",

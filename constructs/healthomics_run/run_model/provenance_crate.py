@@ -197,6 +197,7 @@ def build(*, run: dict[str, Any], workflow: Optional[dict[str, Any]], tasks: Ite
     steps: list[dict[str, Any]] = []
     control_actions: list[dict[str, Any]] = []
     task_actions: list[dict[str, Any]] = []
+    cache_entries: list[dict[str, Any]] = []
     for task in sorted(tasks, key=lambda t: (_time(t.get("creationTime")) or "", t["taskId"])):
         tool_name = task.get("name") or task["taskId"]
         if tool_name not in tools:
@@ -213,12 +214,15 @@ def build(*, run: dict[str, Any], workflow: Optional[dict[str, Any]], tasks: Ite
                              "name": f"the run cache's entry of task {task['taskId']}",
                              "description": "The task's outputs as HealthOmics keeps them in the run cache "
                                             "(GetRunTask cacheS3Uri)."})] if task.get("cacheS3Uri") else []
+        cache_entries += cached
         task_action = graph.add({
             "@id": f"#task-{task['taskId']}", "@type": "CreateAction", "name": f"{tool_name} ({task['taskId']})",
             "description": f"HealthOmics task {task['taskId']} of run {run['id']}"
-                           + (", answered from the run cache" if task.get("cacheHit") else ""),
+                           + (", answered from the run cache" if task.get("cacheHit") else "")
+                           + ("" if task.get("stopTime") else "; its end is the run's (HealthOmics gave none)"),
             "agent": who, "instrument": tools[tool_name], "containerImage": image, "identifier": task["taskId"],
-            "startTime": _time(task.get("startTime")), "endTime": _time(task.get("stopTime")), "result": cached,
+            "startTime": _time(task.get("startTime")), "result": cached,
+            "endTime": _time(task.get("stopTime")) or _time(run.get("stopTime")),
             "actionStatus": ACTION_STATUS.get(task.get("status", ""), "http://schema.org/ActiveActionStatus"),
             "error": task.get("failureReason"), "additionalProperty": usage})
         task_actions.append(task_action)
@@ -227,6 +231,9 @@ def build(*, run: dict[str, Any], workflow: Optional[dict[str, Any]], tasks: Ite
                                           "instrument": _ref(_local("step", tool_name)),
                                           "object": task_action}))
 
+    ran_tasks = bool(control_actions)
+    if not ran_tasks:  # the run ended before any task: HealthOmics' preparing it is its one step
+        _before_any_task(graph, run, who, tools, steps, control_actions, task_actions)
     version = run.get("workflowVersionName") or run.get("digest")
     workflow_entity = graph.add({
         "@id": workflow_id, "@type": ["File", "SoftwareSourceCode", "ComputationalWorkflow", "HowTo"],
@@ -255,6 +262,11 @@ def build(*, run: dict[str, Any], workflow: Optional[dict[str, Any]], tasks: Ite
                                                      "covers it; provenance_parameter_values records it)"}))
     results = [graph.add(_s3_file(item, formal_outputs.get(item.get("output"))))
                for item in sorted(outputs, key=lambda o: o["uri"])]
+    if not results and run.get("runOutputUri"):  # none known: the folder the run wrote (or would have written) to
+        results = [graph.add({"@id": run["runOutputUri"].rstrip("/") + "/", "@type": "Dataset",
+                              "name": f"the output folder of run {run['id']}",
+                              "description": "No output of the run is known (none listed, or the run did not "
+                                             "complete): its output folder, as HealthOmics named it."})]
 
     settings = [graph.add(_prop(key, run[key])) for key in (
         "id", "arn", "uuid", "status", "roleArn", "runGroupId", "batchId", "cacheId", "cacheBehavior", "priority",
@@ -273,7 +285,7 @@ def build(*, run: dict[str, Any], workflow: Optional[dict[str, Any]], tasks: Ite
     run_action = graph.add({
         "@id": run_action_id, "@type": "CreateAction", "name": f"HealthOmics run {run['id']}{named}",
         "description": f"AWS HealthOmics run {run.get('arn', run['id'])}, {run['status']}"
-                       + ("" if control_actions else ", before any task ran"),
+                       + ("" if ran_tasks else ", before any task ran"),
         "agent": who, "instrument": workflow_entity, "identifier": run.get("arn"), "object": objects,
         "result": results, "startTime": _time(run.get("startTime")), "endTime": _time(run.get("stopTime")),
         "actionStatus": ACTION_STATUS.get(run["status"], "http://schema.org/FailedActionStatus"),
@@ -288,15 +300,40 @@ def build(*, run: dict[str, Any], workflow: Optional[dict[str, Any]], tasks: Ite
         "description": f"What made the outputs of HealthOmics run {run.get('arn', run['id'])}: workflow, images, "
                        "inputs, settings and the deploy that started it (written by healthomics-run).",
         "datePublished": _time(run.get("stopTime")) or _time(run.get("creationTime")),
-        "license": _ref(licence) if licence else graph.add(NO_LICENSE), "author": who,
+        "license": graph.add({"@id": licence, "@type": "CreativeWork", "name": licence}) if licence
+        else graph.add(NO_LICENSE), "author": who,
         "conformsTo": [_ref(uri) for uri in PROFILES], "mainEntity": workflow_entity,
-        "hasPart": [workflow_entity, *files, *results], "mentions": [run_action, organize, *task_actions]})
+        "hasPart": [workflow_entity, *files, *results, *cache_entries],
+        "mentions": [run_action, organize, *task_actions]})
     for uri, name in PROFILES.items():
         graph.add({"@id": uri, "@type": "CreativeWork", "name": name, "version": uri.rsplit("/", 1)[1]})
     descriptor = {"@id": "ro-crate-metadata.json", "@type": "CreativeWork",
                   "conformsTo": [_ref("https://w3id.org/ro/crate/1.1"),
                                  _ref("https://w3id.org/workflowhub/workflow-ro-crate/1.0")], "about": _ref("./")}
     return {"@context": CONTEXT, "@graph": [descriptor, root, *graph.entities.values()]}
+
+
+def _before_any_task(graph: _Graph, run: dict[str, Any], who: dict[str, str], tools: dict[str, Any],
+                     steps: list[dict[str, Any]], control_actions: list[dict[str, Any]],
+                     task_actions: list[dict[str, Any]]) -> None:
+    """A run that ended before any task (the commonest failure: parameters, inputs, the definition) still has
+    what the Provenance Run Crate requires, a tool the workflow ``hasPart`` and a ``ControlAction`` of the
+    engine: HealthOmics preparing the run, an ``ActivateAction`` (it made nothing) that ended as the run did."""
+    name = "HealthOmics run preparation"
+    tools[name] = graph.add({"@id": f"{ENGINE_ID}#run-preparation", "@type": "SoftwareApplication", "name": name,
+                             "description": "What HealthOmics does before a run's first task: reading the "
+                                            f"definition, parameters and inputs; {NO_VERSION}."})
+    steps.append(graph.add({"@id": _local("step", name), "@type": "HowToStep", "name": name, "position": "0",
+                            "workExample": tools[name]}))
+    action = graph.add({"@id": f"#preparation-{run['uuid']}", "@type": "ActivateAction", "name": name,
+                        "description": f"HealthOmics preparing run {run['id']}; it ended before any task ran.",
+                        "agent": who, "instrument": tools[name], "startTime": _time(run.get("startTime")),
+                        "endTime": _time(run.get("stopTime")) or _time(run.get("creationTime")),
+                        "actionStatus": ACTION_STATUS.get(run["status"], "http://schema.org/FailedActionStatus"),
+                        "error": run.get("failureReason")})
+    task_actions.append(action)
+    control_actions.append(graph.add({"@id": f"#control-preparation-{run['uuid']}", "@type": "ControlAction",
+                                      "name": f"orchestrate {name}", "instrument": steps[-1], "object": action}))
 
 
 def _kind(name: str, parameters: dict[str, Any]) -> str:
