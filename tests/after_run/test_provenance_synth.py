@@ -254,3 +254,13 @@ def test_ended_runs_wait_in_a_queue_read_by_at_most_two_writers_with_a_dead_lett
     (mapping,) = found.find_resources("AWS::Lambda::EventSourceMapping").values()
     assert mapping["Properties"]["ScalingConfig"] == {"MaximumConcurrency": 2}
     assert mapping["Properties"]["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+
+
+def test_the_writer_may_read_the_parameters_file_a_run_was_started_with():
+    """GetRun answers ``parametersUri`` (API reference GetRun, the shipped service model); the record reads the JSON
+    object it names for the inputs it holds: ``s3:GetObject`` on that object and no more (Service Authorization
+    Reference, Amazon S3: ``GetObject`` on ``object``)."""
+    stack = new_stack()
+    HealthOmicsRun(stack, "Germline", workflow_id="1234567", parameters_uri="s3://example-parameters-bucket/p.json")
+    assert any("example-parameters-bucket/p.json" in r for r in writer_statements(stack)["s3:GetObject"])
+    assert not any("example-parameters-bucket/*" in r for r in writer_statements(stack)["s3:GetObject"])

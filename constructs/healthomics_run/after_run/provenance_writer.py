@@ -352,6 +352,10 @@ class ProvenanceWriter(Construct):
         writer = cls.of(stack) or cls(stack, WRITER_ID, choices, log_group)
         writer.allow_workflows(resource.workflow_arns())
         writer.allow_keys(keys)
+        # a run started with parametersUri: the record reads that JSON object for the inputs it names (GetObject)
+        parameters_uri = (getattr(resource, "request", None) or {}).get("parametersUri")
+        if parameters_uri:
+            writer.allow(["s3:GetObject"], [s3_object_arn(parameters_uri)])
         for output_uri in resource.output_uris():
             writer.allow_folder(output_uri, write=False)
             if not location:
