@@ -197,3 +197,17 @@ def test_no_run_name_and_no_licence_unless_asked_for(omics, s3, stack, props):
     assert entities[f"#run-{ref.uuid}"]["name"].endswith("(SAMPLE-0001-germline)")
     assert entities[f"#run-{ref.uuid}"]["agent"] == {"@id": "https://ror.org/05dxps055"}
     assert Config.from_json(chosen.to_json()) == chosen
+
+
+def test_an_input_in_a_bucket_without_versions_has_no_version_and_says_why(omics, s3, stack, props):
+    """An object of a bucket that never had versioning has no version id: HeadObject answers none ("null" once
+    versioning was suspended; S3 User Guide, "Working with objects in a versioning-suspended bucket",
+    https://docs.aws.amazon.com/AmazonS3/latest/userguide/VersioningSuspendedBehavior.html)."""
+    s3.create_bucket(Bucket="example-plain-bucket")
+    s3.put_object(Bucket="example-plain-bucket", Key="ref/genome.fa", Body=b">chr1")
+    plain = "s3://example-plain-bucket/ref/genome.fa"
+    ref = deployed_run(props, stack, reads=plain)
+    finish(omics, s3, ref.id)
+    write(omics, s3, stack, ref.id)
+    entity = graph(record_of(omics, s3, ref.id))[plain]
+    assert "version" not in entity and entity["description"].startswith("no version id")

@@ -110,6 +110,9 @@ def inputs(s3, parameters: dict[str, Any], started: Any) -> list[dict[str, Any]]
         else:
             item.update(versionId=head.get("VersionId"), eTag=head.get("ETag"), size=head.get("ContentLength"),
                         lastModified=head.get("LastModified"))
+            if not head.get("VersionId") or head["VersionId"] == "null":  # S3 answers "null" once versioning stopped
+                item.update(versionId=None, note="no version id (the bucket keeps no versions): the ETag and date "
+                                                 "say which content it was")
             if started is not None and head.get("LastModified") is not None and head["LastModified"] > started:
                 item.update(_version_at(s3, bucket, key, started))
         described.append(item)
