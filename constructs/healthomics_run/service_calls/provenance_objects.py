@@ -95,7 +95,7 @@ def inputs(s3, parameters: dict[str, Any], started: Any) -> list[dict[str, Any]]
     described = []
     for name, uri in sorted({pair for key, value in parameters.items()
                              for pair in s3_uris(value, key, ("s3://", "omics://"))}):
-        item = {"uri": uri, "parameter": name}
+        item: dict[str, Any] = {"uri": uri, "parameter": name}
         if uri.startswith("omics://"):
             item["note"] = "a HealthOmics store object (sequence or reference store); not described here"
             described.append(item)
