@@ -327,8 +327,9 @@ class FakeHealthOmics:
             raise ServiceError("ResourceNotFoundException", f"Run {params['id']} not found")
         request = run["request"]
         described = {key: run[key] for key in ("arn", "id", "uuid", "status", "runOutputUri", "creationTime")}
-        described.update({key: request[key] for key in ("workflowId", "parameters", "roleArn", "outputUri", "name",
-                                                        "storageType", "storageCapacity", "workflowVersionName")
+        described.update({key: request[key] for key in ("workflowId", "parameters", "parametersUri", "roleArn",
+                                                        "outputUri", "name", "storageType", "storageCapacity",
+                                                        "workflowVersionName")
                           if key in request})
         described.update({key: run[key] for key in ("startTime", "stopTime") if run.get(key)})
         described.update({key: run[key] for key in ("failureReason", "statusMessage", "batchId") if run.get(key)})

@@ -254,3 +254,31 @@ def test_ended_runs_wait_in_a_queue_read_by_at_most_two_writers_with_a_dead_lett
     (mapping,) = found.find_resources("AWS::Lambda::EventSourceMapping").values()
     assert mapping["Properties"]["ScalingConfig"] == {"MaximumConcurrency": 2}
     assert mapping["Properties"]["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+
+
+def test_the_writer_may_read_the_parameters_file_a_run_was_started_with():
+    """GetRun answers ``parametersUri`` (API reference GetRun, the shipped service model); the record reads the JSON
+    object it names for the inputs it holds: ``s3:GetObject`` on that object and no more (Service Authorization
+    Reference, Amazon S3: ``GetObject`` on ``object``)."""
+    stack = new_stack()
+    HealthOmicsRun(stack, "Germline", workflow_id="1234567", parameters_uri="s3://example-parameters-bucket/p.json")
+    assert any("example-parameters-bucket/p.json" in r for r in writer_statements(stack)["s3:GetObject"])
+    assert not any("example-parameters-bucket/*" in r for r in writer_statements(stack)["s3:GetObject"])
+
+
+def test_a_stack_names_its_records_licence_and_agent():
+    """schema.org's ``Action.agent`` expects "Organization or Person" (https://schema.org/Action): anything else is
+    refused at synth."""
+    import pytest
+
+    stack = new_stack()
+    HealthOmicsRun(stack, "Germline", workflow_id="1234567", parameters={"sample_name": "S1"})
+    writer = ProvenanceWriter.of(stack)
+    writer.record_licence("https://spdx.org/licenses/CC-BY-4.0")
+    writer.record_agent("https://ror.org/05dxps055", "Organization", "California Institute of Technology")
+    with pytest.raises(ValueError, match="Person or Organization"):
+        writer.record_agent("arn:aws:iam::123456789012:role/x", "SoftwareApplication", "a role")
+    chosen = config(stack)
+    assert chosen.license == "https://spdx.org/licenses/CC-BY-4.0"
+    assert chosen.agent == {"@id": "https://ror.org/05dxps055", "@type": "Organization",
+                            "name": "California Institute of Technology"}

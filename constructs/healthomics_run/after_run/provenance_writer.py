@@ -115,6 +115,8 @@ class _Choices:
         self.values: set[str] = set()
         self.details: set[str] = set()
         self.batches: dict[str, str] = {}
+        self.license: Optional[str] = None
+        self.agent: Optional[dict[str, str]] = None
 
     def config(self, stack: Stack, chains: Sequence[dict[str, Any]] = ()) -> str:
         revision = stack.node.try_get_context(SOURCE_REVISION_CONTEXT)
@@ -122,7 +124,7 @@ class _Choices:
         return Config(off=frozenset(self.off), locations=self.locations, values=frozenset(self.values),
                       details=frozenset(self.details), batches=self.batches,
                       revision=str(revision) if revision else None, calls_per_second=_rate(rate),
-                      chains=tuple(chains)).to_json()
+                      chains=tuple(chains), license=self.license, agent=self.agent).to_json()
 
 
 class ProvenanceWriter(Construct):
@@ -315,6 +317,19 @@ class ProvenanceWriter(Construct):
         if arns:
             self._allow(["kms:Decrypt", "kms:GenerateDataKey"], arns)
 
+    def record_licence(self, uri: str) -> None:
+        """The licence of the stack's records (a URI, such as ``https://spdx.org/licenses/CC-BY-4.0``); without
+        one a record says no licence was stated."""
+        self._choices.license = uri
+
+    def record_agent(self, agent_id: str, agent_type: str, name: str) -> None:
+        """Who runs the stack's runs, as each record's ``agent`` and ``author``: a ``Person`` (an ORCID id) or an
+        ``Organization`` (a ROR id); without one, the AWS account that deployed the stack, named by its ARN."""
+        if agent_type not in ("Person", "Organization"):
+            raise ValueError("record_agent: agent_type must be Person or Organization (schema.org's agent), "
+                             f"not {agent_type!r}")
+        self._choices.agent = {"@id": agent_id, "@type": agent_type, "name": name}
+
     def allow_inputs(self, buckets: Iterable[s3.IBucket]) -> None:
         """HeadObject (and ListObjectVersions) on the input buckets: the record carries each input's version id
         and ETag as they were when the run started."""
@@ -352,6 +367,10 @@ class ProvenanceWriter(Construct):
         writer = cls.of(stack) or cls(stack, WRITER_ID, choices, log_group)
         writer.allow_workflows(resource.workflow_arns())
         writer.allow_keys(keys)
+        # a run started with parametersUri: the record reads that JSON object for the inputs it names (GetObject)
+        parameters_uri = (getattr(resource, "request", None) or {}).get("parametersUri")
+        if parameters_uri:
+            writer.allow(["s3:GetObject"], [s3_object_arn(parameters_uri)])
         for output_uri in resource.output_uris():
             writer.allow_folder(output_uri, write=False)
             if not location:

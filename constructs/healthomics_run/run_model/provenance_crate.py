@@ -7,6 +7,11 @@ the workflow, ``object`` its inputs and ``result`` its outputs; HealthOmics (the
 ``instrument`` of an ``OrganizeAction`` whose ``object`` is one ``ControlAction`` per task, each
 pointing at the task's own ``CreateAction`` with its container image by digest.
 
+What the profiles recommend is there too (the record validates at RECOMMENDED with roc-validator): the run's
+``agent`` (a Person or Organization: schema.org's range of ``agent``; by default the AWS account that deployed
+the stack, named by the stack's ARN), typed ``FormalParameter``s, times with an offset, a description per
+action. Neither the run's name (it often holds a sample id) nor a licence is written unless asked for.
+
 Terms the profiles lack (an S3 ETag, the deploy that started the run) are ``PropertyValue``s named by
 ``propertyID``, or mapped in the context to the AWS documentation page that defines them.
 """
@@ -49,9 +54,39 @@ _IMAGE = re.compile(r"^(?:(?P<registry>[^/]+\.[^/]+)/)?(?P<name>[^:@]+)(?::(?P<t
 
 
 def _time(value: Any) -> Optional[str]:
+    """ISO 8601 with an offset and at most milliseconds (``2026-12-06T05:07:01.345+00:00``): the form the Process
+    Run Crate shapes accept for ``startTime``/``endTime`` (``T\\d{2}:\\d{2}:\\d{2}(\\.\\d{3})?\\+\\d{2}:\\d{2}``)."""
+    if isinstance(value, str):
+        try:
+            value = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            return value
     if isinstance(value, dt.datetime):
-        return value.astimezone(dt.timezone.utc).isoformat().replace("+00:00", "Z")
-    return value if isinstance(value, str) else None
+        when = (value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)).astimezone(dt.timezone.utc)
+        return when.isoformat(timespec="milliseconds" if when.microsecond // 1000 else "seconds")
+    return None
+
+
+DATA_URI = re.compile(r"^(s3|omics)://")
+
+
+def value_type(value: Any) -> str:
+    """The Workflow Run Crate ``additionalType`` of a parameter's value: File, Dataset (an S3 prefix, ending in
+    ``/``), Boolean, Integer, Float, Text; a list by its items' type; an object as ``PropertyValue``."""
+    if isinstance(value, list):
+        kinds = {value_type(item) for item in value}
+        return kinds.pop() if len(kinds) == 1 else "Text"
+    if isinstance(value, bool):
+        return "Boolean"
+    if isinstance(value, int):
+        return "Integer"
+    if isinstance(value, float):
+        return "Float"
+    if isinstance(value, dict):
+        return "PropertyValue"
+    if isinstance(value, str) and DATA_URI.match(value):
+        return "Dataset" if value.endswith("/") else "File"
+    return "Text"
 
 
 def _ref(id: str) -> dict[str, str]:
@@ -98,13 +133,42 @@ class _Graph:
         return _ref(entity["@id"])
 
 
+ENGINE_ID = "https://aws.amazon.com/healthomics/"
+NO_VERSION = "version unknown: HealthOmics does not say it"
+# RO-Crate's root needs a licence (roc-validator: REQUIRED); a record names one only when the user chose it.
+NO_LICENSE = {"@id": "#no-license", "@type": "CreativeWork", "name": "No licence stated",
+              "description": "The owner of the run named no licence for this record (healthomics-run writes none "
+                             "unless asked); ask them before reusing it."}
+
+
+def agent_entity(deploy: dict[str, Any], named: Optional[dict[str, Any]]) -> dict[str, Any]:
+    """Who ran the run: the entity the user named, or the AWS account that deployed the stack (the principal that
+    owns what the stack's deploy handler started), identified by the stack's ARN."""
+    if named:
+        return {"@type": "Person", **named}
+    stack_id = str(deploy.get("stackId") or "")
+    account = stack_id.split(":")[4] if stack_id.count(":") >= 5 else ""
+    region = stack_id.split(":")[3] if stack_id.count(":") >= 5 else ""
+    console = (f"https://{region}.console.aws.amazon.com/cloudformation/home?region={region}#/stacks/stackinfo"
+               f"?stackId={quote(stack_id, safe='')}") if region else None
+    return {"@id": stack_id or "#agent", "@type": "Organization", "url": _ref(console) if console else None,
+            "name": f"AWS account {account or 'unknown'} (CloudFormation stack {deploy.get('stackName') or '?'})",
+            "description": "The AWS account that deployed the CloudFormation stack whose resource started the run; "
+                           "identified by the stack's ARN."}
+
+
 def build(*, run: dict[str, Any], workflow: Optional[dict[str, Any]], tasks: Iterable[dict[str, Any]],
           inputs: Iterable[dict[str, Any]], outputs: Iterable[dict[str, Any]], deploy: dict[str, Any],
-          parameters_digest: str, with_values: bool) -> dict[str, Any]:
+          parameters_digest: str, with_values: bool, parameters: Optional[dict[str, Any]] = None,
+          agent: Optional[dict[str, Any]] = None, licence: Optional[str] = None,
+          with_names: bool = False) -> dict[str, Any]:
     """The crate's JSON-LD. ``run``: GetRun's answer; ``workflow``: GetWorkflow(Version)'s, or None when it
     is gone; ``tasks``: GetRunTask's answers; ``inputs``/``outputs``: S3 objects as ``objects.inputs`` and
     ``objects.outputs`` give them (``parameter``/``output``: the name they were given under); ``deploy``:
-    ``owners.Deploy`` as a dict; ``with_values``: put parameter values (not only their digest) in the record."""
+    ``owners.Deploy`` as a dict; ``with_values``: put parameter values (not only their digest) in the record;
+    ``parameters``: the run's parameters when GetRun's are not all (a run started with ``parametersUri``);
+    ``agent``: who ran it (a Person or Organization entity; default: the deploying account); ``licence``: the
+    record's licence URI (default: none); ``with_names``: put the run's name in the record."""
     graph = _Graph()
     run_action_id = f"#run-{run['uuid']}"
     engine = (workflow or {}).get("engine")
@@ -116,96 +180,171 @@ def build(*, run: dict[str, Any], workflow: Optional[dict[str, Any]], tasks: Ite
     else:  # the workflow is gone (or its engine new): the profile still needs a language
         language = graph.add({"@id": "#language", "@type": "ComputerLanguage",
                               "name": engine or "unknown: the workflow was no longer in HealthOmics"})
+    who = graph.add(agent_entity(deploy, agent))
     template = (workflow or {}).get("parameterTemplate") or {}
+    parameters = parameters if parameters is not None else (run.get("parameters") or {})
     formal_inputs = {name: graph.add(_formal(_local("param", name), name, spec.get("description"),
-                                             not spec.get("optional", False)))
+                                             not spec.get("optional", False), _kind(name, parameters)))
                      for name, spec in sorted(template.items())}
-    parameters = run.get("parameters") or {}
     for name in sorted(parameters):  # parameters the template does not name (or no template known)
-        formal_inputs.setdefault(name, graph.add(_formal(_local("param", name), name, None, False)))
+        formal_inputs.setdefault(name, graph.add(_formal(_local("param", name), name, None, False,
+                                                         _kind(name, parameters))))
     output_names = sorted({item["output"] for item in outputs if item.get("output")})
-    formal_outputs = {name: graph.add(_formal(_local("output", name), name, None, False)) for name in output_names}
+    formal_outputs = {name: graph.add(_formal(_local("output", name), name, None, False, "File"))
+                      for name in output_names}
 
     tools: dict[str, Any] = {}
     steps: list[dict[str, Any]] = []
     control_actions: list[dict[str, Any]] = []
+    task_actions: list[dict[str, Any]] = []
+    cache_entries: list[dict[str, Any]] = []
     for task in sorted(tasks, key=lambda t: (_time(t.get("creationTime")) or "", t["taskId"])):
         tool_name = task.get("name") or task["taskId"]
         if tool_name not in tools:
-            tools[tool_name] = graph.add({"@id": _local("tool", tool_name), "@type": "SoftwareApplication",
-                                          "name": tool_name})
+            tools[tool_name] = graph.add({"@id": _tool_id(workflow_id, tool_name), "@type": "SoftwareApplication",
+                                          "name": tool_name,
+                                          "description": f"A task of the workflow; {NO_VERSION} of the tool."})
             steps.append(graph.add({"@id": _local("step", tool_name), "@type": "HowToStep", "name": tool_name,
                                     "position": str(len(steps)), "workExample": tools[tool_name]}))
         details = task.get("imageDetails") or {}
         image = graph.add(image_entity(details["image"], details.get("imageDigest"))) if details.get("image") else None
         usage = [graph.add({**_prop(f"{key}-{task['taskId']}", task[key]), "propertyID": key, "name": key})
                  for key in ("instanceType", "cpus", "memory", "gpus", "cacheHit", "cacheS3Uri") if key in task]
+        cached = [graph.add({"@id": task["cacheS3Uri"].rstrip("/") + "/", "@type": "Dataset",
+                             "name": f"the run cache's entry of task {task['taskId']}",
+                             "description": "The task's outputs as HealthOmics keeps them in the run cache "
+                                            "(GetRunTask cacheS3Uri)."})] if task.get("cacheS3Uri") else []
+        cache_entries += cached
         task_action = graph.add({
             "@id": f"#task-{task['taskId']}", "@type": "CreateAction", "name": f"{tool_name} ({task['taskId']})",
-            "instrument": tools[tool_name], "containerImage": image, "identifier": task["taskId"],
-            "startTime": _time(task.get("startTime")), "endTime": _time(task.get("stopTime")),
+            "description": f"HealthOmics task {task['taskId']} of run {run['id']}"
+                           + (", answered from the run cache" if task.get("cacheHit") else "")
+                           + ("" if task.get("stopTime") else "; its end is the run's (HealthOmics gave none)"),
+            "agent": who, "instrument": tools[tool_name], "containerImage": image, "identifier": task["taskId"],
+            "startTime": _time(task.get("startTime")), "result": cached,
+            "endTime": _time(task.get("stopTime")) or _time(run.get("stopTime")),
             "actionStatus": ACTION_STATUS.get(task.get("status", ""), "http://schema.org/ActiveActionStatus"),
             "error": task.get("failureReason"), "additionalProperty": usage})
+        task_actions.append(task_action)
         control_actions.append(graph.add({"@id": f"#control-{task['taskId']}", "@type": "ControlAction",
                                           "name": f"orchestrate {tool_name}",
                                           "instrument": _ref(_local("step", tool_name)),
                                           "object": task_action}))
 
+    ran_tasks = bool(control_actions)
+    if not ran_tasks:  # the run ended before any task: HealthOmics' preparing it is its one step
+        _before_any_task(graph, run, who, tools, steps, control_actions, task_actions)
+    version = run.get("workflowVersionName") or run.get("digest")
     workflow_entity = graph.add({
         "@id": workflow_id, "@type": ["File", "SoftwareSourceCode", "ComputationalWorkflow", "HowTo"],
         "name": (workflow or {}).get("name") or run.get("workflowId") or "workflow",
-        "identifier": run.get("workflowId"), "version": run.get("workflowVersionName"),
+        "description": None if version else f"The workflow HealthOmics ran; {NO_VERSION} (no version name or digest).",
+        "conformsTo": _ref("https://bioschemas.org/profiles/ComputationalWorkflow/1.0-RELEASE"),
+        "identifier": run.get("workflowId"), "version": version,
         "sha256": _sha256(run.get("digest")), "programmingLanguage": language,
         "input": list(formal_inputs.values()), "output": list(formal_outputs.values()),
         "hasPart": list(tools.values()), "step": steps})
 
     files = [graph.add(_s3_file(item, formal_inputs.get(item.get("parameter"))))
              for item in sorted(inputs, key=lambda i: (i["uri"], i.get("parameter") or ""))]
+    with_files = {item.get("parameter") for item in inputs}
     objects = list(files)
     objects.append(graph.add(_prop("parameters-sha256", parameters_digest)))
-    if with_values:
-        for name in sorted(parameters):
+    for name in sorted(parameters):
+        if with_values:  # a File or Dataset parameter's FormalParameter is its files' (the value is here too)
+            objects.append(graph.add({"@id": _local("value", name), "@type": "PropertyValue", "name": name,
+                                      "exampleOfWork": None if name in with_files else formal_inputs[name],
+                                      "value": json.dumps(parameters[name], sort_keys=True)}))
+        elif name not in with_files:  # the parameter was given; its value is not recorded (it may identify people)
             objects.append(graph.add({"@id": _local("value", name), "@type": "PropertyValue", "name": name,
                                       "exampleOfWork": formal_inputs[name],
-                                      "value": json.dumps(parameters[name], sort_keys=True)}))
+                                      "description": "given; its value is not recorded (parameters-sha256 "
+                                                     "covers it; provenance_parameter_values records it)"}))
     results = [graph.add(_s3_file(item, formal_outputs.get(item.get("output"))))
                for item in sorted(outputs, key=lambda o: o["uri"])]
+    if not results and run.get("runOutputUri"):  # none known: the folder the run wrote (or would have written) to
+        results = [graph.add({"@id": run["runOutputUri"].rstrip("/") + "/", "@type": "Dataset",
+                              "name": f"the output folder of run {run['id']}",
+                              "description": "No output of the run is known (none listed, or the run did not "
+                                             "complete): its output folder, as HealthOmics named it."})]
 
     settings = [graph.add(_prop(key, run[key])) for key in (
         "id", "arn", "uuid", "status", "roleArn", "runGroupId", "batchId", "cacheId", "cacheBehavior", "priority",
         "storageType", "storageCapacity", "retentionMode", "outputUri", "runOutputUri", "engineVersion",
-        "startedBy", "statusMessage", "logLevel", "workflowUuid", "workflowType", "workflowOwnerId")
+        "startedBy", "statusMessage", "logLevel", "workflowUuid", "workflowType", "workflowOwnerId", "parametersUri")
         if run.get(key) not in (None, "")]
     settings += [graph.add(_prop(f"resourceDigest:{uri}", digest)) for uri, digest in
                  sorted((run.get("resourceDigests") or {}).items())]
     settings += [graph.add(_prop(f"deploy:{key}", value)) for key, value in sorted(deploy.items()) if value]
     engine_entity = graph.add(_clean({
-        "@id": "#healthomics", "@type": "SoftwareApplication", "name": f"AWS HealthOmics ({engine or 'engine'})",
+        "@id": ENGINE_ID, "@type": "SoftwareApplication", "name": f"AWS HealthOmics ({engine or 'engine'})",
         "url": _ref("https://docs.aws.amazon.com/omics/latest/dev/what-is-healthomics.html"),
-        "version": run.get("engineVersion")}))
+        "version": run.get("engineVersion"),
+        "description": None if run.get("engineVersion") else f"The workflow engine of AWS HealthOmics; {NO_VERSION}."}))
+    named = f" ({run['name']})" if with_names and run.get("name") else ""
     run_action = graph.add({
-        "@id": run_action_id, "@type": "CreateAction", "name": f"HealthOmics run {run['id']} ({run.get('name', '')})",
-        "instrument": workflow_entity, "identifier": run.get("arn"), "object": objects, "result": results,
-        "startTime": _time(run.get("startTime")), "endTime": _time(run.get("stopTime")),
+        "@id": run_action_id, "@type": "CreateAction", "name": f"HealthOmics run {run['id']}{named}",
+        "description": f"AWS HealthOmics run {run.get('arn', run['id'])}, {run['status']}"
+                       + ("" if ran_tasks else ", before any task ran"),
+        "agent": who, "instrument": workflow_entity, "identifier": run.get("arn"), "object": objects,
+        "result": results, "startTime": _time(run.get("startTime")), "endTime": _time(run.get("stopTime")),
         "actionStatus": ACTION_STATUS.get(run["status"], "http://schema.org/FailedActionStatus"),
         "error": run.get("failureReason"), "additionalProperty": settings})
     organize = graph.add({"@id": f"#organize-{run['uuid']}", "@type": "OrganizeAction",
                           "name": f"HealthOmics orchestrating run {run['id']}", "instrument": engine_entity,
-                          "object": control_actions, "result": run_action,
+                          "description": f"AWS HealthOmics running the tasks of run {run['id']}",
+                          "agent": who, "object": control_actions, "result": run_action,
                           "startTime": _time(run.get("startTime")), "endTime": _time(run.get("stopTime"))})
-    root = {
+    root = _clean({
         "@id": "./", "@type": "Dataset", "name": f"Provenance of HealthOmics run {run['id']}",
         "description": f"What made the outputs of HealthOmics run {run.get('arn', run['id'])}: workflow, images, "
                        "inputs, settings and the deploy that started it (written by healthomics-run).",
         "datePublished": _time(run.get("stopTime")) or _time(run.get("creationTime")),
-        "license": _ref("https://spdx.org/licenses/CC0-1.0"),
+        "license": graph.add({"@id": licence, "@type": "CreativeWork", "name": licence}) if licence
+        else graph.add(NO_LICENSE), "author": who,
         "conformsTo": [_ref(uri) for uri in PROFILES], "mainEntity": workflow_entity,
-        "hasPart": [workflow_entity, *files, *results], "mentions": [run_action, organize]}
+        "hasPart": [workflow_entity, *files, *results, *cache_entries],
+        "mentions": [run_action, organize, *task_actions]})
     for uri, name in PROFILES.items():
         graph.add({"@id": uri, "@type": "CreativeWork", "name": name, "version": uri.rsplit("/", 1)[1]})
     descriptor = {"@id": "ro-crate-metadata.json", "@type": "CreativeWork",
-                  "conformsTo": _ref("https://w3id.org/ro/crate/1.1"), "about": _ref("./")}
+                  "conformsTo": [_ref("https://w3id.org/ro/crate/1.1"),
+                                 _ref("https://w3id.org/workflowhub/workflow-ro-crate/1.0")], "about": _ref("./")}
     return {"@context": CONTEXT, "@graph": [descriptor, root, *graph.entities.values()]}
+
+
+def _before_any_task(graph: _Graph, run: dict[str, Any], who: dict[str, str], tools: dict[str, Any],
+                     steps: list[dict[str, Any]], control_actions: list[dict[str, Any]],
+                     task_actions: list[dict[str, Any]]) -> None:
+    """A run that ended before any task (the commonest failure: parameters, inputs, the definition) still has
+    what the Provenance Run Crate requires, a tool the workflow ``hasPart`` and a ``ControlAction`` of the
+    engine: HealthOmics preparing the run, an ``ActivateAction`` (it made nothing) that ended as the run did."""
+    name = "HealthOmics run preparation"
+    tools[name] = graph.add({"@id": f"{ENGINE_ID}#run-preparation", "@type": "SoftwareApplication", "name": name,
+                             "description": "What HealthOmics does before a run's first task: reading the "
+                                            f"definition, parameters and inputs; {NO_VERSION}."})
+    steps.append(graph.add({"@id": _local("step", name), "@type": "HowToStep", "name": name, "position": "0",
+                            "workExample": tools[name]}))
+    action = graph.add({"@id": f"#preparation-{run['uuid']}", "@type": "ActivateAction", "name": name,
+                        "description": f"HealthOmics preparing run {run['id']}; it ended before any task ran.",
+                        "agent": who, "instrument": tools[name], "startTime": _time(run.get("startTime")),
+                        "endTime": _time(run.get("stopTime")) or _time(run.get("creationTime")),
+                        "actionStatus": ACTION_STATUS.get(run["status"], "http://schema.org/FailedActionStatus"),
+                        "error": run.get("failureReason")})
+    task_actions.append(action)
+    control_actions.append(graph.add({"@id": f"#control-preparation-{run['uuid']}", "@type": "ControlAction",
+                                      "name": f"orchestrate {name}", "instrument": steps[-1], "object": action}))
+
+
+def _kind(name: str, parameters: dict[str, Any]) -> str:
+    """The parameter's ``additionalType`` from the value the run gave it; ``DataType`` when it gave none (a
+    HealthOmics parameter template says only ``description`` and ``optional``)."""
+    return value_type(parameters[name]) if name in parameters else "DataType"
+
+
+def _tool_id(workflow_id: str, name: str) -> str:
+    """A task's tool, as an absolute URI when the workflow has one (its ARN): ``<workflow ARN>#<task name>``."""
+    return f"{workflow_id}#{quote(name, safe=':/.-_@')}" if workflow_id.startswith("arn:") else _local("tool", name)
 
 
 def _workflow_id(run: dict[str, Any]) -> str:
@@ -220,9 +359,9 @@ def _workflow_id(run: dict[str, Any]) -> str:
     return "#workflow"
 
 
-def _formal(id: str, name: str, description: Optional[str], required: bool) -> dict[str, Any]:
+def _formal(id: str, name: str, description: Optional[str], required: bool, kind: str) -> dict[str, Any]:
     return {"@id": id, "@type": "FormalParameter", "name": name, "description": description,
-            "additionalType": "DataType", "valueRequired": required,
+            "additionalType": kind, "valueRequired": required,
             "conformsTo": _ref("https://bioschemas.org/profiles/FormalParameter/1.0-RELEASE")}
 
 

@@ -43,7 +43,10 @@ class Config:
     ``batches``: each batch resource's batch name (a batch run is known by its batch's name: GetBatch);
     ``revision``: the app's source revision of the deploy (``-c healthomics-run:source-revision=...``), when it
     gives one; ``chains``: the steps after the stack's cohorts (``run_model.chaining``), advanced by the same
-    function after each SQS batch of ended runs.
+    function after each SQS batch of ended runs. ``names``: resources whose records carry the run's name (names often
+    hold sample ids; default: none); ``license``: the records' licence (a URI, e.g. an SPDX one; default: none);
+    ``agent``: who ran the runs, as a Person or Organization entity (``{"@id": ..., "@type": ..., "name": ...}``;
+    default: the deploying stack's account, named by the stack).
     """
 
     off: frozenset[str] = frozenset()
@@ -54,6 +57,9 @@ class Config:
     revision: Optional[str] = None
     calls_per_second: float = CALLS_PER_SECOND  # per operation, all the writers of the stack together
     chains: tuple[dict[str, Any], ...] = ()  # the stack's run chains (``ChainSpec.to_json()``, refs for tokens)
+    names: frozenset[str] = frozenset()
+    license: Optional[str] = None
+    agent: Optional[dict[str, str]] = None
 
     def per_container(self) -> float:
         """Calls per second and operation one writer container may make: the share split between them."""
@@ -68,6 +74,7 @@ class Config:
             data["calls_per_second"] = self.calls_per_second
         if self.chains:
             data["chains"] = list(self.chains)
+        data.update(names=sorted(self.names), license=self.license, agent=self.agent)
         return json.dumps({k: v for k, v in data.items() if v}, sort_keys=True, separators=(",", ":"))
 
     @classmethod
@@ -78,7 +85,8 @@ class Config:
                    details=frozenset(data.get("details", ())), batches=dict(data.get("batches", {})),
                    revision=data.get("revision"),
                    calls_per_second=float(data.get("calls_per_second", CALLS_PER_SECOND)),
-                   chains=tuple(data.get("chains", ())))
+                   chains=tuple(data.get("chains", ())), names=frozenset(data.get("names", ())),
+                   license=data.get("license"), agent=data.get("agent"))
 
     def record_uri(self, logical_id: str, run: dict[str, Any]) -> str:
         """Where the record of ``run`` (GetRun's answer) goes: beside its outputs, or under the location."""

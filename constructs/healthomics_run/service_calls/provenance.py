@@ -9,6 +9,7 @@ dead-letter queue), and the command writes the record later. Nothing here is on 
 
 from __future__ import annotations
 
+import json
 import time
 from typing import Any, Mapping, Optional
 
@@ -114,20 +115,46 @@ def _ask_workflow(omics, run: dict[str, Any]) -> Optional[dict[str, Any]]:
     return _found(omics.get_workflow, gone, id=run["workflowId"], **scope)
 
 
+def given_parameters(s3, run: dict[str, Any]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The parameters the run was given, and the file that held them: GetRun's ``parameters``, and for a run
+    started with ``parametersUri`` (GetRun answers it, API reference GetRun) the JSON object that file holds,
+    read once (``s3:GetObject``: the writer may read what ``inputs`` grants). A file the writer cannot read or
+    parse is recorded as an input with a note; the parameters are then GetRun's alone."""
+    parameters = dict(run.get("parameters") or {})
+    uri = run.get("parametersUri")
+    if not uri:
+        return parameters, []
+    item: dict[str, Any] = {"uri": uri, "parameter": None}
+    bucket, key = objects.split(uri)
+    try:
+        answer = s3.get_object(Bucket=bucket, Key=key)
+        found = json.loads(answer["Body"].read())
+    except (ClientError, ValueError) as error:
+        item["note"] = f"the run's parameters file; not read ({type(error).__name__})"
+        return parameters, [item]
+    item.update(versionId=answer.get("VersionId"), eTag=answer.get("ETag"), size=answer.get("ContentLength"),
+                lastModified=answer.get("LastModified"), note="the run's parameters file (parametersUri)")
+    return ({**found, **parameters} if isinstance(found, dict) else parameters), [item]
+
+
 def record(aws: Clients, run: dict[str, Any], deploy: dict[str, Any], with_values: bool,
            task_detail: bool = False, output_owner: Optional[dict[str, str]] = None,
-           listed: Optional[list[dict[str, Any]]] = None) -> bytes:
+           listed: Optional[list[dict[str, Any]]] = None, config: Optional[Config] = None,
+           with_names: bool = False) -> bytes:
     """The bytes of ``run``'s record. ``output_owner``: ``ExpectedBucketOwner`` of the output bucket (inputs
     are read without one: reference data lives in other accounts' buckets, public ones included). ``listed``:
-    the run's tasks when already asked for."""
+    the run's tasks when already asked for; ``config``: the stack's choices (agent, licence)."""
     described_workflow = workflow(aws, run)
     outputs = objects.outputs(aws.s3, run["runOutputUri"], **(output_owner or {})) if run.get("runOutputUri") else []
     if listed is None:
         listed = tasks(aws.omics, run["id"], detail=task_detail)
+    parameters, files = given_parameters(aws.s3, run)
     built = crate.build(run=run, workflow=described_workflow, tasks=listed,
-                        inputs=objects.inputs(aws.s3, run.get("parameters") or {}, run.get("startTime")),
-                        outputs=outputs, deploy=deploy,
-                        parameters_digest=content_digest(run.get("parameters") or {}), with_values=with_values)
+                        inputs=files + objects.inputs(aws.s3, parameters, run.get("startTime")),
+                        outputs=outputs, deploy=deploy, parameters=parameters,
+                        parameters_digest=content_digest(parameters), with_values=with_values,
+                        agent=(config or Config()).agent, licence=(config or Config()).license,
+                        with_names=with_names)
     return crate.to_bytes(built)
 
 
@@ -153,7 +180,7 @@ def write(aws: Clients, owners: Owners, run_id: str, uuid: Optional[str] = None,
         return f"run {run_id}: {uri} exists"
     listed = tasks(aws.omics, run["id"], detail=deploy.logicalId in config.details)
     body = record(aws, run, deploy.as_dict(), deploy.logicalId in config.values, deploy.logicalId in config.details,
-                  _output_owner(run, owners.stack_id), listed)
+                  _output_owner(run, owners.stack_id), listed, config, deploy.logicalId in config.names)
     owner = owner_of(config, deploy.logicalId, run, owners.stack_id)
     other = objects.put_record(aws.s3, uri, body, run["uuid"], RECORD_CONTENT_TYPE, **owner)
     if other is not None:

@@ -15,7 +15,10 @@ from botocore.exceptions import ClientError
 
 from healthomics_run.run_model.provenance_settings import RECORD_NAME
 
-OUTPUT_SUMMARY = "output.json"
+# The output summary HealthOmics writes for WDL (``output.json``) and CWL runs ("HealthOmics run outputs",
+# https://docs.aws.amazon.com/omics/latest/dev/workflows-run-outputs.html); CWL values are File objects
+# (``{"class": "File", "location": "s3://..."}``), whose URIs are found inside them.
+OUTPUT_SUMMARIES = ("output.json", "outputs.json")
 MAX_LISTED = 10_000  # objects listed from one run's output folder
 
 
@@ -73,23 +76,31 @@ def put_record(s3, uri: str, body: bytes, uuid: str, content_type: str, **owner:
     return None
 
 
-def s3_uris(value: Any, name: str) -> Iterator[tuple[str, str]]:
-    """``(parameter name, uri)`` of every ``s3://`` string in a parameter value, lists and objects included."""
-    if isinstance(value, str) and value.startswith("s3://"):
+def s3_uris(value: Any, name: str, schemes: tuple[str, ...] = ("s3://",)) -> Iterator[tuple[str, str]]:
+    """``(parameter name, uri)`` of every ``s3://`` string (or of ``schemes``) in a parameter value, lists and
+    objects included."""
+    if isinstance(value, str) and value.startswith(schemes):
         yield name, value
     elif isinstance(value, list):
         for item in value:
-            yield from s3_uris(item, name)
+            yield from s3_uris(item, name, schemes)
     elif isinstance(value, dict):
         for item in value.values():
-            yield from s3_uris(item, name)
+            yield from s3_uris(item, name, schemes)
 
 
 def inputs(s3, parameters: dict[str, Any], started: Any) -> list[dict[str, Any]]:
+    """The run's inputs: every ``s3://`` value as HeadObject describes it, and every ``omics://`` one (a sequence
+    or reference store's object, which S3 cannot describe) as its URI."""
     described = []
-    for name, uri in sorted({pair for key, value in parameters.items() for pair in s3_uris(value, key)}):
+    for name, uri in sorted({pair for key, value in parameters.items()
+                             for pair in s3_uris(value, key, ("s3://", "omics://"))}):
+        item: dict[str, Any] = {"uri": uri, "parameter": name}
+        if uri.startswith("omics://"):
+            item["note"] = "a HealthOmics store object (sequence or reference store); not described here"
+            described.append(item)
+            continue
         bucket, key = split(uri)
-        item = {"uri": uri, "parameter": name}
         try:
             head = s3.head_object(Bucket=bucket, Key=key)
         except ClientError as error:
@@ -99,6 +110,9 @@ def inputs(s3, parameters: dict[str, Any], started: Any) -> list[dict[str, Any]]
         else:
             item.update(versionId=head.get("VersionId"), eTag=head.get("ETag"), size=head.get("ContentLength"),
                         lastModified=head.get("LastModified"))
+            if not head.get("VersionId") or head["VersionId"] == "null":  # S3 answers "null" once versioning stopped
+                item.update(versionId=None, note="no version id (the bucket keeps no versions): the ETag and date "
+                                                 "say which content it was")
             if started is not None and head.get("LastModified") is not None and head["LastModified"] > started:
                 item.update(_version_at(s3, bucket, key, started))
         described.append(item)
@@ -132,7 +146,7 @@ def outputs(s3, run_output_uri: str, **owner: str) -> list[dict[str, Any]]:
             listed[f"s3://{bucket}/{entry['Key']}"] = entry
         if len(listed) >= MAX_LISTED:
             break
-    summaries = sorted((uri for uri in listed if uri.rsplit("/", 1)[-1] == OUTPUT_SUMMARY), key=len)
+    summaries = sorted((uri for uri in listed if uri.rsplit("/", 1)[-1] in OUTPUT_SUMMARIES), key=len)
     if summaries:
         text = s3.get_object(Bucket=bucket, Key=split(summaries[0])[1], **owner)["Body"].read()
         named = [(name, uri) for name, value in sorted(json.loads(text).items()) for _, uri in s3_uris(value, name)]
