@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime, timedelta, timezone
-from typing import Any, Iterator, Optional
+from typing import Iterator, Optional
 
 from healthomics_run.run_model.provenance_settings import (
     ENDED_STATUSES,
@@ -24,6 +24,7 @@ from healthomics_run.run_model.provenance_settings import (
 )
 from healthomics_run.run_model.run_ref import RunRef
 
+from .provenance import pages
 from .provenance_owners import Owners
 
 RUNS_PAGE = 100  # ListRuns' largest page (API reference ListRuns, maxResults 1-100)
@@ -31,17 +32,6 @@ SEND_BATCH = 10  # SendMessageBatch's most entries
 BATCH_HANDLED = 10  # the event source's batch size: messages received with the sweep's own
 DELAY_SECONDS = 900  # SendMessage's longest DelaySeconds
 DEFER_SECONDS = 12 * 3_600  # a sweep waits for a backlog at most this long after its scheduled time
-
-
-def pages(call, key: str, **params: Any) -> list[dict[str, Any]]:
-    """Every item of a HealthOmics listing (``startingToken``/``nextToken``)."""
-    items, token = [], None
-    while True:
-        page = call(**params, **({"startingToken": token} if token else {}))
-        items += page.get(key, [])
-        token = page.get("nextToken")
-        if not token:
-            return items
 
 
 def run_ids(omics, owners: Owners, *, fresh: bool = False) -> Iterator[tuple[str, Optional[str]]]:

@@ -58,6 +58,13 @@ replace workflows deployed with an earlier release. Set it in a new app's ``cdk.
 TEMPLATE_WARNING_ID = "healthomics-run::parameter-template-names"
 
 
+# A WorkflowVersion's repository and registry map, as aws-cdk-lib types them on AWS::Omics::WorkflowVersion.
+VersionDefinitionRepository = Union[omics.CfnWorkflowVersion.DefinitionRepositoryProperty, IResolvable,
+                                    dict[str, Any], None]
+VersionContainerRegistryMap = Union[omics.CfnWorkflowVersion.ContainerRegistryMapProperty, IResolvable,
+                                    dict[str, Any], None]
+
+
 class WorkflowDefinitionProps(TypedDict, total=False):
     """The props ``Workflow`` and ``WorkflowVersion`` share: the definition and the settings HealthOmics keeps with
     it, as keyword props of both (and of ``Workflow.add_version``). Each prop below says its type and default."""
@@ -245,11 +252,9 @@ class Workflow(Resource, IWorkflow):
         *,
         version_name: str,
         engine: Union[WorkflowEngine, str, None] = None,
-        definition_repository: Union[omics.CfnWorkflowVersion.DefinitionRepositoryProperty, IResolvable,
-                                     dict[str, Any], None] = None,
+        definition_repository: VersionDefinitionRepository = None,
         container_repositories: Optional[Sequence[ecr.IRepository]] = None,
-        container_registry_map: Union[omics.CfnWorkflowVersion.ContainerRegistryMapProperty, IResolvable,
-                                      dict[str, Any], None] = None,
+        container_registry_map: VersionContainerRegistryMap = None,
         **definition_props: Unpack[WorkflowDefinitionProps],
     ) -> "WorkflowVersion":
         """A new ``WorkflowVersion`` of this workflow (a child construct); see ``WorkflowVersion`` for the props.
@@ -330,11 +335,9 @@ class WorkflowVersion(Resource, IWorkflow):
         workflow: IWorkflow,
         version_name: str,
         engine: Union[WorkflowEngine, str, None] = None,
-        definition_repository: Union[omics.CfnWorkflowVersion.DefinitionRepositoryProperty, IResolvable,
-                                     dict[str, Any], None] = None,
+        definition_repository: VersionDefinitionRepository = None,
         container_repositories: Optional[Sequence[ecr.IRepository]] = None,
-        container_registry_map: Union[omics.CfnWorkflowVersion.ContainerRegistryMapProperty, IResolvable,
-                                      dict[str, Any], None] = None,
+        container_registry_map: VersionContainerRegistryMap = None,
         **definition_props: Unpack[WorkflowDefinitionProps],
     ) -> None:
         super().__init__(scope, id)
