@@ -23,6 +23,9 @@ from tests.synth import ROOT
 from tests.test_readme import python_samples, readme
 
 NODE_BIN = ROOT / "node_modules" / ".bin"
+# Where jsii's runtime keeps aws-cdk-lib unpacked (its default, under the suite's own home): the fresh home would
+# unpack it again, some 15 s of a machine's first synthesis that says nothing about the README's steps.
+JSII_PACKAGE_CACHE = Path.home() / ".cache" / "aws" / "jsii" / "package-cache"
 STEPS_HEADING = "### 1. A fresh app"
 RUN_HEADING = "### 3. Synthesize, plan, deploy"
 NEEDS_AWS = ("npx cdk bootstrap", "npx cdk deploy")  # the steps that need an account: not run here
@@ -54,12 +57,10 @@ def _what_pypi_would_install(venv: Path, into: Path) -> None:
     (_site_packages(venv) / "suite-packages.pth").write_text(str(into) + "\n")
 
 
-@pytest.fixture(scope="module")
-def wheelhouse(tmp_path_factory) -> Path:
-    dist = tmp_path_factory.mktemp("dist")
-    subprocess.run([sys.executable, "-m", "build", "--wheel", "--outdir", str(dist), str(ROOT)], check=True,
-                   capture_output=True)
-    return dist
+@pytest.fixture
+def wheelhouse(wheel) -> Path:
+    """The folder pip reads as its index: the wheel alone."""
+    return wheel.parent
 
 
 def test_the_readme_path_goes_from_an_empty_folder_to_a_synthesized_app_and_a_plan(tmp_path, wheelhouse):
@@ -67,8 +68,9 @@ def test_the_readme_path_goes_from_an_empty_folder_to_a_synthesized_app_and_a_pl
     home.mkdir()
     env = {key: value for key, value in os.environ.items()
            if not key.startswith(("AWS_", "CDK_", "VIRTUAL_ENV", "PYTHON"))}
-    env.update(HOME=str(home), AWS_CONFIG_FILE=os.devnull, AWS_SHARED_CREDENTIALS_FILE=os.devnull,
-               AWS_EC2_METADATA_DISABLED="true", PATH=f"{NODE_BIN}{os.pathsep}{env['PATH']}")
+    env.update(HOME=str(home), JSII_RUNTIME_PACKAGE_CACHE_ROOT=str(JSII_PACKAGE_CACHE), AWS_CONFIG_FILE=os.devnull,
+               AWS_SHARED_CREDENTIALS_FILE=os.devnull, AWS_EC2_METADATA_DISABLED="true",
+               PATH=f"{NODE_BIN}{os.pathsep}{env['PATH']}")
     cwd = tmp_path
     python = Path(sys.base_prefix) / "bin" / "python3"
 

@@ -1,22 +1,23 @@
-"""README.md and the documentation pages (docs/*.md) as a guide: every ```python block runs as written, in a
-fresh Python process, and relative links land on a file and a heading. README.md stays short (at most
-320 lines) and links every page.
+"""README.md and the documentation pages (docs/*.md) as a guide: every ```python block runs as written, as
+``python app.py`` in a folder of its own would run it, and relative links land on a file and a heading.
+README.md stays short (at most 320 lines) and links every page.
 
-Each sample runs in a temporary folder holding copies of ``config/`` and ``workflows/`` (samples name
+Samples run in a temporary folder holding copies of ``config/`` and ``workflows/`` (samples name
 those files by paths relative to the folder they run in, as a user's app would), with no AWS
-credentials, and ``CDK_OUTDIR`` pointing into that folder: it must exit 0 and write a template. The
-samples run two at a time (each is a whole synthesis, a few seconds).
+credentials, and ``CDK_OUTDIR`` pointing into that folder: each must exit 0 and write a template. The
+samples run in two Python processes, each running half of them in turn (``tests/sample_runner.py`` says
+why, and what a process per sample would catch that this does not).
 """
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
 import subprocess
 import sys
 import tempfile
-import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -79,23 +80,32 @@ def _environment(folder: Path) -> dict[str, str]:
     return env
 
 
-def run_sample(number: int, code: str) -> dict:
-    """Run one sample as ``app.py`` in a fresh folder; its exit code, output and the templates it wrote."""
-    with tempfile.TemporaryDirectory(prefix=f"readme-sample-{number}-") as name:
+def run_samples(numbered: list[tuple[int, str]]) -> dict[int, dict]:
+    """Run samples in turn in one fresh folder and one Python process (``tests/sample_runner.py``); each
+    sample's exit code, output and the templates it wrote, by number."""
+    with tempfile.TemporaryDirectory(prefix="readme-samples-") as name:
         folder = Path(name)
         for needed in ("config", "workflows"):
             shutil.copytree(ROOT / needed, folder / needed)
         (folder / "tmp").mkdir()
-        (folder / "app.py").write_text(code, encoding="utf-8")
-        started = time.perf_counter()
+        for number, code in numbered:
+            (folder / f"sample-{number}.py").write_text(code, encoding="utf-8")
+        command = [sys.executable, str(ROOT / "tests" / "sample_runner.py"), "results.jsonl",
+                   *(str(number) for number, _ in numbered)]
         try:
-            done = subprocess.run([sys.executable, "app.py"], cwd=folder, env=_environment(folder),
-                                  capture_output=True, text=True, timeout=SAMPLE_TIMEOUT_S)
-            code_, output = done.returncode, done.stdout + done.stderr
+            subprocess.run(command, cwd=folder, env=_environment(folder), capture_output=True, text=True,
+                           timeout=SAMPLE_TIMEOUT_S * len(numbered))
+            crash = ""
         except subprocess.TimeoutExpired:
-            code_, output = None, f"timed out after {SAMPLE_TIMEOUT_S} s"
-        return {"exit": code_, "output": output, "seconds": time.perf_counter() - started,
-                "templates": sorted(p.name for p in (folder / "cdk.out").glob("*.template.json"))}
+            crash = f"timed out after {SAMPLE_TIMEOUT_S * len(numbered)} s"
+        results_file = folder / "results.jsonl"
+        lines = results_file.read_text().splitlines() if results_file.exists() else []
+        results = {result["number"]: result for result in map(json.loads, lines)}
+        for number, _ in numbered:
+            log = folder / f"sample-{number}.log"
+            output = log.read_text(errors="replace") if log.exists() else ""
+            results.setdefault(number, {"exit": None, "templates": []})["output"] = output + crash
+        return results
 
 
 def test_the_readme_has_complete_python_samples():
@@ -109,12 +119,15 @@ def test_the_readme_has_complete_python_samples():
 
 def test_every_python_sample_in_the_readme_and_the_pages_runs_as_written():
     samples = all_samples()
+    numbered = list(enumerate(code for _, code in samples))
     with ThreadPoolExecutor(max_workers=WORKERS) as pool:
-        results = list(pool.map(lambda numbered: run_sample(*numbered), enumerate(code for _, code in samples)))
-    failures = [f"sample {number + 1} (under '{heading}'): exit {result['exit']}, templates {result['templates']}\n"
-                f"{result['output'][-3000:]}"
-                for number, ((heading, _), result) in enumerate(zip(samples, results, strict=True))
-                if result["exit"] != 0 or not result["templates"]]
+        results: dict[int, dict] = {}
+        for part in pool.map(run_samples, [numbered[worker::WORKERS] for worker in range(WORKERS)]):
+            results.update(part)
+    failures = [f"sample {number + 1} (under '{heading}'): exit {results[number]['exit']}, "
+                f"templates {results[number]['templates']}\n{results[number]['output'][-3000:]}"
+                for number, (heading, _) in enumerate(samples)
+                if results[number]["exit"] != 0 or not results[number]["templates"]]
     assert not failures, "\n\n".join(failures)
 
 

@@ -27,10 +27,7 @@ app.synth()
 '''
 
 
-def test_installed_wheel_carries_the_handler_and_synthesizes(tmp_path):
-    subprocess.run([sys.executable, "-m", "build", "--wheel", "--outdir", str(tmp_path / "dist"), str(ROOT)],
-                   check=True, capture_output=True)
-    (wheel,) = (tmp_path / "dist").glob("healthomics_run-*.whl")
+def test_installed_wheel_carries_the_handler_and_synthesizes(tmp_path, wheel):
     names = zipfile.ZipFile(wheel).namelist()
     assert "healthomics_run/handlers/start_run/handler.py" in names
     assert "healthomics_run/handlers/after_run/handler.py" in names
