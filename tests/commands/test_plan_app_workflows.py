@@ -54,7 +54,7 @@ def test_a_workflow_made_in_another_stack_is_priced_by_its_name_and_says_so(tmp_
     code, text = _cli(capsys, base, head, "--history", history_of_name(tmp_path), "--max-cost", "10")
     assert code == cli.RUNS_START
     assert "workflow Workflows/Hello (hello-wf) (default version)" in text
-    assert "cost: 1 run × 1.40 USD median, 2.60 USD p90 = 1.40 USD median, 2.60 USD p90 (from 3 earlier runs" in text
+    assert "cost: 1 run × 1.33 USD median, 2.45 USD p90 = 1.33 USD median, 2.45 USD p90 (from 3 earlier runs" in text
     assert ("cost basis: workflow Workflows/Hello is made by the app (definition " in text
             and "); its id is known only at deploy time, so the forecast rests on the history's runs of workflows "
                 "named hello-wf: the definition is unchanged from the base's" in text)

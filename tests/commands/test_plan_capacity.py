@@ -134,21 +134,37 @@ def test_a_run_group_shared_by_two_stacks_is_queued_as_one():
     assert "Producer/Cohort (8.0 h), Consumer/Cohort (8.0 h)" in warning
 
 
-def test_the_accounts_quotas_come_from_service_quotas_when_the_plan_may_call_the_account():
+# HealthOmics' workflow quotas as Service Quotas names them (service code omics), as two independent public tools
+# spell them, with their codes: a quota checker (ListServiceQuotas usage checks for omics, whose codes for the
+# HealthOmics guide's Analytics rows, e.g. L-01A419C5 "Analytics - Maximum annotation stores", are the ones the
+# guide's "HealthOmics service quotas" page links to) and a Terraform module setting L-A30FD31B, L-BE38079A and
+# L-25504C8C. No quota on active CPUs was named by either.
+RUNS_KEPT = "Workflows - Maximum runs (active or inactive)"  # L-C9679DBC
+STATIC_RUNS = "Workflows - Maximum concurrent active runs using static run storage"  # L-A30FD31B
+DYNAMIC_RUNS = "Workflows - Maximum concurrent active runs using dynamic run storage"  # L-BE38079A
+TASKS_PER_RUN = "Workflows - Maximum concurrent tasks per run"  # L-25504C8C
+GPUS = "Workflows - Maximum active GPUs"  # L-AFB19B96
+
+
+def service_quotas(values: dict[str, float]):
     """Service Quotas' ListServiceQuotas (Service Quotas API Reference, ListServiceQuotas,
     https://docs.aws.amazon.com/servicequotas/2019-06-24/apireference/API_ListServiceQuotas.html) lists each quota
     with its QuotaName and Value; botocore's Stubber checks the request and answer against its model."""
     client = boto3.client("service-quotas", region_name="us-east-1")
     stubber = Stubber(client)
-    stubber.add_response("list_service_quotas", {"Quotas": [
-        {"QuotaName": "Workflows - Maximum concurrent runs", "Value": 4.0},
-        {"QuotaName": "Workflows - Maximum active CPUs", "Value": 3000.0},
-        {"QuotaName": "Workflows - Maximum active GPUs", "Value": 8.0},
-        {"QuotaName": "Workflows - Maximum runs retained", "Value": 50.0}]}, {"ServiceCode": "omics"})
+    stubber.add_response("list_service_quotas", {"Quotas": [{"QuotaName": name, "Value": value}
+                                                            for name, value in values.items()]},
+                         {"ServiceCode": "omics"})
     stubber.activate()
-    quotas = queueing.from_service_quotas(client)
-    assert quotas == queueing.Quotas(concurrent_runs=4, active_cpus=3000, active_gpus=8, retained_runs=50,
-                                     source="account")
+    return client
+
+
+def test_the_accounts_quotas_come_from_service_quotas_by_the_names_it_gives_them():
+    """StartRun API reference: "The total number of runs in your account is subject to a quota per Region"; runs
+    with retention mode REMOVE "are deleted automatically when the run quota is exceeded"."""
+    quotas = queueing.from_service_quotas(service_quotas({RUNS_KEPT: 50.0, STATIC_RUNS: 4.0, TASKS_PER_RUN: 10.0,
+                                                          GPUS: 8.0}))
+    assert quotas == queueing.Quotas(concurrent_runs=4, active_gpus=8, retained_runs=50, source="account")
     row = start(100, limits=None)
     assert queueing.account_warnings([row], {row.path: FIGURES}, quotas) == [
         "the deploy starts 100 runs, more than the account's runs retained (50, from Service Quotas): with "
@@ -157,6 +173,20 @@ def test_the_accounts_quotas_come_from_service_quotas_when_the_plan_may_call_the
         "the deploy's 100 runs queue on the account's concurrent runs (4, account) and need about 2.1 days to "
         "complete, past the timeout of wait_for COMPLETED of Stack/Cohort (12.0 h): ask for a higher quota, raise "
         "timeout, or wait for less"]
+
+
+def test_the_smaller_of_the_static_and_dynamic_concurrent_run_quotas_is_the_one_the_plan_checks():
+    """Concurrent runs have a quota per run storage type; either may be listed first."""
+    for order in ({STATIC_RUNS: 10.0, DYNAMIC_RUNS: 4.0}, {DYNAMIC_RUNS: 4.0, STATIC_RUNS: 10.0}):
+        assert queueing.from_service_quotas(service_quotas(order)).concurrent_runs == 4
+
+
+def test_an_account_with_no_cpu_quota_is_said_to_have_none_checked():
+    row = start(10)
+    quotas = queueing.from_service_quotas(service_quotas({RUNS_KEPT: 5000.0, STATIC_RUNS: 10.0, GPUS: 8.0}))
+    assert queueing.quota_notes([row], {row.path: FIGURES}, quotas) == [
+        f"account quotas not checked (active CPUs): Service Quotas lists no such HealthOmics quota; defaults: "
+        f"{queueing.QUOTAS_PAGE}"]
 
 
 def test_without_the_account_the_plan_says_which_quotas_it_did_not_check_and_where_the_defaults_are():

@@ -17,6 +17,7 @@ from healthomics_run.commands.plan.cascade import STORED_FULL, cascades, chains,
 from healthomics_run.commands.plan.history import History, Run
 from healthomics_run.commands.plan.review import review
 from healthomics_run.run_model.chaining import ChainSpec, StepSpec
+from tests.commands.aws_prices import US_EAST_1
 
 PATHS = {"aws:cdk:enable-path-metadata": True}
 
@@ -97,7 +98,7 @@ def test_the_cascade_is_priced_when_the_history_prices_the_step_workflows(grown)
     rows = plan(base, head)
     runs = tuple(Run(workflow_id=workflow, seconds=3600.0 * (n + 1), storage_capacity=1200)
                  for workflow in ("1234567", "2345678", "3456789") for n in range(3))
-    history = History(runs=runs, prices={"Run Storage": 0.0002})
+    history = History(runs=runs, prices=dict(US_EAST_1))
     report = review(rows, history, cascades=tuple(cascades(rows, base, head, history)))
     (found,) = report.cascades
     priced = {item.step: item.forecast for item in found.steps}

@@ -29,36 +29,40 @@ from healthomics_run.commands.cli import console
 from healthomics_run.commands.plan import cli, history, queueing
 from healthomics_run.commands.plan.cost import forecast, run_cost, static_capacity
 from healthomics_run.commands.plan.history import History, Run, Task
+from tests.commands.aws_prices import LARGE, LARGE_CPUS, SMALL, SMALL_CPUS, US_EAST_1
 from tests.commands.test_plan import _cli, assembly, cohort, germline, samples
 from tests.synth import ROOT
 from tests.world import WORKFLOW_ID
 
-PRICES = {"omics.c.large": 0.10, "omics.m.4xlarge": 1.00, "Run Storage": 0.0002, "Dynamic Run Storage": 0.0004}
+PRICES = dict(US_EAST_1)
 
-# Three earlier runs of the workflow, as recorded, with their costs worked by hand:
-# A: STATIC, capacity not set (1,200 GiB), 2 h. Tasks: omics.c.large 30 s (billed 60 s) = 0.10 × 60/3600
-#    = 0.0016667; omics.m.4xlarge 3,600 s = 1.00. Storage 1,200 GiB × 2 h × 0.0002 = 0.48. Total 1.4816667.
-# B: STATIC, 1,300 GiB asked (2,400 charged), 1 h. Task omics.m.4xlarge 1,800 s = 0.50.
-#    Storage 2,400 × 1 × 0.0002 = 0.48. Total 0.98.
-# C: DYNAMIC, at most 500 GiB used, 3 h. Task omics.m.4xlarge 7,200 s = 2.00; a cache hit with no instance
-#    type = 0. Storage 500 × 3 × 0.0004 = 0.60. Total 2.60.
-# Median of (0.98, 1.4816667, 2.60) = 1.4816667; p90 (nearest rank: ceil(0.9 × 3) = 3rd) = 2.60.
+# Three earlier runs of the workflow, as recorded, with their costs worked by hand at the us-east-1 prices of
+# tests/commands/aws_prices.py (omics.m.xlarge 0.2592 and omics.c.4xlarge 0.918 per hour; STATIC run storage
+# 0.0001918 and DYNAMIC 0.0004110 per GB-hour):
+# A: STATIC, capacity not set (1,200 GiB), 2 h. Tasks: omics.m.xlarge 30 s (billed 60 s) = 0.2592 × 60/3600
+#    = 0.00432; omics.c.4xlarge 3,600 s = 0.918. Storage 1,200 GiB × 2 h × 0.0001918 = 0.46032. Total 1.38264.
+# B: STATIC, 1,300 GiB asked (2,400 charged), 1 h. Task omics.c.4xlarge 1,800 s = 0.459.
+#    Storage 2,400 × 1 × 0.0001918 = 0.46032. Total 0.91932.
+# C: DYNAMIC, at most 500 GiB used, 3 h. Task omics.c.4xlarge 7,200 s = 1.836; a cache hit with no instance
+#    type = 0. Storage 500 × 3 × 0.0004110 = 0.6165. Total 2.4525.
+# Median of (0.91932, 1.38264, 2.4525) = 1.38264; p90 (nearest rank: ceil(0.9 × 3) = 3rd) = 2.4525.
 RECORDED = (
     {"seconds": 7200, "storage_type": "STATIC", "storage_capacity": None, "version_name": "v1",
-     "tasks": [{"instanceType": "omics.c.large", "seconds": 30, "cpus": 2},
-               {"instanceType": "omics.m.4xlarge", "seconds": 3600, "cpus": 16}]},
+     "tasks": [{"instanceType": SMALL, "seconds": 30, "cpus": SMALL_CPUS},
+               {"instanceType": LARGE, "seconds": 3600, "cpus": LARGE_CPUS}]},
     {"seconds": 3600, "storage_type": "STATIC", "storage_capacity": 1300, "version_name": "v1",
-     "tasks": [{"instanceType": "omics.m.4xlarge", "seconds": 1800, "cpus": 16}]},
+     "tasks": [{"instanceType": LARGE, "seconds": 1800, "cpus": LARGE_CPUS}]},
     {"seconds": 10800, "storage_type": "DYNAMIC", "storage_capacity": 500, "version_name": "v2",
-     "tasks": [{"instanceType": "omics.m.4xlarge", "seconds": 7200, "cpus": 16},
+     "tasks": [{"instanceType": LARGE, "seconds": 7200, "cpus": LARGE_CPUS},
                {"seconds": 5, "cpus": 2, "cacheHit": True}]},
 )
-MEDIAN, P90 = 0.10 * 60 / 3600 + 1.00 + 0.48, 2.00 + 0.60
+COSTS = (1.38264, 0.91932, 2.4525)  # A, B, C
+MEDIAN, P90 = COSTS[0], COSTS[2]
 # Priced as a pull request's HealthOmicsRun/Batch runs them: DYNAMIC (the construct's default). A's and B's use
-# (STATIC: GetRun reports no use) at the largest DYNAMIC use the workflow measured (C: 500 GiB), at 0.0004:
-# A 1.0016667 + 500 × 2 × 0.0004 = 1.4016667; B 0.50 + 500 × 1 × 0.0004 = 0.70; C 2.60 as before.
-# Median 1.4016667, p90 2.60.
-PR_MEDIAN = 0.10 * 60 / 3600 + 1.00 + 0.40
+# (STATIC: GetRun reports no use) at the largest DYNAMIC use the workflow measured (C: 500 GiB), at 0.0004110:
+# A 0.92232 + 500 × 2 × 0.0004110 = 1.33332; B 0.459 + 500 × 1 × 0.0004110 = 0.6645; C 2.4525 as before.
+# Median 1.33332, p90 2.4525.
+PR_MEDIAN = 1.33332
 
 
 def recorded_history() -> History:
@@ -72,16 +76,16 @@ def recorded_history() -> History:
 
 def test_each_recorded_run_costs_what_the_hand_calculation_gives():
     costs = [run_cost(run, PRICES) for run in recorded_history().runs]
-    assert costs == pytest.approx([1.4816667, 0.98, 2.60])
+    assert costs == pytest.approx(list(COSTS))
 
 
 def test_a_cache_hit_costs_what_its_record_says_it_ran():
     """Call caching ("Call caching for HealthOmics runs") saves compute; whether a hit is charged is not
-    documented, so a hit naming an instance type is charged as a task (2 s → the 60 s minimum: 1.00 × 60/3600),
+    documented, so a hit naming an instance type is charged as a task (2 s → the 60 s minimum: 0.918 × 60/3600),
     and one naming none costs nothing."""
-    hits = (Task("omics.m.4xlarge", 2, 16, cache_hit=True), Task(None, 2, 0, cache_hit=True))
+    hits = (Task(LARGE, 2, LARGE_CPUS, cache_hit=True), Task(None, 2, 0, cache_hit=True))
     run = Run(workflow_id=WORKFLOW_ID, seconds=0, storage_type="DYNAMIC", storage_capacity=0, tasks=hits)
-    assert run_cost(run, PRICES) == pytest.approx(1.00 * 60 / 3600)
+    assert run_cost(run, PRICES) == pytest.approx(0.918 * 60 / 3600)
 
 
 def test_static_storage_is_charged_for_1200_gib_at_least_in_steps_of_1200():
@@ -93,7 +97,7 @@ def test_a_start_is_forecast_as_runs_times_the_median_and_p90_of_earlier_runs():
     item = forecast(recorded_history(), runs=3, workflow=WORKFLOW_ID, version=None)
     assert item.per_run.basis == 3 and not item.per_run.version_matched
     assert (item.per_run.median_cost, item.per_run.p90_cost) == pytest.approx((MEDIAN, P90))
-    assert (item.median, item.p90) == pytest.approx((3 * 1.4816667, 3 * 2.60))
+    assert (item.median, item.p90) == pytest.approx((3 * MEDIAN, 3 * P90))
 
 
 def test_a_version_with_too_few_runs_rests_on_every_version_and_says_so():
@@ -105,7 +109,7 @@ def test_a_version_with_enough_runs_rests_on_that_version_only():
     enough = History(runs=recorded_history().runs[:2] * 2, prices=dict(PRICES))  # 4 runs of v1
     item = forecast(enough, runs=1, workflow=WORKFLOW_ID, version="v1")
     assert item.per_run.version_matched and item.per_run.basis == 4
-    assert item.per_run.p90_cost == pytest.approx(1.4816667)
+    assert item.per_run.p90_cost == pytest.approx(COSTS[0])  # A, the dearer of the v1 runs
 
 
 def test_a_workflow_without_history_is_said_to_have_none_never_a_number():
@@ -115,7 +119,7 @@ def test_a_workflow_without_history_is_said_to_have_none_never_a_number():
 
 
 def test_a_run_whose_instance_type_has_no_price_is_left_out_not_guessed():
-    without = {key: value for key, value in PRICES.items() if key != "omics.c.large"}  # run A needs it
+    without = {key: value for key, value in PRICES.items() if key != SMALL}  # run A needs it
     item = forecast(History(runs=recorded_history().runs, prices=without), runs=1, workflow=WORKFLOW_ID, version=None)
     assert item.per_run.basis == 2 and item.per_run.unpriced == 1
 
@@ -158,7 +162,7 @@ def test_the_account_history_is_read_from_listruns_getrun_and_listruntasks(accou
     storageCapacity, startTime, stopTime, workflowVersionName), ListRunTasks (instanceType, cpus, cacheHit)."""
     account.page_size = 2  # ListRuns answers in pages
     found = history.from_account(account.client, price_list(PRICES), "us-east-1")
-    assert sorted(run_cost(run, found.prices) for run in found.runs) == pytest.approx([0.98, 1.4816667, 2.60])
+    assert sorted(run_cost(run, found.prices) for run in found.runs) == pytest.approx(sorted(COSTS))
     assert account.count("ListRuns") == 2 and account.count("GetRun") == 3 and account.count("ListRunTasks") == 3
 
 
@@ -196,12 +200,12 @@ def history_file(tmp_path):
 
 
 def test_the_gate_exit_code_changes_at_the_threshold(tmp_path, capsys, history_file):
-    """3 new runs: p90 forecast 3 × 2.60 = 7.80 USD."""
+    """3 new runs: p90 forecast 3 × 2.4525 = 7.3575, shown and compared as 7.36 USD."""
     base, head = assembly(tmp_path, "base", lambda stack: None), assembly(tmp_path, "head", cohort(samples(3)))
-    within, _ = _cli(capsys, base, head, "--history", history_file, "--max-cost", "7.80")
-    over, text = _cli(capsys, base, head, "--history", history_file, "--max-cost", "7.79")
+    within, _ = _cli(capsys, base, head, "--history", history_file, "--max-cost", "7.36")
+    over, text = _cli(capsys, base, head, "--history", history_file, "--max-cost", "7.35")
     assert (within, over) == (cli.RUNS_START, cli.OVER_BUDGET)
-    assert "Budget: OVER: the p90 forecast 7.80 USD exceeds --max-cost 7.79 USD" in text
+    assert "Budget: OVER: the p90 forecast 7.36 USD exceeds --max-cost 7.35 USD" in text
 
 
 def test_runs_without_a_forecast_fail_the_gate_closed(tmp_path, capsys, history_file):
@@ -222,8 +226,7 @@ def test_without_a_history_the_plan_says_there_is_no_forecast(tmp_path, capsys):
 
 def test_a_pull_request_adding_1000_samples_opens_with_runs_forecast_warning_and_verdict(tmp_path, capsys,
                                                                                         history_file):
-    """1,000 added samples, median 1.4016667 (PR_MEDIAN) and p90 2.60 USD per run: 1,401.67 and 2,600.00 USD. The
-    run
+    """1,000 added samples, median 1.33332 (PR_MEDIAN) and p90 2.4525 USD per run: 1,333.32 and 2,452.50 USD. The run
     group takes 5 runs at a time and a run takes 2 h (median): 200 waves × 2 h = 400 h, past a 12 h
     wait_for COMPLETED timeout (HealthOmics guide, "Using HealthOmics run groups": runs beyond max_runs queue)."""
     def sheet(count):
@@ -238,10 +241,10 @@ def test_a_pull_request_adding_1000_samples_opens_with_runs_forecast_warning_and
     first = text.splitlines()[:8]
     assert code == cli.OVER_BUDGET
     assert first[2] == "**1000 runs will start; resources: 1 starting**"
-    assert first[4] == ("- **Forecast**: 1,401.67 USD median, 2,600.00 USD p90 for 1000 runs "
+    assert first[4] == ("- **Forecast**: 1,333.32 USD median, 2,452.50 USD p90 for 1000 runs "
                         "(from up to 3 earlier runs each)")
-    assert first[5] == "- **Budget**: OVER: the p90 forecast 2,600.00 USD exceeds --max-cost 2,000.00 USD"
-    assert "| 1000 samples to run: 1000 added | 1,401.67 USD / 2,600.00 USD |" in text
+    assert first[5] == "- **Budget**: OVER: the p90 forecast 2,452.50 USD exceeds --max-cost 2,000.00 USD"
+    assert "| 1000 samples to run: 1000 added | 1,333.32 USD / 2,452.50 USD |" in text
     assert first[6].startswith("- **Warning**: PlanStack/Cohort")
     assert first[6].endswith(": 1,000 runs need about 16.7 days to complete (max_runs 5), past the timeout (12.0 h) "
                              "of wait_for COMPLETED: raise the run group's limit or timeout, or wait for less")
@@ -265,9 +268,9 @@ def test_a_run_deleted_between_listing_and_reading_is_left_out(account):
         return original(params)
 
     account._get_run = deleted_meanwhile
-    left = {name: price for name, price in PRICES.items() if name != "omics.c.large"}  # only run A used it
+    left = {name: price for name, price in PRICES.items() if name != SMALL}  # only run A used it
     found = history.from_account(account.client, price_list(left), "us-east-1")
-    assert sorted(run_cost(run, found.prices) for run in found.runs) == pytest.approx([0.98, 2.60])
+    assert sorted(run_cost(run, found.prices) for run in found.runs) == pytest.approx(sorted(COSTS[1:]))
 
 
 def test_a_workflow_made_in_the_same_template_is_matched_by_its_name(tmp_path, capsys):
@@ -284,7 +287,7 @@ def test_a_workflow_made_in_the_same_template_is_matched_by_its_name(tmp_path, c
     _, text = _cli(capsys, assembly(tmp_path, "base", lambda stack: None), assembly(tmp_path, "head", build),
                    "--history", path)
     assert "(hello-wf) (default version)" in text
-    assert "cost: 1 run × 1.40 USD median, 2.60 USD p90 = 1.40 USD median, 2.60 USD p90 (from 3 earlier runs" in text
+    assert "cost: 1 run × 1.33 USD median, 2.45 USD p90 = 1.33 USD median, 2.45 USD p90 (from 3 earlier runs" in text
 
 
 def test_reading_the_account_without_a_region_is_an_error_saying_so(monkeypatch, capsys, tmp_path):
@@ -300,7 +303,7 @@ def test_the_readme_history_example_is_a_history_the_plan_reads():
     reviewing = (ROOT / "docs" / "reviewing.md").read_text()
     block = reviewing.split('{"format": "healthomics-run-history/1"', 1)[1].split("```", 1)[0]
     (run,) = History.from_json('{"format": "healthomics-run-history/1"' + block).runs
-    assert run_cost(run, PRICES) == pytest.approx(2.00 + 500 * 3 * 0.0004)
+    assert run_cost(run, PRICES) == pytest.approx(2 * 0.918 + 500 * 3 * 0.0004110)  # 2 h of omics.c.4xlarge
 
 
 def test_a_run_group_made_outside_the_stack_is_checked_with_the_limits_the_account_has(account, tmp_path,

@@ -38,18 +38,16 @@ from healthomics_run.commands.plan.decide import Action, Change, Row, SampleChan
 from healthomics_run.commands.plan.history import History, Run, Task
 from healthomics_run.commands.plan.render import Display, describe
 from healthomics_run.commands.plan.target import RunGroupLimits, Target
+from tests.commands.aws_prices import LARGE, LARGE_CPUS, SMALL, SMALL_CPUS, US_EAST_1
 from tests.commands.test_plan import _cli, assembly, samples
 
-# Prices (USD, us-east-1, on demand), the fixture's source for each:
-# - "Run Storage" (STATIC) 0.0001918 per GB-hour: quoted from the HealthOmics pricing page in "How Task Concurrency
-#   Limits Increase Storage Costs in AWS HealthOmics Workflow Runs"
-#   (https://www.aws-ps-tech.kr/books/omics-on-aws/page/how-task-concurrency-limits-increase-storage-costs-in-aws-
-#   healthomics-workflow-runs): "storage_cost = $0.0001918/GB-hour × provisioned_GiB × run_duration_hours".
-# - the instance types and "Dynamic Run Storage": ILLUSTRATIVE round figures. Their published values were not found
-#   in the reference material at hand (https://aws.amazon.com/healthomics/pricing/ lists them per Region); the
-#   arithmetic below is what the test pins, and `export-history` reads the real ones from pricing:GetProducts.
-PRICES = {"Run Storage": 0.0001918, "Dynamic Run Storage": 0.0004, "omics.c.large": 0.12, "omics.m.4xlarge": 1.00,
-          "omics.g5.xlarge": 1.50}
+# Prices (USD, us-east-1, on demand): tests/commands/aws_prices.py gives each with its source (omics.m.xlarge 0.2592
+# and omics.c.4xlarge 0.918 per hour; STATIC run storage 0.0001918 and DYNAMIC 0.0004110 per GB-hour). The GPU
+# instance type's price was not found in the reference material at hand: GPU_PRICE is ILLUSTRATIVE, NOT AWS'S PRICE.
+# The expected figures below are computed from it, so what the tests claim (the forecast is the hand calculation)
+# holds whatever its value.
+GPU_TYPE, GPU_PRICE = "omics.g5.xlarge", 1.50
+PRICES = {**US_EAST_1, GPU_TYPE: GPU_PRICE}
 GPU, DYN, SHORT = "1111111", "2222222", "3333333"
 
 
@@ -57,35 +55,36 @@ def history() -> History:
     """40 runs of two workflows, and 4 short runs of a third, in us-east-1.
 
     GPU (1111111): 18 COMPLETED + 2 FAILED, STATIC 1,200 GiB, 3 h; tasks omics.g5.xlarge 2 h (1 GPU) and
-    omics.c.large 30 s. DYN (2222222): 20 COMPLETED, DYNAMIC, 2,000 GiB at most, 4 h; task omics.m.4xlarge 3 h.
-    SHORT (3333333): 4 COMPLETED, DYNAMIC, 1 h, no storage size reported; task omics.c.large 30 min."""
+    omics.m.xlarge 30 s. DYN (2222222): 20 COMPLETED, DYNAMIC, 2,000 GiB at most, 4 h; task omics.c.4xlarge 3 h.
+    SHORT (3333333): 4 COMPLETED, DYNAMIC, 1 h, no storage size reported; task omics.m.xlarge 30 min."""
     gpu = tuple(Run(workflow_id=GPU, seconds=10800, storage_type="STATIC", storage_capacity=1200,
                     status="COMPLETED" if number < 18 else "FAILED",
-                    tasks=(Task("omics.g5.xlarge", 7200, cpus=4, gpus=1), Task("omics.c.large", 30, cpus=2))
+                    tasks=(Task(GPU_TYPE, 7200, cpus=4, gpus=1), Task(SMALL, 30, cpus=SMALL_CPUS))
                     if number < 18 else ()) for number in range(20))
     dyn = tuple(Run(workflow_id=DYN, seconds=14400, storage_type="DYNAMIC", storage_capacity=2000,
-                    tasks=(Task("omics.m.4xlarge", 10800, cpus=16),)) for _ in range(20))
+                    tasks=(Task(LARGE, 10800, cpus=LARGE_CPUS),)) for _ in range(20))
     short = tuple(Run(workflow_id=SHORT, seconds=3600, storage_type="DYNAMIC", storage_capacity=None,
-                      tasks=(Task("omics.c.large", 1800, cpus=2),)) for _ in range(4))
+                      tasks=(Task(SMALL, 1800, cpus=SMALL_CPUS),)) for _ in range(4))
     return History(runs=gpu + dyn + short, prices=dict(PRICES), region="us-east-1")
 
 
-# The hand calculation, per run, then × runs × (1 + failure share):
+# The hand calculation, per run, then × runs × (1 + failure share); G is GPU_PRICE (1.50, illustrative):
 # Changed (GPU workflow, raised to STATIC 4,800 GiB; the history's runs had 1,200):
-#   compute 2 h × 1.50 + 60 s (the 30 s task's minimum) × 0.12 / 3600 = 3.00 + 0.002 = 3.002
-#   storage 4,800 GiB × 3 h × 0.0001918 = 2.76192           → 5.76392 per run
-#   failure share 2 of 20 ended runs = 0.1                   → 1 × 5.76392 × 1.1 = 6.340312
+#   compute 2 h × G + 60 s (the 30 s task's minimum) × 0.2592 / 3600 = 3.00 + 0.00432 = 3.00432
+#   storage 4,800 GiB × 3 h × 0.0001918 = 2.76192           → 5.76624 per run
+#   failure share 2 of 20 ended runs = 0.1                   → 1 × 5.76624 × 1.1 = 6.342864
 # Cohort (DYN workflow, 1,000 samples added; DYNAMIC, measured 2,000 GiB):
-#   compute 3 h × 1.00 = 3.00; storage 2,000 × 4 h × 0.0004 = 3.20 → 6.20 per run → 1,000 × 6.20 = 6,200.00
+#   compute 3 h × 0.918 = 2.754; storage 2,000 × 4 h × 0.0004110 = 3.288 → 6.042 per run → 1,000 × 6.042 = 6,042.00
 # Short (SHORT workflow, new; DYNAMIC runs under 2 h reported no size, none of the workflow's runs did):
-#   compute 1,800 s × 0.12 / 3600 = 0.06; storage 1,200 GiB assumed × 1 h × 0.0004 = 0.48 → 0.54
+#   compute 1,800 s × 0.2592 / 3600 = 0.1296; storage 1,200 GiB assumed × 1 h × 0.0004110 = 0.4932 → 0.6228
 # Sheet (DYN workflow, its staged sheet not at hand: decided at deploy time; the sheet has 152 samples):
-#   up to 152 runs × 6.20 = 942.40
-CHANGED = (2 * 1.50 + 60 * 0.12 / 3600 + 4800 * 3 * 0.0001918) * 1.1
-COHORT = 1000 * (3 * 1.00 + 2000 * 4 * 0.0004)
-SHORT_RUN = 1800 * 0.12 / 3600 + 1200 * 1 * 0.0004
-SHEET = 152 * (3 * 1.00 + 2000 * 4 * 0.0004)
-TOTAL = CHANGED + COHORT + SHORT_RUN + SHEET  # 7,149.280312: every run's median and p90 are alike
+#   up to 152 runs × 6.042 = 918.384
+GPU_COMPUTE = 2 * GPU_PRICE + 60 * 0.2592 / 3600
+CHANGED = (GPU_COMPUTE + 4800 * 3 * 0.0001918) * 1.1
+COHORT = 1000 * (3 * 0.918 + 2000 * 4 * 0.0004110)
+SHORT_RUN = 1800 * 0.2592 / 3600 + 1200 * 1 * 0.0004110
+SHEET = 152 * (3 * 0.918 + 2000 * 4 * 0.0004110)
+TOTAL = CHANGED + COHORT + SHORT_RUN + SHEET  # 6,967.349664 at G 1.50: every run's median and p90 are alike
 
 
 def app(tmp_path: Path, name: str, head: bool) -> Path:
@@ -111,7 +110,7 @@ def test_the_forecast_of_a_pull_request_matches_the_hand_calculation_and_says_ev
     path = tmp_path / "history.json"
     path.write_text(history().to_json())
     base, head = app(tmp_path, "base", head=False), app(tmp_path, "head", head=True)
-    code, text = _cli(capsys, base, head, "--format", "json", "--history", path, "--max-cost", "7000")
+    code, text = _cli(capsys, base, head, "--format", "json", "--history", path, "--max-cost", f"{TOTAL - 1:.2f}")
     document = json.loads(text)
     summary = document["summary"]
     assert code == cli.OVER_BUDGET and summary["budget"]["over"] and not summary["budget"]["runsUnchecked"]
@@ -144,7 +143,7 @@ def test_the_table_opens_with_the_bound_and_the_region_warning(tmp_path, capsys)
             "share included") in text
     assert ("Warning: prices of us-east-1 (the history's); stack PlanStack deploys to eu-west-1: prices may differ"
             in text)
-    assert "cost: up to 152 runs × 6.20 USD median" in text
+    assert "cost: up to 152 runs × 6.04 USD median" in text
 
 
 @pytest.mark.parametrize(("asked", "charged"), [(None, 1200), (1200, 1200), (1201, 2400), (2400, 2400),
@@ -154,9 +153,9 @@ def test_static_storage_is_rounded_as_healthomics_provisions_it(asked, charged):
 
 
 def test_a_changed_run_is_priced_at_the_storage_it_asks_not_its_historys():
-    """3,000 GiB asked: 4,800 charged (not 3,600), × 3 h × 0.0001918, on top of 3.002 of compute."""
+    """3,000 GiB asked: 4,800 charged (not 3,600), × 3 h × 0.0001918, on top of the GPU workflow's compute."""
     item = forecast(history(), 1, GPU, None, Planned(storage_type="STATIC", storage_capacity=3000))
-    assert item.per_run.median_cost == pytest.approx(3.002 + 4800 * 3 * 0.0001918)
+    assert item.per_run.median_cost == pytest.approx(GPU_COMPUTE + 4800 * 3 * 0.0001918)
 
 
 def test_a_workflow_of_short_dynamic_runs_gets_a_forecast_that_says_its_assumption():

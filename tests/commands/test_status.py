@@ -38,6 +38,7 @@ from healthomics_run.commands.status.declared import Declared
 from healthomics_run.commands.status.survey import Row, State, Survey
 from healthomics_run.handlers.start_run import handler
 from healthomics_run.service_calls import diagnosis
+from tests.commands.aws_prices import LARGE, SMALL, US_EAST_1
 from tests.fake_omics import REGION
 from tests.world import BATCH_LOGICAL_ID, RUN_LOGICAL_ID, STACK_ID, batch_event, batch_properties, event
 
@@ -457,25 +458,25 @@ def test_the_progress_line_of_a_large_stack_names_the_first_few_runs_going_and_c
 def test_a_runs_cost_so_far_is_priced_as_the_plan_prices_with_a_history_files_prices(omics, props, tmp_path):
     """Priced by the plan's rules (tests/commands/test_plan_cost.py: each task at least 60 s of its instance type,
     STATIC storage of at least 1,200 GiB charged while the run runs), with the prices `export-history` wrote.
-    Hand calculation: omics.m.4xlarge for 1,800 s at 1.00/h = 0.50; 1,200 GiB × 3,600 s at 0.0002/GiB-h = 0.24;
-    a task of 20 s billed 60 s on omics.c.large at 0.10/h = 0.0016667. Total 0.7417 → "$0.74"."""
+    Hand calculation at the us-east-1 prices of tests/commands/aws_prices.py (sourced there): omics.c.4xlarge for
+    1,800 s at 0.918/h = 0.459; 1,200 GiB × 3,600 s at 0.0001918/GB-h = 0.23016; a task of 20 s billed 60 s on
+    omics.m.xlarge at 0.2592/h = 0.00432. Total 0.69348 → "$0.69"."""
     from healthomics_run.commands.plan import history
     from healthomics_run.commands.status.pricing import HistoryPricing
 
     item, run = _deployed_run(omics, {**props, "StorageType": "STATIC", "StorageCapacity": "1200"})
     begun = run["creationTime"]
     omics.end_run(run["id"], startTime=begun, stopTime=begun + dt.timedelta(seconds=3600))
-    omics.add_task(run["id"], "call", status="COMPLETED", instance_type="omics.m.4xlarge", startTime=begun,
+    omics.add_task(run["id"], "call", status="COMPLETED", instance_type=LARGE, startTime=begun,
                    stopTime=begun + dt.timedelta(seconds=1800))
-    omics.add_task(run["id"], "index", status="COMPLETED", instance_type="omics.c.large", startTime=begun,
+    omics.add_task(run["id"], "index", status="COMPLETED", instance_type=SMALL, startTime=begun,
                    stopTime=begun + dt.timedelta(seconds=20))
     prices = tmp_path / "history.json"
-    prices.write_text(history.History(prices={"omics.m.4xlarge": 1.00, "omics.c.large": 0.10, "Run Storage": 0.0002},
-                                      region=REGION).to_json())
+    prices.write_text(history.History(prices=dict(US_EAST_1), region=REGION).to_json())
     s3 = boto3.client("s3", region_name=REGION)
     (row,) = Survey(omics=lambda: omics.client, s3=lambda: s3,
                     pricer=HistoryPricing(history.read(prices).prices)).rows([item])
-    assert row.cost == "$0.74"
+    assert row.cost == "$0.69"
 
 
 def test_status_refuses_a_history_file_that_export_history_did_not_write(tmp_path, capsys):

@@ -11,7 +11,14 @@ its limits, and every run of the account shares the account's quotas.
 - The account's quotas (concurrent runs, active CPUs and GPUs, runs retained) come from Service Quotas
   (``servicequotas:ListServiceQuotas``, service code ``omics``) when the plan may call the account; their defaults
   are on the HealthOmics guide's "HealthOmics service quotas" page
-  (https://docs.aws.amazon.com/omics/latest/dev/service-quotas.html).
+  (https://docs.aws.amazon.com/omics/latest/dev/service-quotas.html). That page's workflow rows were not in the
+  reference material at hand. Service Quotas names them, as two independent public tools spell them (a quota
+  checker, whose codes for the page's Analytics rows are the ones the page links to, and a Terraform module):
+  "Workflows - Maximum runs (active or inactive)" (L-C9679DBC: the runs the account keeps, of which
+  ``retentionMode`` REMOVE deletes the oldest: StartRun API reference), "Workflows - Maximum concurrent active runs
+  using static run storage" (L-A30FD31B) and "... using dynamic run storage" (L-BE38079A), "Workflows - Maximum
+  concurrent tasks per run" (L-25504C8C), "Workflows - Maximum active GPUs" (L-AFB19B96). Neither named a quota on
+  active CPUs.
 
 The time a group needs is a bound from the earlier runs' medians: the runs' total time divided among ``max_runs``
 (in whole waves), their vCPU time divided by ``max_cpus``, and never less than the longest single run. Every
@@ -53,13 +60,15 @@ class Quotas:
                                                     self.retained_runs))
 
 
-# The documented defaults (QUOTAS_PAGE). Left unknown (None) where the plan could not read the page's value: the
-# plan then says the quota was not checked rather than guess one.
+# The documented defaults (QUOTAS_PAGE). None of the workflow rows' values could be read (the page's copies at hand
+# end before them, and no other source quoted them), so every one is unknown: without --from-account the plan says
+# which quotas it did not check and where their defaults are, rather than guess one (``quota_notes``).
 DEFAULT_QUOTAS = Quotas(source="default")
 
 
 def _quota_field(name: str) -> str | None:
-    """Which of ``Quotas`` a Service Quotas ``QuotaName`` of HealthOmics is, by its words."""
+    """Which of ``Quotas`` a Service Quotas ``QuotaName`` of HealthOmics is, by its words: the names of the module
+    docstring, and the like ("retained" or "(active or inactive)" runs alike)."""
     words = name.lower()
     if "gpu" in words:
         return "active_gpus"
@@ -67,21 +76,25 @@ def _quota_field(name: str) -> str | None:
         return "active_cpus"
     if "concurrent" in words and "run" in words and "import" not in words and "task" not in words:
         return "concurrent_runs"
-    if "retain" in words and "run" in words:
+    if ("retain" in words or "inactive" in words) and "run" in words:
         return "retained_runs"
     return None
 
 
 def from_service_quotas(client) -> Quotas:
-    """The account's HealthOmics quotas as Service Quotas lists them (ListServiceQuotas, ServiceCode ``omics``)."""
+    """The account's HealthOmics quotas as Service Quotas lists them (ListServiceQuotas, ServiceCode ``omics``).
+
+    Where several quotas are one of ``Quotas`` (concurrent runs: one for STATIC and one for DYNAMIC run storage), the
+    smallest is taken: the plan then never says runs fit that the account would queue."""
     found: dict[str, int] = {}
     request: dict[str, Any] = {"ServiceCode": "omics"}
     while True:
         page = client.list_service_quotas(**request)
         for quota in page.get("Quotas", []):
             name = _quota_field(str(quota.get("QuotaName", "")))
-            if name is not None and name not in found and quota.get("Value") is not None:
-                found[name] = int(quota["Value"])
+            if name is not None and quota.get("Value") is not None:
+                value = int(quota["Value"])
+                found[name] = min(found.get(name, value), value)
         if not page.get("NextToken"):
             return Quotas(**found, source="account")
         request["NextToken"] = page["NextToken"]
