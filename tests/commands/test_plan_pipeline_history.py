@@ -104,11 +104,11 @@ def test_a_failed_runs_record_counts_in_its_workflows_failure_share(account, tmp
     assert {run.workflow_id for run in found.runs} == {WORKFLOW_ID}
 
 
-def test_prices_of_another_region_than_the_history_are_an_error(account, exported, tmp_path):
+def test_prices_of_another_region_than_the_history_files_are_an_error(exported, tmp_path):
     other = tmp_path / "prices.json"
     other.write_text(json.dumps({**json.loads(exported.read_text()), "region": "eu-west-1"}))
     with pytest.raises(PlanInputError, match="prices of eu-west-1, for a history of us-east-1"):
-        read_sources([str(write_folder(account, tmp_path))], prices=str(other), s3=boto3.client, say=lambda _: None)
+        read_sources([str(exported)], prices=str(other), s3=boto3.client, say=lambda _: None)
 
 
 # -- the folder in S3 ------------------------------------------------------------------------------------
@@ -244,7 +244,8 @@ def test_reading_stops_after_the_newest_day_that_gives_each_planned_workflow_its
     assert len(found.runs) == history.RUNS_PER_WORKFLOW and found.stopped_at == "2026-04-10"
 
 
-def test_a_workflow_known_only_at_deploy_time_reads_on_to_the_bound():
+def test_without_the_planned_workflows_known_every_day_is_read_up_to_the_bound():
+    """``wanted`` None: a workflow known only at deploy time, whose runs may be in any day."""
     s3 = CountingS3(days=3, per_day=10)
     found = read_folder(S3Folder(s3, f"s3://{BUCKET}/"), REGION, wanted=None, runs_per_workflow=5)
     assert s3.calls["GetObject"] == 30 and found.stopped_at is None
@@ -309,3 +310,16 @@ def test_a_failed_runs_record_written_before_the_writer_named_its_workflow_is_co
     assert read_sources([str(tmp_path)], s3=boto3.client, say=said.append).runs == ()
     assert said[-1].endswith("skipped 1 of runs that did not complete, written before the writer named their "
                              "workflow (not in the failure share)")
+
+
+def test_the_prices_files_region_is_the_historys_when_no_history_file_names_one(tmp_path, exported):
+    record(tmp_path, "2026-12-02", "newest", completed("eu-west-1"))
+    record(tmp_path, "2026-12-01", "older", completed())
+    found = read_sources([str(tmp_path)], prices=str(exported), s3=boto3.client, say=lambda _: None)
+    assert found.region == REGION and len(found.runs) == 1 and found.prices == PRICES
+
+
+def test_prices_without_a_history_are_an_error_not_ignored(tmp_path, capsys, exported):
+    base, head = assembly(tmp_path, "base", lambda stack: None), assembly(tmp_path, "head", cohort(samples(3)))
+    assert console(["plan", str(base), str(head), "--prices", str(exported)]) == cli.ERROR
+    assert "--prices prices a --history; without one there are no runs to price" in capsys.readouterr().err

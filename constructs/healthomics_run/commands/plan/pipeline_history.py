@@ -5,14 +5,19 @@ The writer (``service_calls/provenance_history.py``) puts one document per ended
 a local copy (``aws s3 sync``) or from S3, the newest day first, and it keeps what ``export-history`` keeps: the
 newest ``RUNS_PER_WORKFLOW`` ended runs (COMPLETED, FAILED, CANCELLED) of each workflow, the FAILED and CANCELLED
 ones for the failure share. It stops after the day in which every workflow the plan forecasts (``wanted``) has
-that many, or after ``MAX_OBJECTS`` documents, and says so: a workflow whose runs were not reached has "no
-history", never a number made from part of its runs.
+that many, or after ``MAX_OBJECTS`` documents, and says so (on standard error): a workflow none of whose runs was
+reached has "no history"; one partly reached rests on its newest runs, as many as the forecast's basis says.
+
+**Prices.** The writer asks no Price List, so its documents hold none: ``--prices FILE`` takes those of an
+``export-history`` file of the same Region (its runs are not read, so no run counts twice). Without it the runs are
+read but unpriced, and the forecast says so ("lack prices"), never a number: the plan itself calls nothing but S3.
 
 **S3 calls, whatever the history's size.** ListObjectsV2 answers at most 1,000 keys or common prefixes per call,
-in ascending key order (S3 API Reference, ListObjectsV2), so the days are one call per 1,000 days (``Delimiter``
+in ascending key order (S3 API Reference, ListObjectsV2), so the days take one call per 1,000 days (``Delimiter``
 ``/``), and each day read one call per 1,000 of its keys, listed only as far as they are read; each document is
-one GetObject. At most ``MAX_OBJECTS`` GetObject calls and ``ceil(days / 1,000) + MAX_OBJECTS / 1,000 + (days
-read)`` ListObjectsV2 calls: for 100,000 runs over 100 days of 1,000, 2,000 GetObject and 4 ListObjectsV2.
+one GetObject. At most ``MAX_OBJECTS`` GetObject calls and ``ceil(days / 1,000) + (days read) + MAX_OBJECTS /
+1,000 + 1`` ListObjectsV2 calls: 100,000 runs over 100 days of 1,000 are 2,000 GetObject and 3 ListObjectsV2, or,
+when the newest day gives every planned workflow its runs, 1,000 and 2 (``test_plan_pipeline_history.py``).
 
 **Permissions.** ``s3:ListBucket`` on the bucket for the folder's prefix, ``s3:GetObject`` on its keys (S3 API
 Reference, ListObjectsV2 and GetObject, "Permissions"); ``ExpectedBucketOwner`` with ``--expected-bucket-owner``:
@@ -21,9 +26,9 @@ plan does not take the stack's account as the owner: a record location may be an
 
 **Documents it cannot use are skipped and counted, never read into the forecast:** not JSON or not of the
 history's shape (malformed, or gone between listing and reading), another ``format`` (foreign), another Region
-than the history's (the first of: the ``--history`` files' Region, the Region of the stacks planned, the newest
-document's: prices and capacity are per Region), and a run that did not complete, written before the writer
-named its workflow (it cannot count towards any workflow's failure share).
+than the history's (the first of: the ``--history`` files' Region, the ``--prices`` file's, the Region of the
+stacks planned, the newest document's: prices and capacity are per Region), and a run that did not complete,
+written before the writer named its workflow (it cannot count towards any workflow's failure share).
 """
 
 from __future__ import annotations
@@ -269,7 +274,8 @@ def read_sources(values: Sequence[str], *, s3: Callable[[], Any], prices: str | 
     folders (read with the client ``s3()`` makes); ``prices``: a file whose prices it takes; ``region``: the
     Region the stacks planned deploy to, when known; ``say``: where the reading's notes go."""
     files = [(value, history.read(value)) for value in values if not _folder(value)]
-    target = files_region(files) or region
+    priced = history.read(prices) if prices else None
+    target = files_region(files) or (priced.region if priced else "") or region
     reads = []
     client = None
     for value in filter(_folder, values):
@@ -284,7 +290,7 @@ def read_sources(values: Sequence[str], *, s3: Callable[[], Any], prices: str | 
             say(line)
         reads.append(found)
     merged = merge([found for _, found in files], reads)
-    return with_prices(merged, history.read(prices), prices) if prices else merged
+    return with_prices(merged, priced, str(prices)) if priced else merged
 
 
 def _folder(value: str) -> bool:
