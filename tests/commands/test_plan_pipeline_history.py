@@ -244,6 +244,18 @@ def test_reading_stops_after_the_newest_day_that_gives_each_planned_workflow_its
     assert len(found.runs) == history.RUNS_PER_WORKFLOW and found.stopped_at == "2026-04-10"
 
 
+def test_the_plan_stops_reading_once_the_workflow_it_forecasts_has_its_newest_runs(tmp_path, capsys, exported):
+    """The cohort's workflow has 50 runs on the newest day: the day before is not read, and the plan says so."""
+    for number in range(history.RUNS_PER_WORKFLOW):
+        record(tmp_path / "synced", "2026-12-02", f"run-{number}", completed())
+    record(tmp_path / "synced", "2026-12-01", "older", completed())
+    base, head = assembly(tmp_path, "base", lambda stack: None), assembly(tmp_path, "head", cohort(samples(3)))
+    console(["plan", str(base), str(head), "--history", str(tmp_path / "synced"), "--prices", str(exported)])
+    said = capsys.readouterr().err
+    assert f"{tmp_path / 'synced'}: 50 history documents read, 50 runs kept" in said
+    assert "runs that stopped on 2026-12-02 or earlier may be left unread" in said
+
+
 def test_without_the_planned_workflows_known_every_day_is_read_up_to_the_bound():
     """``wanted`` None: a workflow known only at deploy time, whose runs may be in any day."""
     s3 = CountingS3(days=3, per_day=10)

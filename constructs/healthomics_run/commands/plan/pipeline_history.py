@@ -27,7 +27,7 @@ plan does not take the stack's account as the owner: a record location may be an
 **Documents it cannot use are skipped and counted, never read into the forecast:** not JSON or not of the
 history's shape (malformed, or gone between listing and reading), another ``format`` (foreign), another Region
 than the history's (the first of: the ``--history`` files' Region, the ``--prices`` file's, the Region of the
-stacks planned, the newest document's: prices and capacity are per Region), and a run that did not complete,
+stacks planned, the newest day's: prices and capacity are per Region), and a run that did not complete,
 written before the writer named its workflow (it cannot count towards any workflow's failure share).
 """
 
@@ -193,8 +193,8 @@ def _document(body: bytes | None, read: Read, target: str) -> tuple[str, list[Ru
 
 def read_folder(folder: Folder, region: str = "", wanted: Collection[str] | None = None,
                 runs_per_workflow: int = RUNS_PER_WORKFLOW, limit: int = MAX_OBJECTS) -> Read:
-    """The newest ``runs_per_workflow`` ended runs of each workflow in ``folder``, of ``region`` (empty: the newest
-    document's). ``wanted``: the workflow ids or names the plan forecasts; None: any."""
+    """The newest ``runs_per_workflow`` ended runs of each workflow in ``folder``, of ``region`` (empty: that of the
+    first document read of the newest day). ``wanted``: the workflow ids or names the plan forecasts; None: any."""
     read = Read(region=region)
     kept: dict[str, int] = {}
     days = _newest_first(folder.days())
@@ -235,15 +235,13 @@ def files_region(files: list[tuple[str, History]]) -> str:
     return next(iter(regions), "")
 
 
-def merge(files: list[History], reads: list[Read]) -> History:
-    """One history of the ``--history`` files and folders (their runs added, their prices joined)."""
-    merged = History(region=next((found.region for found in files if found.region), ""))
+def merge(files: list[History], reads: list[Read], region: str) -> History:
+    """One history of ``region`` from the ``--history`` files and folders (their runs added, their prices joined)."""
+    merged = History(region=region, runs=tuple(run for read in reads for run in read.runs))
     for found in files:
-        merged = replace(merged, runs=merged.runs + found.runs, prices={**merged.prices, **found.prices},
+        merged = replace(merged, runs=found.runs + merged.runs, prices={**merged.prices, **found.prices},
                          run_groups={**merged.run_groups, **found.run_groups},
                          run_prices={**merged.run_prices, **found.run_prices})
-    for read in reads:
-        merged = replace(merged, runs=merged.runs + tuple(read.runs), region=merged.region or read.region)
     return merged
 
 
@@ -289,7 +287,7 @@ def read_sources(values: Sequence[str], *, s3: Callable[[], Any], prices: str | 
         for line in notes(found, value):
             say(line)
         reads.append(found)
-    merged = merge([found for _, found in files], reads)
+    merged = merge([found for _, found in files], reads, target)
     return with_prices(merged, priced, str(prices)) if priced else merged
 
 
