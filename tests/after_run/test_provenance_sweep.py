@@ -232,14 +232,17 @@ def test_each_ended_run_appends_one_history_record_the_plan_reads(omics, s3, sta
     assert [o["Key"] for o in listed] == [prefix]
 
 
-def test_a_failed_run_is_in_the_history_folder_but_not_among_the_runs_a_plan_forecasts_from(omics, s3, stack, props):
+def test_a_failed_runs_history_record_names_its_workflow_for_the_failure_share(omics, s3, stack, props):
+    """A plan counts a workflow's FAILED and CANCELLED runs in its failure share (``commands/plan/cost.py``) and
+    forecasts from its COMPLETED ones only: the record says which run of which workflow failed."""
     ref = deployed_run(props, stack)
     finish(omics, s3, ref.id, "FAILED", failureReason="OUT_OF_MEMORY")
     write(omics, s3, stack, ref.id, ref.uuid)
     run = omics.client.get_run(id=ref.id)
     day = run["stopTime"].astimezone(timezone.utc).strftime("%Y-%m-%d")
     body = record_at(s3, f"{run['outputUri'].rstrip('/')}/.healthomics-run/history/{day}/{ref.uuid}.json")
-    assert History.from_json(body.decode()).runs == () and json.loads(body)["run"]["status"] == "FAILED"
+    (entry,) = History.from_json(body.decode()).runs
+    assert (entry.status, entry.workflow_id) == ("FAILED", "1234567")
 
 
 def test_a_sweep_waits_while_the_queue_holds_a_cohorts_events_then_runs_after_at_most_twelve_hours(

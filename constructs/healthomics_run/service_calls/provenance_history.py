@@ -3,10 +3,11 @@
 ``<record location or output>/.healthomics-run/history/<yyyy-mm-dd>/<run uuid>.json``: one small object per run,
 partitioned by the day it stopped, in a folder the user owns. Each is a history document as
 ``healthomics-run plan --history`` reads one (``commands/plan/history.py``, format ``healthomics-run-history/1``):
-a COMPLETED run is its one ``runs`` entry (workflow, version, storage, running time, each task's instance type,
-vCPUs, running time and cache hit), the only runs a plan forecasts from; every run, whatever its status, is
-described in ``run`` (status, stop time, ids), which a history's reader ignores. ``prices`` is empty: the writer
-does not ask the AWS Price List; a plan prices the instance types itself. No parameter value, run or task name.
+the run is its one ``runs`` entry, as ``export-history`` writes one (status, workflow, version, storage, running
+time, each task's instance type, vCPUs, GPUs, running time and cache hit). A plan forecasts from the COMPLETED
+ones and counts the FAILED and CANCELLED ones in the workflow's failure share. ``run`` says when it stopped (the
+plan reads the newest first) and its ids. ``prices`` is empty: the writer does not ask the AWS Price List; a plan
+takes prices from ``--prices FILE``. No parameter value, run or task name.
 Kept apart from ``history.py`` so the function imports nothing of the commands.
 """
 
@@ -35,18 +36,19 @@ def day(run: dict[str, Any]) -> str:
 
 def entry(run: dict[str, Any], tasks: Iterable[dict[str, Any]], workflow_name: Optional[str]) -> dict[str, Any]:
     """The run as a history's ``runs`` entry (``history.Run``'s fields, exactly)."""
-    return {"workflow_id": str(run.get("workflowId")), "seconds": _seconds(run),
+    return {"workflow_id": str(run.get("workflowId")), "seconds": _seconds(run), "status": run.get("status"),
             "storage_type": run.get("storageType") or "STATIC", "storage_capacity": run.get("storageCapacity"),
             "workflow_name": workflow_name, "workflow_version": run.get("workflowVersionName"),
             "tasks": [{"instance_type": task.get("instanceType"), "seconds": _seconds(task),
-                       "cpus": int(task.get("cpus") or 0), "cache_hit": bool(task.get("cacheHit"))}
+                       "cpus": int(task.get("cpus") or 0), "cache_hit": bool(task.get("cacheHit")),
+                       "gpus": int(task.get("gpus") or 0)}
                       for task in tasks]}
 
 
 def document(run: dict[str, Any], tasks: list[dict[str, Any]], workflow_name: Optional[str], region: str) -> bytes:
     described = entry(run, tasks, workflow_name)
     body = {"format": FORMAT, "region": region, "currency": "USD", "prices": {},
-            "runs": [described] if run.get("status") == "COMPLETED" else [], "run_groups": {},
+            "runs": [described], "run_groups": {},
             "run": {"uuid": run.get("uuid"), "id": run.get("id"), "status": run.get("status"),
                     "stopTime": run["stopTime"].isoformat() if isinstance(run.get("stopTime"), datetime) else None,
                     "batchId": run.get("batchId"), "seconds": described["seconds"],

@@ -9,10 +9,10 @@ import sys
 from typing import Sequence
 
 from ..aws_access import MissingBoto3, add_aws_arguments, describe_exit_codes, session
-from . import history, queueing
-from .assembly import PlanInputError, load
+from . import history, pipeline_history, queueing
+from .assembly import PlanInputError, StackTemplate, load
 from .cascade import cascades
-from .decide import plan, unmatched_stacks
+from .decide import Row, plan, unmatched_stacks
 from .render import FORMATS, Display
 from .review import review
 
@@ -59,11 +59,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
                         help="hide every value")
     parser.set_defaults(display=Display.SAFE)
     source = parser.add_mutually_exclusive_group()
-    source.add_argument("--history", metavar="FILE",
-                        help="run history and prices written by `healthomics-run export-history`: forecasts cost")
+    source.add_argument("--history", metavar="FILE|FOLDER|S3_URI", action="append",
+                        help="run history: forecasts cost. A file written by `healthomics-run export-history` (runs "
+                             "and prices), or a folder of the history records the after-run pipeline writes: a local "
+                             "copy or s3://bucket/prefix/ (s3:ListBucket and s3:GetObject needed), the newest runs "
+                             f"read first, at most {pipeline_history.MAX_OBJECTS:,} records a folder. Repeatable: "
+                             "the runs of each are added")
     source.add_argument("--from-account", action="store_true",
                         help="read run history and prices from the account (credentials needed)")
-    add_aws_arguments(parser, when="with --from-account")
+    parser.add_argument("--prices", metavar="FILE",
+                        help="with --history: the prices of this export-history file (its runs are not read); the "
+                             "pipeline's history records hold none")
+    parser.add_argument("--expected-bucket-owner", metavar="ACCOUNT",
+                        help="with an s3:// --history: the account that owns the bucket (S3 refuses another's)")
+    add_aws_arguments(parser, when="with --from-account or an s3:// --history")
     parser.add_argument("--max-cost", type=_positive, metavar="USD",
                         help=f"exit {OVER_BUDGET} when the p90 forecast of the runs that start exceeds this "
                              "many US dollars, or when runs start that have no forecast")
@@ -85,12 +94,28 @@ def add_export_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentPa
     return describe_exit_codes(parser, EXPORT_EXIT_CODES)
 
 
-def _history(arguments: argparse.Namespace) -> history.History | None:
+def _history(arguments: argparse.Namespace, rows: list[Row], base: dict[str, StackTemplate],
+             head: dict[str, StackTemplate]) -> history.History | None:
     if arguments.history:
-        return history.read(arguments.history)
+        regions = {stack.region or "" for stack in head.values()}
+        return pipeline_history.read_sources(
+            arguments.history, prices=arguments.prices, owner=arguments.expected_bucket_owner,
+            region=regions.pop() if len(regions) == 1 else "",  # the stacks' one Region, when they agree
+            wanted=_workflows(rows, base, head),
+            say=lambda line: print(f"healthomics-run plan: {line}", file=sys.stderr),
+            s3=lambda: session("plan --history", arguments.profile, arguments.region).client("s3"))
+    if arguments.prices:
+        raise PlanInputError("--prices prices a --history; without one there are no runs to price")
     if arguments.from_account:
         return history.read_account(arguments.region, profile=arguments.profile)
     return None
+
+
+def _workflows(rows: list[Row], base: dict[str, StackTemplate], head: dict[str, StackTemplate]) -> set[str] | None:
+    """The workflows (ids or names) the plan forecasts runs of; None when one is known only at deploy time."""
+    keys = [row.target.workflow_key if row.target is not None else None for row in rows if row.may_start]
+    keys += [item.workflow_key for found in cascades(rows, base, head) for item in found.after_cohort]
+    return None if None in keys else {key for key in keys if key is not None}
 
 
 def _quotas(arguments: argparse.Namespace) -> queueing.Quotas:
@@ -111,7 +136,7 @@ def run(arguments: argparse.Namespace) -> int:
     try:
         base, head = load(arguments.base), load(arguments.head)
         rows = plan(base, head)
-        found = _history(arguments)
+        found = _history(arguments, rows, base, head)
         report = review(rows, found, arguments.max_cost, arguments.start_run_rate,
                         notes=tuple(unmatched_stacks(base, head)),
                         stack_regions={name: stack.region for name, stack in head.items()}, stacks=head,

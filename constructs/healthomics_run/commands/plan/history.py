@@ -79,6 +79,13 @@ class History:
     def from_json(cls, text: str, source: str = "history") -> "History":
         try:
             document = json.loads(text)
+        except ValueError as error:
+            raise _not_a_history(source, error) from error
+        return cls.from_document(document, source)
+
+    @classmethod
+    def from_document(cls, document: Any, source: str = "history") -> "History":
+        try:
             if document.get("format") != FORMAT:
                 raise ValueError(f"format is {document.get('format')!r}, not {FORMAT!r}")
             runs = tuple(Run(**{**run, "tasks": tuple(Task(**task) for task in run.get("tasks", ()))})
@@ -89,8 +96,11 @@ class History:
                        run_groups=groups,
                        run_prices={key: float(value) for key, value in (document.get("run_prices") or {}).items()})
         except (ValueError, TypeError, KeyError, AttributeError) as error:
-            raise PlanInputError(f"{source}: not a history written by `healthomics-run export-history` ({error})") \
-                from error
+            raise _not_a_history(source, error) from error
+
+
+def _not_a_history(source: str, error: Exception) -> PlanInputError:
+    return PlanInputError(f"{source}: not a history written by `healthomics-run export-history` ({error})")
 
 
 def read(path: str | Path) -> History:
