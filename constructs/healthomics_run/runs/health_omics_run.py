@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from typing import Any, Iterable, Mapping, Optional, Sequence, Union
+from typing import Any, Iterable, Mapping, Optional, Sequence, TypedDict, Union
 
 from aws_cdk import Annotations, Duration, Token
 from aws_cdk import aws_ecr as ecr
@@ -30,10 +30,19 @@ from .run_props import RunProps, run_props_problems
 from .workflow_run import WorkflowRun
 from .workflow_run_batch import WorkflowRunBatch
 
+
+class RunGroupLimits(TypedDict):
+    """The ``RunGroup`` props ``DEFAULT_RUN_GROUP_LIMITS`` sets."""
+
+    max_cpus: int
+    max_runs: int
+    max_duration: Duration
+
+
 # Limits of the run group created when none is given: generous for one germline or somatic
 # run, small enough that a mistaken parameter cannot burn a month's budget. A batch queues
 # behind max_runs, so a cohort is capped the same way.
-DEFAULT_RUN_GROUP_LIMITS = {"max_cpus": 256, "max_runs": 5, "max_duration": Duration.days(7)}
+DEFAULT_RUN_GROUP_LIMITS: RunGroupLimits = {"max_cpus": 256, "max_runs": 5, "max_duration": Duration.days(7)}
 
 
 class _RunInfrastructure(Construct):
@@ -54,7 +63,7 @@ class _RunInfrastructure(Construct):
     def __init__(self, scope: Construct, id: str, *, role: Optional[iam.IRole], output_bucket: Optional[s3.IBucket],
                  output_prefix: Optional[str], run_group: Union[IRunGroup, str, None], inputs: Sequence[s3.IBucket],
                  ecr_repositories: Sequence[ecr.IRepository], kms_keys: Sequence[kms.IKey],
-                 run_props: Mapping[str, Any], run_metrics: bool = True) -> None:
+                 run_props: RunProps, run_metrics: bool = True) -> None:
         require_stack(scope, id, type(self).__name__)
         super().__init__(scope, id)
         raise_if_any(self, *run_props_problems({**run_props, "run_group": run_group}),
@@ -167,14 +176,15 @@ class HealthOmicsRun(_RunInfrastructure):
 
     def __init__(self, scope: Construct, id: str, *, role: Optional[iam.IRole] = None,
                  output_bucket: Optional[s3.IBucket] = None, output_prefix: Optional[str] = None,
-                 run_group: Union[IRunGroup, str, None] = None, inputs: Sequence[s3.IBucket] = (),
+                 inputs: Sequence[s3.IBucket] = (),
                  ecr_repositories: Sequence[ecr.IRepository] = (), kms_keys: Sequence[kms.IKey] = (),
                  run_metrics: bool = True, **run_props: Unpack[RunProps]) -> None:
         super().__init__(scope, id, role=role, output_bucket=output_bucket, output_prefix=output_prefix,
-                         run_group=run_group, inputs=inputs, ecr_repositories=ecr_repositories, kms_keys=kms_keys,
-                         run_props=run_props, run_metrics=run_metrics)
-        self.run = WorkflowRun(self, "Run", role=self.role, output_uri=self.output_uri, run_group=self.run_group,
-                               **run_props)
+                         run_group=run_props.pop("run_group", None), inputs=inputs,
+                         ecr_repositories=ecr_repositories, kms_keys=kms_keys, run_props=run_props,
+                         run_metrics=run_metrics)
+        run_props["run_group"] = self.run_group
+        self.run = WorkflowRun(self, "Run", role=self.role, output_uri=self.output_uri, **run_props)
         self._started(self.run)
 
     @property
@@ -228,15 +238,16 @@ class HealthOmicsRunBatch(_RunInfrastructure):
     def __init__(self, scope: Construct, id: str, *, samples: Optional[Sequence[Mapping[str, Any]]] = None,
                  sample_sheet: Optional[str | os.PathLike] = None, batch_name: Optional[str] = None,
                  role: Optional[iam.IRole] = None, output_bucket: Optional[s3.IBucket] = None,
-                 output_prefix: Optional[str] = None, run_group: Union[IRunGroup, str, None] = None,
+                 output_prefix: Optional[str] = None,
                  inputs: Sequence[s3.IBucket] = (), ecr_repositories: Sequence[ecr.IRepository] = (),
                  kms_keys: Sequence[kms.IKey] = (), run_metrics: bool = True, **run_props: Unpack[RunProps]) -> None:
         super().__init__(scope, id, role=role, output_bucket=output_bucket, output_prefix=output_prefix,
-                         run_group=run_group, inputs=inputs, ecr_repositories=ecr_repositories, kms_keys=kms_keys,
-                         run_props=run_props, run_metrics=run_metrics)
-        self.batch = WorkflowRunBatch(self, "Batch", role=self.role, output_uri=self.output_uri,
-                                      run_group=self.run_group, samples=samples, sample_sheet=sample_sheet,
-                                      batch_name=batch_name, **run_props)
+                         run_group=run_props.pop("run_group", None), inputs=inputs,
+                         ecr_repositories=ecr_repositories, kms_keys=kms_keys, run_props=run_props,
+                         run_metrics=run_metrics)
+        run_props["run_group"] = self.run_group
+        self.batch = WorkflowRunBatch(self, "Batch", role=self.role, output_uri=self.output_uri, samples=samples,
+                                      sample_sheet=sample_sheet, batch_name=batch_name, **run_props)
         self._started(self.batch)
         self.sample_count = self.batch.sample_count
         key = self.output_bucket.encryption_key
@@ -262,18 +273,22 @@ class HealthOmicsRunBatch(_RunInfrastructure):
         grant = super().grant_read_outputs(grantee)
         principal = grantee.grant_principal
         records_folder = f"{self.output_prefix}{LEDGER_FOLDER}/"
-        reading = {"effect": iam.Effect.DENY, "actions": list(RECORD_READ_ACTIONS),
-                   "resources": [self.output_bucket.arn_for_objects(f"{records_folder}*")]}
-        listing = {"effect": iam.Effect.DENY, "actions": list(RECORD_LIST_ACTIONS),
-                   "resources": [self.output_bucket.bucket_arn],
-                   "conditions": {"StringLike": {"s3:prefix": [f"{self.output_prefix}{LEDGER_FOLDER}*"]}}}
-        in_identity = [principal.add_to_principal_policy(iam.PolicyStatement(**statement)).statement_added
-                       for statement in (reading, listing)]
+
+        def denials(principals: Optional[Sequence[iam.IPrincipal]] = None) -> list[iam.PolicyStatement]:
+            """Reading the records and listing their folder, denied (to ``principals``, in a bucket policy)."""
+            listed = [f"{self.output_prefix}{LEDGER_FOLDER}*"]
+            return [iam.PolicyStatement(effect=iam.Effect.DENY, principals=principals,
+                                        actions=list(RECORD_READ_ACTIONS),
+                                        resources=[self.output_bucket.arn_for_objects(f"{records_folder}*")]),
+                    iam.PolicyStatement(effect=iam.Effect.DENY, principals=principals,
+                                        actions=list(RECORD_LIST_ACTIONS), resources=[self.output_bucket.bucket_arn],
+                                        conditions={"StringLike": {"s3:prefix": listed}})]
+
+        in_identity = [principal.add_to_principal_policy(statement).statement_added for statement in denials()]
         if all(in_identity):
             return grant
-        in_bucket = [self.output_bucket.add_to_resource_policy(
-            iam.PolicyStatement(principals=[principal], **statement)).statement_added
-            for statement in (reading, listing)]
+        in_bucket = [self.output_bucket.add_to_resource_policy(statement).statement_added
+                     for statement in denials([principal])]
         if not all(in_bucket):
             bucket = self.output_bucket.bucket_name
             Annotations.of(self).add_warning_v2(RECORDS_DENY_WARNING_ID, (
