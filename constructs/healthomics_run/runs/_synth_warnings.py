@@ -32,16 +32,13 @@ from __future__ import annotations
 import json
 import re
 import weakref
-from typing import TYPE_CHECKING, Any, Iterator, Optional, Sequence
+from typing import Any, Iterator, Optional, Sequence
 
 from aws_cdk import Annotations, Stack
 
 from constructs import Construct
 from healthomics_run.construct_helpers.validation import add_check, is_unresolved
 from healthomics_run.run_model import capacity, rules
-
-if TYPE_CHECKING:
-    from ._run_resource import RunResource
 
 OUTPUT_NOT_WRITABLE = "healthomics-run::output-not-writable"
 INPUT_NOT_READABLE = "healthomics-run::input-not-readable"
@@ -104,11 +101,11 @@ def _listing(values: list[str]) -> str:
     return f"{shown} and {len(values) - NAMED} more" if len(values) > NAMED else shown
 
 
-# Per stack's RunProvider: the runs its one check judges.
-_CHECKED: weakref.WeakKeyDictionary[Construct, list[RunResource]] = weakref.WeakKeyDictionary()
+# Per stack's RunProvider: the runs (RunResource, which imports this module) its one check judges.
+_CHECKED: weakref.WeakKeyDictionary[Construct, list[Construct]] = weakref.WeakKeyDictionary()
 
 
-def check_at_synth(provider: Construct, run: RunResource) -> None:
+def check_at_synth(provider: Construct, run: Construct) -> None:
     """Judge ``run`` when the app is synthesized (its role's grants and its tags are complete then): one check
     per stack for all its runs (``provider``, the stack's ``RunProvider``), so a stack of many runs pays one
     callback from jsii, not one per run. The check fails synthesis with ``run.synth_errors()`` and adds the

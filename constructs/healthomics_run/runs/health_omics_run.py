@@ -152,15 +152,14 @@ def _prefix_errors(prefix: Optional[str]) -> list[str]:
 class HealthOmicsRun(_RunInfrastructure):
     """A service role, an output bucket, a run group and one run, started on deploy.
 
-    Takes these infrastructure props and the run props (``RunProps``).
+    Takes these infrastructure props and the run props (``RunProps``). Of those, ``run_group`` (a ``RunGroup``, an
+    ``IRunGroup`` or an existing run group id) defaults here to a new ``RunGroup`` with ``DEFAULT_RUN_GROUP_LIMITS``.
 
     :param role: Default: a ``RunServiceRole`` with access to ``inputs`` and the output location; with
         ``delete_policy`` RETAIN it and its policies are retained when the stack is deleted, so a run still
         going keeps its permissions. A role you bring is used as it is: give it access yourself.
     :param output_bucket: Default: a new ``RunOutputBucket``.
     :param output_prefix: key prefix of the outputs in the bucket. Default: the construct's path and ``/``.
-    :param run_group: a ``RunGroup``, an ``IRunGroup`` or an existing run group id.
-        Default: a new ``RunGroup`` with ``DEFAULT_RUN_GROUP_LIMITS``.
     :param inputs: buckets the runs read; the created role may read them. Default: none.
     :param ecr_repositories: private repositories of the workflow's images; each gets the repository policy
         statement HealthOmics needs to pull (whatever the role). Default: none. (A ``workflow=`` with
@@ -211,7 +210,9 @@ class HealthOmicsRun(_RunInfrastructure):
 class HealthOmicsRunBatch(_RunInfrastructure):
     """A service role, an output bucket, a run group and a batch of runs (a cohort), started on deploy.
 
-    Takes these props and the run props (``RunProps``) for the settings every sample shares.
+    Takes these props and the run props (``RunProps``) for the settings every sample shares. Of those,
+    ``run_group`` (a ``RunGroup``, an ``IRunGroup`` or an existing run group id) defaults here to a new ``RunGroup``
+    with ``DEFAULT_RUN_GROUP_LIMITS``.
 
     :param samples: the samples, one dict each (keys ``run_setting_id``, ``name``, ``parameters``, ``priority``,
         ``output_uri``, ``output_bucket_owner_id``, ``engine_settings``, ``tags``). Default: none; give
@@ -222,8 +223,6 @@ class HealthOmicsRunBatch(_RunInfrastructure):
         ``delete_policy`` RETAIN). A role you bring is used as it is.
     :param output_bucket: Default: a new ``RunOutputBucket``.
     :param output_prefix: key prefix of the outputs in the bucket. Default: the construct's path and ``/``.
-    :param run_group: a ``RunGroup``, an ``IRunGroup`` or an existing run group id. Default: a new ``RunGroup``
-        with ``DEFAULT_RUN_GROUP_LIMITS``.
     :param inputs: buckets the runs read; the created role may read them. Default: none.
     :param ecr_repositories: private repositories of the workflow's images. Default: none.
     :param kms_keys: keys of encrypted inputs. Default: none.

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from aws_cdk import Annotations
 
@@ -24,14 +24,12 @@ from healthomics_run.construct_helpers.validation import is_unresolved
 if TYPE_CHECKING:
     from constructs import Construct
 
-    from .workflow import IWorkflow
-
 VERSIONS_FILE_CONTEXT = "@healthomics-run/workflow:versionsFile"
 """Context key naming the JSON file (relative to where synth runs) that records each workflow version's digest;
 commit it with the app. Unset: nothing is recorded and a changed version is not caught at synth."""
 
 
-def version_record_problems(version: Construct, workflow: IWorkflow, version_name: str, digest: str) -> list[str]:
+def version_record_problems(version: Construct, workflow: Any, version_name: str, digest: str) -> list[str]:
     """Records ``version_name``'s ``digest`` for ``workflow``; a problem when the record holds another digest."""
     file = version.node.try_get_context(VERSIONS_FILE_CONTEXT)
     if file is None:
