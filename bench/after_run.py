@@ -183,7 +183,7 @@ class Simulation:
         """The next batch, on the container free first."""
         container = min(self.containers, key=lambda c: c.free_at)
         at = max(container.free_at, self.queue[0][0])
-        batch = []
+        batch: list[dict[str, Any]] = []
         while self.queue and self.queue[0][0] <= at and len(batch) < BATCH_SIZE:
             batch.append(heapq.heappop(self.queue)[2])
         self.clock.now = at

@@ -85,6 +85,7 @@ class Recorder:
         self.fake: FakeHealthOmics | None = None
 
     def __call__(self, name: str, call: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+        assert self.fake is not None, "attached before the first event"
         before = len(self.fake.calls)
         with contextlib.redirect_stdout(io.StringIO()):  # the handler's JSON log lines
             started = time.perf_counter()

@@ -96,6 +96,7 @@ def _pad(event: dict[str, Any], entries: int) -> int:
     """Fills the ledger to ``entries`` with stopped runs of earlier generations, as three reruns leave them."""
     s3, uri, owner = clients.s3(), ledger_uri(event), bucket_owner(event)
     book = ledger.load(s3, uri, owner)
+    assert book is not None, "the Create wrote it"
     old_batches = [f"{9_000_000 + b}" for b in range(1 + (entries - len(book.samples)) // 100_000)]
     for batch in old_batches:
         book.batches[batch] = f"00000000-0000-0000-0000-{int(batch):012d}"
@@ -107,7 +108,8 @@ def _pad(event: dict[str, Any], entries: int) -> int:
 
 
 def measure() -> dict[str, Any]:
-    template = {"reference": {}, "sample_name": {}, **{f"input_{n}": {} for n in range(WIDTH)}}
+    template: dict[str, dict[str, Any]] = {"reference": {}, "sample_name": {},
+                                           **{f"input_{n}": {} for n in range(WIDTH)}}
     with pytest.MonkeyPatch.context() as patch, moto_world(patch) as aws, contextlib.redirect_stdout(io.StringIO()):
         fake = attach_fake(patch, template)
         shared = {k: v for k, v in batch_properties(run_properties(aws)).items() if k not in ("Samples", "SampleTypes")}
@@ -132,6 +134,7 @@ def measure() -> dict[str, Any]:
         seconds = time.perf_counter() - started
         peak = _status_mb("VmHWM") if reset else None
         book = ledger.load(clients.s3(), ledger_uri(update), bucket_owner(update))
+        assert book is not None and book.saved is not None, "the Update wrote it"
         ledger_bytes = len(book.saved)
         runs_started = answer["Data"]["RunsStarted"]
         del fake

@@ -37,7 +37,7 @@ class TemplateReport:
 
     @property
     def largest_role(self) -> str:
-        return max(self.role_chars, key=self.role_chars.get, default="")
+        return max(self.role_chars, key=lambda role: self.role_chars[role], default="")
 
     @property
     def most_managed_policies(self) -> int:

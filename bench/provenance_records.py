@@ -27,7 +27,7 @@ from healthomics_run.run_model.provenance_settings import Config
 from healthomics_run.service_calls import provenance as writer
 from healthomics_run.service_calls.provenance_owners import Owners
 from tests.fake_cloudformation import FakeStack
-from tests.fake_omics import REGION
+from tests.fake_omics import REGION, FakeHealthOmics
 from tests.world import STACK_ID, WORKFLOW_ID, attach_fake, moto_world
 
 RUNS = 50
@@ -40,7 +40,7 @@ COHORT = 100_000
 ASSUMED_TPS = 10
 
 
-def _world(patch, aws):
+def _world(patch: pytest.MonkeyPatch, aws: dict[str, str]) -> tuple[FakeHealthOmics, Any, Counter, FakeStack]:
     omics = attach_fake(patch)
     omics.workflows[WORKFLOW_ID]["said"] = {"status": "ACTIVE", "engine": "WDL", "name": "germline"}
     s3 = boto3.client("s3", region_name=REGION)

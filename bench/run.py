@@ -22,7 +22,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 from healthomics_run.run_model.fields import FUNCTION_MEMORY_MB
 from healthomics_run.run_model.fields import (
@@ -41,12 +41,24 @@ CASES = [("runs", 1), ("runs", 10), ("runs", 100), ("runs", 300), ("runs", 1000)
 QUICK_CASES = [("runs", 10), ("batch", 1000), ("baseline", 10)]
 CASE_TIMEOUT_S = 240  # per synthesis; a case that takes longer is reported as skipped
 QUIET_CPU_WAIT_S = 90.0  # at most, before each measure; 0 with --quick (CI shares its CPUs)
-# Sizes of the sub-benchmarks, full and --quick: cohort (base, added), memory (base, added, ledger entries,
-# parameters per sample), provenance records, handler (cold imports, lifecycle repetitions).
-FULL_SIZES = {"cohort": (99_000, 1_000), "memory": (99_000, 1_000, 300_000, 10), "records": 50, "handler": (7, 15),
-              "after_run": 100_000, "chains": (1_000, 10_000, 100_000)}
-QUICK_SIZES = {"cohort": (990, 10), "memory": (990, 10, 3_000, 10), "records": 5, "handler": (2, 2),
-               "after_run": 2_000, "chains": (1_000, 10_000)}
+
+
+class Sizes(TypedDict):
+    """Sizes of the sub-benchmarks: cohort (base, added), memory (base, added, ledger entries, parameters per
+    sample), provenance records, handler (cold imports, lifecycle repetitions), after_run (runs), chains (cohorts)."""
+
+    cohort: tuple[int, int]
+    memory: tuple[int, int, int, int]
+    records: int
+    handler: tuple[int, int]
+    after_run: int
+    chains: tuple[int, ...]
+
+
+FULL_SIZES: Sizes = {"cohort": (99_000, 1_000), "memory": (99_000, 1_000, 300_000, 10), "records": 50,
+                     "handler": (7, 15), "after_run": 100_000, "chains": (1_000, 10_000, 100_000)}
+QUICK_SIZES: Sizes = {"cohort": (990, 10), "memory": (990, 10, 3_000, 10), "records": 5, "handler": (2, 2),
+                      "after_run": 2_000, "chains": (1_000, 10_000)}
 AFTER_RUN_TARGET_HOURS = 12  # a 100,000-run cohort's records, from its first end
 MEASURED = "measured"
 LAMBDA_IMPORT_SNIPPET = ("import resource, start_run.handler; "
@@ -64,7 +76,7 @@ def machine() -> dict[str, Any]:
             f"{platform.python_version()}", "cpus": os.cpu_count()}
 
 
-def _last_bench_line(stdout: str) -> dict[str, Any]:
+def _last_bench_line(stdout: str) -> Any:  # the JSON a sub-benchmark printed: an object, or a list of them
     line = next(line for line in reversed(stdout.splitlines()) if line.startswith("BENCH "))
     return json.loads(line.removeprefix("BENCH "))
 

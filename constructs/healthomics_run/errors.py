@@ -36,7 +36,7 @@ from __future__ import annotations
 
 from typing import Iterable, Sequence
 
-from constructs import Construct
+from constructs import Construct, IConstruct
 
 from .run_model import samples
 
@@ -71,7 +71,7 @@ class SampleSheetError(ValidationError, samples.SampleSheetError):
     SampleSheetError`` and ``except ValidationError`` both catch it."""
 
 
-def raise_if_any(scope: Construct, *found: tuple[str, Iterable[str]]) -> None:
+def raise_if_any(scope: IConstruct, *found: tuple[str, Iterable[str]]) -> None:
     """Raise one ``ValidationError`` listing every problem in ``found`` (pairs of code and problems),
     with the code of the first pair that has any; do nothing if none has."""
     problems = [(code, list(messages)) for code, messages in found]

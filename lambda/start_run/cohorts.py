@@ -252,7 +252,7 @@ def _ledger_for_deploy(event: dict[str, Any], settings: BatchSettings) -> Ledger
         wanted = generation(sample_keys(settings.shared_fingerprint(), cohort_samples(event, settings)))
     except (ClientError, Gone):
         wanted = None
-    if wanted == current:
+    if current is not None and wanted == current:
         log("ledger missing or unreadable; the settings name the current generation, nothing starts",
             logical_id=event["LogicalResourceId"], generation=current, problem=problem)
         return current
@@ -335,15 +335,16 @@ def _data(event: dict[str, Any], book: Ledger, batch_id: Optional[str], started:
     GetBatch answers this event already has)."""
     seen = {} if seen is None else seen
     latest = batch_id or (next(reversed(book.batches)) if book.batches else None)
-    holding = {entry[1] for entry in book.samples.values() if ledger.WANTED in entry[2]} | ({latest} - {None})
-    described = {}
+    holding = {entry[1] for entry in book.samples.values() if ledger.WANTED in entry[2]} | (
+        {latest} if latest is not None else set())
+    described: dict[str, dict[str, Any]] = {}
     for id in sorted(holding):
         try:
             found = _describe(id, seen) or BATCH.gone(event["StackId"], id, book.batches.get(id, ""))
         except RetryLater:  # counts are a report; throttling them must not hold the deploy
             found = {**BATCH.gone(event["StackId"], id, book.batches.get(id, "")), "status": "UNKNOWN"}
         described[id] = found
-    counts = defaultdict(int)
+    counts: defaultdict[str, int] = defaultdict(int)
     for found in described.values():
         for name, value in BATCH.data(found).items():
             if isinstance(value, int):
@@ -539,7 +540,7 @@ def is_complete(event: dict[str, Any]) -> dict[str, Any]:
             return {"IsComplete": True, "PhysicalResourceId": answer["PhysicalResourceId"], "Data": answer["Data"]}
     waited = RunRef.parse(answer.get(WAIT_BATCH) or event.get(WAIT_BATCH))
     if waited is None:  # an event from before cohorts: its physical id names the batch
-        waited = RunRef.parse(event["PhysicalResourceId"])
+        waited = RunRef.started(event["PhysicalResourceId"])
     done = phases.wait_for(BATCH, event, settings, waited)
     if done["IsComplete"]:
         reported = answer.get("Data") or event.get("Data") or {}

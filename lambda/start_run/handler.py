@@ -26,6 +26,7 @@ import time
 from typing import Any, Callable, Optional
 
 from healthomics_run.run_model import fields, reasons, service_model
+from healthomics_run.run_model.properties import RunSettings
 from healthomics_run.run_model.run_ref import RunRef
 from healthomics_run.run_model.settings import CHECK_RESOURCE_TYPE
 from healthomics_run.service_calls import budget, clients
@@ -136,10 +137,11 @@ def _report(kind: Kind, event: dict[str, Any], named: RunRef, physical_id: str) 
 
 # -- starting ----------------------------------------------------------------------------------
 
-def _check_fit(kind: Kind, settings: Any) -> None:
-    errors = kind.fit_errors(clients.omics(), settings)
+def _check_fit(settings: RunSettings) -> None:
+    """A run's parameters against its workflow (a batch's samples are checked in ``cohorts``)."""
+    errors = kinds.RUN.fit_errors(clients.omics(), settings)
     if errors:
-        raise BadSettings(f"The {kind.noun} does not fit the workflow: " + "; ".join(errors))
+        raise BadSettings(f"The {kinds.RUN.noun} does not fit the workflow: " + "; ".join(errors))
 
 
 def _start(kind: Kind, event: dict[str, Any], settings: Any,
@@ -153,7 +155,7 @@ def _start(kind: Kind, event: dict[str, Any], settings: Any,
     checked = bool(event.get(CHECKED))
     try:
         if not checked:
-            _check_fit(kind, settings)
+            _check_fit(settings)
             checked = True
         found = fresh.start_fresh(kind, event, settings.request, settings.fingerprint(), event.get(HANDED_OVER_AT))
     except RetryLater as why:
@@ -211,7 +213,7 @@ def _wait_for_cancel(kind: Kind, event: dict[str, Any]) -> dict[str, Any]:
         omics = clients.omics()
         found = kind.describe(omics, ref.id)
         stopped = found is None or found["uuid"] != ref.uuid or found["status"] not in kind.active | kind.stopping
-        if not stopped and found["status"] in kind.active:
+        if found is not None and not stopped and found["status"] in kind.active:
             # Not stopping yet: the cancel was throttled, or came too early to take (a batch still CREATING).
             kind.cancel(omics, ref.id)
     except RetryLater:
@@ -274,13 +276,13 @@ def is_complete(event: dict[str, Any]) -> dict[str, Any]:
             return {"IsComplete": False}
         done = phases.awaited(kind, event, settings, found)
         return {**done, "PhysicalResourceId": outcome["PhysicalResourceId"]} if done["IsComplete"] else done
-    return phases.wait_for(kind, event, settings, RunRef.parse(event["PhysicalResourceId"]))
+    return phases.wait_for(kind, event, settings, RunRef.started(event["PhysicalResourceId"]))
 
 
 def _describe_later(kind: Kind, event: dict[str, Any]) -> dict[str, Any]:
     """``_report`` for an Update that HealthOmics throttled in on_event. Never fails: at the deadline
     the attributes say UNKNOWN rather than leave a rollback stuck."""
-    ref = RunRef.parse(event["PhysicalResourceId"])
+    ref = RunRef.started(event["PhysicalResourceId"])
     try:
         return {"IsComplete": True, "Data": _report(kind, event, ref.alone(), event["PhysicalResourceId"])["Data"]}
     except RetryLater:

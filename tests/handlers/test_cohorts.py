@@ -315,6 +315,21 @@ def test_a_rollback_whose_old_sheet_cannot_be_read_starts_nothing(omics, props):
     assert rollback["Data"]["RunsStarted"] == 0 and omics.count("StartRunBatch") == 2
 
 
+def test_an_unreadable_ledger_of_a_batch_from_before_ledgers_whose_sheet_is_gone_fails_the_deploy(omics, props):
+    """Nothing starts on a guess, and nothing is answered on one either: with the ledger unreadable, no
+    generation in the physical id (a batch deployed before ledgers) and the sheet out of reach, the deploy
+    fails naming the ledger."""
+    legacy = _staged(props, [sample(1), sample(2)], "sheet-2.json")
+    batch = omics.client.start_run_batch(**handler.kinds.BATCH.read(legacy).request, requestId="hr-legacy")
+    bucket, _, key = LEDGER_URI.removeprefix("s3://").partition("/")
+    s3 = boto3.client("s3", region_name=REGION)
+    s3.put_object(Bucket=bucket, Key=key, Body=b"not a ledger")
+    s3.delete_object(Bucket="example-assets-bucket", Key="sheet-2.json")
+    with pytest.raises(RunError, match="ledger"):
+        handler.on_event(batch_event("Update", legacy, physical_id=f"{batch['id']}/{batch['uuid']}", old_props=legacy))
+    assert omics.count("StartRunBatch") == 1
+
+
 def test_two_stacks_writing_to_one_output_prefix_keep_ledgers_of_their_own(omics, props):
     first = handler.on_event(batch_event("Create", cohort(props, [sample(1)])))
     other = {**batch_event("Create", cohort(props, [sample(1)])),

@@ -24,10 +24,10 @@ import shutil
 import tempfile
 import weakref
 from pathlib import Path
-from typing import Any, Callable, Iterable, Optional, Protocol, Sequence
+from typing import Any, Callable, Iterable, Optional, Protocol, Sequence, cast
 
 import jsii
-from aws_cdk import Annotations, Aspects, Aws, Duration, Fn, IAspect, Stack
+from aws_cdk import Annotations, Aspects, Aws, CfnElement, Duration, Fn, IAspect, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
@@ -63,10 +63,11 @@ from healthomics_run.run_model.provenance_settings import (
 )
 
 
-class Registering(Protocol):
+class Registering(IConstruct, Protocol):
     """What a run resource tells the writer when it registers (``runs/_run_resource.py``)."""
 
-    resource: Construct
+    @property
+    def resource(self) -> Construct: ...
 
     def workflow_arns(self) -> list[str]: ...
 
@@ -351,7 +352,7 @@ class ProvenanceWriter(Construct):
         raise_if_any(resource, (INVALID_RUN_PROPS, _choice_errors(enabled, location, values, details)))
         stack = Stack.of(resource)
         choices = _CHOICES.setdefault(stack, _Choices())
-        logical_id = stack.get_logical_id(resource.resource.node.default_child)
+        logical_id = stack.get_logical_id(cast(CfnElement, resource.resource.node.default_child))
         batch_name = getattr(resource, "batch_name", None)  # a batch's runs are known by it (owners)
         if batch_name is not None:
             choices.batches[logical_id] = batch_name

@@ -11,10 +11,10 @@ in the environment (``CHAIN_REFS_ENV``).
 from __future__ import annotations
 
 import weakref
-from typing import Any, Mapping, Optional, Sequence, Union
+from typing import Any, Mapping, Optional, Sequence, Union, cast
 
 import jsii
-from aws_cdk import Aws, Fn, Stack, Token
+from aws_cdk import Aws, CfnElement, Fn, Stack, Token
 
 from constructs import Construct, IValidation
 from healthomics_run.after_run.provenance_writer import ProvenanceWriter
@@ -94,6 +94,8 @@ class _Chain:
     controller calls."""
 
     _chains: "weakref.WeakKeyDictionary[WorkflowRunBatch, _Chain]" = weakref.WeakKeyDictionary()
+    steps: list[CohortStep]
+    cohort_outputs: Optional[list[str]]
 
     def __init__(self, cohort: WorkflowRunBatch) -> None:
         self.cohort, self.steps, self.cohort_outputs = cohort, [], None
@@ -117,7 +119,7 @@ class _Chain:
     def ledger_uri(self) -> str:
         """Where the deploy handler keeps the cohort's ledger (``run_model.ledger_location.ledger_uri``)."""
         stack = Stack.of(self.cohort)
-        logical_id = stack.get_logical_id(self.cohort.resource.node.default_child)
+        logical_id = stack.get_logical_id(cast(CfnElement, self.cohort.resource.node.default_child))
         stack_uuid = Fn.select(2, Fn.split("/", Aws.STACK_ID))  # arn:...:stack/<name>/<uuid>
         return f"{self.output_uri.rstrip('/')}/{LEDGER_FOLDER}/{Aws.STACK_NAME}/{stack_uuid}/{logical_id}.json"
 

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from aws_cdk import aws_lambda as lambda_
 
-from healthomics_run import handlers
+import healthomics_run.handlers as handlers
 
 SHARED_ROOMS = ("run_model", "service_calls")
 LIBRARY = Path(__file__).resolve().parent.parent  # healthomics_run/

@@ -9,6 +9,8 @@ at synthesis, so a check there sees the template's final ``DeletionPolicy`` and 
 
 from __future__ import annotations
 
+import weakref
+
 from aws_cdk import Annotations, CfnDeletionPolicy, CfnResource, Stack
 
 from constructs import Construct
@@ -21,14 +23,18 @@ RETAINED_RESOURCE_DELETED = "healthomics-run::retained-resource-deleted"
 def expect_retained(construct: Construct, why: str) -> None:
     """Warn at synth if ``construct``'s CloudFormation resource is not retained then; ``why`` it should be."""
     stack = Stack.of(construct)
-    expected = getattr(stack, "_healthomics_retained", None)
+    expected = _EXPECTED.get(stack)
     if expected is None:
-        expected = stack._healthomics_retained = {}
+        expected = _EXPECTED[stack] = {}
         add_check(stack, lambda: _warn_deleted(expected))
     expected[construct.node.path] = (construct, why)
 
 
-def _warn_deleted(expected: dict) -> list[str]:
+# Per stack: each retained construct's path -> (the construct, why it is retained).
+_EXPECTED: weakref.WeakKeyDictionary[Stack, dict[str, tuple[Construct, str]]] = weakref.WeakKeyDictionary()
+
+
+def _warn_deleted(expected: dict[str, tuple[Construct, str]]) -> list[str]:
     for construct, why in expected.values():
         resource = construct if isinstance(construct, CfnResource) else construct.node.default_child
         if not isinstance(resource, CfnResource):

@@ -8,7 +8,7 @@ from typing import Any, Callable
 import jsii
 from aws_cdk import Acknowledgment, Stack, Token, Validations
 
-from constructs import Construct, IValidation
+from constructs import Construct, IConstruct, IValidation
 
 # CDK encodes a string token as "${Token[...]}" inside the string, a list token's items as "#{Token[...]}",
 # and a number token as a double near -1.8881545897087626e+289. Strings are told by their marks alone, and
@@ -48,7 +48,7 @@ def add_check(construct: Construct, errors: Callable[[], list[str]]) -> None:
     construct.node.add_validation(_Check(errors))
 
 
-def acknowledge(construct: Construct, *findings: tuple[str, str]) -> None:
+def acknowledge(construct: IConstruct, *findings: tuple[str, str]) -> None:
     """Acknowledge cdk-nag findings on ``construct`` (and below), each with a reason to review."""
     Validations.of(construct).acknowledge(*(Acknowledgment(id=rule, reason=reason) for rule, reason in findings))
 

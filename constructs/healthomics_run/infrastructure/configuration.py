@@ -85,9 +85,12 @@ class Configuration(Resource, IConfiguration):
             if value is not None and not is_unresolved(value):
                 problems += rules.member_errors(prop, value, members[prop])
         codes.raise_if_any(self, (codes.INVALID_RESOURCE_PROPS, problems))
-        subnet_ids = list(subnets if subnets is not None else vpc.select_subnets(**_selection(vpc_subnets)).subnets)
-        self.subnet_ids: list[str] = [subnet.subnet_id for subnet in subnet_ids]
+        if subnets is None:
+            assert vpc is not None, "refused above: without subnets, vpc is given"
+            subnets = vpc.select_subnets(**_selection(vpc_subnets)).subnets
+        self.subnet_ids: list[str] = [subnet.subnet_id for subnet in subnets]
         if security_groups is None:
+            assert vpc is not None, "refused above: without security groups, vpc is given"
             from aws_cdk import aws_ec2 as ec2
 
             security_groups = [ec2.SecurityGroup(self, "SecurityGroup", vpc=vpc, allow_all_outbound=True,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import Optional, cast
 
 from aws_cdk import Aws, Duration, RemovalPolicy
 from aws_cdk import aws_iam as iam
@@ -84,7 +84,8 @@ class RunOutputBucket(s3.Bucket):
             conditions={"ArnLike": {"aws:SourceArn": self.bucket_arn},
                         "StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID}},
         ))
-        self.node.default_child.logging_configuration = s3.CfnBucket.LoggingConfigurationProperty(
+        bucket = cast(s3.CfnBucket, self.node.default_child)  # an s3.Bucket's default child is its CfnBucket
+        bucket.logging_configuration = s3.CfnBucket.LoggingConfigurationProperty(
             destination_bucket_name=target.bucket_name, log_file_prefix=prefix)
 
 

@@ -177,7 +177,7 @@ class RunCache(_RunCacheBase):
         :param prefix: the key prefix of its S3 location in ``bucket``. Default: ``""`` (the whole bucket).
         """
         if is_unresolved(arn):
-            cache_id = Arn.split(arn, ArnFormat.SLASH_RESOURCE_NAME).resource_name
+            cache_id = Arn.split(arn, ArnFormat.SLASH_RESOURCE_NAME).resource_name or ""  # a token: never empty
         else:
             match = _ARN.fullmatch(arn)
             cache_id = match["id"] if match else ""

@@ -26,8 +26,9 @@ def content_digest(value: Any) -> str:
     return _digest(value)
 
 
-def fingerprint(request: dict[str, Any], rerun_token: str = "") -> str:
-    """SHA-256 (hex) of the StartRun members and the rerun token."""
+def fingerprint(request: dict[str, Any] | list[str], rerun_token: str = "") -> str:
+    """SHA-256 (hex) of the StartRun members and the rerun token (a cohort's delta: of the sorted keys of the
+    samples it starts)."""
     return _digest({"request": request, "rerunToken": rerun_token})
 
 

@@ -61,3 +61,12 @@ class RunRef:
         if match["replaced_id"]:
             replaced = cls(match["replaced_id"], match["replaced_uuid"], match["replaced_settings"] or "")
         return cls(match["id"], match["uuid"], match["settings"] or "", replaced)
+
+    @classmethod
+    def started(cls, physical_id: str) -> "RunRef":
+        """The run the PhysicalResourceId of a resource that has started one names (its wait, its report);
+        a ``ValueError`` when it names none, without the id itself (it may reach the stack's events)."""
+        ref = cls.parse(physical_id)
+        if ref is None:
+            raise ValueError("the PhysicalResourceId of a resource that started a run (batch) names none")
+        return ref

@@ -18,6 +18,7 @@ import csv
 import functools
 import hashlib
 import json
+import os
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping
 
@@ -61,7 +62,7 @@ def _where(source: str, samples: Any, number: int) -> str:
     return f"{source} row {number}"
 
 
-def read_sheet(path: str | Path) -> list[dict[str, Any]]:
+def read_sheet(path: str | os.PathLike[str]) -> list[dict[str, Any]]:
     """The rows of a CSV or JSON sample sheet, as sample dicts (keys as in code); for CSV, a ``SheetRows``
     that also knows each sample's file line."""
     path = Path(path)

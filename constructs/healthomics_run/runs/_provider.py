@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import weakref
-from typing import Optional, Sequence
+from typing import Optional, Sequence, cast
 
 from aws_cdk import Duration, Stack
 from aws_cdk import aws_iam as iam
@@ -69,7 +69,8 @@ class RunProvider(Construct):
             log_group=self.log_group,
         )
         acknowledge(self, *_FRAMEWORK_REASONS)
-        invoked = [on_event, is_complete, *(self.provider.node.find_child(f"framework-{name}")
+        # find_child is typed IConstruct; the framework's children of these ids are its Lambda functions
+        invoked = [on_event, is_complete, *(cast(lambda_.IFunction, self.provider.node.find_child(f"framework-{name}"))
                                             for name in ("isComplete", "onTimeout"))]
         acknowledge(self, *((wildcard_finding(self, f"{fn.function_arn}:*"),
                              "The Provider framework invokes any version of its own functions.") for fn in invoked))

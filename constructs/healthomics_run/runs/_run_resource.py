@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 import json
-from typing import TYPE_CHECKING, Any, Callable, Optional, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Optional, Sequence, TypedDict
 
 import jsii
 from aws_cdk import (
@@ -20,6 +20,8 @@ from aws_cdk import (
     Token,
 )
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_s3_assets as s3_assets
 
 from constructs import Construct
 from healthomics_run.construct_helpers.environments import foreign_problems
@@ -45,6 +47,7 @@ from healthomics_run.run_model.fingerprint import content_digest, fingerprint
 from healthomics_run.run_model.properties import has_intrinsics, nulls_as_strings, parameter_types
 from healthomics_run.run_model.settings import READERS
 from healthomics_run.workflows import _parameter_fit as parameter_fit
+from healthomics_run.workflows.workflow import IWorkflow
 
 from ._properties_size import MAX_PROPERTIES_BYTES, properties_size
 from ._provider import DIAGNOSIS_ACTIONS, RunProvider
@@ -61,6 +64,16 @@ AUTO_STAGE_BYTES = 32_768
 # Shown in ``cdk diff``: it changes exactly when a setting known at synth time changes,
 # that is, when deploying will start a new run (or batch).
 SETTINGS_DIGEST = "RunSettingsDigest"
+
+
+class ProvenanceChoices(TypedDict):
+    """A run resource's provenance props, as it registers them with the provenance writer."""
+
+    enabled: bool
+    location: Optional[str]
+    values: bool
+    details: bool
+    keys: list[kms.IKey]
 
 
 def plain(value: Any) -> Any:
@@ -120,8 +133,8 @@ class RunResource(Construct):
         if self.delete_policy == DeletePolicy.RETAIN.value:
             self._retain_what_runs_use()
         self.parameters_digest = ""  # set when the parameters are staged (stage_parameters)
-        self.parameters_asset = None
-        self.provenance = {"enabled": run_props.get("provenance", True),
+        self.parameters_asset: Optional[s3_assets.Asset] = None
+        self.provenance: ProvenanceChoices = {"enabled": run_props.get("provenance", True),
                            "location": run_props.get("provenance_location"),
                            "values": run_props.get("provenance_parameter_values", False),
                            "details": run_props.get("provenance_task_details", False),
@@ -174,8 +187,9 @@ class RunResource(Construct):
         if run_props.get("cache") is not None:
             given["cache_id"] = run_props["cache"].cache_id
         given.update(_from_workflow_and_configuration(run_props))
-        if isinstance(run_props.get("session_policy"), iam.PolicyDocument):
-            given["session_policy"] = self._policy_json(run_props["session_policy"])
+        session_policy = run_props.get("session_policy")
+        if isinstance(session_policy, iam.PolicyDocument):
+            given["session_policy"] = self._policy_json(session_policy)
         given.setdefault("name", self.node.path[-128:])
         given.setdefault("storage_type", StorageType.DYNAMIC)
         request = {field.api: plain(given.get(field.snake)) for field in fields.START_RUN_FIELDS}
@@ -256,9 +270,9 @@ class RunResource(Construct):
                 "template holds its location and digest. Give stage_parameters=True to say so, False to keep them "
                 "inline.")
         self.parameters_digest = content_digest(parameters)  # what names the run, staged or not
-        self.parameters_asset = stage_json(self, "Parameters", text, self.parameters_digest, "parameters")
+        self.parameters_asset = asset = stage_json(self, "Parameters", text, self.parameters_digest, "parameters")
         self.request = {**{k: v for k, v in self.request.items() if k != "parameters"},
-                        "parametersUri": self.parameters_asset.s3_object_url}
+                        "parametersUri": asset.s3_object_url}
 
     def template_fingerprint(self, properties: dict[str, Any], *, legacy: bool = False) -> str:
         """The handler's fingerprint over the properties as they stand in the template (tokens included):
@@ -275,7 +289,9 @@ class RunResource(Construct):
         properties = {fields.BY_API[api].prop: value for api, value in self.request.items()}
         properties[fields.BY_API["tags"].prop] = Lazy.any(_RenderedTags(self._tags))
         for field in fields.START_RUN_FIELDS:
-            types = parameter_types(self.request[field.api]) if field.types and field.api in self.request else {}
+            if field.types is None or field.api not in self.request:
+                continue
+            types = parameter_types(self.request[field.api])
             if types:
                 properties[field.types] = types
                 properties[field.prop] = nulls_as_strings(properties[field.prop])
@@ -352,7 +368,7 @@ class RunResource(Construct):
 
     def workflow_arns(self) -> list[str]:
         if self.workflow is not None:
-            return self._workflow_construct_arns()
+            return self._workflow_construct_arns(self.workflow)
         workflow_id = self.request.get("workflowId")
         if workflow_id is None:
             return []
@@ -372,10 +388,9 @@ class RunResource(Construct):
             if isinstance(definition, Construct):
                 self.node.add_dependency(definition)
 
-    def _workflow_construct_arns(self) -> list[str]:
+    def _workflow_construct_arns(self, workflow: IWorkflow) -> list[str]:
         """The ARNs of ``workflow=`` as the construct knows them (its own ``Arn`` attributes when made in the
         app), plus the version's when the run names one."""
-        workflow = self.workflow
         arns = [workflow.workflow_arn]
         version_arn = getattr(workflow, "workflow_version_arn", None)
         if version_arn is not None:

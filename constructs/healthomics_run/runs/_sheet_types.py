@@ -64,7 +64,8 @@ def typed_rows(rows: list[dict[str, Any]], template: Optional[Mapping[str, Mappi
                source: str) -> list[dict[str, Any]]:
     """The CSV ``rows`` with each parameter's text read as the type ``template`` declares for it; a
     ``SampleSheetError`` naming every cell that does not parse (line and column)."""
-    parsers = {name: _PARSERS[spec["type"]] for name, spec in (template or {}).items() if spec.get("type") in _PARSERS}
+    declared = template or {}
+    parsers = {name: _PARSERS[spec["type"]] for name, spec in declared.items() if spec.get("type") in _PARSERS}
     if not parsers or not isinstance(rows, SheetRows):
         return rows
     errors = []
@@ -76,7 +77,7 @@ def typed_rows(rows: list[dict[str, Any]], template: Optional[Mapping[str, Mappi
                     parameters[name] = parsers[name](text)
                 except ValueError as expected:
                     errors.append(f"{source} line {line}, column parameters.{name}: {text!r} is not {expected} (the "
-                                  f"workflow's template declares {name} {template[name]['type']})")
+                                  f"workflow's template declares {name} {declared[name]['type']})")
     if errors:
         shown = errors[:20]
         raise SampleSheetError("; ".join(shown) + (f" ... and {len(errors) - 20} more" if len(errors) > 20 else ""))

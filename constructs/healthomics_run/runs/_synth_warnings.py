@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import json
 import re
+import weakref
 from typing import Any, Iterator, Optional, Sequence
 
 from aws_cdk import Annotations, Stack
@@ -55,8 +56,14 @@ def _location(uri: Any) -> Optional[tuple[str, str]]:
     """(bucket, key) of an ``s3://`` URI known at synth, else None."""
     if not isinstance(uri, str) or not uri.startswith("s3://") or is_unresolved(uri):
         return None
-    bucket, _, key = uri[len("s3://"):].partition("/")
+    bucket, key = _split(uri)
     return (bucket, key) if bucket else None
+
+
+def _split(uri: str) -> tuple[str, str]:
+    """(bucket, key) of an ``s3://`` URI that ``_location`` knows."""
+    bucket, _, key = uri[len("s3://"):].partition("/")
+    return bucket, key
 
 
 def _s3_values(value: Any) -> Iterator[str]:
@@ -85,7 +92,7 @@ def _known(scope, locations: Sequence[tuple[str, str]]) -> list[tuple[str, str]]
 
 
 def _covered(uri: str, locations: list[tuple[str, str]]) -> bool:
-    bucket, key = _location(uri)
+    bucket, key = _split(uri)
     return any(bucket == b and key.startswith(p) for b, p in locations)
 
 
@@ -94,14 +101,18 @@ def _listing(values: list[str]) -> str:
     return f"{shown} and {len(values) - NAMED} more" if len(values) > NAMED else shown
 
 
-def check_at_synth(provider: Construct, run) -> None:
+# Per stack's RunProvider: the runs (RunResource, which imports this module) its one check judges.
+_CHECKED: weakref.WeakKeyDictionary[Construct, list[Construct]] = weakref.WeakKeyDictionary()
+
+
+def check_at_synth(provider: Construct, run: Construct) -> None:
     """Judge ``run`` when the app is synthesized (its role's grants and its tags are complete then): one check
     per stack for all its runs (``provider``, the stack's ``RunProvider``), so a stack of many runs pays one
     callback from jsii, not one per run. The check fails synthesis with ``run.synth_errors()`` and adds the
     warnings."""
-    runs = getattr(provider, "_runs_checked_at_synth", None)
+    runs = _CHECKED.get(provider)
     if runs is None:
-        runs = provider._runs_checked_at_synth = []
+        runs = _CHECKED[provider] = []
         add_check(provider, lambda: _checked(runs))
     runs.append(run)
 
@@ -185,7 +196,7 @@ class SynthWarnings:
         values = list(dict.fromkeys(uri for uri in _s3_values([run.request.get("parameters"), *run.sample_parameters()])
                                     if not _covered(uri, readable)))
         if values:
-            buckets = sorted({_location(uri)[0] for uri in values})
+            buckets = sorted({_split(uri)[0] for uri in values})
             yield INPUT_NOT_READABLE, (
                 f"{run.node.path}: parameters name S3 objects its service role {role.node.path} may not read: "
                 f"{_listing(values)}. HealthOmics will fail the run with AccessDenied. Add the buckets to inputs "

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from typing import Any, Iterable, Mapping, Optional, Sequence, Union
+from typing import Any, Iterable, Mapping, Optional, Sequence, TypedDict, Union
 
 from aws_cdk import Annotations, Duration, Token
 from aws_cdk import aws_ecr as ecr
@@ -30,10 +30,19 @@ from .run_props import RunProps, run_props_problems
 from .workflow_run import WorkflowRun
 from .workflow_run_batch import WorkflowRunBatch
 
+
+class RunGroupLimits(TypedDict):
+    """The ``RunGroup`` props ``DEFAULT_RUN_GROUP_LIMITS`` sets."""
+
+    max_cpus: int
+    max_runs: int
+    max_duration: Duration
+
+
 # Limits of the run group created when none is given: generous for one germline or somatic
 # run, small enough that a mistaken parameter cannot burn a month's budget. A batch queues
 # behind max_runs, so a cohort is capped the same way.
-DEFAULT_RUN_GROUP_LIMITS = {"max_cpus": 256, "max_runs": 5, "max_duration": Duration.days(7)}
+DEFAULT_RUN_GROUP_LIMITS: RunGroupLimits = {"max_cpus": 256, "max_runs": 5, "max_duration": Duration.days(7)}
 
 
 class _RunInfrastructure(Construct):
@@ -54,7 +63,7 @@ class _RunInfrastructure(Construct):
     def __init__(self, scope: Construct, id: str, *, role: Optional[iam.IRole], output_bucket: Optional[s3.IBucket],
                  output_prefix: Optional[str], run_group: Union[IRunGroup, str, None], inputs: Sequence[s3.IBucket],
                  ecr_repositories: Sequence[ecr.IRepository], kms_keys: Sequence[kms.IKey],
-                 run_props: Mapping[str, Any], run_metrics: bool = True) -> None:
+                 run_props: RunProps, run_metrics: bool = True) -> None:
         require_stack(scope, id, type(self).__name__)
         super().__init__(scope, id)
         raise_if_any(self, *run_props_problems({**run_props, "run_group": run_group}),
@@ -143,15 +152,14 @@ def _prefix_errors(prefix: Optional[str]) -> list[str]:
 class HealthOmicsRun(_RunInfrastructure):
     """A service role, an output bucket, a run group and one run, started on deploy.
 
-    Takes these infrastructure props and the run props (``RunProps``).
+    Takes these infrastructure props and the run props (``RunProps``). Of those, ``run_group`` (a ``RunGroup``, an
+    ``IRunGroup`` or an existing run group id) defaults here to a new ``RunGroup`` with ``DEFAULT_RUN_GROUP_LIMITS``.
 
     :param role: Default: a ``RunServiceRole`` with access to ``inputs`` and the output location; with
         ``delete_policy`` RETAIN it and its policies are retained when the stack is deleted, so a run still
         going keeps its permissions. A role you bring is used as it is: give it access yourself.
     :param output_bucket: Default: a new ``RunOutputBucket``.
     :param output_prefix: key prefix of the outputs in the bucket. Default: the construct's path and ``/``.
-    :param run_group: a ``RunGroup``, an ``IRunGroup`` or an existing run group id.
-        Default: a new ``RunGroup`` with ``DEFAULT_RUN_GROUP_LIMITS``.
     :param inputs: buckets the runs read; the created role may read them. Default: none.
     :param ecr_repositories: private repositories of the workflow's images; each gets the repository policy
         statement HealthOmics needs to pull (whatever the role). Default: none. (A ``workflow=`` with
@@ -167,14 +175,15 @@ class HealthOmicsRun(_RunInfrastructure):
 
     def __init__(self, scope: Construct, id: str, *, role: Optional[iam.IRole] = None,
                  output_bucket: Optional[s3.IBucket] = None, output_prefix: Optional[str] = None,
-                 run_group: Union[IRunGroup, str, None] = None, inputs: Sequence[s3.IBucket] = (),
+                 inputs: Sequence[s3.IBucket] = (),
                  ecr_repositories: Sequence[ecr.IRepository] = (), kms_keys: Sequence[kms.IKey] = (),
                  run_metrics: bool = True, **run_props: Unpack[RunProps]) -> None:
         super().__init__(scope, id, role=role, output_bucket=output_bucket, output_prefix=output_prefix,
-                         run_group=run_group, inputs=inputs, ecr_repositories=ecr_repositories, kms_keys=kms_keys,
-                         run_props=run_props, run_metrics=run_metrics)
-        self.run = WorkflowRun(self, "Run", role=self.role, output_uri=self.output_uri, run_group=self.run_group,
-                               **run_props)
+                         run_group=run_props.pop("run_group", None), inputs=inputs,
+                         ecr_repositories=ecr_repositories, kms_keys=kms_keys, run_props=run_props,
+                         run_metrics=run_metrics)
+        run_props["run_group"] = self.run_group
+        self.run = WorkflowRun(self, "Run", role=self.role, output_uri=self.output_uri, **run_props)
         self._started(self.run)
 
     @property
@@ -201,7 +210,9 @@ class HealthOmicsRun(_RunInfrastructure):
 class HealthOmicsRunBatch(_RunInfrastructure):
     """A service role, an output bucket, a run group and a batch of runs (a cohort), started on deploy.
 
-    Takes these props and the run props (``RunProps``) for the settings every sample shares.
+    Takes these props and the run props (``RunProps``) for the settings every sample shares. Of those,
+    ``run_group`` (a ``RunGroup``, an ``IRunGroup`` or an existing run group id) defaults here to a new ``RunGroup``
+    with ``DEFAULT_RUN_GROUP_LIMITS``.
 
     :param samples: the samples, one dict each (keys ``run_setting_id``, ``name``, ``parameters``, ``priority``,
         ``output_uri``, ``output_bucket_owner_id``, ``engine_settings``, ``tags``). Default: none; give
@@ -212,8 +223,6 @@ class HealthOmicsRunBatch(_RunInfrastructure):
         ``delete_policy`` RETAIN). A role you bring is used as it is.
     :param output_bucket: Default: a new ``RunOutputBucket``.
     :param output_prefix: key prefix of the outputs in the bucket. Default: the construct's path and ``/``.
-    :param run_group: a ``RunGroup``, an ``IRunGroup`` or an existing run group id. Default: a new ``RunGroup``
-        with ``DEFAULT_RUN_GROUP_LIMITS``.
     :param inputs: buckets the runs read; the created role may read them. Default: none.
     :param ecr_repositories: private repositories of the workflow's images. Default: none.
     :param kms_keys: keys of encrypted inputs. Default: none.
@@ -228,15 +237,16 @@ class HealthOmicsRunBatch(_RunInfrastructure):
     def __init__(self, scope: Construct, id: str, *, samples: Optional[Sequence[Mapping[str, Any]]] = None,
                  sample_sheet: Optional[str | os.PathLike] = None, batch_name: Optional[str] = None,
                  role: Optional[iam.IRole] = None, output_bucket: Optional[s3.IBucket] = None,
-                 output_prefix: Optional[str] = None, run_group: Union[IRunGroup, str, None] = None,
+                 output_prefix: Optional[str] = None,
                  inputs: Sequence[s3.IBucket] = (), ecr_repositories: Sequence[ecr.IRepository] = (),
                  kms_keys: Sequence[kms.IKey] = (), run_metrics: bool = True, **run_props: Unpack[RunProps]) -> None:
         super().__init__(scope, id, role=role, output_bucket=output_bucket, output_prefix=output_prefix,
-                         run_group=run_group, inputs=inputs, ecr_repositories=ecr_repositories, kms_keys=kms_keys,
-                         run_props=run_props, run_metrics=run_metrics)
-        self.batch = WorkflowRunBatch(self, "Batch", role=self.role, output_uri=self.output_uri,
-                                      run_group=self.run_group, samples=samples, sample_sheet=sample_sheet,
-                                      batch_name=batch_name, **run_props)
+                         run_group=run_props.pop("run_group", None), inputs=inputs,
+                         ecr_repositories=ecr_repositories, kms_keys=kms_keys, run_props=run_props,
+                         run_metrics=run_metrics)
+        run_props["run_group"] = self.run_group
+        self.batch = WorkflowRunBatch(self, "Batch", role=self.role, output_uri=self.output_uri, samples=samples,
+                                      sample_sheet=sample_sheet, batch_name=batch_name, **run_props)
         self._started(self.batch)
         self.sample_count = self.batch.sample_count
         key = self.output_bucket.encryption_key
@@ -262,18 +272,22 @@ class HealthOmicsRunBatch(_RunInfrastructure):
         grant = super().grant_read_outputs(grantee)
         principal = grantee.grant_principal
         records_folder = f"{self.output_prefix}{LEDGER_FOLDER}/"
-        reading = {"effect": iam.Effect.DENY, "actions": list(RECORD_READ_ACTIONS),
-                   "resources": [self.output_bucket.arn_for_objects(f"{records_folder}*")]}
-        listing = {"effect": iam.Effect.DENY, "actions": list(RECORD_LIST_ACTIONS),
-                   "resources": [self.output_bucket.bucket_arn],
-                   "conditions": {"StringLike": {"s3:prefix": [f"{self.output_prefix}{LEDGER_FOLDER}*"]}}}
-        in_identity = [principal.add_to_principal_policy(iam.PolicyStatement(**statement)).statement_added
-                       for statement in (reading, listing)]
+
+        def denials(principals: Optional[Sequence[iam.IPrincipal]] = None) -> list[iam.PolicyStatement]:
+            """Reading the records and listing their folder, denied (to ``principals``, in a bucket policy)."""
+            listed = [f"{self.output_prefix}{LEDGER_FOLDER}*"]
+            return [iam.PolicyStatement(effect=iam.Effect.DENY, principals=principals,
+                                        actions=list(RECORD_READ_ACTIONS),
+                                        resources=[self.output_bucket.arn_for_objects(f"{records_folder}*")]),
+                    iam.PolicyStatement(effect=iam.Effect.DENY, principals=principals,
+                                        actions=list(RECORD_LIST_ACTIONS), resources=[self.output_bucket.bucket_arn],
+                                        conditions={"StringLike": {"s3:prefix": listed}})]
+
+        in_identity = [principal.add_to_principal_policy(statement).statement_added for statement in denials()]
         if all(in_identity):
             return grant
-        in_bucket = [self.output_bucket.add_to_resource_policy(
-            iam.PolicyStatement(principals=[principal], **statement)).statement_added
-            for statement in (reading, listing)]
+        in_bucket = [self.output_bucket.add_to_resource_policy(statement).statement_added
+                     for statement in denials([principal])]
         if not all(in_bucket):
             bucket = self.output_bucket.bucket_name
             Annotations.of(self).add_warning_v2(RECORDS_DENY_WARNING_ID, (

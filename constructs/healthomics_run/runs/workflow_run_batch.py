@@ -237,7 +237,7 @@ def _settings(given: Optional[Sequence[Mapping[str, Any]]], sheet: Optional[str 
         raise SheetProblem(
             "sample_sheet must be the path of a .csv or .json file in your app, read at synth; got a deploy-time "
             "value (a token). Give the path, or samples= as a list of dicts (values in it may be deploy-time)")
-    rows = typed_rows(samples.read_sheet(sheet), template, str(sheet)) if sheet is not None else list(given)
+    rows = typed_rows(samples.read_sheet(sheet), template, str(sheet)) if sheet is not None else list(given or ())
     untyped = looks_typed(rows, template)
     # Inline samples may hold tokens; a staged sheet cannot (see _stage), and asking jsii about
     # each of 100,000 rows would cost seconds.

@@ -192,7 +192,7 @@ _WHAT = {"int": "an integer", "json_int": "an integer", "float": "a number", "st
 
 def problems(value: Any, tree: Tree, engine: str, path: str = "") -> Iterator[tuple[str, str]]:
     """(path, what it must be) for each part of ``value`` that does not fit ``tree`` under ``engine``'s rules."""
-    kind = tree.get("t")
+    kind: str = tree.get("t", "")  # "" (no kind) fits no rule, as a missing one did
     if kind == "optional":
         if value is not None:
             yield from problems(value, tree["of"], engine, path)
@@ -297,7 +297,7 @@ _COMPOSITE_CHECKS: dict[str, Callable[[Any, Tree, str, str], Iterator[tuple[str,
 
 
 def _describe(tree: Tree) -> str:
-    kind = tree.get("t")
+    kind: str = tree.get("t", "")  # "" (no kind) fits no rule, as a missing one did
     if kind == "optional":
         return _describe(tree["of"]) + " or null"
     if kind == "record":

@@ -196,8 +196,8 @@ def _resolve(schema: dict[str, Any], ref: Any, label: str) -> Any:
 
 _WDL_TYPES = {"Int": "integer", "Float": "number", "Boolean": "boolean", "String": "string", "File": "string",
               "Directory": "string", "Array": "array", "Map": "object", "Object": "object", "Pair": "object"}
-_DECLARATION = re.compile(r"(?P<type>[A-Za-z_]\w*(?:\s*\[.*\])?)\s*(?P<quantifier>[?+]*)\s+(?P<name>[A-Za-z_]\w*)"
-                          r"\s*(?P<default>=.*)?", re.S)
+_DECLARATION = re.compile(r"(?P<type>(?P<base>[A-Za-z_]\w*)(?:\s*\[.*\])?)\s*(?P<quantifier>[?+]*)"
+                          r"\s+(?P<name>[A-Za-z_]\w*)\s*(?P<default>=.*)?", re.S)
 
 
 def from_wdl(text: str, label: str, *, single_quotes: bool = False, engine: str = "WDL",
@@ -235,8 +235,7 @@ def from_wdl(text: str, label: str, *, single_quotes: bool = False, engine: str 
                                   f"{workflow[1]} (expected `<Type> <name>` or `<Type> <name> = <default>`)")
         declared = re.sub(r"\s+", "", match["type"]) + match["quantifier"]
         entry = _entry(meta.get(match["name"]), optional="?" in match["quantifier"] or bool(match["default"]))
-        base = re.match(r"[A-Za-z_]\w*", declared)[0]
-        entry["type"] = _WDL_TYPES.get(base, "object")  # any other name is a struct: a JSON object
+        entry["type"] = _WDL_TYPES.get(match["base"], "object")  # any other name is a struct: a JSON object
         entry["declared_type"] = declared
         entry["engine_type"] = {"engine": engine, "workflow": workflow[1],
                                 "type": value_types.wdl_tree(declared, structs or {})}

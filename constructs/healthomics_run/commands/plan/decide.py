@@ -15,12 +15,12 @@ import dataclasses
 import enum
 import functools
 from dataclasses import dataclass
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 from healthomics_run.run_model import fields, samples
 from healthomics_run.run_model.batch_settings import BatchSettings, sample_keys
 from healthomics_run.run_model.fingerprint import fingerprint
-from healthomics_run.run_model.properties import has_intrinsics
+from healthomics_run.run_model.properties import RunSettings, has_intrinsics
 from healthomics_run.run_model.samples import run_request
 from healthomics_run.run_model.settings import BATCH_RESOURCE_TYPE, READERS, RUN_RESOURCE_TYPE
 
@@ -201,7 +201,7 @@ def _decide(old_stack, new_stack, logical_id, old, new) -> Row:
         notes += _batch_name_note(old_settings, new_settings)
     samples = (_sample_changes((old_stack, old_props, old_settings), (new_stack, new_props, new_settings))
                if batch else None)
-    row = functools.partial(Row, notes=notes, samples=samples, **base)
+    row: Callable[..., Row] = functools.partial(Row, notes=notes, samples=samples, **base)
     changes = tuple(_changes(new["Type"], old_settings, new_settings, (old_stack, new_stack)))
     changed_refs = sorted(ref for ref in _refs(_settings_only(old_props)) | _refs(_settings_only(new_props))
                           if _what_refs_see(old_stack.resources.get(ref))
@@ -212,7 +212,7 @@ def _decide(old_stack, new_stack, logical_id, old, new) -> Row:
     if renamed and all(map(_uncertain, changes)):
         return row(Action.UNKNOWN, reason=f"{DEPLOY_TIME}: {', '.join(c.setting for c in changes)} changed to a value "
                    "known only at deploy time", changes=changes)
-    if batch:
+    if samples is not None:  # a batch's
         return _batch_row(row, changes, samples, new_settings.delete_policy)
     if renamed:
         return row(Action.START, reason=f"changed: {', '.join(c.setting for c in changes)}", changes=changes)
@@ -234,9 +234,9 @@ def _same_runs(row: Row, stack: StackTemplate, shared: set[str]) -> str | None:
         settings = READERS[resource["Type"]](_by_type(resource.get("Properties") or {}, stack, shared, scope))
     except _UNREADABLE:
         return None
-    batch = isinstance(settings, BatchSettings)
-    run = settings.shared if batch else settings
-    return fingerprint(run.identity(), run.rerun_token) + (f":{settings.sample_digest}" if batch else "")
+    run = settings.shared if isinstance(settings, BatchSettings) else settings
+    return fingerprint(run.identity(), run.rerun_token) + (
+        f":{settings.sample_digest}" if isinstance(settings, BatchSettings) else "")
 
 
 def _by_type(value: Any, stack: StackTemplate, shared: set[str], scope: tuple[str, ...]) -> Any:
@@ -307,7 +307,7 @@ def _naming(settings) -> str:
     return settings.shared_fingerprint() if isinstance(settings, BatchSettings) else settings.fingerprint()
 
 
-def _batch_row(row: functools.partial, changes: tuple[Change, ...], samples: SampleChanges, delete_policy: str) -> Row:
+def _batch_row(row: Callable[..., Row], changes: tuple[Change, ...], samples: SampleChanges, delete_policy: str) -> Row:
     """A batch starts the runs of the samples whose key is new (all of them when a shared setting
     changed); it is kept when there are none, whatever else changed (removed samples, row order, name)."""
     if samples.to_run is None:
@@ -320,14 +320,15 @@ def _batch_row(row: functools.partial, changes: tuple[Change, ...], samples: Sam
                    reason=removed or (TAGS_CHANGED if tags_changed else "no sample's run settings changed"),
                    changes=changes)
     every = f"every sample runs again ({plural(samples.to_run, 'run')})"
-    why = f"changed: {', '.join(c.setting for c in changes)}; {every}" if changes else _added_or_changed(samples)
+    why = (f"changed: {', '.join(c.setting for c in changes)}; {every}" if changes
+           else _added_or_changed(samples, samples.to_run))
     return row(Action.START, reason="; ".join(filter(None, [why, removed])), changes=changes)
 
 
-def _added_or_changed(samples: SampleChanges) -> str:
+def _added_or_changed(samples: SampleChanges, to_run: int) -> str:
     counts = ", ".join(f"{count} {what}" for count, what in ((samples.added, "added"), (samples.changed, "changed"))
                        if count)
-    return f"{plural(samples.to_run, 'sample')} to run: {counts}"
+    return f"{plural(to_run, 'sample')} to run: {counts}"
 
 
 def _removed(count: int | None, delete_policy: str) -> str:
@@ -383,7 +384,7 @@ def _as_named(settings, stack: StackTemplate) -> dict[str, Any]:
     return named
 
 
-def _batch_name_note(old: BatchSettings, new: BatchSettings) -> tuple[Change, ...]:
+def _batch_name_note(old: RunSettings | BatchSettings, new: RunSettings | BatchSettings) -> tuple[Change, ...]:
     """A batch's name names no run (samples' runs are named by their keys): changing it starts nothing."""
     before, after = old.request.get("batchName", MISSING), new.request.get("batchName", MISSING)
     return () if before == after else (Change("batch_name", before, after),)
@@ -469,11 +470,12 @@ def _sheet_not_at_hand(old: BatchSettings, new: BatchSettings) -> SampleChanges:
     """A staged sheet from a bare template: its digest tells whether samples changed, not which. A
     changed shared setting changes every sample's key, so then every sample runs all the same."""
     same_sheet = old.sample_digest == new.sample_digest
+    to_run: int | None
     if old.shared_fingerprint() != new.shared_fingerprint():
         to_run = new.sample_count
     else:
         to_run = 0 if same_sheet else None
-    counts = (0, 0, 0) if same_sheet else (None, None, None)
+    counts: tuple[int | None, int | None, int | None] = (0, 0, 0) if same_sheet else (None, None, None)
     return SampleChanges(new.sample_count, *counts, to_run=to_run)
 
 

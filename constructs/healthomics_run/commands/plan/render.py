@@ -24,6 +24,7 @@ from .cascade import Cascade, StepRuns
 from .cost import Forecast, money
 from .decide import MISSING, Action, Change, Row, SampleChanges, plural
 from .review import Review
+from .target import Target
 
 _VERBS = {Action.START: "starting", Action.UNKNOWN: "decided at deploy time", Action.KEEP: "kept",
           Action.CANCEL: "cancelled", Action.RETAIN: "left running", Action.UNCOMPARED: "not compared"}
@@ -133,9 +134,9 @@ def _samples(found: SampleChanges, display: Display) -> list[str]:
     return lines
 
 
-def _runs(row: Row, display: Display) -> str:
-    """How many of a batch's samples will run and, only with --show-values, which (ids may identify patients)."""
-    count, ids = row.runs_to_start, row.samples.run_ids
+def _runs(row: Row, samples: SampleChanges, display: Display) -> str:
+    """How many of a batch's ``samples`` will run and, only with --show-values, which (ids may identify patients)."""
+    count, ids = row.runs_to_start, samples.run_ids
     if count is None:
         return "how many runs start is not known from these templates"
     said = f"{plural(count, 'run')} will start"
@@ -146,8 +147,7 @@ def _runs(row: Row, display: Display) -> str:
     return f"{said}: {', '.join(ids)}" if ids is not None else f"{said} (sample ids are in the staged sheet only)"
 
 
-def _target(row: Row) -> str:
-    goal = row.target
+def _target(goal: Target) -> str:
     version = f" version {goal.version}" if goal.version else " (default version)"
     storage = goal.storage_type or "service default"
     if goal.storage_capacity is not None:
@@ -187,7 +187,7 @@ def _cost(item: Forecast, currency: str) -> str:
 def _details(row: Row, report: Review, display: Display) -> list[str]:
     lines = []
     if row.action in (Action.START, Action.UNKNOWN) and row.target is not None:
-        lines.append(_target(row))
+        lines.append(_target(row.target))
         if row.path in report.forecasts:
             item = report.forecasts[row.path]
             lines.append(_cost(item, report.currency))
@@ -198,7 +198,7 @@ def _details(row: Row, report: Review, display: Display) -> list[str]:
     lines += [describe(change, display) for change in row.changes]
     lines += [f"{describe(change, display)} (starts nothing)" for change in row.notes]
     if row.samples is not None:
-        lines += _samples(row.samples, display) + [_runs(row, display)]
+        lines += _samples(row.samples, display) + [_runs(row, row.samples, display)]
     return lines
 
 
@@ -300,7 +300,8 @@ def markdown(report: Review, display: Display = Display.SAFE, limit: int = COMME
         out += [f"- {_bold_verdict(line)}" for line in first] + [""]
     out += _table_lines(report, grouped=len(rows) > TABLE_ROWS)
     blocks = _cascade_blocks(report) + _detail_blocks(report, display)
-    shown, cut = [], 0
+    shown: list[str] = []
+    cut = 0
     for index, block in enumerate(blocks):
         if _size(out + shown + block) + NOTE_ROOM > limit:  # room left for the note saying what was cut
             cut = len(blocks) - index

@@ -105,5 +105,5 @@ def resolve(value: Any, refs: dict[str, Optional[str]]) -> Any:
         if key == "Fn::Sub" and isinstance(item, str):
             names = re.findall(r"\$\{([^}!]+)\}", item)
             if all(refs.get(name) for name in names):
-                return re.sub(r"\$\{([^}!]+)\}", lambda match: refs[match[1]], item)
+                return re.sub(r"\$\{([^}!]+)\}", lambda match: refs[match[1]] or "", item)  # each has a value (above)
     return {key: resolve(item, refs) for key, item in value.items()}

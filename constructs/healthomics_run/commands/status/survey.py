@@ -175,6 +175,7 @@ class Survey:
         note = " (found by its name)" if by_name else ""
         if status == "FAILED":
             found = diagnosis.diagnose_run(self.omics, run)
+            assert found.cause is not None, "diagnose_run names the cause of every FAILED run"
             return _row(item, run["id"], status, State.FAILED, diagnosis=found, action=found.cause.next_step + note,
                         **base)
         if status == "CANCELLED":
