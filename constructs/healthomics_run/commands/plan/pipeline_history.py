@@ -183,7 +183,8 @@ def _document(body: bytes | None, read: Read, target: str) -> tuple[str, list[Ru
     if target and found.region != target:
         read.skipped.other_region += 1
         return None
-    described = document.get("run") if isinstance(document.get("run"), dict) else {}
+    run = document.get("run")
+    described: dict[str, Any] = run if isinstance(run, dict) else {}
     if not found.runs and described.get("status") in UNFINISHED:
         read.skipped.unattributed += 1
         return None
