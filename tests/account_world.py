@@ -10,14 +10,18 @@
   ``s3:GetObject`` on the object, ``s3:GetObjectVersion`` when the request names a ``VersionId`` (S3 API
   Reference, GetObject, "Permissions"); PutObject: ``s3:PutObject``; ListObjectsV2: ``s3:ListBucket`` on the
   bucket, ListObjectVersions: ``s3:ListBucketVersions`` (S3 API Reference, ListObjectVersions), with
-  ``s3:prefix`` the request's prefix). CloudFormation's ListStackResources, DescribeStackResource,
-  DescribeStacks and GetTemplate: ``cloudformation:<operation>`` on the stack (resource type ``stack``, "Actions,
-  resources, and condition keys for AWS CloudFormation"); SQS: ``sqs:<operation>`` on the queue, a batch
-  operation as its single one (SQS Developer Guide, "Amazon SQS API permissions: Actions and resource
-  reference"; "Amazon SQS batch actions": "setting permissions for SendMessage, DeleteMessage, or
-  ChangeMessageVisibility sets permissions for the corresponding batch versions"); a Lambda function's configuration: ``lambda:GetFunctionConfiguration`` on the function
-  ("... for AWS Lambda"). HealthOmics' ListRuns, ListBatch and ListRunGroups are authorized against ``*``: only a
-  statement on ``*`` allows them here, which is right whether or not AWS checks them against a resource type.
+  ``s3:prefix`` the request's prefix).
+- **The other services' calls** are authorized as the Service Authorization Reference names them:
+  CloudFormation's ListStackResources, DescribeStackResource, DescribeStacks and GetTemplate as
+  ``cloudformation:<operation>`` on the stack (resource type ``stack``, "Actions, resources, and condition keys
+  for AWS CloudFormation"); SQS calls as ``sqs:<operation>`` on the queue, a batch operation as its single one
+  (SQS Developer Guide, "Amazon SQS API permissions: Actions and resource reference"; "Amazon SQS batch
+  actions": "setting permissions for SendMessage, DeleteMessage, or ChangeMessageVisibility sets permissions
+  for the corresponding batch versions"); a Lambda function's configuration as
+  ``lambda:GetFunctionConfiguration`` on the function ("... for AWS Lambda"); the Price List's GetProducts as
+  ``pricing:GetProducts`` on ``*`` (it has no resource types, "... for AWS Price List"). HealthOmics' ListRuns,
+  ListBatch and ListRunGroups are authorized against ``*`` (``UNSCOPED``): only a statement on ``*`` allows them
+  here, which is right whether or not AWS checks them against a resource type.
 - **A role may run under a session policy** (``Account.sessions``: role logical id -> the session policy's
   statements, as if the role had been assumed with AssumeRole's ``Policy``): its permissions are the
   intersection of its identity policy and the session policy (IAM User Guide, "Permissions for AssumeRole").
@@ -65,6 +69,8 @@ from tests.iam_policy import Caller, Policies
 
 # Why a GetObject or HeadObject of a missing key is refused to a caller that may not list the bucket
 MISSING_KEY = "a missing key is told apart from a forbidden one only to a caller that may list"
+# HealthOmics listings authorized against "*" (see the module's docstring)
+UNSCOPED = ("ListRuns", "ListBatch", "ListRunGroups")
 OTHER_ACCOUNT = "210987654321"  # an example account for buckets owned elsewhere
 SECURE = {"aws:SecureTransport": "true", "s3:TlsVersion": "1.3"}  # every SDK call here is HTTPS, TLS 1.3
 
@@ -270,13 +276,15 @@ class Account:
             f"arn:aws:cloudformation:{REGION}:{self.deployed.account}:stack/{name}/*"
 
     def _needs(self, service: str, operation: str, params: dict[str, Any]) -> tuple[str, str]:
-        """(action, resource) a CloudFormation, SQS or Lambda request is authorized for."""
+        """(action, resource) a CloudFormation, SQS, Price List or Lambda request is authorized for."""
         if service == "cloudformation" and operation in ("ListStackResources", "DescribeStackResource",
                                                          "DescribeStacks", "GetTemplate"):
             return f"cloudformation:{operation}", self._stack_arn(params["StackName"])
         single = operation.removesuffix("Batch")
         if service == "sqs" and single in ("SendMessage", "ReceiveMessage", "DeleteMessage", "GetQueueAttributes"):
             return f"sqs:{single}", queue_arn(params["QueueUrl"])
+        if service == "pricing" and operation == "GetProducts":  # no resource types ("... for AWS Price List")
+            return "pricing:GetProducts", "*"
         if service == "lambda" and operation == "GetFunctionConfiguration":
             name = params["FunctionName"]
             return "lambda:GetFunctionConfiguration", name if name.startswith("arn:") else \
@@ -313,7 +321,7 @@ class Account:
         return response, {"Error": {"Code": code, "Message": message},
                           "ResponseMetadata": {"HTTPStatusCode": status}}
 
-    # -- a HealthOmics client ------------------------------------------------------------------------------------------------
+    # -- a HealthOmics client -------------------------------------------------------------------------------
     def _omics_resources(self, operation: str, params: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
         """(action, resource ARN, context) for each authorization a HealthOmics request needs."""
         if operation in ("StartRun", "StartRunBatch"):
@@ -353,8 +361,6 @@ class Account:
                      _omics_arn("workflow", f"{params['workflowId']}/version/{params['versionName']}", owner), {})]
         if operation in ("TagResource", "UntagResource"):
             return [(f"omics:{operation}", params["resourceArn"], {})]
-        if operation in ("ListRuns", "ListBatch", "ListRunGroups"):
-            return [(f"omics:{operation}", "*", {})]
         raise NotImplementedError(f"the account world does not authorize HealthOmics {operation} yet")
 
     def authorize_omics(self, operation: str, params: dict[str, Any]) -> None:
@@ -362,7 +368,8 @@ class Account:
         if not self.enforcing:
             return
         role = self.calling
-        for action, resource, context in self._omics_resources(operation, params):
+        needs = [(f"omics:{operation}", "*", {})] if operation in UNSCOPED else self._omics_resources(operation, params)
+        for action, resource, context in needs:
             allowed, why = self.may(role, action, resource, context)
             if not allowed:
                 raise ServiceError("AccessDeniedException", self.refuse(self.caller(role).arn, action, resource, why))
@@ -438,7 +445,7 @@ class Account:
 
     def act_as(self, name: str, *clients: Any) -> None:
         """Each of ``clients`` calls as ``name`` (a role logical id of the template, or one of ``people``): a
-        HealthOmics client the fake serves, or an S3, CloudFormation, SQS or Lambda client."""
+        HealthOmics client the fake serves, or an S3, CloudFormation, SQS, Price List or Lambda client."""
         for client in clients:
             service = client.meta.service_model.service_id.hyphenize()
             client.meta.events.register(f"before-parameter-build.{service}", functools.partial(self._who_calls, name))

@@ -39,8 +39,8 @@ from healthomics_run.handlers.start_run import completion
 from healthomics_run.run_model.provenance_settings import RECORD_NAME
 from healthomics_run.service_calls import clients
 from healthomics_run.service_calls import provenance as writer
-from tests.fake_cloudformation import FakeStack
 from tests.account_world import MISSING_KEY
+from tests.fake_cloudformation import FakeStack
 from tests.fake_omics import REGION
 from tests.stack_world import WORKFLOW_ID, StackWorld, deploy
 
@@ -81,11 +81,13 @@ def _deploy_and_start(monkeypatch: pytest.MonkeyPatch, build: Callable[[cdk.Stac
     """The stack deployed, each run resource created by the deploy handler, and CloudFormation's view of them."""
     with deploy(monkeypatch, build, outdir, stack_name=stack) as world:
         resources = FakeStack(world.deployed.stack_id)
-        for kind in ("Custom::HealthOmicsRun", "Custom::HealthOmicsRunBatch"):
-            for logical in world.logical_ids(kind):
-                answer = world.resource(logical).create()
-                path = world.deployed.resources[logical].get("Metadata", {}).get("aws:cdk:path", logical)
-                resources.add(logical, kind, answer["PhysicalResourceId"], path)
+        started = {logical: world.resource(logical).create()["PhysicalResourceId"]
+                   for kind in ("Custom::HealthOmicsRun", "Custom::HealthOmicsRunBatch")
+                   for logical in world.logical_ids(kind)}
+        for logical, resource in world.deployed.resources.items():
+            path = resource.get("Metadata", {}).get("aws:cdk:path", logical)
+            physical = started.get(logical) or str(world.deployed.ref(logical))
+            resources.add(logical, resource["Type"], physical, path)
         world.omics.submit_held()
         yield world, resources
 
@@ -116,74 +118,81 @@ def _sweep_time(now: datetime) -> str:
     return (hour + timedelta(hours=2, minutes=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-@contextlib.contextmanager
-def writer_world(monkeypatch: pytest.MonkeyPatch, outdir: Path) -> Iterator[Played]:
-    with _deploy_and_start(monkeypatch, writer_stack, outdir, "WriterStack") as (world, resources):
-        raw_s3, raw_sqs = boto3.client("s3", region_name=REGION), boto3.client("sqs", region_name=REGION)
-        raw_s3.put_object(Bucket=INPUT_BUCKET, Key=INPUT_KEY, Body=b"reads")  # changed since the run started
-        runs = list(world.omics.runs.values())
-        for run in runs:
-            _end(world, run, "COMPLETED")
-        role = world.account.role("ProvenanceRole")
+class _WriterAtWork:
+    """The writer's function as Lambda runs it: its clients call as its role, its event source polls as its role."""
+
+    def __init__(self, world: StackWorld, resources: FakeStack, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.world, self.resources, self.monkeypatch = world, resources, monkeypatch
+        self.raw_s3, self.raw_sqs = boto3.client("s3", region_name=REGION), boto3.client("sqs", region_name=REGION)
+        self.role = world.account.role("ProvenanceRole")
         environment = _environment(world, "ProvenanceWriter")
         for name, value in environment.items():
             monkeypatch.setenv(name, value)
-        queue = environment["HEALTHOMICS_RUN_PROVENANCE_QUEUE"]
-        single = next(run for run in runs if not run.get("batchId"))
-        records = [f"{run['runOutputUri']}/{RECORD_NAME}" for run in runs]
+        self.queue = environment["HEALTHOMICS_RUN_PROVENANCE_QUEUE"]
+        self.runs = list(world.omics.runs.values())
+        self.records = [f"{run['runOutputUri']}/{RECORD_NAME}" for run in self.runs]
 
-        def clients_as_writer() -> writer.Clients:
-            aws = writer.Clients(omics=clients.new_omics_client(config=writer.PATIENT),
-                                 s3=boto3.client("s3", config=writer.PATIENT), cfn=resources.client)
-            world.omics.serve(aws.omics)
-            world.account.act_as(role, aws.omics, aws.s3, aws.cfn)
-            return aws
+    def clients(self) -> writer.Clients:
+        aws = writer.Clients(omics=clients.new_omics_client(config=writer.PATIENT),
+                             s3=boto3.client("s3", config=writer.PATIENT), cfn=self.resources.client)
+        self.world.omics.serve(aws.omics)
+        self.world.account.act_as(self.role, aws.omics, aws.s3, aws.cfn)
+        return aws
 
-        def deliver() -> bool:
-            """One batch of the queue, as the event source delivers it; False when it could not, or none was left."""
-            if not world.account.event_source_polls(role, queue):
-                return False
-            received = raw_sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10).get("Messages", [])
-            if not received:
-                return False
-            world.account.lambda_logs(role)
-            answer = after_run.on_run_end({"Records": [{"messageId": m["MessageId"], "body": m["Body"]}
-                                                       for m in received]})
-            failed = {failure["itemIdentifier"] for failure in answer["batchItemFailures"]}
-            for message in received:
-                if message["MessageId"] not in failed:
-                    raw_sqs.delete_message(QueueUrl=queue, ReceiptHandle=message["ReceiptHandle"])
-            return not failed
+    def deliver(self) -> bool:
+        """One batch of the queue, as the event source delivers it; False when it could not, or none was left."""
+        if not self.world.account.event_source_polls(self.role, self.queue):
+            return False
+        received = self.raw_sqs.receive_message(QueueUrl=self.queue, MaxNumberOfMessages=10).get("Messages", [])
+        if not received:
+            return False
+        self.world.account.lambda_logs(self.role)
+        answer = after_run.on_run_end({"Records": [{"messageId": m["MessageId"], "body": m["Body"]} for m in received]})
+        failed = {failure["itemIdentifier"] for failure in answer["batchItemFailures"]}
+        for message in received:
+            if message["MessageId"] not in failed:
+                self.raw_sqs.delete_message(QueueUrl=self.queue, ReceiptHandle=message["ReceiptHandle"])
+        return not failed
 
-        def play() -> list[str]:
-            world.account.denied.clear()
-            _drain(raw_sqs, queue)
-            for uri in records:
-                bucket, key = uri.removeprefix("s3://").split("/", 1)
-                raw_s3.delete_object(Bucket=bucket, Key=key)
-            sqs = boto3.client("sqs", region_name=REGION)
-            world.account.act_as(role, sqs)
-            monkeypatch.setattr(after_run, "Clients", clients_as_writer)
-            monkeypatch.setattr(after_run, "_world", functools.cache(after_run._world.__wrapped__))
-            monkeypatch.setattr(after_run, "_queue", lambda: sqs)
-            problems: list[str] = []
-            try:  # the rule's event of the single run; then the schedule's sweep finds the cohort's
-                raw_sqs.send_message(QueueUrl=queue, MessageBody=json.dumps(
-                    {"source": "aws.omics", "detail-type": "Run Status Change",
-                     "detail": {"runId": single["id"], "uuid": single["uuid"], "status": "COMPLETED"}}))
-                deliver()
-                raw_sqs.send_message(QueueUrl=queue, MessageBody=json.dumps(
-                    {"sweep": _sweep_time(datetime.now(timezone.utc))}))
-                for _ in range(4):
-                    if not deliver():
-                        break
-            except Exception as error:  # a refusal surfaces as whatever the writer made of it
-                problems.append(f"the writer failed: {str(error)[:200]}")
-            missing = [uri for uri in records if not _exists(raw_s3, uri)]
-            refused = [why for why in world.account.denied if not why.endswith(MISSING_KEY)]
-            return [*refused, *problems, *(f"no record at {uri}" for uri in missing)]
+    def play(self) -> list[str]:
+        """The rule's event of the single run, then the schedule's sweep, which finds the cohort's runs."""
+        self.world.account.denied.clear()
+        _drain(self.raw_sqs, self.queue)
+        for uri in self.records:
+            bucket, key = uri.removeprefix("s3://").split("/", 1)
+            self.raw_s3.delete_object(Bucket=bucket, Key=key)
+        sqs = boto3.client("sqs", region_name=REGION)
+        self.world.account.act_as(self.role, sqs)
+        self.monkeypatch.setattr(after_run, "Clients", self.clients)
+        self.monkeypatch.setattr(after_run, "_world", functools.cache(after_run._world.__wrapped__))
+        self.monkeypatch.setattr(after_run, "_queue", lambda: sqs)
+        single = next(run for run in self.runs if not run.get("batchId"))
+        problems: list[str] = []
+        try:
+            self.raw_sqs.send_message(QueueUrl=self.queue, MessageBody=json.dumps(
+                {"source": "aws.omics", "detail-type": "Run Status Change",
+                 "detail": {"runId": single["id"], "uuid": single["uuid"], "status": "COMPLETED"}}))
+            self.deliver()
+            self.raw_sqs.send_message(QueueUrl=self.queue, MessageBody=json.dumps(
+                {"sweep": _sweep_time(datetime.now(timezone.utc))}))
+            for _ in range(4):
+                if not self.deliver():
+                    break
+        except Exception as error:  # a refusal surfaces as whatever the writer made of it
+            problems.append(f"the writer failed: {str(error)[:200]}")
+        missing = [uri for uri in self.records if not _exists(self.raw_s3, uri)]
+        refused = [why for why in self.world.account.denied if not why.endswith(MISSING_KEY)]
+        return [*refused, *problems, *(f"no record at {uri}" for uri in missing)]
 
-        yield Played(world, role, play, {"records": records})
+
+@contextlib.contextmanager
+def writer_world(monkeypatch: pytest.MonkeyPatch, outdir: Path) -> Iterator[Played]:
+    with _deploy_and_start(monkeypatch, writer_stack, outdir, "WriterStack") as (world, resources):
+        boto3.client("s3", region_name=REGION).put_object(Bucket=INPUT_BUCKET, Key=INPUT_KEY, Body=b"reads")
+        for run in world.omics.runs.values():  # the input above changed since they started
+            _end(world, run, "COMPLETED")
+        at_work = _WriterAtWork(world, resources, monkeypatch)
+        yield Played(world, at_work.role, at_work.play, {"records": at_work.records})
 
 
 def _drain(raw_sqs, queue: str) -> None:
