@@ -76,7 +76,7 @@ class Played:
 
 
 @contextlib.contextmanager
-def _deploy_and_start(monkeypatch: pytest.MonkeyPatch, build: Callable[[cdk.Stack], None], outdir: Path,
+def deploy_and_start(monkeypatch: pytest.MonkeyPatch, build: Callable[[cdk.Stack], None], outdir: Path,
                       stack: str) -> Iterator[tuple[StackWorld, FakeStack]]:
     """The stack deployed, each run resource created by the deploy handler, and CloudFormation's view of them."""
     with deploy(monkeypatch, build, outdir, stack_name=stack) as world:
@@ -92,10 +92,12 @@ def _deploy_and_start(monkeypatch: pytest.MonkeyPatch, build: Callable[[cdk.Stac
         yield world, resources
 
 
-def _end(world: StackWorld, run: dict[str, Any], status: str) -> str:
+def end_run(world: StackWorld, run: dict[str, Any], status: str) -> str:
     """A run ends as HealthOmics ends one: a task, an output in its folder and ``output.json`` mapping it. Answers
-    the task's id."""
+    the task's id. The run is made a minute older, so that an input put since the deploy is newer than its start
+    (S3's LastModified is to the second)."""
     raw = boto3.client("s3", region_name=REGION)
+    run["creationTime"] -= timedelta(minutes=1)
     task = world.omics.add_task(run["id"], "Germline.call", status="FAILED" if status == "FAILED" else "COMPLETED",
                          failure_reason=TASK_FAILURE if status == "FAILED" else "")
     bucket, _, folder = run["runOutputUri"].removeprefix("s3://").partition("/")
@@ -106,7 +108,7 @@ def _end(world: StackWorld, run: dict[str, Any], status: str) -> str:
     return task
 
 
-def _environment(world: StackWorld, function_part: str) -> dict[str, str]:
+def function_environment(world: StackWorld, function_part: str) -> dict[str, str]:
     (logical,) = [name for name in world.deployed.of_type("AWS::Lambda::Function") if function_part in name]
     variables = world.deployed.resources[logical]["Properties"].get("Environment", {}).get("Variables", {})
     return {name: str(value) for name, value in world.deployed.resolve(variables).items()}
@@ -125,7 +127,7 @@ class _WriterAtWork:
         self.world, self.resources, self.monkeypatch = world, resources, monkeypatch
         self.raw_s3, self.raw_sqs = boto3.client("s3", region_name=REGION), boto3.client("sqs", region_name=REGION)
         self.role = world.account.role("ProvenanceRole")
-        environment = _environment(world, "ProvenanceWriter")
+        environment = function_environment(world, "ProvenanceWriter")
         for name, value in environment.items():
             monkeypatch.setenv(name, value)
         self.queue = environment["HEALTHOMICS_RUN_PROVENANCE_QUEUE"]
@@ -180,17 +182,17 @@ class _WriterAtWork:
                     break
         except Exception as error:  # a refusal surfaces as whatever the writer made of it
             problems.append(f"the writer failed: {str(error)[:200]}")
-        missing = [uri for uri in self.records if not _exists(self.raw_s3, uri)]
+        missing = [uri for uri in self.records if not object_exists(self.raw_s3, uri)]
         refused = [why for why in self.world.account.denied if not why.endswith(MISSING_KEY)]
         return [*refused, *problems, *(f"no record at {uri}" for uri in missing)]
 
 
 @contextlib.contextmanager
 def writer_world(monkeypatch: pytest.MonkeyPatch, outdir: Path) -> Iterator[Played]:
-    with _deploy_and_start(monkeypatch, writer_stack, outdir, "WriterStack") as (world, resources):
+    with deploy_and_start(monkeypatch, writer_stack, outdir, "WriterStack") as (world, resources):
         boto3.client("s3", region_name=REGION).put_object(Bucket=INPUT_BUCKET, Key=INPUT_KEY, Body=b"reads")
         for run in world.omics.runs.values():  # the input above changed since they started
-            _end(world, run, "COMPLETED")
+            end_run(world, run, "COMPLETED")
         at_work = _WriterAtWork(world, resources, monkeypatch)
         yield Played(world, at_work.role, at_work.play, {"records": at_work.records})
 
@@ -202,7 +204,7 @@ def _drain(raw_sqs, queue: str) -> None:
             raw_sqs.delete_message(QueueUrl=queue, ReceiptHandle=message["ReceiptHandle"])
 
 
-def _exists(raw_s3, uri: str) -> bool:
+def object_exists(raw_s3, uri: str) -> bool:
     bucket, key = uri.removeprefix("s3://").split("/", 1)
     try:
         raw_s3.head_object(Bucket=bucket, Key=key)
@@ -213,11 +215,11 @@ def _exists(raw_s3, uri: str) -> bool:
 
 @contextlib.contextmanager
 def signaller_world(monkeypatch: pytest.MonkeyPatch, outdir: Path) -> Iterator[Played]:
-    with _deploy_and_start(monkeypatch, signaller_stack, outdir, "SignallerStack") as (world, _):
+    with deploy_and_start(monkeypatch, signaller_stack, outdir, "SignallerStack") as (world, _):
         single = next(run for run in world.omics.runs.values() if not run.get("batchId"))
-        tasks = [_end(world, single, "FAILED")]
+        tasks = [end_run(world, single, "FAILED")]
         (batch,) = world.omics.batches.values()
-        tasks += [_end(world, run, "FAILED") for run in world.omics.batch_runs(batch["id"])]
+        tasks += [end_run(world, run, "FAILED") for run in world.omics.batch_runs(batch["id"])]
         world.omics.set_batch_status(batch["id"], "FAILED", failure_reason="runs failed", failedRunCount=2)
         role = world.account.role("SignallerRole")
         events = [{"ResourceType": "Custom::HealthOmicsRun", "Id": single["id"], "Uuid": single["uuid"]},

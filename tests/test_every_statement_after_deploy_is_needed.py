@@ -14,7 +14,8 @@ from tests.command_scenarios import commands_world
 from tests.role_scenarios import signaller_world, writer_world
 
 SCENARIOS = {"writer": (writer_world, None), "signaller": (signaller_world, None),
-             "status": (commands_world, "status STACK"), "export-history": (commands_world, "export-history FILE")}
+             "status": (commands_world, "status STACK"), "export-history": (commands_world, "export-history FILE"),
+             "provenance": (commands_world, "provenance STACK")}
 
 
 @pytest.mark.parametrize("scenario", sorted(SCENARIOS))

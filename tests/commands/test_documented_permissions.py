@@ -16,3 +16,8 @@ def test_export_history_reads_the_ended_runs_and_their_prices_with_the_documente
                                                                                                 tmp_path):
     with commands_world(monkeypatch, tmp_path) as plays:
         assert plays["export-history FILE"].play() == []
+
+
+def test_provenance_writes_the_missing_records_with_the_documented_policy_alone(monkeypatch, tmp_path):
+    with commands_world(monkeypatch, tmp_path) as plays:
+        assert plays["provenance STACK"].play() == []
