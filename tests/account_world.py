@@ -21,7 +21,9 @@
   ``lambda:GetFunctionConfiguration`` on the function ("... for AWS Lambda"); the Price List's GetProducts as
   ``pricing:GetProducts`` on ``*`` (it has no resource types, "... for AWS Price List"). HealthOmics' ListRuns,
   ListBatch and ListRunGroups are authorized against ``*`` (``UNSCOPED``): only a statement on ``*`` allows them
-  here, which is right whether or not AWS checks them against a resource type.
+  here, which is right whether or not AWS checks them against a resource type. ListRunsInBatch is authorized on
+  the batch, as the HealthOmics guide's example policy grants it ("Batch runs in HealthOmics", IAM permissions
+  for batch operations: ``omics:ListRunsInBatch`` on ``runBatch/*``).
 - **A role may run under a session policy** (``Account.sessions``: role logical id -> the session policy's
   statements, as if the role had been assumed with AssumeRole's ``Policy``): its permissions are the
   intersection of its identity policy and the session policy (IAM User Guide, "Permissions for AssumeRole").

@@ -57,10 +57,10 @@ OPERATOR = Caller(account=ACCOUNT, arn=f"arn:aws:iam::{ACCOUNT}:role/example-ope
 
 
 def documented_policy(command: str, values: dict[str, str]) -> dict[str, Any]:
-    """The policy docs/security.md gives ``healthomics-run <command>``: the JSON block after the line that names
-    the command and ends with a colon, its ``<placeholders>`` replaced by ``values``."""
+    """The policy docs/security.md gives ``healthomics-run <command>``: the first JSON block after the paragraph
+    that starts with the command's name and ends with a colon, its ``<placeholders>`` replaced by ``values``."""
     text = SECURITY_PAGE.read_text()
-    found = re.search(rf"^`healthomics-run {re.escape(command)}[^\n]*:\n\n```json\n(.*?)\n```", text, re.M | re.S)
+    found = re.search(rf"^`healthomics-run {re.escape(command)}`.*?:\n\n```json\n(.*?)\n```", text, re.M | re.S)
     assert found, f"docs/security.md gives no JSON policy for healthomics-run {command}"
     body = found[1]
     for name, value in values.items():
@@ -104,7 +104,10 @@ def commands_world(monkeypatch: pytest.MonkeyPatch, outdir: Path) -> Iterator[di
         (bucket,) = [world.deployed.names[name] for name in world.deployed.of_type("AWS::S3::Bucket")
                      if world.deployed.bucket_key_arn(name)]
         (key,) = world.deployed.of_type("AWS::KMS::Key")
+        (writer,) = [name for name in world.deployed.of_type("AWS::Lambda::Function")
+                     if name.startswith("HealthOmicsRunProvenanceWriter")]
         values = {"region": REGION, "account": ACCOUNT, "stack": STACK, "output bucket": bucket,
+                  "writer function": world.deployed.names[writer],
                   "output prefix": PREFIX, "input bucket": INPUT_BUCKET, "key": world.deployed.get_att(key, "Arn")}
 
         def as_person(command: str, *made: Any) -> None:
