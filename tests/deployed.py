@@ -3,7 +3,8 @@
 Each resource gets a physical name and the attributes ``Ref`` and ``Fn::GetAtt`` return (as the
 CloudFormation resource reference pages list them: a bucket's ``Ref`` is its name and ``Arn`` is
 ``arn:aws:s3:::name``; a role's ``Arn`` is ``arn:aws:iam::<account>:role/<name>``; a KMS key's ``Ref``
-is its key id; an ``AWS::Omics::*`` resource's ``Ref`` is its id). The intrinsic functions the
+is its key id; an ``AWS::Omics::*`` resource's ``Ref`` is its id; a queue's ``Ref`` is its URL and ``Arn``
+``arn:aws:sqs:<region>:<account>:<name>``). The intrinsic functions the
 library's templates use are resolved, so the world can read the policies exactly as IAM would
 receive them, and the custom resources' properties exactly as CloudFormation hands them to the
 handler (every scalar a string, as the CloudFormation custom resource request reference says).
@@ -73,6 +74,8 @@ class Deployed:
             return self.stack_id
         if logical in self.template.get("Parameters", {}):
             return self.template["Parameters"][logical].get("Default", f"{logical}-value")
+        if self.resources[logical]["Type"] == "AWS::SQS::Queue":
+            return f"https://sqs.{self.region}.amazonaws.com/{self.account}/{self.names[logical]}"
         return self.names[logical]
 
     def get_att(self, logical: str, attribute: str) -> str:
@@ -87,6 +90,7 @@ class Deployed:
             "AWS::Logs::LogGroup": f"arn:aws:logs:{r}:{a}:log-group:{name}:*",
             "AWS::Lambda::Function": f"arn:aws:lambda:{r}:{a}:function:{name}",
             "AWS::SNS::Topic": f"arn:aws:sns:{r}:{a}:{name}",
+            "AWS::SQS::Queue": f"arn:aws:sqs:{r}:{a}:{name}",
             "AWS::ECR::Repository": f"arn:aws:ecr:{r}:{a}:repository/{name}",
             "AWS::Omics::RunGroup": f"arn:aws:omics:{r}:{a}:runGroup/{name}",
             "AWS::Omics::RunCache": f"arn:aws:omics:{r}:{a}:runCache/{name}",

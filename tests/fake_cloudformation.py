@@ -22,11 +22,13 @@ UPDATED = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
 
 
 class FakeStack:
-    """ListStackResources (pages of ``page_size``) and DescribeStackResource for one stack's resources."""
+    """ListStackResources (pages of ``page_size``) and DescribeStackResource for one stack's resources; with a
+    ``template``, DescribeStacks (by name or id) and GetTemplate too, as ``healthomics-run status`` reads a stack."""
 
-    def __init__(self, stack_id: str, page_size: int = 100) -> None:
+    def __init__(self, stack_id: str, page_size: int = 100, template: dict[str, Any] | None = None) -> None:
         self.stack_id = stack_id
         self.page_size = page_size
+        self.template = template
         self.resources: list[dict[str, Any]] = []
         self.calls: list[str] = []
         self.client = boto3.client("cloudformation", region_name=REGION)
@@ -39,11 +41,19 @@ class FakeStack:
     def _answer(self, model, params, **_: Any):
         self.calls.append(model.name)
         body = params["body"]
+        name = self.stack_id.split("/")[1]
+        if model.name == "DescribeStacks" and self.template is not None:
+            assert body["StackName"] in (name, self.stack_id), body
+            result: dict[str, Any] = {"Stacks": [{"StackId": self.stack_id, "StackName": name, "CreationTime": UPDATED,
+                                                  "StackStatus": "CREATE_COMPLETE"}]}
+            return self._answered(model, result)
         assert body["StackName"] == self.stack_id, body
+        if model.name == "GetTemplate" and self.template is not None:
+            return self._answered(model, {"TemplateBody": json.dumps(self.template)})
         if model.name == "ListStackResources":
             start = int(body.get("NextToken", "0"))
             page = self.resources[start:start + self.page_size]
-            result: dict[str, Any] = {"StackResourceSummaries": [
+            result = {"StackResourceSummaries": [
                 {"LogicalResourceId": r["LogicalResourceId"], "PhysicalResourceId": r["PhysicalResourceId"],
                  "ResourceType": r["ResourceType"], "LastUpdatedTimestamp": UPDATED,
                  "ResourceStatus": "CREATE_COMPLETE"} for r in page]}
@@ -58,6 +68,10 @@ class FakeStack:
                 "ResourceStatus": "CREATE_COMPLETE", "Metadata": json.dumps({"aws:cdk:path": found["Path"]})}}
         else:
             raise AssertionError(f"the fake does not implement {model.name}")
+        return self._answered(model, result)
+
+    @staticmethod
+    def _answered(model, result: dict[str, Any]):
         report = ParamValidator().validate(result, model.output_shape)
         assert not report.has_errors(), report.generate_report()
         return AWSResponse("https://cloudformation.amazonaws.com/", 200, {}, None), result
