@@ -45,6 +45,10 @@ _FRAMEWORK_REASONS = (
 # (lambda/start_run/diagnosis.py): each authorized against the ``run`` resource type (Service Authorization
 # Reference, "Actions, resources, and condition keys for AWS HealthOmics": GetRun, ListRunTasks, GetRunTask).
 DIAGNOSIS_ACTIONS = ["omics:GetRun", "omics:ListRunTasks", "omics:GetRunTask"]
+# The Service Authorization Reference defines a task resource (task/${Id}) beside run/${Id} without saying which
+# of the two GetRunTask is authorized on: every role that calls it may act on both, right either way.
+TASKS_REASON = ("Task ids are assigned by HealthOmics when a run's tasks start; GetRunTask may be authorized on "
+                "the task as well as the run. Limited to this account and Region.")
 
 
 class RunProvider(Construct):
@@ -120,12 +124,14 @@ class RunProvider(Construct):
         role.add_to_policy(iam.PolicyStatement(
             actions=["logs:CreateLogStream", "logs:PutLogEvents"], resources=[self.log_group.log_group_arn]))
         stack = Stack.of(self)
-        readable = [stack.format_arn(service="omics", resource=kind, resource_name="*") for kind in ("run", "runBatch")]
+        readable = [stack.format_arn(service="omics", resource=kind, resource_name="*")
+                    for kind in ("run", "runBatch", "task")]
         # GetRun and GetBatch for the status; the rest for the failure's diagnosis (lambda/start_run/diagnosis.py).
         role.add_to_policy(iam.PolicyStatement(actions=[*DIAGNOSIS_ACTIONS, "omics:GetBatch", "omics:ListRunsInBatch"],
                                                resources=readable))
         acknowledge(role, *((wildcard_finding(self, arn), "Run and batch ids are assigned by HealthOmics when they "
-                             "start; reading them is limited to this account and Region.") for arn in readable))
+                             "start; reading them is limited to this account and Region.") for arn in readable[:2]),
+                    (wildcard_finding(self, readable[2]), TASKS_REASON))
         return self._function("StatusSignaller", role, "start_run.completion.on_status_event")
 
     def _function(self, id: str, role: iam.IRole, handler: str) -> lambda_.Function:

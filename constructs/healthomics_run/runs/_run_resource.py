@@ -50,7 +50,7 @@ from healthomics_run.workflows import _parameter_fit as parameter_fit
 from healthomics_run.workflows.workflow import IWorkflow
 
 from ._properties_size import MAX_PROPERTIES_BYTES, properties_size
-from ._provider import DIAGNOSIS_ACTIONS, RunProvider
+from ._provider import DIAGNOSIS_ACTIONS, TASKS_REASON, RunProvider
 from ._staging import may_hold_tokens, stage_json
 from ._synth_warnings import check_at_synth
 from .run_props import RunProps, run_props_problems
@@ -439,7 +439,7 @@ class RunResource(Construct):
 
         ``start_actions`` are allowed on the workflow, the run group, the cache, the configuration and
         ``run/*`` (a batch's StartRunBatch is authorized against each of them too); ``watch_actions`` on
-        ``watched``; ``DIAGNOSIS_ACTIONS`` on ``run/*``, to say why a run failed (``diagnosis``).
+        ``watched``; ``DIAGNOSIS_ACTIONS`` on ``run/*`` and ``task/*``, to say why a run failed (``diagnosis``).
         """
         runs = self.omics_arn("run", "*")
         workflows = self.workflow_arns()
@@ -457,7 +457,9 @@ class RunResource(Construct):
         reads = ["omics:GetWorkflow", "omics:GetWorkflowVersion"] if workflows else []
         self.provider.allow([*start_actions, *reads], start_on)
         self.provider.allow(watch_actions, [watched])
-        self.provider.allow(DIAGNOSIS_ACTIONS, [runs])
+        tasks = self.omics_arn("task", "*")
+        self.provider.allow(DIAGNOSIS_ACTIONS, [runs, tasks])
+        self.provider.acknowledge_wildcard(tasks, TASKS_REASON)
         self.provider.allow(["iam:PassRole"], [self.provider.attribute(self.role, "role_arn")],
                             conditions={"StringEquals": {"iam:PassedToService": "omics.amazonaws.com"}})
         # Always: tags reach runs from Tags.of (applied at synth), and a later deploy that changes or removes
