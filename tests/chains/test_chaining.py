@@ -25,7 +25,7 @@ import pytest
 
 from healthomics_run.run_model import chaining
 from healthomics_run.run_model.chaining import COHORT, ChainSpec, PerSample, Shards, StepOutputs, StepSpec, WholeSet
-from healthomics_run.service_calls import chain_controller, clients
+from healthomics_run.service_calls import chain_controller, chain_state, clients
 from tests.fake_omics import REGION
 from tests.handlers.test_cohorts import CloudFormation, sample
 from tests.world import BATCH_TEMPLATE, LEDGER_URI, batch_properties, sheet_properties, stage_sheet
@@ -231,6 +231,12 @@ def test_the_after_run_hook_advances_the_stacks_chains_with_the_batchs_runs(omic
     assert omics.count("StartRun") == 1  # no chains: nothing asked
 
 
+def known_runs(spec: ChainSpec) -> set[str]:
+    """Every run the chain's state holds the outputs of (the census and every shard)."""
+    states = chain_state.read_states(clients.s3(), spec.cohort_ledger_uri)[spec.name]
+    return {run for part in states.values() for run in part.get("outputs", {})}
+
+
 def test_two_handlers_at_once_lose_nothing_the_second_to_write_reads_again(omics, props, aws, monkeypatch):
     """Two handlers read the state, each observes half the cohort; the first writes, the second's write is put
     with ``If-Match`` the ETag it read, which S3 answers with 412 Precondition Failed since the object changed
@@ -241,24 +247,32 @@ def test_two_handlers_at_once_lose_nothing_the_second_to_write_reads_again(omics
     chain = Chain(omics, chain_of(aws, shard_size=20))
     runs = chain.end(cohort_runs(omics, deploy.answer["Data"]["BatchId"]))
     chain.deliver(runs[:1])  # the state's objects exist: the next writes are If-Match
-    real_save, conflicts = chain_controller.State.save, []
+    real_save, conflicts = chain_controller.Controller.save, []
 
-    def another_handler_writes_first(state):
+    def another_handler_writes_first(controller):
         if not conflicts:
             conflicts.append("other")
             chain_controller.advance(clients.omics(), clients.s3(), chain.spec, runs[1:10])
-        return real_save(state)
+        return real_save(controller)
 
-    monkeypatch.setattr(chain_controller.State, "save", another_handler_writes_first)
+    monkeypatch.setattr(chain_controller.Controller, "save", another_handler_writes_first)
     chain_controller.advance(clients.omics(), clients.s3(), chain.spec, runs[10:])
-    monkeypatch.setattr(chain_controller.State, "save", real_save)
-    state = chain_controller.State(clients.s3(), chain.spec, None).data
-    assert conflicts == ["other"] and set(state["outputs"]) >= set(runs)
+    monkeypatch.setattr(chain_controller.Controller, "save", real_save)
+    assert conflicts == ["other"] and known_runs(chain.spec) >= set(runs)
     assert omics.count("StartRun") == 1  # the shard of the 20, started by the retried batch
 
-    stale, (joint,) = chain_controller.State(clients.s3(), chain.spec, None), chain.step_runs("joint")
-    chain.deliver(chain.end([joint]))  # another handler writes the joint step's object (its run's outputs)
-    stale.data["failed"][joint] = "FAILED"  # what a handler that read before would write over it
+
+def test_a_stale_handler_cannot_write_over_a_shard_another_changed(omics, props, aws):
+    """A handler that read a shard before another wrote it gets 412 from its ``If-Match`` write ("How to prevent
+    object overwrites with conditional writes",
+    https://docs.aws.amazon.com/AmazonS3/latest/userguide/conditional-writes.html), and what the other wrote stays."""
+    deploy = CloudFormation(cohort(props, [sample(i) for i in range(1, 21)]))
+    chain = Chain(omics, chain_of(aws, shard_size=20))
+    chain.deliver(chain.end(cohort_runs(omics, deploy.answer["Data"]["BatchId"])))
+    stale, (joint,) = chain_controller.Controller(clients.omics(), clients.s3(), chain.spec), chain.step_runs("joint")
+    stale.shards.setdefault(0, stale.objects.read(chain_state.shard_name(0)) or {})
+    chain.deliver(chain.end([joint]))  # another handler writes the shard (its joint run's outputs)
+    stale.shards[0]["failed"][joint] = "FAILED"  # what a handler that read before would write over it
     with pytest.raises(chain_controller.Conflict):
         stale.save()
-    assert joint in chain_controller.State(clients.s3(), chain.spec, None).data["outputs"]
+    assert joint in known_runs(chain.spec)
