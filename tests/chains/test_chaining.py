@@ -26,11 +26,12 @@ import pytest
 from healthomics_run.run_model import chaining
 from healthomics_run.run_model.chaining import COHORT, ChainSpec, PerSample, Shards, StepOutputs, StepSpec, WholeSet
 from healthomics_run.service_calls import chain_controller, chain_state, clients
+from tests.direct_s3 import DirectS3
 from tests.fake_omics import REGION
 from tests.handlers.test_cohorts import CloudFormation, sample
 from tests.world import BATCH_TEMPLATE, LEDGER_URI, batch_properties, sheet_properties, stage_sheet
 
-JOINT_WORKFLOW, MERGE_WORKFLOW = "2000001", "2000002"
+JOINT_WORKFLOW, MERGE_WORKFLOW, ANNOTATE_WORKFLOW = "2000001", "2000002", "2000003"
 
 
 @pytest.fixture
@@ -62,10 +63,14 @@ def chain_of(aws, shard_size: int = 100, **more) -> ChainSpec:
 
 
 class Chain:
-    """The chain's runs, ended as HealthOmics ends them, their events handed to the controller."""
+    """The chain's runs, ended as HealthOmics ends them, their events handed to the controller. ``direct``: the
+    controller's clients reach the HealthOmics fake and moto's S3 without HTTP (``FakeHealthOmics.direct``,
+    ``tests.direct_s3``): the same answers, for the tens of thousands of calls of a full-size cohort."""
 
-    def __init__(self, omics, spec: ChainSpec) -> None:
+    def __init__(self, omics, spec: ChainSpec, *, direct: bool = False) -> None:
         self.omics, self.spec, self.s3 = omics, spec, boto3.client("s3", region_name=REGION)
+        self.direct = DirectS3() if direct else None
+        self.clients = (omics.direct(), self.direct) if direct else (clients.omics(), clients.s3())
         self.started: dict[str, int] = {}
 
     def end(self, run_ids, status: str = "COMPLETED") -> list[str]:
@@ -75,15 +80,18 @@ class Chain:
             if status == "COMPLETED":
                 name = "vcf" if run.get("batchId") is None else "gvcf"
                 bucket, _, key = run["runOutputUri"].removeprefix("s3://").partition("/")
-                body = {f"Wf.{name}": f"{run['runOutputUri']}/out/{name}/{run_id}.vcf.gz"}
-                self.s3.put_object(Bucket=bucket, Key=f"{key}/output.json", Body=json.dumps(body).encode())
+                body = json.dumps({f"Wf.{name}": f"{run['runOutputUri']}/out/{name}/{run_id}.vcf.gz"}).encode()
+                if self.direct is not None:
+                    self.direct.put_direct(bucket, f"{key}/output.json", body)
+                else:
+                    self.s3.put_object(Bucket=bucket, Key=f"{key}/output.json", Body=body)
         return list(run_ids)
 
     def deliver(self, run_ids, *, reconcile: bool = False) -> dict[str, int]:
         """The events of these runs, in SQS batches of 10."""
         ids, total = list(run_ids), {}
         for start in range(0, max(len(ids), 1), 10):
-            started = chain_controller.advance(clients.omics(), clients.s3(), self.spec, ids[start:start + 10],
+            started = chain_controller.advance(*self.clients, self.spec, ids[start:start + 10],
                                                reconcile=reconcile and start + 10 >= len(ids))
             for name, count in started.items():
                 total[name] = total.get(name, 0) + count
@@ -104,28 +112,46 @@ def cohort_runs(omics, batch_id: str) -> list[str]:
     return [run["id"] for run in omics.batch_runs(batch_id)]
 
 
-def test_a_grown_cohort_starts_its_new_samples_one_new_shard_and_one_merge(omics, props, aws):
-    spec, samples = chain_of(aws), [sample(i) for i in range(1, 1001)]
-    deploy = CloudFormation(cohort(props, samples))
-    chain = Chain(omics, spec)
-    first = cohort_runs(omics, deploy.answer["Data"]["BatchId"])
-    assert chain.deliver(chain.end(first)) == {"joint": 10}
-    assert chain.deliver(chain.end(chain.step_runs("joint"))) == {"merge": 1}
-    chain.deliver(chain.end(chain.step_runs("merge")))
+def annotated(spec: ChainSpec) -> ChainSpec:
+    """The chain with a per-sample step after the merge: each sample's annotation of the merged calls (a
+    re-emit: every sample's runs again whenever the merge does)."""
+    spec.steps.append(step("annotate", "merge", PerSample(), {"vcf": StepOutputs("vcf")}, ANNOTATE_WORKFLOW,
+                           outputs=["vcf"]))
+    return spec
 
-    grown = deploy.update(cohort(props, samples + [sample(i) for i in range(1001, 1101)]))
-    new = cohort_runs(omics, grown["Data"]["BatchId"])
-    assert len(new) == 100 and omics.count("StartRunBatch") == 2
+
+def test_a_cohort_of_10000_grown_by_1000_starts_its_new_samples_one_new_shard_one_merge_and_the_re_emits(
+        omics, props, aws):
+    """The done-when of chaining at full size: shards of 1,000 are append-only, so the 1,000 new samples make one
+    new shard; the merge runs again over 11 shards, and the per-sample step after it for every sample (its input,
+    the merge, changed). A redeploy of the same cohort, every event of the growth again and a sweep for lost ones
+    start nothing more; a failed sample of a later growth holds back its shard only, and the merge."""
+    omics.add_workflow(ANNOTATE_WORKFLOW, {"vcf": {}})
+    spec, samples = annotated(chain_of(aws, shard_size=1000)), [sample(i) for i in range(1, 10_001)]
+    deploy = CloudFormation(cohort(props, samples))
+    chain = Chain(omics, spec, direct=True)
+    assert chain.deliver(chain.end(cohort_runs(omics, deploy.answer["Data"]["BatchId"]))) == {"joint": 10}
+    assert chain.deliver(chain.end(chain.step_runs("joint"))) == {"merge": 1}
+    assert chain.deliver(chain.end(chain.step_runs("merge"))) == {"annotate": 10_000}
+
+    grown = samples + [sample(i) for i in range(10_001, 11_001)]
+    new = cohort_runs(omics, deploy.update(cohort(props, grown))["Data"]["BatchId"])
+    assert len(new) == 1000 and omics.count("StartRunBatch") == 2
     assert chain.deliver(chain.end(new)) == {"joint": 1}  # the new shard only: old shards keep their members
     assert chain.deliver(chain.end(chain.step_runs("joint"))) == {"merge": 1}
-    chain.deliver(chain.end(chain.step_runs("merge")))
-    assert chain.started == {"joint": 11, "merge": 2} and omics.count("StartRun") == 13
+    assert chain.deliver(chain.end(chain.step_runs("merge"))) == {"annotate": 11_000}
+    assert chain.started == {"joint": 11, "merge": 2, "annotate": 21_000} and omics.count("StartRun") == 21_013
 
-    # every event again, a redeploy of the same cohort, a sweep of what events might have been lost: nothing more
-    deploy.update(cohort(props, samples + [sample(i) for i in range(1001, 1101)]))
-    everything = list(omics.runs)
-    assert chain.deliver(everything, reconcile=True) == {}
-    assert omics.count("StartRunBatch") == 2 and omics.count("StartRun") == 13
+    # the same cohort deployed again, every event of the growth twice, a sweep for lost events: nothing more
+    deploy.update(cohort(props, grown))
+    assert chain.deliver(new + new[::-1], reconcile=True) == {}
+    assert omics.count("StartRunBatch") == 2 and omics.count("StartRun") == 21_013
+
+    more = cohort_runs(omics, deploy.update(cohort(props, grown + [sample(i) for i in range(11_001, 13_001)]))
+                       ["Data"]["BatchId"])
+    failed = chain.end(more[:1], status="FAILED")  # in shard 11; shard 12 has none
+    assert chain.deliver(failed + chain.end(more[1:])) == {"joint": 1}
+    assert chain.deliver(chain.end(chain.step_runs("joint"))) == {}  # the merge waits on shard 11
 
 
 def test_lost_events_are_found_by_a_sweep_and_duplicates_start_nothing_twice(omics, props, aws):
