@@ -10,6 +10,7 @@ tests that rely on conditions run against moto's own answers (``tests/chains/tes
 
 from __future__ import annotations
 
+import bisect
 import io
 from types import SimpleNamespace
 from typing import Any, Optional
@@ -28,6 +29,7 @@ class DirectS3:
     def __init__(self) -> None:
         self.backend = s3_backends[ACCOUNT]["global"]
         self.calls: dict[str, int] = {}
+        self.sorted: dict[str, list[str]] = {}  # bucket -> its keys, sorted, for listing by prefix
 
     def _count(self, operation: str) -> None:
         self.calls[operation] = self.calls.get(operation, 0) + 1
@@ -50,7 +52,14 @@ class DirectS3:
     def list_objects_v2(self, Bucket: str, Prefix: str = "", MaxKeys: int = 1000, **_: Any) -> dict[str, Any]:
         self._count("ListObjectsV2")
         keys = self.backend.get_bucket(Bucket).keys
-        found = sorted(key for key in keys.keys() if key.startswith(Prefix))[:MaxKeys]
+        if len(self.sorted.get(Bucket, ())) != len(keys):  # keys are only added in these tests
+            self.sorted[Bucket] = sorted(keys.keys())
+        names = self.sorted[Bucket]
+        found = []
+        for key in names[bisect.bisect_left(names, Prefix):]:
+            if not key.startswith(Prefix) or len(found) == MaxKeys:
+                break
+            found.append(key)
         return {"Contents": [{"Key": key, "ETag": keys.get(key).etag} for key in found]}
 
     def get_paginator(self, _: str) -> Any:
