@@ -302,3 +302,35 @@ def test_a_stale_handler_cannot_write_over_a_shard_another_changed(omics, props,
     with pytest.raises(chain_controller.Conflict):
         stale.save()
     assert joint in known_runs(chain.spec)
+
+
+def test_a_chain_whose_state_is_version_2_goes_on_from_it(omics, props, aws):
+    """A chain deployed before state shards kept one object for the cohort and one per step, and named its runs
+    ``<chain>/<step>/<partition>``. The controller reads that state once, puts each record in its shard (its shards
+    kept whole), and goes on: the merge's end is seen, nothing already started starts again, and a growth starts
+    its new shard and the merge only."""
+    deploy = CloudFormation(cohort(props, [sample(i) for i in range(1, 21)]))
+    chain = Chain(omics, chain_of(aws, shard_size=10))
+    chain.deliver(chain.end(cohort_runs(omics, deploy.answer["Data"]["BatchId"])))
+    chain.deliver(chain.end(chain.step_runs("joint")))
+    (merge,) = chain.step_runs("merge")
+    s3, folder = boto3.client("s3", region_name=REGION), chain_state.folder(chain.spec)
+    bucket, prefix = folder.removeprefix("s3://").split("/", 1)
+    parts = chain_state.read_states(clients.s3(), LEDGER_URI)["germline"]
+    for item in s3.list_objects_v2(Bucket=bucket, Prefix=prefix)["Contents"]:
+        s3.delete_object(Bucket=bucket, Key=item["Key"])
+    for name, part in parts.items():  # as version 2 wrote them
+        s3.put_object(Bucket=bucket, Key=f"{prefix}{name}.json", Body=json.dumps(part).encode())
+    for run in omics.runs.values():
+        if run["request"].get("name", "").startswith("germline/"):
+            chain_name, step_name, _, key = run["request"]["name"].split("/", 3)
+            run["request"]["name"] = f"{chain_name}/{step_name}/{key}"
+
+    assert chain.deliver(chain.end([merge])) == {}
+    assert chain.deliver(list(omics.runs)) == {}
+    assert "census" in {item["Key"].rsplit("/", 1)[-1].removesuffix(".json")
+                        for item in s3.list_objects_v2(Bucket=bucket, Prefix=prefix)["Contents"]}
+    grown = deploy.update(cohort(props, [sample(i) for i in range(1, 31)]))
+    assert chain.deliver(chain.end(cohort_runs(omics, grown["Data"]["BatchId"]))) == {"joint": 1}
+    assert chain.deliver(chain.end(chain.step_runs("joint"))) == {"merge": 1}
+    assert chain.started == {"joint": 3, "merge": 2}

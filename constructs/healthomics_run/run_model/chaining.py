@@ -29,10 +29,9 @@ A new input (a sample changed, a shard re-run) gives a new id, and its outputs a
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Optional, Union
-
-import hashlib
 
 from .fingerprint import REQUEST_ID_PREFIX, content_digest
 

@@ -87,10 +87,11 @@ class Controller:
         self.touched: set[int] = set()  # the shards an ended run changed
         self.wide_ended = False  # a wide run's end changed the census
         self.complete = False  # every shard is loaded, and is walked
-        self.census = self.objects.read(chain_state.CENSUS)
+        census = self.objects.read(chain_state.CENSUS)
+        self.census: dict[str, Any] = census if census is not None else chain_state.new_part(sizes=[], summary=[])
         tag = self._ledger_tag()
-        if self.census is None or self.census.get("ledger") != tag or self.census.get("chain") != self._digest():
-            self._build(tag)
+        if census is None or census.get("ledger") != tag or census.get("chain") != self._digest():
+            self._build(tag, first=census is None)
 
     def _digest(self) -> str:
         return chaining.content_digest(self.chain.to_json())
@@ -121,7 +122,7 @@ class Controller:
             self.indexes[bucket] = self.objects.read(chain_state.index_name(bucket)) or {"shards": {}}
         return self.indexes[bucket]["shards"]
 
-    def _build(self, tag: Optional[str]) -> None:
+    def _build(self, tag: Optional[str], *, first: bool) -> None:
         """The census and shards for the ledger as it is now (a deploy changed it, or the chain changed): new
         samples form new shards, every shard learns which of its samples the ledger wants. Reads every shard."""
         book = ledger.load(self.s3, self.chain.cohort_ledger_uri, self.owner)
@@ -129,10 +130,7 @@ class Controller:
         for key, entry in (book.samples.items() if book is not None else ()):
             if ledger.WANTED in entry[2]:
                 wanted[entry[0]] = [key, entry[1]]
-        old = None
-        if self.census is None:
-            self.census = chain_state.new_part(sizes=[], summary=[])
-            old = chain_state.read_v2(self.objects, self.chain, self.objects.names())
+        old = chain_state.read_v2(self.objects, self.chain, self.objects.names()) if first else None
         self._load_all()
         members = [self.shards[index]["members"] for index in sorted(self.shards)]
         if old is not None:  # version 2: its step shards kept whole, grouped into state shards
@@ -157,14 +155,7 @@ class Controller:
     def _distribute(self, old: dict[str, Any]) -> None:
         """Version 2's records, each into the shard of its samples (a wide partition's into the census)."""
         shard_of = {sample: index for index, part in self.shards.items() for sample in part["members"]}
-        home: dict[str, dict[str, Any]] = {}  # partition key -> its part
-        for index, part in self.shards.items():
-            for sample in part["members"]:
-                home[f"sample:{sample}"] = part
-            for step in self.chain.steps:
-                if step.partition["kind"] == chaining.Shards.kind:
-                    for key in chaining.carve(self.census["sizes"], index, part["members"], step.partition["size"]):
-                        home[key] = part
+        home = self._homes()
         owner: dict[str, dict[str, Any]] = {}  # runId -> its part
         for sample, record in old["samples"].items():
             if sample in shard_of:
@@ -180,6 +171,17 @@ class Controller:
             for run, value in old[key].items():
                 if run in owner:
                     owner[run][key][run] = value
+
+    def _homes(self) -> dict[str, dict[str, Any]]:
+        """Partition key -> the shard that holds it, for every per-sample and sharded partition."""
+        home: dict[str, dict[str, Any]] = {}
+        for index, part in self.shards.items():
+            home.update({f"sample:{sample}": part for sample in part["members"]})
+            for step in self.chain.steps:
+                if step.partition["kind"] == chaining.Shards.kind:
+                    home.update(dict.fromkeys(chaining.carve(self.census["sizes"], index, part["members"],
+                                                             step.partition["size"]), part))
+        return home
 
     # -- what ended --------------------------------------------------------------------------------
     def observe(self, run_id: str, *, run_setting_id: Optional[str] = None) -> None:

@@ -146,9 +146,9 @@ def legacy_view(census: dict[str, Any], shards: list[dict[str, Any]]) -> dict[st
             merged["steps"].setdefault(step, {}).update(records)
     owner_of = {run: step for run, (step, _) in merged["runs"].items()}
     sizes = census.get("sizes", [])
-    made = {str(found["partition"]["size"]): [key for index, shard in enumerate(shards)
-                                              for key in chaining.carve(sizes, index, shard.get("members", []),
-                                                                        int(found["partition"]["size"]))]
+    made = {str(found["partition"]["size"]): [members for index, shard in enumerate(shards)
+                                              for members in chaining.carve(sizes, index, shard.get("members", []),
+                                                                            int(found["partition"]["size"])).values()]
             for found in layout.values() if found["partition"]["kind"] == chaining.Shards.kind}
     parts = {COHORT: {"version": VERSION, "shards": made, "samples": merged["samples"],
                       **{key: {} for key in PER_RUN}}}
