@@ -221,6 +221,17 @@ def test_shards_are_append_only():
     assert grown[:3] == shards and grown[3] == [f"s{i}" for i in range(250, 260)]
 
 
+def test_a_steps_shards_are_carved_from_state_shards_of_1000_and_never_span_two():
+    """A step's shards of 300 over 2,500 new samples: the state shards hold 1,000, 1,000 and 500, each carved in
+    300s, so no shard of the step spans two state objects; the plan counts the same."""
+    sizes = [1000, 1000, 500]
+    carved = [chaining.carve(sizes, index, [f"s{index}-{n}" for n in range(size)], 300)
+              for index, size in enumerate(sizes)]
+    assert [len(members) for shards in carved for members in shards.values()] == [300, 300, 300, 100] * 2 + [300, 200]
+    assert list(carved[1])[0] == "shard:300:4"  # numbered on from the state shards before
+    assert chaining.shards_for(2500, 300) == 10 and chaining.shards_for(1000, 1000) == 1
+
+
 def test_synth_checks_name_unknown_outputs_cycles_and_single_values_for_many_inputs(aws):
     spec = chain_of(aws)
     spec.steps[0].parameters["gvcfs"]["stepOutput"] = "bam"
@@ -228,11 +239,13 @@ def test_synth_checks_name_unknown_outputs_cycles_and_single_values_for_many_inp
     spec.steps.append(step("a", "b", PerSample(), {}, "1"))
     spec.steps.append(step("b", "a", PerSample(), {}, "1"))
     spec.steps[0].parameter_template = {"gvcfs": {}, "reference": {}}
+    spec.steps.append(step("wide", COHORT, Shards(size=1001), {}, "1"))
     errors = "\n".join(chaining.chain_errors(spec))
     assert "declares no output 'bam'" in errors
     assert "parameter 'vcfs' takes one value" in errors
     assert "steps in a cycle: ['a', 'b']" in errors
     assert "required parameter 'reference' has no value" in errors
+    assert "step 'wide': Shards(size) must be from 1 to 1,000" in errors
 
 
 def test_the_after_run_hook_advances_the_stacks_chains_with_the_batchs_runs(omics, props, aws):

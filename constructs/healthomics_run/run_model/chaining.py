@@ -282,6 +282,12 @@ def carve(sizes: list[int], index: int, members: list[str], size: int) -> dict[s
             for number, start in enumerate(range(0, len(members), size))}
 
 
+def shards_for(samples: int, size: int) -> int:
+    """How many step shards of ``size`` new samples make: their state shards of ``STATE_SHARD``, each carved."""
+    full, rest = divmod(samples, STATE_SHARD)
+    return full * -(-STATE_SHARD // size) + -(-rest // size)
+
+
 def partitions(partition: dict[str, Any], samples: list[str],
                shards: Optional[dict[str, list[str]]] = None) -> dict[str, list[str]]:
     """Partition key -> its samples, for the wanted ``samples`` (``shards``: the step's shards, from ``carve``)."""
