@@ -319,9 +319,11 @@ class Inputs:
 
 # -- identity --------------------------------------------------------------------------------------
 
-def step_digest(chain: str, step: StepSpec, partition_key: str, input_fingerprints: list[str]) -> str:
-    """What names one run of a step: the chain, the step's settings, the partition and its inputs' outputs."""
-    return content_digest({"chain": chain, "step": step.name, "settings": step.settings_digest(),
+def step_digest(chain: str, step: StepSpec, partition_key: str, input_fingerprints: list[str],
+                settings: Optional[str] = None) -> str:
+    """What names one run of a step: the chain, the step's settings (``settings``: its ``settings_digest()``,
+    when the caller has it), the partition and its inputs' outputs."""
+    return content_digest({"chain": chain, "step": step.name, "settings": settings or step.settings_digest(),
                            "partition": partition_key, "inputs": list(input_fingerprints)})
 
 

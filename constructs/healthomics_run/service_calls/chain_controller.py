@@ -24,6 +24,7 @@ requestId is. A kill switch (``ChainSpec.enabled``) stops the chain from advanci
 
 from __future__ import annotations
 
+import hashlib
 import json
 from typing import Any, Iterable, Optional
 
@@ -72,9 +73,9 @@ def _summary(node: Node) -> dict[str, Any]:
     """What the census keeps of a node in one shard: its pending, failed and done partitions, and a signature that
     changes whenever any of them does."""
     statuses = [status for _, status, _, _ in node.values()]
+    said = "\n".join(sorted(f"{key} {status} {run or ''}" for key, (_, status, run, _) in node.items()))
     return {"p": statuses.count(PENDING), "f": statuses.count(FAILED), "d": statuses.count(DONE),
-            "sig": chaining.content_digest(sorted((key, status, run or "") for key, (_, status, run, _) in
-                                                  node.items()))[:16]}
+            "sig": hashlib.sha256(said.encode("utf-8")).hexdigest()[:16]}
 
 
 class Controller:
@@ -350,7 +351,7 @@ class Controller:
     def _step(self, step, part: dict[str, Any], where: str, partitions: dict[str, list[str]], upstream: Node) -> Node:
         inputs_of = chaining.Inputs({key: members for key, (members, _, _, _) in upstream.items()})
         node: Node = {}
-        records = part["steps"].setdefault(step.name, {})
+        records, settings = part["steps"].setdefault(step.name, {}), step.settings_digest()
         for key, members in partitions.items():
             inputs = [upstream[name] for name in inputs_of.of(members)]
             statuses = [status for _, status, _, _ in inputs]
@@ -363,7 +364,7 @@ class Controller:
                 continue
             prints = [home["prints"].get(run) or chaining.outputs_fingerprint(home["outputs"][run])
                       for run, home in done]
-            digest = chaining.step_digest(self.chain.name, step, key, prints)
+            digest = chaining.step_digest(self.chain.name, step, key, prints, settings)
             record = records.get(key)
             if record is None or record["digest"] != digest:
                 summaries = [home["outputs"][run] for run, home in done]
