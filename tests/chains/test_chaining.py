@@ -137,13 +137,16 @@ def test_a_cohort_of_10000_grown_by_1000_starts_its_new_samples_one_new_shard_on
     grown = samples + [sample(i) for i in range(10_001, 11_001)]
     new = cohort_runs(omics, deploy.update(cohort(props, grown))["Data"]["BatchId"])
     assert len(new) == 1000 and omics.count("StartRunBatch") == 2
-    assert chain.deliver(chain.end(new)) == {"joint": 1}  # the new shard only: old shards keep their members
+    lost = {new[3], new[700]}  # their events never arrive: the new shard waits
+    assert chain.deliver([run for run in chain.end(new) if run not in lost]) == {}
+    deploy.update(cohort(props, grown))  # the same cohort deployed again: no batch
+    # duplicated events start nothing; the sweep finds the two lost: the new shard only, old shards keep members
+    assert chain.deliver(new[:100], reconcile=True) == {"joint": 1}
     assert chain.deliver(chain.end(chain.step_runs("joint"))) == {"merge": 1}
     assert chain.deliver(chain.end(chain.step_runs("merge"))) == {"annotate": 11_000}
     assert chain.started == {"joint": 11, "merge": 2, "annotate": 21_000} and omics.count("StartRun") == 21_013
 
-    # the same cohort deployed again, every event of the growth again, a sweep for lost events: nothing more
-    deploy.update(cohort(props, grown))
+    # every event of the growth again and another sweep: nothing more
     assert chain.deliver(new, reconcile=True) == {}
     assert omics.count("StartRunBatch") == 2 and omics.count("StartRun") == 21_013
 
