@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tests.built_once import built_once
 from tests.synth import ROOT
 
 CLI = shutil.which("cdk")
@@ -25,12 +26,18 @@ def cdk_synth(outdir: Path, *context: str) -> Path:
     return outdir
 
 
+@pytest.fixture(scope="session")
+def example_cdk_out(tmp_path_factory) -> Path:
+    """The example app as ``cdk synth`` writes it, once for the session: both tests here read it unchanged."""
+    return built_once(tmp_path_factory, "example-cdk-out", cdk_synth)
+
+
 @pytest.mark.skipif(CLI is None, reason="the CDK CLI comes from node_modules (make test puts it on PATH)")
-def test_a_changed_parameter_in_the_example_app_is_planned_as_start(tmp_path):
+def test_a_changed_parameter_in_the_example_app_is_planned_as_start(tmp_path, example_cdk_out):
     parameters = json.loads((ROOT / "config" / "germline-parameters.json").read_text())
     changed = tmp_path / "germline-parameters.json"
     changed.write_text(json.dumps({**parameters, "sample_name": "NA24385"}))
-    base = cdk_synth(tmp_path / "base")
+    base = example_cdk_out
     head = cdk_synth(tmp_path / "head", f"parameters_file={changed}")
 
     command = [str(Path(sys.executable).with_name("healthomics-run")), "plan", str(base), str(head),
@@ -59,9 +66,9 @@ def test_the_reviewing_pages_workflow_is_valid_yaml_that_runs_the_plan():
 
 
 @pytest.mark.skipif(CLI is None, reason="the CDK CLI comes from node_modules (make test puts it on PATH)")
-def test_the_readmes_first_deploy_recipe_on_the_example_app_says_every_run_starts(tmp_path):
+def test_the_readmes_first_deploy_recipe_on_the_example_app_says_every_run_starts(tmp_path, example_cdk_out):
     """An empty base template is nothing deployed in any of the app's stacks."""
-    app = cdk_synth(tmp_path / "app")
+    app = example_cdk_out
     nothing = tmp_path / "nothing-deployed.json"
     nothing.write_text('{"Resources": {}}')
     command = [str(Path(sys.executable).with_name("healthomics-run")), "plan", str(nothing), str(app)]
