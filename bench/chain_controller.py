@@ -8,6 +8,12 @@ figures are the controller's own: each of the cohort's ``SAMPLES`` runs COMPLETE
 by one earlier advance (which builds the state: shards of 1,000, the completed runs' outputs), then the last
 ``BATCH`` ended runs arrive as one SQS batch (``advance`` with their ids, as the after-run handler calls it). The
 chain: per-sample cohort -> ``Shards(size=1000)`` joint step -> ``WholeSet`` merge. Measured: that one advance.
+
+Quotas: HealthOmics allows 10 calls a second per operation, account and Region by default ("HealthOmics API quotas",
+https://docs.aws.amazon.com/omics/latest/dev/api-quotas.html). The controller calls HealthOmics through the after-run
+function's client, which ``provenance_pace.Pace`` paces to the stack's share (``Config.calls_per_second``, 5 by
+default) per operation: computed from the calls measured here, the hours a cohort's ended runs take at that share
+(``paced_hours``, the operation called most bounding), the chain alone, and whether that share is within the quota.
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from healthomics_run.run_model.chaining import COHORT, ChainSpec, StepSpec
+from healthomics_run.run_model.provenance_settings import QUOTA_TPS, Config
 from healthomics_run.service_calls import chain_controller
 from healthomics_run.service_calls.ledger import WANTED, Ledger
 
@@ -63,10 +70,10 @@ class S3:
     def list_objects_v2(self, Bucket: str, Prefix: str, MaxKeys: int = 1000, **_: Any) -> dict[str, Any]:
         self._count("ListObjectsV2")
         keys = sorted(key for bucket, key in self.objects if bucket == Bucket and key.startswith(Prefix))
-        return {"Contents": [{"Key": key} for key in keys[:MaxKeys]]}
+        return {"Contents": [{"Key": key, "ETag": str(hash(self.objects[(Bucket, key)]))} for key in keys[:MaxKeys]]}
 
     def get_paginator(self, _: str) -> Any:
-        return SimpleNamespace(paginate=lambda **params: [self.list_objects_v2(**params)])
+        return SimpleNamespace(paginate=lambda **params: [self.list_objects_v2(**params, MaxKeys=10**9)])
 
 
 class Omics:
@@ -97,7 +104,8 @@ class Omics:
     def start_run(self, requestId: str, **request: Any) -> dict[str, Any]:
         self._count("StartRun")
         run_id = f"9{len(self.runs):07d}"
-        self.runs[run_id] = {"id": run_id, "status": "PENDING", "runOutputUri": request["outputUri"]}
+        self.runs[run_id] = {"id": run_id, "status": "PENDING", "runOutputUri": request["outputUri"],
+                             "name": request["name"]}
         return {"id": run_id, "status": "PENDING"}
 
 
@@ -127,23 +135,29 @@ def measure(samples: int) -> dict[str, Any]:
     started = chain_controller.advance(omics, s3, spec, run_ids[-BATCH:])
     seconds = time.perf_counter() - began
     state = sum(len(body) for (_, key), body in s3.objects.items() if "/chains/" in key)
+    share = Config().calls_per_second
+    per_operation = {name: count / BATCH for name, count in sorted(omics.calls.items())}
     return {"samples": samples, "ended_runs": BATCH, "started": started, "seconds": round(seconds, 3),
             "s3_read_bytes": s3.read, "s3_written_bytes": s3.written, "s3_calls": sum(s3.calls.values()),
             "omics_calls": sum(omics.calls.values()), "state_bytes": state,
             "per_ended_run": {"s3_read_bytes": s3.read // BATCH, "s3_written_bytes": s3.written // BATCH,
                               "omics_calls": sum(omics.calls.values()) / BATCH,
-                              "s3_calls": sum(s3.calls.values()) / BATCH}}
+                              "s3_calls": sum(s3.calls.values()) / BATCH},
+            "omics_per_operation": per_operation, "share_tps": share, "quota_tps": QUOTA_TPS,
+            "within_quota": share <= QUOTA_TPS,
+            "paced_hours": round(samples * max(per_operation.values()) / share / 3600, 2)}
 
 
 def main(argv: list[str]) -> int:
     sizes = [int(text.replace(",", "").replace("_", "")) for text in argv] or list(SIZES)
     found = [measure(size) for size in sizes]
     print(f"{'samples':>9} {'S3 read/run':>14} {'S3 written/run':>15} {'S3 calls/run':>13} {'omics calls/run':>16} "
-          f"{'state':>12} {'seconds':>8}")
+          f"{'state':>12} {'seconds':>8} {'paced h':>8}")
     for item in found:
         per = item["per_ended_run"]
         print(f"{item['samples']:>9,} {per['s3_read_bytes']:>14,} {per['s3_written_bytes']:>15,} "
-              f"{per['s3_calls']:>13} {per['omics_calls']:>16} {item['state_bytes']:>12,} {item['seconds']:>8}")
+              f"{per['s3_calls']:>13} {per['omics_calls']:>16} {item['state_bytes']:>12,} {item['seconds']:>8} "
+              f"{item['paced_hours']:>8}")
     print("BENCH " + json.dumps(found))
     return 0
 

@@ -336,7 +336,14 @@ def chain_measures(sizes: tuple[int, ...]) -> list[dict[str, Any]]:
                       f"{item['per_ended_run']['s3_calls']:g}, HealthOmics {item['per_ended_run']['omics_calls']:g} "
                       f"calls per ended run; state {item['state_bytes']:,} bytes; {item['seconds']} s per SQS batch "
                       f"of {item['ended_runs']}",
-             "kind": kind} for item in found]
+             "kind": kind} for item in found] + [
+        {"measure": f"chain controller, {item['samples']:,}-sample cohort: hours of its HealthOmics calls at the "
+                    f"writer's share ({item['share_tps']:g} TPS per operation, quota {item['quota_tps']:g})",
+         "value": item["paced_hours"], "unit": "h",
+         "calls": ", ".join(f"{name} {count:g}" for name, count in item["omics_per_operation"].items())
+                  + f" per ended run; share within quota: {item['within_quota']}",
+         "kind": "computed: the measured calls per ended run, paced to the share (provenance_pace.Pace)"}
+        for item in found]
 
 
 def after_run_targets(found: dict[str, Any]) -> list[dict[str, str]]:

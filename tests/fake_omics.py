@@ -20,6 +20,7 @@ from collections import Counter
 from typing import Any, Callable
 
 import boto3
+from botocore import xform_name
 from botocore.awsrequest import AWSResponse
 from botocore.exceptions import ClientError
 from botocore.validate import ParamValidator
@@ -50,6 +51,10 @@ class FakeHealthOmics:
         self.model = client.meta.service_model
         self.workflows: dict[str, dict[str, Any]] = {}
         self.runs: dict[str, dict[str, Any]] = {}
+        self._in_batch: dict[str, list[str]] = {}  # batch id -> its runs' ids, in submission order
+        # (role, bucket) pairs found usable, remembered only once ``direct()`` is asked for (a world whose role
+        # and bucket do not change); otherwise each StartRun asks moto again
+        self.checked: set[tuple[str, str]] | None = None
         self.batches: dict[str, dict[str, Any]] = {}
         self.run_caches: set[str] = set()
         self.cache_locations: dict[str, str] = {}
@@ -211,28 +216,42 @@ class FakeHealthOmics:
 
     def _respond(self, request, **_: Any) -> AWSResponse:
         operation, params = self._pending
+        op_model = self.model.operation_model(operation)
+        try:
+            result = self._answer(operation, params)
+        except ServiceError as error:
+            status = self.model.shape_for(error.code).metadata["error"]["httpStatusCode"]
+            return self._http(request, status, {"message": error.message}, {"x-amzn-errortype": error.code})
+        return self._http(request, op_model.http.get("responseCode", 200), result, {})
+
+    def _answer(self, operation: str, params: dict[str, Any], *, check_output: bool = True) -> dict[str, Any]:
+        """One call as the service answers it: recorded, its input (and output) checked against the model."""
         self.calls.append((operation, params))
         op_model = self.model.operation_model(operation)
         report = ParamValidator().validate(params, op_model.input_shape)
         assert not report.has_errors(), report.generate_report()
-        try:
-            if self.authorize is not None:
-                self.authorize(operation, params)
-            self._admit(operation)
-            fault = next((f for f in self.faults if f[0] == operation), None)
-            if fault:
-                self.faults.remove(fault)
-                raise ServiceError(fault[1], fault[2])
-            result = self._operation(operation)(params)
-        except ServiceError as error:
-            status = self.model.shape_for(error.code).metadata["error"]["httpStatusCode"]
-            return self._http(request, status, {"message": error.message}, {"x-amzn-errortype": error.code})
+        if self.authorize is not None:
+            self.authorize(operation, params)
+        self._admit(operation)
+        fault = next((f for f in self.faults if f[0] == operation), None)
+        if fault:
+            self.faults.remove(fault)
+            raise ServiceError(fault[1], fault[2])
+        result = self._operation(operation)(params)
         if op_model.output_shape is None:
             assert result == {}, f"{operation} has no output in the model"
-        else:
+        elif check_output:
             output = ParamValidator().validate(result, op_model.output_shape)
             assert not output.has_errors(), output.generate_report()
-        return self._http(request, op_model.http.get("responseCode", 200), result, {})
+        return result
+
+    def direct(self) -> "DirectOmics":
+        """A client whose calls reach the fake without HTTP (no serializing, no botocore hooks): the same
+        answers, records and checks of each request, for tests that make tens of thousands of calls. The
+        answers' shapes are checked on the HTTP path, which every other test takes."""
+        if self.checked is None:
+            self.checked = set()
+        return DirectOmics(self)
 
     def _admit(self, operation: str) -> None:
         if self.clock is None:
@@ -285,15 +304,19 @@ class FakeHealthOmics:
                 "parameterTemplate": version}
 
     def _check_role_and_bucket(self, params: dict[str, Any]) -> None:
+        bucket = params["outputUri"].removeprefix("s3://").split("/", 1)[0]
+        if (params["roleArn"], bucket) in (self.checked or ()):
+            return
         role_name = params["roleArn"].rsplit("/", 1)[-1]
         try:
             self._moto("iam").get_role(RoleName=role_name)
         except ClientError:
             raise ServiceError("ValidationException", f"Role {params['roleArn']} cannot be assumed") from None
-        bucket = params["outputUri"].removeprefix("s3://").split("/", 1)[0]
         names = [b["Name"] for b in self._moto("s3").list_buckets()["Buckets"]]
         if bucket not in names:
             raise ServiceError("ValidationException", f"Output bucket {bucket} does not exist")
+        if self.checked is not None:
+            self.checked.add((params["roleArn"], bucket))
 
     def _new_run(self, run_id: str, params: dict[str, Any]) -> dict[str, Any]:
         prefix_mode = params.get("outputUriPrefixMode", "SERVICE_DEFINED")
@@ -336,25 +359,28 @@ class FakeHealthOmics:
         described.update(run.get("described", {}))  # end_run
         return described
 
-    def _page(self, items: list[dict[str, Any]], params: dict[str, Any]) -> dict[str, Any]:
-        """One page of a list, as the service pages: ``maxResults`` items from ``startingToken`` on."""
+    def _page(self, items: list[Any], params: dict[str, Any],
+              shown: Callable[[Any], dict[str, Any]] = lambda item: item) -> dict[str, Any]:
+        """One page of a list, as the service pages: ``maxResults`` items from ``startingToken`` on (each as
+        ``shown`` says, made for the page's items only)."""
         start = int(params.get("startingToken") or 0)
         end = start + params.get("maxResults", self.page_size)
-        return {"items": items[start:end], **({"nextToken": str(end)} if end < len(items) else {})}
+        return {"items": [shown(item) for item in items[start:end]],
+                **({"nextToken": str(end)} if end < len(items) else {})}
 
     def _list_runs(self, params: dict[str, Any]) -> dict[str, Any]:
         """ListRuns with its filters (name, batchId, status), paged."""
-        runs = [run for run in self.runs.values() if params.get("status") in (None, run["status"])
+        among = self.batch_runs(params["batchId"]) if params.get("batchId") else self.runs.values()
+        runs = [run for run in among if params.get("status") in (None, run["status"])
                 and params.get("name") in (None, run["request"].get("name"))
                 and params.get("batchId") in (None, run.get("batchId"))]
-        items = [{"id": run["id"], "arn": run["arn"], "status": run["status"], "creationTime": run["creationTime"],
-                  **{key: run["request"][key] for key in ("workflowId", "name", "storageType", "storageCapacity",
-                                                          "workflowVersionName") if key in run["request"]},
-                  **{key: run[key] for key in ("startTime", "stopTime", "workflowName", "batchId") if run.get(key)},
-                  **{key: value for key, value in run.get("described", {}).items()  # end_run
-                     if key in ("startTime", "stopTime")}}
-                 for run in runs]
-        return self._page(items, params)
+        return self._page(runs, params, lambda run: {
+            "id": run["id"], "arn": run["arn"], "status": run["status"], "creationTime": run["creationTime"],
+            **{key: run["request"][key] for key in ("workflowId", "name", "storageType", "storageCapacity",
+                                                    "workflowVersionName") if key in run["request"]},
+            **{key: run[key] for key in ("startTime", "stopTime", "workflowName", "batchId") if run.get(key)},
+            **{key: value for key, value in run.get("described", {}).items()  # end_run
+               if key in ("startTime", "stopTime")}})
 
     def add_run_group(self, run_group_id: str, **limits: int) -> None:
         """A run group made outside the stack; ``limits``: maxRuns, maxCpus, maxDuration (minutes), maxGpus."""
@@ -439,6 +465,7 @@ class FakeHealthOmics:
                     continue  # its submission failed: no run
             run = self.runs[run_id] = self._new_run(run_id, {**default, **entry})
             run.update(batchId=batch_id, runSettingId=entry["runSettingId"])
+            self._in_batch.setdefault(batch_id, []).append(run_id)
             self._access_as_service_role(run)
 
     def _access_as_service_role(self, run: dict[str, Any]) -> None:
@@ -473,15 +500,17 @@ class FakeHealthOmics:
                 self._submit(batch_id, batch["defaultRunSetting"], batch["entries"])
 
     def batch_runs(self, batch_id: str) -> list[dict[str, Any]]:
-        return [run for run in self.runs.values() if run.get("batchId") == batch_id]
+        return [self.runs[run_id] for run_id in self._in_batch.get(batch_id, []) if run_id in self.runs]
 
     def _list_runs_in_batch(self, params: dict[str, Any]) -> dict[str, Any]:
         self._batch(params["batchId"])
         batch = self._batch(params["batchId"])
-        found = [run for run in self.batch_runs(params["batchId"])
-                 if params.get("runSettingId") in (None, run["runSettingId"])
-                 and params.get("runId") in (None, run["id"])]
-        if not self.batch_runs(params["batchId"]):  # not submitted yet: listed without a run id
+        candidates = ([self.runs[params["runId"]]] if params.get("runId") in self.runs
+                      else [] if params.get("runId") else self.batch_runs(params["batchId"]))
+        found = [run for run in candidates if run.get("batchId") == params["batchId"]
+                 and params.get("runSettingId") in (None, run["runSettingId"])]
+        if not any(run_id in self.runs for run_id in self._in_batch.get(params["batchId"], [])):
+            # not submitted yet: listed without a run id
             return {"runs": [{"runSettingId": entry["runSettingId"]} for entry in batch["entries"]
                              if params.get("runSettingId") in (None, entry["runSettingId"])]}
         listed = [{"runSettingId": run["runSettingId"], "runId": run["id"], "runArn": run["arn"],
@@ -577,3 +606,24 @@ def _s3_uris(value: Any) -> list[str]:
     if isinstance(value, list):
         return [uri for item in value for uri in _s3_uris(item)]
     return [value] if isinstance(value, str) and value.startswith("s3://") else []
+
+
+class DirectOmics:
+    """The fake's operations as a client's methods (``get_run(id=...)``), answered without HTTP; a refusal
+    raises botocore's ``ClientError`` with the service's code, as a client would."""
+
+    def __init__(self, fake: FakeHealthOmics) -> None:
+        self._fake = fake
+        self._names = {xform_name(name): name for name in fake.model.operation_names}
+
+    def __getattr__(self, method: str) -> Callable[..., dict[str, Any]]:
+        operation = self._names[method]
+
+        def answer(**params: Any) -> dict[str, Any]:
+            try:
+                return self._fake._answer(operation, params, check_output=False)
+            except ServiceError as error:
+                raise ClientError({"Error": {"Code": error.code, "Message": error.message}}, operation) from None
+
+        answer.__name__ = method
+        return answer

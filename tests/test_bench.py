@@ -16,3 +16,14 @@ def test_the_chain_controller_bench_counts_calls_per_ended_run_at_a_small_size()
     assert found["started"] == {"joint": 1}  # the last SQS batch completes the shard
     assert found["per_ended_run"]["omics_calls"] == 2.1  # GetRun, ListRunsInBatch each, and one StartRun
     assert 0 < found["per_ended_run"]["s3_read_bytes"] and found["state_bytes"] > 0
+    assert found["within_quota"] and found["paced_hours"] > 0
+
+
+def test_the_chain_controllers_bytes_per_ended_run_do_not_grow_with_the_cohort():
+    """The state is split in shards of 1,000 samples: an SQS batch of ended runs reads and writes the census,
+    the index objects of its samples and their shards, so ten times the cohort reads and writes about the same."""
+    from bench.chain_controller import measure
+
+    small, large = (measure(size)["per_ended_run"] for size in (1_000, 10_000))
+    assert large["s3_read_bytes"] < 1.5 * small["s3_read_bytes"]
+    assert large["s3_written_bytes"] < 1.5 * small["s3_written_bytes"]

@@ -25,12 +25,13 @@ import pytest
 
 from healthomics_run.run_model import chaining
 from healthomics_run.run_model.chaining import COHORT, ChainSpec, PerSample, Shards, StepOutputs, StepSpec, WholeSet
-from healthomics_run.service_calls import chain_controller, clients
+from healthomics_run.service_calls import chain_controller, chain_state, clients
+from tests.direct_s3 import DirectS3
 from tests.fake_omics import REGION
 from tests.handlers.test_cohorts import CloudFormation, sample
 from tests.world import BATCH_TEMPLATE, LEDGER_URI, batch_properties, sheet_properties, stage_sheet
 
-JOINT_WORKFLOW, MERGE_WORKFLOW = "2000001", "2000002"
+JOINT_WORKFLOW, MERGE_WORKFLOW, ANNOTATE_WORKFLOW = "2000001", "2000002", "2000003"
 
 
 @pytest.fixture
@@ -62,10 +63,14 @@ def chain_of(aws, shard_size: int = 100, **more) -> ChainSpec:
 
 
 class Chain:
-    """The chain's runs, ended as HealthOmics ends them, their events handed to the controller."""
+    """The chain's runs, ended as HealthOmics ends them, their events handed to the controller. ``direct``: the
+    controller's clients reach the HealthOmics fake and moto's S3 without HTTP (``FakeHealthOmics.direct``,
+    ``tests.direct_s3``): the same answers, for the tens of thousands of calls of a full-size cohort."""
 
-    def __init__(self, omics, spec: ChainSpec) -> None:
+    def __init__(self, omics, spec: ChainSpec, *, direct: bool = False) -> None:
         self.omics, self.spec, self.s3 = omics, spec, boto3.client("s3", region_name=REGION)
+        self.direct = DirectS3() if direct else None
+        self.clients = (omics.direct(), self.direct) if direct else (clients.omics(), clients.s3())
         self.started: dict[str, int] = {}
 
     def end(self, run_ids, status: str = "COMPLETED") -> list[str]:
@@ -75,15 +80,18 @@ class Chain:
             if status == "COMPLETED":
                 name = "vcf" if run.get("batchId") is None else "gvcf"
                 bucket, _, key = run["runOutputUri"].removeprefix("s3://").partition("/")
-                body = {f"Wf.{name}": f"{run['runOutputUri']}/out/{name}/{run_id}.vcf.gz"}
-                self.s3.put_object(Bucket=bucket, Key=f"{key}/output.json", Body=json.dumps(body).encode())
+                body = json.dumps({f"Wf.{name}": f"{run['runOutputUri']}/out/{name}/{run_id}.vcf.gz"}).encode()
+                if self.direct is not None:
+                    self.direct.put_direct(bucket, f"{key}/output.json", body)
+                else:
+                    self.s3.put_object(Bucket=bucket, Key=f"{key}/output.json", Body=body)
         return list(run_ids)
 
     def deliver(self, run_ids, *, reconcile: bool = False) -> dict[str, int]:
         """The events of these runs, in SQS batches of 10."""
         ids, total = list(run_ids), {}
         for start in range(0, max(len(ids), 1), 10):
-            started = chain_controller.advance(clients.omics(), clients.s3(), self.spec, ids[start:start + 10],
+            started = chain_controller.advance(*self.clients, self.spec, ids[start:start + 10],
                                                reconcile=reconcile and start + 10 >= len(ids))
             for name, count in started.items():
                 total[name] = total.get(name, 0) + count
@@ -104,28 +112,49 @@ def cohort_runs(omics, batch_id: str) -> list[str]:
     return [run["id"] for run in omics.batch_runs(batch_id)]
 
 
-def test_a_grown_cohort_starts_its_new_samples_one_new_shard_and_one_merge(omics, props, aws):
-    spec, samples = chain_of(aws), [sample(i) for i in range(1, 1001)]
+def annotated(spec: ChainSpec) -> ChainSpec:
+    """The chain with a per-sample step after the merge: each sample's annotation of the merged calls (a
+    re-emit: every sample's runs again whenever the merge does)."""
+    spec.steps.append(step("annotate", "merge", PerSample(), {"vcf": StepOutputs("vcf")}, ANNOTATE_WORKFLOW,
+                           outputs=["vcf"]))
+    return spec
+
+
+def test_a_cohort_of_10000_grown_by_1000_starts_its_new_samples_one_new_shard_one_merge_and_the_re_emits(
+        omics, props, aws):
+    """The done-when of chaining at full size: shards of 1,000 are append-only, so the 1,000 new samples make one
+    new shard; the merge runs again over 11 shards, and the per-sample step after it for every sample (its input,
+    the merge, changed). A redeploy of the same cohort, every event of the growth again and a sweep for lost ones
+    start nothing more; a failed sample of a later growth holds back its shard only, and the merge."""
+    omics.add_workflow(ANNOTATE_WORKFLOW, {"vcf": {}})
+    spec, samples = annotated(chain_of(aws, shard_size=1000)), [sample(i) for i in range(1, 10_001)]
     deploy = CloudFormation(cohort(props, samples))
-    chain = Chain(omics, spec)
-    first = cohort_runs(omics, deploy.answer["Data"]["BatchId"])
-    assert chain.deliver(chain.end(first)) == {"joint": 10}
+    chain = Chain(omics, spec, direct=True)
+    assert chain.deliver(chain.end(cohort_runs(omics, deploy.answer["Data"]["BatchId"]))) == {"joint": 10}
     assert chain.deliver(chain.end(chain.step_runs("joint"))) == {"merge": 1}
-    chain.deliver(chain.end(chain.step_runs("merge")))
+    assert chain.deliver(chain.end(chain.step_runs("merge"))) == {"annotate": 10_000}
 
-    grown = deploy.update(cohort(props, samples + [sample(i) for i in range(1001, 1101)]))
-    new = cohort_runs(omics, grown["Data"]["BatchId"])
-    assert len(new) == 100 and omics.count("StartRunBatch") == 2
-    assert chain.deliver(chain.end(new)) == {"joint": 1}  # the new shard only: old shards keep their members
+    grown = samples + [sample(i) for i in range(10_001, 11_001)]
+    new = cohort_runs(omics, deploy.update(cohort(props, grown))["Data"]["BatchId"])
+    assert len(new) == 1000 and omics.count("StartRunBatch") == 2
+    lost = {new[3], new[700]}  # their events never arrive: the new shard waits
+    assert chain.deliver([run for run in chain.end(new) if run not in lost]) == {}
+    deploy.update(cohort(props, grown))  # the same cohort deployed again: no batch
+    # duplicated events start nothing; the sweep finds the two lost: the new shard only, old shards keep members
+    assert chain.deliver(new[:100], reconcile=True) == {"joint": 1}
     assert chain.deliver(chain.end(chain.step_runs("joint"))) == {"merge": 1}
-    chain.deliver(chain.end(chain.step_runs("merge")))
-    assert chain.started == {"joint": 11, "merge": 2} and omics.count("StartRun") == 13
+    assert chain.deliver(chain.end(chain.step_runs("merge"))) == {"annotate": 11_000}
+    assert chain.started == {"joint": 11, "merge": 2, "annotate": 21_000} and omics.count("StartRun") == 21_013
 
-    # every event again, a redeploy of the same cohort, a sweep of what events might have been lost: nothing more
-    deploy.update(cohort(props, samples + [sample(i) for i in range(1001, 1101)]))
-    everything = list(omics.runs)
-    assert chain.deliver(everything, reconcile=True) == {}
-    assert omics.count("StartRunBatch") == 2 and omics.count("StartRun") == 13
+    # every event of the growth again and another sweep: nothing more
+    assert chain.deliver(new, reconcile=True) == {}
+    assert omics.count("StartRunBatch") == 2 and omics.count("StartRun") == 21_013
+
+    more = cohort_runs(omics, deploy.update(cohort(props, grown + [sample(i) for i in range(11_001, 13_001)]))
+                       ["Data"]["BatchId"])
+    failed = chain.end(more[:1], status="FAILED")  # in shard 11; shard 12 has none
+    assert chain.deliver(failed + chain.end(more[1:])) == {"joint": 1}
+    assert chain.deliver(chain.end(chain.step_runs("joint"))) == {}  # the merge waits on shard 11
 
 
 def test_lost_events_are_found_by_a_sweep_and_duplicates_start_nothing_twice(omics, props, aws):
@@ -195,6 +224,17 @@ def test_shards_are_append_only():
     assert grown[:3] == shards and grown[3] == [f"s{i}" for i in range(250, 260)]
 
 
+def test_a_steps_shards_are_carved_from_state_shards_of_1000_and_never_span_two():
+    """A step's shards of 300 over 2,500 new samples: the state shards hold 1,000, 1,000 and 500, each carved in
+    300s, so no shard of the step spans two state objects; the plan counts the same."""
+    sizes = [1000, 1000, 500]
+    carved = [chaining.carve(sizes, index, [f"s{index}-{n}" for n in range(size)], 300)
+              for index, size in enumerate(sizes)]
+    assert [len(members) for shards in carved for members in shards.values()] == [300, 300, 300, 100] * 2 + [300, 200]
+    assert list(carved[1])[0] == "shard:300:4"  # numbered on from the state shards before
+    assert chaining.shards_for(2500, 300) == 10 and chaining.shards_for(1000, 1000) == 1
+
+
 def test_synth_checks_name_unknown_outputs_cycles_and_single_values_for_many_inputs(aws):
     spec = chain_of(aws)
     spec.steps[0].parameters["gvcfs"]["stepOutput"] = "bam"
@@ -202,11 +242,13 @@ def test_synth_checks_name_unknown_outputs_cycles_and_single_values_for_many_inp
     spec.steps.append(step("a", "b", PerSample(), {}, "1"))
     spec.steps.append(step("b", "a", PerSample(), {}, "1"))
     spec.steps[0].parameter_template = {"gvcfs": {}, "reference": {}}
+    spec.steps.append(step("wide", COHORT, Shards(size=1001), {}, "1"))
     errors = "\n".join(chaining.chain_errors(spec))
     assert "declares no output 'bam'" in errors
     assert "parameter 'vcfs' takes one value" in errors
     assert "steps in a cycle: ['a', 'b']" in errors
     assert "required parameter 'reference' has no value" in errors
+    assert "step 'wide': Shards(size) must be from 1 to 1,000" in errors
 
 
 def test_the_after_run_hook_advances_the_stacks_chains_with_the_batchs_runs(omics, props, aws):
@@ -231,6 +273,12 @@ def test_the_after_run_hook_advances_the_stacks_chains_with_the_batchs_runs(omic
     assert omics.count("StartRun") == 1  # no chains: nothing asked
 
 
+def known_runs(spec: ChainSpec) -> set[str]:
+    """Every run the chain's state holds the outputs of (the census and every shard)."""
+    states = chain_state.read_states(clients.s3(), spec.cohort_ledger_uri)[spec.name]
+    return {run for part in states.values() for run in part.get("outputs", {})}
+
+
 def test_two_handlers_at_once_lose_nothing_the_second_to_write_reads_again(omics, props, aws, monkeypatch):
     """Two handlers read the state, each observes half the cohort; the first writes, the second's write is put
     with ``If-Match`` the ETag it read, which S3 answers with 412 Precondition Failed since the object changed
@@ -241,24 +289,64 @@ def test_two_handlers_at_once_lose_nothing_the_second_to_write_reads_again(omics
     chain = Chain(omics, chain_of(aws, shard_size=20))
     runs = chain.end(cohort_runs(omics, deploy.answer["Data"]["BatchId"]))
     chain.deliver(runs[:1])  # the state's objects exist: the next writes are If-Match
-    real_save, conflicts = chain_controller.State.save, []
+    real_save, conflicts = chain_controller.Controller.save, []
 
-    def another_handler_writes_first(state):
+    def another_handler_writes_first(controller):
         if not conflicts:
             conflicts.append("other")
             chain_controller.advance(clients.omics(), clients.s3(), chain.spec, runs[1:10])
-        return real_save(state)
+        return real_save(controller)
 
-    monkeypatch.setattr(chain_controller.State, "save", another_handler_writes_first)
+    monkeypatch.setattr(chain_controller.Controller, "save", another_handler_writes_first)
     chain_controller.advance(clients.omics(), clients.s3(), chain.spec, runs[10:])
-    monkeypatch.setattr(chain_controller.State, "save", real_save)
-    state = chain_controller.State(clients.s3(), chain.spec, None).data
-    assert conflicts == ["other"] and set(state["outputs"]) >= set(runs)
+    monkeypatch.setattr(chain_controller.Controller, "save", real_save)
+    assert conflicts == ["other"] and known_runs(chain.spec) >= set(runs)
     assert omics.count("StartRun") == 1  # the shard of the 20, started by the retried batch
 
-    stale, (joint,) = chain_controller.State(clients.s3(), chain.spec, None), chain.step_runs("joint")
-    chain.deliver(chain.end([joint]))  # another handler writes the joint step's object (its run's outputs)
-    stale.data["failed"][joint] = "FAILED"  # what a handler that read before would write over it
+
+def test_a_stale_handler_cannot_write_over_a_shard_another_changed(omics, props, aws):
+    """A handler that read a shard before another wrote it gets 412 from its ``If-Match`` write ("How to prevent
+    object overwrites with conditional writes",
+    https://docs.aws.amazon.com/AmazonS3/latest/userguide/conditional-writes.html), and what the other wrote stays."""
+    deploy = CloudFormation(cohort(props, [sample(i) for i in range(1, 21)]))
+    chain = Chain(omics, chain_of(aws, shard_size=20))
+    chain.deliver(chain.end(cohort_runs(omics, deploy.answer["Data"]["BatchId"])))
+    stale, (joint,) = chain_controller.Controller(clients.omics(), clients.s3(), chain.spec), chain.step_runs("joint")
+    stale.shards.setdefault(0, stale.objects.read(chain_state.shard_name(0)) or {})
+    chain.deliver(chain.end([joint]))  # another handler writes the shard (its joint run's outputs)
+    stale.shards[0]["failed"][joint] = "FAILED"  # what a handler that read before would write over it
     with pytest.raises(chain_controller.Conflict):
         stale.save()
-    assert joint in chain_controller.State(clients.s3(), chain.spec, None).data["outputs"]
+    assert joint in known_runs(chain.spec)
+
+
+def test_a_chain_whose_state_is_version_2_goes_on_from_it(omics, props, aws):
+    """A chain deployed before state shards kept one object for the cohort and one per step, and named its runs
+    ``<chain>/<step>/<partition>``. The controller reads that state once, puts each record in its shard (its shards
+    kept whole), and goes on: the merge's end is seen, nothing already started starts again, and a growth starts
+    its new shard and the merge only."""
+    deploy = CloudFormation(cohort(props, [sample(i) for i in range(1, 21)]))
+    chain = Chain(omics, chain_of(aws, shard_size=10))
+    chain.deliver(chain.end(cohort_runs(omics, deploy.answer["Data"]["BatchId"])))
+    chain.deliver(chain.end(chain.step_runs("joint")))
+    (merge,) = chain.step_runs("merge")
+    s3, folder = boto3.client("s3", region_name=REGION), chain_state.folder(chain.spec)
+    bucket, prefix = folder.removeprefix("s3://").split("/", 1)
+    parts = chain_state.read_states(clients.s3(), LEDGER_URI)["germline"]
+    for item in s3.list_objects_v2(Bucket=bucket, Prefix=prefix)["Contents"]:
+        s3.delete_object(Bucket=bucket, Key=item["Key"])
+    for name, part in parts.items():  # as version 2 wrote them
+        s3.put_object(Bucket=bucket, Key=f"{prefix}{name}.json", Body=json.dumps(part).encode())
+    for run in omics.runs.values():
+        if run["request"].get("name", "").startswith("germline/"):
+            chain_name, step_name, _, key = run["request"]["name"].split("/", 3)
+            run["request"]["name"] = f"{chain_name}/{step_name}/{key}"
+
+    assert chain.deliver(chain.end([merge])) == {}
+    assert chain.deliver(list(omics.runs)) == {}
+    assert "census" in {item["Key"].rsplit("/", 1)[-1].removesuffix(".json")
+                        for item in s3.list_objects_v2(Bucket=bucket, Prefix=prefix)["Contents"]}
+    grown = deploy.update(cohort(props, [sample(i) for i in range(1, 31)]))
+    assert chain.deliver(chain.end(cohort_runs(omics, grown["Data"]["BatchId"]))) == {"joint": 1}
+    assert chain.deliver(chain.end(chain.step_runs("joint"))) == {"merge": 1}
+    assert chain.started == {"joint": 3, "merge": 2}

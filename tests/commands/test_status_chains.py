@@ -9,7 +9,7 @@ import json
 from healthomics_run.commands.status import render
 from healthomics_run.commands.status.declared import Declared
 from healthomics_run.commands.status.survey import State
-from healthomics_run.service_calls import chain_controller, clients
+from healthomics_run.service_calls import chain_state, clients
 from tests.chains.test_chaining import Chain, chain_of, cohort, cohort_runs, omics  # noqa: F401 - the fixture
 from tests.commands.test_status import BATCH_PATH, survey  # noqa: F401 - the fixture
 from tests.handlers.test_cohorts import CloudFormation, sample
@@ -30,7 +30,7 @@ def test_status_shows_each_step_its_runs_what_waits_and_what_failed(omics, props
     joint = sorted(chain.step_runs("joint"))
     chain.deliver(chain.end(joint[:1]) + chain.end(joint[1:2], status="FAILED"))
 
-    states = chain_controller.read_states(clients.s3(), LEDGER_URI)
+    states = chain_state.read_states(clients.s3(), LEDGER_URI)
     assert sorted(states["germline"]) == ["cohort", "joint", "merge"]
     assert states["germline"]["merge"]["partitions"] == {}  # the merge has started nothing yet
 

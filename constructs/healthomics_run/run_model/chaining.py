@@ -9,6 +9,12 @@ cohort or another step. Every partition of every step is a set of samples:
 | ``Shards(size=N)``   | append-only shards of at most N samples  | ``shard:<N>:<index>`` |
 | ``WholeSet()``       | one, every sample                        | ``all``               |
 
+The controller keeps its state in *state shards*: append-only groups of at most ``STATE_SHARD`` samples in the
+cohort's order, which never change membership. A step's shards are carved from them (the members of a state
+shard, in order, by ``size``), so a step shard never spans two state objects and an ended run costs one state
+shard's bytes, not the cohort's; hence ``Shards(size)`` is at most ``STATE_SHARD``. A partition that spans every
+sample (``WholeSet``) is *wide*: its record is kept in the chain's census.
+
 A partition's inputs are the upstream partitions that share a sample with it (a shard's inputs are its members'
 runs; a merge's, every shard; a per-sample step after a merge, the merge: a re-emit). Shards are append-only:
 a shard, once made, never changes membership; samples the chain has not seen before form new shards, so a
@@ -23,6 +29,7 @@ A new input (a sample changed, a shard re-run) gives a new id, and its outputs a
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Optional, Union
 
@@ -35,6 +42,8 @@ ALL = "all"
 CHAIN_REFS_ENV = "HEALTHOMICS_RUN_CHAIN_REFS"
 REF = "$ref"
 CHAIN_FOLDER = "chains"  # under the cohort's ledger folder: each chain's state; under the output URI: outputs
+STATE_SHARD = 1000  # samples in one state shard at most (and so in a step's shard)
+INDEX_BUCKETS = 256  # the objects that say which state shard holds a sample: ~390 samples each at 100,000
 
 
 @dataclass(frozen=True)
@@ -181,8 +190,9 @@ def chain_errors(chain: ChainSpec) -> list[str]:
             errors.append(f"step {step.name!r}: a step's name must be unique and not {COHORT!r}")
         if step.after not in names:
             errors.append(f"step {step.name!r}: runs after {step.after!r}, which is not in the chain")
-        if step.partition.get("kind") == Shards.kind and int(step.partition.get("size", 0)) < 1:
-            errors.append(f"step {step.name!r}: Shards(size) must be at least 1")
+        if step.partition.get("kind") == Shards.kind and not 1 <= int(step.partition.get("size", 0)) <= STATE_SHARD:
+            errors.append(f"step {step.name!r}: Shards(size) must be from 1 to {STATE_SHARD:,} (a step's shard is "
+                          "carved from one of the chain's state shards)")
     try:
         chain.ordered()
     except ValueError as error:
@@ -242,35 +252,78 @@ def extend_shards(shards: list[list[str]], samples: Iterable[str], size: int) ->
     return [list(shard) for shard in shards] + [new[start:start + size] for start in range(0, len(new), size)]
 
 
+def group_shards(shards: list[list[str]], size: int = STATE_SHARD) -> list[list[str]]:
+    """Consecutive shards joined into groups of at most ``size`` samples (each shard whole, in order): the state
+    shards of a chain whose step shards were made before state shards existed, so that each keeps its members."""
+    groups: list[list[str]] = []
+    for shard in shards:
+        if groups and len(groups[-1]) + len(shard) <= size:
+            groups[-1] += shard
+        else:
+            groups.append(list(shard))
+    return groups
+
+
+def index_bucket(sample: str) -> int:
+    """Which index object names the state shard of ``sample`` (a stable hash: the same in every process)."""
+    return int(hashlib.sha256(sample.encode("utf-8")).hexdigest()[:8], 16) % INDEX_BUCKETS
+
+
+def wide(partition: dict[str, Any]) -> bool:
+    """Whether a partition spans every state shard (its record is the census's, not a shard's)."""
+    return partition["kind"] == WholeSet.kind
+
+
+def carve(sizes: list[int], index: int, members: list[str], size: int) -> dict[str, list[str]]:
+    """The step shards of ``size`` carved from state shard ``index`` (its ``members`` in order), numbered on from
+    those of the state shards before it (``sizes``: every state shard's member count)."""
+    offset = sum(-(-count // size) for count in sizes[:index])
+    return {f"shard:{size}:{offset + number}": members[start:start + size]
+            for number, start in enumerate(range(0, len(members), size))}
+
+
+def shards_for(samples: int, size: int) -> int:
+    """How many step shards of ``size`` new samples make: their state shards of ``STATE_SHARD``, each carved."""
+    full, rest = divmod(samples, STATE_SHARD)
+    return full * -(-STATE_SHARD // size) + -(-rest // size)
+
+
 def partitions(partition: dict[str, Any], samples: list[str],
-               shards: dict[str, list[list[str]]]) -> dict[str, list[str]]:
-    """Partition key -> its samples, for the wanted ``samples`` (shards: size -> the chain's shards)."""
+               shards: Optional[dict[str, list[str]]] = None) -> dict[str, list[str]]:
+    """Partition key -> its samples, for the wanted ``samples`` (``shards``: the step's shards, from ``carve``)."""
     kind = partition["kind"]
     if kind == PerSample.kind:
         return {f"sample:{sample}": [sample] for sample in samples}
     if kind == WholeSet.kind:
         return {ALL: list(samples)} if samples else {}
-    size = int(partition["size"])
     wanted = set(samples)
     found = {}
-    for index, shard in enumerate(shards.get(str(size), [])):
+    for key, shard in (shards or {}).items():
         members = [sample for sample in shard if sample in wanted]
         if members:
-            found[f"shard:{size}:{index}"] = members
+            found[key] = members
     return found
 
 
-def inputs_of(members: list[str], upstream: dict[str, list[str]]) -> list[str]:
-    """The upstream partitions sharing a sample with ``members``, in upstream order."""
-    mine = set(members)
-    return [key for key, theirs in upstream.items() if not mine.isdisjoint(theirs)]
+class Inputs:
+    """The upstream partitions sharing a sample with some members, in upstream order (the partitions of one node
+    are disjoint, so each sample names one)."""
+
+    def __init__(self, upstream: dict[str, list[str]]) -> None:
+        self.order = {key: number for number, key in enumerate(upstream)}
+        self.owner = {sample: key for key, members in upstream.items() for sample in members}
+
+    def of(self, members: list[str]) -> list[str]:
+        return sorted({self.owner[sample] for sample in members if sample in self.owner}, key=self.order.__getitem__)
 
 
 # -- identity --------------------------------------------------------------------------------------
 
-def step_digest(chain: str, step: StepSpec, partition_key: str, input_fingerprints: list[str]) -> str:
-    """What names one run of a step: the chain, the step's settings, the partition and its inputs' outputs."""
-    return content_digest({"chain": chain, "step": step.name, "settings": step.settings_digest(),
+def step_digest(chain: str, step: StepSpec, partition_key: str, input_fingerprints: list[str],
+                settings: Optional[str] = None) -> str:
+    """What names one run of a step: the chain, the step's settings (``settings``: its ``settings_digest()``,
+    when the caller has it), the partition and its inputs' outputs."""
+    return content_digest({"chain": chain, "step": step.name, "settings": settings or step.settings_digest(),
                            "partition": partition_key, "inputs": list(input_fingerprints)})
 
 

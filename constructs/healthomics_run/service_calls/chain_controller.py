@@ -12,149 +12,34 @@ started with StartRun and a requestId from ``run_model.chaining`` (a second even
 the same id: nothing starts twice). What a duplicated event brings is already known; what a lost event would have
 brought, ``advance(..., reconcile=True)`` finds by listing the cohort's completed runs (ListRuns by batch).
 
-State: beside the cohort's ledger, one object for the cohort's runs and one per step
-(``<ledger>/chains/<chain>/<cohort|step>.json``): the shards, the completed runs' outputs and their fingerprints,
-and for each step's partition the digest and run it was started with. Only the objects that changed are written,
-each with an S3 conditional write (``State``): of two handlers at once, the second to write reads again and
-redoes its batch. The walk over the partitions is skipped when a batch brought nothing new. The state is a
-record, not the guard: the requestId is. A kill switch (``ChainSpec.enabled``) stops the chain from advancing.
+State (``chain_state``): a small census and append-only state shards of at most ``STATE_SHARD`` samples, so that
+an SQS batch of ended runs reads and writes the census, the index objects naming its samples' shards, and those
+shards: bytes flat in the cohort's size. Only when something spans every shard is every shard read: when the ledger
+or the chain changed (a deploy), when a sweep reconciles, when a wide partition (``WholeSet``) becomes ready or its
+inputs changed, and when a wide run ends and a per-shard step comes after it; each is a step of the whole cohort,
+not of one run. Each object is written on the condition that it did not change since it was read: of two handlers
+at once, the second to write reads again and redoes its batch. The state is a record, not the guard: the
+requestId is. A kill switch (``ChainSpec.enabled``) stops the chain from advancing.
 """
 
 from __future__ import annotations
 
-import functools
+import hashlib
 import json
 from typing import Any, Iterable, Optional
 
 from healthomics_run.run_model import chaining
-from healthomics_run.run_model.chaining import COHORT, ChainSpec
+from healthomics_run.run_model.chaining import ALL, COHORT, ChainSpec
 
-from . import ledger, runs, s3_objects
+from . import chain_state, ledger, runs, s3_objects
+from .chain_state import Conflict
 from .log import log
+
+__all__ = ["Conflict", "Controller", "advance", "chains_of", "on_run_ends", "read_outputs"]
 
 ENDED_BADLY = frozenset({"FAILED", "CANCELLED", "DELETED"})
 OUTPUT_SUMMARY = "output.json"
 PENDING, DONE, FAILED = "pending", "done", "failed"
-
-
-def state_folder(chain: ChainSpec) -> str:
-    """The chain's state: beside the cohort's ledger, one object for the cohort's runs, one per step."""
-    return f"{chain.cohort_ledger_uri.removesuffix('.json')}/{chaining.CHAIN_FOLDER}/{chain.name}/"
-
-
-def _new_state() -> dict[str, Any]:
-    # samples: runSettingId -> {"key", "run"} of its completed run; outputs: runId -> output summary; prints:
-    # runId -> its outputs' fingerprint; failed: runId -> status; runs: a step's runId -> [step, partition];
-    # steps: step -> partition -> record; walked: what the last walk of the partitions saw (skipped if unchanged)
-    return {"version": 2, "shards": {}, "samples": {}, "outputs": {}, "prints": {}, "failed": {}, "runs": {},
-            "steps": {}, "walked": None}
-
-
-_PER_RUN = ("outputs", "prints", "failed")
-
-
-class Conflict(Exception):
-    """Another handler wrote one of the chain's state objects since this one read it (S3 answered 412)."""
-
-
-class State:
-    """The chain's state, read from and written to its objects with S3 conditional writes: each object is put
-    with ``If-Match`` the ETag it was read with, or ``If-None-Match: *`` when it was not there, so that of two
-    handlers that read it, the second to write gets 412 Precondition Failed and starts over ("How to prevent
-    object overwrites with conditional writes", https://docs.aws.amazon.com/AmazonS3/latest/userguide/
-    conditional-writes.html). Only objects whose content changed are written: a batch of the cohort's runs
-    writes the cohort's object, a step's object changes only when one of its runs starts or ends."""
-
-    def __init__(self, s3, chain: ChainSpec, owner: Optional[str]) -> None:
-        self.s3, self.chain, self.owner = s3, chain, owner
-        self.etags: dict[str, Optional[str]] = {}  # of the objects read; none: the object was not there
-        self.texts: dict[str, Optional[str]] = {}
-        self.data = _new_state()
-        bucket, prefix = s3_objects.location(state_folder(chain))
-        extra = {"ExpectedBucketOwner": owner} if owner else {}
-        listed = s3_objects.call("ListObjectsV2", lambda: s3.list_objects_v2(Bucket=bucket, Prefix=prefix, **extra))
-        there = {item["Key"] for item in listed.get("Contents", [])}  # a chain's few objects: one page
-        for name in [COHORT, *(step.name for step in chain.steps)]:
-            part = self._read(name) if s3_objects.location(self._uri(name))[1] in there else None
-            if part is None:
-                continue
-            for key in (*_PER_RUN, "runs"):
-                self.data[key].update(part.get(key, {}))
-            if name == COHORT:
-                for key in ("shards", "samples", "walked"):
-                    self.data[key] = part.get(key, self.data[key])
-            else:
-                self.data["steps"][name] = part.get("partitions", {})
-
-    def _uri(self, name: str) -> str:
-        return f"{state_folder(self.chain)}{name}.json"
-
-    def _read(self, name: str) -> Optional[dict[str, Any]]:
-        bucket, key = s3_objects.location(self._uri(name))
-        extra = {"ExpectedBucketOwner": self.owner} if self.owner else {}
-        found = s3_objects.call("GetObject", lambda: self.s3.get_object(Bucket=bucket, Key=key, **extra))
-        text = found["Body"].read().decode("utf-8")
-        self.etags[name], self.texts[name] = found["ETag"], text
-        return json.loads(text)
-
-    def parts(self) -> dict[str, dict[str, Any]]:
-        """The state split into its objects: each run's outputs, fingerprint and failure with the step that
-        started it (the cohort's runs with the cohort)."""
-        owner_of = {run: step for run, (step, _) in self.data["runs"].items()}
-        parts: dict[str, dict[str, Any]] = {
-            COHORT: {"version": 2, "shards": self.data["shards"], "samples": self.data["samples"],
-                     "walked": self.data["walked"], **{key: {} for key in _PER_RUN}}}
-        for step in self.chain.steps:
-            parts[step.name] = {"version": 2, "partitions": self.data["steps"].get(step.name, {}), "runs": {},
-                                "after": step.after, "partition": step.partition,  # for `healthomics-run status`
-                                **{key: {} for key in _PER_RUN}}
-        for run, (step, key) in self.data["runs"].items():
-            if step in parts:
-                parts[step]["runs"][run] = [step, key]
-        for key in _PER_RUN:
-            for run, value in self.data[key].items():
-                parts.get(owner_of.get(run, COHORT), parts[COHORT])[key][run] = value
-        return parts
-
-    def save(self) -> int:
-        """Write the objects that changed; raises ``Conflict`` on 412. Returns how many were written."""
-        from botocore.exceptions import ClientError
-
-        written = 0
-        for name, part in self.parts().items():
-            text = json.dumps(part, sort_keys=True, separators=(",", ":"))
-            if text == self.texts.get(name):
-                continue
-            bucket, key = s3_objects.location(self._uri(name))
-            condition = {"IfMatch": self.etags[name]} if self.etags.get(name) else {"IfNoneMatch": "*"}
-            extra = {"ExpectedBucketOwner": self.owner} if self.owner else {}
-            put = functools.partial(self.s3.put_object, Bucket=bucket, Key=key, Body=text.encode("utf-8"),
-                                    ContentType="application/json", **condition, **extra)
-            try:
-                answer = s3_objects.call("PutObject", put)
-            except ClientError as error:
-                if s3_objects.error_code(error) in ("PreconditionFailed", "412"):
-                    raise Conflict(f"{self._uri(name)} changed since it was read") from error
-                raise
-            self.etags[name], self.texts[name] = answer.get("ETag"), text
-            written += 1
-        return written
-
-
-def read_states(s3, ledger_uri: str, owner: Optional[str] = None) -> dict[str, dict[str, dict[str, Any]]]:
-    """Every chain's state beside a cohort's ledger, as its objects hold it: chain -> object name (``cohort`` or
-    a step's) -> its content; what ``healthomics-run status`` shows step by step."""
-    bucket, prefix = s3_objects.location(f"{ledger_uri.removesuffix('.json')}/{chaining.CHAIN_FOLDER}/")
-    extra = {"ExpectedBucketOwner": owner} if owner else {}
-    found: dict[str, dict[str, dict[str, Any]]] = {}
-    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix, **extra):
-        for item in page.get("Contents", []):
-            chain, _, name = item["Key"][len(prefix):].partition("/")
-            if not name.endswith(".json") or "/" in name:
-                continue
-            body = s3.get_object(Bucket=bucket, Key=item["Key"], **extra)["Body"].read()
-            found.setdefault(chain, {})[name.removesuffix(".json")] = json.loads(body)
-    return found
 
 
 def read_outputs(s3, run_output_uri: str, owner: Optional[str] = None) -> dict[str, Any]:
@@ -180,64 +65,191 @@ def read_outputs(s3, run_output_uri: str, owner: Optional[str] = None) -> dict[s
     return json.loads(s3.get_object(Bucket=bucket, Key=min(found, key=len), **extra)["Body"].read())
 
 
+WIDE = "all"  # where a wide partition's run is kept, in its name: the census
+Node = dict[str, tuple[list[str], str, Optional[str], dict[str, Any]]]  # key -> (members, status, run, its part)
+
+
+def _summary(node: Node) -> dict[str, Any]:
+    """What the census keeps of a node in one shard: its pending, failed and done partitions, and a signature that
+    changes whenever any of them does."""
+    statuses = [status for _, status, _, _ in node.values()]
+    said = "\n".join(sorted(f"{key} {status} {run or ''}" for key, (_, status, run, _) in node.items()))
+    return {"p": statuses.count(PENDING), "f": statuses.count(FAILED), "d": statuses.count(DONE),
+            "sig": hashlib.sha256(said.encode("utf-8")).hexdigest()[:16]}
+
+
 class Controller:
     def __init__(self, omics, s3, chain: ChainSpec, owner: Optional[str] = None) -> None:
         self.omics, self.s3, self.chain, self.owner = omics, s3, chain, owner
-        self.stored = State(s3, chain, owner)
-        self.state = self.stored.data
-        self.seen_new = False  # whether this batch brought anything the state did not know
-        self.book = ledger.load(s3, chain.cohort_ledger_uri, owner)
+        self.objects = chain_state.Objects(s3, chain_state.folder(chain), owner)
+        self.shards: dict[int, dict[str, Any]] = {}
+        self.indexes: dict[int, dict[str, Any]] = {}
         self.started: dict[str, int] = {}
-        # runSettingId -> (key, batch) of the wanted run of each sample, in the ledger's (append) order
-        self.wanted: dict[str, tuple[str, str]] = {}
-        if self.book is not None:
-            for key, entry in self.book.samples.items():
-                if ledger.WANTED in entry[2]:
-                    self.wanted[entry[0]] = (key, entry[1])
+        self.touched: set[int] = set()  # the shards an ended run changed
+        self.wide_ended = False  # a wide run's end changed the census
+        self.complete = False  # every shard is loaded, and is walked
+        census = self.objects.read(chain_state.CENSUS)
+        self.census: dict[str, Any] = census if census is not None else chain_state.new_part(sizes=[], summary=[])
+        tag = self._ledger_tag()
+        if census is None or census.get("ledger") != tag or census.get("chain") != self._digest():
+            self._build(tag, first=census is None)
+
+    def _digest(self) -> str:
+        return chaining.content_digest(self.chain.to_json())
+
+    def _ledger_tag(self) -> Optional[str]:
+        """The ledger's ETag, listed (no body read): the census is rebuilt only when it changed."""
+        bucket, key = s3_objects.location(self.chain.cohort_ledger_uri)
+        extra = {"ExpectedBucketOwner": self.owner} if self.owner else {}
+        listed = s3_objects.call("ListObjectsV2", lambda: self.s3.list_objects_v2(Bucket=bucket, Prefix=key,
+                                                                                  MaxKeys=1, **extra))
+        return next((item.get("ETag") for item in listed.get("Contents", []) if item["Key"] == key), None)
+
+    # -- the state's objects -------------------------------------------------------------------------
+    def _shard(self, index: int) -> dict[str, Any]:
+        if index not in self.shards:
+            self.shards[index] = (self.objects.read(chain_state.shard_name(index))
+                                  or chain_state.new_part(members=[], wanted={}))
+        return self.shards[index]
+
+    def _load_all(self) -> None:
+        for index in range(len(self.census["sizes"])):
+            self._shard(index)
+        self.complete = True
+
+    def _index(self, sample: str) -> dict[str, int]:
+        bucket = chaining.index_bucket(sample)
+        if bucket not in self.indexes:
+            self.indexes[bucket] = self.objects.read(chain_state.index_name(bucket)) or {"shards": {}}
+        return self.indexes[bucket]["shards"]
+
+    def _build(self, tag: Optional[str], *, first: bool) -> None:
+        """The census and shards for the ledger as it is now (a deploy changed it, or the chain changed): new
+        samples form new shards, every shard learns which of its samples the ledger wants. Reads every shard."""
+        book = ledger.load(self.s3, self.chain.cohort_ledger_uri, self.owner)
+        wanted: dict[str, list[str]] = {}  # runSettingId -> [key, batch] of its wanted run, in the ledger's order
+        for key, entry in (book.samples.items() if book is not None else ()):
+            if ledger.WANTED in entry[2]:
+                wanted[entry[0]] = [key, entry[1]]
+        old = chain_state.read_v2(self.objects, self.chain, self.objects.names()) if first else None
+        self._load_all()
+        members = [self.shards[index]["members"] for index in sorted(self.shards)]
+        if old is not None:  # version 2: its step shards kept whole, grouped into state shards
+            sizes = [str(step.partition["size"]) for step in self.chain.ordered()
+                     if step.partition["kind"] == chaining.Shards.kind]
+            members = chaining.group_shards(old["shards"].get(sizes[0], []) if sizes else [])
+        indexed = set() if old is not None else {sample for shard in members for sample in shard}
+        for index, shard in enumerate(chaining.extend_shards(members, wanted, chaining.STATE_SHARD)):
+            part = self.shards.setdefault(index, chain_state.new_part(members=shard))
+            part["members"], part["wanted"] = shard, {sample: wanted[sample] for sample in shard if sample in wanted}
+            for sample in shard:
+                if sample not in indexed:
+                    self._index(sample)[sample] = index
+        self.census.update(ledger=tag, chain=self._digest(), batches=sorted(book.batches) if book else [],
+                           sizes=[len(self.shards[index]["members"]) for index in sorted(self.shards)],
+                           layout={step.name: {"after": step.after, "partition": step.partition}
+                                   for step in self.chain.steps})
+        self.census["summary"] += [{}] * (len(self.census["sizes"]) - len(self.census["summary"]))
+        if old is not None:
+            self._distribute(old)
+
+    def _distribute(self, old: dict[str, Any]) -> None:
+        """Version 2's records, each into the shard of its samples (a wide partition's into the census)."""
+        shard_of = {sample: index for index, part in self.shards.items() for sample in part["members"]}
+        home = self._homes()
+        owner: dict[str, dict[str, Any]] = {}  # runId -> its part
+        for sample, record in old["samples"].items():
+            if sample in shard_of:
+                part = owner[record["run"]] = self.shards[shard_of[sample]]
+                part["samples"][sample] = record
+        for step, records in old["steps"].items():
+            for key, record in records.items():
+                part = home.get(key, self.census)
+                part["steps"].setdefault(step, {})[key] = record
+                part["runs"][record["run"]] = [step, key]
+                owner[record["run"]] = part
+        for key in chain_state.PER_RUN:  # a failed cohort run's sample is not recorded: it is asked again
+            for run, value in old[key].items():
+                if run in owner:
+                    owner[run][key][run] = value
+
+    def _homes(self) -> dict[str, dict[str, Any]]:
+        """Partition key -> the shard that holds it, for every per-sample and sharded partition."""
+        home: dict[str, dict[str, Any]] = {}
+        for index, part in self.shards.items():
+            home.update({f"sample:{sample}": part for sample in part["members"]})
+            for step in self.chain.steps:
+                if step.partition["kind"] == chaining.Shards.kind:
+                    home.update(dict.fromkeys(chaining.carve(self.census["sizes"], index, part["members"],
+                                                             step.partition["size"]), part))
+        return home
 
     # -- what ended --------------------------------------------------------------------------------
     def observe(self, run_id: str, *, run_setting_id: Optional[str] = None) -> None:
         """Record what ``run_id`` is now, as GetRun says (never as an event says)."""
-        if run_id in self.state["outputs"]:
-            return  # a duplicated event: known already
         found = runs.describe(self.omics, run_id)
         if found is None or found["status"] not in {"COMPLETED", *ENDED_BADLY}:
             return  # not ended (STOPPING included), or gone
-        if run_id in self.state["runs"]:
-            self._ended(run_id, found)
-            return
         batch = found.get("batchId")
-        if batch is None or self.book is None or batch not in self.book.batches:
+        if batch is None:
+            self._step_run_ended(run_id, found)
+            return
+        if batch not in self.census["batches"]:
             return  # not a run of this chain
         if run_setting_id is None:
             listed = runs.call("ListRunsInBatch", self.omics.list_runs_in_batch, batchId=batch, runId=run_id)
             run_setting_id = next((r["runSettingId"] for r in listed.get("runs", []) if r.get("runId") == run_id),
                                   None)
-        wanted = self.wanted.get(run_setting_id or "")
-        if wanted is None or wanted[1] != batch:
-            return  # a sample no longer wanted, or an older run of it
-        if self._ended(run_id, found):
-            self.state["samples"][run_setting_id] = {"key": wanted[0], "run": run_id}
+        index = self._index(run_setting_id).get(run_setting_id) if run_setting_id else None
+        if index is None:
+            return
+        part = self._shard(index)
+        wanted = part["wanted"].get(run_setting_id)
+        if wanted is None or wanted[1] != batch or run_id in part["outputs"]:
+            return  # a sample no longer wanted, an older run of it, or a duplicated event
+        if self._ended(part, run_id, found):
+            part["samples"][run_setting_id] = {"key": wanted[0], "run": run_id}
+        self.touched.add(index)
 
-    def _ended(self, run_id: str, found: dict[str, Any]) -> bool:
+    def _step_run_ended(self, run_id: str, found: dict[str, Any]) -> None:
+        """A step's run: its name says where its record is (``_start``); a name that does not (a run started
+        before state shards) is looked for in every shard."""
+        name = found.get("name") or ""
+        if not name.startswith(f"{self.chain.name}/"):
+            return  # not a run of this chain
+        where = next((name[len(f"{self.chain.name}/{step.name}/"):].split("/", 1)[0] for step in self.chain.steps
+                      if name.startswith(f"{self.chain.name}/{step.name}/")), "")
+        if not (where == WIDE or where.isdigit()):
+            self._load_all()
+        parts = [self.census] if where == WIDE else [self._shard(int(where))] if where.isdigit() else \
+            [self.census, *self.shards.values()]
+        part = next((part for part in parts if run_id in part["runs"]), None)
+        if part is None or run_id in part["outputs"]:
+            return
+        self._ended(part, run_id, found)
+        if part is self.census:
+            self.wide_ended = True
+        else:
+            self.touched.add(next(index for index, shard in self.shards.items() if shard is part))
+
+    def _ended(self, part: dict[str, Any], run_id: str, found: dict[str, Any]) -> bool:
         if found["status"] != "COMPLETED":
-            self.seen_new = self.seen_new or self.state["failed"].get(run_id) != found["status"]
-            self.state["failed"][run_id] = found["status"]
+            part["failed"][run_id] = found["status"]
             return False
-        self.state["failed"].pop(run_id, None)
+        part["failed"].pop(run_id, None)
         outputs = read_outputs(self.s3, found["runOutputUri"], self.owner)
-        self.state["outputs"][run_id] = outputs
-        self.state["prints"][run_id] = chaining.outputs_fingerprint(outputs)  # once per run, not per walk
-        self.seen_new = True
+        part["outputs"][run_id] = outputs
+        part["prints"][run_id] = chaining.outputs_fingerprint(outputs)  # once per run, not per walk
         return True
 
     def reconcile(self) -> None:
         """Find what lost events would have said: the cohort's completed and failed runs (ListRuns by batch and
-        status, ListRunsInBatch for their samples) and the chain's own runs not known to have ended (GetRun)."""
-        if self.book is None:
-            return
-        known = set(self.state["outputs"]) | set(self.state["failed"])
-        for batch in {b for _, b in self.wanted.values()}:
+        status, ListRunsInBatch for their samples) and the chain's own runs not known to have ended (GetRun).
+        Reads every shard, and walks them all."""
+        self._load_all()
+        parts = [self.census, *self.shards.values()]
+        known = {run for part in parts for key in ("outputs", "failed") for run in part[key]}
+        for batch in sorted({batch for part in self.shards.values() for _, batch in part["wanted"].values()}):
             ended = set()
             for status in ("COMPLETED", *sorted(ENDED_BADLY)):
                 ended |= {run["id"] for run in _pages(self.omics.list_runs, "items", batchId=batch, status=status)}
@@ -248,71 +260,124 @@ class Controller:
                        if r.get("runId")}
             for run_id in sorted(ended - known):
                 self.observe(run_id, run_setting_id=samples.get(run_id))
-        for run_id in list(self.state["runs"]):
-            if run_id not in known:
-                self.observe(run_id)
+        for run_id in [run for part in parts for run in part["runs"] if run not in known]:
+            self.observe(run_id)
 
     # -- what starts -------------------------------------------------------------------------------
     def advance(self) -> dict[str, int]:
-        if not self.chain.enabled:
-            log("chain", chain=self.chain.name, outcome="not advanced: the chain's kill switch is on")
-            return {}
-        samples = list(self.wanted)
-        walk = chaining.content_digest({"chain": self.chain.to_json(), "wanted": sorted(self.wanted.items())})
-        if not self.seen_new and self.state["walked"] == walk:
+        """Walk the shards an ended run changed (every shard when the whole cohort is concerned), start what is
+        ready; a wide partition that may have become ready, or a wide run's end, walks every shard."""
+        if self.wide_ended:
+            self._load_all()
+        if not (self.touched or self.complete):
             return {}  # nothing ended, and neither the chain nor the cohort changed: nothing can be ready
-        self.state["walked"] = walk
-        for step in self.chain.steps:
-            if step.partition["kind"] == chaining.Shards.kind:
-                size = str(step.partition["size"])
-                self.state["shards"][size] = chaining.extend_shards(self.state["shards"].get(size, []), samples,
-                                                                     int(size))
-        nodes: dict[str, dict[str, tuple[list[str], str, Optional[str]]]] = {COHORT: self._cohort(samples)}
-        for step in self.chain.ordered():
-            nodes[step.name] = self._step(step, samples, nodes[step.after])
+        if not self._walk():
+            self._load_all()
+            self._walk()
         return dict(self.started)
 
-    def _cohort(self, samples: list[str]) -> dict[str, tuple[list[str], str, Optional[str]]]:
-        """partition key -> (its samples, its status, its run when done) for the cohort's per-sample runs."""
-        node = {}
-        for sample in samples:
-            done = self.state["samples"].get(sample)
-            if done is not None and done["key"] == self.wanted[sample][0]:
-                node[f"sample:{sample}"] = ([sample], DONE, done["run"])
+    def _walk(self) -> bool:
+        """Walk the loaded shards; False when a wide partition needs every shard and not all were loaded."""
+        indices = sorted(self.shards) if self.complete else sorted(self.touched)
+        nodes: dict[int, dict[str, Node]] = {index: {COHORT: self._cohort(self.shards[index])} for index in indices}
+        for step in self.chain.ordered():
+            if not chaining.wide(step.partition):
+                for index in indices:
+                    part = self.shards[index]
+                    carved = chaining.carve(self.census["sizes"], index, part["members"],
+                                            step.partition["size"]) if "size" in step.partition else None
+                    samples = self._samples(part)
+                    nodes[index][step.name] = self._step(step, part, str(index), chaining.partitions(
+                        step.partition, samples, carved), nodes[index][step.after])
+                continue
+            node = self._wide(step, indices, nodes) if self.complete else self._wide_known(step, indices, nodes)
+            if node is None:
+                return False
+            for index in indices:
+                samples = self._samples(self.shards[index])
+                nodes[index][step.name] = {key: (samples, status, run, part)
+                                           for key, (_, status, run, part) in node.items()}
+        for index in indices:
+            self.census["summary"][index] = {name: _summary(node) for name, node in nodes[index].items()}
+        return True
+
+    @staticmethod
+    def _samples(part: dict[str, Any]) -> list[str]:
+        return [sample for sample in part["members"] if sample in part["wanted"]]
+
+    def _wide(self, step, indices: list[int], nodes: dict[int, dict[str, Node]]) -> Node:
+        """A wide step's partition over every shard (all loaded)."""
+        upstream: Node = {}
+        for index in indices:
+            upstream.update(nodes[index][step.after])
+        samples = [sample for index in indices for sample in self._samples(self.shards[index])]
+        return self._step(step, self.census, WIDE, chaining.partitions(step.partition, samples), upstream)
+
+    def _wide_known(self, step, indices: list[int], nodes: dict[int, dict[str, Node]]) -> Optional[Node]:
+        """A wide step's partition from the census (its inputs' counts per shard, this walk's for the shards
+        walked); None when its inputs may have changed and are all ended: then it is walked over every shard."""
+        fresh = {index: _summary(nodes[index][step.after]) for index in indices}
+        counts = [fresh.get(index) or self.census["summary"][index].get(step.after) or {"p": 1}
+                  for index in range(len(self.census["sizes"]))]
+        record = self.census["steps"].get(step.name, {}).get(ALL)
+        pending, failed, done = (sum(found.get(key, 0) for found in counts) for key in ("p", "f", "d"))
+        if pending or not counts:
+            status = PENDING
+        elif failed > step.max_failed_inputs or not done:
+            status = FAILED
+        elif record is None or any(fresh[index]["sig"] != self.census["summary"][index].get(step.after, {}).get("sig")
+                                   for index in indices):
+            return None
+        else:
+            status = self._status(self.census, record["run"])
+        run = record["run"] if record is not None and status == DONE else None
+        return {ALL: ([], status, run, self.census)}
+
+    def _cohort(self, part: dict[str, Any]) -> Node:
+        """partition key -> (its samples, its status, its run when done, its part) for a shard's samples."""
+        node: Node = {}
+        for sample in self._samples(part):
+            done = part["samples"].get(sample)
+            if done is not None and done["key"] == part["wanted"][sample][0]:
+                node[f"sample:{sample}"] = ([sample], DONE, done["run"], part)
             else:
-                node[f"sample:{sample}"] = ([sample], PENDING, None)
+                node[f"sample:{sample}"] = ([sample], PENDING, None, part)
         return node
 
-    def _step(self, step, samples: list[str], upstream) -> dict[str, tuple[list[str], str, Optional[str]]]:
-        members_of = {key: members for key, (members, _, _) in upstream.items()}
-        node: dict[str, tuple[list[str], str, Optional[str]]] = {}
-        records = self.state["steps"].setdefault(step.name, {})
-        for key, members in chaining.partitions(step.partition, samples, self.state["shards"]).items():
-            inputs = [upstream[name] for name in chaining.inputs_of(members, members_of)]
-            statuses = [status for _, status, _ in inputs]
-            done = [run for _, status, run in inputs if status == DONE]
+    @staticmethod
+    def _status(part: dict[str, Any], run: str) -> str:
+        return DONE if run in part["outputs"] else FAILED if run in part["failed"] else PENDING
+
+    def _step(self, step, part: dict[str, Any], where: str, partitions: dict[str, list[str]], upstream: Node) -> Node:
+        inputs_of = chaining.Inputs({key: members for key, (members, _, _, _) in upstream.items()})
+        node: Node = {}
+        records, settings = part["steps"].setdefault(step.name, {}), step.settings_digest()
+        for key, members in partitions.items():
+            inputs = [upstream[name] for name in inputs_of.of(members)]
+            statuses = [status for _, status, _, _ in inputs]
+            done = [(run, home) for _, status, run, home in inputs if status == DONE]
             if PENDING in statuses or not inputs:
-                node[key] = (members, PENDING, None)  # never before every input it needs has ended
+                node[key] = (members, PENDING, None, part)  # never before every input it needs has ended
                 continue
             if statuses.count(FAILED) > step.max_failed_inputs or not done:
-                node[key] = (members, FAILED, None)  # held back: it, and what depends on it
+                node[key] = (members, FAILED, None, part)  # held back: it, and what depends on it
                 continue
-            prints = [self.state["prints"].get(run) or chaining.outputs_fingerprint(self.state["outputs"][run])
-                      for run in done]
-            digest = chaining.step_digest(self.chain.name, step, key, prints)
+            prints = [home["prints"].get(run) or chaining.outputs_fingerprint(home["outputs"][run])
+                      for run, home in done]
+            digest = chaining.step_digest(self.chain.name, step, key, prints, settings)
             record = records.get(key)
             if record is None or record["digest"] != digest:
-                summaries = [self.state["outputs"][run] for run in done]
-                record = records[key] = {"digest": digest, "run": self._start(step, key, digest, summaries)}
-                self.state["runs"][record["run"]] = [step.name, key]
-            run = record["run"]
-            status = DONE if run in self.state["outputs"] else FAILED if run in self.state["failed"] else PENDING
-            node[key] = (members, status, run if status == DONE else None)
+                summaries = [home["outputs"][run] for run, home in done]
+                record = records[key] = {"digest": digest, "run": self._start(step, where, key, digest, summaries)}
+                part["runs"][record["run"]] = [step.name, key]
+            status = self._status(part, record["run"])
+            node[key] = (members, status, record["run"] if status == DONE else None, part)
         return node
 
-    def _start(self, step, key: str, digest: str, summaries: list[dict[str, Any]]) -> str:
+    def _start(self, step, where: str, key: str, digest: str, summaries: list[dict[str, Any]]) -> str:
+        """StartRun; the run's name says where its record is (a shard's number, or ``all``: the census)."""
         request = {"workflowId": step.workflow_id, "roleArn": self.chain.role_arn,
-                   "name": f"{self.chain.name}/{step.name}/{key}"[:128],
+                   "name": f"{self.chain.name}/{step.name}/{where}/{key}"[:128],
                    "outputUri": chaining.step_output_uri(self.chain.output_uri, self.chain.name, step.name, digest),
                    "parameters": chaining.step_parameters(step, summaries)}
         found = runs.start(self.omics, request, chaining.step_request_id(digest))
@@ -320,7 +385,11 @@ class Controller:
         return found["id"]
 
     def save(self) -> int:
-        return self.stored.save()
+        """Write what changed, the shards and indexes first, the census last; raises ``Conflict`` on 412."""
+        written = sum(self.objects.write(chain_state.shard_name(index), part) for index, part in self.shards.items())
+        written += sum(self.objects.write(chain_state.index_name(bucket), found)
+                       for bucket, found in self.indexes.items() if found["shards"])
+        return written + self.objects.write(chain_state.CENSUS, self.census)
 
 
 def _pages(method, items: str, *, token_name: str = "startingToken", **params: Any) -> Iterable[dict[str, Any]]:
@@ -343,10 +412,11 @@ def advance(omics, s3, chain: ChainSpec, ended: Iterable[str] = (), *, reconcile
     When another handler wrote the state first (412), everything is read again and done again: observing is
     asking GetRun again, and a start asks StartRun with the same requestId, which starts nothing twice."""
     ended = list(ended)
+    if not chain.enabled:
+        log("chain", chain=chain.name, outcome="not advanced: the chain's kill switch is on")
+        return {}
     for attempt in range(1, ATTEMPTS + 1):
         controller = Controller(omics, s3, chain, owner)
-        if not chain.enabled:
-            return controller.advance()
         for run_id in ended:
             controller.observe(run_id)
         if reconcile:

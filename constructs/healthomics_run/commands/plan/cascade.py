@@ -7,10 +7,11 @@ whose value is in the function's ``CHAIN_REFS_ENV``. A chain belongs to the coho
 ledger's object is named after the cohort resource's logical id).
 
 Counts follow the controller's partitions (``run_model.chaining``): a per-sample step runs again for each sample
-whose input changed; shards are append-only, so the new samples make ``ceil(new / size)`` new shards whatever the
-stored shards hold, and a changed or removed sample re-runs the stored shard that holds it (which one is in the
-account's chain state, so only a range is said; the stored shards are counted as full); a whole-set step runs once
-when anything under it changed; a step that is new or whose settings changed runs all its partitions. No sample id
+whose input changed; shards are append-only, so the new samples make ``chaining.shards_for(new, size)`` new shards
+(``ceil(new / size)`` when ``size`` divides 1,000) whatever the stored shards hold, and a changed or removed sample
+re-runs the stored shard that holds it (which one is in the account's chain state, so only a range is said; the
+stored shards are counted as full); a whole-set step runs once when anything under it changed; a step that is new or
+whose settings changed runs all its partitions. No sample id
 is read or said: counts only.
 """
 
@@ -18,7 +19,6 @@ from __future__ import annotations
 
 import functools
 import json
-import math
 import re
 from dataclasses import dataclass, replace
 from typing import Any
@@ -186,9 +186,9 @@ def count(chain: ChainSpec, before: ChainSpec | None, total: int, added: int, ch
         else:
             size = int(step.partition["size"])
             fresh = size not in sizes_before
-            stored = 0 if fresh else math.ceil(had / size)
-            new_shards = math.ceil((total if fresh else added) / size) if (redo or fresh) else math.ceil(
-                above.new / size)
+            stored = 0 if fresh else chaining.shards_for(had, size)
+            new_shards = chaining.shards_for(total if fresh else added, size) if (redo or fresh) else \
+                chaining.shards_for(above.new, size)
             if redo or fresh:
                 changed_low = changed_high = stored
             else:

@@ -34,7 +34,7 @@ from botocore.exceptions import ClientError
 
 from healthomics_run.run_model import ledger_location
 from healthomics_run.run_model.run_ref import RunRef
-from healthomics_run.service_calls import batches, chain_controller, diagnosis, ledger, runs
+from healthomics_run.service_calls import batches, chain_state, diagnosis, ledger, runs
 
 from . import chains
 from .declared import Declared
@@ -263,7 +263,7 @@ class Survey:
             return []
         event = {"ResourceProperties": item.properties, "StackId": item.stack_id, "LogicalResourceId": item.logical_id}
         try:
-            states = chain_controller.read_states(self.s3(), ledger_location.ledger_uri(event),
+            states = chain_state.read_states(self.s3(), ledger_location.ledger_uri(event),
                                                   ledger_location.bucket_owner(event))
         except (ClientError, ValueError) as error:
             return [_row(item, "", "UNREADABLE", State.DRIFT, drift=f"the cohort's chain state could not be read "
