@@ -14,7 +14,8 @@ Beside the cohort's ledger, ``<ledger>/chains/<chain>/``:
 A shard or the census holds, as the single object before them did: ``samples`` (runSettingId -> {"key", "run"} of
 its completed run), ``outputs`` (runId -> output summary), ``prints`` (runId -> its outputs' fingerprint),
 ``failed`` (runId -> status), ``runs`` (a step's runId -> [step, partition]) and ``steps`` (step -> partition ->
-{"digest", "run"}).
+{"digest", "run"}); and ``inputs`` (a step's runId -> the upstream runs whose outputs it was given,
+``chaining.input_runs``: what its provenance record links to; absent in a state written before it was kept).
 
 Each object is written with an S3 conditional write: ``If-Match`` the ETag it was read with, or
 ``If-None-Match: *`` when it was not there, so that of two handlers that read it, the second to write gets 412
@@ -37,7 +38,7 @@ from . import s3_objects
 
 VERSION = 3
 CENSUS = "census"
-PER_RUN = ("outputs", "prints", "failed")
+PER_RUN = ("outputs", "prints", "failed", "inputs")
 
 
 class Conflict(Exception):
