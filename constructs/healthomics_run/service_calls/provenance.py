@@ -170,9 +170,11 @@ def write(aws: Clients, owners: Owners, run_id: str, uuid: Optional[str] = None,
         return f"run {run_id} is gone or names another run; nothing written"
     if run["status"] not in ENDED_STATUSES:
         return f"run {run_id} is {run['status']}; its record is written when it ends"
-    deploy = owners.of(run, owners.batch_name(aws.omics, run["batchId"]) if run.get("batchId") else None)
-    step = owners.of_step(run) if deploy is None else None
-    deploy, upstream = step if step is not None else (deploy, None)
+    # a chain's step run first: its state names it from a copy kept a minute, where the stack's resources would be
+    # listed again for each run they do not name (once a second at most: a per-sample step's 100,000 ends)
+    step = owners.of_step(run) if not run.get("batchId") else None
+    deploy, upstream = step if step is not None else \
+        (owners.of(run, owners.batch_name(aws.omics, run["batchId"]) if run.get("batchId") else None), None)
     if deploy is None:
         return f"run {run_id} was not started by this stack; nothing written"
     config = owners.config
