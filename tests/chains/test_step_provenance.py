@@ -34,7 +34,7 @@ from healthomics_run.run_model import provenance_crate as crate
 from healthomics_run.run_model.chaining import COHORT, ChainSpec, PerSample, Shards, StepOutputs, WholeSet
 from healthomics_run.run_model.provenance_settings import Config
 from healthomics_run.service_calls import provenance as writer
-from healthomics_run.service_calls import provenance_sweep
+from healthomics_run.service_calls import provenance_history, provenance_sweep
 from healthomics_run.service_calls.provenance_owners import Owners
 from healthomics_run.service_calls.provenance_steps import ChainRuns
 from tests.chains.test_chaining import (  # noqa: F401 (fixture)
@@ -181,6 +181,18 @@ def test_a_step_runs_record_names_the_chain_step_and_no_sample_id(omics, props, 
     assert properties["deploy:chainStep"] == "germline/annotate"
     assert properties["deploy:logicalId"] == BATCH_LOGICAL_ID
     assert "SAMPLE-000" not in json.dumps(record)
+
+
+def test_a_step_runs_history_record_lies_beside_the_cohorts_where_a_plan_reads_it(omics, props, aws):
+    """Not in the step run's own output folder (one per run of a step: a plan would never find them)."""
+    world = World(omics, props, aws, spec_of(aws, sharded(size=5)), samples=5)
+    world.end(world.cohort)
+    (run,) = world.end(world.step_runs("joint"))
+    world.record(run)
+    described = omics.client.get_run(id=run)
+    bucket, prefix = aws["output_uri"].removeprefix("s3://").split("/", 1)
+    key = f"{prefix.rstrip('/')}/.healthomics-run/history/{provenance_history.day(described)}/{described['uuid']}.json"
+    assert world.s3.head_object(Bucket=bucket, Key=key)["ContentLength"] > 0
 
 
 def test_a_run_of_another_stack_named_like_a_step_run_is_not_claimed(omics, props, aws):

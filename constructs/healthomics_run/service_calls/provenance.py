@@ -173,7 +173,7 @@ def write(aws: Clients, owners: Owners, run_id: str, uuid: Optional[str] = None,
     # a chain's step run first: its state names it from a copy kept a minute, where the stack's resources would be
     # listed again for each run they do not name (once a second at most: a per-sample step's 100,000 ends)
     step = owners.of_step(run) if not run.get("batchId") else None
-    deploy, upstream = step if step is not None else \
+    deploy, chained = step if step is not None else \
         (owners.of(run, owners.batch_name(aws.omics, run["batchId"]) if run.get("batchId") else None), None)
     if deploy is None:
         return f"run {run_id} was not started by this stack; nothing written"
@@ -185,12 +185,15 @@ def write(aws: Clients, owners: Owners, run_id: str, uuid: Optional[str] = None,
         return f"run {run_id}: {uri} exists"
     listed = tasks(aws.omics, run["id"], detail=deploy.logicalId in config.details)
     body = record(aws, run, deploy.as_dict(), deploy.logicalId in config.values, deploy.logicalId in config.details,
-                  _output_owner(run, owners.stack_id), listed, config, deploy.logicalId in config.names, upstream)
+                  _output_owner(run, owners.stack_id), listed, config, deploy.logicalId in config.names,
+                  chained.inputs if chained else None)
     owner = owner_of(config, deploy.logicalId, run, owners.stack_id)
     other = objects.put_record(aws.s3, uri, body, run["uuid"], RECORD_CONTENT_TYPE, **owner)
     if other is not None:
         return f"run {run_id}: {uri} holds the record of another run (uuid {other}); nothing written"
-    _put_history(aws, config.history_uri(deploy.logicalId, run, history.day(run)), run, listed, owner)
+    # a step run's history beside the cohort's, where a plan reads it, not in the step run's own output folder
+    where = {**run, "outputUri": chained.output_uri} if chained else run
+    _put_history(aws, config.history_uri(deploy.logicalId, where, history.day(run)), run, listed, owner)
     if len(aws.recorded) < RECORDED_KEPT:
         aws.recorded[run_id] = run["uuid"]
     return f"run {run_id}: wrote {uri}"

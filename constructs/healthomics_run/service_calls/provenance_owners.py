@@ -80,16 +80,16 @@ class Owners:
                       settingsFingerprint=settings, batchId=run.get("batchId", ""),
                       sourceRevision=self.config.revision or "")
 
-    def of_step(self, run: dict[str, Any]) -> Optional[tuple[Deploy, Optional[dict[str, Any]]]]:
-        """The deploy whose chain started step run ``run`` (GetRun's answer), and the upstream runs it read
-        (``chaining.input_runs``, None when unknown); None when no chain of this stack started it."""
+    def of_step(self, run: dict[str, Any]) -> Optional[tuple[Deploy, Any]]:
+        """The deploy whose chain started step run ``run`` (GetRun's answer), and the step run as the chain's state
+        names it (a ``provenance_steps.StepRun``); None when no chain of this stack started it."""
         found = self.chain_runs.of(run) if self.chain_runs is not None else None
         if found is None:
             return None
         logical_id = found.cohort_logical_id
         return Deploy(stackId=self.stack_id, stackName=self.stack_id.split("/")[1], logicalId=logical_id,
                       resourceType=RUN_RESOURCE_TYPES[1], constructPath=self._path(logical_id),
-                      sourceRevision=self.config.revision or "", chainStep=f"{found.chain}/{found.step}"), found.inputs
+                      sourceRevision=self.config.revision or "", chainStep=f"{found.chain}/{found.step}"), found
 
     def _match(self, run: dict[str, Any], batch_name: Optional[str],
                resources: list[dict[str, Any]]) -> Optional[tuple[dict[str, Any], str]]:

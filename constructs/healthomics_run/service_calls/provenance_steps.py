@@ -27,12 +27,14 @@ from .provenance_owners import FRESH_SECONDS
 @dataclass(frozen=True)
 class StepRun:
     """A step run of one of the stack's chains, and the upstream runs whose outputs it was given (``None``: a run
-    started before the controller kept them; ``chaining.input_runs`` otherwise)."""
+    started before the controller kept them; ``chaining.input_runs`` otherwise). ``output_uri``: the chain's output
+    location (the cohort's), under which each step run writes to a folder of its own."""
 
     chain: str
     step: str
     cohort_logical_id: str
     inputs: Optional[dict[str, Any]]
+    output_uri: str
 
 
 def cohort_logical_id(chain: ChainSpec) -> str:
@@ -68,7 +70,7 @@ class ChainRuns:
                 part = self._part(chain.name, state, run["id"]) if state else None
                 if part is not None and (part["runs"].get(run["id"]) or [None])[0] == step.name:
                     return StepRun(chain=chain.name, step=step.name, cohort_logical_id=cohort_logical_id(chain),
-                                   inputs=part.get("inputs", {}).get(run["id"]))
+                                   inputs=part.get("inputs", {}).get(run["id"]), output_uri=chain.output_uri)
         return None
 
     def _part(self, chain: str, state: str, run_id: str) -> Optional[dict[str, Any]]:
