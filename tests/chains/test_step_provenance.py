@@ -29,6 +29,7 @@ from datetime import timedelta
 
 import boto3
 
+from healthomics_run.commands.provenance import missing
 from healthomics_run.run_model import chaining
 from healthomics_run.run_model import provenance_crate as crate
 from healthomics_run.run_model.chaining import COHORT, ChainSpec, PerSample, Shards, StepOutputs, WholeSet
@@ -239,6 +240,18 @@ def test_the_sweep_finds_a_step_run_whose_event_was_lost(omics, props, aws):
     found = provenance_sweep.candidates(omics.client, world.owners(), scheduled)
     assert (run, None) in found
     assert (run, None) not in provenance_sweep.candidates(omics.client, world.owners(chains=[]), scheduled)
+
+
+def test_the_provenance_command_writes_a_step_runs_missing_record(omics, props, aws):
+    """``healthomics-run provenance STACK`` walks the chains' step runs as the sweep does (their state), with the
+    chains its writer's settings and environment name."""
+    world = World(omics, props, aws, spec_of(aws, sharded(size=5)), samples=5)
+    world.end(world.cohort)
+    (run,) = world.end(world.step_runs("joint"))
+    outcomes = missing.write_missing(world.aws, STACK_ID, world.config, [world.spec])
+    assert f"run {run}: wrote {omics.runs[run]['runOutputUri']}/ro-crate-metadata.json" in outcomes
+    assert not any(outcome.startswith(f"run {run}:") for outcome in
+                   missing.write_missing(world.aws, STACK_ID, world.config))  # without its chains: not walked
 
 
 def test_a_read_of_more_runs_than_are_kept_records_their_count_and_digest():

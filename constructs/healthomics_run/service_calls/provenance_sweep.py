@@ -36,7 +36,7 @@ DEFER_SECONDS = 12 * 3_600  # a sweep waits for a backlog at most this long afte
 
 
 def run_ids(omics, owners: Owners, *, fresh: bool = False) -> Iterator[tuple[str, Optional[str]]]:
-    """``(run id, uuid or None)`` of every run the stack's resources say they started."""
+    """``(run id, uuid or None)`` of every run the stack's resources say they started, and its chains' step runs."""
     for resource in owners.resources(fresh=fresh):
         if resource["ResourceType"] == RUN_RESOURCE_TYPES[0]:
             ref = RunRef.parse(resource.get("PhysicalResourceId"))
@@ -51,6 +51,8 @@ def run_ids(omics, owners: Owners, *, fresh: bool = False) -> Iterator[tuple[str
             for run in pages(omics.list_runs_in_batch, "runs", batchId=batch["id"]):
                 if run.get("runId"):
                     yield run["runId"], run.get("runInternalUuid")
+    if owners.chain_runs is not None:
+        yield from ((run_id, None) for run_id in owners.chain_runs.run_ids())
 
 
 def window(scheduled: str) -> tuple[datetime, datetime]:
