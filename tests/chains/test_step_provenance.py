@@ -196,6 +196,19 @@ def test_a_step_runs_history_record_lies_beside_the_cohorts_where_a_plan_reads_i
     assert world.s3.head_object(Bucket=bucket, Key=key)["ContentLength"] > 0
 
 
+def test_the_step_runs_of_one_state_shard_read_it_once_not_once_a_run(omics, props, aws):
+    world = World(omics, props, aws, spec_of(aws, per_sample()), samples=3)
+    world.end(world.cohort)
+    step_runs = world.end(world.step_runs("annotate"))
+    reads: list[str] = []
+    world.s3.meta.events.register("before-parameter-build.s3.GetObject",
+                                  lambda params, **_: reads.append(params["Key"]))
+    owners = world.owners()
+    for run in step_runs:
+        world.record(run, owners)
+    assert len([key for key in reads if key.endswith("/chains/germline/shard-00000.json")]) == 1
+
+
 def test_a_run_of_another_stack_named_like_a_step_run_is_not_claimed(omics, props, aws):
     world = World(omics, props, aws, spec_of(aws, sharded(size=5)), samples=5)
     world.end(world.cohort)

@@ -7,8 +7,9 @@ stack's* chain (beside the cohort's ledger, which is named by the stack's name a
 the runs the controller started (``runs``: written after StartRun answered). A run of another stack or person
 with a similar name is not in it, and is never claimed.
 
-The state objects read are kept for ``FRESH_SECONDS``: a shard's thousand runs ending in a burst read it once a
-minute, not once a run. A run not in the copy kept is asked again from S3 (it may be newer than the copy).
+The state objects read (the last ``KEPT``) are kept for ``FRESH_SECONDS``: a shard's thousand runs ending in a
+burst read it once a minute, not once a run. A run not in the copy kept is asked again from S3 (it may be newer
+than the copy).
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ from healthomics_run.run_model.chaining import ChainSpec
 from . import chain_state
 from .chain_controller import WIDE
 from .provenance_owners import FRESH_SECONDS
+
+KEPT = 8  # state objects a container keeps (a state shard holds up to 1,000 samples' output summaries)
 
 
 @dataclass(frozen=True)
@@ -79,6 +82,9 @@ class ChainRuns:
             part = self.objects[chain].read(state)
             if part is None:
                 return None
+            self._kept.pop((chain, state), None)
+            if len(self._kept) >= KEPT:  # the one read longest ago goes
+                self._kept.pop(next(iter(self._kept)))
             self._kept[(chain, state)] = (time.monotonic(), part)
         return part
 
