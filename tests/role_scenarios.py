@@ -92,12 +92,13 @@ def deploy_and_start(monkeypatch: pytest.MonkeyPatch, build: Callable[[cdk.Stack
         yield world, resources
 
 
-def end_run(world: StackWorld, run: dict[str, Any], status: str) -> str:
+def end_run(world: StackWorld, run: dict[str, Any], status: str, *, older: bool = True) -> str:
     """A run ends as HealthOmics ends one: a task, an output in its folder and ``output.json`` mapping it. Answers
-    the task's id. The run is made a minute older, so that an input put since the deploy is newer than its start
-    (S3's LastModified is to the second)."""
+    the task's id. With ``older``, the run is made a minute older, so that an input put since the deploy is newer
+    than its start (S3's LastModified is to the second)."""
     raw = boto3.client("s3", region_name=REGION)
-    run["creationTime"] -= timedelta(minutes=1)
+    if older:
+        run["creationTime"] -= timedelta(minutes=1)
     task = world.omics.add_task(run["id"], "Germline.call", status="FAILED" if status == "FAILED" else "COMPLETED",
                          failure_reason=TASK_FAILURE if status == "FAILED" else "")
     bucket, _, folder = run["runOutputUri"].removeprefix("s3://").partition("/")
@@ -248,3 +249,89 @@ def signaller_world(monkeypatch: pytest.MonkeyPatch, outdir: Path) -> Iterator[P
                     *(["not every wait was signalled"] if len(signals) != len(events) else [])]
 
         yield Played(world, role, play, {"signals": signals})
+
+
+ANNOTATE_WORKFLOW_ID = "2000003"
+
+
+def chain_stack(stack: cdk.Stack) -> None:
+    """A cohort and a per-sample step after it, whose runs the after-run function starts."""
+    from healthomics_run import Workflow
+    from healthomics_run.chains import CohortStep, PerSample, StepOutputs
+
+    outputs = RunOutputBucket(stack, "Outputs")
+    cohort = HealthOmicsRunBatch(stack, "Cohort", workflow_id=WORKFLOW_ID, samples=SAMPLES, output_bucket=outputs)
+    annotate = Workflow.from_workflow_id(stack, "AnnotateWf", ANNOTATE_WORKFLOW_ID, parameter_template={"vcf": {}})
+    CohortStep(stack, "Annotate", after=cohort, workflow=annotate, partition=PerSample(),
+               parameters={"vcf": StepOutputs("vcf")}, outputs=["vcf"], cohort_outputs=["vcf"])
+
+
+class _ChainWriterAtWork(_WriterAtWork):
+    """The writer's function with a chain: the cohort's events start the step's runs (as the writer's role), whose
+    own events then get their records."""
+
+    def _events(self, runs: list[dict[str, Any]]) -> None:
+        for run in runs:
+            self.raw_sqs.send_message(QueueUrl=self.queue, MessageBody=json.dumps(
+                {"source": "aws.omics", "detail-type": "Run Status Change",
+                 "detail": {"runId": run["id"], "uuid": run["uuid"], "status": run["status"]}}))
+        for _ in range(len(runs) // 10 + 2):
+            if not self.deliver():
+                break
+
+    def _forget(self) -> None:
+        """What a play left, taken out: the queue's messages, the records and the chain's state (so that each play
+        starts the step runs again: StartRun with the same requestId, which HealthOmics answers with the same run)."""
+        _drain(self.raw_sqs, self.queue)
+        for uri in self.records:
+            bucket, key = uri.removeprefix("s3://").split("/", 1)
+            self.raw_s3.delete_object(Bucket=bucket, Key=key)
+        bucket = self.runs[0]["runOutputUri"].removeprefix("s3://").split("/", 1)[0]
+        for page in self.raw_s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
+            for item in page.get("Contents", []):
+                if "/chains/" in item["Key"] and item["Key"].endswith(".json") and "/.healthomics-run/" in item["Key"]:
+                    self.raw_s3.delete_object(Bucket=bucket, Key=item["Key"])
+
+    def play(self) -> list[str]:
+        """The cohort's events (the chain starts its step runs), the step runs' events but one, lost, which the
+        schedule's sweep then finds."""
+        self.world.account.denied.clear()
+        self._forget()
+        sqs = boto3.client("sqs", region_name=REGION)
+        self.world.account.act_as(self.role, sqs)
+        self.monkeypatch.setattr(after_run, "Clients", self.clients)
+        self.monkeypatch.setattr(after_run, "_world", functools.cache(after_run._world.__wrapped__))
+        self.monkeypatch.setattr(after_run, "_queue", lambda: sqs)
+        cohort = list(self.runs)
+        problems: list[str] = []
+        try:
+            self._events(cohort)
+            steps = [run for run in self.world.omics.runs.values() if run not in cohort]
+            for run in steps:
+                if run["status"] != "COMPLETED":  # its inputs, the cohort's outputs, are older than its start
+                    end_run(self.world, run, "COMPLETED", older=False)
+            self._events(steps[1:])  # the first step run's event is lost: the sweep finds it
+            self.raw_sqs.send_message(QueueUrl=self.queue, MessageBody=json.dumps(
+                {"sweep": _sweep_time(datetime.now(timezone.utc))}))
+            for _ in range(4):
+                if not self.deliver():
+                    break
+        except Exception as error:  # a refusal surfaces as whatever the writer made of it
+            problems.append(f"the writer failed: {str(error)[:200]}")
+            steps = []
+        records = [f"{run['runOutputUri']}/{RECORD_NAME}" for run in cohort + steps]
+        self.records[:] = records
+        missing = [uri for uri in records if not object_exists(self.raw_s3, uri)]
+        refused = [why for why in self.world.account.denied if not why.endswith(MISSING_KEY)]
+        return [*refused, *problems, *(f"no record at {uri}" for uri in missing),
+                *(["the chain started no step run"] if not steps else [])]
+
+
+@contextlib.contextmanager
+def chain_writer_world(monkeypatch: pytest.MonkeyPatch, outdir: Path) -> Iterator[Played]:
+    with deploy_and_start(monkeypatch, chain_stack, outdir, "ChainStack") as (world, resources):
+        world.omics.add_workflow(ANNOTATE_WORKFLOW_ID, {"vcf": {}})
+        for run in world.omics.runs.values():
+            end_run(world, run, "COMPLETED")
+        at_work = _ChainWriterAtWork(world, resources, monkeypatch)
+        yield Played(world, at_work.role, at_work.play, {"records": at_work.records})

@@ -11,9 +11,10 @@ import json
 import pytest
 
 from tests.command_scenarios import commands_world
-from tests.role_scenarios import signaller_world, writer_world
+from tests.role_scenarios import chain_writer_world, signaller_world, writer_world
 
-SCENARIOS = {"writer": (writer_world, None), "signaller": (signaller_world, None),
+SCENARIOS = {"writer": (writer_world, None), "chain-writer": (chain_writer_world, None),
+             "signaller": (signaller_world, None),
              "status": (commands_world, "status STACK"), "export-history": (commands_world, "export-history FILE"),
              "provenance": (commands_world, "provenance STACK")}
 

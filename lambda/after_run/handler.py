@@ -19,6 +19,7 @@ from healthomics_run.service_calls.log import log
 from healthomics_run.service_calls.provenance import PATIENT, Clients, load_config, write
 from healthomics_run.service_calls.provenance_owners import Owners
 from healthomics_run.service_calls.provenance_pace import Pace
+from healthomics_run.service_calls.provenance_steps import ChainRuns
 from healthomics_run.service_calls.provenance_sweep import sweep
 
 
@@ -26,7 +27,9 @@ from healthomics_run.service_calls.provenance_sweep import sweep
 def _world() -> tuple[Clients, Owners]:
     stack_id = os.environ[STACK_ID_ENV]
     aws = Clients()
-    owners = Owners(aws.cfn, stack_id, load_config(aws.s3, os.environ, stack_id))
+    config = load_config(aws.s3, os.environ, stack_id)
+    chains = chain_controller.chains_of(config.chains, os.environ)
+    owners = Owners(aws.cfn, stack_id, config, ChainRuns(aws.s3, chains, stack_id) if chains else None)
     Pace(owners.config.per_container()).attach(aws.omics)
     return aws, owners
 

@@ -18,7 +18,7 @@ from aws_cdk import Aws, CfnElement, Fn, Stack, Token
 
 from constructs import Construct, IValidation
 from healthomics_run.after_run.provenance_writer import ProvenanceWriter
-from healthomics_run.construct_helpers.policies import s3_bucket_and_key, s3_object_arn
+from healthomics_run.construct_helpers.policies import s3_object_arn
 from healthomics_run.run_model import chaining
 from healthomics_run.run_model.batch_settings import LEDGER_FOLDER
 from healthomics_run.run_model.chaining import COHORT, ChainSpec, OnChange, Partition, PerSample, StepSpec
@@ -137,18 +137,16 @@ class _Chain:
             self._grant()
 
     def _grant(self) -> None:
-        """What the controller calls for this chain: ListRunsInBatch (which sample a run is), PassRole of the
-        cohort's service role to HealthOmics, its state beside the ledger, the ledger, and the outputs it reads
-        (its runs' ``output.json``, under the output location)."""
+        """What the controller calls for this chain beyond what the writer may already (``ListRunsInBatch``, which
+        sample a run is, on every batch): PassRole of the cohort's service role to HealthOmics, its state beside the
+        ledger, the ledger, and the outputs it reads (its runs' ``output.json``, under the output location, whose
+        listing covers the ledger's folder: no ListBucket of its own, which the account world finds unneeded)."""
         writer, cohort = self.writer, self.cohort
-        writer.allow(["omics:ListRunsInBatch"], [writer.arn("runBatch", "*")])
         writer.allow(["iam:PassRole"], [cohort.role.role_arn],
                      conditions={"StringEquals": {"iam:PassedToService": "omics.amazonaws.com"}})
         folder = f"{self.output_uri.rstrip('/')}/{LEDGER_FOLDER}/"
         writer.allow(["s3:GetObject"], [s3_object_arn(f"{folder}*")])
         writer.allow(["s3:PutObject"], [s3_object_arn(f"{folder}*/{chaining.CHAIN_FOLDER}/*")])
-        bucket, key = s3_bucket_and_key(folder)
-        writer.allow(["s3:ListBucket"], [bucket], conditions={"StringLike": {"s3:prefix": f"{key}*"}})
         for uri in cohort.output_uris():
             writer.allow_folder(uri, write=False)
 

@@ -327,6 +327,23 @@ def step_digest(chain: str, step: StepSpec, partition_key: str, input_fingerprin
                            "partition": partition_key, "inputs": list(input_fingerprints)})
 
 
+INPUT_RUNS_KEPT = 1000  # run ids a step run's inputs keep at most: a shard's samples, a merge's shards
+
+
+def input_runs(after: str, run_ids: list[str]) -> dict[str, Any]:
+    """What a step run read, as the chain's state keeps it for its provenance record: the node it ran after, how
+    many runs' outputs it read, and their ids when at most ``INPUT_RUNS_KEPT``
+    (a per-sample step reads one run, a shard at most ``STATE_SHARD``, a merge of 100,000 samples in shards of
+    1,000 a hundred). A wider read (a merge of 100,000 per-sample runs) keeps the count and the SHA-256 of the
+    sorted ids, one per line, instead: its record stays one object of bounded size, and a reader who has the ids
+    (the state shards name every run of the chain) can check them against it."""
+    ordered = sorted(set(run_ids))
+    if len(ordered) <= INPUT_RUNS_KEPT:
+        return {"after": after, "count": len(ordered), "runs": ordered}
+    return {"after": after, "count": len(ordered),
+            "sha256": hashlib.sha256("\n".join(ordered).encode("utf-8")).hexdigest()}
+
+
 def step_request_id(digest: str) -> str:
     return REQUEST_ID_PREFIX + digest
 

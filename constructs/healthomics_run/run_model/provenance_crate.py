@@ -161,14 +161,15 @@ def build(*, run: dict[str, Any], workflow: Optional[dict[str, Any]], tasks: Ite
           inputs: Iterable[dict[str, Any]], outputs: Iterable[dict[str, Any]], deploy: dict[str, Any],
           parameters_digest: str, with_values: bool, parameters: Optional[dict[str, Any]] = None,
           agent: Optional[dict[str, Any]] = None, licence: Optional[str] = None,
-          with_names: bool = False) -> dict[str, Any]:
+          with_names: bool = False, upstream: Optional[dict[str, Any]] = None) -> dict[str, Any]:
     """The crate's JSON-LD. ``run``: GetRun's answer; ``workflow``: GetWorkflow(Version)'s, or None when it
     is gone; ``tasks``: GetRunTask's answers; ``inputs``/``outputs``: S3 objects as ``objects.inputs`` and
     ``objects.outputs`` give them (``parameter``/``output``: the name they were given under); ``deploy``:
     ``owners.Deploy`` as a dict; ``with_values``: put parameter values (not only their digest) in the record;
     ``parameters``: the run's parameters when GetRun's are not all (a run started with ``parametersUri``);
     ``agent``: who ran it (a Person or Organization entity; default: the deploying account); ``licence``: the
-    record's licence URI (default: none); ``with_names``: put the run's name in the record."""
+    record's licence URI (default: none); ``with_names``: put the run's name in the record; ``upstream``: for
+    a chain step's run, the runs whose outputs it was given (``chaining.input_runs``: see ``_upstream``)."""
     graph = _Graph()
     run_action_id = f"#run-{run['uuid']}"
     engine = (workflow or {}).get("engine")
@@ -250,6 +251,7 @@ def build(*, run: dict[str, Any], workflow: Optional[dict[str, Any]], tasks: Ite
     with_files = {item.get("parameter") for item in inputs}
     objects = list(files)
     objects.append(graph.add(_prop("parameters-sha256", parameters_digest)))
+    objects += _upstream(graph, run, upstream) if upstream is not None else []
     for name in sorted(parameters):
         if with_values:  # a File or Dataset parameter's FormalParameter is its files' (the value is here too)
             objects.append(graph.add({"@id": _local("value", name), "@type": "PropertyValue", "name": name,
@@ -311,6 +313,32 @@ def build(*, run: dict[str, Any], workflow: Optional[dict[str, Any]], tasks: Ite
                   "conformsTo": [_ref("https://w3id.org/ro/crate/1.1"),
                                  _ref("https://w3id.org/workflowhub/workflow-ro-crate/1.0")], "about": _ref("./")}
     return {"@context": CONTEXT, "@graph": [descriptor, root, *graph.entities.values()]}
+
+
+def _upstream(graph: _Graph, run: dict[str, Any], upstream: dict[str, Any]) -> list[dict[str, str]]:
+    """A chain step's inputs as runs. The files the step was given, the upstream runs' outputs, are its ``object``
+    already, under the same ``@id`` as the ``result`` of those runs' actions in their own records: the Workflow Run
+    RO-Crate way of saying one action's outputs are another's inputs (Process Run Crate 0.5,
+    https://w3id.org/ro/wfrun/process/0.5; Provenance Run Crate 0.5, https://w3id.org/ro/wfrun/provenance/0.5).
+    Each upstream run is named too, a ``PropertyValue`` ``upstream-run`` whose value is its ARN (the ``identifier``
+    of its action in its record); not a ``CreateAction``: the profiles' shapes would then want its tool, agent,
+    times and results here, which are in its own record. And their count, with the SHA-256 of their sorted ids,
+    one per line, when too many to list. Run ids only: never a sample id."""
+    arn = str(run.get("arn") or "")
+    prefix = arn.rsplit("/", 1)[0] + "/" if arn.startswith("arn:") else "run "
+    after = upstream.get("after", "")
+    linked = [graph.add({"@id": f"#upstream-run-{run_id}", "@type": "PropertyValue", "propertyID": "upstream-run",
+                         "name": f"upstream run {run_id}", "value": f"{prefix}{run_id}",
+                         "description": f"A HealthOmics run of {after!r} whose outputs this run was given; its "
+                                        "record (beside its outputs) names them as its result."})
+              for run_id in upstream.get("runs", [])]
+    counted = {"@id": "#property-upstream-runs", "@type": "PropertyValue", "propertyID": "upstream-runs",
+               "name": "upstream-runs", "value": int(upstream.get("count", len(linked))),
+               "description": f"How many runs of {after!r} this run read the outputs of"
+                              + ("" if "runs" in upstream else "; too many to list: upstream-runs-sha256 is the "
+                                 "SHA-256 of their sorted run ids, one per line")}
+    return linked + [graph.add(counted)] + ([graph.add(_prop("upstream-runs-sha256", upstream["sha256"]))]
+                                            if upstream.get("sha256") else [])
 
 
 def _before_any_task(graph: _Graph, run: dict[str, Any], who: dict[str, str], tools: dict[str, Any],

@@ -370,6 +370,8 @@ class Controller:
                 summaries = [home["outputs"][run] for run, home in done]
                 record = records[key] = {"digest": digest, "run": self._start(step, where, key, digest, summaries)}
                 part["runs"][record["run"]] = [step.name, key]
+                read = [str(run) for run, _ in done]  # kept for the step run's provenance record
+                part.setdefault("inputs", {})[record["run"]] = chaining.input_runs(step.after, read)
             status = self._status(part, record["run"])
             node[key] = (members, status, record["run"] if status == DONE else None, part)
         return node

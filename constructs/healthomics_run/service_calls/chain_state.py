@@ -14,7 +14,8 @@ Beside the cohort's ledger, ``<ledger>/chains/<chain>/``:
 A shard or the census holds, as the single object before them did: ``samples`` (runSettingId -> {"key", "run"} of
 its completed run), ``outputs`` (runId -> output summary), ``prints`` (runId -> its outputs' fingerprint),
 ``failed`` (runId -> status), ``runs`` (a step's runId -> [step, partition]) and ``steps`` (step -> partition ->
-{"digest", "run"}).
+{"digest", "run"}); and ``inputs`` (a step's runId -> the upstream runs whose outputs it was given,
+``chaining.input_runs``: what its provenance record links to; absent in a state written before it was kept).
 
 Each object is written with an S3 conditional write: ``If-Match`` the ETag it was read with, or
 ``If-None-Match: *`` when it was not there, so that of two handlers that read it, the second to write gets 412
@@ -37,7 +38,7 @@ from . import s3_objects
 
 VERSION = 3
 CENSUS = "census"
-PER_RUN = ("outputs", "prints", "failed")
+PER_RUN = ("outputs", "prints", "failed", "inputs")
 
 
 class Conflict(Exception):
@@ -81,14 +82,18 @@ class Objects:
                 if item["Key"].endswith(".json") and "/" not in item["Key"][len(prefix):]}
 
     def read(self, name: str) -> Optional[dict[str, Any]]:
-        """The object's content, None when S3 says there is no such key."""
+        """The object's content, None when S3 says there is no such key: 404, or the 403 S3 answers for a missing
+        key to a caller that may not list the bucket (GetObject, "Permissions", Amazon S3 API Reference,
+        https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html), as the function's ``s3:prefix``-limited
+        ListBucket does not count for a GetObject. A real denial of an object that is there is then never
+        overwritten: it is written ``If-None-Match: *``, which S3 refuses (412, ``Conflict``) when it exists."""
         from botocore.exceptions import ClientError
 
         bucket, key = s3_objects.location(f"{self.uri}{name}.json")
         try:
             found = s3_objects.call("GetObject", lambda: self.s3.get_object(Bucket=bucket, Key=key, **self._extra()))
         except ClientError as error:
-            if s3_objects.error_code(error) not in ("NoSuchKey", "404"):
+            if s3_objects.error_code(error) not in ("NoSuchKey", "404", "AccessDenied", "403"):
                 raise
             self.etags[name] = None
             return None

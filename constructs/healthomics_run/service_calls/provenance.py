@@ -140,10 +140,11 @@ def given_parameters(s3, run: dict[str, Any]) -> tuple[dict[str, Any], list[dict
 def record(aws: Clients, run: dict[str, Any], deploy: dict[str, Any], with_values: bool,
            task_detail: bool = False, output_owner: Optional[dict[str, str]] = None,
            listed: Optional[list[dict[str, Any]]] = None, config: Optional[Config] = None,
-           with_names: bool = False) -> bytes:
+           with_names: bool = False, upstream: Optional[dict[str, Any]] = None) -> bytes:
     """The bytes of ``run``'s record. ``output_owner``: ``ExpectedBucketOwner`` of the output bucket (inputs
     are read without one: reference data lives in other accounts' buckets, public ones included). ``listed``:
-    the run's tasks when already asked for; ``config``: the stack's choices (agent, licence)."""
+    the run's tasks when already asked for; ``config``: the stack's choices (agent, licence); ``upstream``: for a
+    chain step's run, the runs whose outputs it was given (``chaining.input_runs``)."""
     described_workflow = workflow(aws, run)
     outputs = objects.outputs(aws.s3, run["runOutputUri"], **(output_owner or {})) if run.get("runOutputUri") else []
     if listed is None:
@@ -154,7 +155,7 @@ def record(aws: Clients, run: dict[str, Any], deploy: dict[str, Any], with_value
                         outputs=outputs, deploy=deploy, parameters=parameters,
                         parameters_digest=content_digest(parameters), with_values=with_values,
                         agent=(config or Config()).agent, licence=(config or Config()).license,
-                        with_names=with_names)
+                        with_names=with_names, upstream=upstream)
     return crate.to_bytes(built)
 
 
@@ -169,7 +170,11 @@ def write(aws: Clients, owners: Owners, run_id: str, uuid: Optional[str] = None,
         return f"run {run_id} is gone or names another run; nothing written"
     if run["status"] not in ENDED_STATUSES:
         return f"run {run_id} is {run['status']}; its record is written when it ends"
-    deploy = owners.of(run, owners.batch_name(aws.omics, run["batchId"]) if run.get("batchId") else None)
+    # a chain's step run first: its state names it from a copy kept a minute, where the stack's resources would be
+    # listed again for each run they do not name (once a second at most: a per-sample step's 100,000 ends)
+    step = owners.of_step(run) if not run.get("batchId") else None
+    deploy, chained = step if step is not None else \
+        (owners.of(run, owners.batch_name(aws.omics, run["batchId"]) if run.get("batchId") else None), None)
     if deploy is None:
         return f"run {run_id} was not started by this stack; nothing written"
     config = owners.config
@@ -180,12 +185,15 @@ def write(aws: Clients, owners: Owners, run_id: str, uuid: Optional[str] = None,
         return f"run {run_id}: {uri} exists"
     listed = tasks(aws.omics, run["id"], detail=deploy.logicalId in config.details)
     body = record(aws, run, deploy.as_dict(), deploy.logicalId in config.values, deploy.logicalId in config.details,
-                  _output_owner(run, owners.stack_id), listed, config, deploy.logicalId in config.names)
+                  _output_owner(run, owners.stack_id), listed, config, deploy.logicalId in config.names,
+                  chained.inputs if chained else None)
     owner = owner_of(config, deploy.logicalId, run, owners.stack_id)
     other = objects.put_record(aws.s3, uri, body, run["uuid"], RECORD_CONTENT_TYPE, **owner)
     if other is not None:
         return f"run {run_id}: {uri} holds the record of another run (uuid {other}); nothing written"
-    _put_history(aws, config.history_uri(deploy.logicalId, run, history.day(run)), run, listed, owner)
+    # a step run's history beside the cohort's, where a plan reads it, not in the step run's own output folder
+    where = {**run, "outputUri": chained.output_uri} if chained else run
+    _put_history(aws, config.history_uri(deploy.logicalId, where, history.day(run)), run, listed, owner)
     if len(aws.recorded) < RECORDED_KEPT:
         aws.recorded[run_id] = run["uuid"]
     return f"run {run_id}: wrote {uri}"

@@ -3,8 +3,9 @@
 CloudFormation names each run resource's run in its physical id (``run_ref``: run id, uuid and the
 settings fingerprint it ran with); a batch run is known by its batch's name, which the batch resource
 gave at StartRunBatch (``Config.batches``). The construct path comes from the resource's
-``aws:cdk:path`` metadata. Answers are kept for a minute per container: a cohort's 100,000 ends ask
-CloudFormation once a minute, not once per run.
+``aws:cdk:path`` metadata. A chain step's run is the cohort resource's, when the chain's state names it
+(``provenance_steps``: never by its name alone). Answers are kept for a minute per container: a cohort's
+100,000 ends ask CloudFormation once a minute, not once per run.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ class Deploy:
     settingsFingerprint: str = ""  # first 16 hex of the fingerprint the run's requestId derives from
     batchId: str = ""
     sourceRevision: str = ""
+    chainStep: str = ""  # ``<chain>/<step>``: a step run the after-run function started for the resource's chain
 
     def as_dict(self) -> dict[str, str]:
         return {key: value for key, value in asdict(self).items() if value}
@@ -38,8 +40,9 @@ class Deploy:
 class Owners:
     """The run resources of one stack, asked of CloudFormation (``cfn``) at most once per ``FRESH_SECONDS``."""
 
-    def __init__(self, cfn, stack_id: str, config: Config) -> None:
-        self.cfn, self.stack_id, self.config = cfn, stack_id, config
+    def __init__(self, cfn, stack_id: str, config: Config, chain_runs: Any = None) -> None:
+        """``chain_runs``: the stack's chains' step runs (a ``provenance_steps.ChainRuns``), when it has chains."""
+        self.cfn, self.stack_id, self.config, self.chain_runs = cfn, stack_id, config, chain_runs
         self._resources: list[dict[str, Any]] = []
         self._listed_at = float("-inf")
         self._paths: dict[str, str] = {}
@@ -76,6 +79,17 @@ class Owners:
                       resourceType=resource["ResourceType"], constructPath=self._path(logical_id),
                       settingsFingerprint=settings, batchId=run.get("batchId", ""),
                       sourceRevision=self.config.revision or "")
+
+    def of_step(self, run: dict[str, Any]) -> Optional[tuple[Deploy, Any]]:
+        """The deploy whose chain started step run ``run`` (GetRun's answer), and the step run as the chain's state
+        names it (a ``provenance_steps.StepRun``); None when no chain of this stack started it."""
+        found = self.chain_runs.of(run) if self.chain_runs is not None else None
+        if found is None:
+            return None
+        logical_id = found.cohort_logical_id
+        return Deploy(stackId=self.stack_id, stackName=self.stack_id.split("/")[1], logicalId=logical_id,
+                      resourceType=RUN_RESOURCE_TYPES[1], constructPath=self._path(logical_id),
+                      sourceRevision=self.config.revision or "", chainStep=f"{found.chain}/{found.step}"), found
 
     def _match(self, run: dict[str, Any], batch_name: Optional[str],
                resources: list[dict[str, Any]]) -> Optional[tuple[dict[str, Any], str]]:

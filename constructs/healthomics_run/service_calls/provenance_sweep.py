@@ -2,7 +2,8 @@
 
 EventBridge delivers HealthOmics' status events on a best-effort basis, so the stack's schedule sends the
 writer's queue a sweep message every hour. A sweep lists what this stack started (each run resource's run and
-the one it replaced, from their physical ids; each batch resource's runs, from its batch name: ``run_ids``), and
+the one it replaced, from their physical ids; each batch resource's runs, from its batch name: ``run_ids``; each
+chain step's run, from the chain's state: ``provenance_steps``), and
 the runs of the account that ended (ListRuns by status: 100 a page, with their stop times). A run both started
 by this stack and stopped in the sweep's window is sent back to the queue as a message of its own, which the
 writer handles as an event (``only_missing``: a record already there is not written again). A run of another
@@ -35,7 +36,7 @@ DEFER_SECONDS = 12 * 3_600  # a sweep waits for a backlog at most this long afte
 
 
 def run_ids(omics, owners: Owners, *, fresh: bool = False) -> Iterator[tuple[str, Optional[str]]]:
-    """``(run id, uuid or None)`` of every run the stack's resources say they started."""
+    """``(run id, uuid or None)`` of every run the stack's resources say they started, and its chains' step runs."""
     for resource in owners.resources(fresh=fresh):
         if resource["ResourceType"] == RUN_RESOURCE_TYPES[0]:
             ref = RunRef.parse(resource.get("PhysicalResourceId"))
@@ -50,6 +51,8 @@ def run_ids(omics, owners: Owners, *, fresh: bool = False) -> Iterator[tuple[str
             for run in pages(omics.list_runs_in_batch, "runs", batchId=batch["id"]):
                 if run.get("runId"):
                     yield run["runId"], run.get("runInternalUuid")
+    if owners.chain_runs is not None:
+        yield from ((run_id, None) for run_id in owners.chain_runs.run_ids())
 
 
 def window(scheduled: str) -> tuple[datetime, datetime]:
@@ -76,6 +79,8 @@ def _steps(omics, owners: Owners) -> tuple[list[tuple[str, Optional[str]]], dict
             singles.update({named.id: named.uuid for named in (ref, ref and ref.replaced) if named is not None})
         elif (name := owners.config.batches.get(resource["LogicalResourceId"])) is not None:
             batch_ids += sorted(batch["id"] for batch in pages(omics.list_batch, "items", name=name))
+    if owners.chain_runs is not None:  # the chains' step runs, as their state names them (no uuid kept)
+        singles.update({run_id: None for run_id in owners.chain_runs.run_ids() if run_id not in singles})
     steps: list[tuple[str, Optional[str]]] = [(status, None) for status in ENDED_STATUSES if singles]
     steps += [(status, batch_id) for batch_id in batch_ids for status in ENDED_STATUSES]
     return steps, singles
