@@ -141,8 +141,10 @@ def test_the_plan_reads_an_s3_history_folder_as_it_reads_its_local_copy(account,
     assert by_s3 == by_copy
 
 
-def refused(operation: str, code: str, status: int, expected: dict[str, Any], before: int = 0):
-    """An S3 client whose ``operation`` is refused as S3 refuses it, after ``before`` ListObjectsV2 answers."""
+def refused(operation: str, code: str, status: int, expected: dict[str, Any], before: int = 0,
+            relisted: list[str] | None = None):
+    """An S3 client whose ``operation`` is refused as S3 refuses it, after ``before`` ListObjectsV2 answers; then,
+    with ``relisted``, the listing of the refused key answers those keys."""
     client = boto3.client("s3", region_name=REGION)
     stubber = Stubber(client)
     prefix = f"cohort/{FOLDER}/"
@@ -154,6 +156,9 @@ def refused(operation: str, code: str, status: int, expected: dict[str, Any], be
                                                  "IsTruncated": False},
                              {"Bucket": BUCKET, "Prefix": f"{prefix}2026-12-01/", "ExpectedBucketOwner": OWNER})
     stubber.add_client_error(operation, code, "Access Denied", status, expected_params=expected)
+    if relisted is not None:
+        stubber.add_response("list_objects_v2", {"Contents": [{"Key": key} for key in relisted], "IsTruncated": False},
+                             {"Bucket": BUCKET, "Prefix": expected["Key"], "MaxKeys": 1, "ExpectedBucketOwner": OWNER})
     stubber.activate()
     return client
 
@@ -169,13 +174,25 @@ def test_a_refused_listing_is_an_error_naming_the_uri_and_s3_listbucket():
 
 
 def test_a_refused_read_is_an_error_naming_the_uri_and_s3_getobject():
+    """A 403 for a key the listing still shows is a refusal (a missing key would be 403 too to a caller whose
+    ListBucket does not reach it: S3 API Reference, GetObject, "Permissions")."""
     key = f"cohort/{FOLDER}/2026-12-01/{uuid.UUID(int=1)}.json"
     client = refused("get_object", "AccessDenied", 403, {"Bucket": BUCKET, "Key": key, "ExpectedBucketOwner": OWNER},
-                     before=2)
+                     before=2, relisted=[key])
     with pytest.raises(PlanInputError) as caught:
         read_sources([f"s3://{BUCKET}/cohort/"], owner=OWNER, s3=lambda: client, say=lambda _: None)
     assert str(caught.value).endswith(f"reading a run history needs s3:GetObject on arn:aws:s3:::{BUCKET}/cohort/"
                                       f"{FOLDER}/*, in a bucket account {OWNER} owns (--expected-bucket-owner)")
+
+
+def test_a_record_gone_since_it_was_listed_is_skipped_not_an_error():
+    """S3 answers 403, not 404, for a missing key to a caller whose ListBucket does not reach it (S3 API Reference,
+    GetObject, "Permissions"): the listing, asked again, no longer shows it, so it was deleted meanwhile."""
+    key = f"cohort/{FOLDER}/2026-12-01/{uuid.UUID(int=1)}.json"
+    client = refused("get_object", "AccessDenied", 403, {"Bucket": BUCKET, "Key": key, "ExpectedBucketOwner": OWNER},
+                     before=2, relisted=[])
+    found = read_sources([f"s3://{BUCKET}/cohort/"], owner=OWNER, s3=lambda: client, say=lambda _: None)
+    assert found.runs == ()
 
 
 def test_a_refused_s3_history_ends_the_plan_with_exit_1_and_the_permission_on_stderr(tmp_path, capsys, monkeypatch):

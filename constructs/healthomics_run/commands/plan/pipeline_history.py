@@ -4,9 +4,11 @@ The writer (``service_calls/provenance_history.py``) puts one document per ended
 ``<location>/.healthomics-run/history/<yyyy-mm-dd it stopped>/<run uuid>.json``. A history folder is read here from
 a local copy (``aws s3 sync``) or from S3, the newest day first, and it keeps what ``export-history`` keeps: the
 newest ``RUNS_PER_WORKFLOW`` ended runs (COMPLETED, FAILED, CANCELLED) of each workflow, the FAILED and CANCELLED
-ones for the failure share. It stops after the day in which every workflow the plan forecasts (``wanted``) has
-that many, or after ``MAX_OBJECTS`` documents, and says so (on standard error): a workflow none of whose runs was
-reached has "no history"; one partly reached rests on its newest runs, as many as the forecast's basis says.
+ones for the failure share. "Newest" is to the day: within a day documents are read in key (run uuid) order, which
+S3 lists without reading each object's time. It stops after the day in which every workflow the plan forecasts
+(``wanted``) has that many, or after ``MAX_OBJECTS`` documents, and says so (on standard error): a workflow none
+of whose runs was reached has "no history"; one partly reached rests on its newest runs, as many as the forecast's
+basis says.
 
 **Prices.** The writer asks no Price List, so its documents hold none: ``--prices FILE`` takes those of an
 ``export-history`` file of the same Region (its runs are not read, so no run counts twice). Without it the runs are
@@ -139,12 +141,21 @@ class S3Folder:
                 for item in page.get("Contents", []) if item["Key"].endswith(".json"))
 
     def read(self, key: str) -> bytes | None:
+        """The document; None when it is gone since it was listed. S3 answers a missing key with 403 to a caller
+        whose ListBucket does not reach it (S3 API Reference, GetObject, "Permissions"), so a 403 is asked again
+        of the listing, which this caller may make: a key it no longer lists is gone, not refused."""
         try:
             return self.s3.get_object(Bucket=self.bucket, Key=key, **self.owner)["Body"].read()
         except self.s3.exceptions.NoSuchKey:
             return None
         except self.s3.exceptions.ClientError as error:
+            if self._gone(key):
+                return None
             raise self._refused(error, f"s3:GetObject on arn:aws:s3:::{self.bucket}/{self.prefix}*") from error
+
+    def _gone(self, key: str) -> bool:
+        page = next(self._pages(Prefix=key, MaxKeys=1))
+        return not any(item["Key"] == key for item in page.get("Contents", []))
 
     def _refused(self, error: Exception, permission: str) -> PlanInputError:
         """A 403 or 404 as a PlanInputError naming the URI and the permission needed; any other error is raised."""
@@ -164,9 +175,11 @@ def _newest_first(days: list[str]) -> list[str]:
 
 
 def _document(body: bytes | None, read: Read, target: str) -> tuple[str, list[Run]] | None:
-    """(stop time, runs) of one document; None when it is skipped (and counted)."""
+    """(stop time, runs) of one document; None when it is gone since it was listed, or skipped (and counted)."""
+    if body is None:
+        return None
     try:
-        document = json.loads(body) if body is not None else None
+        document = json.loads(body)
     except ValueError:
         document = None
     if not isinstance(document, dict):
