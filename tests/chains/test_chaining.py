@@ -22,10 +22,12 @@ import json
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError
 
 from healthomics_run.run_model import chaining
 from healthomics_run.run_model.chaining import COHORT, ChainSpec, PerSample, Shards, StepOutputs, StepSpec, WholeSet
 from healthomics_run.service_calls import chain_controller, chain_state, clients
+from healthomics_run.service_calls.budget import RetryLater
 from tests.direct_s3 import DirectS3
 from tests.fake_omics import REGION
 from tests.handlers.test_cohorts import CloudFormation, sample
@@ -350,3 +352,31 @@ def test_a_chain_whose_state_is_version_2_goes_on_from_it(omics, props, aws):
     assert chain.deliver(chain.end(cohort_runs(omics, grown["Data"]["BatchId"]))) == {"joint": 1}
     assert chain.deliver(chain.end(chain.step_runs("joint"))) == {"merge": 1}
     assert chain.started == {"joint": 3, "merge": 2}
+
+
+def test_a_save_whose_census_write_failed_is_finished_by_the_retry_and_starts_nothing_twice(omics, props, aws):
+    """An attempt writes the new shard (``If-None-Match: *``) and then S3 answers the census's PutObject with
+    InternalError, which a client is to retry ("Amazon S3 error best practices",
+    https://docs.aws.amazon.com/AmazonS3/latest/userguide/ErrorBestPractices.html); the batch is received again.
+    The retry must read the shard that attempt left: ``If-None-Match: *`` on a key that exists is 412
+    Precondition Failed ("How to prevent object overwrites with conditional writes",
+    https://docs.aws.amazon.com/AmazonS3/latest/userguide/conditional-writes.html), which would be a Conflict on
+    every attempt for good. The retry writes it ``If-Match`` its ETag, and the joint run it holds starts once."""
+    deploy = CloudFormation(cohort(props, [sample(i) for i in range(1, 11)]))
+    chain = Chain(omics, chain_of(aws, shard_size=10), direct=True)
+    runs = chain.end(cohort_runs(omics, deploy.answer["Data"]["BatchId"]))
+    put, failed = chain.direct.put_object, []
+
+    def census_fails_once(**params):
+        if params["Key"].endswith("/census.json") and not failed:
+            failed.append(params["Key"])
+            raise ClientError({"Error": {"Code": "InternalError", "Message": "InternalError"}}, "PutObject")
+        return put(**params)
+
+    chain.direct.put_object = census_fails_once
+    with pytest.raises(RetryLater):
+        chain.deliver(runs)
+    assert chain.deliver(runs) == {}  # the retry of the batch: finishes the save, starts nothing
+    (joint,) = [run for run in omics.runs.values() if run["request"].get("name", "").startswith("germline/joint/")]
+    assert failed and omics.count("StartRun") == 1 and chain.step_runs("joint") == [joint["id"]]
+    assert chain.deliver(chain.end([joint["id"]])) == {"merge": 1}

@@ -140,7 +140,7 @@ class Controller:
             members = chaining.group_shards(old["shards"].get(sizes[0], []) if sizes else [])
         indexed = set() if old is not None else {sample for shard in members for sample in shard}
         for index, shard in enumerate(chaining.extend_shards(members, wanted, chaining.STATE_SHARD)):
-            part = self.shards.setdefault(index, chain_state.new_part(members=shard))
+            part = self._shard(index)  # read even when new: an attempt whose census write failed may have written it
             part["members"], part["wanted"] = shard, {sample: wanted[sample] for sample in shard if sample in wanted}
             for sample in shard:
                 if sample not in indexed:
