@@ -380,3 +380,33 @@ def test_a_save_whose_census_write_failed_is_finished_by_the_retry_and_starts_no
     (joint,) = [run for run in omics.runs.values() if run["request"].get("name", "").startswith("germline/joint/")]
     assert failed and omics.count("StartRun") == 1 and chain.step_runs("joint") == [joint["id"]]
     assert chain.deliver(chain.end([joint["id"]])) == {"merge": 1}
+
+
+def test_a_403_for_a_state_object_the_folders_listing_lacks_is_read_as_not_there(omics, props, aws):
+    """A role that may not list the bucket gets 403 AccessDenied, not 404, for a missing key (GetObject,
+    "Permissions", Amazon S3 API Reference, https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html):
+    the state folder's listing, which the roles may make, lacks the key, so the chain starts its state and goes on."""
+    deploy = CloudFormation(cohort(props, [sample(i) for i in range(1, 11)]))
+    chain = Chain(omics, chain_of(aws, shard_size=10), direct=True)
+    chain.direct.missing_code = "AccessDenied"
+    assert chain.deliver(chain.end(cohort_runs(omics, deploy.answer["Data"]["BatchId"]))) == {"joint": 1}
+    assert chain.deliver(chain.end(chain.step_runs("joint"))) == {"merge": 1}
+
+
+def test_a_403_for_a_state_object_that_is_there_raises_naming_the_key_and_the_permission(omics, props, aws):
+    """A 403 does not say the object is absent (GetObject, "Permissions", Amazon S3 API Reference,
+    https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html): a shard the folder's listing holds but
+    GetObject refuses is a missing permission. The chain stops with an error naming the key and ``s3:GetObject``
+    rather than taking the shard for new (and retrying into 412s), and the shard is left as it was."""
+    deploy = CloudFormation(cohort(props, [sample(i) for i in range(1, 21)]))
+    chain = Chain(omics, chain_of(aws, shard_size=10), direct=True)
+    runs = chain.end(cohort_runs(omics, deploy.answer["Data"]["BatchId"]))
+    chain.deliver(runs[:1])
+    bucket, folder = chain_state.folder(chain.spec).removeprefix("s3://").split("/", 1)
+    shard = f"{folder}{chain_state.shard_name(0)}.json"
+    before = chain.direct.get_object(Bucket=bucket, Key=shard)["ETag"]
+    chain.direct.denied.add(shard)
+    with pytest.raises(chain_state.Denied, match=rf"s3://{bucket}/{shard} .*403.*s3:GetObject"):
+        chain.deliver(runs[1:])
+    chain.direct.denied.clear()
+    assert chain.direct.get_object(Bucket=bucket, Key=shard)["ETag"] == before
