@@ -251,6 +251,13 @@ def test_version_2_step_shards_partly_full_and_of_two_sizes_are_carved_back_as_t
         assert carved == {f"shard:{size}:{number}": shard for number, shard in enumerate(shards)}
 
 
+def test_version_2_full_step_shards_are_joined_into_state_shards_of_at_most_1000():
+    """Full shards end nowhere in particular: 2,500 samples in 25 shards of 100 make state shards of 1,000, 1,000
+    and 500 (an ended run then costs one state shard's bytes), not 25 small ones."""
+    shards = [[f"s{n}" for n in range(start, start + 100)] for start in range(0, 2500, 100)]
+    assert [len(group) for group in chaining.group_shards({100: shards})] == [1000, 1000, 500]
+
+
 def test_synth_checks_name_unknown_outputs_cycles_and_single_values_for_many_inputs(aws):
     spec = chain_of(aws)
     spec.steps[0].parameters["gvcfs"]["stepOutput"] = "bam"
