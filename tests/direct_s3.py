@@ -28,6 +28,10 @@ def _error(code: str, operation: str) -> ClientError:
 class DirectS3:
     def __init__(self) -> None:
         self.backend = s3_backends[ACCOUNT]["global"]
+        # S3's answer to a GetObject of a missing key: 404 to a caller that may list the bucket, 403 to any other
+        # (GetObject, "Permissions", https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html)
+        self.missing_code = "NoSuchKey"
+        self.denied: set[str] = set()  # keys whose GetObject is refused (403) though they are there
         self.calls: dict[str, int] = {}
         self.sorted: dict[str, list[str]] = {}  # bucket -> its keys, sorted, for listing by prefix
 
@@ -37,8 +41,10 @@ class DirectS3:
     def get_object(self, Bucket: str, Key: str, **_: Any) -> dict[str, Any]:
         self._count("GetObject")
         found = self.backend.get_bucket(Bucket).keys.get(Key)
+        if Key in self.denied:
+            raise _error("AccessDenied", "GetObject")
         if found is None:
-            raise _error("NoSuchKey", "GetObject")
+            raise _error(self.missing_code, "GetObject")
         return {"Body": io.BytesIO(found.value), "ETag": found.etag}
 
     def put_object(self, Bucket: str, Key: str, Body: bytes, IfMatch: Optional[str] = None,

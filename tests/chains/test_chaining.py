@@ -22,10 +22,13 @@ import json
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError
 
 from healthomics_run.run_model import chaining
 from healthomics_run.run_model.chaining import COHORT, ChainSpec, PerSample, Shards, StepOutputs, StepSpec, WholeSet
-from healthomics_run.service_calls import chain_controller, chain_state, clients
+from healthomics_run.service_calls import chain_controller, chain_state, clients, ledger
+from healthomics_run.service_calls.budget import RetryLater
+from healthomics_run.service_calls.runs import start as start_run
 from tests.direct_s3 import DirectS3
 from tests.fake_omics import REGION
 from tests.handlers.test_cohorts import CloudFormation, sample
@@ -235,6 +238,26 @@ def test_a_steps_shards_are_carved_from_state_shards_of_1000_and_never_span_two(
     assert chaining.shards_for(2500, 300) == 10 and chaining.shards_for(1000, 1000) == 1
 
 
+def test_version_2_step_shards_partly_full_and_of_two_sizes_are_carved_back_as_they_were():
+    """Version 2 grew each size's shards by deploy: 25 samples then 10 more made [10, 10, 5, 10] at size 10 and
+    [25, 10] at size 25. The state shards made of them carve back every shard, its members and its number."""
+    samples = [f"s{i}" for i in range(35)]
+    old = {10: [samples[0:10], samples[10:20], samples[20:25], samples[25:35]], 25: [samples[0:25], samples[25:35]]}
+    groups = chaining.group_shards(old)
+    sizes = [len(group) for group in groups]
+    for size, shards in old.items():
+        carved = {key: members for index, group in enumerate(groups)
+                  for key, members in chaining.carve(sizes, index, group, size).items()}
+        assert carved == {f"shard:{size}:{number}": shard for number, shard in enumerate(shards)}
+
+
+def test_version_2_full_step_shards_are_joined_into_state_shards_of_at_most_1000():
+    """Full shards end nowhere in particular: 2,500 samples in 25 shards of 100 make state shards of 1,000, 1,000
+    and 500 (an ended run then costs one state shard's bytes), not 25 small ones."""
+    shards = [[f"s{n}" for n in range(start, start + 100)] for start in range(0, 2500, 100)]
+    assert [len(group) for group in chaining.group_shards({100: shards})] == [1000, 1000, 500]
+
+
 def test_synth_checks_name_unknown_outputs_cycles_and_single_values_for_many_inputs(aws):
     spec = chain_of(aws)
     spec.steps[0].parameters["gvcfs"]["stepOutput"] = "bam"
@@ -320,33 +343,156 @@ def test_a_stale_handler_cannot_write_over_a_shard_another_changed(omics, props,
     assert joint in known_runs(chain.spec)
 
 
-def test_a_chain_whose_state_is_version_2_goes_on_from_it(omics, props, aws):
-    """A chain deployed before state shards kept one object for the cohort and one per step, and named its runs
-    ``<chain>/<step>/<partition>``. The controller reads that state once, puts each record in its shard (its shards
-    kept whole), and goes on: the merge's end is seen, nothing already started starts again, and a growth starts
-    its new shard and the merge only."""
-    deploy = CloudFormation(cohort(props, [sample(i) for i in range(1, 21)]))
-    chain = Chain(omics, chain_of(aws, shard_size=10))
-    chain.deliver(chain.end(cohort_runs(omics, deploy.answer["Data"]["BatchId"])))
-    chain.deliver(chain.end(chain.step_runs("joint")))
-    (merge,) = chain.step_runs("merge")
-    s3, folder = boto3.client("s3", region_name=REGION), chain_state.folder(chain.spec)
-    bucket, prefix = folder.removeprefix("s3://").split("/", 1)
-    parts = chain_state.read_states(clients.s3(), LEDGER_URI)["germline"]
-    for item in s3.list_objects_v2(Bucket=bucket, Prefix=prefix)["Contents"]:
-        s3.delete_object(Bucket=bucket, Key=item["Key"])
-    for name, part in parts.items():  # as version 2 wrote them
-        s3.put_object(Bucket=bucket, Key=f"{prefix}{name}.json", Body=json.dumps(part).encode())
-    for run in omics.runs.values():
-        if run["request"].get("name", "").startswith("germline/"):
-            chain_name, step_name, _, key = run["request"]["name"].split("/", 3)
-            run["request"]["name"] = f"{chain_name}/{step_name}/{key}"
+class Version2:
+    """What release 0.3.0's controller wrote (state version 2, before state shards): per ``Shards`` size the
+    chain's append-only shards, grown by each deploy's new samples (so partly full ones stay in the middle),
+    keyed ``shard:<size>:<n>`` in that list's order; one object for the cohort (``shards``, ``samples``,
+    ``walked`` and its runs' ``outputs``, ``prints``, ``failed``) and one per step (``partitions``: key ->
+    {"digest", "run"}, its ``runs``, ``after``, ``partition`` and its runs' outputs); runs named
+    ``<chain>/<step>/<partition>``. Each partition's run is started as that release did, with the same digest,
+    and ended here unless its step is ``left`` running."""
 
-    assert chain.deliver(chain.end([merge])) == {}
-    assert chain.deliver(list(omics.runs)) == {}
-    assert "census" in {item["Key"].rsplit("/", 1)[-1].removesuffix(".json")
-                        for item in s3.list_objects_v2(Bucket=bucket, Prefix=prefix)["Contents"]}
-    grown = deploy.update(cohort(props, [sample(i) for i in range(1, 31)]))
-    assert chain.deliver(chain.end(cohort_runs(omics, grown["Data"]["BatchId"]))) == {"joint": 1}
+    def __init__(self, chain: Chain) -> None:
+        self.chain, self.spec, self.prints, self.left = chain, chain.spec, {}, ""
+        self.parts = {COHORT: {"version": 2, "shards": {}, "samples": {}, "walked": None, **self._per_run()},
+                      **{step.name: {"version": 2, "partitions": {}, "runs": {}, "after": step.after,
+                                     "partition": step.partition, **self._per_run()} for step in self.spec.steps}}
+
+    @staticmethod
+    def _per_run() -> dict:
+        return {"outputs": {}, "prints": {}, "failed": {}}
+
+    def _ended(self, part: dict, run_id: str) -> None:
+        outputs = chain_controller.read_outputs(clients.s3(), self.chain.omics.runs[run_id]["runOutputUri"])
+        part["outputs"][run_id] = outputs
+        part["prints"][run_id] = self.prints[run_id] = chaining.outputs_fingerprint(outputs)
+
+    def advance(self, cohort_run_ids: list[str]) -> None:
+        """A deploy's cohort runs completed and recorded, its new samples made new shards, every step run."""
+        book = ledger.load(clients.s3(), LEDGER_URI, None)
+        wanted = {entry[0]: [key, entry[1]] for key, entry in book.samples.items() if ledger.WANTED in entry[2]}
+        cohort_part = self.parts[COHORT]
+        for run_id in cohort_run_ids:
+            sample_id = self.chain.omics.runs[run_id]["runSettingId"]
+            cohort_part["samples"][sample_id] = {"key": wanted[sample_id][0], "run": run_id}
+            self._ended(cohort_part, run_id)
+        cohort_part["walked"] = chaining.content_digest({"chain": self.spec.to_json(), "wanted": sorted(
+            wanted.items())})
+        nodes = {COHORT: {f"sample:{sample_id}": ([sample_id], cohort_part["samples"][sample_id]["run"])
+                          for sample_id in wanted}}
+        for step in self.spec.ordered():
+            shards = None
+            if step.partition["kind"] == Shards.kind:
+                size = step.partition["size"]
+                made = cohort_part["shards"][str(size)] = chaining.extend_shards(
+                    cohort_part["shards"].get(str(size), []), wanted, size)
+                shards = {f"shard:{size}:{number}": shard for number, shard in enumerate(made)}
+            upstream, node = nodes[step.after], nodes.setdefault(step.name, {})
+            inputs = chaining.Inputs({key: members for key, (members, _) in upstream.items()})
+            for key, members in chaining.partitions(step.partition, list(wanted), shards).items():
+                prints = [self.prints[upstream[name][1]] for name in inputs.of(members)]
+                node[key] = (members, self._run(step, key, prints))
+
+    def _run(self, step: StepSpec, key: str, prints: list[str]) -> str:
+        digest, part = chaining.step_digest(self.spec.name, step, key, prints), self.parts[step.name]
+        if part["partitions"].get(key, {}).get("digest") != digest:
+            found = start_run(clients.omics(), {
+                "workflowId": step.workflow_id, "roleArn": self.spec.role_arn, "name": f"germline/{step.name}/{key}",
+                "outputUri": chaining.step_output_uri(self.spec.output_uri, self.spec.name, step.name, digest),
+                "parameters": {}}, chaining.step_request_id(digest))
+            part["partitions"][key], part["runs"][found["id"]] = {"digest": digest, "run": found["id"]}, [step.name,
+                                                                                                        key]
+            if step.name != self.left:
+                self._ended(part, self.chain.end([found["id"]])[0])
+        return part["partitions"][key]["run"]
+
+    def write(self) -> None:
+        bucket, prefix = chain_state.folder(self.spec).removeprefix("s3://").split("/", 1)
+        for name, part in self.parts.items():
+            self.chain.s3.put_object(Bucket=bucket, Key=f"{prefix}{name}.json", Body=json.dumps(part).encode())
+
+
+def test_a_chain_whose_state_is_version_2_with_partly_full_shards_restarts_nothing_and_grows_by_new_shards(
+        omics, props, aws):
+    """A chain deployed before state shards: 25 samples, then 10 more, in shards of 10, made shards of
+    [10, 10, 5, 10] (``Version2``). The controller reads that state once and keeps each shard's members and key,
+    so every digest is the one already started: nothing starts again (StartRun's requestId is an idempotency
+    token, "Start a run in HealthOmics", https://docs.aws.amazon.com/omics/latest/dev/starting-a-run.html, but a
+    re-cut shard has new members, a new digest and so a new run); the merge left running is seen to end. A growth
+    by 10 then starts one new shard, ``shard:10:4``, and the merge."""
+    chain = Chain(omics, chain_of(aws, shard_size=10))
+    old = Version2(chain)
+    deploy = CloudFormation(cohort(props, [sample(i) for i in range(1, 26)]))
+    old.advance(chain.end(cohort_runs(omics, deploy.answer["Data"]["BatchId"])))
+    grown, old.left = deploy.update(cohort(props, [sample(i) for i in range(1, 36)])), "merge"
+    old.advance(chain.end(cohort_runs(omics, grown["Data"]["BatchId"])))
+    old.write()
+    assert [len(shard) for shard in old.parts[COHORT]["shards"]["10"]] == [10, 10, 5, 10]
+    (merge,), before = chain.step_runs("merge"), omics.count("StartRun")
+
+    assert chain.deliver(chain.end([merge])) == {}  # its old name says no shard: found in the state all the same
+    assert chain.deliver(list(omics.runs), reconcile=True) == {}
+    assert omics.count("StartRun") == before and merge in known_runs(chain.spec)
+    more = deploy.update(cohort(props, [sample(i) for i in range(1, 46)]))
+    assert chain.deliver(chain.end(cohort_runs(omics, more["Data"]["BatchId"]))) == {"joint": 1}
+    (joint,) = chain.step_runs("joint")
+    assert omics.runs[joint]["request"]["name"] == "germline/joint/2/shard:10:4"  # state shard 2: the new samples
+    assert chain.deliver(chain.end([joint])) == {"merge": 1}
+
+
+def test_a_save_whose_census_write_failed_is_finished_by_the_retry_and_starts_nothing_twice(omics, props, aws):
+    """An attempt writes the new shard (``If-None-Match: *``) and then S3 answers the census's PutObject with
+    InternalError, which a client is to retry ("Amazon S3 error best practices",
+    https://docs.aws.amazon.com/AmazonS3/latest/userguide/ErrorBestPractices.html); the batch is received again.
+    The retry must read the shard that attempt left: ``If-None-Match: *`` on a key that exists is 412
+    Precondition Failed ("How to prevent object overwrites with conditional writes",
+    https://docs.aws.amazon.com/AmazonS3/latest/userguide/conditional-writes.html), which would be a Conflict on
+    every attempt for good. The retry writes it ``If-Match`` its ETag, and the joint run it holds starts once."""
+    deploy = CloudFormation(cohort(props, [sample(i) for i in range(1, 11)]))
+    chain = Chain(omics, chain_of(aws, shard_size=10), direct=True)
+    runs = chain.end(cohort_runs(omics, deploy.answer["Data"]["BatchId"]))
+    put, failed = chain.direct.put_object, []
+
+    def census_fails_once(**params):
+        if params["Key"].endswith("/census.json") and not failed:
+            failed.append(params["Key"])
+            raise ClientError({"Error": {"Code": "InternalError", "Message": "InternalError"}}, "PutObject")
+        return put(**params)
+
+    chain.direct.put_object = census_fails_once
+    with pytest.raises(RetryLater):
+        chain.deliver(runs)
+    assert chain.deliver(runs) == {}  # the retry of the batch: finishes the save, starts nothing
+    (joint,) = [run for run in omics.runs.values() if run["request"].get("name", "").startswith("germline/joint/")]
+    assert failed and omics.count("StartRun") == 1 and chain.step_runs("joint") == [joint["id"]]
+    assert chain.deliver(chain.end([joint["id"]])) == {"merge": 1}
+
+
+def test_a_403_for_a_state_object_the_folders_listing_lacks_is_read_as_not_there(omics, props, aws):
+    """A role that may not list the bucket gets 403 AccessDenied, not 404, for a missing key (GetObject,
+    "Permissions", Amazon S3 API Reference, https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html):
+    the state folder's listing, which the roles may make, lacks the key, so the chain starts its state and goes on."""
+    deploy = CloudFormation(cohort(props, [sample(i) for i in range(1, 11)]))
+    chain = Chain(omics, chain_of(aws, shard_size=10), direct=True)
+    chain.direct.missing_code = "AccessDenied"
+    assert chain.deliver(chain.end(cohort_runs(omics, deploy.answer["Data"]["BatchId"]))) == {"joint": 1}
     assert chain.deliver(chain.end(chain.step_runs("joint"))) == {"merge": 1}
-    assert chain.started == {"joint": 3, "merge": 2}
+
+
+def test_a_403_for_a_state_object_that_is_there_raises_naming_the_key_and_the_permission(omics, props, aws):
+    """A 403 does not say the object is absent (GetObject, "Permissions", Amazon S3 API Reference,
+    https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html): a shard the folder's listing holds but
+    GetObject refuses is a missing permission. The chain stops with an error naming the key and ``s3:GetObject``
+    rather than taking the shard for new (and retrying into 412s), and the shard is left as it was."""
+    deploy = CloudFormation(cohort(props, [sample(i) for i in range(1, 21)]))
+    chain = Chain(omics, chain_of(aws, shard_size=10), direct=True)
+    runs = chain.end(cohort_runs(omics, deploy.answer["Data"]["BatchId"]))
+    chain.deliver(runs[:1])
+    bucket, folder = chain_state.folder(chain.spec).removeprefix("s3://").split("/", 1)
+    shard = f"{folder}{chain_state.shard_name(0)}.json"
+    before = chain.direct.get_object(Bucket=bucket, Key=shard)["ETag"]
+    chain.direct.denied.add(shard)
+    with pytest.raises(chain_state.Denied, match=rf"s3://{bucket}/{shard} .*403.*s3:GetObject"):
+        chain.deliver(runs[1:])
+    chain.direct.denied.clear()
+    assert chain.direct.get_object(Bucket=bucket, Key=shard)["ETag"] == before

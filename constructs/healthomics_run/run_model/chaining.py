@@ -30,6 +30,7 @@ A new input (a sample changed, a shard re-run) gives a new id, and its outputs a
 from __future__ import annotations
 
 import hashlib
+import itertools
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Optional, Union
 
@@ -252,16 +253,36 @@ def extend_shards(shards: list[list[str]], samples: Iterable[str], size: int) ->
     return [list(shard) for shard in shards] + [new[start:start + size] for start in range(0, len(new), size)]
 
 
-def group_shards(shards: list[list[str]], size: int = STATE_SHARD) -> list[list[str]]:
-    """Consecutive shards joined into groups of at most ``size`` samples (each shard whole, in order): the state
-    shards of a chain whose step shards were made before state shards existed, so that each keeps its members."""
+def group_shards(step_shards: dict[int, list[list[str]]], limit: int = STATE_SHARD) -> list[list[str]]:
+    """The state shards of a chain whose step shards were made before state shards existed (``step_shards``: size
+    -> that size's append-only shards, as version 2 kept them), such that ``carve`` gives back every size's shards,
+    each with its members and its number: a state shard is cut only where every size's shards end, and after any
+    partly full one (a deploy's last: a growth had added to them), and joins such stretches up to ``limit``
+    samples; a stretch longer than ``limit`` with no common end is kept whole rather than re-cut. A size whose
+    shards hold other samples, or in another order, than the first size's (a step added after samples left the
+    ledger) cannot be kept with it: the first size's are, that size's are carved anew."""
+    lists = [(size, shards) for size, shards in step_shards.items() if shards]
+    if not lists:
+        return []
+    order = [sample for shard in lists[0][1] for sample in shard]
+    kept = [(size, shards) for size, shards in lists if [sample for shard in shards for sample in shard] == order]
+    ends: list[set[int]] = []
+    closing: set[int] = set()  # after a partly full shard
+    for size, shards in kept:
+        at = list(itertools.accumulate(map(len, shards)))
+        ends.append(set(at))
+        closing.update(end for end, shard in zip(at, shards, strict=True) if len(shard) < size)
     groups: list[list[str]] = []
-    for shard in shards:
-        if groups and len(groups[-1]) + len(shard) <= size:
-            groups[-1] += shard
-        else:
-            groups.append(list(shard))
-    return groups
+    start = last = 0
+    for cut in sorted(set.intersection(*ends)):
+        if cut - start > limit and last > start:
+            groups.append(order[start:last])
+            start = last
+        last = cut
+        if cut in closing:
+            groups.append(order[start:cut])
+            start = cut
+    return groups + ([order[start:]] if start < len(order) else [])
 
 
 def index_bucket(sample: str) -> int:

@@ -134,13 +134,13 @@ class Controller:
         old = chain_state.read_v2(self.objects, self.chain, self.objects.names()) if first else None
         self._load_all()
         members = [self.shards[index]["members"] for index in sorted(self.shards)]
-        if old is not None:  # version 2: its step shards kept whole, grouped into state shards
-            sizes = [str(step.partition["size"]) for step in self.chain.ordered()
-                     if step.partition["kind"] == chaining.Shards.kind]
-            members = chaining.group_shards(old["shards"].get(sizes[0], []) if sizes else [])
+        if old is not None:  # version 2: every size's step shards kept as they are, grouped into state shards
+            sizes = dict.fromkeys(int(step.partition["size"]) for step in self.chain.ordered()
+                                  if step.partition["kind"] == chaining.Shards.kind)
+            members = chaining.group_shards({size: old["shards"].get(str(size), []) for size in sizes})
         indexed = set() if old is not None else {sample for shard in members for sample in shard}
         for index, shard in enumerate(chaining.extend_shards(members, wanted, chaining.STATE_SHARD)):
-            part = self.shards.setdefault(index, chain_state.new_part(members=shard))
+            part = self._shard(index)  # read even when new: an attempt whose census write failed may have written it
             part["members"], part["wanted"] = shard, {sample: wanted[sample] for sample in shard if sample in wanted}
             for sample in shard:
                 if sample not in indexed:

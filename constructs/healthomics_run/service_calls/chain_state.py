@@ -45,6 +45,10 @@ class Conflict(Exception):
     """Another handler wrote one of the chain's state objects since this one read it (S3 answered 412)."""
 
 
+class Denied(Exception):
+    """S3 refused to read a state object that is there (403): a permission is missing, not the object."""
+
+
 def shard_name(index: int) -> str:
     return f"shard-{index:05d}"
 
@@ -70,6 +74,7 @@ class Objects:
         self.s3, self.uri, self.owner = s3, uri, owner
         self.etags: dict[str, Optional[str]] = {}
         self.texts: dict[str, str] = {}
+        self.there: Optional[set[str]] = None  # the folder's listing, once a 403 asked for it
 
     def _extra(self) -> dict[str, str]:
         return {"ExpectedBucketOwner": self.owner} if self.owner else {}
@@ -82,24 +87,36 @@ class Objects:
                 if item["Key"].endswith(".json") and "/" not in item["Key"][len(prefix):]}
 
     def read(self, name: str) -> Optional[dict[str, Any]]:
-        """The object's content, None when S3 says there is no such key: 404, or the 403 S3 answers for a missing
-        key to a caller that may not list the bucket (GetObject, "Permissions", Amazon S3 API Reference,
-        https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html), as the function's ``s3:prefix``-limited
-        ListBucket does not count for a GetObject. A real denial of an object that is there is then never
-        overwritten: it is written ``If-None-Match: *``, which S3 refuses (412, ``Conflict``) when it exists."""
+        """The object's content, None when it is not there: a 404, or a 403 for a key the folder's listing
+        (``names``, which the roles may list) does not hold. S3 answers 403 for a missing key to a caller that may
+        not list the bucket (GetObject, "Permissions", Amazon S3 API Reference,
+        https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html), and whether an ``s3:prefix``-limited
+        ListBucket counts is not documented; so absence is asked of the listing, never inferred from the refusal
+        (``s3_objects``). A 403 for a key that is there raises ``Denied``."""
         from botocore.exceptions import ClientError
 
         bucket, key = s3_objects.location(f"{self.uri}{name}.json")
         try:
             found = s3_objects.call("GetObject", lambda: self.s3.get_object(Bucket=bucket, Key=key, **self._extra()))
         except ClientError as error:
-            if s3_objects.error_code(error) not in ("NoSuchKey", "404", "AccessDenied", "403"):
+            code = s3_objects.error_code(error)
+            if code in ("AccessDenied", "403") and name in self._listed():
+                raise Denied(f"s3://{bucket}/{key} is there but GetObject was refused (403): the function's role "
+                             "needs s3:GetObject on the chain's state folder") from error
+            if code not in ("NoSuchKey", "404", "AccessDenied", "403"):
                 raise
             self.etags[name] = None
             return None
         text = found["Body"].read().decode("utf-8")
         self.etags[name], self.texts[name] = found["ETag"], text
         return json.loads(text)
+
+    def _listed(self) -> set[str]:
+        """The folder's objects, listed once per reader: one seen missing that another handler writes later makes
+        this one's ``If-None-Match: *`` write 412 (``Conflict``), and it reads again."""
+        if self.there is None:
+            self.there = self.names()
+        return self.there
 
     def write(self, name: str, data: dict[str, Any]) -> bool:
         """Write ``data`` unless unchanged; raises ``Conflict`` when the object changed since it was read."""
