@@ -86,8 +86,8 @@ def require_stack(scope: Construct, id: str, what: str) -> None:
     so that the App as scope is named here rather than by CDK's own error from deep inside the construct."""
     from aws_cdk import Stack, Stage
 
-    if any(Stack.is_stack(node) for node in scope.node.scopes):
-        return
+    if Stack.is_stack(scope) or any(Stack.is_stack(node) for node in scope.node.scopes):
+        return  # a stack itself, the common case, is one call to jsii instead of one per ancestor
     kind = "the App" if Stage.is_stage(scope) and scope.node.scope is None else (
         "a Stage" if Stage.is_stage(scope) else f"{scope.node.path!r}, which is in no Stack")
     path = f"{scope.node.path}/{id}" if scope.node.path else id

@@ -14,6 +14,7 @@ account, an imported run cache whose ARN names another Region, or an ECR reposit
 
 from __future__ import annotations
 
+import weakref
 from typing import Any, Iterable, Optional
 
 from aws_cdk import CfnResource, Stack, Token
@@ -25,14 +26,37 @@ def _known(value: Any) -> Optional[str]:
     return value if isinstance(value, str) and value and not Token.is_unresolved(value) else None
 
 
-def _where(resource: Any) -> tuple[Optional[str], Optional[str], bool]:
+Where = tuple[Optional[str], Optional[str], bool]
+# Each resource's answer, asked of jsii once: a cohort's runs share one role, bucket, run group and workflow, and
+# an environment is fixed when its construct is made.
+_WHERE: weakref.WeakKeyDictionary[Any, Where] = weakref.WeakKeyDictionary()
+_STACKS: weakref.WeakKeyDictionary[Stack, tuple[Optional[str], Optional[str]]] = weakref.WeakKeyDictionary()
+
+
+def _where(resource: Any) -> Where:
     """(Region, account, whether it is made in a stack of this app) of ``resource``, as known at synth: an
     ``IResource``'s ``env`` is its stack's, or for an import by ARN, the ARN's."""
+    try:
+        return _WHERE[resource]
+    except (KeyError, TypeError):  # TypeError: a value that takes no weak reference, asked each time
+        pass
     env = getattr(resource, "env", None)
     if env is None:
-        return None, None, False
-    made_here = isinstance(resource, Construct) and isinstance(resource.node.default_child, CfnResource)
-    return _known(env.region), _known(env.account), made_here
+        found: Where = (None, None, False)
+    else:
+        made_here = isinstance(resource, Construct) and isinstance(resource.node.default_child, CfnResource)
+        found = (_known(env.region), _known(env.account), made_here)
+    try:
+        _WHERE[resource] = found
+    except TypeError:
+        pass
+    return found
+
+
+def _stack_env(stack: Stack) -> tuple[Optional[str], Optional[str]]:
+    if stack not in _STACKS:
+        _STACKS[stack] = (_known(stack.region), _known(stack.account))
+    return _STACKS[stack]
 
 
 def foreign_problems(here: Construct, what: str, given: Iterable[tuple[str, Any]], *,
@@ -40,8 +64,7 @@ def foreign_problems(here: Construct, what: str, given: Iterable[tuple[str, Any]
     """Each of ``given`` (prop name, resource) in another Region than ``here``'s stack, or made in a stack of
     another account (unless not ``accounts``: ECR images may come from another account); ``what`` names ``here``
     ("this run", "this workflow")."""
-    stack = Stack.of(here)
-    region, account = _known(stack.region), _known(stack.account)
+    region, account = _stack_env(Stack.of(here))
     problems = []
     for prop, resource in given:
         if resource is None:

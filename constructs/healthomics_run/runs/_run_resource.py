@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 import json
+import weakref
 from typing import TYPE_CHECKING, Any, Callable, Optional, Sequence, TypedDict
 
 import jsii
@@ -54,6 +55,9 @@ from ._provider import DIAGNOSIS_ACTIONS, TASKS_REASON, RunProvider
 from ._staging import may_hold_tokens, stage_json
 from ._synth_warnings import check_at_synth
 from .run_props import RunProps, run_props_problems
+
+# The run groups and caches already retained for runs that use them (by the first such run).
+_RETAINED: weakref.WeakSet[Construct] = weakref.WeakSet()
 
 if TYPE_CHECKING:  # imported where used: most runs neither notify nor wait past 50 minutes
     from aws_cdk import aws_events as events
@@ -155,7 +159,8 @@ class RunResource(Construct):
         group and run cache of this stack that the runs use are retained too, and ``cdk destroy`` does not end
         in DELETE_FAILED."""
         for used in (self.run_group, self.cache):
-            if isinstance(used, (RunGroup, RunCache)):
+            if isinstance(used, (RunGroup, RunCache)) and used not in _RETAINED:
+                _RETAINED.add(used)  # once per run group or cache, however many runs use it
                 used.apply_removal_policy(RemovalPolicy.RETAIN)
                 expect_retained(used, f"retained runs ({self.node.path}) use it, and HealthOmics refuses to delete "
                                       "it while runs use it, so the stack's deletion would fail")

@@ -137,7 +137,8 @@ def _blank(mapping: dict) -> dict:
 
 def _checked(runs: list) -> list[str]:
     _warn_duplicates(runs)
-    return [error for each in runs for error in _judged(each)]
+    roles: dict[int, tuple[list, list]] = {}  # a role's known locations, resolved once for all its runs
+    return [error for each in runs for error in _judged(each, roles)]
 
 
 def _warn_duplicates(runs: list) -> None:
@@ -162,8 +163,8 @@ def _warn_alike(group: list) -> None:
                 f"Annotations.of(construct).acknowledge_warning({DUPLICATE_RUN!r}, reason)"))
 
 
-def _judged(run) -> list[str]:
-    judge = SynthWarnings(run)
+def _judged(run, roles: dict[int, tuple[list, list]]) -> list[str]:
+    judge = SynthWarnings(run, roles)
     notes = None
     for warning_id, message in (*judge._location_warnings(), *judge._wait_warnings(), *judge._storage_warnings()):
         notes = notes or Annotations.of(run)
@@ -175,8 +176,9 @@ def _judged(run) -> list[str]:
 class SynthWarnings:
     """The warnings of one run resource (``RunResource``)."""
 
-    def __init__(self, run) -> None:
+    def __init__(self, run, roles: dict[int, tuple[list, list]]) -> None:
         self._run = run
+        self._roles = roles  # id(role) -> (writable, readable): the role outlives the check, so its id is stable
 
     def _location_warnings(self) -> Iterator[tuple[str, str]]:
         from healthomics_run.infrastructure.service_role import RunServiceRole
@@ -185,8 +187,10 @@ class SynthWarnings:
         role = run.role
         if not isinstance(role, RunServiceRole):
             return
-        writable = _known(run, role.writable_locations)
-        readable = writable + _known(run, role.readable_locations)
+        if id(role) not in self._roles:
+            writable = _known(run, role.writable_locations)
+            self._roles[id(role)] = (writable, writable + _known(run, role.readable_locations))
+        writable, readable = self._roles[id(role)]
         output = run.request.get("outputUri")
         if _location(output) is not None and not _covered(output, writable):
             yield OUTPUT_NOT_WRITABLE, (
