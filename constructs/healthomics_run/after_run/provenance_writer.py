@@ -136,6 +136,7 @@ class ProvenanceWriter(Construct):
     def __init__(self, scope: Construct, id: str, choices: _Choices, log_group: logs.ILogGroup) -> None:
         super().__init__(scope, id)
         stack = Stack.of(self)
+        _WRITERS[stack] = self
         self.log_group = log_group  # the deploy handler's: ids and outcomes only, one place to look
         self.role = iam.Role(self, "Role", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
                              description="Writes the provenance record of each run this stack started")
@@ -365,7 +366,7 @@ class ProvenanceWriter(Construct):
             choices.values.add(logical_id)
         if details:
             choices.details.add(logical_id)
-        writer = cls.of(stack) or cls(stack, WRITER_ID, choices, log_group)
+        writer = _WRITERS.get(stack) or cls(stack, WRITER_ID, choices, log_group)
         writer.allow_workflows(resource.workflow_arns())
         writer.allow_keys(keys)
         # a run started with parametersUri: the record reads that JSON object for the inputs it names (GetObject)
@@ -493,3 +494,5 @@ def _choice_errors(enabled: object, location: Optional[str], values: object, det
 
 
 _CHOICES: "weakref.WeakKeyDictionary[Stack, _Choices]" = weakref.WeakKeyDictionary()
+# Per stack, its writer: found without asking jsii for the stack's children once per run.
+_WRITERS: "weakref.WeakKeyDictionary[Stack, ProvenanceWriter]" = weakref.WeakKeyDictionary()
