@@ -157,6 +157,14 @@ class _WriterAtWork:
                 self.raw_sqs.delete_message(QueueUrl=self.queue, ReceiptHandle=message["ReceiptHandle"])
         return not failed
 
+    def sweep(self) -> None:
+        """The schedule's sweep message, then the queue delivered until it is quiet (a few batches at most)."""
+        self.raw_sqs.send_message(QueueUrl=self.queue, MessageBody=json.dumps(
+            {"sweep": _sweep_time(datetime.now(timezone.utc))}))
+        for _ in range(4):
+            if not self.deliver():
+                break
+
     def play(self) -> list[str]:
         """The rule's event of the single run, then the schedule's sweep, which finds the cohort's runs."""
         self.world.account.denied.clear()
@@ -176,11 +184,7 @@ class _WriterAtWork:
                 {"source": "aws.omics", "detail-type": "Run Status Change",
                  "detail": {"runId": single["id"], "uuid": single["uuid"], "status": "COMPLETED"}}))
             self.deliver()
-            self.raw_sqs.send_message(QueueUrl=self.queue, MessageBody=json.dumps(
-                {"sweep": _sweep_time(datetime.now(timezone.utc))}))
-            for _ in range(4):
-                if not self.deliver():
-                    break
+            self.sweep()
         except Exception as error:  # a refusal surfaces as whatever the writer made of it
             problems.append(f"the writer failed: {str(error)[:200]}")
         missing = [uri for uri in self.records if not object_exists(self.raw_s3, uri)]
@@ -311,11 +315,7 @@ class _ChainWriterAtWork(_WriterAtWork):
                 if run["status"] != "COMPLETED":  # its inputs, the cohort's outputs, are older than its start
                     end_run(self.world, run, "COMPLETED", older=False)
             self._events(steps[1:])  # the first step run's event is lost: the sweep finds it
-            self.raw_sqs.send_message(QueueUrl=self.queue, MessageBody=json.dumps(
-                {"sweep": _sweep_time(datetime.now(timezone.utc))}))
-            for _ in range(4):
-                if not self.deliver():
-                    break
+            self.sweep()
         except Exception as error:  # a refusal surfaces as whatever the writer made of it
             problems.append(f"the writer failed: {str(error)[:200]}")
             steps = []
