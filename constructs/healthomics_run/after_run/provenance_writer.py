@@ -366,7 +366,7 @@ class ProvenanceWriter(Construct):
             choices.values.add(logical_id)
         if details:
             choices.details.add(logical_id)
-        writer = _WRITERS.get(stack) or cls(stack, WRITER_ID, choices, log_group)
+        writer = cls.of(stack) or cls(stack, WRITER_ID, choices, log_group)
         writer.allow_workflows(resource.workflow_arns())
         writer.allow_keys(keys)
         # a run started with parametersUri: the record reads that JSON object for the inputs it names (GetObject)
@@ -389,8 +389,7 @@ class ProvenanceWriter(Construct):
     @classmethod
     def of(cls, scope: Construct) -> Optional["ProvenanceWriter"]:
         """The stack's writer, or None when no run of the stack has provenance on."""
-        writer = Stack.of(scope).node.try_find_child(WRITER_ID)
-        return writer if isinstance(writer, ProvenanceWriter) else None
+        return _WRITERS.get(Stack.of(scope))
 
 
 def _minimal(prefixes: Iterable[str]) -> list[str]:

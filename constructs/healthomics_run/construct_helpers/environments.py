@@ -37,20 +37,20 @@ def _where(resource: Any) -> Where:
     """(Region, account, whether it is made in a stack of this app) of ``resource``, as known at synth: an
     ``IResource``'s ``env`` is its stack's, or for an import by ARN, the ARN's."""
     try:
-        return _WHERE[resource]
-    except (KeyError, TypeError):  # TypeError: a value that takes no weak reference, asked each time
-        pass
+        found = _WHERE.get(resource)
+    except TypeError:  # a value that takes no weak reference is not kept: asked each time
+        return _locate(resource)
+    if found is None:
+        found = _WHERE[resource] = _locate(resource)
+    return found
+
+
+def _locate(resource: Any) -> Where:
     env = getattr(resource, "env", None)
     if env is None:
-        found: Where = (None, None, False)
-    else:
-        made_here = isinstance(resource, Construct) and isinstance(resource.node.default_child, CfnResource)
-        found = (_known(env.region), _known(env.account), made_here)
-    try:
-        _WHERE[resource] = found
-    except TypeError:
-        pass
-    return found
+        return None, None, False
+    made_here = isinstance(resource, Construct) and isinstance(resource.node.default_child, CfnResource)
+    return _known(env.region), _known(env.account), made_here
 
 
 def _stack_env(stack: Stack) -> tuple[Optional[str], Optional[str]]:
