@@ -84,10 +84,12 @@ def raise_if_any(scope: IConstruct, *found: tuple[str, Iterable[str]]) -> None:
 def require_stack(scope: Construct, id: str, what: str) -> None:
     """Raise ``InvalidScope`` unless ``scope`` is a ``Stack`` or inside one: called before the construct exists,
     so that the App as scope is named here rather than by CDK's own error from deep inside the construct."""
-    from aws_cdk import Stack, Stage
+    from aws_cdk import Stage
 
-    if Stack.is_stack(scope) or any(Stack.is_stack(node) for node in scope.node.scopes):
-        return  # a stack itself, the common case, is one call to jsii instead of one per ancestor
+    from healthomics_run.construct_helpers.tree import in_a_stack
+
+    if in_a_stack(scope):
+        return
     kind = "the App" if Stage.is_stage(scope) and scope.node.scope is None else (
         "a Stage" if Stage.is_stage(scope) else f"{scope.node.path!r}, which is in no Stack")
     path = f"{scope.node.path}/{id}" if scope.node.path else id

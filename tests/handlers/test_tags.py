@@ -235,3 +235,25 @@ def test_a_tagged_run_waiting_for_completed_keeps_the_wait_0_2_made_and_tags_of_
     synthesized for this very run."""
     assert _wait_conditions(tagged_app=False) == _wait_conditions(tagged_app=True) == [
         "RunCompletionConditionb47357ec3e25a0e5T10800F63CB516"]
+
+
+def test_tags_of_added_after_a_run_that_waits_past_the_hour_reach_its_tags_property():
+    """The wait's name is computed at construction from the ``tags`` prop; the ``Tags`` property is rendered at
+    synth, with what ``Tags.of`` added after the run was made (aws-cdk-lib keeps a lazy value once rendered, so
+    the name must not render it early)."""
+    stack = new_stack()
+    HealthOmicsRun(stack, "Run", workflow_id="1234567", tags={"project": "germline"}, wait_for=WaitFor.COMPLETED,
+                   timeout=cdk.Duration.hours(3))
+    cdk.Tags.of(stack).add("cost-center", "cc-42")
+    (resource,) = _run_resources(stack).values()
+    assert resource["Properties"]["Tags"] == {"cost-center": "cc-42", "project": "germline"}
+
+
+def test_a_tag_value_known_only_at_deploy_passes_the_synth_check_of_tags():
+    """A deploy-time tag value stands in the template as an intrinsic function; HealthOmics sees the string it
+    becomes, so synth judges only what it knows (the key)."""
+    stack = new_stack()
+    HealthOmicsRun(stack, "Run", workflow_id="1234567")
+    cdk.Tags.of(stack).add("stack", cdk.Aws.STACK_NAME)
+    (resource,) = _run_resources(stack).values()
+    assert resource["Properties"]["Tags"] == {"stack": {"Ref": "AWS::StackName"}}

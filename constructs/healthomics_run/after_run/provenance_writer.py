@@ -44,6 +44,7 @@ from constructs import Construct, IConstruct, IValidation
 from healthomics_run.construct_helpers import lambda_assets
 from healthomics_run.construct_helpers.policies import GroupedStatements, s3_object_arn
 from healthomics_run.construct_helpers.status_events import RUN_EVENTS
+from healthomics_run.construct_helpers.tree import stack_of
 from healthomics_run.construct_helpers.validation import acknowledge, is_unresolved, wildcard_finding
 from healthomics_run.errors import INVALID_RUN_PROPS, raise_if_any
 from healthomics_run.run_model.chaining import CHAIN_REFS_ENV
@@ -351,21 +352,23 @@ class ProvenanceWriter(Construct):
         """Record ``resource``'s choices; with provenance on, make the writer (once per stack) and grant it
         what this resource's runs need."""
         raise_if_any(resource, (INVALID_RUN_PROPS, _choice_errors(enabled, location, values, details)))
-        stack = Stack.of(resource)
+        stack = stack_of(resource)
         choices = _CHOICES.setdefault(stack, _Choices())
-        logical_id = stack.get_logical_id(cast(CfnElement, resource.resource.node.default_child))
         batch_name = getattr(resource, "batch_name", None)  # a batch's runs are known by it (owners)
-        if batch_name is not None:
-            choices.batches[logical_id] = batch_name
-        if not enabled:
-            choices.off.add(logical_id)
-            return
-        if location:
-            choices.locations[logical_id] = location
-        if values:
-            choices.values.add(logical_id)
-        if details:
-            choices.details.add(logical_id)
+        if batch_name is not None or not enabled or location or values or details:
+            # Only a resource the choices name (by logical id) is looked up: the default asks jsii nothing more.
+            logical_id = stack.get_logical_id(cast(CfnElement, resource.resource.node.default_child))
+            if batch_name is not None:
+                choices.batches[logical_id] = batch_name
+            if not enabled:
+                choices.off.add(logical_id)
+                return
+            if location:
+                choices.locations[logical_id] = location
+            if values:
+                choices.values.add(logical_id)
+            if details:
+                choices.details.add(logical_id)
         writer = cls.of(stack) or cls(stack, WRITER_ID, choices, log_group)
         writer.allow_workflows(resource.workflow_arns())
         writer.allow_keys(keys)
@@ -383,13 +386,13 @@ class ProvenanceWriter(Construct):
     @classmethod
     def ensure(cls, scope: Construct, *, log_group: logs.ILogGroup) -> "ProvenanceWriter":
         """The stack's after-run function, made if no run resource of the stack has made it (provenance off)."""
-        stack = Stack.of(scope)
+        stack = stack_of(scope)
         return cls.of(stack) or cls(stack, WRITER_ID, _CHOICES.setdefault(stack, _Choices()), log_group)
 
     @classmethod
     def of(cls, scope: Construct) -> Optional["ProvenanceWriter"]:
         """The stack's writer, or None when no run of the stack has provenance on."""
-        return _WRITERS.get(Stack.of(scope))
+        return _WRITERS.get(stack_of(scope))
 
 
 def _minimal(prefixes: Iterable[str]) -> list[str]:

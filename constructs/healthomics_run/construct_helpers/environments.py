@@ -21,6 +21,8 @@ from aws_cdk import CfnResource, Stack, Token
 
 from constructs import Construct
 
+from .tree import path_of, stack_of
+
 
 def _known(value: Any) -> Optional[str]:
     return value if isinstance(value, str) and value and not Token.is_unresolved(value) else None
@@ -64,13 +66,13 @@ def foreign_problems(here: Construct, what: str, given: Iterable[tuple[str, Any]
     """Each of ``given`` (prop name, resource) in another Region than ``here``'s stack, or made in a stack of
     another account (unless not ``accounts``: ECR images may come from another account); ``what`` names ``here``
     ("this run", "this workflow")."""
-    region, account = _stack_env(Stack.of(here))
+    region, account = _stack_env(stack_of(here))
     problems = []
     for prop, resource in given:
         if resource is None:
             continue
         theirs, their_account, made_here = _where(resource)
-        name = resource.node.path if isinstance(resource, Construct) else repr(resource)
+        name = path_of(resource) if isinstance(resource, Construct) else repr(resource)
         if region and theirs and theirs != region:
             problems.append(
                 f"{prop} {name} is in Region {theirs}, and {what} is in {region}: HealthOmics uses only what is in "

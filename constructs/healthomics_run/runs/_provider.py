@@ -14,6 +14,7 @@ from aws_cdk import custom_resources as cr
 from constructs import Construct
 from healthomics_run.construct_helpers import lambda_assets
 from healthomics_run.construct_helpers.policies import GroupedStatements
+from healthomics_run.construct_helpers.tree import stack_of
 from healthomics_run.construct_helpers.validation import acknowledge, wildcard_finding
 from healthomics_run.run_model import fields
 
@@ -101,7 +102,7 @@ class RunProvider(Construct):
         """``arn:<partition>:omics:<region>:<account>:<resource>/<name>`` of this stack, made once per value."""
         key = (resource, name, account)
         if key not in self._arns:
-            self._arns[key] = Stack.of(self).format_arn(service="omics", resource=resource, resource_name=name,
+            self._arns[key] = stack_of(self).format_arn(service="omics", resource=resource, resource_name=name,
                                                         account=account)
         return self._arns[key]
 
@@ -152,15 +153,11 @@ class RunProvider(Construct):
     def of(cls, scope: Construct) -> "RunProvider":
         """The stack's provider, created on first use (and remembered per stack: a stack of 1,000 runs asks
         1,000 times)."""
-        if scope in _BY_SCOPE:  # runs made side by side in one scope: no round trip to find their stack
-            return _BY_SCOPE[scope]
-        stack = Stack.of(scope)
+        stack = stack_of(scope)
         if stack not in _PROVIDERS:
             existing = stack.node.try_find_child(PROVIDER_ID)
             _PROVIDERS[stack] = existing if isinstance(existing, RunProvider) else cls(stack, PROVIDER_ID)
-        _BY_SCOPE[scope] = _PROVIDERS[stack]
         return _PROVIDERS[stack]
 
 
 _PROVIDERS: "weakref.WeakKeyDictionary[Stack, RunProvider]" = weakref.WeakKeyDictionary()
-_BY_SCOPE: "weakref.WeakKeyDictionary[Construct, RunProvider]" = weakref.WeakKeyDictionary()

@@ -5,17 +5,15 @@ from __future__ import annotations
 import enum
 import json
 import weakref
-from typing import TYPE_CHECKING, Any, Callable, Optional, Sequence, TypedDict
+from typing import TYPE_CHECKING, Any, Optional, Sequence, TypedDict
 
 import jsii
 from aws_cdk import (
     Annotations,
     CustomResource,
-    IStableAnyProducer,
     ITaggableV2,
     Lazy,
     RemovalPolicy,
-    Stack,
     TagManager,
     TagType,
     Token,
@@ -30,6 +28,7 @@ from healthomics_run.construct_helpers.policies import s3_object_arn
 from healthomics_run.construct_helpers.retention import expect_retained
 from healthomics_run.construct_helpers.status_events import StatusEvents
 from healthomics_run.construct_helpers.tokens import LazyText
+from healthomics_run.construct_helpers.tree import path_of, placed, stack_of
 from healthomics_run.construct_helpers.validation import is_unresolved
 from healthomics_run.enums import BatchStatus, DeletePolicy, RunStatus, StorageType, WaitFor, WorkflowType
 from healthomics_run.errors import (
@@ -50,6 +49,7 @@ from healthomics_run.run_model.settings import READERS
 from healthomics_run.workflows import _parameter_fit as parameter_fit
 from healthomics_run.workflows.workflow import IWorkflow
 
+from . import _template_values as template_values
 from ._properties_size import MAX_PROPERTIES_BYTES, properties_size
 from ._provider import DIAGNOSIS_ACTIONS, TASKS_REASON, RunProvider
 from ._staging import may_hold_tokens, stage_json
@@ -65,9 +65,8 @@ if TYPE_CHECKING:  # imported where used: most runs neither notify nor wait past
 # Parameters larger than this are staged to S3 unasked (stage_parameters): well under what the provider's
 # event carries (_properties_size), and large enough that typical runs keep theirs readable in cdk diff.
 AUTO_STAGE_BYTES = 32_768
-# Shown in ``cdk diff``: it changes exactly when a setting known at synth time changes,
-# that is, when deploying will start a new run (or batch).
-SETTINGS_DIGEST = "RunSettingsDigest"
+SETTINGS_DIGEST = template_values.SETTINGS_DIGEST
+TAGS = fields.BY_API["tags"].prop
 
 
 class ProvenanceChoices(TypedDict):
@@ -110,6 +109,7 @@ class RunResource(Construct):
     def __init__(self, scope: Construct, id: str, *, role: iam.IRole, output_uri: str, run_props: RunProps) -> None:
         require_stack(scope, id, type(self).__name__)
         super().__init__(scope, id)
+        placed(self, scope, id)
         raise_if_any(self, *run_props_problems(run_props))
         raise_if_any(self, (INVALID_RUN_PROPS, foreign_problems(self, "this run", [
             (name, run_props.get(name)) for name in ("workflow", "cache", "run_group", "configuration")
@@ -162,7 +162,7 @@ class RunResource(Construct):
             if isinstance(used, (RunGroup, RunCache)) and used not in _RETAINED:
                 _RETAINED.add(used)  # once per run group or cache, however many runs use it
                 used.apply_removal_policy(RemovalPolicy.RETAIN)
-                expect_retained(used, f"retained runs ({self.node.path}) use it, and HealthOmics refuses to delete "
+                expect_retained(used, f"retained runs ({path_of(self)}) use it, and HealthOmics refuses to delete "
                                       "it while runs use it, so the stack's deletion would fail")
 
     @property
@@ -179,11 +179,11 @@ class RunResource(Construct):
         return self._tag_errors()
 
     def _tag_errors(self) -> list[str]:
-        tags = self._tags.render_tags() or {}
-        if tags == (self.request.get("tags") or {}):
-            return []  # the tags prop alone: checked at the user's line already
+        """The ``Tags`` property as the template holds it: deploy-time values stand there as intrinsics (dicts), left
+        alone as tokens were at the user's line."""
+        tags = template_values.resolved(self).get(TAGS) or {}
         shape = service_model.input_members("StartRun")["tags"]
-        errors = rules.member_errors("tags", tags, shape, is_unresolved)
+        errors = rules.member_errors("tags", tags, shape, lambda value: isinstance(value, dict) or is_unresolved(value))
         return [f"{error} (the tags prop with those Tags.of added)" for error in errors]
 
     def _request(self, role: iam.IRole, output_uri: str, run_props: RunProps) -> dict[str, Any]:
@@ -195,16 +195,16 @@ class RunResource(Construct):
         session_policy = run_props.get("session_policy")
         if isinstance(session_policy, iam.PolicyDocument):
             given["session_policy"] = self._policy_json(session_policy)
-        given.setdefault("name", self.node.path[-128:])
+        given.setdefault("name", path_of(self)[-128:])
         given.setdefault("storage_type", StorageType.DYNAMIC)
         request = {field.api: plain(given.get(field.snake)) for field in fields.START_RUN_FIELDS}
         return {api: value for api, value in request.items() if value is not None}
 
     def _policy_json(self, document: iam.PolicyDocument) -> str:
         """A policy document as the compact JSON StartRun takes; a token when it holds deploy-time values."""
-        resolved = Stack.of(self).resolve(document.to_json())
+        resolved = stack_of(self).resolve(document.to_json())
         if has_intrinsics(resolved):
-            return Stack.of(self).to_json_string(document.to_json())
+            return stack_of(self).to_json_string(document.to_json())
         return json.dumps(resolved, separators=(",", ":"))
 
     def _check(self, run_problems: Sequence[str] = (), sample_problems: Sequence[str] = ()) -> None:
@@ -279,10 +279,13 @@ class RunResource(Construct):
         self.request = {**{k: v for k, v in self.request.items() if k != "parameters"},
                         "parametersUri": asset.s3_object_url}
 
-    def template_fingerprint(self, properties: dict[str, Any], *, legacy: bool = False) -> str:
+    def template_fingerprint(self) -> str:
         """The handler's fingerprint over the properties as they stand in the template (tokens included):
-        what ``RunSettingsDigest`` shows and the plan compares. ``legacy``: the form 0.2 gave them, tags included."""
-        template_properties = self.resolved({k: v for k, v in properties.items() if k != SETTINGS_DIGEST})
+        what ``RunSettingsDigest`` shows and the plan compares. Asked at synth, when the template is complete."""
+        return self._fingerprint(template_values.resolved(self), legacy=False)
+
+    def _fingerprint(self, template_properties: dict[str, Any], *, legacy: bool) -> str:
+        """``legacy``: the form 0.2 gave the settings, tags included."""
         try:
             settings = READERS[self.RESOURCE_TYPE](template_properties)
             return settings.legacy_fingerprint() if legacy else settings.fingerprint()
@@ -292,7 +295,9 @@ class RunResource(Construct):
     def _properties(self) -> dict[str, Any]:
         """The shared settings as CloudFormation properties (StartRun members, typed parameters, controls)."""
         properties = {fields.BY_API[api].prop: value for api, value in self.request.items()}
-        properties[fields.BY_API["tags"].prop] = Lazy.any(_RenderedTags(self._tags))
+        # The tag manager's own lazy value: rendered by aws-cdk-lib at synth (no property when there are no tags),
+        # without a call back into Python per run.
+        properties[TAGS] = self._tags.rendered_tags
         for field in fields.START_RUN_FIELDS:
             if field.types is None or field.api not in self.request:
                 continue
@@ -313,9 +318,10 @@ class RunResource(Construct):
             properties[fields.TIMEOUT_SECONDS] = self.timeout_seconds
         return properties
 
-    def _create_resource(self, resource_type: str, properties: dict[str, Any], digest: Callable[[], str]) -> None:
+    def _create_resource(self, resource_type: str, properties: dict[str, Any]) -> None:
         """``self.resource``, and what waits for it or reports on it (``completion``, notifications)."""
-        properties[SETTINGS_DIGEST] = Lazy.string(LazyText(lambda: digest()[:16]))
+        template_values.remember(self, properties)
+        properties[SETTINGS_DIGEST] = Lazy.string(LazyText(lambda: self.template_fingerprint()[:16]))
         # ServiceTimeout set explicitly: the provider's own timeouts are nested inside it (see fields).
         self.resource = CustomResource(self, "Resource", service_token=self.provider.service_token,
                                        resource_type=resource_type, properties=properties,
@@ -348,8 +354,13 @@ class RunResource(Construct):
     def _wait_generation(self, properties: dict[str, Any]) -> str:
         """What names the wait for COMPLETED (``CompletionWait``): the settings as 0.2 named them, with the ``tags``
         prop (Tags.of has not reached them yet, at construction), so that a stack deployed with 0.2 keeps its
-        wait, and a run that ended is not waited for again (a new wait would fail over a run deleted since)."""
-        return self.template_fingerprint(properties, legacy=True)[:16]
+        wait, and a run that ended is not waited for again (a new wait would fail over a run deleted since). The
+        ``tags`` prop stands in for the ``Tags`` property, whose lazy value aws-cdk-lib keeps once rendered: rendered
+        now, it would miss what ``Tags.of`` adds later."""
+        at_construction = {key: value for key, value in properties.items() if key not in (SETTINGS_DIGEST, TAGS)}
+        if self.request.get("tags"):
+            at_construction[TAGS] = self.request["tags"]
+        return self._fingerprint(self.resolved(at_construction), legacy=True)[:16]
 
     def on_status_change(self, id: str, *, target: events.IRuleTarget,
                          statuses: Sequence[RunStatus | BatchStatus | str] = ()) -> events.Rule:
@@ -364,12 +375,12 @@ class RunResource(Construct):
         uuid = self.resource.get_att_string(self.UUID_ATTRIBUTE)
         from aws_cdk import aws_events as events
 
-        return events.Rule(self, id, description=f"HealthOmics status changes of {self.node.path}",
+        return events.Rule(self, id, description=f"HealthOmics status changes of {path_of(self)}",
                            event_pattern=self.STATUS_EVENTS.pattern(uuid, statuses), targets=[target])
 
     def resolved(self, value: Any) -> Any:
         """``value`` as it stands in the template: what the handler's fingerprint sees, tokens included."""
-        return Stack.of(self).resolve(value)
+        return stack_of(self).resolve(value)
 
     def workflow_arns(self) -> list[str]:
         if self.workflow is not None:
@@ -484,17 +495,6 @@ def _run_group(scope: Construct, run_group: Optional[IRunGroup | str]) -> Option
     if isinstance(run_group, str):
         return RunGroup.from_run_group_id(scope, "RunGroup", run_group)
     return run_group
-
-
-@jsii.implements(IStableAnyProducer)
-class _RenderedTags:
-    """The ``Tags`` property: what the tag manager holds at synth, or nothing (no property) when empty."""
-
-    def __init__(self, tags: TagManager) -> None:
-        self._tags = tags
-
-    def produce(self) -> Any:
-        return self._tags.render_tags() or None
 
 
 def _from_workflow_and_configuration(run_props: RunProps) -> dict[str, Any]:

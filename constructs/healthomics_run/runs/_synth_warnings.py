@@ -34,9 +34,10 @@ import re
 import weakref
 from typing import Any, Iterator, Optional, Sequence
 
-from aws_cdk import Annotations, Stack
+from aws_cdk import Annotations
 
 from constructs import Construct
+from healthomics_run.construct_helpers.tree import path_of, stack_of
 from healthomics_run.construct_helpers.validation import add_check, is_unresolved
 from healthomics_run.run_model import capacity, rules
 
@@ -83,7 +84,7 @@ def _known(scope, locations: Sequence[tuple[str, str]]) -> list[tuple[str, str]]
     known = []
     for bucket, prefix in locations:
         if is_unresolved(bucket):
-            resolved = Stack.of(scope).resolve(bucket)
+            resolved = stack_of(scope).resolve(bucket)
             if not isinstance(resolved, str):
                 continue  # a bucket made in this app: a literal URI cannot name it, unless named by hand
             bucket = resolved
@@ -157,7 +158,7 @@ def _warn_alike(group: list) -> None:
         earlier = first.setdefault(_same_settings(run, resolve=True), run)
         if earlier is not run:
             Annotations.of(run).add_warning_v2(DUPLICATE_RUN, (
-                f"{run.node.path}: the same run as {earlier.node.path} (every setting alike but the name): each "
+                f"{path_of(run)}: the same run as {path_of(earlier)} (every setting alike but the name): each "
                 "resource starts its own run, so the deploy starts this one twice and both are billed. Remove one; "
                 "if you mean to run it twice, give each a different rerun_token; to accept it: "
                 f"Annotations.of(construct).acknowledge_warning({DUPLICATE_RUN!r}, reason)"))
@@ -170,7 +171,7 @@ def _judged(run, roles: dict[int, tuple[list, list]]) -> list[str]:
         notes = notes or Annotations.of(run)
         notes.add_warning_v2(warning_id, f"{message}; to accept it: "
                                          f"Annotations.of(construct).acknowledge_warning({warning_id!r}, reason)")
-    return [f"{run.node.path}: {error}" for error in run.synth_errors()]
+    return [f"{path_of(run)}: {error}" for error in run.synth_errors()]
 
 
 class SynthWarnings:
@@ -194,7 +195,7 @@ class SynthWarnings:
         output = run.request.get("outputUri")
         if _location(output) is not None and not _covered(output, writable):
             yield OUTPUT_NOT_WRITABLE, (
-                f"{run.node.path}: output_uri {output!r} is outside what its service role {role.node.path} may write "
+                f"{path_of(run)}: output_uri {output!r} is outside what its service role {path_of(role)} may write "
                 f"({_may(writable)}): HealthOmics will fail the run with AccessDenied. Check the bucket name, or let "
                 "the role write there (RunServiceRole.grant_output(bucket, prefix))")
         values = list(dict.fromkeys(uri for uri in _s3_values([run.request.get("parameters"), *run.sample_parameters()])
@@ -202,7 +203,7 @@ class SynthWarnings:
         if values:
             buckets = sorted({_split(uri)[0] for uri in values})
             yield INPUT_NOT_READABLE, (
-                f"{run.node.path}: parameters name S3 objects its service role {role.node.path} may not read: "
+                f"{path_of(run)}: parameters name S3 objects its service role {path_of(role)} may not read: "
                 f"{_listing(values)}. HealthOmics will fail the run with AccessDenied. Add the buckets to inputs "
                 f"({', '.join(f's3.Bucket.from_bucket_name(self, ..., {b!r})' for b in buckets[:NAMED])}) or "
                 "RunServiceRole.grant_input(bucket, prefix)")
@@ -215,7 +216,7 @@ class SynthWarnings:
         provisioned = rules.provisioned_static_gib(requested)
         if provisioned != requested:
             yield STATIC_STORAGE_ROUNDED, (
-                f"{run.node.path}: storage_capacity {requested:,} GiB of STATIC storage is provisioned, and billed, "
+                f"{path_of(run)}: storage_capacity {requested:,} GiB of STATIC storage is provisioned, and billed, "
                 f"as {provisioned:,} GiB: HealthOmics provides {rules.STATIC_STORAGE_MINIMUM_GIB:,} GiB or multiples "
                 f"of {rules.STATIC_STORAGE_STEP_GIB:,} GiB, rounding up. Give storage_capacity={provisioned} to say "
                 "so, a smaller supported size, or storage_type=DYNAMIC (sized to what the run uses)")
@@ -226,7 +227,7 @@ class SynthWarnings:
             return
         if run.timeout_seconds < PLAUSIBLE_RUN_SECONDS:
             yield SHORT_COMPLETED_WAIT, (
-                f"{run.node.path}: wait_for=COMPLETED with a timeout of {run.timeout_seconds} s; a run spends "
+                f"{path_of(run)}: wait_for=COMPLETED with a timeout of {run.timeout_seconds} s; a run spends "
                 f"minutes being provisioned and most workflows take hours, so the deploy will likely fail (and roll "
                 f"back) before the run completes. Give a timeout of at least {PLAUSIBLE_RUN_SECONDS} s (up to 12 "
                 "hours), or wait_for=STARTED")
@@ -245,7 +246,7 @@ class SynthWarnings:
         rollback = (" and its rollback cancels the batch (delete_policy=CANCEL)" if run.delete_policy == "CANCEL"
                     else " and rolls back")
         yield COHORT_WAIT_TOO_SHORT, (
-            f"{run.node.path}: wait_for=COMPLETED for {runs:,} samples in run group {group.node.path}, which runs "
+            f"{path_of(run)}: wait_for=COMPLETED for {runs:,} samples in run group {path_of(group)}, which runs "
             f"max_runs={max_runs} at once: they run in {capacity.waves(runs, max_runs)} waves, so within the timeout "
             f"({_hours(run.timeout_seconds)}) each run may take only {each / 60:.0f} min; the deploy will likely time "
             f"out{rollback}. Raise the run group's max_runs to "

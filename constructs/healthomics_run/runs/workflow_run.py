@@ -45,7 +45,7 @@ class WorkflowRun(RunResource):
         self.grant_parameters_file(service_role_reads=True)
         properties = self._properties()
         self._check_size(properties, "parameters")
-        self._create_resource(RESOURCE_TYPE, properties, lambda: self.template_fingerprint(properties))
+        self._create_resource(RESOURCE_TYPE, properties)
 
     # Attributes are made on first use: most runs are never asked for them, and each costs a jsii round trip.
     @functools.cached_property

@@ -110,7 +110,7 @@ class WorkflowRunBatch(RunResource):
             properties[props_of.SAMPLE_SHEET_URI] = self.sample_sheet_asset.s3_object_url
             properties[props_of.SAMPLE_SHEET_DIGEST] = digest
         self._check_size(properties, "parameters and samples")
-        self._create_resource(RESOURCE_TYPE, properties, lambda: self.template_fingerprint(properties))
+        self._create_resource(RESOURCE_TYPE, properties)
 
     @functools.cached_property
     def batch_id(self) -> str:
