@@ -19,12 +19,13 @@ from typing import Any, Callable
 
 import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_s3 as s3
 from aws_cdk import custom_resources as cr
 
 from constructs import Construct
 from healthomics_run import HealthOmicsRunBatch, RunGroup, RunOutputBucket, RunServiceRole, WorkflowRun
 
-from .samples import reads, sample
+from .samples import INPUT_BUCKET, reads, sample
 
 WORKFLOW_ID = "1234567"  # example values only
 REFERENCE = "s3://example-reference-bucket/GRCh38/GRCh38.fasta"
@@ -36,11 +37,15 @@ NO_RESOURCE_LIMIT = {"@aws-cdk/core:stackResourceLimit": 0}
 
 
 class Shared:
-    """The pieces every run of a case shares: one service role, one output bucket, one run group."""
+    """The pieces every run of a case shares: one service role, one output bucket, one run group. The role may
+    read the runs' inputs, as a stack whose runs can start must let it (otherwise each WorkflowRun is warned at
+    synth that HealthOmics will refuse it)."""
 
     def __init__(self, stack: cdk.Stack) -> None:
         self.bucket = RunOutputBucket(stack, "Output")
-        self.role = RunServiceRole(stack, "ServiceRole", output_bucket=self.bucket, output_prefix="runs/")
+        inputs = s3.Bucket.from_bucket_name(stack, "Inputs", INPUT_BUCKET)
+        self.role = RunServiceRole(stack, "ServiceRole", inputs=[inputs], output_bucket=self.bucket,
+                                   output_prefix="runs/")
         self.run_group = RunGroup(stack, "RunGroup", max_cpus=256, max_runs=5, max_duration=cdk.Duration.days(7))
         self.output_uri = f"s3://{self.bucket.bucket_name}/runs/"
 

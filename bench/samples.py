@@ -10,8 +10,11 @@ def sample(i: int) -> str:
     return f"SAMPLE-{i + 1:06d}"
 
 
+INPUT_BUCKET = "example-input-bucket"
+
+
 def reads(i: int) -> str:
-    return f"s3://example-input-bucket/{sample(i)}.fastq.gz"
+    return f"s3://{INPUT_BUCKET}/{sample(i)}.fastq.gz"
 
 
 def write_sheet(path: Path, count: int) -> Path:
