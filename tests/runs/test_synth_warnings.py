@@ -10,6 +10,7 @@ https://docs.aws.amazon.com/omics/latest/dev/permissions-service.html); a CloudF
 from __future__ import annotations
 
 import aws_cdk as cdk
+import pytest
 from aws_cdk import aws_s3 as s3
 from aws_cdk.assertions import Annotations, Match
 
@@ -190,6 +191,25 @@ def test_csv_numbers_and_booleans_sent_as_strings_for_want_of_a_template_are_war
                               "parameter template is unknown at synth")
     assert "parameter_template={'dedup': {'type': ...}, 'threads': {'type': ...}}" in warning
     assert UNTYPED_SHEET_VALUES in warning
+
+
+@pytest.mark.parametrize("cell", ["8", " 16 ", "+.5", "-3", "1e3", "1_000", "\u0661\u0662", "inf", "-nan", "Infinity",
+                                  "true", " FALSE ", "", " ", "-", ".", "+", "0x10", "1e", "NA12878",
+                                  "s3://example-input-bucket/x.bam", "truthy"])
+def test_a_cell_is_warned_about_exactly_when_it_reads_as_a_number_or_a_boolean(tmp_path, cell):
+    """The warning's quick test of 100,000 cells agrees with the parsers that type them when a template is known."""
+    from healthomics_run.run_model.samples import SheetRows
+    from healthomics_run.runs._sheet_types import _PARSERS, looks_typed
+
+    def reads(parse) -> bool:
+        try:
+            parse(cell)
+        except ValueError:
+            return False
+        return True
+
+    rows = SheetRows([{"parameters": {"p": cell}}], lines=[2])
+    assert bool(looks_typed(rows, None)) == (reads(_PARSERS["number"]) or reads(_PARSERS["boolean"]))
 
 
 def test_csv_values_typed_by_a_known_template_are_not_warned_about(tmp_path):

@@ -27,7 +27,7 @@ def is_unresolved(value: Any) -> bool:
     if value is None or isinstance(value, (bool, dict, list, tuple)):
         return False
     if isinstance(value, str):  # the mark is the token: no literal a user writes carries it
-        return any(mark in value for mark in _STRING_TOKEN_MARKS)
+        return _STRING_TOKEN_MARKS[0] in value or _STRING_TOKEN_MARKS[1] in value
     if isinstance(value, (int, float)):
         return math.isfinite(value) and abs(value) > _NUMBER_TOKEN_MAGNITUDE and Token.is_unresolved(value)
     # neither a string nor a number: only a jsii object (such as an IResolvable) can be a token

@@ -38,10 +38,11 @@ def errors(value: Any, name: str, is_unresolved: IsUnresolved = lambda _: False)
     Cheap for the common case (a mapping of strings and whole numbers): 100,000 sample rows are
     checked in a few hundredths of a second.
     """
-    if (type(value) is dict and "" not in value and _STRING.issuperset(map(type, value))
-            and _PLAIN_TYPES.issuperset(map(type, value.values()))
-            and all(abs(item) <= MAX_SAFE_INTEGER for item in value.values() if type(item) is int)):
-        return []
+    if type(value) is dict and "" not in value and _STRING.issuperset(map(type, value)):
+        kinds = set(map(type, value.values()))
+        if _PLAIN_TYPES.issuperset(kinds) and (int not in kinds or all(
+                abs(item) <= MAX_SAFE_INTEGER for item in value.values() if type(item) is int)):
+            return []
     found: list[str] = []
     _walk(value, name, is_unresolved, found)
     return found

@@ -62,6 +62,11 @@ def _where(source: str, samples: Any, number: int) -> str:
     return f"{source} row {number}"
 
 
+def _place(samples: Any, number: int) -> str:
+    """``line 4`` (a CSV sheet's third sample) or ``row 3``: made only for a sample with a problem."""
+    return _where("", samples, number).strip()
+
+
 def read_sheet(path: str | os.PathLike[str]) -> list[dict[str, Any]]:
     """The rows of a CSV or JSON sample sheet, as sample dicts (keys as in code); for CSV, a ``SheetRows``
     that also knows each sample's file line."""
@@ -120,7 +125,7 @@ def _read_csv(path: Path) -> SheetRows:
             if len(values) > len(header):
                 raise SampleSheetError(f"{path} line {starts}: {len(values)} values but the header has "
                                        f"{len(header)} columns")
-            if any(value.strip() for value in values):  # a line of blanks is no sample
+            if "".join(values).strip():  # a line of blanks is no sample
                 rows.append(_csv_row(columns, values))
                 rows.lines.append(starts)
         return rows
@@ -166,21 +171,22 @@ def to_settings(samples: Iterable[Mapping[str, Any]], source: str = "samples",
     problems: list[tuple[Any, str]] = []  # (the sample's place, what is wrong)
     seen: dict[str, Any] = {}
     for number, sample in enumerate(samples, start=1):
-        where = _where("", samples, number).strip()
-        if not isinstance(sample, Mapping):
-            problems.append((where, f"expected an object with keys {', '.join(SAMPLE_KEYS)}"))
+        if type(sample) is not dict and not isinstance(sample, Mapping):  # dict first: an ABC check is slow
+            problems.append((_place(samples, number), f"expected an object with keys {', '.join(SAMPLE_KEYS)}"))
             continue
         if not sample.keys() <= SAMPLE_KEYS.keys():
             unknown = [key for key in sample if key not in SAMPLE_KEYS]  # in the sample's own order
             named = ", ".join(reasons.with_suggestion(repr(key), map(repr, SAMPLE_KEYS)) for key in unknown)
-            problems.append((where, f"unknown keys {named}; allowed: {', '.join(SAMPLE_KEYS)}"))
+            problems.append((_place(samples, number), f"unknown keys {named}; allowed: {', '.join(SAMPLE_KEYS)}"))
         setting = {SAMPLE_KEYS[key]: value for key, value in sample.items() if key in SAMPLE_KEYS}
-        problems += [(where, problem) for problem in setting_errors(setting, is_unresolved)]
+        found = setting_errors(setting, is_unresolved)
+        if found:
+            problems += [(_place(samples, number), problem) for problem in found]
         run_setting_id = setting.get("runSettingId")
         first = seen.setdefault(run_setting_id, number) if isinstance(run_setting_id, str) else number
         if first != number:
-            repeats = _where("", samples, first).strip()
-            problems.append((where, f"run_setting_id {run_setting_id!r} repeats {repeats}; each sample needs its own"))
+            problems.append((_place(samples, number), f"run_setting_id {run_setting_id!r} repeats "
+                                                      f"{_place(samples, first)}; each sample needs its own"))
         settings.append(setting)
     # a problem every sample has (a key missing from all) is said once, with the samples counted
     errors = _said_once(source, problems, len(settings))

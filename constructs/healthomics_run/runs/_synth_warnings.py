@@ -67,15 +67,16 @@ def _split(uri: str) -> tuple[str, str]:
     return bucket, key
 
 
-def _s3_values(value: Any) -> Iterator[str]:
-    if isinstance(value, dict):
-        for item in value.values():
-            yield from _s3_values(item)
-    elif isinstance(value, (list, tuple)):
-        for item in value:
-            yield from _s3_values(item)
-    elif _location(value) is not None:
-        yield value
+def _s3_values(value: Any, found: dict[str, None]) -> None:
+    """Add to ``found`` the ``s3://`` URIs known at synth under ``value``, depth first in order. Strings are looked
+    at in their container's loop: a batch's 100,000 samples hold hundreds of thousands."""
+    items = value.values() if isinstance(value, dict) else value if isinstance(value, (list, tuple)) else (value,)
+    for item in items:
+        if type(item) is str:
+            if item.startswith("s3://") and item not in found and _location(item) is not None:
+                found[item] = None
+        elif isinstance(item, (dict, list, tuple)):
+            _s3_values(item, found)
 
 
 def _known(scope, locations: Sequence[tuple[str, str]]) -> list[tuple[str, str]]:
@@ -144,6 +145,8 @@ def _checked(runs: list) -> list[str]:
 
 def _warn_duplicates(runs: list) -> None:
     """Warn on each run that starts the same run as an earlier one of the stack."""
+    if len(runs) < 2:
+        return  # one run (a cohort of 100,000 samples, say) has no other to be alike
     alike: dict[str, list] = {}
     for run in runs:
         alike.setdefault(_same_settings(run), []).append(run)
@@ -198,8 +201,9 @@ class SynthWarnings:
                 f"{path_of(run)}: output_uri {output!r} is outside what its service role {path_of(role)} may write "
                 f"({_may(writable)}): HealthOmics will fail the run with AccessDenied. Check the bucket name, or let "
                 "the role write there (RunServiceRole.grant_output(bucket, prefix))")
-        values = list(dict.fromkeys(uri for uri in _s3_values([run.request.get("parameters"), *run.sample_parameters()])
-                                    if not _covered(uri, readable)))
+        named: dict[str, None] = {}
+        _s3_values([run.request.get("parameters"), *run.sample_parameters()], named)
+        values = [uri for uri in named if not _covered(uri, readable)]
         if values:
             buckets = sorted({_split(uri)[0] for uri in values})
             yield INPUT_NOT_READABLE, (
