@@ -9,12 +9,14 @@ https://docs.aws.amazon.com/omics/latest/dev/permissions-service.html); a CloudF
 
 from __future__ import annotations
 
+import enum
+
 import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_s3 as s3
-from aws_cdk.assertions import Annotations, Match
+from aws_cdk.assertions import Annotations, Match, Template
 
-from healthomics_run import HealthOmicsRun, HealthOmicsRunBatch, RunServiceRole, WaitFor, WorkflowRun
+from healthomics_run import HealthOmicsRun, HealthOmicsRunBatch, RunServiceRole, ValidationError, WaitFor, WorkflowRun
 from healthomics_run.runs._synth_warnings import (
     DUPLICATE_RUN,
     INPUT_NOT_READABLE,
@@ -48,6 +50,28 @@ def test_an_output_uri_inside_the_granted_prefix_is_not_warned_about():
                           output_prefix="runs/")
     WorkflowRun(stack, "Run", role=role, output_uri="s3://example-output-bucket/runs/germline/", workflow_id="1234567")
     assert warnings(stack) == []
+
+
+def test_a_str_enum_parameter_naming_a_bucket_the_role_may_not_read_is_warned_about():
+    """A ``str`` Enum member reaches the template as its value, so HealthOmics reads that object."""
+    class Reference(str, enum.Enum):
+        GRCH38 = "s3://example-reference-bucket/GRCh38.fasta"
+
+    stack = new_stack()
+    HealthOmicsRun(stack, "Run", workflow_id="1234567", parameters={"ref": Reference.GRCH38})
+    (warning,) = warnings(stack)
+    assert "may not read: " in warning and "example-reference-bucket" in warning and INPUT_NOT_READABLE in warning
+
+
+def test_a_run_refused_at_construction_and_caught_leaves_the_rest_of_the_stack_to_synthesize():
+    """A notebook or a test may catch the ValidationError of a run; the runs made before it still synthesize."""
+    stack = new_stack()
+    HealthOmicsRun(stack, "Good", workflow_id="1234567")
+    with pytest.raises(ValidationError):
+        HealthOmicsRun(stack, "Refused", workflow_id="1234567", parameters={"region": cdk.Aws.REGION},
+                       stage_parameters=True)
+    resources = Template.from_stack(stack).find_resources("Custom::HealthOmicsRun")
+    assert [logical_id for logical_id in resources if logical_id.startswith("Good")] and len(resources) == 1
 
 
 def test_parameters_in_buckets_the_role_may_not_read_are_warned_about_with_the_fix():

@@ -121,7 +121,6 @@ class RunResource(Construct):
         self.run_group = _run_group(self, run_props.get("run_group"))
         self.request = self._request(role, output_uri, run_props)
         self._tags = TagManager(TagType.MAP, self.RESOURCE_TYPE, self.request.get("tags"))
-        check_at_synth(self.provider, self)
         self.delete_policy: str = plain(run_props.get("delete_policy", DeletePolicy.RETAIN))
         self.wait_for: str = plain(run_props.get("wait_for", WaitFor.STARTED))
         timeout = run_props.get("timeout")
@@ -321,6 +320,7 @@ class RunResource(Construct):
     def _create_resource(self, resource_type: str, properties: dict[str, Any]) -> None:
         """``self.resource``, and what waits for it or reports on it (``completion``, notifications)."""
         template_values.remember(self, properties)
+        check_at_synth(self.provider, self)  # once made: a run whose props were refused (and caught) is no run
         properties[SETTINGS_DIGEST] = Lazy.string(LazyText(lambda: self.template_fingerprint()[:16]))
         # ServiceTimeout set explicitly: the provider's own timeouts are nested inside it (see fields).
         self.resource = CustomResource(self, "Resource", service_token=self.provider.service_token,

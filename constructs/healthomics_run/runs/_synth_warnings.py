@@ -72,7 +72,7 @@ def _s3_values(value: Any, found: dict[str, None]) -> None:
     at in their container's loop: a batch's 100,000 samples hold hundreds of thousands."""
     items = value.values() if isinstance(value, dict) else value if isinstance(value, (list, tuple)) else (value,)
     for item in items:
-        if type(item) is str:
+        if isinstance(item, str):  # str subclasses too: a str Enum member stands in the template as its value
             if item.startswith("s3://") and item not in found and _location(item) is not None:
                 found[item] = None
         elif isinstance(item, (dict, list, tuple)):
