@@ -15,6 +15,7 @@ from aws_cdk import Annotations, CfnDeletionPolicy, CfnResource, Stack
 
 from constructs import Construct
 
+from .tree import path_of, stack_of
 from .validation import add_check
 
 RETAINED_RESOURCE_DELETED = "healthomics-run::retained-resource-deleted"
@@ -22,12 +23,12 @@ RETAINED_RESOURCE_DELETED = "healthomics-run::retained-resource-deleted"
 
 def expect_retained(construct: Construct, why: str) -> None:
     """Warn at synth if ``construct``'s CloudFormation resource is not retained then; ``why`` it should be."""
-    stack = Stack.of(construct)
+    stack = stack_of(construct)
     expected = _EXPECTED.get(stack)
     if expected is None:
         expected = _EXPECTED[stack] = {}
         add_check(stack, lambda: _warn_deleted(expected))
-    expected[construct.node.path] = (construct, why)
+    expected[path_of(construct)] = (construct, why)
 
 
 # Per stack: each retained construct's path -> (the construct, why it is retained).
