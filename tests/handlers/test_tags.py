@@ -239,8 +239,9 @@ def test_a_tagged_run_waiting_for_completed_keeps_the_wait_0_2_made_and_tags_of_
 
 def test_tags_of_added_after_a_run_that_waits_past_the_hour_reach_its_tags_property():
     """The wait's name is computed at construction from the ``tags`` prop; the ``Tags`` property is rendered at
-    synth, with what ``Tags.of`` added after the run was made (aws-cdk-lib keeps a lazy value once rendered, so
-    the name must not render it early)."""
+    synth, with what ``Tags.of`` added after the run was made. The tag manager's ``rendered_tags`` is a
+    ``Lazy.any``, "the one-time calculation" of a value (aws-cdk-lib API reference, class Lazy,
+    https://docs.aws.amazon.com/cdk/api/v2/docs/aws-cdk-lib.Lazy.html): rendered early, it would stay as it was."""
     stack = new_stack()
     HealthOmicsRun(stack, "Run", workflow_id="1234567", tags={"project": "germline"}, wait_for=WaitFor.COMPLETED,
                    timeout=cdk.Duration.hours(3))
